@@ -1,0 +1,1 @@
+"""QC analytics: pure Python (numpy/scipy only), no Django imports."""

@@ -1,0 +1,32 @@
+"""`evqms analyze ...`: each analysis registers its own sub-command from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+from evqms.i18n import _
+
+ANALYSES = (
+    "evqms.analytics.cli_nta",
+    "evqms.analytics.cli_potency",
+    "evqms.analytics.cli_spc",
+    "evqms.analytics.cli_stability",
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help=_("QC analytics: NTA exports, potency, control charts, shelf life"),
+        description=_("QC analytics: NTA exports, potency, control charts, shelf life"),
+    )
+    sub = parser.add_subparsers(dest="analysis", metavar="ANALYSIS", parser_class=type(parser))
+    for name in ANALYSES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)

@@ -1,0 +1,84 @@
+"""The `evqms` command.
+
+Each area registers its own sub-commands (`register(subparsers)` in its `cli` module); a
+handler returns the exit code: 0 success, 1 a finding the user must act on, 2 bad input.
+Heavy imports (numpy, Django) happen inside handlers so `evqms --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from evqms import __version__
+from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
+from evqms.i18n import _
+
+# Modules that add sub-commands; each has register(subparsers).
+COMMAND_MODULES = (
+    "evqms.djcli",  # demo, serve, users, audit, lots, trace, report (need the database)
+    "evqms.analytics.cli",  # analyze nta|potency|spc|stability
+    "evqms.guidance.cli",  # assess, guidance list
+    "evqms.landscape.cli",  # landscape trials|pubmed|clinics
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, as for every bad input
+        self.exit(2, f"{self.prog}: {_('error')}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="evqms",
+        description=_("Quality, safety and oversight for extracellular-vesicle (EV) therapies."),
+        epilog=_("Example: evqms demo  (create the database, load demo data and serve the web app)"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"evqms {__version__}")
+    parser.add_argument("--lang", choices=["en", "ja"], help=_("language of messages and reports"))
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # an area not built yet must not break the others
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --lang is read before building the parser so that help texts are translated too.
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            os.environ["EVQMS_LANG"] = argv[i + 1]
+        elif arg.startswith("--lang="):
+            os.environ["EVQMS_LANG"] = arg.split("=", 1)[1]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        code = args.handler(args)
+    except InputError as exc:
+        print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
+        return 2
+    except (PermissionDenied, RuleViolation) as exc:
+        print(f"evqms: {_('refused')}: {exc}", file=sys.stderr)
+        return 2
+    except EvqmsError as exc:
+        print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
