@@ -1,0 +1,395 @@
+"""Malvern NanoSight `ExperimentSummary.csv` (NTA 3.2, 3.3, 3.4).
+
+The file is a CSV of sections (`[Results]`, `[Size Data]`, ...) with one column per video and,
+for averaged rows, an `Average` and a `Standard Error` column after the videos. `[Size Data]`
+holds one block per weighting (Number, then Surface Area and Volume in NTA 3.3+); each block
+lists Mean/Mode/SD/D10/D50/D90, then `Graph Data`: a 1-nm-bin histogram per video in particles
+per mL of the original sample (the file's concentrations are already corrected for the
+dilution factor it records), then a percentile table.
+
+We recompute every per-video figure from the Number histogram, then the average and standard
+error over videos (SD n-1 / sqrt(n)), and warn wherever the file's own figure differs by more
+than half its last printed digit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+
+from evqms.analytics import nta_stats
+from evqms.analytics.nta import NANOSIGHT, NTAResult, VideoResult, agrees, number
+from evqms.analytics.nta_stats import SizeStats
+from evqms.errors import InputError, location
+from evqms.i18n import _
+
+# Which point of a bin the cumulative fraction is assigned to when interpolating percentiles.
+SUPPORTED_VERSIONS = {(3, 2): "lower", (3, 3): "upper", (3, 4): "upper"}
+SIZE_ROWS = {"Mean": "mean", "Mode": "mode", "SD": "sd", "D10": "d10", "D50": "d50", "D90": "d90"}
+_VERSION_RE = re.compile(r"NTA\s+(\d+)\.(\d+)")
+
+
+def _figure_names() -> dict[str, str]:
+    return {
+        "concentration_per_ml": _("concentration"),
+        "mean": _("mean size"),
+        "mode": _("mode"),
+        "sd": _("SD"),
+        "d10": "D10",
+        "d50": "D50",
+        "d90": "D90",
+    }
+
+
+class _Rows:
+    """The CSV rows with the line number each starts on."""
+
+    def __init__(self, text: str, filename: str):
+        self.filename = filename
+        self.rows: list[tuple[int, list[str]]] = []
+        reader = csv.reader(io.StringIO(text, newline=""))
+        start = 1
+        try:
+            for cells in reader:
+                self.rows.append((start, cells))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputError(
+                _("unreadable CSV: {reason}").format(reason=str(exc)),
+                where=location(file=filename, line=reader.line_num),
+            ) from None
+
+    def find(self, predicate, start: int = 0) -> int | None:
+        for i in range(start, len(self.rows)):
+            if predicate(self.rows[i][1]):
+                return i
+        return None
+
+    def error(self, message: str, index: int, column: str | None = None) -> InputError:
+        line = self.rows[index][0] if 0 <= index < len(self.rows) else None
+        return InputError(message, where=location(file=self.filename, line=line, column=column))
+
+
+def _first(cells: list[str]) -> str:
+    return cells[0].strip() if cells else ""
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def _version(rows: _Rows) -> tuple[str, str]:
+    """Software text and percentile anchor; an unknown version is refused, naming its line."""
+    i = rows.find(lambda c: _first(c).startswith("Created with NTA"))
+    if i is None:
+        i = rows.find(lambda c: _first(c) == "Software Version" and len(c) > 1 and "NTA" in c[1])
+    if i is None:
+        raise rows.error(_("no NanoSight software version line ('Created with NTA ...')"), 0)
+    cells = rows.rows[i][1]
+    text = cells[0] if _first(cells).startswith("Created with") else cells[1]
+    software = text.strip().removeprefix("Created with").strip()
+    m = _VERSION_RE.search(software)
+    key = (int(m.group(1)), int(m.group(2))) if m else None
+    if key not in SUPPORTED_VERSIONS:
+        raise rows.error(
+            _("unsupported NanoSight software version {version!r} (supported: NTA 3.2, 3.3, 3.4)").format(
+                version=software
+            ),
+            i,
+        )
+    return software, SUPPORTED_VERSIONS[key]
+
+
+def _check_complete(rows: _Rows) -> None:
+    """Every `Graph Data` block must end and be followed by a percentile table up to 100: an
+    export cut short (a copy interrupted, a disk full) stops inside one of them."""
+    state = None  # None, "graph", "gap", "percentile"
+    for _line, cells in rows.rows:
+        first = _first(cells)
+        if first == "Graph Data":
+            state = "graph"
+        elif state == "graph" and _blank(cells):
+            state = "gap"
+        elif state in ("graph", "gap") and first == "Percentile":
+            state = "percentile"
+        elif state == "percentile" and first == "100":
+            state = None
+    if state == "graph":
+        raise rows.error(_("the file ends inside the graph data: it is truncated"), len(rows.rows) - 1)
+    if state in ("gap", "percentile"):
+        raise rows.error(_("the file ends inside a percentile table: it is truncated"), len(rows.rows) - 1)
+
+
+def _video_columns(cells: list[str]) -> tuple[int, int | None, int | None]:
+    """Number of videos, and the columns of Average and Standard Error (None when absent)."""
+    stripped = [c.strip() for c in cells]
+    avg = stripped.index("Average") if "Average" in stripped else None
+    se = stripped.index("Standard Error") if "Standard Error" in stripped else None
+    if avg is not None:
+        return avg - 1, avg, se
+    return sum(1 for c in stripped[1:] if c), None, None
+
+
+def _cell(cells: list[str], j: int | None) -> str | None:
+    if j is None or j >= len(cells):
+        return None
+    value = cells[j].strip()
+    return value or None
+
+
+def _stated_row(rows: _Rows, i: int, n: int, avg: int | None, se: int | None, label: str):
+    """(per-video texts, average text, SE text) of a figure row, each checked to be numeric."""
+    cells = rows.rows[i][1]
+    line = rows.rows[i][0]
+    texts = [_cell(cells, 1 + v) for v in range(n)]
+    for v, t in enumerate(texts):
+        if t is not None:
+            number(t, rows.filename, line, column=f"{label} {v + 1}")
+    a, s = _cell(cells, avg), _cell(cells, se)
+    for t, col in ((a, "Average"), (s, "Standard Error")):
+        if t is not None:
+            number(t, rows.filename, line, column=f"{label} {col}")
+    return texts, a, s
+
+
+def _results(rows: _Rows, n: int):
+    """Dilution, concentration and particles-per-frame rows of `[Results]`."""
+    start = rows.find(lambda c: _first(c) == "[Results]")
+    if start is None:
+        raise rows.error(_("no [Results] section"), len(rows.rows) - 1)
+    _n, avg, se = _video_columns(rows.rows[start][1])
+    avg = avg if avg is not None else (n + 1)
+    se = se if se is not None else (n + 2)
+    out = {"dilution": None, "concentration": None, "ppf": None}
+    i = start + 1
+    while i < len(rows.rows) and not _first(rows.rows[i][1]).startswith("["):
+        first = _first(rows.rows[i][1])
+        if first.startswith("Dilution factor"):
+            out["dilution"] = (i, [_cell(rows.rows[i][1], 1 + v) for v in range(n)])
+        elif first.startswith("Concentration (Particles"):
+            out["concentration"] = _stated_row(rows, i, n, avg, se, "Concentration")
+        elif first == "Particles per frame":
+            out["ppf"] = _stated_row(rows, i, n, avg, se, "Particles per frame")
+        i += 1
+    return out
+
+
+def _number_block(rows: _Rows) -> int:
+    """Index of the `Weighting,Number` row of the size data."""
+    size = rows.find(lambda c: _first(c) == "[Size Data]")
+    if size is None:
+        raise rows.error(_("no [Size Data] section"), len(rows.rows) - 1)
+    i = rows.find(lambda c: _first(c) == "Weighting" and len(c) > 1 and c[1].strip() == "Number", size)
+    if i is None:
+        raise rows.error(_("no number-weighted size distribution in [Size Data]"), size)
+    return i
+
+
+def _graph(rows: _Rows, start: int, n: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Bin centres and the per-video histograms (bins x videos) after `Bin centre (nm)`."""
+    header = rows.find(lambda c: _first(c).startswith("Bin centre"), start)
+    if header is None:
+        raise rows.error(_("no graph data (Bin centre) in the size data"), start)
+    centres, table = [], []
+    i = header + 1
+    while i < len(rows.rows):
+        line, cells = rows.rows[i]
+        if _blank(cells) or _first(cells) == "Percentile":
+            break
+        if len(cells) < 1 + n or any(not c.strip() for c in cells[: 1 + n]):
+            raise rows.error(
+                _("graph data row has {found} values, expected {expected}").format(
+                    found=sum(1 for c in cells[: 1 + n] if c.strip()), expected=1 + n
+                ),
+                i,
+            )
+        centres.append(number(cells[0], rows.filename, line, column="Bin centre (nm)"))
+        table.append([number(cells[1 + v], rows.filename, line, column=f"video {v + 1}") for v in range(n)])
+        i += 1
+    if not centres:
+        raise rows.error(_("the graph data has no rows"), header)
+    hist = np.asarray(table, dtype=float)
+    if (hist < 0).any():
+        bad = int(np.argwhere(hist < 0)[0][0])
+        raise rows.error(_("negative concentration in the graph data"), header + 1 + bad)
+    return np.asarray(centres, dtype=float), hist, header
+
+
+def parse_nanosight(text: str, filename: str) -> NTAResult:
+    rows = _Rows(text, filename)
+    software, anchor = _version(rows)
+    _check_complete(rows)
+
+    block = _number_block(rows)
+    names_i = rows.find(lambda c: _first(c) == "Filename", block)
+    if names_i is None:
+        raise rows.error(_("no Filename row in the size data"), block)
+    n, avg_col, se_col = _video_columns(rows.rows[names_i][1])
+    if n < 1:
+        raise rows.error(_("no videos listed"), names_i)
+    names = [(_cell(rows.rows[names_i][1], 1 + v) or str(v + 1)) for v in range(n)]
+
+    stated_size: dict[str, tuple] = {}
+    tracks: list[str | None] = [None] * n
+    i = names_i + 1
+    while i < len(rows.rows) and _first(rows.rows[i][1]) != "Graph Data":
+        first = _first(rows.rows[i][1])
+        if first in SIZE_ROWS:
+            stated_size[SIZE_ROWS[first]] = _stated_row(rows, i, n, avg_col, se_col, first)
+        elif first == "Valid Tracks":
+            tracks = _stated_row(rows, i, n, None, None, first)[0]
+        i += 1
+    centres, hist, _header = _graph(rows, i, n)
+    results = _results(rows, n)
+
+    warnings: list[str] = []
+    notes: list[str] = []
+    labels = _figure_names()
+
+    # Dilution: the file's concentrations are already corrected for it.
+    dilution = None
+    if results["dilution"]:
+        d_i, d_texts = results["dilution"]
+        values = set()
+        for v, t in enumerate(d_texts):
+            if t is None or t.lower() == "not recorded":
+                continue
+            values.add(number(t, filename, rows.rows[d_i][0], column=f"Dilution factor {v + 1}"))
+        if len(values) == 1:
+            dilution = values.pop()
+        elif len(values) > 1:
+            notes.append(
+                _(
+                    "the videos record different dilution factors; each video's concentration is corrected for its own"
+                )
+            )
+    if dilution is None:
+        notes.append(_("dilution factor not recorded: concentrations are those of the sample as measured"))
+
+    conc_texts = results["concentration"][0] if results["concentration"] else [None] * n
+    ppf_texts = results["ppf"][0] if results["ppf"] else [None] * n
+    videos: list[VideoResult] = []
+    for v in range(n):
+        col = hist[:, v]
+        conc = float(col.sum())
+        stated = {"concentration_per_ml": _float(conc_texts[v])}
+        stated.update(
+            {k: _float(stated_size[k][0][v]) if k in stated_size else None for k in SizeStats.FIELDS}
+        )
+        if conc <= 0:
+            videos.append(
+                VideoResult(
+                    v + 1,
+                    names[v],
+                    None,
+                    _float(ppf_texts[v]),
+                    _float(tracks[v]),
+                    SizeStats.empty(),
+                    no_particles=True,
+                    stated=stated,
+                )
+            )
+            warnings.append(_("video {video}: no particles tracked").format(video=v + 1))
+            continue
+        stats = nta_stats.size_stats(centres, col, anchor=anchor, ddof=0, mode="parabola")
+        videos.append(
+            VideoResult(v + 1, names[v], conc, _float(ppf_texts[v]), _float(tracks[v]), stats, stated=stated)
+        )
+        checks = [("concentration_per_ml", conc, conc_texts[v])]
+        checks += [(k, getattr(stats, k), stated_size[k][0][v]) for k in SizeStats.FIELDS if k in stated_size]
+        for key, mine, theirs in checks:
+            if not agrees(mine, theirs):
+                warnings.append(
+                    _(
+                        "video {video}: {figure} recomputed from the histogram is {mine}, the file states {theirs}"
+                    ).format(video=v + 1, figure=labels[key], mine=_fmt(mine), theirs=theirs)
+                )
+
+    measured = [vr for vr in videos if not vr.no_particles]
+    stated_top = {
+        "concentration_per_ml": {
+            "average": _float(results["concentration"][1]) if results["concentration"] else None,
+            "standard_error": _float(results["concentration"][2]) if results["concentration"] else None,
+        },
+        "size_nm": {k: _float(stated_size[k][1]) if k in stated_size else None for k in SizeStats.FIELDS},
+        "size_nm_se": {k: _float(stated_size[k][2]) if k in stated_size else None for k in SizeStats.FIELDS},
+    }
+    extra = {"version": ".".join(_VERSION_RE.search(software).groups()), "percentile_anchor": anchor}
+    common = dict(
+        file=filename,
+        instrument=NANOSIGHT,
+        software=software,
+        dilution=dilution,
+        videos=n,
+        per_video=videos,
+        bin_centres_nm=centres.tolist(),
+        warnings=warnings,
+        notes=notes,
+        stated=stated_top,
+        extra=extra,
+    )
+    if not measured:
+        warnings.insert(0, _("no particles tracked in any video: there is no size or concentration result"))
+        return NTAResult(
+            concentration_per_ml=None,
+            concentration_per_ml_se=None,
+            size_nm=SizeStats.empty(),
+            size_nm_se=None,
+            histogram_per_ml=[0.0] * len(centres),
+            no_particles=True,
+            **common,
+        )
+
+    conc_avg, conc_se = nta_stats.mean_and_standard_error([vr.concentration_per_ml for vr in measured])
+    avg, se = {}, {}
+    for k in SizeStats.FIELDS:
+        avg[k], se[k] = nta_stats.mean_and_standard_error([getattr(vr.size_nm, k) for vr in measured])
+    size_avg = SizeStats(**avg)
+    size_se = SizeStats(**se) if len(measured) > 1 else None
+
+    if len(measured) == n:  # the file's average is over all videos; compare only like with like
+        checks = []
+        if results["concentration"]:
+            checks += [
+                (_("average"), "concentration_per_ml", conc_avg, results["concentration"][1]),
+                (_("standard error"), "concentration_per_ml", conc_se, results["concentration"][2]),
+            ]
+        for k in SizeStats.FIELDS:
+            if k in stated_size:
+                checks += [
+                    (_("average"), k, avg[k], stated_size[k][1]),
+                    (_("standard error"), k, se[k], stated_size[k][2]),
+                ]
+        for what, key, mine, theirs in checks:
+            if not agrees(mine, theirs):
+                warnings.append(
+                    _(
+                        "{what} {figure} recomputed from the histograms is {mine}, the file states {theirs}"
+                    ).format(what=what, figure=labels[key], mine=_fmt(mine), theirs=theirs)
+                )
+
+    histogram = hist[:, [vr.index - 1 for vr in measured]].mean(axis=1)
+    return NTAResult(
+        concentration_per_ml=conc_avg,
+        concentration_per_ml_se=conc_se,
+        size_nm=size_avg,
+        size_nm_se=size_se,
+        histogram_per_ml=histogram.tolist(),
+        **common,
+    )
+
+
+def _float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"

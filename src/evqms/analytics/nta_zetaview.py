@@ -1,0 +1,257 @@
+"""Particle Metrix ZetaView `.txt` size exports (software 8.x).
+
+The file is latin-1 text: a header of `Key:<TAB>value` lines (some lines hold several such
+fields, e.g. `Number of Traces`, `Average Number of Particles` and `Dilution::` on one line),
+then `Size Distribution`, a column header, the linear section in 5-nm classes ending at a row
+of `-1.000E+0`, and a log-spaced section to the end of the file.
+
+The instrument's report figures are reproduced from the linear section: mean and SD weighted
+by the number of particles per class (the "Number" SD divides by n-1), X10/X50/X90 by linear
+interpolation of the cumulative number distribution against class centres, the concentration
+as the sum of the `Concentration / cm-3` column (as measured) and times the dilution (original
+sample). The report's peak diameter comes from a smoothed curve the file does not hold, so
+`mode` here is the centre of the most populated class.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from evqms.analytics import nta_stats
+from evqms.analytics.nta import ZETAVIEW, NTAResult, agrees, number
+from evqms.analytics.nta_stats import SizeStats
+from evqms.errors import InputError, location
+from evqms.i18n import _
+
+_VERSION_RE = re.compile(r"version\s+(\d+)\.(\d+)", re.I)
+
+
+def _header_fields(line: str) -> list[tuple[str, str]]:
+    """(key, value) pairs of one header line. A cell ending with ':' is a key and the next cell
+    its value; further cells ('sensed', '(at 0.09999)') qualify the value and are dropped."""
+    cells = line.split("\t")
+    pairs: list[tuple[str, str]] = []
+    key = None
+    for k, cell in enumerate(cells):
+        cell = cell.strip()
+        if cell.endswith(":"):
+            if key is not None:
+                pairs.append((key, ""))
+            key = cell.rstrip(":").strip()
+        elif key is not None:
+            pairs.append((key, cell))
+            key = None
+        elif k == 0 and ": " in cell:  # 'Conductivity: 65.000000' (a space where a tab belongs)
+            name, value = cell.split(": ", 1)
+            pairs.append((name.strip(), value.strip()))
+    if key is not None:
+        pairs.append((key, ""))
+    return pairs
+
+
+def _section(lines: list[str], start: int, filename: str, cols: tuple[int, int], until_minus_one: bool):
+    """Rows of a size section from `start`: (centres, numbers, concentrations, next index).
+    The linear section must end at its -1 row; the log section ends at the file's end or at
+    the first line that is not a row of numbers."""
+    centres, numbers, concs = [], [], []
+    i = start
+    need = max(cols) + 1
+    while i < len(lines):
+        line = lines[i]
+        cells = line.split("\t")
+        if not line.strip():
+            if until_minus_one:
+                i += 1
+                continue
+            break
+        try:
+            first = float(cells[0])
+        except ValueError:
+            if until_minus_one:
+                raise InputError(
+                    _("not a number: {value!r}").format(value=cells[0][:40]),
+                    where=location(file=filename, line=i + 1, column="Size / nm"),
+                ) from None
+            break
+        if len(cells) < need:
+            raise InputError(
+                _("size row has {found} values, expected at least {expected}").format(
+                    found=len(cells), expected=need
+                ),
+                where=location(file=filename, line=i + 1),
+            )
+        if until_minus_one and first == -1.0:
+            return centres, numbers, concs, i + 1
+        centres.append(number(cells[0], filename, i + 1, column="Size / nm"))
+        numbers.append(number(cells[cols[0]], filename, i + 1, column="Number"))
+        concs.append(number(cells[cols[1]], filename, i + 1, column="Concentration / cm-3"))
+        if numbers[-1] < 0 or concs[-1] < 0:
+            raise InputError(
+                _("negative particle number or concentration"), where=location(file=filename, line=i + 1)
+            )
+        i += 1
+    if until_minus_one:
+        raise InputError(
+            _("the linear size section does not end with its -1 row: the file is truncated"),
+            where=location(file=filename, line=len(lines)),
+        )
+    return centres, numbers, concs, i
+
+
+def parse_zetaview(text: str, filename: str) -> NTAResult:
+    lines = text.splitlines()
+    header: dict[str, tuple[str, int]] = {}
+    size_at = None
+    for i, line in enumerate(lines):
+        if line.strip() == "Size Distribution":
+            size_at = i
+            break
+        for key, value in _header_fields(line):
+            header.setdefault(key, (value, i + 1))
+    if size_at is None:
+        raise InputError(
+            _("no 'Size Distribution' section: the size data is missing"),
+            where=location(file=filename, line=len(lines)),
+        )
+    if size_at + 1 >= len(lines):
+        raise InputError(
+            _("the file ends after 'Size Distribution': the size data is missing"),
+            where=location(file=filename, line=size_at + 1),
+        )
+    names = [c.strip() for c in lines[size_at + 1].split("\t")]
+    try:
+        cols = (names.index("Number"), next(k for k, c in enumerate(names) if c.startswith("Concentration")))
+    except (ValueError, StopIteration):
+        raise InputError(
+            _("the size section's column header lacks 'Number' or 'Concentration'"),
+            where=location(file=filename, line=size_at + 2),
+        ) from None
+
+    def header_number(key: str) -> float | None:
+        if key not in header or not header[key][0]:
+            return None
+        text_value, line_no = header[key]
+        return _num(text_value, filename, line_no, key)
+
+    centres, numbers, concs, nxt = _section(lines, size_at + 2, filename, cols, until_minus_one=True)
+    _lc, log_numbers, _lconc, _end = _section(lines, nxt, filename, cols, until_minus_one=False)
+
+    software = header.get("Software", ("", 0))[0] or "ZetaView"
+    warnings: list[str] = []
+    notes: list[str] = []
+    m = _VERSION_RE.search(software)
+    version = ".".join(m.groups()) if m else None
+    if not m or m.group(1) != "8":
+        warnings.append(
+            _(
+                "ZetaView software {software!r} is not a tested version (8.x): check the figures against the instrument's report"
+            ).format(software=software)
+        )
+
+    dilution = header_number("Dilution")
+    if dilution is None:
+        notes.append(_("dilution not recorded: concentrations are those of the sample as measured"))
+    elif dilution <= 0:
+        raise InputError(
+            _("the dilution must be positive"),
+            where=location(file=filename, line=header["Dilution"][1], field="Dilution"),
+        )
+    factor = dilution or 1.0
+    traces = header_number("Number of Traces")
+    total = float(np.sum(numbers)) if numbers else 0.0
+    measured = float(np.sum(concs)) if concs else 0.0
+    cycles = re.search(r"#Cycles\s+(\d+)", header.get("Camera", ("", 0))[0])
+    extra = {
+        "version": version,
+        "sample": header.get("Sample", ("", 0))[0] or None,
+        "traces": int(traces) if traces is not None else None,
+        "positions": _int(header_number("Positions")),
+        "cycles": int(cycles.group(1)) if cycles else None,
+        "particles_per_frame": header_number("Average Number of Particles"),
+        "temperature_c": header_number("Temperature"),
+        "concentration_per_ml_measured": measured if total > 0 else None,
+        "size_nm_volume": None,
+    }
+    stated = {
+        "d50_number": header_number("Median Number (D50)"),
+        "d50_volume": header_number("Median Volume (D50)"),
+        "traces": traces,
+    }
+
+    if traces is not None and traces != total:
+        warnings.append(
+            _("the header states {stated} traces, the size distribution holds {found} particles").format(
+                stated=_g(traces), found=_g(total)
+            )
+        )
+    if log_numbers and abs(float(np.sum(log_numbers)) - total) > 0.5:
+        warnings.append(
+            _("the log section holds {log} particles, the linear section {linear}").format(
+                log=_g(float(np.sum(log_numbers))), linear=_g(total)
+            )
+        )
+
+    common = dict(
+        file=filename,
+        instrument=ZETAVIEW,
+        software=software,
+        dilution=dilution,
+        videos=None,
+        concentration_per_ml_se=None,
+        size_nm_se=None,
+        per_video=None,
+        bin_centres_nm=list(centres),
+        warnings=warnings,
+        notes=notes,
+        stated=stated,
+        extra=extra,
+    )
+    if total <= 0:
+        warnings.insert(0, _("no particles tracked (0 traces): there is no size or concentration result"))
+        return NTAResult(
+            concentration_per_ml=None,
+            size_nm=SizeStats.empty(),
+            histogram_per_ml=[0.0] * len(centres),
+            no_particles=True,
+            **common,
+        )
+
+    size = nta_stats.size_stats(centres, numbers, anchor="centre", ddof=1, mode="class")
+    volume = nta_stats.size_stats(centres, numbers, anchor="centre", ddof=0, mode="class", weighting="volume")
+    extra["size_nm_volume"] = volume.to_dict()
+    for label, mine in (("Median Number (D50)", size.d50), ("Median Volume (D50)", volume.d50)):
+        theirs = header[label][0].split()[0] if header.get(label, ("", 0))[0].split() else None
+        if not agrees(mine, theirs):
+            warnings.append(
+                _("{figure} recomputed from the histogram is {mine}, the file states {theirs}").format(
+                    figure=label, mine=_g(mine), theirs=theirs
+                )
+            )
+    return NTAResult(
+        concentration_per_ml=measured * factor,
+        size_nm=size,
+        histogram_per_ml=[c * factor for c in concs],
+        **common,
+    )
+
+
+def _num(text: str, filename: str, line: int, key: str) -> float:
+    first = text.split()[0] if text.split() else text
+    try:
+        value = float(first)
+    except ValueError:
+        raise InputError(
+            _("not a number: {value!r}").format(value=text[:40]),
+            where=location(file=filename, line=line, field=key),
+        ) from None
+    return value
+
+
+def _int(value: float | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _g(value: float) -> str:
+    return f"{value:.6g}"
