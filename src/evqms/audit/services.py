@@ -1,0 +1,100 @@
+"""Writes to the audit trail and signatures. Every service in evqms calls `record_event` inside
+its own transaction, so a rolled-back change leaves no event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth import authenticate
+from django.db import connection, transaction
+from django.utils import timezone
+
+from evqms.audit.chain import GENESIS, event_hash
+from evqms.audit.models import SIGNATURE_MEANINGS, AuditEvent, ChainHead, Signature, SignatureInvalidation
+from evqms.core.canonical import canonical_hash, canonical_json
+from evqms.core.db import lock_for_update
+from evqms.errors import InputError, RuleViolation
+from evqms.i18n import _
+
+SYSTEM_ACTOR = "system"
+
+
+def _utc_now() -> dt.datetime:
+    # Microsecond precision survives both databases, so the stored time hashes the same on replay.
+    return timezone.now().astimezone(dt.UTC)
+
+
+def record_event(*, actor, action: str, object_type: str, object_id, before: dict | None = None,
+                 after: dict | None = None, reason: str = "") -> AuditEvent:
+    """Append one event to the chain. Must run inside the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must be called inside transaction.atomic()")
+    head, _created = lock_for_update(ChainHead.objects.filter(pk=1)).get_or_create(
+        pk=1, defaults={"seq": 0, "hash": GENESIS}
+    )
+    if _created:  # lock the fresh row too, for the rest of this transaction (PostgreSQL)
+        head = lock_for_update(ChainHead.objects.filter(pk=1)).get()
+    occurred_at = _utc_now()
+    actor_id = actor.pk if actor is not None else None
+    actor_name = actor.get_username() if actor is not None else SYSTEM_ACTOR
+    fields = dict(
+        seq=head.seq + 1, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name,
+        action=action, object_type=object_type, object_id=str(object_id),
+        before=canonical_json(before) if before is not None else "",
+        after=canonical_json(after) if after is not None else "",
+        reason=reason or "", prev_hash=head.hash,
+    )
+    event = AuditEvent(**fields, hash=event_hash(**fields))
+    event.save(force_insert=True)
+    ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+class SignatureRefused(RuleViolation):
+    """Wrong password, locked account, or a separation-of-duties breach."""
+
+
+@transaction.atomic
+def sign(*, request, signer, password: str, meaning: str, object_type: str, object_id,
+         record: dict, reason: str = "", prohibited: Iterable[tuple[int, str]] = ()) -> Signature:
+    """Sign `record` (a dict snapshot of exactly what is signed) with a freshly re-entered password.
+
+    A wrong password is a failed login attempt (django-axes counts it towards lockout).
+    `prohibited` lists (user id, why) pairs that may not sign: separation of duties.
+    """
+    if meaning not in SIGNATURE_MEANINGS:
+        raise InputError(_("unknown signature meaning {meaning}").format(meaning=meaning), where="meaning")
+    for user_id, why in prohibited:
+        if user_id == signer.pk:
+            raise SignatureRefused(why)
+    checked = authenticate(request, username=signer.get_username(), password=password or "")
+    if checked is None or checked.pk != signer.pk:
+        raise SignatureRefused(_("The password is wrong or the account is locked: not signed."))
+    signature = Signature.objects.create(
+        signer=signer, printed_name=signer.signature_name(), signed_at=_utc_now(), meaning=meaning,
+        reason=reason, object_type=object_type, object_id=str(object_id),
+        record_hash=canonical_hash(record), record=canonical_json(record),
+    )
+    record_event(
+        actor=signer, action=f"signature.{meaning}", object_type=object_type, object_id=object_id,
+        after={"signature_id": signature.pk, "printed_name": signature.printed_name,
+               "meaning": meaning, "record_hash": signature.record_hash},
+        reason=reason,
+    )
+    return signature
+
+
+@transaction.atomic
+def invalidate_signature(*, actor, signature: Signature, reason: str) -> SignatureInvalidation:
+    if not reason.strip():
+        raise InputError(_("a reason is required to invalidate a signature"), where="reason")
+    if SignatureInvalidation.objects.filter(signature=signature).exists():
+        raise RuleViolation(_("this signature is already invalidated"))
+    inv = SignatureInvalidation.objects.create(
+        signature=signature, invalidated_by=actor, invalidated_at=_utc_now(), reason=reason
+    )
+    record_event(actor=actor, action="signature.invalidate", object_type=signature.object_type,
+                 object_id=signature.object_id, before={"signature_id": signature.pk, "valid": True},
+                 after={"signature_id": signature.pk, "valid": False}, reason=reason)
+    return inv

@@ -1,0 +1,70 @@
+"""Canonical JSON and hashing: the same record always gives the same bytes and the same hash.
+
+Used by the audit trail (before/after, the hash chain), signatures (the hash of exactly what was
+signed) and the compliance engine (the evidence snapshot's hash). Rules: keys sorted, no
+insignificant white space, UTF-8; Decimal as its string; datetime in UTC ISO-8601 with 'Z';
+date as ISO; UUID and Path as strings; sets sorted. Independent of the machine's time zone and
+locale. No Django imports: the pure packages use it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+
+def _normalise(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("canonical JSON has no NaN or infinity")
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("canonical JSON has no NaN or infinity")
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in canonical JSON: give it a time zone")
+        utc = value.astimezone(dt.UTC)
+        return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return _normalise(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _normalise(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [_normalise(v) for v in value]
+        return sorted(items, key=lambda x: json.dumps(x, sort_keys=True, ensure_ascii=False))
+    raise TypeError(f"cannot put {type(value).__name__} into canonical JSON")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_hash(value: Any) -> str:
+    return sha256_hex(canonical_json(value))

@@ -1,0 +1,229 @@
+"""`evqms` sub-commands that need the database: demo, serve, users, audit, manage.
+
+Areas built on the QMS add theirs in their own `cli` module listed in DJANGO_COMMAND_MODULES.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from evqms.i18n import _
+
+DJANGO_COMMAND_MODULES = (
+    "evqms.lots.cli",  # lots list/show
+    "evqms.reports.cli",  # report coa
+    "evqms.trace.cli",  # trace
+    "evqms.compliance.cli",  # assess --product (extends guidance's assess)
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evqms.settings")
+    import django
+
+    django.setup()
+
+
+def register(subparsers) -> None:
+    demo = subparsers.add_parser(
+        "demo", help=_("create or upgrade the SQLite database, load the demo data and serve the web app"),
+        epilog=_("Example: evqms demo --port 8000"),
+    )
+    demo.add_argument("--no-serve", action="store_true", help=_("do everything but serve"))
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(handler=_demo)
+
+    serve = subparsers.add_parser(
+        "serve", help=_("run the production web server (gunicorn) on DATABASE_URL or SQLite"),
+        epilog=_("Example: EVQMS_MODE=production EVQMS_SECRET_KEY=... evqms serve --host 0.0.0.0 --port 8000"),
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=3)
+    serve.add_argument("--migrate", action="store_true", help=_("apply database migrations first"))
+    serve.set_defaults(handler=_serve)
+
+    users = subparsers.add_parser("users", help=_("create and list users"),
+                                  epilog=_("Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"))
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", parser_class=type(users))
+    create = users_sub.add_parser("create", help=_("create a user with one or more roles"),
+                                  epilog=_("Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"))
+    create.add_argument("name")
+    create.add_argument("--role", action="append", required=True,
+                        help=_("operator, qc_analyst, qa_reviewer, physician, auditor or administrator (repeatable)"))
+    create.add_argument("--password-stdin", action="store_true", required=True,
+                        help=_("read the password from standard input (never from the command line)"))
+    create.add_argument("--printed-name", default="", help=_("the name shown on signatures"))
+    create.add_argument("--email", default="")
+    create.set_defaults(handler=_users_create)
+    lst = users_sub.add_parser("list", help=_("list users and their roles"), epilog=_("Example: evqms users list --format json"))
+    lst.add_argument("--format", choices=["text", "json"], default="text")
+    lst.set_defaults(handler=_users_list)
+    users.set_defaults(handler=lambda args: users.print_help() or 2)
+
+    audit = subparsers.add_parser("audit", help=_("verify the audit trail's hash chain"),
+                                  epilog=_("Example: evqms audit verify --expect-head 3f2a...  (exit 1 when broken)"))
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(audit))
+    verify = audit_sub.add_parser("verify", help=_("replay the chain; exit 1 naming the first broken event"),
+                                  epilog=_("Example: evqms audit verify --format json"))
+    verify.add_argument("--format", choices=["text", "json"], default="text")
+    verify.add_argument("--expect-head", help=_("the head hash exported earlier: detects a rewrite of the whole chain"))
+    verify.set_defaults(handler=_audit_verify)
+    head = audit_sub.add_parser("export-head", help=_("print the head hash for safekeeping outside the database"),
+                                epilog=_("Example: evqms audit export-head >> /secure/evqms-heads.txt"))
+    head.add_argument("--format", choices=["text", "json"], default="text")
+    head.set_defaults(handler=_audit_export_head)
+    audit.set_defaults(handler=lambda args: audit.print_help() or 2)
+
+    manage = subparsers.add_parser("manage", help=_("run a Django management command (e.g. migrate, check --deploy)"),
+                                   epilog=_("Example: evqms manage check --deploy"))
+    manage.add_argument("args", nargs=argparse_remainder())
+    manage.set_defaults(handler=_manage)
+
+    for name in DJANGO_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(subparsers)
+
+
+def argparse_remainder():
+    import argparse
+
+    return argparse.REMAINDER
+
+
+def _prepare_database() -> None:
+    from django.core.management import call_command
+
+    from evqms import localebuild
+
+    localebuild.build("ja")
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _demo(args) -> int:
+    setup_django()
+    from django.conf import settings
+
+    from evqms.web import demo
+
+    if os.environ.get("DATABASE_URL"):
+        print(_("evqms demo uses the embedded SQLite database: unset DATABASE_URL"), file=sys.stderr)
+        return 2
+    print(_("Preparing the database at {path} ...").format(path=settings.DATABASES["default"]["NAME"]))
+    _prepare_database()
+    logins = demo.load_demo()
+    url = f"http://{args.host}:{args.port}/"
+    print()
+    print(_("evqms is ready: {url}").format(url=url))
+    print(_("Demo logins (user / password / role):"))
+    for login in logins:
+        print(f"  {login['username']:<16} {login['password']:<24} {login['role']}")
+    print(_("(the passwords are kept in {path})").format(path=demo.credentials_path()))
+    if args.no_serve:
+        return 0
+    return _exec_gunicorn(args.host, args.port, workers=2)
+
+
+def _exec_gunicorn(host: str, port: int, workers: int) -> int:
+    sys.stdout.flush()
+    cmd = [sys.executable, "-m", "gunicorn", "evqms.wsgi:application", "--bind", f"{host}:{port}",
+           "--workers", str(workers), "--access-logfile", "-", "--timeout", "120"]
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover
+
+
+def _serve(args) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    if args.migrate:
+        _prepare_database()
+    call_command("check", verbosity=0)
+    return _exec_gunicorn(args.host, args.port, args.workers)
+
+
+def _users_create(args) -> int:
+    setup_django()
+    from evqms.accounts import services
+
+    password = sys.stdin.readline().rstrip("\n")
+    user = services.create_user(acting_user=None, username=args.name, password=password, role_names=args.role,
+                                printed_name=args.printed_name, email=args.email)
+    print(_("created user {name} with roles {roles}").format(name=user.username, roles=", ".join(user.role_names())))
+    return 0
+
+
+def _users_list(args) -> int:
+    setup_django()
+    from evqms.accounts.selectors import users_with_roles
+    from evqms.cliutil import emit, to_json
+
+    rows = [{"username": u.username, "printed_name": u.printed_name, "roles": sorted(g.name for g in u.groups.all()),
+             "active": u.is_active} for u in users_with_roles()]
+    if args.format == "json":
+        emit(to_json(rows))
+    else:
+        for r in rows:
+            emit(f"{r['username']:<20} {', '.join(r['roles']):<30} {r['printed_name']}")
+    return 0
+
+
+def _problems() -> dict:
+    return {
+        "edited": _("the event's content does not match its hash (edited)"),
+        "missing": _("an event is missing before it (deleted)"),
+        "reordered": _("the event does not link to the one before it (reordered or replaced)"),
+        "head-mismatch": _("the chain is internally consistent but its head differs from the expected head (rewritten)"),
+    }
+
+
+def _audit_verify(args) -> int:
+    setup_django()
+    from evqms.audit.selectors import verify_chain
+    from evqms.cliutil import emit, to_json
+
+    result = verify_chain(expect_head=args.expect_head)
+    if args.format == "json":
+        data = result.to_dict()
+        data["message"] = _problems().get(result.problem) if result.problem else None
+        emit(to_json(data))
+    elif result.ok:
+        emit(_("audit trail intact: {n} events, head {head}").format(n=result.events, head=result.head_hash))
+    elif result.broken_seq is not None:
+        emit(_("audit trail BROKEN at event #{seq}: {problem}").format(seq=result.broken_seq,
+                                                                        problem=_problems()[result.problem]))
+    else:
+        emit(_("audit trail BROKEN: {problem}").format(problem=_problems()[result.problem]))
+    return 0 if result.ok else 1
+
+
+def _audit_export_head(args) -> int:
+    setup_django()
+    import datetime as dt
+
+    from evqms.audit.selectors import head_hash
+    from evqms.cliutil import emit, to_json
+
+    seq, digest = head_hash()
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if args.format == "json":
+        emit(to_json({"seq": seq, "head_hash": digest, "exported_at": now}))
+    else:
+        emit(f"{digest}  seq={seq}  exported_at={now}")
+    return 0
+
+
+def _manage(args) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["evqms manage", *args.args])
+    return 0

@@ -1,0 +1,37 @@
+"""Bilingual texts for findings: every reason and next step is kept in English and Japanese.
+
+A finding is read in either language (the report picks one, the JSON carries both), so a check
+builds `bi("English {x}", x=...)` once; the Japanese comes from the project catalogue and, when
+the catalogue has not been compiled yet, from this package's own `locale/ja/guidance.po`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from evqms.i18n import gettext, use_language
+
+PO_FILE = Path(__file__).resolve().parents[1] / "locale" / "ja" / "guidance.po"
+
+
+@lru_cache(maxsize=1)
+def _own_catalogue() -> dict[str, str]:
+    import polib
+
+    if not PO_FILE.exists():
+        return {}
+    return {e.msgid: e.msgstr for e in polib.pofile(str(PO_FILE)) if e.msgstr and not e.obsolete}
+
+
+def japanese(msgid: str) -> str:
+    with use_language("ja"):
+        translated = gettext(msgid)
+    if translated == msgid:
+        translated = _own_catalogue().get(msgid, msgid)
+    return translated
+
+
+def bi(msgid: str, **params: object) -> dict[str, str]:
+    """{'en': ..., 'ja': ...} for a wrapped message; parameters are filled in both languages."""
+    return {"en": msgid.format(**params), "ja": japanese(msgid).format(**params)}
