@@ -18,11 +18,13 @@ def fieller_interval(a: float, b: float, var_a: float, var_b: float, cov_ab: flo
     g = t * t * var_b / (b * b)
     if g >= 1.0:
         return None
+    # roots in rho of (a - rho b)^2 = t^2 (var_a - 2 rho cov_ab + rho^2 var_b), divided by b^2
     ratio = a / b
-    centre = ratio - g * cov_ab / var_b if var_b > 0 else ratio
-    radicand = var_a - 2.0 * ratio * cov_ab + ratio * ratio * var_b - g * (var_a - cov_ab * cov_ab / var_b)
-    half = (t / abs(b)) * np.sqrt(max(radicand, 0.0))
-    return [float((centre - half) / (1.0 - g)), float((centre + half) / (1.0 - g))]
+    k = t * t / (b * b)
+    mid = ratio - k * cov_ab
+    disc = mid * mid - (1.0 - g) * (ratio * ratio - k * var_a)
+    half = float(np.sqrt(max(disc, 0.0)))
+    return [float((mid - half) / (1.0 - g)), float((mid + half) / (1.0 - g))]
 
 
 def ratio_of_eds(fit, numerator: str, denominator: str, p: float = 50.0, level: float = 0.95) -> dict:
@@ -47,18 +49,24 @@ def ratio_of_eds(fit, numerator: str, denominator: str, p: float = 50.0, level: 
 def compare_to_reference(fit, reference: str | None = None, p: float = 50.0) -> list[dict]:
     reference = reference or fit.curves[0]
     if reference not in fit.curves:
-        raise InputError(_("reference curve {name} not found; curves are {names}").format(
-            name=reference, names=", ".join(fit.curves)), where=location(field="reference"))
+        raise InputError(
+            _("reference curve {name} not found; curves are {names}").format(
+                name=reference, names=", ".join(fit.curves)
+            ),
+            where=location(field="reference"),
+        )
     out = []
     for curve in fit.curves:
         if curve == reference:
             continue
-        out.append({
-            "curve": curve,
-            "reference": reference,
-            "ed50_ratio": ratio_of_eds(fit, curve, reference, p),
-            "relative_potency": ratio_of_eds(fit, reference, curve, p),
-        })
+        out.append(
+            {
+                "curve": curve,
+                "reference": reference,
+                "ed50_ratio": ratio_of_eds(fit, curve, reference, p),
+                "relative_potency": ratio_of_eds(fit, reference, curve, p),
+            }
+        )
     return out
 
 
@@ -113,8 +121,9 @@ class USPRelativePotency:
         }
 
 
-def usp_relative_potency(doses, responses, lots, reference: str, test: str, model: str = "LL4",
-                         level: float = 0.95, source=None) -> USPRelativePotency:
+def usp_relative_potency(
+    doses, responses, lots, reference: str, test: str, model: str = "LL4", level: float = 0.95, source=None
+) -> USPRelativePotency:
     """USP-style relative potency: the two lots are fitted with common slope and asymptotes
     (parallel curves) and the potency is the horizontal shift ED50(reference)/ED50(test); the
     parallelism F test compares that fit with one of fully separate curves."""
@@ -126,7 +135,9 @@ def usp_relative_potency(doses, responses, lots, reference: str, test: str, mode
     lot = np.asarray([str(v) for v in lots], dtype=object)
     for name in (reference, test):
         if not np.any(lot == name):
-            raise InputError(_("lot {name} has no data").format(name=name), where=location(file=source, field="lot"))
+            raise InputError(
+                _("lot {name} has no data").format(name=name), where=location(file=source, field="lot")
+            )
     keep = (lot == reference) | (lot == test)
     mdl = get_model(model) if isinstance(model, str) else model
     if mdl is None:
@@ -146,4 +157,6 @@ def usp_relative_potency(doses, responses, lots, reference: str, test: str, mode
     log_rp = float(np.log(a / b))
     log_ci = [float(np.exp(log_rp - t * se_log)), float(np.exp(log_rp + t * se_log))]
     parallel = f_test(constrained.rss, constrained.df, unconstrained.rss, unconstrained.df)
-    return USPRelativePotency(reference, test, mdl.name, potency, log_ci, parallel, constrained, unconstrained)
+    return USPRelativePotency(
+        reference, test, mdl.name, potency, log_ci, parallel, constrained, unconstrained
+    )

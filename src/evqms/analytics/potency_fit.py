@@ -116,8 +116,10 @@ class FitResult:
     def to_dict(self, ed_levels=(10, 50, 90), reference: str | None = None) -> dict:
         from .potency_compare import compare_to_reference, parallelism_test
 
-        curves = {c: {p: {"estimate": self.estimates(c)[p], "se": self.std_errors(c)[p]}
-                      for p in self.model.params} for c in self.curves}
+        curves = {
+            c: {p: {"estimate": self.estimates(c)[p], "se": self.std_errors(c)[p]} for p in self.model.params}
+            for c in self.curves
+        }
         ed = {c: {format_level(p): self.ed(c, p) for p in ed_levels} for c in self.curves}
         comparisons, parallel = [], None
         if len(self.curves) > 1:
@@ -156,19 +158,24 @@ def _check_inputs(x, y, cur, model, curves, shared, source):
         if name not in model.params:
             raise InputError(
                 _("unknown shared parameter {name}; model {model} has {params}").format(
-                    name=name, model=model.name, params=", ".join(model.params)),
-                where=_where(source))
+                    name=name, model=model.name, params=", ".join(model.params)
+                ),
+                where=_where(source),
+            )
     for name in curves:
         mask = cur == name
         distinct = np.unique(x[mask]).size
         if distinct < 2:
-            raise InputError(_("the curve has a single dose; a dose-response fit needs several"),
-                             where=_where(source, name))
+            raise InputError(
+                _("the curve has a single dose; a dose-response fit needs several"),
+                where=_where(source, name),
+            )
         own = len([p for p in model.params if p not in shared]) if len(curves) > 1 else len(model.params)
         if distinct < own:
             raise InputError(
                 _("the curve has {k} distinct doses but {p} parameters of its own").format(k=distinct, p=own),
-                where=_where(source, name))
+                where=_where(source, name),
+            )
 
 
 def _start_values(model: Model, x: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -210,8 +217,9 @@ class _Problem:
         self.groups = [(c, np.flatnonzero(cur == c)) for c in layout.curves]
         self.p = len(layout.labels)
         # e is optimised as log(e) so that it stays positive (not for LL2.4, where it already is)
-        self.log_cols = [] if self.model.log_e else [i for i, lab in enumerate(layout.labels)
-                                                      if lab.split(":")[0] == "e"]
+        self.log_cols = (
+            [] if self.model.log_e else [i for i, lab in enumerate(layout.labels) if lab.split(":")[0] == "e"]
+        )
 
     def parts(self, theta, order):
         f = np.empty(self.y.size)
@@ -287,7 +295,9 @@ def fit_dose_response(doses, responses, curves=None, model="LL4", shared=(), *, 
         raise InputError(_("unknown model {name}").format(name=model), where=_where(source))
     x = np.asarray(doses, dtype=float).ravel()
     y = np.asarray(responses, dtype=float).ravel()
-    cur = np.full(x.size, SINGLE_CURVE, dtype=object) if curves is None else np.asarray(curves, object).ravel()
+    cur = (
+        np.full(x.size, SINGLE_CURVE, dtype=object) if curves is None else np.asarray(curves, object).ravel()
+    )
     names = tuple(dict.fromkeys(str(c) for c in cur))
     cur = np.array([str(c) for c in cur], dtype=object)
     shared = tuple(dict.fromkeys(shared))
@@ -295,8 +305,10 @@ def fit_dose_response(doses, responses, curves=None, model="LL4", shared=(), *, 
     layout = Layout.build(mdl, names, shared)
     n, p = x.size, len(layout.labels)
     if n <= p:
-        raise InputError(_("{n} observations are too few for {p} parameters (need more than {p})").format(
-            n=n, p=p), where=_where(source))
+        raise InputError(
+            _("{n} observations are too few for {p} parameters (need more than {p})").format(n=n, p=p),
+            where=_where(source),
+        )
     problem = _Problem(layout, x, y, cur)
 
     per_curve = {c: _start_values(mdl, x[cur == c], y[cur == c]) for c in names}
@@ -313,25 +325,42 @@ def fit_dose_response(doses, responses, curves=None, model="LL4", shared=(), *, 
             start[problem.log_cols] = np.abs(start[problem.log_cols])
         try:
             with np.errstate(all="ignore"):
-                sol = least_squares(problem.residuals, problem.to_u(start), jac=problem.jacobian,
-                                    method="lm", xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=2000)
+                sol = least_squares(
+                    problem.residuals,
+                    problem.to_u(start),
+                    jac=problem.jacobian,
+                    method="lm",
+                    xtol=1e-14,
+                    ftol=1e-14,
+                    gtol=1e-14,
+                    max_nfev=2000,
+                )
         except (ValueError, np.linalg.LinAlgError):
             continue
         if sol.status > 0 and np.all(np.isfinite(sol.x)) and (best is None or sol.cost < best.cost):
             best = sol
     if best is None:
-        raise FitError(_("the fit did not converge; check that the responses follow a dose-response curve"),
-                       where=_where(source))
+        raise FitError(
+            _("the fit did not converge; check that the responses follow a dose-response curve"),
+            where=_where(source),
+        )
     with np.errstate(all="ignore"):
         theta = _newton_polish(problem, problem.to_theta(best.x))
         h, grad, rss = problem.half_hessian(theta)
     df = n - p
     if not (np.all(np.isfinite(h)) and np.isfinite(rss)):
-        raise FitError(_("the fit did not converge; check that the responses follow a dose-response curve"),
-                       where=_where(source))
+        raise FitError(
+            _("the fit did not converge; check that the responses follow a dose-response curve"),
+            where=_where(source),
+        )
     eig = np.linalg.eigvalsh(h)
     if eig.min() <= 1e-10 * max(eig.max(), 1e-300):
-        raise FitError(_("the fit did not converge to a clear minimum (parameters not identifiable: "
-                         "the responses show no dose-response over the doses tested)"), where=_where(source))
+        raise FitError(
+            _(
+                "the fit did not converge to a clear minimum (parameters not identifiable: "
+                "the responses show no dose-response over the doses tested)"
+            ),
+            where=_where(source),
+        )
     vcov = (rss / df) * np.linalg.inv(h)
     return FitResult(mdl, layout, theta, vcov, rss, n, df, x, y, cur, int(best.nfev))
