@@ -84,7 +84,9 @@ def classify_trial(trial: dict[str, Any]) -> Classification:
             continue
         return Classification(
             THERAPEUTIC,
-            _('intervention "{name}" ({type}) gives EVs').format(name=item.get("name"), type=item.get("type")),
+            _('intervention "{name}" ({type}) gives EVs').format(
+                name=item.get("name"), type=item.get("type")
+            ),
             "intervention",
             ev,
         )
@@ -121,9 +123,13 @@ def classify_trial(trial: dict[str, Any]) -> Classification:
             "measured",
             sorted(set(words)),
         )
-    mentioned = _words(_EV, " ".join([titles, trial.get("brief_summary") or "", trial.get("detailed_description") or ""]))
+    mentioned = _words(
+        _EV, " ".join([titles, trial.get("brief_summary") or "", trial.get("detailed_description") or ""])
+    )
     if mentioned:
-        return Classification(UNRELATED, _("EVs are mentioned but neither given nor measured"), "mentioned", mentioned)
+        return Classification(
+            UNRELATED, _("EVs are mentioned but neither given nor measured"), "mentioned", mentioned
+        )
     return Classification(UNRELATED, _("no EV word in the title, interventions or descriptions"), "none", [])
 
 
@@ -134,7 +140,10 @@ def apply_override(result: Classification, override: dict[str, Any] | None) -> C
     return Classification(
         override["category"],
         _("manual override by {who} on {when}: {why} (rule said {category}: {reason})").format(
-            who=override["who"], when=override["when"], why=override["why"], category=result.category,
+            who=override["who"],
+            when=override["when"],
+            why=override["why"],
+            category=result.category,
             reason=result.reason,
         ),
         "override",
