@@ -8,9 +8,32 @@ file that cannot be read (one line naming the file and line).
 from __future__ import annotations
 
 from evqms.cliutil import emit, read_bytes, to_json
-from evqms.i18n import _
+from evqms.i18n import _, bilingual
 
 SIZE_LABELS = ("mean", "mode", "sd", "d10", "d50", "d90")
+
+# Short labels shared by many areas are kept here as bilingual pairs rather than catalogue
+# entries, so that the merged catalogue cannot get two translations of one short word.
+LABELS = {
+    "instrument": {"en": "Instrument", "ja": "装置"},
+    "videos": {"en": "Videos", "ja": "動画数"},
+    "traces": {"en": "Traces", "ja": "トレース数"},
+    "dilution": {"en": "Dilution", "ja": "希釈倍率"},
+    "not_recorded": {"en": "not recorded", "ja": "記録なし"},
+    "mean": {"en": "Mean", "ja": "平均"},
+    "mode": {"en": "Mode", "ja": "最頻値"},
+    "sd": {"en": "SD", "ja": "SD"},
+    "se": {"en": "SE", "ja": "SE"},
+    "size": {"en": "Size (nm)", "ja": "粒子径 (nm)"},
+    "warning": {"en": "WARNING", "ja": "警告"},
+    "note": {"en": "Note", "ja": "注記"},
+    "per_ml": {"en": "particles/mL", "ja": "粒子/mL"},
+    "video": {"en": "video {n}", "ja": "動画 {n}"},
+}
+
+
+def label(key: str) -> str:
+    return bilingual(LABELS[key])
 
 
 def register(subparsers) -> None:
@@ -25,8 +48,15 @@ def register(subparsers) -> None:
         epilog=_("Example: evqms analyze nta ExperimentSummary.csv zetaview_size.txt --format json"),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help=_("NTA export files"))
-    p.add_argument("--format", choices=["text", "json"], default="text", help=_("output format"))
-    p.add_argument("-o", "--output", metavar="PATH", help=_("write the output to this file"))
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help=_("output format: text (a readable summary) or json"),
+    )
+    p.add_argument(
+        "-o", "--output", metavar="PATH", help=_("write the NTA report to this file instead of the screen")
+    )
     p.set_defaults(handler=run)
 
 
@@ -49,34 +79,34 @@ def _num(value: float | None, fmt: str) -> str:
 def render_text(result) -> str:
     """A short report of one file in the current language."""
     lines = [f"{result.file}"]
-    lines.append(f"  {_('Instrument')}: {result.instrument} ({result.software})")
+    lines.append(f"  {label('instrument')}: {result.instrument} ({result.software})")
     if result.videos is not None:
-        lines.append(f"  {_('Videos')}: {result.videos}")
+        lines.append(f"  {label('videos')}: {result.videos}")
     if result.extra.get("traces") is not None:
-        lines.append(f"  {_('Traces')}: {result.extra['traces']}")
+        lines.append(f"  {label('traces')}: {result.extra['traces']}")
     lines.append(
-        f"  {_('Dilution')}: {_num(result.dilution, 'g') if result.dilution is not None else _('not recorded')}"
+        f"  {label('dilution')}: {_num(result.dilution, 'g') if result.dilution is not None else label('not_recorded')}"
     )
     if result.no_particles:
         lines.append(f"  {_('NO PARTICLES TRACKED: no concentration or size result')}")
     else:
         conc = f"{result.concentration_per_ml:.3g}"
         if result.concentration_per_ml_se is not None:
-            conc += f" ± {result.concentration_per_ml_se:.3g} ({_('SE')})"
-        lines.append(f"  {_('Concentration (original sample)')}: {conc} {_('particles/mL')}")
-        header = ["", _("Mean"), _("Mode"), _("SD"), "D10", "D50", "D90"]
-        rows = [[_("Size (nm)")] + [_num(getattr(result.size_nm, k), ".1f") for k in SIZE_LABELS]]
+            conc += f" ± {result.concentration_per_ml_se:.3g} ({label('se')})"
+        lines.append(f"  {_('Concentration (original sample)')}: {conc} {label('per_ml')}")
+        header = ["", label("mean"), label("mode"), label("sd"), "D10", "D50", "D90"]
+        rows = [[label("size")] + [_num(getattr(result.size_nm, k), ".1f") for k in SIZE_LABELS]]
         if result.size_nm_se is not None:
-            rows.append([_("SE")] + [_num(getattr(result.size_nm_se, k), ".1f") for k in SIZE_LABELS])
+            rows.append([label("se")] + [_num(getattr(result.size_nm_se, k), ".1f") for k in SIZE_LABELS])
         for v in result.per_video or []:
             rows.append(
-                [_("video {n}").format(n=v.index)] + [_num(getattr(v.size_nm, k), ".1f") for k in SIZE_LABELS]
+                [label("video").format(n=v.index)] + [_num(getattr(v.size_nm, k), ".1f") for k in SIZE_LABELS]
             )
         widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
             lines.append("  " + "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     for w in result.warnings:
-        lines.append(f"  {_('WARNING')}: {w}")
+        lines.append(f"  {label('warning')}: {w}")
     for n in result.notes:
-        lines.append(f"  {_('Note')}: {n}")
+        lines.append(f"  {label('note')}: {n}")
     return "\n".join(lines)

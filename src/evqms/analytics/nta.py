@@ -111,13 +111,13 @@ def decode_export(data: bytes, filename: str) -> str:
     """Text of an export. The instruments write Windows-1252/latin-1; a file re-saved as UTF-8
     (with or without BOM) or UTF-16 reads the same, since every figure is ASCII."""
     if not data or not data.strip():
-        raise InputError(_("the file is empty"), where=location(file=filename))
+        raise InputError(_("the NTA export is empty"), where=location(file=filename))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise InputError(_("not readable as UTF-16 text"), where=location(file=filename)) from exc
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         raise InputError(
             _("binary data, not an NTA text export (NanoSight .csv or ZetaView .txt)"),
             where=location(file=filename),
@@ -216,12 +216,12 @@ def number(text: str, filename: str, line: int, column: str | None = None) -> fl
         value = float(text.strip())
     except ValueError:
         raise InputError(
-            _("not a number: {value!r}").format(value=text.strip()[:40]),
+            _("the cell {value!r} is not a number").format(value=text.strip()[:40]),
             where=location(file=filename, line=line, column=column),
         ) from None
     if not math.isfinite(value):
         raise InputError(
-            _("not a finite number: {value!r}").format(value=text.strip()[:40]),
+            _("the cell {value!r} is not a finite number").format(value=text.strip()[:40]),
             where=location(file=filename, line=line, column=column),
         )
     return value

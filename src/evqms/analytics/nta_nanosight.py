@@ -24,7 +24,7 @@ from evqms.analytics import nta_stats
 from evqms.analytics.nta import NANOSIGHT, NTAResult, VideoResult, agrees, number
 from evqms.analytics.nta_stats import SizeStats
 from evqms.errors import InputError, location
-from evqms.i18n import _
+from evqms.i18n import _, bilingual
 
 # Which point of a bin the cumulative fraction is assigned to when interpolating percentiles.
 SUPPORTED_VERSIONS = {(3, 2): "lower", (3, 3): "upper", (3, 4): "upper"}
@@ -32,16 +32,22 @@ SIZE_ROWS = {"Mean": "mean", "Mode": "mode", "SD": "sd", "D10": "d10", "D50": "d
 _VERSION_RE = re.compile(r"NTA\s+(\d+)\.(\d+)")
 
 
+# Short words shared with other areas: bilingual pairs here, not catalogue entries (no clashes).
+_WORDS = {
+    "concentration_per_ml": {"en": "concentration", "ja": "粒子濃度"},
+    "mean": {"en": "mean size", "ja": "平均粒子径"},
+    "mode": {"en": "mode", "ja": "最頻値"},
+    "sd": {"en": "SD", "ja": "SD"},
+    "d10": {"en": "D10", "ja": "D10"},
+    "d50": {"en": "D50", "ja": "D50"},
+    "d90": {"en": "D90", "ja": "D90"},
+    "average": {"en": "average", "ja": "平均"},
+    "standard_error": {"en": "standard error", "ja": "標準誤差"},
+}
+
+
 def _figure_names() -> dict[str, str]:
-    return {
-        "concentration_per_ml": _("concentration"),
-        "mean": _("mean size"),
-        "mode": _("mode"),
-        "sd": _("SD"),
-        "d10": "D10",
-        "d50": "D50",
-        "d90": "D90",
-    }
+    return {k: bilingual(v) for k, v in _WORDS.items()}
 
 
 class _Rows:
@@ -354,14 +360,14 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
         checks = []
         if results["concentration"]:
             checks += [
-                (_("average"), "concentration_per_ml", conc_avg, results["concentration"][1]),
-                (_("standard error"), "concentration_per_ml", conc_se, results["concentration"][2]),
+                (labels["average"], "concentration_per_ml", conc_avg, results["concentration"][1]),
+                (labels["standard_error"], "concentration_per_ml", conc_se, results["concentration"][2]),
             ]
         for k in SizeStats.FIELDS:
             if k in stated_size:
                 checks += [
-                    (_("average"), k, avg[k], stated_size[k][1]),
-                    (_("standard error"), k, se[k], stated_size[k][2]),
+                    (labels["average"], k, avg[k], stated_size[k][1]),
+                    (labels["standard_error"], k, se[k], stated_size[k][2]),
                 ]
         for what, key, mine, theirs in checks:
             if not agrees(mine, theirs):

@@ -71,7 +71,7 @@ def _section(lines: list[str], start: int, filename: str, cols: tuple[int, int],
         except ValueError:
             if until_minus_one:
                 raise InputError(
-                    _("not a number: {value!r}").format(value=cells[0][:40]),
+                    _("the cell {value!r} is not a number").format(value=cells[0][:40]),
                     where=location(file=filename, line=i + 1, column="Size / nm"),
                 ) from None
             break
@@ -243,7 +243,7 @@ def _num(text: str, filename: str, line: int, key: str) -> float:
         value = float(first)
     except ValueError:
         raise InputError(
-            _("not a number: {value!r}").format(value=text[:40]),
+            _("the cell {value!r} is not a number").format(value=text[:40]),
             where=location(file=filename, line=line, field=key),
         ) from None
     return value
