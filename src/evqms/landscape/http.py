@@ -26,6 +26,10 @@ USER_AGENT = f"evqms/{__version__} (EV landscape monitor; +https://example.inval
 class FetchError(EvqmsError):
     """An online source did not answer usefully (after the retries, or with a hard error)."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the last HTTP status, when there was one
+
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
@@ -95,7 +99,7 @@ class PoliteClient:
         self._last = self.clock()
 
     def get(self, url: str, *, params: dict | None = None) -> httpx.Response:
-        last = ""
+        last, status = "", None
         for attempt in range(1, self.max_tries + 1):
             self._wait_turn()
             self.requests += 1
@@ -103,6 +107,7 @@ class PoliteClient:
                 response = self._client.get(url, params=params)
             except httpx.TransportError as exc:
                 last = _("connection failed ({error})").format(error=type(exc).__name__)
+                status = None
                 delay = None
             else:
                 if response.status_code < 400:
@@ -111,9 +116,11 @@ class PoliteClient:
                     raise FetchError(
                         _("{url} answered HTTP {status}: {body}").format(
                             url=response.request.url, status=response.status_code, body=response.text[:200]
-                        )
+                        ),
+                        response.status_code,
                     )
                 last = _("HTTP {status}").format(status=response.status_code)
+                status = response.status_code
                 delay = retry_after_seconds(response.headers.get("Retry-After"))
             if attempt == self.max_tries:
                 break
@@ -125,5 +132,6 @@ class PoliteClient:
         raise FetchError(
             _("gave up on {url} after {tries} tries; last answer: {last}").format(
                 url=url, tries=self.max_tries, last=last
-            )
+            ),
+            status,
         )

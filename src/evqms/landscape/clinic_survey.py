@@ -1,0 +1,129 @@
+"""From a crawl to the survey's figures: every search result analysed, each unique URL decided
+on its own page, and the included pages grouped by institution."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from evqms.i18n import _
+from evqms.landscape.clinics import INCLUDED, NOT_CONFIRMED, classify_page, host_of, institution_of, summarise
+from evqms.landscape.crawl import Crawl, DuckDuckGoHtml, SearchBackend, canonical_url
+from evqms.landscape.text import decode_html, page_text
+from evqms.landscape.trials import Problem
+
+
+def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]:
+    backend = backend or DuckDuckGoHtml()
+    problems = list(crawl.problems)
+    pages: dict[str, Any] = {}
+    hits: list[tuple[str | None, str]] = []
+    searched = False
+    for record in crawl.records:
+        if record.kind == "search":
+            searched = True
+            decoded = decode_html(record.body, record.content_type)
+            hits += [(record.query, url) for url in backend.result_urls(decoded.text, record.url)]
+        else:
+            pages.setdefault(canonical_url(record.url), record)
+    # Pages saved without their search page count as results of their own query.
+    hit_urls = {url for _query, url in hits}
+    hits += [(rec.query, url) for url, rec in pages.items() if url not in hit_urls]
+
+    queries: dict[str, list[str]] = {}
+    for query, url in hits:
+        found = queries.setdefault(url, [])
+        if query and query not in found:
+            found.append(query)
+
+    results = []
+    for url, url_queries in queries.items():
+        record = pages.get(url)
+        if record is None:
+            results.append(
+                {
+                    "url": url,
+                    "decision": NOT_CONFIRMED,
+                    "reason": _("the result page is not in the crawl"),
+                    "matched": [],
+                    "institution": host_of(url),
+                    "institution_name": "",
+                    "title": "",
+                    "queries": url_queries,
+                }
+            )
+            continue
+        decoded = decode_html(record.body, record.content_type)
+        problems += [Problem(record.where, note, skipped=False) for note in decoded.notes]
+        page = page_text(decoded.text)
+        decision = classify_page(url, page)
+        institution = institution_of(url, page)
+        results.append(
+            {
+                "url": url,
+                "decision": decision.decision,
+                "reason": decision.reason,
+                "matched": decision.matched,
+                "institution": institution["id"],
+                "institution_name": institution["name"],
+                "title": page.title,
+                "queries": url_queries,
+            }
+        )
+
+    institutions: dict[str, dict[str, Any]] = {}
+    for result in results:
+        if result["decision"] == INCLUDED:
+            entry = institutions.setdefault(
+                result["institution"],
+                {"institution": result["institution"], "name": result["institution_name"], "urls": []},
+            )
+            entry["name"] = entry["name"] or result["institution_name"]
+            entry["urls"].append(result["url"])
+    return {
+        "summary": summarise(results, len(hits)),
+        "results": results,
+        "institutions": list(institutions.values()),
+        "problems": [str(p) for p in problems],
+        "skipped": sum(1 for p in problems if p.skipped),
+        "search_pages_seen": searched,
+    }
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["url", "decision", "reason", "matched", "institution", "institution_name", "queries"])
+    for r in report["results"]:
+        writer.writerow(
+            [
+                r["url"],
+                r["decision"],
+                r["reason"],
+                ";".join(r["matched"]),
+                r["institution"],
+                r["institution_name"],
+                ";".join(r["queries"]),
+            ]
+        )
+    return out.getvalue()
+
+
+def render_text(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    lines = [
+        _("Search results analysed: {n}").format(n=s["analysed"]),
+        _("Unique URLs: {n}").format(n=s["unique_urls"]),
+        _("Pages confirming exosome administration: {n}").format(n=s["included"]),
+        _("Institutions: {n}").format(n=s["institutions_included"]),
+        "",
+    ]
+    for inst in report["institutions"]:
+        lines.append(f"{inst['name'] or '-'}  ({inst['institution']})")
+        lines += [f"    {url}" for url in inst["urls"]]
+    labels = {"included": _("included"), "excluded": _("excluded"), "not_confirmed": _("not confirmed")}
+    lines.append("")
+    for r in report["results"]:
+        lines.append(f"{labels[r['decision']]:<14} {r['url']}  {r['reason']}")
+    return "\n".join(lines) + "\n"
