@@ -14,7 +14,7 @@ import sys
 
 from evqms import __version__
 from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
-from evqms.i18n import _
+from evqms.i18n import _, env_language
 
 # Modules that add sub-commands; each has register(subparsers).
 COMMAND_MODULES = (
@@ -26,6 +26,10 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # "--password" must not pass for "--password-stdin"
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, exit 2, as for every bad input
         self.exit(2, f"{self.prog}: {_('error')}: {message}\n")
 
@@ -51,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _activate_language() -> None:
+    """When Django is already running in this process (tests, a shell), speak the CLI's language."""
+    from django.apps import apps
+    from django.conf import settings
+
+    if settings.configured and apps.ready:
+        from django.utils import translation
+
+        translation.activate(env_language())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # --lang is read before building the parser so that help texts are translated too.
@@ -59,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["EVQMS_LANG"] = argv[i + 1]
         elif arg.startswith("--lang="):
             os.environ["EVQMS_LANG"] = arg.split("=", 1)[1]
+    _activate_language()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -74,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except EvqmsError as exc:
         print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # configuration errors are the user's to fix: one line, no traceback
+        if type(exc).__name__ != "ImproperlyConfigured":
+            raise
+        print(f"evqms: {_('configuration error')}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -22,13 +22,18 @@ DJANGO_COMMAND_MODULES = (
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evqms.settings")
     import django
+    from django.utils import translation
+
+    from evqms.i18n import env_language
 
     django.setup()
+    translation.activate(env_language())
 
 
 def register(subparsers) -> None:
     demo = subparsers.add_parser(
-        "demo", help=_("create or upgrade the SQLite database, load the demo data and serve the web app"),
+        "demo",
+        help=_("create or upgrade the SQLite database, load the demo data and serve the web app"),
         epilog=_("Example: evqms demo --port 8000"),
     )
     demo.add_argument("--no-serve", action="store_true", help=_("do everything but serve"))
@@ -37,8 +42,11 @@ def register(subparsers) -> None:
     demo.set_defaults(handler=_demo)
 
     serve = subparsers.add_parser(
-        "serve", help=_("run the production web server (gunicorn) on DATABASE_URL or SQLite"),
-        epilog=_("Example: EVQMS_MODE=production EVQMS_SECRET_KEY=... evqms serve --host 0.0.0.0 --port 8000"),
+        "serve",
+        help=_("run the production web server (gunicorn) on DATABASE_URL or SQLite"),
+        epilog=_(
+            "Example: EVQMS_MODE=production EVQMS_SECRET_KEY=... evqms serve --host 0.0.0.0 --port 8000"
+        ),
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -46,40 +54,74 @@ def register(subparsers) -> None:
     serve.add_argument("--migrate", action="store_true", help=_("apply database migrations first"))
     serve.set_defaults(handler=_serve)
 
-    users = subparsers.add_parser("users", help=_("create and list users"),
-                                  epilog=_("Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"))
+    users = subparsers.add_parser(
+        "users",
+        help=_("create and list users"),
+        epilog=_(
+            "Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"
+        ),
+    )
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", parser_class=type(users))
-    create = users_sub.add_parser("create", help=_("create a user with one or more roles"),
-                                  epilog=_("Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"))
+    create = users_sub.add_parser(
+        "create",
+        help=_("create a user with one or more roles"),
+        epilog=_(
+            "Example: echo 'a-long-password' | evqms users create alice --role qa_reviewer --password-stdin"
+        ),
+    )
     create.add_argument("name")
-    create.add_argument("--role", action="append", required=True,
-                        help=_("operator, qc_analyst, qa_reviewer, physician, auditor or administrator (repeatable)"))
-    create.add_argument("--password-stdin", action="store_true", required=True,
-                        help=_("read the password from standard input (never from the command line)"))
+    create.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help=_("operator, qc_analyst, qa_reviewer, physician, auditor or administrator (repeatable)"),
+    )
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help=_("read the password from standard input (never from the command line)"),
+    )
     create.add_argument("--printed-name", default="", help=_("the name shown on signatures"))
     create.add_argument("--email", default="")
     create.set_defaults(handler=_users_create)
-    lst = users_sub.add_parser("list", help=_("list users and their roles"), epilog=_("Example: evqms users list --format json"))
+    lst = users_sub.add_parser(
+        "list", help=_("list users and their roles"), epilog=_("Example: evqms users list --format json")
+    )
     lst.add_argument("--format", choices=["text", "json"], default="text")
     lst.set_defaults(handler=_users_list)
     users.set_defaults(handler=lambda args: users.print_help() or 2)
 
-    audit = subparsers.add_parser("audit", help=_("verify the audit trail's hash chain"),
-                                  epilog=_("Example: evqms audit verify --expect-head 3f2a...  (exit 1 when broken)"))
+    audit = subparsers.add_parser(
+        "audit",
+        help=_("verify the audit trail's hash chain"),
+        epilog=_("Example: evqms audit verify --expect-head 3f2a...  (exit 1 when broken)"),
+    )
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(audit))
-    verify = audit_sub.add_parser("verify", help=_("replay the chain; exit 1 naming the first broken event"),
-                                  epilog=_("Example: evqms audit verify --format json"))
+    verify = audit_sub.add_parser(
+        "verify",
+        help=_("replay the chain; exit 1 naming the first broken event"),
+        epilog=_("Example: evqms audit verify --format json"),
+    )
     verify.add_argument("--format", choices=["text", "json"], default="text")
-    verify.add_argument("--expect-head", help=_("the head hash exported earlier: detects a rewrite of the whole chain"))
+    verify.add_argument(
+        "--expect-head", help=_("the head hash exported earlier: detects a rewrite of the whole chain")
+    )
     verify.set_defaults(handler=_audit_verify)
-    head = audit_sub.add_parser("export-head", help=_("print the head hash for safekeeping outside the database"),
-                                epilog=_("Example: evqms audit export-head >> /secure/evqms-heads.txt"))
+    head = audit_sub.add_parser(
+        "export-head",
+        help=_("print the head hash for safekeeping outside the database"),
+        epilog=_("Example: evqms audit export-head >> /secure/evqms-heads.txt"),
+    )
     head.add_argument("--format", choices=["text", "json"], default="text")
     head.set_defaults(handler=_audit_export_head)
     audit.set_defaults(handler=lambda args: audit.print_help() or 2)
 
-    manage = subparsers.add_parser("manage", help=_("run a Django management command (e.g. migrate, check --deploy)"),
-                                   epilog=_("Example: evqms manage check --deploy"))
+    manage = subparsers.add_parser(
+        "manage",
+        help=_("run a Django management command (e.g. migrate, check --deploy)"),
+        epilog=_("Example: evqms manage check --deploy"),
+    )
     manage.add_argument("args", nargs=argparse_remainder())
     manage.set_defaults(handler=_manage)
 
@@ -134,8 +176,20 @@ def _demo(args) -> int:
 
 def _exec_gunicorn(host: str, port: int, workers: int) -> int:
     sys.stdout.flush()
-    cmd = [sys.executable, "-m", "gunicorn", "evqms.wsgi:application", "--bind", f"{host}:{port}",
-           "--workers", str(workers), "--access-logfile", "-", "--timeout", "120"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "evqms.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
+    ]
     os.execv(sys.executable, cmd)
     return 0  # pragma: no cover
 
@@ -155,9 +209,19 @@ def _users_create(args) -> int:
     from evqms.accounts import services
 
     password = sys.stdin.readline().rstrip("\n")
-    user = services.create_user(acting_user=None, username=args.name, password=password, role_names=args.role,
-                                printed_name=args.printed_name, email=args.email)
-    print(_("created user {name} with roles {roles}").format(name=user.username, roles=", ".join(user.role_names())))
+    user = services.create_user(
+        acting_user=None,
+        username=args.name,
+        password=password,
+        role_names=args.role,
+        printed_name=args.printed_name,
+        email=args.email,
+    )
+    print(
+        _("created user {name} with roles {roles}").format(
+            name=user.username, roles=", ".join(user.role_names())
+        )
+    )
     return 0
 
 
@@ -166,8 +230,15 @@ def _users_list(args) -> int:
     from evqms.accounts.selectors import users_with_roles
     from evqms.cliutil import emit, to_json
 
-    rows = [{"username": u.username, "printed_name": u.printed_name, "roles": sorted(g.name for g in u.groups.all()),
-             "active": u.is_active} for u in users_with_roles()]
+    rows = [
+        {
+            "username": u.username,
+            "printed_name": u.printed_name,
+            "roles": sorted(g.name for g in u.groups.all()),
+            "active": u.is_active,
+        }
+        for u in users_with_roles()
+    ]
     if args.format == "json":
         emit(to_json(rows))
     else:
@@ -181,7 +252,9 @@ def _problems() -> dict:
         "edited": _("the event's content does not match its hash (edited)"),
         "missing": _("an event is missing before it (deleted)"),
         "reordered": _("the event does not link to the one before it (reordered or replaced)"),
-        "head-mismatch": _("the chain is internally consistent but its head differs from the expected head (rewritten)"),
+        "head-mismatch": _(
+            "the chain is internally consistent but its head differs from the expected head (rewritten)"
+        ),
     }
 
 
@@ -198,8 +271,11 @@ def _audit_verify(args) -> int:
     elif result.ok:
         emit(_("audit trail intact: {n} events, head {head}").format(n=result.events, head=result.head_hash))
     elif result.broken_seq is not None:
-        emit(_("audit trail BROKEN at event #{seq}: {problem}").format(seq=result.broken_seq,
-                                                                        problem=_problems()[result.problem]))
+        emit(
+            _("audit trail BROKEN at event #{seq}: {problem}").format(
+                seq=result.broken_seq, problem=_problems()[result.problem]
+            )
+        )
     else:
         emit(_("audit trail BROKEN: {problem}").format(problem=_problems()[result.problem]))
     return 0 if result.ok else 1

@@ -29,8 +29,9 @@ class RuleViolation(EvqmsError):
     """A business rule forbids the action (e.g. releasing a lot with an open deviation)."""
 
 
-def location(file: str | None = None, line: int | None = None, column: str | None = None,
-             field: str | None = None) -> str:
+def location(
+    file: str | None = None, line: int | None = None, column: str | None = None, field: str | None = None
+) -> str:
     """Build the 'where' part of an error message from the parts that are known."""
     parts = []
     if file:

@@ -18,25 +18,31 @@ LANGUAGES = ("en", "ja")
 _override: list[str] = []
 
 
-def current_language() -> str:
-    if _override:
-        return _override[-1]
-    try:  # inside Django, follow the active request language
-        from django.conf import settings
-
-        if settings.configured:
-            from django.utils import translation
-
-            lang = translation.get_language()
-            if lang:
-                return "ja" if lang.startswith("ja") else "en"
-    except ImportError:  # pragma: no cover - Django is a dependency, but the pure path must not need it
-        pass
+def env_language() -> str:
+    """The language the environment asks for: EVQMS_LANG, else LC_ALL/LANG, else English."""
     for var in ("EVQMS_LANG", "LC_ALL", "LANG"):
         value = os.environ.get(var, "")
         if value:
             return "ja" if value.lower().startswith("ja") else "en"
     return "en"
+
+
+def current_language() -> str:
+    if _override:
+        return _override[-1]
+    try:  # inside Django (a request, or the CLI after it activated env_language()), follow Django
+        from django.apps import apps
+        from django.conf import settings
+
+        if settings.configured and apps.ready:
+            from django.utils import translation
+
+            lang = translation.get_language()
+            if lang:
+                return "ja" if lang.startswith("ja") else "en"
+    except ImportError:  # pragma: no cover - the pure path must not need Django
+        pass
+    return env_language()
 
 
 @lru_cache(maxsize=4)

@@ -35,6 +35,12 @@ def _local_secret_key() -> str:
 
 
 if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if len(os.environ.get("EVQMS_SECRET_KEY", "")) < 50:
+        raise ImproperlyConfigured(
+            "EVQMS_MODE=production needs EVQMS_SECRET_KEY (50 or more random characters)"
+        )
     SECRET_KEY = os.environ["EVQMS_SECRET_KEY"]
     ALLOWED_HOSTS = [h.strip() for h in os.environ.get("EVQMS_ALLOWED_HOSTS", "").split(",") if h.strip()]
     DEBUG = False
@@ -122,6 +128,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
+            # Tests use a file too (not :memory:): WAL, locking and the live server behave as in use.
+            "TEST": {"NAME": str(EVQMS_HOME / "test-evqms.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -158,6 +166,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = EVQMS_HOME / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders locally
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -186,6 +196,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Quality, safety and oversight for EV therapies",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -16,9 +16,16 @@ urlpatterns = [
 ]
 
 # Areas built later mount themselves here when present.
-for _app, _prefix in (("dossier", "dossier/"), ("lots", "lots/"), ("inventory", "inventory/"),
-                      ("clinical", "clinical/"), ("trace", "trace/"), ("compliance", "compliance/"),
-                      ("reports", "reports/"), ("landscape", "landscape/")):
+for _app, _prefix in (
+    ("dossier", "dossier/"),
+    ("lots", "lots/"),
+    ("inventory", "inventory/"),
+    ("clinical", "clinical/"),
+    ("trace", "trace/"),
+    ("compliance", "compliance/"),
+    ("reports", "reports/"),
+    ("landscape", "landscape/"),
+):
     try:
         importlib.import_module(f"evqms.{_app}.urls")
     except ModuleNotFoundError:

@@ -21,13 +21,26 @@ def ensure_role_groups() -> None:
 
 
 def _user_record(user) -> dict:
-    return {"username": user.username, "printed_name": user.printed_name, "email": user.email,
-            "is_active": user.is_active, "roles": user.role_names()}
+    return {
+        "username": user.username,
+        "printed_name": user.printed_name,
+        "email": user.email,
+        "is_active": user.is_active,
+        "roles": user.role_names(),
+    }
 
 
 @transaction.atomic
-def create_user(*, acting_user, username: str, password: str, role_names: list[str],
-                printed_name: str = "", email: str = "", check_permission: bool = True):
+def create_user(
+    *,
+    acting_user,
+    username: str,
+    password: str,
+    role_names: list[str],
+    printed_name: str = "",
+    email: str = "",
+    check_permission: bool = True,
+):
     """Create a user with roles. `acting_user` None means the command line on the server (system)."""
     if check_permission and acting_user is not None:
         require(acting_user, "evqms.manage_users")
@@ -37,8 +50,12 @@ def create_user(*, acting_user, username: str, password: str, role_names: list[s
         raise InputError(_("a user name is required"), where="username")
     unknown = [r for r in role_names if r not in roles.ROLES]
     if unknown:
-        raise InputError(_("unknown role {role}; choose from {choices}").format(
-            role=", ".join(unknown), choices=", ".join(roles.ROLES)), where="role")
+        raise InputError(
+            _("unknown role {role}; choose from {choices}").format(
+                role=", ".join(unknown), choices=", ".join(roles.ROLES)
+            ),
+            where="role",
+        )
     if not role_names:
         raise InputError(_("at least one role is required"), where="role")
     if User.objects.filter(username=username).exists():
@@ -55,8 +72,13 @@ def create_user(*, acting_user, username: str, password: str, role_names: list[s
     if roles.ADMINISTRATOR in role_names:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    record_event(actor=acting_user, action="user.create", object_type="user", object_id=user.pk,
-                 after=_user_record(user))
+    record_event(
+        actor=acting_user,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        after=_user_record(user),
+    )
     return user
 
 
@@ -65,12 +87,23 @@ def set_roles(*, acting_user, user, role_names: list[str], reason: str):
     require(acting_user, "evqms.manage_users")
     unknown = [r for r in role_names if r not in roles.ROLES]
     if unknown:
-        raise InputError(_("unknown role {role}; choose from {choices}").format(
-            role=", ".join(unknown), choices=", ".join(roles.ROLES)), where="role")
+        raise InputError(
+            _("unknown role {role}; choose from {choices}").format(
+                role=", ".join(unknown), choices=", ".join(roles.ROLES)
+            ),
+            where="role",
+        )
     before = _user_record(user)
     ensure_role_groups()
     user.groups.set(Group.objects.filter(name__in=role_names))
     user._evqms_roles = None
-    record_event(actor=acting_user, action="user.set_roles", object_type="user", object_id=user.pk,
-                 before=before, after=_user_record(user), reason=reason)
+    record_event(
+        actor=acting_user,
+        action="user.set_roles",
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after=_user_record(user),
+        reason=reason,
+    )
     return user

@@ -10,8 +10,20 @@ from evqms.core.canonical import canonical_json, sha256_hex
 GENESIS = "0" * 64
 
 
-def event_hash(*, seq, occurred_at, actor_id, actor_name, action, object_type, object_id,
-               before: str, after: str, reason: str, prev_hash: str) -> str:
+def event_hash(
+    *,
+    seq,
+    occurred_at,
+    actor_id,
+    actor_name,
+    action,
+    object_type,
+    object_id,
+    before: str,
+    after: str,
+    reason: str,
+    prev_hash: str,
+) -> str:
     payload = {
         "seq": seq,
         "occurred_at": occurred_at,
@@ -30,9 +42,17 @@ def event_hash(*, seq, occurred_at, actor_id, actor_name, action, object_type, o
 
 def hash_of_row(row) -> str:
     return event_hash(
-        seq=row.seq, occurred_at=row.occurred_at, actor_id=row.actor_id, actor_name=row.actor_name,
-        action=row.action, object_type=row.object_type, object_id=row.object_id, before=row.before,
-        after=row.after, reason=row.reason, prev_hash=row.prev_hash,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor_id=row.actor_id,
+        actor_name=row.actor_name,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        before=row.before,
+        after=row.after,
+        reason=row.reason,
+        prev_hash=row.prev_hash,
     )
 
 
@@ -45,8 +65,13 @@ class VerifyResult:
     problem: str | None = None  # an English key; the CLI translates it
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "events": self.events, "head_hash": self.head_hash,
-                "broken_seq": self.broken_seq, "problem": self.problem}
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head_hash": self.head_hash,
+            "broken_seq": self.broken_seq,
+            "problem": self.problem,
+        }
 
 
 def verify_rows(rows, expect_head: str | None = None) -> VerifyResult:

@@ -41,6 +41,9 @@ class ChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
 
+    def __str__(self):
+        return f"head #{self.seq}"
+
 
 SIGNATURE_MEANINGS = {
     "authorship": _("Authorship"),
@@ -81,3 +84,6 @@ class SignatureInvalidation(models.Model):
     invalidated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     invalidated_at = models.DateTimeField()
     reason = models.TextField()
+
+    def __str__(self):
+        return f"invalidation of signature {self.signature_id}"

@@ -28,8 +28,15 @@ def chain_head_row() -> ChainHead | None:
     return ChainHead.objects.filter(pk=1).first()
 
 
-def events(*, object_type: str | None = None, object_id: str | None = None, actor: str | None = None,
-           since: dt.date | None = None, until: dt.date | None = None, action: str | None = None):
+def events(
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    action: str | None = None,
+):
     qs = AuditEvent.objects.select_related("actor").order_by("-seq")
     if object_type:
         qs = qs.filter(object_type=object_type)
@@ -50,7 +57,9 @@ def events(*, object_type: str | None = None, object_id: str | None = None, acto
 class SignatureStatus:
     signature: Signature
     invalidated: bool
-    applies_to_current: bool  # False: the record changed after signing; the signature covers an earlier version
+    applies_to_current: (
+        bool  # False: the record changed after signing; the signature covers an earlier version
+    )
 
     @property
     def valid(self) -> bool:

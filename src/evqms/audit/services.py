@@ -25,8 +25,16 @@ def _utc_now() -> dt.datetime:
     return timezone.now().astimezone(dt.UTC)
 
 
-def record_event(*, actor, action: str, object_type: str, object_id, before: dict | None = None,
-                 after: dict | None = None, reason: str = "") -> AuditEvent:
+def record_event(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must be called inside transaction.atomic()")
@@ -39,11 +47,17 @@ def record_event(*, actor, action: str, object_type: str, object_id, before: dic
     actor_id = actor.pk if actor is not None else None
     actor_name = actor.get_username() if actor is not None else SYSTEM_ACTOR
     fields = dict(
-        seq=head.seq + 1, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name,
-        action=action, object_type=object_type, object_id=str(object_id),
+        seq=head.seq + 1,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
         before=canonical_json(before) if before is not None else "",
         after=canonical_json(after) if after is not None else "",
-        reason=reason or "", prev_hash=head.hash,
+        reason=reason or "",
+        prev_hash=head.hash,
     )
     event = AuditEvent(**fields, hash=event_hash(**fields))
     event.save(force_insert=True)
@@ -55,34 +69,81 @@ class SignatureRefused(RuleViolation):
     """Wrong password, locked account, or a separation-of-duties breach."""
 
 
-@transaction.atomic
-def sign(*, request, signer, password: str, meaning: str, object_type: str, object_id,
-         record: dict, reason: str = "", prohibited: Iterable[tuple[int, str]] = ()) -> Signature:
-    """Sign `record` (a dict snapshot of exactly what is signed) with a freshly re-entered password.
+def check_signing_password(
+    *, request, signer, password: str, prohibited: Iterable[tuple[int, str]] = ()
+) -> None:
+    """Separation of duties, then the re-entered password.
 
-    A wrong password is a failed login attempt (django-axes counts it towards lockout).
-    `prohibited` lists (user id, why) pairs that may not sign: separation of duties.
+    Call this BEFORE opening the transaction that writes the signature: a wrong password is a
+    failed login attempt that django-axes records, and a rollback must not erase that record.
+    `prohibited` lists (user id, why) pairs that may not sign.
     """
-    if meaning not in SIGNATURE_MEANINGS:
-        raise InputError(_("unknown signature meaning {meaning}").format(meaning=meaning), where="meaning")
     for user_id, why in prohibited:
         if user_id == signer.pk:
             raise SignatureRefused(why)
     checked = authenticate(request, username=signer.get_username(), password=password or "")
     if checked is None or checked.pk != signer.pk:
         raise SignatureRefused(_("The password is wrong or the account is locked: not signed."))
+
+
+def write_signature(
+    *, signer, meaning: str, object_type: str, object_id, record: dict, reason: str = ""
+) -> Signature:
+    """Write a signature whose password was checked by `check_signing_password` (inside the caller's transaction)."""
+    if meaning not in SIGNATURE_MEANINGS:
+        raise InputError(_("unknown signature meaning {meaning}").format(meaning=meaning), where="meaning")
     signature = Signature.objects.create(
-        signer=signer, printed_name=signer.signature_name(), signed_at=_utc_now(), meaning=meaning,
-        reason=reason, object_type=object_type, object_id=str(object_id),
-        record_hash=canonical_hash(record), record=canonical_json(record),
+        signer=signer,
+        printed_name=signer.signature_name(),
+        signed_at=_utc_now(),
+        meaning=meaning,
+        reason=reason,
+        object_type=object_type,
+        object_id=str(object_id),
+        record_hash=canonical_hash(record),
+        record=canonical_json(record),
     )
     record_event(
-        actor=signer, action=f"signature.{meaning}", object_type=object_type, object_id=object_id,
-        after={"signature_id": signature.pk, "printed_name": signature.printed_name,
-               "meaning": meaning, "record_hash": signature.record_hash},
+        actor=signer,
+        action=f"signature.{meaning}",
+        object_type=object_type,
+        object_id=object_id,
+        after={
+            "signature_id": signature.pk,
+            "printed_name": signature.printed_name,
+            "meaning": meaning,
+            "record_hash": signature.record_hash,
+        },
         reason=reason,
     )
     return signature
+
+
+def sign(
+    *,
+    request,
+    signer,
+    password: str,
+    meaning: str,
+    object_type: str,
+    object_id,
+    record: dict,
+    reason: str = "",
+    prohibited: Iterable[tuple[int, str]] = (),
+) -> Signature:
+    """Sign `record` (a dict snapshot of exactly what is signed) with a freshly re-entered password."""
+    if meaning not in SIGNATURE_MEANINGS:
+        raise InputError(_("unknown signature meaning {meaning}").format(meaning=meaning), where="meaning")
+    check_signing_password(request=request, signer=signer, password=password, prohibited=prohibited)
+    with transaction.atomic():
+        return write_signature(
+            signer=signer,
+            meaning=meaning,
+            object_type=object_type,
+            object_id=object_id,
+            record=record,
+            reason=reason,
+        )
 
 
 @transaction.atomic
@@ -94,7 +155,13 @@ def invalidate_signature(*, actor, signature: Signature, reason: str) -> Signatu
     inv = SignatureInvalidation.objects.create(
         signature=signature, invalidated_by=actor, invalidated_at=_utc_now(), reason=reason
     )
-    record_event(actor=actor, action="signature.invalidate", object_type=signature.object_type,
-                 object_id=signature.object_id, before={"signature_id": signature.pk, "valid": True},
-                 after={"signature_id": signature.pk, "valid": False}, reason=reason)
+    record_event(
+        actor=actor,
+        action="signature.invalidate",
+        object_type=signature.object_type,
+        object_id=signature.object_id,
+        before={"signature_id": signature.pk, "valid": True},
+        after={"signature_id": signature.pk, "valid": False},
+        reason=reason,
+    )
     return inv

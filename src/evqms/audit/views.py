@@ -17,12 +17,25 @@ def _date(value: str | None):
 def trail(request):
     if not request.user.has_perm("evqms.view_audit_trail"):
         raise PermissionDenied
-    filters = {k: request.GET.get(k, "").strip() for k in ("object_type", "object_id", "actor", "action", "since", "until")}
+    filters = {
+        k: request.GET.get(k, "").strip()
+        for k in ("object_type", "object_id", "actor", "action", "since", "until")
+    }
     qs = selectors.events(
-        object_type=filters["object_type"] or None, object_id=filters["object_id"] or None,
-        actor=filters["actor"] or None, action=filters["action"] or None,
-        since=_date(filters["since"]), until=_date(filters["until"]),
+        object_type=filters["object_type"] or None,
+        object_id=filters["object_id"] or None,
+        actor=filters["actor"] or None,
+        action=filters["action"] or None,
+        since=_date(filters["since"]),
+        until=_date(filters["until"]),
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/trail.html", {"page": page, "filters": filters,
-                                                 "verify": selectors.verify_chain() if request.GET.get("verify") else None})
+    return render(
+        request,
+        "audit/trail.html",
+        {
+            "page": page,
+            "filters": filters,
+            "verify": selectors.verify_chain() if request.GET.get("verify") else None,
+        },
+    )

@@ -33,6 +33,11 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"
-                      or request.path == url})
+        items.append(
+            {
+                "url": url,
+                "label": label,
+                "active": request.path.startswith(url) and url != "/" or request.path == url,
+            }
+        )
     return {"nav_items": items}

@@ -29,8 +29,14 @@ DEMO_USERS = [
 ]
 
 # Areas that add demo records: each module has load(users: dict[str, User]).
-DEMO_MODULES = ("evqms.dossier.demo", "evqms.lots.demo", "evqms.inventory.demo", "evqms.clinical.demo",
-                "evqms.compliance.demo", "evqms.landscape.demo")
+DEMO_MODULES = (
+    "evqms.dossier.demo",
+    "evqms.lots.demo",
+    "evqms.inventory.demo",
+    "evqms.clinical.demo",
+    "evqms.compliance.demo",
+    "evqms.landscape.demo",
+)
 
 
 def credentials_path() -> Path:
@@ -61,8 +67,13 @@ def load_demo() -> list[dict]:
             user = User.objects.filter(username=username).first()
             if user is None:
                 password = creds.get(username) or f"{username}-{secrets.token_urlsafe(9)}"
-                user = services.create_user(acting_user=None, username=username, password=password,
-                                            role_names=[role], printed_name=printed)
+                user = services.create_user(
+                    acting_user=None,
+                    username=username,
+                    password=password,
+                    role_names=[role],
+                    printed_name=printed,
+                )
                 creds[username] = password
             users[username] = user
     _save_credentials(creds)
@@ -74,5 +85,7 @@ def load_demo() -> list[dict]:
                 continue
             raise
         module.load(users)
-    return [{"username": u, "password": creds.get(u, "(set before)"), "role": str(roles.ROLES[r])}
-            for u, r, _p in DEMO_USERS]
+    return [
+        {"username": u, "password": creds.get(u, "(set before)"), "role": str(roles.ROLES[r])}
+        for u, r, _p in DEMO_USERS
+    ]

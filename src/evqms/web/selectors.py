@@ -19,8 +19,12 @@ def _audit_card(user):
 
     if not user.has_perm("evqms.view_audit_trail"):
         return None
-    return {"title": _("Audit trail"), "value": AuditEvent.objects.count(), "caption": _("events recorded"),
-            "url_name": "audit:trail"}
+    return {
+        "title": _("Audit trail"),
+        "value": AuditEvent.objects.count(),
+        "caption": _("events recorded"),
+        "url_name": "audit:trail",
+    }
 
 
 def dashboard_cards(user) -> list[dict]:
