@@ -12,6 +12,13 @@ from evqms.cli import main
 from evqms.i18n import use_language
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """Messages are asserted in English (inside Django the default language is Japanese)."""
+    with use_language("en"):
+        yield
+
+
 def _load_synth():
     path = Path(__file__).resolve().parents[1] / "fixtures" / "nta" / "nta_synth.py"
     spec = importlib.util.spec_from_file_location("nta_synth", path)

@@ -11,6 +11,14 @@ import pytest
 
 from evqms.analytics.nta import agrees, decode_export, detect_instrument, parse_nta, printed_unit
 from evqms.errors import InputError
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """Messages are asserted in English (inside Django the default language is Japanese)."""
+    with use_language("en"):
+        yield
 
 
 def _load_synth():

@@ -13,6 +13,14 @@ from hypothesis import strategies as st
 
 from evqms.analytics.nta import parse_nta
 from evqms.errors import InputError
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """Messages are asserted in English (inside Django the default language is Japanese)."""
+    with use_language("en"):
+        yield
 
 
 def _load_synth():

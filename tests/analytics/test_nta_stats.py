@@ -11,6 +11,14 @@ from hypothesis import strategies as st
 
 from evqms.analytics import nta_stats
 from evqms.analytics.nta_stats import SizeStats
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """Messages are asserted in English (inside Django the default language is Japanese)."""
+    with use_language("en"):
+        yield
 
 
 def test_three_bin_histogram_by_hand():

@@ -10,6 +10,15 @@ import pytest
 
 from evqms.analytics.nta import parse_nta, round_half_up, round_significant
 from evqms.analytics.nta_stats import weighted_mean_sd
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """Messages are asserted in English (inside Django the default language is Japanese)."""
+    with use_language("en"):
+        yield
+
 
 pytestmark = pytest.mark.validation
 
