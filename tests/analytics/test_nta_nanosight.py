@@ -191,6 +191,15 @@ def test_file_cut_in_the_percentile_table():
         parse_nta(cut.encode("latin-1"), "cut.csv")
 
 
+def test_export_without_percentile_tables_is_complete():
+    text = _text()
+    start = text.index("\nPercentile,") + 1
+    end = text.index("\n100,", start) + 1
+    end = text.index("\n", end) + 1
+    r = parse_nta((text[:start] + text[end:]).encode("latin-1"), "noperc.csv")
+    assert r.warnings == [] and r.size_nm.mean == pytest.approx(105.625)
+
+
 def test_file_cut_before_the_size_data():
     text = _text()
     cut = text[: text.index("[Size Data]")]

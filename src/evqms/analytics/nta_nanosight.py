@@ -110,9 +110,10 @@ def _version(rows: _Rows) -> tuple[str, str]:
 
 
 def _check_complete(rows: _Rows) -> None:
-    """Every `Graph Data` block must end and be followed by a percentile table up to 100: an
-    export cut short (a copy interrupted, a disk full) stops inside one of them."""
-    state = None  # None, "graph", "gap", "percentile"
+    """Every `Graph Data` block must end, and a percentile table after it must reach 100: an
+    export cut short (a copy interrupted, a disk full) stops inside one of them. (Exports made
+    "without percentiles" have no table: a block followed by anything else is complete.)"""
+    state = None  # None, "graph", "gap" (blank line after a graph), "percentile"
     for _line, cells in rows.rows:
         first = _first(cells)
         if first == "Graph Data":
@@ -121,11 +122,13 @@ def _check_complete(rows: _Rows) -> None:
             state = "gap"
         elif state in ("graph", "gap") and first == "Percentile":
             state = "percentile"
+        elif state == "gap" and not _blank(cells):
+            state = None
         elif state == "percentile" and first == "100":
             state = None
     if state == "graph":
         raise rows.error(_("the file ends inside the graph data: it is truncated"), len(rows.rows) - 1)
-    if state in ("gap", "percentile"):
+    if state == "percentile":
         raise rows.error(_("the file ends inside a percentile table: it is truncated"), len(rows.rows) - 1)
 
 
