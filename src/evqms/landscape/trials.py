@@ -168,8 +168,8 @@ def parse_json(raw: bytes, name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            _("malformed JSON: {reason}").format(reason=exc.msg),
-            where=location(file=name, line=exc.lineno, column=str(exc.colno)),
+            _("malformed JSON at character {column}: {reason}").format(column=exc.colno, reason=exc.msg),
+            where=location(file=name, line=exc.lineno),
         ) from None
 
 
