@@ -132,6 +132,7 @@ class FitResult:
             "df": self.df,
             "residual_se": self.residual_se,
             "shared": list(self.layout.shared),
+            "optimizer": self.optimizer,
             "curves": curves,
             "ed": ed,
             "comparisons": comparisons,
