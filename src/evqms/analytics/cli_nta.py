@@ -7,6 +7,8 @@ file that cannot be read (one line naming the file and line).
 
 from __future__ import annotations
 
+import unicodedata
+
 from evqms.cliutil import emit, read_bytes, to_json
 from evqms.i18n import _, bilingual
 
@@ -72,6 +74,15 @@ def run(args) -> int:
     return 1 if any(r.no_particles or r.warnings for r in results) else 0
 
 
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal (Japanese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * (width - _width(text)) + text
+
+
 def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
@@ -79,7 +90,9 @@ def _num(value: float | None, fmt: str) -> str:
 def render_text(result) -> str:
     """A short report of one file in the current language."""
     lines = [f"{result.file}"]
-    lines.append(f"  {label('instrument')}: {result.instrument} ({result.software})")
+    software = result.software if result.software.startswith(result.instrument) else None
+    shown = software or f"{result.instrument} ({result.software})"
+    lines.append(f"  {label('instrument')}: {shown}")
     if result.videos is not None:
         lines.append(f"  {label('videos')}: {result.videos}")
     if result.extra.get("traces") is not None:
@@ -94,6 +107,11 @@ def render_text(result) -> str:
         if result.concentration_per_ml_se is not None:
             conc += f" ± {result.concentration_per_ml_se:.3g} ({label('se')})"
         lines.append(f"  {_('Concentration (original sample)')}: {conc} {label('per_ml')}")
+        measured = result.extra.get("concentration_per_ml_measured")
+        if measured is not None and result.dilution:
+            lines.append(
+                f"  {_('Concentration (as measured, before the dilution)')}: {measured:.3g} {label('per_ml')}"
+            )
         header = ["", label("mean"), label("mode"), label("sd"), "D10", "D50", "D90"]
         rows = [[label("size")] + [_num(getattr(result.size_nm, k), ".1f") for k in SIZE_LABELS]]
         if result.size_nm_se is not None:
@@ -102,9 +120,9 @@ def render_text(result) -> str:
             rows.append(
                 [label("video").format(n=v.index)] + [_num(getattr(v.size_nm, k), ".1f") for k in SIZE_LABELS]
             )
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
-            lines.append("  " + "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+            lines.append("  " + "  ".join(_rjust(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip())
     for w in result.warnings:
         lines.append(f"  {label('warning')}: {w}")
     for n in result.notes:
