@@ -16,7 +16,7 @@ dids comes in two conventions, both computed: "pooled_mse" (LeBlond 2011: the di
 pooled MSE and df, the default) and "individual" (separate per-batch regressions, each with
 its own MSE and n-2 df, as JMP and expirest report). `dids_convention` says which one
 `shelf_life` uses; `shelf_life_by_model` reports all four.
-A crossing is searched from time 0 up to `horizon` (default 5 x the longest time studied);
+A crossing is searched from time 0 up to `horizon` (default 3 x the longest time studied);
 none within it gives shelf_life null with a warning rather than an extrapolated number.
 """
 
@@ -35,7 +35,7 @@ ALPHA_POOL = 0.25
 MODELS = ("cics", "dics", "dids_pooled_mse", "dids_individual")
 DIDS_CONVENTIONS = ("pooled_mse", "individual")
 MIN_TIME_POINTS = 3
-HORIZON_FACTOR = 5.0
+HORIZON_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,20 @@ def _line(model: str, fit: LinearFit, j: int, k: int) -> tuple[float, float]:
 
 
 def _crossing(bound, limit: float, side: int, horizon: float) -> float | None:
-    """Earliest t in [0, horizon] where side * (bound(t) - limit) <= 0; 0.0 if already outside."""
-    g = lambda t: side * (bound(t) - limit)  # noqa: E731
-    if g(0.0) <= 0:
+    """Earliest t in [0, horizon] where side * (bound(t) - limit) <= 0; 0.0 if already outside.
+
+    `bound` takes an array of times. A grid brackets the first crossing, Brent's method refines it.
+    """
+    grid = np.linspace(0.0, horizon, 2001)
+    values = side * (bound(grid) - limit)
+    if values[0] <= 0:
         return 0.0
-    grid = np.linspace(0.0, horizon, 4001)
-    values = np.array([g(x) for x in grid])
     below = np.flatnonzero(values <= 0)
     if below.size == 0:
         return None
     i = below[0]
-    return float(optimize.brentq(g, grid[i - 1], grid[i], xtol=1e-12, rtol=1e-14))
+    g = lambda t: float(side * (bound(np.array([t]))[0] - limit))  # noqa: E731
+    return float(optimize.brentq(g, grid[i - 1], grid[i], xtol=1e-12, rtol=4 * np.finfo(float).eps))
 
 
 def _batch_shelf_life(model, fit, j, k, spec, confidence, horizon) -> float | None:
@@ -105,19 +108,24 @@ def _batch_shelf_life(model, fit, j, k, spec, confidence, horizon) -> float | No
     level = 1 - (1 - confidence) / 2 if two_sided else confidence
     tq = float(sps.t.ppf(level, fit.df))
 
-    def half_width(t):
-        x0 = _design(model, np.array([t]), np.array([j]), k)[0]
-        return tq * np.sqrt(fit.mse * (x0 @ fit.xtx_inv @ x0))
+    def mean_and_half_width(t):
+        x0 = _design(model, t, np.full(len(t), j), k)
+        var = np.einsum("ij,jk,ik->i", x0, fit.xtx_inv, x0)
+        return x0 @ fit.coef, tq * np.sqrt(fit.mse * var)
 
-    def mean(t):
-        x0 = _design(model, np.array([t]), np.array([j]), k)[0]
-        return float(x0 @ fit.coef)
+    def lower_bound(t):
+        m, h = mean_and_half_width(t)
+        return m - h
+
+    def upper_bound(t):
+        m, h = mean_and_half_width(t)
+        return m + h
 
     found = []
     if spec.get("lower") is not None:
-        found.append(_crossing(lambda t: mean(t) - half_width(t), spec["lower"], 1, horizon))
+        found.append(_crossing(lower_bound, spec["lower"], 1, horizon))
     if spec.get("upper") is not None:
-        found.append(_crossing(lambda t: mean(t) + half_width(t), spec["upper"], -1, horizon))
+        found.append(_crossing(upper_bound, spec["upper"], -1, horizon))
     found = [f for f in found if f is not None]
     return min(found) if found else None
 
@@ -227,7 +235,7 @@ def shelf_life(
     if chosen_life is None:
         warnings.append(
             _("the confidence bound does not cross the specification within {horizon:g} time units "
-              "(5 x the longest time studied): no shelf life is estimated").format(horizon=horizon)
+              "(by default 3 x the longest time studied): no shelf life is estimated").format(horizon=horizon)
         )  # fmt: skip
     elif chosen_life == 0.0:
         warnings.append(_("the confidence bound is outside the specification already at time 0"))
