@@ -33,5 +33,41 @@ def japanese(msgid: str) -> str:
 
 
 def bi(msgid: str, **params: object) -> dict[str, str]:
-    """{'en': ..., 'ja': ...} for a wrapped message; parameters are filled in both languages."""
-    return {"en": msgid.format(**params), "ja": japanese(msgid).format(**params)}
+    """{'en': ..., 'ja': ...} for a wrapped message; parameters are filled in both languages.
+
+    A parameter may itself be bilingual ({'en': ..., 'ja': ...}): each language takes its own.
+    """
+
+    def pick(lang: str) -> dict[str, object]:
+        return {k: (v.get(lang, v.get("en")) if isinstance(v, dict) else v) for k, v in params.items()}
+
+    return {"en": msgid.format(**pick("en")), "ja": japanese(msgid).format(**pick("ja"))}
+
+
+def label(en: str, ja: str) -> dict[str, str]:
+    return {"en": en, "ja": ja}
+
+
+# Names of QC categories as findings show them.
+CATEGORY_LABELS: dict[str, dict[str, str]] = {
+    "size_distribution": label("size distribution", "粒子径分布"),
+    "ev_marker": label("EV markers", "EVマーカー"),
+    "particle_concentration": label("particle concentration", "粒子濃度"),
+    "protein": label("protein content", "タンパク質含量"),
+    "lipid": label("lipid content", "脂質含量"),
+    "sterility": label("sterility", "無菌試験"),
+    "endotoxin": label("endotoxin", "エンドトキシン"),
+    "mycoplasma": label("mycoplasma", "マイコプラズマ否定試験"),
+    "adventitious_virus": label("adventitious virus", "外来性ウイルス試験"),
+    "appearance": label("appearance", "性状"),
+    "identity": label("identity", "確認試験"),
+    "purity": label("purity", "純度試験"),
+    "potency": label("potency", "力価"),
+    "residual": label("residuals", "残留物"),
+    "residual_dna": label("residual host-cell DNA", "残留宿主細胞DNA"),
+    "mirna": label("miRNA content", "miRNA含量"),
+}
+
+
+def category_label(category: str) -> dict[str, str]:
+    return CATEGORY_LABELS.get(category, label(category.replace("_", " "), category.replace("_", " ")))

@@ -1,0 +1,17 @@
+"""Named checks: small functions that decide one fact about an evidence snapshot.
+
+A rule-set item lists the checks that decide it by name (with parameters); `REGISTRY` maps the
+names to the functions. Importing this package registers every check module.
+"""
+
+from evqms.guidance.checks import (  # noqa: E402,F401  (registration by import)
+    attestation,
+    characterisation,
+    efficacy,
+    process,
+    quality,
+    retention,
+    risk_register,
+    specdefaults,
+)
+from evqms.guidance.checks.base import REGISTRY, CheckContext, CheckResult, check  # noqa: F401

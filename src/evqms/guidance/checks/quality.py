@@ -1,0 +1,224 @@
+"""JSRM-3-R1..R3: EV identity (size and markers), xeno-free culture, CQAs."""
+
+from __future__ import annotations
+
+from evqms.guidance.checks.base import (
+    MET,
+    NOT_MET,
+    CheckContext,
+    CheckResult,
+    attributes_of,
+    by_count,
+    check,
+    lot_passes,
+    no_released_lot,
+    ref,
+)
+from evqms.guidance.evidence import EvidenceSnapshot, MaterialLot
+from evqms.guidance.text import bi
+
+# Grades that are themselves a declaration of no animal-derived component (supplier statement).
+XENO_FREE_GRADES = {"xeno-free", "animal-component-free", "animal-origin-free", "chemically-defined"}
+
+
+@check("released_lots_size_and_markers")
+def released_lots_size_and_markers(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    lots = snap.released_lots()
+    if not lots:
+        return no_released_lot()
+    size, markers = attributes_of(snap, "size_distribution"), attributes_of(snap, "ev_marker")
+    reasons, steps, evidence, good = [], [], [], 0
+    if not size or not markers:
+        return CheckResult(
+            NOT_MET,
+            [bi("The release specification lacks a size-distribution or an EV-marker attribute.")],
+            [],
+            [
+                bi(
+                    "Add release attributes for size distribution (e.g. NTA) and EV markers (e.g. CD9/CD63/CD81)."
+                )
+            ],
+        )
+    for lot in lots:
+        evidence.append(ref("lot", lot.id))
+        size_ok, _ = lot_passes(lot, size)
+        marker_ok, _ = lot_passes(lot, markers)
+        if size_ok and marker_ok:
+            good += 1
+            continue
+        if not size_ok:
+            reasons.append(bi("Lot {lot}: no in-spec size-distribution result.", lot=lot.id))
+        if not marker_ok:
+            reasons.append(
+                bi("Lot {lot}: no in-spec EV-marker result with a positive EV marker.", lot=lot.id)
+            )
+        steps.append(bi("Test lot {lot} for particle size and EV markers before release.", lot=lot.id))
+    if good == len(lots):
+        reasons.insert(
+            0, bi("All {n} released lots show EV-sized particles and a positive EV marker.", n=good)
+        )
+    return CheckResult(by_count(good, len(lots)), reasons, evidence, steps)
+
+
+def _xeno_free(mlot: MaterialLot) -> bool | None:
+    """True: declared free; False: declared animal origin; None: nothing declared (a name is no proof)."""
+    origin = (mlot.animal_origin or "").strip().lower()
+    if origin == "none":
+        return True
+    if origin:
+        return False
+    return True if mlot.grade.strip().lower() in XENO_FREE_GRADES else None
+
+
+@check("culture_materials_xeno_free")
+def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    culture_ids = {m.id for m in snap.materials if m.stage == "culture"}
+    for process in snap.processes:
+        for step in process.steps:
+            if step.kind == "culture":
+                culture_ids.update(step.materials)
+    if not culture_ids:
+        return CheckResult(
+            NOT_MET,
+            [bi("No culture material is recorded.")],
+            [],
+            [bi("Record the culture medium and supplements with their animal-origin declaration.")],
+        )
+    reasons, steps, evidence, good, total = [], [], [], 0, 0
+    for material_id in sorted(culture_ids):
+        material = snap.material(material_id)
+        lots = [m for m in snap.material_lots if m.material == material_id]
+        if not lots:
+            total += 1
+            reasons.append(
+                bi(
+                    "Culture material {name}: no lot with an animal-origin declaration.",
+                    name=material.name if material else material_id,
+                )
+            )
+            steps.append(
+                bi(
+                    "Record the lots of {name} with animal origin and grade from the supplier.",
+                    name=material.name if material else material_id,
+                )
+            )
+            continue
+        for mlot in lots:
+            total += 1
+            name = material.name if material else material_id
+            evidence.append(ref("material lot", mlot.id))
+            verdict = _xeno_free(mlot)
+            if verdict:
+                good += 1
+            elif verdict is None:
+                reasons.append(
+                    bi(
+                        "Material lot {lot} ({name}): animal origin not declared; the product name is no proof.",
+                        lot=mlot.id,
+                        name=name,
+                    )
+                )
+                steps.append(
+                    bi(
+                        "Obtain the supplier's animal-origin declaration and grade for material lot {lot}.",
+                        lot=mlot.id,
+                    )
+                )
+            elif mlot.justification.strip() and mlot.tse_compliance.strip():
+                good += 1
+                reasons.append(
+                    bi(
+                        "Material lot {lot} ({name}) is of animal origin ({origin}); justified, with TSE/viral compliance record.",
+                        lot=mlot.id,
+                        name=name,
+                        origin=mlot.animal_origin,
+                    )
+                )
+            else:
+                reasons.append(
+                    bi(
+                        "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record.",
+                        lot=mlot.id,
+                        name=name,
+                        origin=mlot.animal_origin,
+                    )
+                )
+                steps.append(
+                    bi(
+                        "Replace {name} with a xeno-free alternative, or record a justification and a bovine-virus/TSE compliance record.",
+                        name=name,
+                    )
+                )
+    if good == total:
+        reasons.insert(
+            0, bi("All {n} culture material lots are declared animal-component-free or justified.", n=total)
+        )
+        return CheckResult(MET, reasons, evidence)
+    # Any unjustified animal component in culture defeats the recommendation.
+    return CheckResult(NOT_MET, reasons, evidence, steps)
+
+
+@check("cqa_defined")
+def cqa_defined(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    cqas = [a for a in snap.attributes() if a.cqa]
+    defined = [a for a in cqas if a.method and (a.min is not None or a.max is not None or a.expected)]
+    if defined:
+        return CheckResult(
+            MET,
+            [
+                bi(
+                    "{n} CQAs with method and acceptance range: {names}.",
+                    n=len(defined),
+                    names=", ".join(a.name for a in defined),
+                )
+            ],
+            [ref("specification attribute", a.id) for a in defined],
+        )
+    reasons = [bi("No CQA with a method and an acceptance range.")]
+    if cqas:
+        reasons.append(bi("CQAs without method or range: {names}.", names=", ".join(a.name for a in cqas)))
+    return CheckResult(
+        NOT_MET,
+        reasons,
+        [ref("specification attribute", a.id) for a in cqas],
+        [
+            bi(
+                "Define at least one CQA related to safety or efficacy (e.g. protein or miRNA content) with method, range and rationale."
+            )
+        ],
+    )
+
+
+@check("released_lots_cqa_in_range")
+def released_lots_cqa_in_range(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    cqas = [a for a in snap.attributes() if a.cqa and a.stage == "release"]
+    if not cqas:
+        return CheckResult(
+            NOT_MET,
+            [bi("No release-stage CQA is defined.")],
+            [],
+            [bi("Mark the release attributes that are CQAs.")],
+        )
+    lots = snap.released_lots()
+    if not lots:
+        return no_released_lot()
+    reasons, steps, evidence, good = [], [], [], 0
+    for lot in lots:
+        evidence.append(ref("lot", lot.id))
+        failing = [a.name for a in cqas if not lot_passes(lot, [a])[0]]
+        if failing:
+            reasons.append(
+                bi(
+                    "Lot {lot}: CQA result missing or out of range: {names}.",
+                    lot=lot.id,
+                    names=", ".join(failing),
+                )
+            )
+            steps.append(
+                bi("Test lot {lot} for every release CQA; investigate results out of range.", lot=lot.id)
+            )
+        else:
+            good += 1
+    if good == len(lots):
+        reasons.insert(0, bi("All {n} released lots are in range for every release CQA.", n=good))
+    return CheckResult(by_count(good, len(lots)), reasons, evidence, steps)

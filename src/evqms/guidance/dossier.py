@@ -1,0 +1,187 @@
+"""Dossier file (YAML or JSON) -> evidence snapshot, validated against the JSON Schema.
+
+Errors name the file and the JSON path of the bad field (`$.lots[2].release.released_on`), or
+the line for a syntax error. Doses are parsed into particles or micrograms of protein, total or
+per kg; an unknown dose unit is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import types
+import typing
+from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
+from pathlib import Path
+
+from evqms.cliutil import read_bytes
+from evqms.errors import InputError, location
+from evqms.guidance import evidence as ev
+from evqms.guidance.consistency import check_consistency
+from evqms.guidance.yamlio import load_yaml
+from evqms.i18n import _
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "dossier.schema.json"
+
+# Dose units -> (basis, factor to the base unit: particles or micrograms of protein).
+_AMOUNT_UNITS = {
+    "particles": ("particles", Decimal(1)),
+    "particle": ("particles", Decimal(1)),
+    "ng": ("protein_ug", Decimal("0.001")),
+    "ug": ("protein_ug", Decimal(1)),
+    "µg": ("protein_ug", Decimal(1)),
+    "μg": ("protein_ug", Decimal(1)),
+    "mg": ("protein_ug", Decimal(1000)),
+}
+_DOSE_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.+?)\s*$")
+
+
+def parse_dose_unit(unit: str) -> tuple[str, Decimal, bool]:
+    """'particles/kg' -> ('particles', 1, True); 'mg protein' -> ('protein_ug', 1000, False)."""
+    text = re.sub(r"\s*/\s*", "/", unit.strip().lower())
+    per_kg = text.endswith("/kg")
+    if per_kg:
+        text = text[: -len("/kg")]
+    text = text.replace(" protein", "").replace("protein ", "").strip()
+    if text not in _AMOUNT_UNITS:
+        raise ValueError(unit)
+    basis, factor = _AMOUNT_UNITS[text]
+    return basis, factor, per_kg
+
+
+def parse_dose(raw, where: str) -> ev.Dose:
+    if isinstance(raw, dict):
+        value_text, unit = str(raw["value"]), str(raw["unit"])
+    else:
+        match = _DOSE_RE.match(str(raw))
+        if not match:
+            raise InputError(
+                _("dose {value!r} is not a number followed by a unit").format(value=raw), where=where
+            )
+        value_text, unit = match.groups()
+    try:
+        basis, factor, per_kg = parse_dose_unit(unit)
+    except ValueError:
+        raise InputError(
+            _(
+                "dose unit {unit!r} not understood; use particles, ng, ug (µg) or mg protein, optionally per kg "
+                "(e.g. '2e9 particles/kg')"
+            ).format(unit=unit),
+            where=where,
+        ) from None
+    value = Decimal(value_text) * factor
+    if value <= 0:
+        raise InputError(_("dose must be positive"), where=where)
+    return ev.Dose(value=value, basis=basis, per_kg=per_kg)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _json_path(path) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate(data, name: str) -> None:
+    errors = sorted(
+        _validator().iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
+    )
+    if errors:
+        first = errors[0]
+        # The deepest error of a oneOf/anyOf says most about what is wrong.
+        while first.context:
+            first = max(first.context, key=lambda e: len(e.absolute_path))
+        raise InputError(
+            _("invalid dossier: {reason}").format(reason=first.message),
+            where=location(file=name, field=_json_path(first.absolute_path)),
+        )
+
+
+def _convert(value, hint, where: str):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _convert(value, args[0], where)
+    if hint is ev.Dose:
+        return parse_dose(value, where)
+    if hint is Decimal:
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            raise InputError(_("not a number: {value!r}").format(value=value), where=where) from None
+    if hint is dt.date:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InputError(_("not a valid date: {value!r}").format(value=value), where=where) from None
+    if hint is str:
+        return str(value)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _key, item = typing.get_args(hint)
+        return {str(k): _convert(v, item, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    return value
+
+
+@cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls, vars(ev))
+
+
+def _build(cls, data: dict, where: str):
+    hints = _hints(cls)
+    kwargs = {k: _convert(v, hints[k], f"{where}.{k}") for k, v in data.items() if k in hints}
+    return cls(**kwargs)
+
+
+def snapshot_from_data(data: dict, name: str = "dossier") -> ev.EvidenceSnapshot:
+    """Validate a parsed dossier and build the snapshot; raises InputError naming the bad field."""
+    validate(data, name)
+    body = {k: v for k, v in data.items() if k != "dossier_version"}
+    try:
+        snapshot = _build(ev.EvidenceSnapshot, body, "$")
+    except InputError as exc:
+        raise InputError(exc.message, where=location(file=name, field=exc.where)) from None
+    check_consistency(snapshot, name)
+    return snapshot
+
+
+def parse_dossier(raw: bytes, name: str):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(_("not UTF-8 text"), where=name) from None
+    if name.lower().endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                _("not valid JSON: {reason}").format(reason=exc.msg),
+                where=location(file=name, line=exc.lineno),
+            ) from None
+    else:
+        data = load_yaml(text, name)
+    if not isinstance(data, dict):
+        raise InputError(_("a dossier must be a mapping (product, lots, ...)"), where=name)
+    return data
+
+
+def load_dossier(path: str | Path) -> ev.EvidenceSnapshot:
+    name = str(path)
+    return snapshot_from_data(parse_dossier(read_bytes(path), name), name)

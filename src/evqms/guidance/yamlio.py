@@ -1,0 +1,62 @@
+"""YAML reading with line numbers, and dates kept as text (the schema validates them)."""
+
+from __future__ import annotations
+
+import yaml
+
+from evqms.errors import InputError, location
+from evqms.i18n import _
+
+
+class LineDict(dict):
+    """A mapping that remembers the line where it starts in its file (1-based)."""
+
+    line: int | None = None
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Dates stay strings ('2024-04-30'): JSON and YAML dossiers then look the same to the schema.
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise InputError(
+                _("duplicate key {key}").format(key=key),
+                where=location(file=loader.name, line=key_node.start_mark.line + 1),
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str, name: str):
+    """Parse YAML; a syntax error becomes an InputError naming the file, line and column."""
+    loader = _Loader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or str(exc)
+        where = location(file=name, line=mark.line + 1 if mark else None)
+        if mark:
+            where += f", {_('column')} {mark.column + 1}"
+        raise InputError(_("not valid YAML: {reason}").format(reason=reason), where=where) from None
+    except yaml.YAMLError as exc:
+        raise InputError(_("not valid YAML: {reason}").format(reason=str(exc)), where=name) from None
+    finally:
+        loader.dispose()
