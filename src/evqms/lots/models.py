@@ -1,0 +1,157 @@
+"""Lots from cell bank to filled product: materials used, step records, QC results, deviations.
+
+A QC result is never overwritten: it is invalidated with a reason, and a retest is a new
+result linked to the one it repeats. Each result keeps a frozen copy of the limits it was
+judged against, so a later specification version cannot change an old verdict.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from evqms.dossier.models import (
+    CellBank,
+    MaterialLot,
+    ProcessDefinition,
+    ProcessParameter,
+    ProcessStep,
+    Product,
+    SpecAttribute,
+    Specification,
+)
+
+LOT_STATUSES = [
+    ("in_process", _("In process")), ("qc", _("In QC")), ("quarantine", _("Quarantine")),
+    ("released", _("Released")), ("rejected", _("Rejected")), ("expired", _("Expired")),
+    ("recalled", _("Recalled")),
+]
+
+
+class Lot(models.Model):
+    number = models.CharField(_("lot number"), max_length=60, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    process = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="lots")
+    specification = models.ForeignKey(Specification, on_delete=models.PROTECT, related_name="lots")
+    cell_bank = models.ForeignKey(CellBank, on_delete=models.PROTECT, related_name="lots")
+    status = models.CharField(_("status"), max_length=20, choices=LOT_STATUSES, default="in_process", db_index=True)
+    manufactured_on = models.DateField(_("manufactured on"))
+    expiry = models.DateField(_("expiry"), null=True, blank=True)
+    volume_ml = models.DecimalField(_("volume (mL)"), max_digits=12, decimal_places=3, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_signature = models.ForeignKey("audit.Signature", null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-manufactured_on", "-id"]
+        indexes = [models.Index(fields=["product", "status"], name="lot_product_status_idx")]
+
+    def __str__(self):
+        return self.number
+
+
+class MaterialUsage(models.Model):
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="material_usages")
+    material_lot = models.ForeignKey(MaterialLot, on_delete=models.PROTECT, related_name="usages")
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=30)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["material_lot", "lot"], name="usage_material_lot_idx")]
+
+    def __str__(self):
+        return f"{self.lot} uses {self.material_lot}"
+
+
+class StepRecord(models.Model):
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="step_records")
+    step = models.ForeignKey(ProcessStep, on_delete=models.PROTECT, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["lot", "step__order", "id"]
+
+    def __str__(self):
+        return f"{self.lot} step {self.step}"
+
+
+class Deviation(models.Model):
+    SOURCES = [("parameter", _("Process parameter out of range")), ("oos", _("Out-of-specification result")),
+               ("manual", _("Reported"))]
+    STATUSES = [("open", _("Open")), ("closed", _("Closed"))]
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="deviations")
+    number = models.CharField(_("deviation number"), max_length=40, unique=True)
+    source = models.CharField(_("source"), max_length=20, choices=SOURCES)
+    description = models.TextField(_("description"))
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="open")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField()
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(_("resolution / CAPA"), blank=True)
+
+    class Meta:
+        ordering = ["lot", "opened_at"]
+
+    def __str__(self):
+        return self.number
+
+
+class ParameterValue(models.Model):
+    step_record = models.ForeignKey(StepRecord, on_delete=models.PROTECT, related_name="values")
+    parameter = models.ForeignKey(ProcessParameter, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    in_range = models.BooleanField(_("in range"))
+    deviation = models.ForeignKey(Deviation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"{self.parameter.name} = {self.value} {self.unit}"
+
+
+class QCResult(models.Model):
+    VERDICTS = [("pass", _("Pass")), ("alert", _("Pass (beyond alert limit)")), ("fail", _("Fail (OOS)"))]
+    STATUSES = [("valid", _("Valid")), ("invalidated", _("Invalidated"))]
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="qc_results")
+    attribute = models.ForeignKey(SpecAttribute, on_delete=models.PROTECT, related_name="results")
+    value = models.DecimalField(_("value as entered"), max_digits=30, decimal_places=10, null=True, blank=True)
+    unit = models.CharField(_("unit as entered"), max_length=40, blank=True)
+    value_in_spec_unit = models.DecimalField(_("value in the specification's unit"), max_digits=30,
+                                             decimal_places=10, null=True, blank=True)
+    text_value = models.CharField(_("qualitative result"), max_length=100, blank=True)
+    method = models.CharField(_("method"), max_length=200)
+    limits = models.JSONField(_("limits judged against (frozen)"))
+    verdict = models.CharField(_("verdict"), max_length=10, choices=VERDICTS)
+    status = models.CharField(_("status"), max_length=20, choices=STATUSES, default="valid", db_index=True)
+    invalidation_reason = models.TextField(_("invalidation reason"), blank=True)
+    retest_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests")
+    analyst = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    tested_at = models.DateTimeField(_("tested at"))
+    recorded_at = models.DateTimeField()
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    raw_file = models.FileField(_("raw instrument file"), upload_to="raw/%Y/", blank=True)
+    raw_file_name = models.CharField(max_length=255, blank=True)
+    raw_file_sha256 = models.CharField(max_length=64, blank=True)
+    derived = models.JSONField(_("figures derived from the raw file"), default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["lot", "attribute__order", "recorded_at"]
+        indexes = [models.Index(fields=["lot", "attribute", "status"], name="qc_lot_attr_status_idx")]
+
+    def __str__(self):
+        shown = self.text_value or f"{self.value} {self.unit}"
+        return f"{self.lot} {self.attribute.code} = {shown}"
