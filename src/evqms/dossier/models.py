@@ -195,12 +195,12 @@ class MaterialLot(models.Model):
         ordering = ["material__name", "lot_number"]
         constraints = [models.UniqueConstraint(fields=["material", "lot_number"], name="materiallot_uniq")]
 
+    def __str__(self):
+        return f"{self.material.name} lot {self.lot_number}"
+
     @property
     def animal_component_free(self) -> bool:
         return not self.animal_species.strip()
-
-    def __str__(self):
-        return f"{self.material.name} lot {self.lot_number}"
 
 
 class ProcessDefinition(models.Model):
