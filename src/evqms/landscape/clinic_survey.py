@@ -20,11 +20,15 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
     pages: dict[str, Any] = {}
     hits: list[tuple[str | None, str]] = []
     searched = False
+    seen: set[tuple[str | None, str]] = set()
     for record in crawl.records:
         if record.kind == "search":
             searched = True
             decoded = decode_html(record.body, record.content_type)
-            hits += [(record.query, url) for url in backend.result_urls(decoded.text, record.url)]
+            for url in backend.result_urls(decoded.text, record.url):
+                if (record.query, url) not in seen:  # once per query, even if two result pages list it
+                    seen.add((record.query, url))
+                    hits.append((record.query, url))
         else:
             pages.setdefault(canonical_url(record.url), record)
     # Pages saved without their search page count as results of their own query.

@@ -354,7 +354,8 @@ def fetch_crawl(
                 break
             found = backend.result_urls(decode_html(page.body, page.content_type).text, page.url)
             new = [u for u in found if u not in results]
-            if not new:
+            if not new:  # the backend has no further results: this page adds nothing
+                crawl.records.remove(page)
                 break
             results += new
             offset += len(found)
