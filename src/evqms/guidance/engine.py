@@ -91,7 +91,7 @@ def evaluate_item(item: Item, snap: EvidenceSnapshot, as_of: dt.date) -> Finding
     for spec in item.checks:
         result = REGISTRY[spec.name](snap, ctx, **spec.params)
         finding.checks.append({"name": spec.name, "status": result.status})
-        finding.reasons.extend(result.reasons)
+        finding.reasons.extend(r for r in result.reasons if r not in finding.reasons)
         finding.evidence.extend(e for e in result.evidence if e not in finding.evidence)
         finding.next_steps.extend(s for s in result.next_steps if s not in finding.next_steps)
         if SEVERITY[result.status] > SEVERITY[finding.status]:
