@@ -64,7 +64,10 @@ PORTAL_DOMAINS = (
     "medicalnote.jp",
     "shika-town.com",
 )
-_CLINIC = re.compile(r"[一-龥々〆ヵヶァ-ヴーa-z0-9・&]{1,24}?(?:クリニック|医院|病院|診療所)")
+_CLINIC = re.compile(r"[一-龥々〆ヵヶぁ-ゖァ-ヴーa-z0-9・&]{1,24}?(?:クリニック|医院|病院|診療所)")
+# A name starts after the last particle or verb ending before it (当院は|さくらクリニック,
+# 受けられる|クリニック); what is left must still be a name.
+_PARTICLE = re.compile(r"^.*[とのはがをにでもやへるいな]")
 _GENERIC = re.compile(
     r"^(?:当|各|他|同|本|全国|人気|おすすめ|近く|美容|皮膚科?|形成外科|美容外科|美容皮膚科|内科|整形外科|"
     r"歯科|総合|大学|提携|専門|まとめ|比較|一覧|の|・)*(?:クリニック|医院|病院|診療所)$"
@@ -94,7 +97,8 @@ def clinic_names(text: str) -> list[str]:
     names: list[str] = []
     for match in _CLINIC.finditer(text):
         name = match.group(0)
-        if not _GENERIC.match(name) and name not in names:
+        name = _PARTICLE.sub("", name)
+        if _CLINIC.fullmatch(name) and not _GENERIC.match(name) and name not in names:
             names.append(name)
     return names
 

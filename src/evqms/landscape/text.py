@@ -86,11 +86,25 @@ def decode_html(raw: bytes, content_type: str | None = None) -> Decoded:
             continue
         tried.append(codec)
         try:
-            return Decoded(raw.decode(codec), codec, notes)
+            text = raw.decode(codec)
         except UnicodeDecodeError:
             notes.append(
                 _("the page is not valid {label} as declared in {where}").format(label=label, where=where)
             )
+            continue
+        if codec == "cp932" and _oddness(text):
+            # EUC-JP bytes decode as Shift_JIS too, into half-width katakana: a mislabelled page
+            try:
+                alternative = raw.decode("euc_jp")
+            except UnicodeDecodeError:
+                alternative = None
+            if alternative is not None and _oddness(alternative) < _oddness(text):
+                notes.append(
+                    _("the page is not valid {label} as declared in {where}").format(label=label, where=where)
+                )
+                notes.append(_("decoded as {codec} instead").format(codec="euc_jp"))
+                return Decoded(alternative, "euc_jp", notes)
+        return Decoded(text, codec, notes)
     candidates = []
     for codec in _FALLBACKS:
         if codecs.lookup(codec).name in tried:
