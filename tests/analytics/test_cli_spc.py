@@ -7,6 +7,14 @@ import json
 import pytest
 
 from evqms.cli import main
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the active language otherwise follows Django's setting."""
+    with use_language("en"):
+        yield
 
 
 def run(capsys, *args):

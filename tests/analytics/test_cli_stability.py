@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evqms.cli import main
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the active language otherwise follows Django's setting."""
+    with use_language("en"):
+        yield
 
 
 def run(capsys, *args):
@@ -52,3 +62,11 @@ def test_bad_input_exit_2(capsys, fixtures_dir):
     assert code == 2 and out == "" and "line 5" in err
     code, _, err = run(capsys, path, "--time", "month", "--value", "potency_pct", "--batch", "lot")
     assert code == 2 and "specification" in err
+
+
+def test_japanese_text_output(capsys, fixtures_dir):
+    with use_language("ja"):
+        code, out, _ = run(capsys, fixtures_dir / "stability" / "potency_synthetic.csv", "--time", "month",
+                           "--value", "potency_pct", "--batch", "lot", "--lower", "95")  # fmt: skip
+    assert code == 0
+    assert "モデル: cics" in out and "有効期間" in out

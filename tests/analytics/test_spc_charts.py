@@ -12,6 +12,15 @@ from hypothesis import strategies as st
 
 from evqms.analytics import spc, spc_charts
 from evqms.errors import InputError
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the active language otherwise follows Django's setting."""
+    with use_language("en"):
+        yield
+
 
 # Published control-chart factors (qcc's tables): d2(4), d3(4), c4(4), d2(2), d3(2)
 D2_4, D3_4, C4_4, D2_2, D3_2 = 2.059, 0.8798108, 0.9213177, 1.128, 0.8525033

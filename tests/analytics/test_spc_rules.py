@@ -8,6 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evqms.analytics import spc_charts, spc_rules
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the active language otherwise follows Django's setting."""
+    with use_language("en"):
+        yield
+
 
 ALTERNATING_14 = [0.5, -0.5] * 7
 WITHIN_ONE_15 = [0.5, 0.3, -0.2, -0.4, 0.1, 0.6, -0.5, -0.1, 0.2, 0.4, -0.3, -0.6, 0.3, 0.1, -0.2]

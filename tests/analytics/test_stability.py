@@ -12,6 +12,14 @@ from scipy import stats
 
 from evqms.analytics import stability
 from evqms.errors import InputError
+from evqms.i18n import use_language
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the active language otherwise follows Django's setting."""
+    with use_language("en"):
+        yield
 
 
 def _load(fixtures_dir, name, **kw):

@@ -44,13 +44,11 @@ def rule_descriptions() -> dict[str, str]:
 
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:
-    """Length of the run of True values ending at each position."""
-    out = np.zeros(len(mask), dtype=int)
-    run = 0
-    for i, m in enumerate(mask):
-        run = run + 1 if m else 0
-        out[i] = run
-    return out
+    """Length of the run of True values ending at each position (0 where False)."""
+    mask = np.asarray(mask, dtype=bool)
+    idx = np.arange(len(mask))
+    last_false = np.maximum.accumulate(np.where(mask, -1, idx))
+    return np.where(mask, idx - last_false, 0)
 
 
 def _runs(mask: np.ndarray, length: int) -> set[int]:
