@@ -164,3 +164,9 @@ def test_shelf_life_is_invariant_to_offset_and_batch_order(offset, order):
     assert got["model"] == ref["model"]
     assert got["worst_batch"] == ref["worst_batch"]
     assert math.isclose(got["shelf_life"], ref["shelf_life"], rel_tol=1e-7)
+
+
+def test_horizon_must_be_positive(fixtures_dir):
+    data = _load(fixtures_dir, "potency_synthetic.csv")
+    with pytest.raises(InputError, match="--horizon"):
+        stability.shelf_life(data, lower=95.0, horizon=-3)

@@ -181,6 +181,8 @@ def shelf_life(
     k = len(data.batches)
     tmax = float(np.max(data.time))
     horizon = float(horizon) if horizon is not None else HORIZON_FACTOR * tmax
+    if not horizon > 0:
+        raise InputError(_("--horizon must be positive"), where=location(field="--horizon"))
     warnings: list[str] = []
 
     fits = _model_fits(data)
