@@ -64,3 +64,9 @@ def store_home(tmp_path, monkeypatch):
     monkeypatch.setenv("EVQMS_HTTP_BACKOFF_BASE", "0.001")
     monkeypatch.setenv("EVQMS_LANG", "en")
     return tmp_path / "home"
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Messages are asserted in English; the Japanese catalogue is checked separately."""
+    monkeypatch.setenv("EVQMS_LANG", "en")
