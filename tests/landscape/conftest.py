@@ -68,5 +68,10 @@ def store_home(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def english_messages(monkeypatch):
-    """Messages are asserted in English; the Japanese catalogue is checked separately."""
+    """Messages are asserted in English (also when Django's active language is Japanese);
+    the Japanese catalogue is checked separately."""
+    from evqms.i18n import use_language
+
     monkeypatch.setenv("EVQMS_LANG", "en")
+    with use_language("en"):
+        yield
