@@ -79,7 +79,11 @@ def run_assess(args) -> int:
     snapshot = load_dossier(args.dossier)
     assessments = [assess(snapshot, rs) for rs in rulesets]
     lang = _language(args)
-    meta = {"dossier": args.dossier, "assessor": args.assessor}
+    meta = {
+        "dossier": args.dossier,
+        "assessor": args.assessor,
+        "physician": snapshot.product.responsible_physician,
+    }
     if args.format == "json":
         emit(report.render_json(assessments), args.output)
     elif args.format == "html":

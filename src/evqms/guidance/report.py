@@ -207,7 +207,6 @@ def render_html(
 ) -> str:
     meta = meta or {}
     with use_language(lang):
-        physician = assessments[0].findings and ""
         return _PAGE.substitute(
             lang=lang,
             title=escape(_("Compliance report")),
@@ -225,7 +224,7 @@ def render_html(
             l_name=escape(_("Name")),
             l_signature=escape(_("Signature")),
             l_physician=escape(_("Responsible physician")),
-            physician=escape(str(meta.get("physician", physician or ""))),
+            physician=escape(str(meta.get("physician", ""))),
             l_qa=escape(_("Quality assurance")),
         )
 
