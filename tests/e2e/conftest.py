@@ -74,8 +74,8 @@ def login(live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", password or user.raw_password)
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("form button[type=submit]").last.click()
         return page
 
     return _login

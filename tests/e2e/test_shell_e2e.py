@@ -19,16 +19,16 @@ def test_login_switch_language_and_audit_trail(page, live_server, make_user, log
 
     login(page, auditor)
     assert page.locator("h1").inner_text() == "ダッシュボード"
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert page.locator("h1").inner_text() == "Dashboard"
     shot(page, "foundation-03-dashboard-en")
 
-    page.click("text=Audit trail")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("text=Audit trail")
     assert page.locator("h1").inner_text() == "Audit trail"
     assert page.locator("td code", has_text="user.create").count() >= 1
-    page.click("text=Verify the chain")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("text=Verify the chain")
     assert "Intact" in page.locator("#verify-result").inner_text()
     shot(page, "foundation-04-audit-trail")
