@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "evqms.web",
 ]
 # Apps added by later areas register here when present (keeps one list of truth).
-for _app in ("dossier", "lots", "inventory", "clinical", "trace", "compliance", "reports", "landscape"):
+for _app in ("dossier", "lots", "inventory", "clinical", "trace", "studies", "compliance", "reports", "landscape"):
     if (PACKAGE_DIR / _app / "apps.py").exists():
         INSTALLED_APPS.append(f"evqms.{_app}")
 

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("lots:lot-list", _("Lots"), "evqms.view_records"),
     ("inventory:aliquot-list", _("Inventory"), "evqms.view_records"),
     ("clinical:administration-list", _("Clinical"), "evqms.view_records"),
+    ("studies:index", _("Studies"), "evqms.view_records"),
     ("compliance:index", _("Compliance"), "evqms.view_records"),
     ("landscape:index", _("Landscape"), None),
     ("audit:trail", _("Audit trail"), "evqms.view_audit_trail"),
