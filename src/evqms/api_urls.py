@@ -18,6 +18,7 @@ for _app in (
     "inventory",
     "clinical",
     "trace",
+    "studies",
     "compliance",
     "landscape",
 ):

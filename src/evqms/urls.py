@@ -22,6 +22,7 @@ for _app, _prefix in (
     ("inventory", "inventory/"),
     ("clinical", "clinical/"),
     ("trace", "trace/"),
+    ("studies", "studies/"),
     ("compliance", "compliance/"),
     ("reports", "reports/"),
     ("landscape", "landscape/"),

@@ -34,6 +34,7 @@ DEMO_MODULES = (
     "evqms.lots.demo",
     "evqms.inventory.demo",
     "evqms.clinical.demo",
+    "evqms.studies.demo",
     "evqms.compliance.demo",
     "evqms.landscape.demo",
 )
