@@ -127,6 +127,7 @@ def size_window(
                     need=min_fraction,
                 )
             )
+            steps.append(bi("Investigate the size distribution of lot {lot} under a deviation.", lot=lot.id))
         else:
             reasons.append(
                 bi(
