@@ -22,8 +22,12 @@ from evqms.dossier.models import (
 )
 
 LOT_STATUSES = [
-    ("in_process", _("In process")), ("qc", _("In QC")), ("quarantine", _("Quarantine")),
-    ("released", _("Released")), ("rejected", _("Rejected")), ("expired", _("Expired")),
+    ("in_process", _("In process")),
+    ("qc", _("In QC")),
+    ("quarantine", _("Quarantine")),
+    ("released", _("Released")),
+    ("rejected", _("Rejected")),
+    ("expired", _("Expired")),
     ("recalled", _("Recalled")),
 ]
 
@@ -34,15 +38,18 @@ class Lot(models.Model):
     process = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="lots")
     specification = models.ForeignKey(Specification, on_delete=models.PROTECT, related_name="lots")
     cell_bank = models.ForeignKey(CellBank, on_delete=models.PROTECT, related_name="lots")
-    status = models.CharField(_("status"), max_length=20, choices=LOT_STATUSES, default="in_process", db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=LOT_STATUSES, default="in_process", db_index=True
+    )
     manufactured_on = models.DateField(_("manufactured on"))
     expiry = models.DateField(_("expiry"), null=True, blank=True)
     volume_ml = models.DecimalField(_("volume (mL)"), max_digits=12, decimal_places=3, null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
-    release_signature = models.ForeignKey("audit.Signature", null=True, blank=True, on_delete=models.PROTECT,
-                                          related_name="+")
+    release_signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 
@@ -86,8 +93,11 @@ class StepRecord(models.Model):
 
 
 class Deviation(models.Model):
-    SOURCES = [("parameter", _("Process parameter out of range")), ("oos", _("Out-of-specification result")),
-               ("manual", _("Reported"))]
+    SOURCES = [
+        ("parameter", _("Process parameter out of range")),
+        ("oos", _("Out-of-specification result")),
+        ("manual", _("Reported")),
+    ]
     STATUSES = [("open", _("Open")), ("closed", _("Closed"))]
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="deviations")
     number = models.CharField(_("deviation number"), max_length=40, unique=True)
@@ -96,10 +106,14 @@ class Deviation(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="open")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField()
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(_("resolution / CAPA"), blank=True)
+    qc_result = models.ForeignKey(
+        "QCResult", null=True, blank=True, on_delete=models.PROTECT, related_name="deviations"
+    )  # the OOS result that opened it
 
     class Meta:
         ordering = ["lot", "opened_at"]
@@ -114,7 +128,9 @@ class ParameterValue(models.Model):
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=40, blank=True)
     in_range = models.BooleanField(_("in range"))
-    deviation = models.ForeignKey(Deviation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    deviation = models.ForeignKey(
+        Deviation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     def __str__(self):
         return f"{self.parameter.name} = {self.value} {self.unit}"
@@ -125,22 +141,35 @@ class QCResult(models.Model):
     STATUSES = [("valid", _("Valid")), ("invalidated", _("Invalidated"))]
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="qc_results")
     attribute = models.ForeignKey(SpecAttribute, on_delete=models.PROTECT, related_name="results")
-    value = models.DecimalField(_("value as entered"), max_digits=30, decimal_places=10, null=True, blank=True)
+    value = models.DecimalField(
+        _("value as entered"), max_digits=30, decimal_places=10, null=True, blank=True
+    )
     unit = models.CharField(_("unit as entered"), max_length=40, blank=True)
-    value_in_spec_unit = models.DecimalField(_("value in the specification's unit"), max_digits=30,
-                                             decimal_places=10, null=True, blank=True)
+    value_in_spec_unit = models.DecimalField(
+        _("value in the specification's unit"), max_digits=30, decimal_places=10, null=True, blank=True
+    )
+    reported_value = models.DecimalField(
+        _("reported value (rounded, compared with the limits)"),
+        max_digits=30,
+        decimal_places=10,
+        null=True,
+        blank=True,
+    )
     text_value = models.CharField(_("qualitative result"), max_length=100, blank=True)
     method = models.CharField(_("method"), max_length=200)
     limits = models.JSONField(_("limits judged against (frozen)"))
     verdict = models.CharField(_("verdict"), max_length=10, choices=VERDICTS)
     status = models.CharField(_("status"), max_length=20, choices=STATUSES, default="valid", db_index=True)
     invalidation_reason = models.TextField(_("invalidation reason"), blank=True)
-    retest_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests")
+    retest_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
+    )
     analyst = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     tested_at = models.DateTimeField(_("tested at"))
     recorded_at = models.DateTimeField()
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
     raw_file = models.FileField(_("raw instrument file"), upload_to="raw/%Y/", blank=True)
     raw_file_name = models.CharField(max_length=255, blank=True)

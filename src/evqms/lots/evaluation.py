@@ -1,0 +1,262 @@
+"""Judging a QC result against frozen limits, and a process parameter against its range (pure: no Django).
+
+The limits a result is judged against are copied onto the result (`freeze_limits`), so a later
+specification version never changes an old verdict. A quantitative value is first converted to
+the attribute's unit, then rounded half-up to the attribute's decimal places, and only then
+compared with the bounds: "0.495 EU/mL" reported to 2 places is 0.50, which fails "< 0.50".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from evqms.errors import InputError
+from evqms.i18n import _
+
+PASS, ALERT, FAIL = "pass", "alert", "fail"
+
+# Units in which a negative number is physical (potentials, temperatures); everything else a
+# QC laboratory reports for EVs (concentrations, sizes, endotoxin, counts, percentages) is >= 0.
+SIGNED_UNITS = {"mv", "v", "degc", "°c", "℃", "celsius"}
+
+
+def to_decimal(value, *, field: str = "value") -> Decimal:
+    """A finite Decimal from a Decimal, int or text; floats are refused (they carry binary noise)."""
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool) or isinstance(value, float):
+        raise InputError(_("give the value as text or Decimal, not a binary float"), where=field)
+    else:
+        try:
+            number = Decimal(str(value).strip().replace(",", ""))
+        except (InvalidOperation, ValueError):
+            raise InputError(_("not a number: {value}").format(value=value), where=field) from None
+    if not number.is_finite():
+        raise InputError(_("not a finite number: {value}").format(value=value), where=field)
+    return number
+
+
+def _dec(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def _text(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    # Normalised text keeps frozen limits readable (1E+9 not 1000000000.0000000000).
+    normal = value.normalize()
+    if normal == normal.to_integral() and abs(normal) < Decimal("1e15"):
+        return str(normal.quantize(Decimal(1)))
+    return str(normal)
+
+
+def freeze_limits(
+    *,
+    kind: str,
+    unit: str = "",
+    lower=None,
+    lower_inclusive: bool = True,
+    upper=None,
+    upper_inclusive: bool = True,
+    alert_lower=None,
+    alert_upper=None,
+    decimal_places: int | None = None,
+    acceptable: list | None = None,
+    choices: list | None = None,
+    spec_version: int | None = None,
+    attribute_code: str = "",
+) -> dict:
+    """The plain dict of limits stored on a result (JSON-safe: numbers as text)."""
+    return {
+        "kind": kind,
+        "attribute": attribute_code,
+        "unit": unit or "",
+        "lower": _text(_dec(lower)),
+        "lower_inclusive": bool(lower_inclusive),
+        "upper": _text(_dec(upper)),
+        "upper_inclusive": bool(upper_inclusive),
+        "alert_lower": _text(_dec(alert_lower)),
+        "alert_upper": _text(_dec(alert_upper)),
+        "decimal_places": decimal_places,
+        "acceptable": list(acceptable or []),
+        "choices": list(choices or []),
+        "spec_version": spec_version,
+    }
+
+
+def round_half_up(value: Decimal, places: int | None) -> Decimal:
+    """Round to `places` decimals, halves away from zero (as a laboratory reports); None = as measured."""
+    if places is None:
+        return value
+    return value.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    verdict: str  # pass, alert, fail
+    reported: Decimal | None  # the rounded value compared with the limits (quantitative)
+    reason: str  # why (empty for a plain pass)
+
+
+def criterion_text(limits: dict) -> str:
+    """The acceptance criterion as people write it: '≥ 1E+9 and ≤ 1E+12 particles/mL', '< 0.5 EU/mL'."""
+    if limits.get("kind") == "qualitative":
+        return " / ".join(limits.get("acceptable") or [])
+    parts = []
+    if limits.get("lower") is not None:
+        parts.append(("≥ " if limits.get("lower_inclusive", True) else "> ") + limits["lower"])
+    if limits.get("upper") is not None:
+        parts.append(("≤ " if limits.get("upper_inclusive", True) else "< ") + limits["upper"])
+    text = " – ".join(parts) if len(parts) == 2 else (parts[0] if parts else _("report"))
+    unit = limits.get("unit") or ""
+    return f"{text} {unit}".strip()
+
+
+def may_be_negative(limits: dict) -> bool:
+    if (limits.get("unit") or "").strip().lower() in SIGNED_UNITS:
+        return True
+    return any(
+        limits.get(k) is not None and Decimal(limits[k]) < 0
+        for k in ("lower", "upper", "alert_lower", "alert_upper")
+    )
+
+
+def check_physical(value: Decimal, limits: dict, *, field: str = "value") -> None:
+    """Refuse a value that cannot be measured: negative concentrations, sizes, endotoxin ..."""
+    if value < 0 and not may_be_negative(limits):
+        raise InputError(
+            _("a negative value ({value}) is not physical for {unit}").format(
+                value=value, unit=limits.get("unit") or _("this attribute")
+            ),
+            where=field,
+        )
+
+
+def _below_lower(value: Decimal, bound: Decimal, inclusive: bool) -> bool:
+    return value < bound if inclusive else value <= bound
+
+
+def _above_upper(value: Decimal, bound: Decimal, inclusive: bool) -> bool:
+    return value > bound if inclusive else value >= bound
+
+
+def evaluate_quantitative(value: Decimal, limits: dict) -> Evaluation:
+    """`value` is already in the limits' unit. Round half-up first, then compare."""
+    reported = round_half_up(value, limits.get("decimal_places"))
+    lower, upper = _dec(limits.get("lower")), _dec(limits.get("upper"))
+    if lower is not None and _below_lower(reported, lower, limits.get("lower_inclusive", True)):
+        return Evaluation(
+            FAIL, reported, _("below the lower limit ({criterion})").format(criterion=criterion_text(limits))
+        )
+    if upper is not None and _above_upper(reported, upper, limits.get("upper_inclusive", True)):
+        return Evaluation(
+            FAIL, reported, _("above the upper limit ({criterion})").format(criterion=criterion_text(limits))
+        )
+    alert_lower, alert_upper = _dec(limits.get("alert_lower")), _dec(limits.get("alert_upper"))
+    if alert_lower is not None and reported < alert_lower:
+        return Evaluation(
+            ALERT, reported, _("below the alert limit {limit}").format(limit=limits["alert_lower"])
+        )
+    if alert_upper is not None and reported > alert_upper:
+        return Evaluation(
+            ALERT, reported, _("above the alert limit {limit}").format(limit=limits["alert_upper"])
+        )
+    return Evaluation(PASS, reported, "")
+
+
+def normalise_text(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def evaluate_qualitative(text: str, limits: dict, *, field: str = "text_value") -> Evaluation:
+    given = normalise_text(text)
+    if not given:
+        raise InputError(_("a qualitative result is required"), where=field)
+    choices = limits.get("choices") or []
+    if choices and given not in {normalise_text(c) for c in choices}:
+        raise InputError(
+            _("{value} is not one of the possible results: {choices}").format(
+                value=text, choices=", ".join(choices)
+            ),
+            where=field,
+        )
+    acceptable = {normalise_text(a) for a in limits.get("acceptable") or []}
+    if given in acceptable:
+        return Evaluation(PASS, None, "")
+    return Evaluation(
+        FAIL,
+        None,
+        _("{value} is not acceptable (acceptable: {criterion})").format(
+            value=text, criterion=criterion_text(limits)
+        ),
+    )
+
+
+def parameter_in_range(value: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
+    """Process parameter ranges are inclusive at both ends."""
+    if low is not None and value < low:
+        return False
+    if high is not None and value > high:
+        return False
+    return True
+
+
+# --- units --------------------------------------------------------------------------------
+# evqms.core.units.convert (pint, with particles, EU, copies ...) is the project's converter;
+# until it is present this module falls back to a small pint registry of its own.
+
+_FALLBACK_REGISTRY = None
+
+
+def _fallback_registry():
+    global _FALLBACK_REGISTRY
+    if _FALLBACK_REGISTRY is None:
+        import pint
+
+        ureg = pint.UnitRegistry(non_int_type=Decimal)
+        ureg.define("particle = [particle_count] = particles")
+        ureg.define("endotoxin_unit = [endotoxin] = EU")
+        ureg.define("copies = [copy_count] = copy")
+        _FALLBACK_REGISTRY = ureg
+    return _FALLBACK_REGISTRY
+
+
+def _clean_unit(unit: str) -> str:
+    return (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("℃", "degC").replace("°C", "degC")
+
+
+def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit") -> Decimal:
+    """`value` in `from_unit` expressed in `to_unit`; InputError naming `field` when impossible."""
+    if _clean_unit(from_unit) == _clean_unit(to_unit):
+        return value
+    if not (from_unit or "").strip() or not (to_unit or "").strip():
+        raise InputError(
+            _("unit {given} cannot be converted to {expected}").format(
+                given=from_unit or _("(none)"), expected=to_unit or _("(none)")
+            ),
+            where=field,
+        )
+    try:
+        from evqms.core.units import convert as core_convert
+    except ImportError:
+        core_convert = None
+    if core_convert is not None:
+        try:
+            return Decimal(core_convert(value, from_unit, to_unit))
+        except InputError as exc:
+            raise InputError(exc.message, where=field) from None
+    import pint
+
+    ureg = _fallback_registry()
+    try:
+        quantity = ureg.Quantity(value, _clean_unit(from_unit))
+        converted = quantity.to(_clean_unit(to_unit)).magnitude
+    except (pint.errors.PintError, ValueError, AttributeError, TypeError, AssertionError):
+        raise InputError(
+            _("unit {given} cannot be converted to {expected}").format(given=from_unit, expected=to_unit),
+            where=field,
+        ) from None
+    return Decimal(str(converted))

@@ -1,0 +1,478 @@
+"""Reads for lots: lists, the whole story of one lot, current results, the release gate, the snapshot
+a release signature signs, and the dashboard card."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from evqms.i18n import _, bilingual, use_language
+from evqms.lots.evaluation import criterion_text
+from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+
+PASSING = ("pass", "alert")
+
+
+def lot_list(status: str | None = None, product=None, search: str | None = None):
+    """Lots with product, process, specification and cell bank joined (one query); `product` is a
+    Product or its code."""
+    qs = Lot.objects.select_related(
+        "product", "process", "specification", "cell_bank", "created_by"
+    ).annotate(open_deviations=Count("deviations", filter=Q(deviations__status="open"), distinct=True))
+    if status:
+        qs = qs.filter(status=status)
+    if product:
+        qs = qs.filter(product__code=product) if isinstance(product, str) else qs.filter(product=product)
+    if search:
+        term = search.strip()
+        qs = qs.filter(
+            Q(number__icontains=term)
+            | Q(product__code__icontains=term)
+            | Q(product__name__icontains=term)
+            | Q(cell_bank__code__icontains=term)
+        )
+    return qs.order_by("-manufactured_on", "-id")
+
+
+def get_lot(number: str) -> Lot | None:
+    return (
+        Lot.objects.select_related("product", "process", "specification", "cell_bank", "created_by")
+        .filter(number=number)
+        .first()
+    )
+
+
+def _results(lot: Lot) -> list[QCResult]:
+    return list(
+        QCResult.objects.filter(lot=lot)
+        .select_related("attribute", "analyst", "verified_by", "retest_of")
+        .order_by("attribute__order", "attribute__id", "recorded_at", "id")
+    )
+
+
+def current_results(lot: Lot, results: list[QCResult] | None = None) -> list[dict]:
+    """One entry per attribute of the lot's specification, in specification order:
+    {"attribute": SpecAttribute, "result": the latest VALID QCResult or None,
+     "standing_oos": [valid failing results other than the latest], "history": every result}.
+    """
+    results = _results(lot) if results is None else results
+    out = []
+    for attribute in lot.specification.attributes.all().order_by("order", "id"):
+        mine = [r for r in results if r.attribute_id == attribute.pk]
+        valid = [r for r in mine if r.status == "valid"]
+        latest = valid[-1] if valid else None
+        out.append(
+            {
+                "attribute": attribute,
+                "result": latest,
+                "standing_oos": [r for r in valid if r.verdict == "fail" and r is not latest],
+                "history": mine,
+            }
+        )
+    return out
+
+
+# --- release gate -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateProblem:
+    code: str  # status, missing_result, unverified, oos, standing_oos, open_deviation, expired
+    message: dict = field(hash=False)  # {"en": ..., "ja": ...}
+    subject: str = ""  # the attribute code or deviation number concerned
+
+    @property
+    def text(self) -> str:
+        return bilingual(self.message)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "subject": self.subject, "message": dict(self.message)}
+
+
+def _both(template: str, **values) -> dict:
+    """The message in English and Japanese (`template` is an msgid of lots.po)."""
+    out = {}
+    for lang in ("en", "ja"):
+        with use_language(lang):
+            shown = {k: (v(lang) if callable(v) else v) for k, v in values.items()}
+            out[lang] = _(template).format(**shown)
+    return out
+
+
+def release_gate(lot: Lot, today: dt.date | None = None) -> list[GateProblem]:
+    """Everything that stops the release of `lot` now; an empty list means it may be released.
+
+    The lot is in quarantine; every release-stage attribute has a latest valid result that is
+    verified and passes (pass or alert), and no other valid result of it is out of specification
+    (an OOS stands until it is invalidated with a documented reason); no deviation is open; the
+    expiry date has not passed.
+    """
+    today = today or timezone.localdate()
+    problems = []
+    if lot.status != "quarantine":
+        status = lot.status
+        problems.append(
+            GateProblem(
+                "status",
+                _both("the lot is {status}, not in quarantine", status=lambda lang: _status_text(status)),
+                status,
+            )
+        )
+    for entry in current_results(lot):
+        attribute, result = entry["attribute"], entry["result"]
+        if attribute.stage != "release":
+            continue
+        code = attribute.code
+        if result is None:
+            problems.append(
+                GateProblem("missing_result", _both("{attribute}: no valid result", attribute=code), code)
+            )
+            continue
+        if result.verdict not in PASSING:
+            problems.append(
+                GateProblem(
+                    "oos",
+                    _both("{attribute}: the latest result is out of specification", attribute=code),
+                    code,
+                )
+            )
+        if not result.verified_by_id:
+            problems.append(
+                GateProblem(
+                    "unverified",
+                    _both("{attribute}: the result is not verified by a second person", attribute=code),
+                    code,
+                )
+            )
+        if entry["standing_oos"]:
+            problems.append(
+                GateProblem(
+                    "standing_oos",
+                    _both(
+                        "{attribute}: an earlier out-of-specification result is still valid (invalidate it with a "
+                        "documented reason, or reject the lot)",
+                        attribute=code,
+                    ),
+                    code,
+                )
+            )
+    for number in Deviation.objects.filter(lot=lot, status="open").values_list("number", flat=True):
+        problems.append(
+            GateProblem("open_deviation", _both("deviation {number} is open", number=number), number)
+        )
+    if lot.expiry is not None and lot.expiry < today:
+        expiry = lot.expiry.isoformat()
+        problems.append(GateProblem("expired", _both("the lot expired on {date}", date=expiry), expiry))
+    return problems
+
+
+def _status_text(status: str) -> str:
+    names = {
+        "in_process": _("in process"),
+        "qc": _("in QC"),
+        "quarantine": _("in quarantine"),
+        "released": _("released"),
+        "rejected": _("rejected"),
+        "expired": _("expired"),
+        "recalled": _("recalled"),
+    }
+    return names.get(status, status)
+
+
+# --- the signed snapshot ------------------------------------------------------------------
+
+
+def _result_snapshot(r: QCResult) -> dict:
+    return {
+        "id": r.pk,
+        "attribute": r.attribute.code,
+        "value": r.value,
+        "unit": r.unit,
+        "value_in_spec_unit": r.value_in_spec_unit,
+        "reported_value": r.reported_value,
+        "text_value": r.text_value,
+        "method": r.method,
+        "limits": r.limits,
+        "verdict": r.verdict,
+        "status": r.status,
+        "invalidation_reason": r.invalidation_reason,
+        "retest_of": r.retest_of_id,
+        "analyst": r.analyst.get_username(),
+        "tested_at": r.tested_at,
+        "verified_by": r.verified_by.get_username() if r.verified_by_id else None,
+        "raw_file_sha256": r.raw_file_sha256,
+    }
+
+
+def lot_snapshot(lot: Lot) -> dict:
+    """What a release (or rejection) signature signs: the lot's record without its disposition
+    (status, release time), so the signature still applies to the record after the release."""
+    usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material").order_by("id")
+    steps = (
+        StepRecord.objects.filter(lot=lot)
+        .select_related("step")
+        .prefetch_related(
+            Prefetch("values", queryset=ParameterValue.objects.select_related("parameter").order_by("id"))
+        )
+        .order_by("step__order", "id")
+    )
+    return {
+        "lot": lot.number,
+        "product": lot.product.code,
+        "process_version": lot.process.version,
+        "specification_version": lot.specification.version,
+        "cell_bank": lot.cell_bank.code,
+        "manufactured_on": lot.manufactured_on,
+        "expiry": lot.expiry,
+        "volume_ml": lot.volume_ml,
+        "materials": [
+            {
+                "material": u.material_lot.material.name,
+                "lot": u.material_lot.lot_number,
+                "quantity": u.quantity,
+                "unit": u.unit,
+                "animal_species": u.material_lot.animal_species,
+            }
+            for u in usages
+        ],
+        "steps": [
+            {
+                "order": s.step.order,
+                "step": s.step.name,
+                "started_at": s.started_at,
+                "finished_at": s.finished_at,
+                "values": [
+                    {"parameter": v.parameter.name, "value": v.value, "unit": v.unit, "in_range": v.in_range}
+                    for v in s.values.all()
+                ],
+            }
+            for s in steps
+        ],
+        "results": [_result_snapshot(r) for r in _results(lot)],
+        "deviations": [
+            {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
+            for d in Deviation.objects.filter(lot=lot).order_by("number")
+        ],
+    }
+
+
+# --- the whole story ----------------------------------------------------------------------
+
+
+def _user(u) -> dict | None:
+    if u is None:
+        return None
+    return {"username": u.get_username(), "printed_name": u.signature_name()}
+
+
+def lot_detail(lot: Lot) -> dict:
+    """Everything the lot page and `evqms lots show` tell, as plain data (dates and Decimals kept)."""
+    from evqms.audit.selectors import signatures_for
+
+    lot = Lot.objects.select_related("product", "process", "specification", "cell_bank", "created_by").get(
+        pk=lot.pk
+    )
+    results = _results(lot)
+    current = current_results(lot, results)
+    current_ids = {e["result"].pk for e in current if e["result"] is not None}
+    oos_deviation = {
+        d.qc_result_id: d.number for d in Deviation.objects.filter(lot=lot, qc_result__isnull=False)
+    }
+    snapshot = lot_snapshot(lot)
+    usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material", "recorded_by")
+    steps = (
+        StepRecord.objects.filter(lot=lot)
+        .select_related("step", "operator")
+        .prefetch_related(
+            Prefetch(
+                "values",
+                queryset=ParameterValue.objects.select_related("parameter", "deviation").order_by("id"),
+            )
+        )
+        .order_by("step__order", "id")
+    )
+    gate = release_gate(lot)
+    return {
+        "id": lot.pk,
+        "number": lot.number,
+        "status": lot.status,
+        "status_display": str(lot.get_status_display()),
+        "product": {"code": lot.product.code, "name": lot.product.name, "dose_unit": lot.product.dose_unit},
+        "process": {"id": lot.process_id, "version": lot.process.version, "status": lot.process.status},
+        "specification": {
+            "id": lot.specification_id,
+            "version": lot.specification.version,
+            "status": lot.specification.status,
+        },
+        "cell_bank": {
+            "code": lot.cell_bank.code,
+            "kind": lot.cell_bank.kind,
+            "passage": lot.cell_bank.passage,
+        },
+        "manufactured_on": lot.manufactured_on,
+        "expiry": lot.expiry,
+        "volume_ml": lot.volume_ml,
+        "notes": lot.notes,
+        "created_by": _user(lot.created_by),
+        "created_at": lot.created_at,
+        "released_at": lot.released_at,
+        "release_signature_id": lot.release_signature_id,
+        "animal_components": sorted(
+            {u.material_lot.animal_species for u in usages if u.material_lot.animal_species}
+        ),
+        "materials": [
+            {
+                "material": u.material_lot.material.name,
+                "kind": u.material_lot.material.kind,
+                "lot_number": u.material_lot.lot_number,
+                "quantity": u.quantity,
+                "unit": u.unit,
+                "expiry": u.material_lot.expiry,
+                "is_biological": u.material_lot.is_biological,
+                "animal_species": u.material_lot.animal_species,
+                "animal_tissue": u.material_lot.animal_tissue,
+                "animal_component_free": u.material_lot.animal_component_free,
+                "recorded_by": _user(u.recorded_by),
+                "recorded_at": u.recorded_at,
+            }
+            for u in usages.order_by("id")
+        ],
+        "steps": [
+            {
+                "id": s.pk,
+                "order": s.step.order,
+                "name": s.step.name,
+                "kind": s.step.kind,
+                "method": s.step.method,
+                "operator": _user(s.operator),
+                "started_at": s.started_at,
+                "finished_at": s.finished_at,
+                "notes": s.notes,
+                "values": [
+                    {
+                        "parameter": v.parameter.name,
+                        "value": v.value,
+                        "unit": v.unit,
+                        "low": v.parameter.low,
+                        "high": v.parameter.high,
+                        "critical": v.parameter.critical,
+                        "in_range": v.in_range,
+                        "deviation": v.deviation.number if v.deviation_id else None,
+                    }
+                    for v in s.values.all()
+                ],
+            }
+            for s in steps
+        ],
+        "results": [
+            {
+                "id": r.pk,
+                "attribute": r.attribute.code,
+                "attribute_name": r.attribute.name,
+                "kind": r.attribute.kind,
+                "stage": r.attribute.stage,
+                "is_cqa": r.attribute.is_cqa,
+                "value": r.value,
+                "unit": r.unit,
+                "value_in_spec_unit": r.value_in_spec_unit,
+                "reported_value": r.reported_value,
+                "text_value": r.text_value,
+                "method": r.method,
+                "limits": r.limits,
+                "criterion": criterion_text(r.limits),
+                "verdict": r.verdict,
+                "verdict_display": str(r.get_verdict_display()),
+                "oos": r.verdict == "fail",
+                "oos_deviation": oos_deviation.get(r.pk),
+                "status": r.status,
+                "current": r.pk in current_ids,
+                "invalidation_reason": r.invalidation_reason,
+                "retest_of": r.retest_of_id,
+                "retests": [x.pk for x in results if x.retest_of_id == r.pk],
+                "analyst": _user(r.analyst),
+                "tested_at": r.tested_at,
+                "recorded_at": r.recorded_at,
+                "verified_by": _user(r.verified_by),
+                "verified_at": r.verified_at,
+                "raw_file_name": r.raw_file_name,
+                "raw_file_sha256": r.raw_file_sha256,
+                "raw_file_url": r.raw_file.url if r.raw_file else None,
+            }
+            for r in results
+        ],
+        "current_results": [
+            {
+                "attribute": e["attribute"].code,
+                "attribute_name": e["attribute"].name,
+                "stage": e["attribute"].stage,
+                "result_id": e["result"].pk if e["result"] else None,
+                "verdict": e["result"].verdict if e["result"] else None,
+                "verified": bool(e["result"] and e["result"].verified_by_id),
+                "standing_oos": [r.pk for r in e["standing_oos"]],
+            }
+            for e in current
+        ],
+        "deviations": [
+            {
+                "id": d.pk,
+                "number": d.number,
+                "source": d.source,
+                "source_display": str(d.get_source_display()),
+                "description": d.description,
+                "status": d.status,
+                "opened_by": _user(d.opened_by),
+                "opened_at": d.opened_at,
+                "closed_by": _user(d.closed_by),
+                "closed_at": d.closed_at,
+                "resolution": d.resolution,
+                "qc_result": d.qc_result_id,
+            }
+            for d in Deviation.objects.filter(lot=lot)
+            .select_related("opened_by", "closed_by")
+            .order_by("opened_at")
+        ],
+        "signatures": [
+            {
+                "id": s.signature.pk,
+                "printed_name": s.signature.printed_name,
+                "username": s.signature.signer.get_username(),
+                "signed_at": s.signature.signed_at,
+                "meaning": s.signature.meaning,
+                "meaning_display": str(s.signature.get_meaning_display()),
+                "reason": s.signature.reason,
+                "record_hash": s.signature.record_hash,
+                "invalidated": s.invalidated,
+                "applies_to_current": s.applies_to_current,
+                "valid": s.valid,
+            }
+            for s in signatures_for("lot", lot.pk, snapshot)
+        ],
+        "release_gate": [p.to_dict() for p in gate],
+        "releasable": not gate,
+    }
+
+
+def dashboard_card(user) -> dict | None:
+    if not user.has_perm("lots.view_lot"):
+        return None
+    from django.urls import NoReverseMatch, reverse
+
+    counts = dict(
+        Lot.objects.filter(status__in=("qc", "quarantine")).values_list("status").annotate(n=Count("id"))
+    )
+    try:
+        reverse("lots:lot-list")
+        url_name = "lots:lot-list"
+    except NoReverseMatch:
+        url_name = None
+    return {
+        "title": _("Lots"),
+        "value": counts.get("qc", 0) + counts.get("quarantine", 0),
+        "caption": _("in QC: {qc}, awaiting release: {quarantine}").format(
+            qc=counts.get("qc", 0), quarantine=counts.get("quarantine", 0)
+        ),
+        "url_name": url_name,
+    }
