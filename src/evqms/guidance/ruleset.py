@@ -74,8 +74,9 @@ def _bilingual(value, where: str, key: str) -> dict:
     return {"en": str(value["en"]), "ja": str(value["ja"])}
 
 
-def _where(path: str, node) -> str:
-    return location(file=path, line=getattr(node, "line", None))
+def _where(path: str, node, key: str | None = None) -> str:
+    line = node.line_of(key) if key is not None and hasattr(node, "line_of") else getattr(node, "line", None)
+    return location(file=path, line=line)
 
 
 def _require(node: dict, keys: tuple[str, ...], where: str) -> None:
@@ -129,15 +130,18 @@ def _item(raw, path: str, parts: dict, default_source: str) -> Item:
             _("item {item}: unknown level {level}; use one of {levels}").format(
                 item=item_id, level=raw["level"], levels=", ".join(LEVELS)
             ),
-            where=where,
+            where=_where(path, raw, "level"),
         )
     if raw["part"] not in parts:
         raise InputError(
-            _("item {item}: unknown part {part}").format(item=item_id, part=raw["part"]), where=where
+            _("item {item}: unknown part {part}").format(item=item_id, part=raw["part"]),
+            where=_where(path, raw, "part"),
         )
     checks = raw["checks"]
     if not isinstance(checks, list) or not checks:
-        raise InputError(_("item {item}: list at least one check").format(item=item_id), where=where)
+        raise InputError(
+            _("item {item}: list at least one check").format(item=item_id), where=_where(path, raw, "checks")
+        )
     provenance = dict(raw.get("provenance") or {})
     for tag in provenance.values():
         if str(tag).split()[0] not in PROVENANCE:
@@ -145,7 +149,7 @@ def _item(raw, path: str, parts: dict, default_source: str) -> Item:
                 _("item {item}: unknown provenance tag {tag}; use {tags}").format(
                     item=item_id, tag=tag, tags=", ".join(sorted(PROVENANCE))
                 ),
-                where=where,
+                where=_where(path, raw, "provenance"),
             )
     interpretation = raw.get("interpretation")
     return Item(
@@ -155,7 +159,10 @@ def _item(raw, path: str, parts: dict, default_source: str) -> Item:
         level=raw["level"],
         text=_bilingual(raw["text"], where, "text"),
         evidence=_bilingual(raw.get("evidence") or raw["text"], where, "evidence"),
-        checks=tuple(_check_spec(c, item_id, _where(path, c) or where) for c in checks),
+        checks=tuple(
+            _check_spec(c, item_id, _where(path, c) if isinstance(c, dict) else _where(path, raw, "checks"))
+            for c in checks
+        ),
         provenance=provenance,
         interpretation=_bilingual(interpretation, where, "interpretation") if interpretation else None,
         applies_when=dict(raw.get("applies_when") or {}),

@@ -12,6 +12,11 @@ class LineDict(dict):
     """A mapping that remembers the line where it starts in its file (1-based)."""
 
     line: int | None = None
+    key_lines: dict
+
+    def line_of(self, key) -> int | None:
+        """The line of `key` in its file, else the line where the mapping starts."""
+        return getattr(self, "key_lines", {}).get(key, self.line)
 
 
 class _Loader(yaml.SafeLoader):
@@ -28,6 +33,7 @@ _Loader.yaml_implicit_resolvers = {
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     mapping = LineDict()
+    mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
@@ -36,6 +42,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
                 where=location(file=loader.name, line=key_node.start_mark.line + 1),
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
     mapping.line = node.start_mark.line + 1
     return mapping
 
