@@ -1,0 +1,103 @@
+"""Reports: the PDF carries the text in the chosen language with the Japanese font embedded."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from guidance_helpers import EXAMPLES
+
+from evqms.cli import main
+from evqms.guidance.report import JAPANESE_FONT
+
+pytestmark = pytest.mark.skipif(not JAPANESE_FONT.exists(), reason="fonts-ipaexfont is not installed")
+
+
+def pdf_of(tmp_path, lang: str, monkeypatch):
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("EVQMS_LANG", lang)
+    out = tmp_path / f"report-{lang}.pdf"
+    code = main(
+        [
+            "assess",
+            str(EXAMPLES / "typical-clinic.yaml"),
+            "--format",
+            "pdf",
+            "-o",
+            str(out),
+            "--lang",
+            lang,
+            "--assessor",
+            "QA Hanako",
+        ]
+    )
+    assert code == 1
+    return PdfReader(io.BytesIO(out.read_bytes()))
+
+
+def fonts(reader) -> set[tuple[str, bool]]:
+    """(base font name, embedded?) for every font the pages use."""
+    found = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found.add((str(font["/BaseFont"]), embedded))
+    return found
+
+
+def test_japanese_pdf(tmp_path, monkeypatch):
+    reader = pdf_of(tmp_path, "ja", monkeypatch)
+    text = "".join(page.extract_text() for page in reader.pages)
+    for expected in (
+        "適合性評価報告書",
+        "現状確認項目",
+        "不適合",
+        "要確認書",
+        "ロットL-002は投与されましたが",
+        "FBS-22-01",
+        "承認",
+        "署名",
+        "責任医師",
+        "Dr. Taro Yamada",
+        "10.1016/j.reth.2025.02.008",
+        "jsrm-2024",
+        "QA Hanako",
+    ):
+        assert expected in text, expected
+    used = fonts(reader)
+    assert any("IPAexGothic" in name and embedded for name, embedded in used), used
+
+
+def test_english_pdf(tmp_path, monkeypatch):
+    reader = pdf_of(tmp_path, "en", monkeypatch)
+    text = "".join(page.extract_text() for page in reader.pages)
+    for expected in (
+        "Compliance report",
+        "status confirmation",
+        "not met",
+        "needs attestation",
+        "Lot L-002 was administered but has no retention sample",
+        "What to do next".lower(),
+        "Signature",
+        "Responsible physician",
+        "Score",
+    ):
+        assert expected.lower() in text.lower(), expected
+    assert "適合性評価報告書" not in text
+    assert all(embedded for _, embedded in fonts(reader))
+
+
+def test_missing_font_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    import evqms.guidance.report as report
+
+    monkeypatch.setattr(report, "JAPANESE_FONT", tmp_path / "absent.ttf")
+    code = main(["assess", str(EXAMPLES / "minimal.yaml"), "--format", "pdf", "-o", str(tmp_path / "r.pdf")])
+    assert code == 2
+    assert "fonts-ipaexfont" in capsys.readouterr().err
+    assert not (tmp_path / "r.pdf").exists()
