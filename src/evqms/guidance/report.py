@@ -7,7 +7,6 @@ CLI, a plain Python user and the web app. JSON for one rule set is one object (s
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
 from pathlib import Path
 from string import Template
@@ -126,7 +125,7 @@ th { background: #eee; } .item { page-break-inside: avoid; border: 1px solid #cc
 .met { background: #d8f0d8; } .partly_met { background: #fff0c0; } .not_met { background: #f8d0d0; }
 .needs_attestation { background: #dde4ff; } .not_applicable { background: #eee; }
 .meta td { border: none; padding: 1pt 6pt 1pt 0; } .small { font-size: 8pt; color: #444; }
-.sign td { height: 28pt; }
+.sign td { height: 28pt; } .approval { break-inside: avoid; }
 """
 
 _PAGE = Template("""<!DOCTYPE html>
@@ -139,6 +138,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <tr><td>$l_assessor</td><td>$assessor</td></tr>
 </table>
 $body
+<div class="approval">
 <h2>$l_approval</h2>
 <table class="sign">
 <tr><th>$l_role</th><th>$l_name</th><th>$l_signature</th><th>$l_date</th></tr>
@@ -146,6 +146,7 @@ $body
 <tr><td>$l_physician</td><td>$physician</td><td></td><td></td></tr>
 <tr><td>$l_qa</td><td></td><td></td><td></td></tr>
 </table>
+</div>
 </body></html>
 """)
 
@@ -215,7 +216,7 @@ def render_html(
             l_dossier=escape(_("Dossier")),
             dossier=escape(str(meta.get("dossier", ""))),
             l_date=escape(_("Date")),
-            date=escape(meta.get("date") or dt.date.today().isoformat()),
+            date=escape(meta.get("date") or assessments[0].generated_at.date().isoformat()),
             l_assessor=escape(_("Assessor")),
             assessor=escape(str(meta.get("assessor", ""))),
             body="\n".join(_assessment_html(a, lang) for a in assessments),
