@@ -71,3 +71,15 @@ def test_expected_rulesets_ship():
     spec = ruleset.load("release-spec-defaults")
     end = next(i for i in spec.items if i.id == "SPEC-END-1")
     assert end.checks[0].params == {"k": 5.0, "k_intrathecal": 0.2}
+
+
+def test_guidance_imports_nothing_from_django():
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n.split(".")[0] == "django" for n in names), path

@@ -55,4 +55,30 @@ def test_canonical_json_has_iso_dates_and_decimal_strings():
     text = snapshot_from_data(BASE, "x.yaml").canonical_json()
     assert '"released_on":"2024-04-18"' in text
     assert '"value":"0.1"' in text
-    assert '"dose":{"basis":"particles","per_kg":true,"value":"2.0E+8"}' in text
+    assert '"dose":{"basis":"particles","per_kg":true,"value":"200000000"}' in text
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "2e8 particles/kg",
+            "2.0E+8 particles/kg",
+            "200000000 particles/kg",
+            "2.00e+08 particles / kg",
+            {"value": 2e8, "unit": "particles/kg"},
+            {"value": "200000000", "unit": "particles/kg"},
+        ]
+    )
+)
+def test_number_and_unit_spelling_does_not_change_the_hash(dose):
+    changed = json.loads(json.dumps(BASE))
+    changed["administrations"][0]["dose"] = dose
+    assert snapshot_from_data(changed, "z.yaml").sha256() == BASE_HASH
+
+
+def test_protein_doses_are_micrograms():
+    changed = json.loads(json.dumps(BASE))
+    changed["administrations"][0]["dose"] = "0.05 mg protein/kg"
+    dose = snapshot_from_data(changed, "z.yaml").administrations[0].dose
+    assert (str(dose.value), dose.basis, dose.per_kg) == ("50", "protein_ug", True)

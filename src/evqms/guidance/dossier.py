@@ -39,6 +39,14 @@ _AMOUNT_UNITS = {
 _DOSE_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.+?)\s*$")
 
 
+def canonical_decimal(value: Decimal) -> Decimal:
+    """One spelling per number (2e8, 2.0E+8 and 200000000 are the same fact, so the same hash)."""
+    value = value.normalize()
+    if value == value.to_integral_value() and abs(value) < 10**18:
+        return value.quantize(Decimal(1))
+    return value
+
+
 def parse_dose_unit(unit: str) -> tuple[str, Decimal, bool]:
     """'particles/kg' -> ('particles', 1, True); 'mg protein' -> ('protein_ug', 1000, False)."""
     text = re.sub(r"\s*/\s*", "/", unit.strip().lower())
@@ -72,7 +80,7 @@ def parse_dose(raw, where: str) -> ev.Dose:
             ).format(unit=unit),
             where=where,
         ) from None
-    value = Decimal(value_text) * factor
+    value = canonical_decimal(Decimal(value_text) * factor)
     if value <= 0:
         raise InputError(_("dose must be positive"), where=where)
     return ev.Dose(value=value, basis=basis, per_kg=per_kg)
@@ -118,7 +126,7 @@ def _convert(value, hint, where: str):
         return parse_dose(value, where)
     if hint is Decimal:
         try:
-            return Decimal(str(value))
+            return canonical_decimal(Decimal(str(value)))
         except InvalidOperation:
             raise InputError(_("not a number: {value!r}").format(value=value), where=where) from None
     if hint is dt.date:
