@@ -10,8 +10,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from evqms.testing import factories as f
-
 D = Decimal
 
 
@@ -111,6 +109,8 @@ class World:
 
 @pytest.fixture
 def world(make_user):
+    from evqms.testing import factories as f
+
     product = f.product()
     return World(
         operator=make_user("op1", "operator"),

@@ -1,6 +1,5 @@
 """Lot services: creation rules, manufacturing records, QC results, deviations, the release gate, release."""
 
-
 import pytest
 
 from evqms.lots import selectors, services

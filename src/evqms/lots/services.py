@@ -581,7 +581,8 @@ def record_qc_result(
         after=_result_record(result),
         reason=judged.reason,
     )
-    if judged.verdict == evaluation.FAIL:
+    if judged.verdict == evaluation.FAIL and _open_oos_deviation(result) is None:
+        # A failing retest belongs to the investigation already open for the original OOS.
         shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
         _new_deviation(
             actor=actor,
@@ -593,6 +594,19 @@ def record_qc_result(
             ),
         )
     return result
+
+
+def _open_oos_deviation(result: QCResult) -> Deviation | None:
+    """The open OOS deviation of the result this one retests (following the retest chain)."""
+    seen = set()
+    current = result.retest_of
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        deviation = Deviation.objects.filter(qc_result=current, status="open").first()
+        if deviation is not None:
+            return deviation
+        current = current.retest_of
+    return None
 
 
 def _locked_result(result: QCResult) -> QCResult:

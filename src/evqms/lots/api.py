@@ -1,0 +1,280 @@
+"""REST API for lots under /api/v1/: lots, QC results, release and rejection.
+
+Serializers only check the shape of the input; every write goes through `lots.services`.
+Errors: 400 bad input (InputError, a missing password), 403 role or a refused signature (wrong
+password, locked account, separation of duties), 409 a business rule (e.g. the release gate).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from evqms.accounts.rules import require
+from evqms.audit.services import SignatureRefused
+from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
+from evqms.errors import InputError
+from evqms.i18n import _
+from evqms.lots import selectors, services
+from evqms.lots.models import QCResult
+from evqms.lots.selectors import get_lot
+
+
+class LotSummarySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    product = serializers.CharField(source="product.code")
+    status = serializers.CharField()
+    process_version = serializers.IntegerField(source="process.version")
+    specification_version = serializers.IntegerField(source="specification.version")
+    cell_bank = serializers.CharField(source="cell_bank.code")
+    manufactured_on = serializers.DateField()
+    expiry = serializers.DateField(allow_null=True)
+    released_at = serializers.DateTimeField(allow_null=True)
+
+
+class LotCreateSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="product code")
+    process_version = serializers.IntegerField()
+    specification_version = serializers.IntegerField()
+    cell_bank = serializers.CharField(help_text="cell bank code")
+    number = serializers.CharField(max_length=60)
+    manufactured_on = serializers.DateField()
+    expiry = serializers.DateField(required=False, allow_null=True)
+    volume_ml = serializers.CharField(required=False, allow_blank=True, help_text="decimal, as text")
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class QCResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    attribute = serializers.CharField(source="attribute.code")
+    value = serializers.DecimalField(max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True)
+    unit = serializers.CharField()
+    reported_value = serializers.DecimalField(max_digits=30, decimal_places=10, allow_null=True)
+    text_value = serializers.CharField()
+    method = serializers.CharField()
+    limits = serializers.JSONField()
+    verdict = serializers.CharField()
+    status = serializers.CharField()
+    invalidation_reason = serializers.CharField()
+    retest_of = serializers.IntegerField(source="retest_of_id", allow_null=True)
+    analyst = serializers.CharField(source="analyst.username")
+    verified_by = serializers.CharField(source="verified_by.username", allow_null=True, default=None)
+    tested_at = serializers.DateTimeField()
+    raw_file_name = serializers.CharField()
+    raw_file_sha256 = serializers.CharField()
+
+
+class QCResultCreateSerializer(serializers.Serializer):
+    attribute = serializers.CharField(help_text="attribute code in the lot's specification")
+    value = serializers.CharField(required=False, allow_blank=True, help_text="decimal, as text")
+    unit = serializers.CharField(required=False, allow_blank=True)
+    text_value = serializers.CharField(required=False, allow_blank=True)
+    method = serializers.CharField(required=False, allow_blank=True)
+    tested_at = serializers.DateTimeField()
+    retest_of = serializers.IntegerField(required=False, allow_null=True)
+    raw_file = serializers.FileField(required=False)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class SigningSerializer(serializers.Serializer):
+    password = serializers.CharField(required=False, allow_blank=True, style={"input_type": "password"})
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+def _valid(serializer_class, request):
+    s = serializer_class(data=request.data)
+    if not s.is_valid():
+        field, messages = next(iter(s.errors.items()))
+        raise InputError(" ".join(str(m) for m in messages), where=field)
+    return s.validated_data
+
+
+def _lot_or_404(number):
+    lot = get_lot(number)
+    if lot is None:
+        from django.http import Http404
+
+        raise Http404(_("unknown lot {lot}").format(lot=number))
+    return lot
+
+
+class LotViewSet(viewsets.ViewSet):
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("product", str),
+            OpenApiParameter("search", str),
+        ],
+        responses=LotSummarySerializer(many=True),
+    )
+    def list(self, request):
+        require(request.user, "lots.view_lot")
+        qs = selectors.lot_list(
+            status=request.query_params.get("status"),
+            product=request.query_params.get("product"),
+            search=request.query_params.get("search"),
+        )
+        return Response(LotSummarySerializer(qs, many=True).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def retrieve(self, request, number=None):
+        require(request.user, "lots.view_lot")
+        return Response(selectors.lot_detail(_lot_or_404(number)))
+
+    @extend_schema(request=LotCreateSerializer, responses={201: LotSummarySerializer})
+    def create(self, request):
+        data = _valid(LotCreateSerializer, request)
+        product = Product.objects.filter(code=data["product"]).first()
+        if product is None:
+            raise InputError(_("unknown product {code}").format(code=data["product"]), where="product")
+        process = ProcessDefinition.objects.filter(product=product, version=data["process_version"]).first()
+        if process is None:
+            raise InputError(
+                _("no process v{version}").format(version=data["process_version"]), where="process_version"
+            )
+        spec = Specification.objects.filter(product=product, version=data["specification_version"]).first()
+        if spec is None:
+            raise InputError(
+                _("no specification v{version}").format(version=data["specification_version"]),
+                where="specification_version",
+            )
+        bank = CellBank.objects.filter(code=data["cell_bank"]).first()
+        if bank is None:
+            raise InputError(_("unknown cell bank {code}").format(code=data["cell_bank"]), where="cell_bank")
+        lot = services.create_lot(
+            actor=request.user,
+            product=product,
+            process=process,
+            specification=spec,
+            cell_bank=bank,
+            number=data["number"],
+            manufactured_on=data["manufactured_on"],
+            expiry=data.get("expiry"),
+            volume_ml=data.get("volume_ml") or None,
+            notes=data.get("notes", ""),
+        )
+        return Response(LotSummarySerializer(lot).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=QCResultSerializer(many=True))
+    @extend_schema(methods=["POST"], request=QCResultCreateSerializer, responses={201: QCResultSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="results")
+    def results(self, request, number=None):
+        lot = _lot_or_404(number)
+        if request.method == "GET":
+            require(request.user, "lots.view_lot")
+            qs = QCResult.objects.filter(lot=lot).select_related("attribute", "analyst", "verified_by")
+            return Response(QCResultSerializer(qs, many=True).data)
+        data = _valid(QCResultCreateSerializer, request)
+        attribute = lot.specification.attributes.filter(code=data["attribute"]).first()
+        if attribute is None:
+            raise InputError(
+                _("unknown attribute {code} in specification v{version}").format(
+                    code=data["attribute"], version=lot.specification.version
+                ),
+                where="attribute",
+            )
+        retest_of = None
+        if data.get("retest_of"):
+            retest_of = QCResult.objects.filter(pk=data["retest_of"], lot=lot).first()
+            if retest_of is None:
+                raise InputError(
+                    _("no result {id} for this lot").format(id=data["retest_of"]), where="retest_of"
+                )
+        result = services.record_qc_result(
+            actor=request.user,
+            lot=lot,
+            attribute=attribute,
+            value=data.get("value") or None,
+            unit=data.get("unit", ""),
+            text_value=data.get("text_value", ""),
+            method=data.get("method", ""),
+            tested_at=data["tested_at"],
+            raw_file=data.get("raw_file"),
+            retest_of=retest_of,
+        )
+        return Response(QCResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    def _dispose(self, request, number, release: bool):
+        lot = _lot_or_404(number)
+        data = _valid(SigningSerializer, request)
+        if not data.get("password"):
+            raise InputError(_("your password is required to sign"), where="password")
+        func = services.release_lot if release else services.reject_lot
+        try:
+            lot = func(
+                request=request._request,
+                actor=request.user,
+                lot=lot,
+                password=data["password"],
+                reason=data.get("reason", ""),
+            )
+        except SignatureRefused as exc:
+            return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except services.ReleaseBlocked as exc:
+            return Response(
+                {"error": str(exc), "problems": [p.to_dict() for p in exc.problems]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(LotSummarySerializer(lot).data)
+
+    @extend_schema(request=SigningSerializer, responses={200: LotSummarySerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, number=None):
+        return self._dispose(request, number, release=True)
+
+    @extend_schema(request=SigningSerializer, responses={200: LotSummarySerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, number=None):
+        return self._dispose(request, number, release=False)
+
+
+class QCResultViewSet(viewsets.ViewSet):
+    @extend_schema(responses=QCResultSerializer)
+    def retrieve(self, request, pk=None):
+        require(request.user, "lots.view_lot")
+        result = get_object_or_404(
+            QCResult.objects.select_related("attribute", "analyst", "verified_by"), pk=pk
+        )
+        return Response(QCResultSerializer(result).data)
+
+    @extend_schema(request=ReasonSerializer, responses=QCResultSerializer)
+    @action(detail=True, methods=["post"])
+    def invalidate(self, request, pk=None):
+        result = get_object_or_404(QCResult, pk=pk)
+        data = _valid(ReasonSerializer, request)
+        result = services.invalidate_qc_result(
+            actor=request.user, result=result, reason=data.get("reason", "")
+        )
+        return Response(QCResultSerializer(result).data)
+
+    @extend_schema(request=None, responses=QCResultSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        result = get_object_or_404(QCResult, pk=pk)
+        result = services.verify_qc_result(actor=request.user, result=result)
+        return Response(QCResultSerializer(result).data)
+
+
+def _router():
+    from rest_framework.routers import DefaultRouter
+
+    router = DefaultRouter(trailing_slash=True)
+    router.include_root_view = False
+    router.register("lots", LotViewSet, basename="lots-lot")
+    router.register("qc-results", QCResultViewSet, basename="lots-qc-result")
+    return router
+
+
+urlpatterns = _router().urls

@@ -1,0 +1,299 @@
+"""Demo lots (idempotent, through the services): the four lots of the demo scenario.
+
+- UCEV-24-001: every result passes, verified, released by QA.
+- UCEV-24-002: in QC, some results entered.
+- UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot.
+- UCEV-24-004: an OOS traced to a documented laboratory error, invalidated; the retest passes;
+  the deviation is closed and QA releases the lot.
+
+Upstream records (product `ucmsc-sev-oa`, processes v1/v2, specification v1, cell bank
+`WCB-001-01`, material lots `XF-24-001`, `HPL-24-07`, `FBS-23-11`) are made by the dossier demo
+and looked up here by code; without them this loader does nothing. Results are generated from
+the specification's own limits, so any release template works. Signing needs the demo users'
+passwords: `load(users, passwords=None)` reads them from $EVQMS_HOME/demo-logins.json (written
+by evqms.web.demo) unless given. Expiry dates are set a year after the load date so the
+released lots stay in date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.test import RequestFactory
+from django.utils import timezone
+
+from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
+from evqms.lots import services
+from evqms.lots.evaluation import round_half_up
+from evqms.lots.models import Lot
+
+PRODUCT = "ucmsc-sev-oa"
+CELL_BANK = "WCB-001-01"
+LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004")
+
+
+def _note(message: str) -> None:
+    print(f"lots demo: {message}", file=sys.stderr)
+
+
+def _passwords(passwords: dict | None) -> dict:
+    if passwords:
+        return passwords
+    path = settings.EVQMS_HOME / "demo-logins.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _request():
+    request = RequestFactory().post("/lots/demo/")
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return request
+
+
+def passing_value(attribute) -> tuple[Decimal | None, str]:
+    """A value (or qualitative text) comfortably inside the attribute's acceptance and alert limits."""
+    if attribute.kind == "qualitative":
+        return None, (attribute.acceptable or [""])[0]
+    lower = attribute.alert_lower if attribute.alert_lower is not None else attribute.lower
+    upper = attribute.alert_upper if attribute.alert_upper is not None else attribute.upper
+    if lower is not None and upper is not None:
+        if lower > 0 and upper / lower > 100:  # wide ranges (concentrations): the geometric middle
+            value = Decimal(str(float(lower) ** 0.5 * float(upper) ** 0.5))
+            value = Decimal(f"{value:.2e}")
+        else:
+            value = (lower + upper) / 2
+    elif upper is not None:
+        value = upper / 5
+    elif lower is not None:
+        value = lower * 3 if lower > 0 else lower + 10
+    else:
+        value = Decimal("1")
+    return round_half_up(value, attribute.decimal_places if attribute.decimal_places is not None else 3), ""
+
+
+def failing_value(attribute) -> Decimal:
+    if attribute.upper is not None:
+        return round_half_up(attribute.upper * 3, attribute.decimal_places or 2)
+    return round_half_up(attribute.lower / 10, attribute.decimal_places or 2)
+
+
+def _oos_attribute(spec):
+    attrs = list(spec.attributes.filter(stage="release", kind="quantitative").order_by("order", "id"))
+    for a in attrs:
+        if "endotoxin" in a.code.lower():
+            return a
+    for a in attrs:
+        if a.upper is not None or (a.lower is not None and a.lower > 0):
+            return a
+    return None
+
+
+class _Demo:
+    def __init__(self, users, passwords):
+        self.users = users
+        self.passwords = passwords
+        self.product = Product.objects.get(code=PRODUCT)
+        self.v1 = ProcessDefinition.objects.filter(product=self.product, version=1).first()
+        self.v2 = ProcessDefinition.objects.filter(product=self.product, version=2).first()
+        self.spec = (
+            Specification.objects.filter(product=self.product, status="approved").order_by("version").first()
+        )
+        self.bank = CellBank.objects.get(code=CELL_BANK)
+        self.today = timezone.localdate()
+
+    def material(self, lot_number):
+        return MaterialLot.objects.filter(lot_number=lot_number).select_related("material").first()
+
+    def make(self, number, manufactured_on, *, old_process=False):
+        operator = self.users["operator"]
+        process = self.v1 if (old_process and self.v1 and self.v1.status == "approved") else None
+        process = process or (self.v2 if self.v2 and self.v2.status == "approved" else self.v1)
+        lot = services.create_lot(
+            actor=operator,
+            product=self.product,
+            process=process,
+            specification=self.spec,
+            cell_bank=self.bank,
+            number=number,
+            manufactured_on=manufactured_on,
+            volume_ml=Decimal("20"),
+            expiry=self.today + dt.timedelta(days=365),
+        )
+        materials = ["FBS-23-11", "XF-24-001"] if process.version == 1 else ["XF-24-001", "HPL-24-07"]
+        for code in materials:
+            mlot = self.material(code)
+            if mlot is None or mlot.acceptance_status != "accepted" or mlot.expiry < self.today:
+                _note(f"material lot {code} missing, not accepted or expired: not recorded on {number}")
+                continue
+            qty, unit = (Decimal("50"), "mL") if code != "XF-24-001" else (Decimal("500"), "mL")
+            services.record_material_usage(
+                actor=operator, lot=lot, material_lot=mlot, quantity=qty, unit=unit
+            )
+        start = timezone.make_aware(dt.datetime.combine(manufactured_on, dt.time(9, 0)))
+        for i, step in enumerate(process.steps.order_by("order")):
+            values = {}
+            for p in step.parameters.all():
+                if p.low is not None and p.high is not None:
+                    values[p.pk] = ((p.low + p.high) / 2, p.unit)
+                elif p.low is not None or p.high is not None:
+                    values[p.pk] = (p.low if p.low is not None else p.high, p.unit)
+            began = start + dt.timedelta(hours=6 * i)
+            services.record_step(
+                actor=operator,
+                lot=lot,
+                step=step,
+                started_at=began,
+                finished_at=began + dt.timedelta(hours=4),
+                values=values,
+            )
+        return services.submit_to_qc(actor=operator, lot=lot)
+
+    def result(
+        self, lot, attribute, tested_at, *, value=None, text=None, retest_of=None, verify=True, raw_file=None
+    ):
+        if value is None and text is None:
+            value, text = passing_value(attribute)
+        r = services.record_qc_result(
+            actor=self.users["analyst"],
+            lot=lot,
+            attribute=attribute,
+            value=value,
+            unit=attribute.unit,
+            text_value=text or "",
+            method=attribute.method,
+            tested_at=tested_at,
+            retest_of=retest_of,
+            raw_file=raw_file,
+        )
+        if verify:
+            r = services.verify_qc_result(actor=self.users["analyst2"], result=r)
+        return r
+
+    def test_all(self, lot, tested_on, *, skip=(), only=None):
+        tested_at = timezone.make_aware(dt.datetime.combine(tested_on, dt.time(10, 0)))
+        for i, attribute in enumerate(self.spec.attributes.filter(stage="release").order_by("order", "id")):
+            if attribute.pk in skip or (only is not None and i >= only):
+                continue
+            raw = None
+            if i == 0 and attribute.kind == "quantitative":
+                value, _t = passing_value(attribute)
+                raw = (
+                    f"{lot.number}-{attribute.code}.csv",
+                    f"sample,{attribute.code},unit\n{lot.number},{value},{attribute.unit}\n".encode(),
+                )
+            self.result(lot, attribute, tested_at + dt.timedelta(minutes=i), raw_file=raw)
+
+    def release(self, lot, reason):
+        qa = self.users["qa"]
+        return services.release_lot(
+            request=_request(), actor=qa, lot=lot, password=self.passwords["qa"], reason=reason
+        )
+
+    # --- the four stories -----------------------------------------------------------------
+
+    def lot_001(self):
+        lot = self.make("UCEV-24-001", dt.date(2024, 4, 8), old_process=True)
+        self.test_all(lot, dt.date(2024, 4, 15))
+        lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
+        self.release(lot, "All release tests pass; batch record reviewed.")
+
+    def lot_002(self):
+        lot = self.make("UCEV-24-002", dt.date(2024, 6, 3))
+        self.test_all(lot, dt.date(2024, 6, 10), only=2)
+
+    def lot_003(self):
+        lot = self.make("UCEV-24-003", dt.date(2024, 7, 1))
+        oos = _oos_attribute(self.spec)
+        self.test_all(lot, dt.date(2024, 7, 8), skip={oos.pk} if oos else set())
+        if oos is not None:
+            first = self.result(
+                lot, oos, timezone.make_aware(dt.datetime(2024, 7, 8, 14, 0)), value=failing_value(oos)
+            )
+            self.result(
+                lot,
+                oos,
+                timezone.make_aware(dt.datetime(2024, 7, 10, 10, 0)),
+                value=failing_value(oos),
+                retest_of=first,
+            )
+        qa = self.users["qa"]
+        services.reject_lot(
+            request=_request(),
+            actor=qa,
+            lot=lot,
+            password=self.passwords["qa"],
+            reason="Confirmed OOS: the retest repeats the out-of-specification result.",
+        )
+        for dev in lot.deviations.filter(status="open"):
+            services.close_deviation(
+                actor=qa,
+                deviation=dev,
+                resolution=(
+                    "Phase I/II investigation: no laboratory error; OOS confirmed by retest. Lot rejected; "
+                    "CAPA: review of the aseptic processing of the concentration step."
+                ),
+            )
+
+    def lot_004(self):
+        lot = self.make("UCEV-24-004", dt.date(2024, 8, 5))
+        oos = _oos_attribute(self.spec)
+        self.test_all(lot, dt.date(2024, 8, 12), skip={oos.pk} if oos else set())
+        if oos is not None:
+            first = self.result(
+                lot,
+                oos,
+                timezone.make_aware(dt.datetime(2024, 8, 12, 14, 0)),
+                value=failing_value(oos),
+                verify=False,
+            )
+            services.invalidate_qc_result(
+                actor=self.users["analyst2"],
+                result=first,
+                reason=(
+                    "Laboratory error: the reagent blank was contaminated (LIR-24-031); the sample was not at fault."
+                ),
+            )
+            self.result(lot, oos, timezone.make_aware(dt.datetime(2024, 8, 13, 10, 0)), retest_of=first)
+            for dev in lot.deviations.filter(status="open"):
+                services.close_deviation(
+                    actor=self.users["qa"],
+                    deviation=dev,
+                    resolution=(
+                        "Invalid OOS: documented laboratory error (LIR-24-031); the retest passes. CAPA: blank "
+                        "acceptance check added to the LAL SOP."
+                    ),
+                )
+        lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
+        self.release(lot, "Release after an invalidated OOS (laboratory error) and a passing retest.")
+
+
+def load(users: dict, passwords: dict | None = None) -> None:
+    if (
+        not Product.objects.filter(code=PRODUCT).exists()
+        or not CellBank.objects.filter(code=CELL_BANK).exists()
+    ):
+        _note("the dossier demo records are missing: no demo lots")
+        return
+    passwords = _passwords(passwords)
+    if "qa" not in passwords:
+        _note("no password for the demo QA user: no demo lots")
+        return
+    demo = _Demo(users, passwords)
+    if demo.spec is None or (demo.v1 is None and demo.v2 is None):
+        _note("no approved specification or process: no demo lots")
+        return
+    stories = {
+        "UCEV-24-001": demo.lot_001,
+        "UCEV-24-002": demo.lot_002,
+        "UCEV-24-003": demo.lot_003,
+        "UCEV-24-004": demo.lot_004,
+    }
+    for number, story in stories.items():
+        if Lot.objects.filter(number=number).exists():
+            continue
+        with transaction.atomic():  # a lot's whole story, or none of it (so a rerun completes it)
+            story()

@@ -1,0 +1,184 @@
+"""Forms of the lot pages: they only parse what a person typed; the services judge it.
+
+A service refuses bad input with `InputError(where=...)`; `attach_input_error` puts that message
+on the form field the `where` names (e.g. "values[12].unit" -> field "p12_unit"), so the person
+sees it beside what they typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _datetime_field(label):
+    return forms.DateTimeField(label=label, input_formats=DATETIME_FORMATS, widget=DateTimeLocalInput())
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.product.code} v{obj.version}"
+
+
+class CellBankChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.kind} {obj.code} (P{obj.passage})"
+
+
+class LotCreateForm(forms.Form):
+    number = forms.CharField(label=_("Lot number"), max_length=60)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.all())
+    process = VersionChoiceField(
+        label=_("Process version"),
+        queryset=ProcessDefinition.objects.filter(status="approved").select_related("product"),
+    )
+    specification = VersionChoiceField(
+        label=_("Specification version"),
+        queryset=Specification.objects.filter(status="approved").select_related("product"),
+    )
+    cell_bank = CellBankChoiceField(
+        label=_("Cell bank"), queryset=CellBank.objects.filter(status="available").order_by("code")
+    )
+    manufactured_on = forms.DateField(label=_("Manufactured on"), widget=DateInput())
+    expiry = forms.DateField(label=_("Expiry"), required=False, widget=DateInput())
+    volume_ml = forms.DecimalField(label=_("Volume (mL)"), required=False, max_digits=12, decimal_places=3)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MaterialLotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        origin = obj.animal_species or _("animal-component-free")
+        return f"{obj.material.name} — {obj.lot_number} ({origin})"
+
+
+class MaterialUsageForm(forms.Form):
+    material_lot = MaterialLotChoiceField(
+        label=_("Material lot"),
+        queryset=MaterialLot.objects.filter(acceptance_status="accepted").select_related("material"),
+    )
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=14, decimal_places=4)
+    unit = forms.CharField(label=_("Unit"), max_length=30)
+
+
+class StepRecordForm(forms.Form):
+    """One process step: times, notes and one value (with its unit) per parameter of the step."""
+
+    started_at = _datetime_field(_("Started at"))
+    finished_at = _datetime_field(_("Finished at"))
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+    def __init__(self, *args, step, **kwargs):
+        prefix = kwargs.pop("prefix", None) or f"step{step.pk}"
+        super().__init__(*args, prefix=prefix, **kwargs)
+        self.step = step
+        self.parameters = list(step.parameters.all())
+        for p in self.parameters:
+            self.fields[f"p{p.pk}"] = forms.CharField(label=p.name, max_length=40)
+            self.fields[f"p{p.pk}_unit"] = forms.CharField(
+                label=_("Unit"), max_length=40, required=False, initial=p.unit
+            )
+
+    def parameter_rows(self):
+        return [(p, self[f"p{p.pk}"], self[f"p{p.pk}_unit"]) for p in self.parameters]
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {p.pk: (data[f"p{p.pk}"], data.get(f"p{p.pk}_unit") or p.unit) for p in self.parameters}
+
+
+class QCResultForm(forms.Form):
+    """A QC result for one attribute (quantitative value + unit, or a qualitative result)."""
+
+    value = forms.CharField(label=_("Value"), max_length=60, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=40, required=False)
+    text_value = forms.CharField(label=_("Result"), max_length=100, required=False)
+    method = forms.CharField(label=_("Method"), max_length=200, required=False)
+    tested_at = _datetime_field(_("Tested at"))
+    raw_file = forms.FileField(label=_("Raw instrument file"), required=False)
+
+    def __init__(self, *args, attribute, **kwargs):
+        prefix = kwargs.pop("prefix", None) or f"a{attribute.pk}"
+        super().__init__(*args, prefix=prefix, **kwargs)
+        self.attribute = attribute
+        self.fields["method"].initial = attribute.method
+        if attribute.kind == "qualitative":
+            del self.fields["value"], self.fields["unit"]
+            choices = [(c, c) for c in attribute.choices or []]
+            if choices:
+                self.fields["text_value"] = forms.ChoiceField(
+                    label=_("Result"), choices=[("", "—"), *choices], required=False
+                )
+        else:
+            del self.fields["text_value"]
+            self.fields["unit"].initial = attribute.unit
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class DeviationForm(forms.Form):
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class CloseDeviationForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution / CAPA"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class SignForm(forms.Form):
+    """Release or rejection: the password again, and a reason."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+_WHERE_FIELD = re.compile(r'field "([^"]+)"')
+_VALUES = re.compile(r"^values\[(\d+)\](\.unit)?$")
+
+
+def field_for_where(form: forms.Form, where: str | None) -> str | None:
+    """The form field a service's `where` names, or None (then the error belongs to the whole form)."""
+    if not where:
+        return None
+    match = _WHERE_FIELD.search(where)
+    name = match.group(1) if match else where.strip()
+    values = _VALUES.match(name)
+    if values:
+        name = f"p{values.group(1)}" + ("_unit" if values.group(2) else "")
+    if name in form.fields:
+        return name
+    base = re.split(r"[\[.]", name, maxsplit=1)[0]
+    return base if base in form.fields else None
+
+
+def attach_input_error(form: forms.Form, exc) -> None:
+    """Put a service's InputError on the field it names (or on the form)."""
+    form.add_error(field_for_where(form, getattr(exc, "where", None)), getattr(exc, "message", str(exc)))

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from evqms.lots import views
+from evqms.reports import views as report_views
+
+app_name = "lots"
+urlpatterns = [
+    path("", views.lot_list, name="lot-list"),
+    path("new/", views.lot_create, name="lot-create"),
+    path("<str:number>/", views.lot_detail, name="lot-detail"),
+    path("<str:number>/materials/", views.material_add, name="material-add"),
+    path("<str:number>/steps/<int:step_id>/", views.step_record, name="step-record"),
+    path("<str:number>/submit-to-qc/", views.submit_qc, name="submit-qc"),
+    path("<str:number>/qc/<int:attribute_id>/", views.qc_entry, name="qc-entry"),
+    path("<str:number>/results/<int:result_id>/retest/", views.qc_retest, name="qc-retest"),
+    path("<str:number>/results/<int:result_id>/verify/", views.qc_verify, name="qc-verify"),
+    path("<str:number>/results/<int:result_id>/invalidate/", views.qc_invalidate, name="qc-invalidate"),
+    path("<str:number>/complete-qc/", views.complete_qc, name="complete-qc"),
+    path("<str:number>/deviations/", views.deviation_open, name="deviation-open"),
+    path("<str:number>/deviations/<int:deviation_id>/close/", views.deviation_close, name="deviation-close"),
+    path("<str:number>/release/", views.release, name="release"),
+    path("<str:number>/reject/", views.reject, name="reject"),
+    path("<str:number>/coa.pdf", report_views.coa_pdf, name="coa"),
+]
