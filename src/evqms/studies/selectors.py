@@ -1,0 +1,309 @@
+"""Reads for studies: lists, the NTA comparison and overlays, potency curves, control-chart trends
+and stability shelf lives. The numbers come from `evqms.analytics`; this module only gathers the
+data from the database and shapes it for pages, plots and the compliance engine."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from evqms.errors import InputError
+from evqms.i18n import _
+from evqms.lots.models import QCResult
+from evqms.studies.models import (
+    BiodistributionStudy,
+    DoseResponseStudy,
+    NTAImport,
+    PotencyAssay,
+    PotencyRun,
+    StabilityStudy,
+)
+
+TREND_LOT_STATUSES = ("released", "quarantine")
+SIZE_LABELS = (
+    ("mean", "Mean"),
+    ("mode", "Mode"),
+    ("sd", "SD"),
+    ("d10", "D10"),
+    ("d50", "D50"),
+    ("d90", "D90"),
+)
+
+
+def overview() -> dict:
+    from evqms.dossier.models import SpecAttribute
+
+    trend_attributes = (
+        SpecAttribute.objects.filter(kind="quantitative", specification__status="approved")
+        .select_related("specification__product")
+        .order_by("specification__product__code", "order", "code")
+    )
+    seen, trends = set(), []
+    for a in trend_attributes:
+        key = (a.specification.product.code, a.code)
+        if key not in seen:
+            seen.add(key)
+            trends.append(
+                {"product": a.specification.product, "code": a.code, "name": a.name, "unit": a.unit}
+            )
+    return {
+        "assays": PotencyAssay.objects.select_related("product", "reference_lot"),
+        "runs": PotencyRun.objects.select_related("assay", "test_lot")[:20],
+        "nta_imports": NTAImport.objects.select_related("lot", "imported_by")[:20],
+        "stability": StabilityStudy.objects.select_related("product"),
+        "biodistribution": BiodistributionStudy.objects.select_related("product"),
+        "dose_response": DoseResponseStudy.objects.select_related("product"),
+        "trends": trends,
+    }
+
+
+# --- NTA ------------------------------------------------------------------------------------
+
+
+def nta_comparison(parsed: dict) -> list[dict]:
+    """Rows of (figure, stated by the file, recomputed): what a reviewer checks first."""
+    stated = parsed.get("stated") or {}
+    rows = []
+    conc = stated.get("concentration_per_ml")
+    conc = conc.get("average") if isinstance(conc, dict) else conc
+    rows.append(
+        {
+            "label": _("Concentration (particles/mL)"),
+            "stated": conc,
+            "recomputed": parsed.get("concentration_per_ml"),
+        }
+    )
+    size_stated = stated.get("size_nm") or {}
+    for key, label in SIZE_LABELS:
+        value = size_stated.get(key)
+        if key == "d50" and value is None:
+            value = stated.get("d50_number")
+        rows.append(
+            {
+                "label": _("{stat} size (nm)").format(stat=label),
+                "stated": value,
+                "recomputed": (parsed.get("size_nm") or {}).get(key),
+            }
+        )
+    for row in rows:
+        row["agrees"] = None if row["stated"] is None or row["recomputed"] is None else not _mismatch(row)
+    return rows
+
+
+def _mismatch(row) -> bool:
+    """Difference beyond the printed precision of a 3-significant-figure / 0.1-nm figure (the
+    parser's own check, at the file's exact precision, decides the warnings; this marks rows)."""
+    s, r = float(row["stated"]), float(row["recomputed"])
+    return abs(s - r) > max(abs(s) * 5e-3, 0.05)
+
+
+def nta_histogram(parsed: dict) -> dict:
+    h = parsed.get("histogram") or {}
+    return {"x": h.get("bin_centres_nm", []), "y": h.get("concentration_per_ml", [])}
+
+
+def nta_overlay(nta: NTAImport, limit: int = 5) -> list[dict]:
+    """This export's size distribution and those of the product's latest other exports."""
+    others = (
+        NTAImport.objects.filter(lot__product_id=nta.lot.product_id)
+        .exclude(pk=nta.pk)
+        .select_related("lot")
+        .order_by("-imported_at", "-id")[:limit]
+    )
+    series = [{"label": f"{nta.lot.number} ({nta.original_name})", **nta_histogram(nta.parsed)}]
+    for other in others:
+        series.append({"label": f"{other.lot.number} ({other.original_name})", **nta_histogram(other.parsed)})
+    return series
+
+
+# --- potency --------------------------------------------------------------------------------
+
+
+def potency_curves(run: PotencyRun, points: int = 120) -> dict:
+    """Observed points and the fitted (parallel) curves on a log dose grid, per curve."""
+    import numpy as np
+
+    from evqms.analytics.potency_models import curve_value, get_model
+
+    fitted = run.fitted
+    model = get_model(fitted["model"])
+    doses = [x for pts in fitted["points"].values() for x, _y in pts if x > 0]
+    lo, hi = (min(doses), max(doses)) if doses else (1e-3, 1.0)
+    grid = np.logspace(math.log10(lo / 2), math.log10(hi * 2), points)
+    out = []
+    for label in (fitted["reference_label"], fitted["test_label"]):
+        theta = {k: float(v) for k, v in fitted["curves"][label].items()}
+        theta = {**model.fixed, **theta}
+        ys = curve_value(model, grid, theta)
+        out.append(
+            {
+                "label": label,
+                "role": "reference" if label == fitted["reference_label"] else "test",
+                "points": [[x, y] for x, y in fitted["points"][label] if x > 0],
+                "zero_dose": [y for x, y in fitted["points"][label] if x <= 0],
+                "fit": [[float(x), float(y)] for x, y in zip(grid, ys, strict=True)],
+            }
+        )
+    return {"curves": out}
+
+
+# --- trend (control chart per specification attribute) -------------------------------------
+
+
+def _spec_attribute(product, code):
+    from evqms.dossier.models import SpecAttribute
+
+    return (
+        SpecAttribute.objects.filter(specification__product=product, code=code)
+        .select_related("specification")
+        .order_by("-specification__status", "-specification__version")
+        .filter(specification__status="approved")
+        .first()
+        or SpecAttribute.objects.filter(specification__product=product, code=code)
+        .order_by("-specification__version")
+        .first()
+    )
+
+
+def trend(product, code: str, rules: str = "all") -> dict:
+    """Control chart of one specification attribute across the product's released and
+    quarantined lots, in manufacture order: the latest valid result per lot on an individuals
+    chart (with its moving-range companion), or an X-bar chart when every lot has replicates.
+    Run rules flag points; capability is against the specification limits."""
+    import numpy as np
+
+    from evqms.analytics import spc, spc_capability, spc_charts
+
+    attribute = _spec_attribute(product, code)
+    if attribute is None:
+        raise InputError(
+            _("no specification attribute {code} for this product").format(code=code), where="code"
+        )
+    results = (
+        QCResult.objects.filter(
+            lot__product=product,
+            lot__status__in=TREND_LOT_STATUSES,
+            attribute__code=code,
+            status="valid",
+            value_in_spec_unit__isnull=False,
+        )
+        .select_related("lot")
+        .order_by("lot__manufactured_on", "lot__number", "tested_at", "recorded_at", "id")
+    )
+    by_lot: OrderedDict[str, list] = OrderedDict()
+    lots = {}
+    for r in results:
+        by_lot.setdefault(r.lot.number, []).append(float(r.value_in_spec_unit))
+        lots[r.lot.number] = r.lot
+    lsl = float(attribute.lower) if attribute.lower is not None else None
+    usl = float(attribute.upper) if attribute.upper is not None else None
+    base = {"attribute": attribute, "product": product, "lsl": lsl, "usl": usl, "lots": list(by_lot)}
+    if len(by_lot) < 2:
+        return {**base, "enough": False, "message": _("a control chart needs results of at least two lots")}
+    labels = list(by_lot)
+    replicated = all(len(v) >= 2 for v in by_lot.values())
+    mask = np.ones(len(labels), dtype=bool)
+    extra = {}
+    if replicated:
+        groups = [np.array(v) for v in by_lot.values()]
+        comp = spc_charts.variables_chart("xbar", groups, mask)
+        phase1 = np.concatenate(groups)
+        centre = float(comp.center[0])
+    else:
+        values = np.array([v[-1] for v in by_lot.values()])
+        comp = spc_charts.individuals_chart(values, mask)
+        extra["moving_range"] = spc_charts.moving_range_limits(values, mask)
+        phase1 = values
+        centre = float(np.mean(values))
+    capability = None
+    if (lsl is not None or usl is not None) and comp.sigma > 0 and len(phase1) > 1:
+        capability = spc_capability.capability(phase1, centre, float(comp.sigma), lsl=lsl, usl=usl)
+    result = spc.build_result(comp, mask, rules, capability, labels, [], extra)
+    for point in result["points"]:
+        lot = lots[point["subgroup"]]
+        point["lot"] = lot.number
+        point["status"] = lot.status
+        point["manufactured_on"] = lot.manufactured_on.isoformat()
+        point["flagged"] = bool(point["beyond_limits"] or point["rules"])
+    return {
+        **base,
+        "enough": True,
+        "chart": result,
+        "chart_kind": "xbar" if replicated else "i",
+        "out_of_control": spc.out_of_control(result),
+    }
+
+
+# --- stability ------------------------------------------------------------------------------
+
+
+def stability_data(study: StabilityStudy):
+    """The study's results as analytics StabilityData (batches in lot-number order); raises
+    InputError naming the batch when one has fewer than 3 time points."""
+    import numpy as np
+
+    from evqms.analytics.stability import MIN_TIME_POINTS, StabilityData
+
+    rows = list(study.results.select_related("lot").order_by("lot__number", "time_months", "id"))
+    batches = list(dict.fromkeys(r.lot.number for r in rows))
+    if not batches:
+        raise InputError(_("no results yet"), where="results")
+    for name in batches:
+        times = {r.time_months for r in rows if r.lot.number == name}
+        if len(times) < MIN_TIME_POINTS:
+            raise InputError(
+                _("batch {name} has {n} time points; a regression needs at least 3").format(
+                    name=name, n=len(times)
+                ),
+                where=name,
+            )
+    if len(batches) > 1 and len(rows) - 2 * len(batches) < 1:
+        raise InputError(_("too few results to test poolability"), where="results")
+    return StabilityData(
+        np.array([float(r.time_months) for r in rows]),
+        np.array([float(r.value) for r in rows]),
+        np.array([batches.index(r.lot.number) for r in rows]),
+        tuple(batches),
+    )
+
+
+def stability_analysis(study: StabilityStudy) -> dict:
+    """ICH Q1E shelf life of the study by `evqms.analytics.stability`, and the plot series:
+    points per batch, the chosen model's regression lines and the worst batch's confidence bound."""
+    import numpy as np
+    from scipy import stats as sps
+
+    from evqms.analytics import stability
+
+    data = stability_data(study)
+    lower = float(study.lower) if study.lower is not None else None
+    upper = float(study.upper) if study.upper is not None else None
+    result = stability.shelf_life(data, lower=lower, upper=upper)
+    k = len(data.batches)
+    model = result["model"]
+    fit = stability._model_fits(data)[model]  # the same fit the shelf life came from
+    two_sided = lower is not None and upper is not None
+    level = 1 - (1 - result["confidence"]) / 2 if two_sided else result["confidence"]
+    tq = float(sps.t.ppf(level, fit.df))
+    tmax = float(np.max(data.time))
+    end = max(tmax, result["shelf_life"] or 0.0) * 1.25
+    grid = np.linspace(0.0, end, 60)
+    batch_series = []
+    for j, name in enumerate(data.batches):
+        sel = data.batch == j
+        x0 = stability._design(model, grid, np.full(len(grid), j), k)
+        mean = x0 @ fit.coef
+        half = tq * np.sqrt(fit.mse * np.einsum("ij,jk,ik->i", x0, fit.xtx_inv, x0))
+        batch_series.append(
+            {
+                "batch": name,
+                "points": [
+                    [float(t), float(v)] for t, v in zip(data.time[sel], data.value[sel], strict=True)
+                ],
+                "line": [[float(t), float(m)] for t, m in zip(grid, mean, strict=True)],
+                "lower_bound": [[float(t), float(m)] for t, m in zip(grid, mean - half, strict=True)],
+                "upper_bound": [[float(t), float(m)] for t, m in zip(grid, mean + half, strict=True)],
+            }
+        )
+    decisive = result["worst_batch"] or data.batches[0]
+    return {"result": result, "series": batch_series, "decisive_batch": decisive, "grid_end": end}
