@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from evqms.i18n import _
+from evqms.i18n import _, gettext
 
 
 def _handler(module: str, function: str):
@@ -24,6 +24,14 @@ def _formats(parser, choices: tuple[str, ...], default: str = "text") -> None:
     parser.add_argument("--format", choices=choices, default=default, help=_("output format"))
     parser.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE (atomically) instead of stdout")
+    )
+
+
+def _db_option(parser) -> None:
+    parser.add_argument(
+        "--db",
+        action="store_true",
+        help=gettext("use the evqms database (as the web pages do) instead of the files under $EVQMS_HOME"),
     )
 
 
@@ -62,6 +70,7 @@ def register(subparsers) -> None:
     ingest.add_argument("--base-url", help=_("API base URL (default https://clinicaltrials.gov/api/v2)"))
     ingest.add_argument("--as-of", help=_("date of the snapshot, YYYY-MM-DD (default today)"))
     _formats(ingest, ("text", "json"))
+    _db_option(ingest)
     ingest.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_ingest"))
 
     report = _sub(
@@ -72,6 +81,7 @@ def register(subparsers) -> None:
     )
     report.add_argument("--as-of", help=_("report the records as they were on this date (default today)"))
     _formats(report, ("text", "json", "csv"))
+    _db_option(report)
     report.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_report"))
 
     override = _sub(
@@ -88,6 +98,7 @@ def register(subparsers) -> None:
     override.add_argument("--who", required=True, help=_("the person deciding"))
     override.add_argument("--why", required=True, help=_("the reason"))
     override.add_argument("--when", help=_("date it applies from, YYYY-MM-DD (default today)"))
+    _db_option(override)
     override.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_override"))
 
     pubmed = _sub(
@@ -115,6 +126,7 @@ def register(subparsers) -> None:
     counts.add_argument("--offline", action="store_true", help=_("use the cached counts only"))
     counts.add_argument("--base-url", help=_("E-utilities base URL"))
     _formats(counts, ("text", "json"))
+    _db_option(counts)
     counts.set_defaults(handler=_handler("evqms.landscape.cli_pubmed", "run_counts"))
 
     clinics = _sub(
@@ -139,6 +151,7 @@ def register(subparsers) -> None:
     )
     _crawl_options(classify)
     _formats(classify, ("json", "csv", "text"), default="json")
+    _db_option(classify)
     classify.set_defaults(handler=_handler("evqms.landscape.cli_clinics", "run_classify"))
     crawl = _sub(
         clinic_cmds,

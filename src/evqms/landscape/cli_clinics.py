@@ -49,8 +49,11 @@ def run_classify(args) -> int:
     else:
         raise InputError(_("give a WARC file or JSONL manifest, or --online"), where="INPUT")
     backend = DuckDuckGoHtml(args.search_url)
-    report = clinic_survey.survey(read_crawl(source, backend), backend)
+    crawl = read_crawl(source, backend)
+    report = clinic_survey.survey(crawl, backend)
     report["input"] = str(source)
+    if getattr(args, "db", False):
+        _save(source, crawl, report, backend)
     for problem in report["problems"]:
         print(f"evqms: {_('warning')}: {problem}", file=sys.stderr)
     if args.format == "json":
@@ -60,3 +63,30 @@ def run_classify(args) -> int:
     else:
         emit(clinic_survey.render_text(report), args.output)
     return 1 if report["skipped"] else 0
+
+
+def surveyed_on(crawl) -> dt.date:
+    """The date of a crawl: its latest retrieval date (today when the records carry none)."""
+    dates = sorted(r.retrieved[:10] for r in crawl.records if r.retrieved and len(r.retrieved) >= 10)
+    try:
+        return dt.date.fromisoformat(dates[-1]) if dates else dt.date.today()
+    except ValueError:
+        return dt.date.today()
+
+
+def _save(source: Path, crawl, report, backend) -> None:
+    """--db: the classified run and its input file become a survey run in the database."""
+    from evqms.djcli import setup_django
+
+    setup_django()
+    from evqms.landscape import services
+
+    run = services.save_clinic_survey(
+        actor=None,
+        input_name=str(source),
+        raw=source.read_bytes(),
+        report=report,
+        surveyed_on=surveyed_on(crawl),
+        source=backend.name,
+    )
+    report["db_run_id"] = run.pk

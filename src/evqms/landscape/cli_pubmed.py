@@ -14,6 +14,8 @@ def run_counts(args) -> int:
     finally:
         if client:
             client.http.close()
+    if getattr(args, "db", False):
+        _save(args, query, rows, client)
     if args.format == "json":
         emit(
             to_json(
@@ -31,3 +33,16 @@ def run_counts(args) -> int:
     else:
         emit(pubmed.render_text(query, rows), args.output)
     return 0
+
+
+def _save(args, query, rows, client) -> None:
+    """--db: the counts become a dated series in the database (what the web page charts)."""
+    from evqms.djcli import setup_django
+
+    setup_django()
+    from evqms.landscape import services
+
+    source = client.base if client else pubmed.base_url()
+    services.save_pubmed_series(
+        actor=None, name=args.series or "custom", query=query, source=f"{source} (pubmed, pdat)", rows=rows
+    )

@@ -12,6 +12,18 @@ from evqms.landscape.store import RawInput, TrialStore, parse_date
 from evqms.landscape.trials import Loaded, Problem, latest_versions, load_studies
 
 
+def _store(args):
+    """The file store, or with --db the database (Django is set up here, not at import)."""
+    if getattr(args, "db", False):
+        from evqms.djcli import setup_django
+
+        setup_django()
+        from evqms.landscape.db_store import DbTrialStore
+
+        return DbTrialStore()
+    return TrialStore()
+
+
 def _date_or_today(text: str | None, where: str) -> dt.date:
     return parse_date(text, where) if text else dt.date.today()
 
@@ -73,7 +85,7 @@ def run_ingest(args) -> int:
     if not loaded.trials and skipped:
         raise InputError("; ".join(str(p) for p in skipped))
     trials = latest_versions(loaded.trials)
-    manifest = TrialStore().add_ingest(
+    manifest = _store(args).add_ingest(
         as_of=as_of,
         source=source,
         query=query,
@@ -104,7 +116,7 @@ def run_report(args) -> int:
     from evqms.landscape import trials_report
 
     as_of = _date_or_today(args.as_of, "--as-of")
-    store = TrialStore()
+    store = _store(args)
     trials, sources = store.records_as_of(as_of)
     report = trials_report.build_report(
         trials, as_of=as_of, sources=sources, overrides=store.overrides_as_of(as_of)
@@ -134,7 +146,7 @@ def run_override(args) -> int:
         "when": when.isoformat(),
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    TrialStore().add_override(row)
+    _store(args).add_override(row)
     emit(
         _("override recorded: {nct} is {category} from {when}").format(
             nct=args.nct_id, category=args.category, when=row["when"]

@@ -1,0 +1,324 @@
+"""Writes of the landscape monitor: trial ingests, audited manual overrides, PubMed series and
+clinic-survey runs. Each runs in one transaction and writes its audit event in it.
+
+`actor=None` is the command line acting as the system (whoever runs `evqms ... --db` already
+holds the database); a user given as actor must have the role for the action.
+The raw inputs are kept unchanged under MEDIA_ROOT/landscape/ with their sha256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evqms.accounts.rules import require
+from evqms.audit.services import record_event
+from evqms.errors import InputError
+from evqms.i18n import gettext
+from evqms.landscape.classify_trials import CATEGORIES
+from evqms.landscape.models import (
+    ClinicResult,
+    ClinicSurveyRun,
+    Ingest,
+    PubmedCount,
+    PubmedSeries,
+    TrialOverride,
+    TrialRecord,
+)
+from evqms.landscape.store import RawInput, sha256
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_NCT = re.compile(r"NCT\d{8}")
+
+
+def media_root() -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+
+def _check_actor(actor, perm: str) -> None:
+    if actor is not None:
+        require(actor, perm)
+
+
+def _keep_files(folder: Path, raw_inputs: list[RawInput]) -> list[dict[str, Any]]:
+    """Write each raw input unchanged into `folder`; (name, stored path, sha256, size) each."""
+    folder.mkdir(parents=True, exist_ok=False)
+    inputs = []
+    for n, raw in enumerate(raw_inputs, start=1):
+        stored = f"{n:04d}_{_SAFE.sub('_', Path(raw.name).name or 'input')[-80:]}"
+        (folder / stored).write_bytes(raw.data)
+        inputs.append(
+            {"name": raw.name, "stored": f"raw/{stored}", "sha256": sha256(raw.data), "bytes": len(raw.data)}
+        )
+    return inputs
+
+
+def _record_fields(trial: dict[str, Any]) -> dict[str, Any]:
+    def text(key: str, size: int | None = None) -> str:
+        value = trial.get(key) or ""
+        return str(value)[:size] if size else str(value)
+
+    return {
+        "nct_id": trial["nct_id"],
+        "brief_title": text("brief_title"),
+        "official_title": text("official_title"),
+        "acronym": text("acronym", 200),
+        "overall_status": text("overall_status", 60),
+        "study_type": text("study_type", 60),
+        "phases": list(trial.get("phases") or []),
+        "phase_bucket": trial["phase_bucket"],
+        "conditions": list(trial.get("conditions") or []),
+        "start_date": text("start_date", 10),
+        "completion_date": text("completion_date", 10),
+        "sponsor": text("sponsor", 300),
+        "countries": list(trial.get("countries") or []),
+        "enrollment": trial.get("enrollment") if isinstance(trial.get("enrollment"), int) else None,
+        "version_date": text("version_date", 10),
+        "data": trial,
+    }
+
+
+@transaction.atomic
+def ingest_trials(
+    *,
+    actor,
+    as_of: dt.date,
+    source: str,
+    query: str | None,
+    raw_inputs: list[RawInput],
+    trials: list[dict[str, Any]],
+    problems: list[str],
+) -> Ingest:
+    """Store one dated snapshot: the raw inputs (kept unchanged) and the normalised records."""
+    _check_actor(actor, "landscape.store_snapshot")
+    seen = Counter(t["nct_id"] for t in trials)
+    duplicates = {nct for nct, n in seen.items() if n > 1}
+    if duplicates:
+        raise InputError(
+            gettext("the same trial twice in one ingest: {ids}").format(ids=", ".join(sorted(duplicates))),
+            where="nct_id",
+        )
+    now = timezone.now().astimezone(dt.UTC)
+    digest = sha256(b"".join(sha256(r.data).encode() for r in raw_inputs))
+    key = f"{as_of.isoformat()}_{now:%Y%m%dT%H%M%S%f}_{digest[:8]}"
+    relative = Path("landscape") / "ingests" / key
+    folder = media_root() / relative
+    try:
+        inputs = _keep_files(folder / "raw", raw_inputs)
+        ingest = Ingest.objects.create(
+            key=key,
+            as_of=as_of,
+            ingested_at=now,
+            source=source,
+            query=query or "",
+            raw_sha256=digest,
+            raw_path=str(relative),
+            inputs=inputs,
+            problems=list(problems),
+            record_count=len(trials),
+            created_by=actor,
+        )
+        TrialRecord.objects.bulk_create(
+            [TrialRecord(ingest=ingest, **_record_fields(t)) for t in trials], batch_size=500
+        )
+        record_event(
+            actor=actor,
+            action="landscape.trials_ingest",
+            object_type="landscape_ingest",
+            object_id=ingest.pk,
+            after={
+                "key": key,
+                "as_of": as_of,
+                "source": source,
+                "query": query or "",
+                "raw_sha256": digest,
+                "records": len(trials),
+                "inputs": [{"name": i["name"], "sha256": i["sha256"]} for i in inputs],
+            },
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing half-written
+        raise
+    return ingest
+
+
+@transaction.atomic
+def override_trial_category(
+    *, actor, nct_id: str, category: str, reason: str, effective_from: dt.date | None = None
+) -> TrialOverride:
+    """A QA reviewer's or administrator's decision on a trial's category, with its reason."""
+    from evqms.landscape import selectors
+
+    require(actor, "landscape.override_trial")
+    nct_id = (nct_id or "").strip().upper()
+    if not _NCT.fullmatch(nct_id):
+        raise InputError(gettext("not an NCT number: {value}").format(value=nct_id), where="nct_id")
+    if category not in CATEGORIES:
+        raise InputError(
+            gettext("unknown category {value}; choose from {choices}").format(
+                value=category, choices=", ".join(CATEGORIES)
+            ),
+            where="category",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError(gettext("a reason is required for a manual classification"), where="reason")
+    if not TrialRecord.objects.filter(nct_id=nct_id).exists():
+        raise InputError(gettext("no ingest holds trial {nct}").format(nct=nct_id), where="nct_id")
+    effective_from = effective_from or timezone.localdate()
+    before = selectors.current_classification(nct_id, effective_from)
+    override = TrialOverride.objects.create(
+        nct_id=nct_id,
+        category=category,
+        reason=reason,
+        effective_from=effective_from,
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+        who=actor.signature_name() if hasattr(actor, "signature_name") else actor.get_username(),
+    )
+    record_event(
+        actor=actor,
+        action="landscape.trial_override",
+        object_type="trial",
+        object_id=nct_id,
+        before=before,
+        after={"category": category, "effective_from": effective_from, "override_id": override.pk},
+        reason=reason,
+    )
+    return override
+
+
+@transaction.atomic
+def save_pubmed_series(
+    *, actor, name: str, query: str, source: str, rows: list[dict[str, Any]]
+) -> PubmedSeries:
+    """Counts per year as `pubmed.yearly_counts` returns them ({year, count, retrieved, url})."""
+    _check_actor(actor, "landscape.store_snapshot")
+    if not rows:
+        raise InputError(gettext("no yearly counts to store"), where="counts")
+    dates = []
+    for row in rows:
+        try:
+            dates.append(dt.date.fromisoformat(str(row["retrieved"])[:10]))
+        except (KeyError, ValueError):
+            raise InputError(
+                gettext("count for {year} has no retrieval date").format(year=row.get("year")),
+                where="retrieved",
+            ) from None
+    years = [int(r["year"]) for r in rows]
+    series = PubmedSeries.objects.create(
+        name=name,
+        query=query,
+        source=source,
+        retrieved_on=max(dates),
+        year_from=min(years),
+        year_to=max(years),
+        created_at=timezone.now(),
+        created_by=actor,
+    )
+    PubmedCount.objects.bulk_create(
+        [
+            PubmedCount(
+                series=series,
+                year=int(r["year"]),
+                count=int(r["count"]),
+                retrieved_on=d,
+                url=r.get("url") or "",
+            )
+            for r, d in zip(rows, dates, strict=True)
+        ]
+    )
+    record_event(
+        actor=actor,
+        action="landscape.pubmed_series",
+        object_type="landscape_pubmed_series",
+        object_id=series.pk,
+        after={
+            "name": name,
+            "query": query,
+            "source": source,
+            "retrieved_on": series.retrieved_on,
+            "counts": {str(y): int(r["count"]) for y, r in zip(years, rows, strict=True)},
+        },
+    )
+    return series
+
+
+@transaction.atomic
+def save_clinic_survey(
+    *,
+    actor,
+    input_name: str,
+    raw: bytes,
+    report: dict[str, Any],
+    surveyed_on: dt.date,
+    source: str,
+    queries: list[str] | None = None,
+) -> ClinicSurveyRun:
+    """A classified crawl (`clinic_survey.survey`'s report) with its input kept unchanged."""
+    _check_actor(actor, "landscape.store_snapshot")
+    digest = sha256(raw)
+    now = timezone.now()
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    relative = Path("landscape") / "clinics" / f"{surveyed_on.isoformat()}_{stamp}_{digest[:12]}"
+    folder = media_root() / relative
+    stored = folder / (_SAFE.sub("_", Path(input_name).name)[-80:] or "input")
+    found_queries = sorted({q for r in report["results"] for q in r.get("queries") or []})
+    try:
+        folder.mkdir(parents=True, exist_ok=False)
+        stored.write_bytes(raw)
+        run = ClinicSurveyRun.objects.create(
+            input_name=input_name,
+            sha256=digest,
+            raw_path=str(relative / stored.name),
+            surveyed_on=surveyed_on,
+            source=source,
+            queries=list(queries or found_queries),
+            summary=dict(report["summary"]),
+            institutions=list(report.get("institutions") or []),
+            problems=list(report.get("problems") or []),
+            created_at=now,
+            created_by=actor,
+        )
+        ClinicResult.objects.bulk_create(
+            [
+                ClinicResult(
+                    run=run,
+                    url=r["url"],
+                    decision=r["decision"],
+                    reason=r["reason"],
+                    matched=list(r.get("matched") or []),
+                    institution=(r.get("institution") or "")[:300],
+                    institution_name=(r.get("institution_name") or "")[:300],
+                    title=r.get("title") or "",
+                    queries=list(r.get("queries") or []),
+                )
+                for r in report["results"]
+            ],
+            batch_size=500,
+        )
+        record_event(
+            actor=actor,
+            action="landscape.clinic_survey",
+            object_type="landscape_clinic_survey",
+            object_id=run.pk,
+            after={
+                "input": input_name,
+                "sha256": digest,
+                "surveyed_on": surveyed_on,
+                "source": source,
+                "summary": run.summary,
+            },
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return run

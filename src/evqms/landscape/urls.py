@@ -1,0 +1,14 @@
+from django.urls import path
+
+from evqms.landscape import views
+
+app_name = "landscape"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("trials/", views.trials, name="trials"),
+    path("trials.csv", views.trials_csv, name="trials-csv"),
+    path("trials/<str:nct_id>/", views.trial_detail, name="trial-detail"),
+    path("trials/<str:nct_id>/override/", views.trial_override, name="trial-override"),
+    path("clinics/", views.clinics, name="clinics"),
+    path("clinics.csv", views.clinics_csv, name="clinics-csv"),
+]

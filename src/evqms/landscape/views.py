@@ -1,0 +1,200 @@
+"""Landscape pages: trials by phase and over time, late-phase trials, literature counts and the
+clinic survey, each as of a chosen date with its source, query and date; a trial's detail with
+its classification and the audited override form; CSV exports. Reads go through selectors,
+the override through services (which checks the role again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
+
+from evqms import errors
+from evqms.landscape import selectors, services, trials_report
+from evqms.landscape.clinic_survey import render_csv as render_clinics_csv
+from evqms.landscape.models import CATEGORY_CHOICES, DECISION_CHOICES
+
+
+def _require_view(request) -> None:
+    if not request.user.has_perm("landscape.view"):
+        raise PermissionDenied
+
+
+def _as_of(request) -> tuple[dt.date, str]:
+    """The as-of date from ?as_of=YYYY-MM-DD (default today) and an error text for a bad one."""
+    text = (request.GET.get("as_of") or "").strip()
+    if not text:
+        return timezone.localdate(), ""
+    try:
+        return dt.date.fromisoformat(text), ""
+    except ValueError:
+        return timezone.localdate(), gettext("Not a date (YYYY-MM-DD): %(value)s") % {"value": text}
+
+
+def _category_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in CATEGORY_CHOICES}
+
+
+def _base_context(request, as_of: dt.date, error: str) -> dict:
+    return {
+        "as_of": as_of,
+        "as_of_error": error,
+        "snapshot_dates": selectors.snapshot_dates(),
+        "category_labels": _category_labels(),
+    }
+
+
+def index(request):
+    _require_view(request)
+    as_of, error = _as_of(request)
+    report = selectors.trials_report_as_of(as_of)
+    series = selectors.pubmed_as_of(as_of)
+    run = selectors.clinic_run_as_of(as_of)
+    labels = _category_labels()
+    charts = {
+        "trials": selectors.chart_data(report),
+        "categories": [{"key": k, "label": v} for k, v in labels.items()],
+        "pubmed": selectors.pubmed_chart(series),
+        "text": {
+            "trials": gettext("Trials"),
+            "phase": gettext("Phase"),
+            "start_year": gettext("Start year"),
+            "records": gettext("PubMed records"),
+            "year": gettext("Publication year"),
+            "seed": gettext("Seed query"),
+            "broad": gettext("Broader query"),
+        },
+    }
+    context = _base_context(request, as_of, error) | {
+        "report": report,
+        "total_trials": sum(report["totals"].values()),
+        "late_phase": report["late_phase"],
+        "series": series,
+        "run": run,
+        "decisions": selectors.clinic_decision_counts(run) if run else None,
+        "included_results": selectors.clinic_results(run, "included")[:50] if run else [],
+        "charts": charts,
+    }
+    return render(request, "landscape/index.html", context)
+
+
+def trials(request):
+    _require_view(request)
+    as_of, error = _as_of(request)
+    report = selectors.trials_report_as_of(as_of)
+    category = request.GET.get("category") or ""
+    rows = [t for t in report["trials"] if not category or t["category"] == category]
+    context = _base_context(request, as_of, error) | {
+        "report": report,
+        "rows": rows,
+        "category": category,
+        "categories": CATEGORY_CHOICES,
+    }
+    return render(request, "landscape/trials.html", context)
+
+
+def trials_csv(request):
+    _require_view(request)
+    as_of, _error = _as_of(request)
+    report = selectors.trials_report_as_of(as_of)
+    response = HttpResponse(trials_report.render_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ev-trials-{as_of.isoformat()}.csv"'
+    return response
+
+
+class OverrideForm(forms.Form):
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=CATEGORY_CHOICES)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000
+    )
+    effective_from = forms.DateField(
+        label=gettext_lazy("Applies from"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+
+
+def _detail_context(request, nct_id: str, as_of: dt.date, error: str, form=None) -> dict:
+    detail = selectors.trial_detail(nct_id, as_of)
+    if detail is None:
+        raise Http404
+    can_override = request.user.has_perm("landscape.override_trial")
+    if form is None and can_override:
+        form = OverrideForm(
+            initial={"category": detail["result"].category, "effective_from": timezone.localdate()}
+        )
+    return _base_context(request, as_of, error) | {
+        "nct_id": nct_id,
+        "detail": detail,
+        "trial": detail["trial"],
+        "form": form,
+        "can_override": can_override,
+    }
+
+
+def trial_detail(request, nct_id: str):
+    _require_view(request)
+    as_of, error = _as_of(request)
+    return render(request, "landscape/trial_detail.html", _detail_context(request, nct_id, as_of, error))
+
+
+@require_POST
+def trial_override(request, nct_id: str):
+    _require_view(request)
+    if not request.user.has_perm("landscape.override_trial"):
+        raise PermissionDenied
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_trial_category(
+                actor=request.user,
+                nct_id=nct_id,
+                category=form.cleaned_data["category"],
+                reason=form.cleaned_data["reason"],
+                effective_from=form.cleaned_data["effective_from"],
+            )
+        except errors.PermissionDenied:
+            raise PermissionDenied from None
+        except errors.InputError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+        else:
+            messages.success(request, gettext("The manual classification was recorded in the audit trail."))
+            return redirect(reverse("landscape:trial-detail", args=[nct_id]))
+    context = _detail_context(request, nct_id, timezone.localdate(), "", form=form)
+    return render(request, "landscape/trial_detail.html", context, status=400)
+
+
+def clinics(request):
+    _require_view(request)
+    as_of, error = _as_of(request)
+    run = selectors.clinic_run_as_of(as_of)
+    decision = request.GET.get("decision") or ""
+    context = _base_context(request, as_of, error) | {
+        "run": run,
+        "decision": decision,
+        "decision_choices": DECISION_CHOICES,
+        "decisions": selectors.clinic_decision_counts(run) if run else None,
+        "results": selectors.clinic_results(run, decision or None) if run else [],
+    }
+    return render(request, "landscape/clinics.html", context)
+
+
+def clinics_csv(request):
+    _require_view(request)
+    as_of, _error = _as_of(request)
+    run = selectors.clinic_run_as_of(as_of)
+    if run is None:
+        raise Http404
+    response = HttpResponse(
+        render_clinics_csv(selectors.clinic_report(run)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="clinic-survey-{run.surveyed_on.isoformat()}.csv"'
+    )
+    return response
