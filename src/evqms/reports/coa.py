@@ -1,0 +1,152 @@
+"""Certificate of analysis (CoA) of a lot, in Japanese or English, as HTML and PDF.
+
+Decision: a CoA can be produced for any lot, but only a released lot whose release signature is
+valid and still applies to the current record gets a final certificate. Every other lot's
+certificate carries a watermark on every page and a banner saying why ("DRAFT — not released",
+"NOT VALID — the record changed after release", "RECALLED"), so it cannot pass for a release
+document. `evqms report coa --final-only` refuses (exit 1) instead.
+
+The content comes from `evqms.lots.selectors.lot_detail` (the same story the lot page tells):
+each release-stage attribute's current valid result with the limits frozen on it and its
+verdict, retests and invalidated results noted, and the release signature's manifestation
+(printed name, date and time with the time zone, meaning) with whether it still applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from evqms.errors import InputError
+from evqms.i18n import _
+from evqms.lots import selectors
+from evqms.reports import formatting as fmt
+from evqms.reports.pdf import FONT_FAMILY, html_to_pdf
+
+LANGS = ("ja", "en")
+WAS_RELEASED = ("released", "expired", "recalled")
+
+
+@dataclass(frozen=True)
+class CoA:
+    lot_number: str
+    lang: str
+    final: bool  # a released lot with a valid release signature that applies to the current record
+    watermark: str  # empty when final
+    html: str
+
+    def pdf(self) -> bytes:
+        return html_to_pdf(self.html)
+
+
+def find_lot(number: str):
+    lot = selectors.get_lot((number or "").strip())
+    if lot is None:
+        raise InputError(_("no lot {lot}").format(lot=number), where="LOT")
+    return lot
+
+
+def _result_note(r: dict, by_id: dict[int, dict]) -> str:
+    notes = []
+    if r.get("retest_of"):
+        original = by_id.get(r["retest_of"])
+        if original:
+            status = (
+                _("invalidated: {reason}").format(reason=original["invalidation_reason"])
+                if original["status"] == "invalidated"
+                else _("still valid")
+            )
+            notes.append(
+                _("Retest of result #{id} ({value}, {verdict}; {status}).").format(
+                    id=original["id"],
+                    value=fmt.fmt_result(original),
+                    verdict=original["verdict_display"],
+                    status=status,
+                )
+            )
+    if r.get("retests"):
+        notes.append(_("Retested: {ids}.").format(ids=", ".join(f"#{i}" for i in r["retests"])))
+    if r.get("verdict") == "alert":
+        notes.append(_("Beyond the alert limit ({alert}).").format(alert=fmt.fmt_alert(r["limits"])))
+    if not r.get("verified_by"):
+        notes.append(_("Not verified by a second person."))
+    return " ".join(notes)
+
+
+def _context(lot, lang: str) -> dict:
+    story = selectors.lot_detail(lot)
+    by_id = {r["id"]: r for r in story["results"]}
+    rows = []
+    for current in story["current_results"]:
+        if current["stage"] != "release":
+            continue
+        r = by_id.get(current["result_id"]) if current["result_id"] else None
+        rows.append(
+            {
+                "attribute": current["attribute"],
+                "name": current["attribute_name"],
+                "method": r["method"] if r else "",
+                "criterion": fmt.fmt_criterion(r["limits"]) if r else "",
+                "result": fmt.fmt_result(r) if r else _("no valid result"),
+                "verdict": r["verdict"] if r else "",
+                "verdict_display": r["verdict_display"] if r else "—",
+                "note": _result_note(r, by_id) if r else "",
+                "result_id": r["id"] if r else None,
+            }
+        )
+    other = [
+        {
+            "id": r["id"],
+            "attribute": r["attribute_name"],
+            "result": fmt.fmt_result(r),
+            "verdict_display": r["verdict_display"],
+            "reason": r["invalidation_reason"],
+            "retests": ", ".join(f"#{i}" for i in r["retests"]),
+        }
+        for r in story["results"]
+        if r["status"] == "invalidated" and r["stage"] == "release"
+    ]
+    signatures = []
+    release = None
+    for s in story["signatures"]:
+        if s["meaning"] not in ("release", "rejection"):
+            continue
+        entry = {**s, "signed_shown": fmt.fmt_datetime(s["signed_at"])}
+        signatures.append(entry)
+        if s["id"] == story["release_signature_id"]:
+            release = entry
+    final = bool(story["status"] in WAS_RELEASED and release and release["valid"])
+    if story["status"] == "recalled":
+        watermark = _("RECALLED")
+    elif final:
+        watermark = ""
+    elif story["status"] in WAS_RELEASED and release:
+        watermark = _("NOT VALID — the record changed after release")
+    else:
+        watermark = _("DRAFT — not released")
+    return {
+        "lang": lang,
+        "story": story,
+        "rows": rows,
+        "invalidated": other,
+        "signatures": signatures,
+        "release": release,
+        "final": final,
+        "watermark": watermark,
+        "font_family": FONT_FAMILY,
+        "generated": fmt.fmt_datetime(timezone.now()),
+        "volume": fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "",
+    }
+
+
+def build_coa(lot, lang: str = "ja") -> CoA:
+    if lang not in LANGS:
+        raise InputError(_("unknown language {lang}; choose ja or en").format(lang=lang), where="--lang")
+    with translation.override(lang):
+        context = _context(lot, lang)
+        html = render_to_string("reports/coa.html", context)
+    return CoA(
+        lot_number=lot.number, lang=lang, final=context["final"], watermark=context["watermark"], html=html
+    )

@@ -1,0 +1,107 @@
+"""How numbers, limits and signature times are shown on pages and in reports (one place, so the
+lot page and the certificate of analysis never disagree)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+
+from evqms.i18n import _
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SCIENTIFIC_FROM = Decimal("1e6")
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def fmt_number(value, places: int | None = None) -> str:
+    """1E+9 -> '1 × 10⁹', 3.25E+11 -> '3.25 × 10¹¹', 0.5 with 2 places -> '0.50', 112 -> '112'."""
+    number = _decimal(value)
+    if number is None:
+        return "" if value is None else str(value)
+    if number != 0 and abs(number) >= SCIENTIFIC_FROM:
+        exponent = number.adjusted()
+        mantissa = number.scaleb(-exponent).normalize()
+        shown = format(mantissa, "f")
+        return f"{shown} × 10{str(exponent).translate(SUPERSCRIPT)}"
+    if places is not None:
+        return format(number.quantize(Decimal(1).scaleb(-int(places))), "f")
+    normal = number.normalize()
+    return format(normal, "f") if normal != 0 else "0"
+
+
+def fmt_criterion(limits: dict | None) -> str:
+    """The frozen acceptance criterion as people write it: '≥ 1 × 10⁹ – ≤ 1 × 10¹² particles/mL'."""
+    if not limits:
+        return ""
+    if limits.get("kind") == "qualitative":
+        return " / ".join(limits.get("acceptable") or [])
+    parts = []
+    if limits.get("lower") is not None:
+        parts.append(("≥ " if limits.get("lower_inclusive", True) else "> ") + fmt_number(limits["lower"]))
+    if limits.get("upper") is not None:
+        parts.append(("≤ " if limits.get("upper_inclusive", True) else "< ") + fmt_number(limits["upper"]))
+    text = ", ".join(parts) if parts else _("report")
+    unit = limits.get("unit") or ""
+    return f"{text} {unit}".strip()
+
+
+def fmt_alert(limits: dict | None) -> str:
+    if not limits:
+        return ""
+    parts = []
+    if limits.get("alert_lower") is not None:
+        parts.append("≥ " + fmt_number(limits["alert_lower"]))
+    if limits.get("alert_upper") is not None:
+        parts.append("≤ " + fmt_number(limits["alert_upper"]))
+    return ", ".join(parts)
+
+
+def fmt_result(result: dict) -> str:
+    """The reported result of a lot_detail() result entry: rounded value in the spec unit, or the text."""
+    if result.get("text_value"):
+        return result["text_value"]
+    limits = result.get("limits") or {}
+    value = result.get("reported_value")
+    if value is None:
+        value = result.get("value_in_spec_unit")
+    shown = fmt_number(value, limits.get("decimal_places"))
+    unit = limits.get("unit") or result.get("unit") or ""
+    return f"{shown} {unit}".strip()
+
+
+def fmt_entered(result: dict) -> str:
+    """The value as entered, when its unit differs from the specification's (else empty)."""
+    if result.get("text_value") or result.get("value") is None:
+        return ""
+    limits = result.get("limits") or {}
+    if (result.get("unit") or "") == (limits.get("unit") or ""):
+        return ""
+    return f"{fmt_number(result['value'])} {result.get('unit') or ''}".strip()
+
+
+def fmt_datetime(value: dt.datetime | None) -> str:
+    """Local date and time with the zone: '2024-06-01 14:05:09 JST (UTC+09:00, Asia/Tokyo)'."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+    zone = timezone.get_current_timezone_name()
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} (UTC{offset}, {zone})"
+
+
+def fmt_datetime_short(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"

@@ -1,0 +1,32 @@
+"""Download of the certificate of analysis (PDF) from the lot page."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+
+from evqms.errors import EvqmsError, InputError
+from evqms.lots import selectors
+from evqms.reports import coa
+
+
+def coa_pdf(request, number):
+    if not request.user.has_perm("lots.view_lot"):
+        raise PermissionDenied
+    lot = selectors.get_lot(number)
+    if lot is None:
+        raise Http404
+    lang = request.GET.get("lang") or ("ja" if (request.LANGUAGE_CODE or "ja").startswith("ja") else "en")
+    if lang not in coa.LANGS:
+        lang = "ja"
+    try:
+        certificate = coa.build_coa(lot, lang)
+        data = certificate.pdf()
+    except InputError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    except EvqmsError as exc:  # e.g. the Japanese font is not installed
+        return HttpResponse(str(exc), status=500, content_type="text/plain; charset=utf-8")
+    kind = "" if certificate.final else "-DRAFT"
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="CoA-{lot.number}-{lang}{kind}.pdf"'
+    return response
