@@ -1,0 +1,175 @@
+"""Reads for inventory: aliquot lists, the location tree, retention due/missing, labels, the dashboard card."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from evqms.dossier.models import MaterialLot
+from evqms.i18n import _
+from evqms.inventory.models import IN_STORAGE, Aliquot, RetentionSample, StorageLocation
+from evqms.lots.models import Lot, MaterialUsage
+
+DUE_WITHIN_DAYS = 30
+
+
+def aliquot_list(*, status: str | None = None, lot: str | None = None, search: str | None = None):
+    qs = Aliquot.objects.select_related("lot", "lot__product", "location")
+    if status:
+        qs = qs.filter(status=status)
+    if lot:
+        qs = qs.filter(lot__number=lot)
+    if search:
+        qs = qs.filter(Q(container_id__icontains=search.strip()) | Q(lot__number__icontains=search.strip()))
+    return qs.order_by("container_id")
+
+
+def get_aliquot(container_id: str) -> Aliquot | None:
+    return (
+        Aliquot.objects.select_related("lot", "lot__product", "location", "created_by")
+        .filter(container_id=container_id)
+        .first()
+    )
+
+
+def location_path(location: StorageLocation | None) -> str:
+    """site / freezer / rack / box / position (walks up a handful of rows; for display only)."""
+    parts = []
+    seen = 0
+    while location is not None and seen < 10:
+        parts.append(location.code)
+        location = location.parent
+        seen += 1
+    return " / ".join(reversed(parts))
+
+
+def location_tree() -> list[dict]:
+    """Every location in tree order with its depth and occupancy (two queries)."""
+    locations = list(StorageLocation.objects.all().order_by("code"))
+    counts = dict(
+        Aliquot.objects.filter(status__in=IN_STORAGE, location__isnull=False)
+        .values_list("location")
+        .annotate(n=Count("id"))
+        .values_list("location", "n")
+    )
+    for loc_id, n in (
+        RetentionSample.objects.filter(status="in_stock", aliquot__isnull=True, location__isnull=False)
+        .values_list("location")
+        .annotate(n=Count("id"))
+        .values_list("location", "n")
+    ):
+        counts[loc_id] = counts.get(loc_id, 0) + n
+    children: dict[int | None, list[StorageLocation]] = {}
+    for loc in locations:
+        children.setdefault(loc.parent_id, []).append(loc)
+    out: list[dict] = []
+
+    def walk(parent_id, depth):
+        for loc in children.get(parent_id, []):
+            out.append({"location": loc, "depth": depth, "occupied": counts.get(loc.pk, 0)})
+            walk(loc.pk, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def free_positions(limit: int = 200):
+    """Positions with nothing in them (for forms)."""
+    occupied_aliquot = Aliquot.objects.filter(location=OuterRef("pk"), status__in=IN_STORAGE)
+    occupied_sample = RetentionSample.objects.filter(location=OuterRef("pk"), status="in_stock")
+    return (
+        StorageLocation.objects.filter(kind="position", active=True)
+        .exclude(Exists(occupied_aliquot))
+        .exclude(Exists(occupied_sample))
+        .order_by("code")[:limit]
+    )
+
+
+@dataclass
+class RetentionGap:
+    kind: str  # "lot" | "material_lot"
+    code: str
+    label: str
+    problem: str
+
+
+def retention_missing() -> list[RetentionGap]:
+    """Every administered lot needs a retention sample in stock; every biological material lot used in a
+    lot needs one or a documented reason (status not_kept)."""
+    in_stock = RetentionSample.objects.filter(lot=OuterRef("pk"), status="in_stock")
+    administered = Aliquot.objects.filter(lot=OuterRef("pk"), status="administered")
+    gaps = [
+        RetentionGap(
+            "lot",
+            lot.number,
+            str(lot.product.name),
+            _("Administered lot without a retention sample in stock"),
+        )
+        for lot in Lot.objects.filter(Exists(administered))
+        .exclude(Exists(in_stock))
+        .select_related("product")
+        .order_by("number")
+    ]
+    covered = RetentionSample.objects.filter(material_lot=OuterRef("pk"), status__in=("in_stock", "not_kept"))
+    used = MaterialUsage.objects.filter(material_lot=OuterRef("pk"))
+    for mlot in (
+        MaterialLot.objects.filter(is_biological=True)
+        .filter(Exists(used))
+        .exclude(Exists(covered))
+        .select_related("material")
+        .order_by("lot_number")
+    ):
+        gaps.append(
+            RetentionGap(
+                "material_lot",
+                mlot.lot_number,
+                mlot.material.name,
+                _("Biological material lot used in a lot, with no retention sample and no documented reason"),
+            )
+        )
+    return gaps
+
+
+def retention_due(today: dt.date | None = None, within_days: int = DUE_WITHIN_DAYS):
+    """Samples in stock whose retention ends within `within_days` (or has ended): review or dispose."""
+    today = today or timezone.localdate()
+    return (
+        RetentionSample.objects.filter(
+            status="in_stock", retain_until__lte=today + dt.timedelta(days=within_days)
+        )
+        .select_related("lot", "material_lot", "material_lot__material", "location", "aliquot")
+        .order_by("retain_until", "id")
+    )
+
+
+def retention_samples():
+    return RetentionSample.objects.select_related(
+        "lot", "material_lot", "material_lot__material", "location", "aliquot"
+    ).order_by("retain_until", "id")
+
+
+def label_svg(aliquot: Aliquot, scale: int = 3) -> str:
+    """A 2D code (QR, SVG) carrying the container id and lot, for the container label."""
+    import segno
+
+    payload = f"EVQMS|{aliquot.container_id}|{aliquot.lot.number}"
+    return segno.make(payload, error="m").svg_inline(scale=scale, dark="#000")
+
+
+def dashboard_card(user) -> dict | None:
+    if not user.has_perm("inventory.view"):
+        return None
+    available = Aliquot.objects.filter(status="available").count()
+    missing = len(retention_missing())
+    caption = _("aliquots available")
+    if missing:
+        caption = _("aliquots available; {n} retention samples missing").format(n=missing)
+    return {
+        "title": _("Inventory"),
+        "value": available,
+        "caption": caption,
+        "url_name": "inventory:aliquot-list",
+    }

@@ -1,0 +1,539 @@
+"""Writes for inventory: locations, aliquots, moves, reservations, discards, shipments, excursions,
+retention samples. Each function checks the role, runs in one transaction with the rows it
+changes locked, and writes its audit event in that transaction; a refusal writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from evqms.accounts.rules import require
+from evqms.audit.services import record_event
+from evqms.core.db import lock_for_update
+from evqms.dossier.models import MaterialLot
+from evqms.errors import InputError, RuleViolation
+from evqms.i18n import _
+from evqms.inventory.models import (
+    ALLOWED_PARENTS,
+    IN_STORAGE,
+    LOCATION_KINDS,
+    Aliquot,
+    AliquotMove,
+    RetentionPolicy,
+    RetentionSample,
+    StorageLocation,
+    TemperatureExcursion,
+)
+from evqms.lots.models import Lot
+
+# One year after expiry unless a RetentionPolicy row or settings.EVQMS_RETENTION says otherwise.
+DEFAULT_RETENTION = {"lot": (365, True), "material_lot": (365, True)}
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _decimal(value, field: str, *, positive: bool = True, allow_none: bool = False) -> Decimal | None:
+    if value is None or value == "":
+        if allow_none:
+            return None
+        raise InputError(_("a value is required"), where=field)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InputError(_("not a number: {value}").format(value=value), where=field) from None
+    if not number.is_finite() or (positive and number <= 0):
+        raise InputError(_("must be a positive number"), where=field)
+    return number
+
+
+def aliquot_snapshot(aliquot: Aliquot) -> dict:
+    return {
+        "container_id": aliquot.container_id,
+        "lot": aliquot.lot.number if aliquot.lot_id else None,
+        "volume_ml": str(aliquot.volume_ml),
+        "particle_count": str(aliquot.particle_count) if aliquot.particle_count is not None else None,
+        "protein_ug": str(aliquot.protein_ug) if aliquot.protein_ug is not None else None,
+        "status": aliquot.status,
+        "location": aliquot.location.code if aliquot.location_id else None,
+        "reason": aliquot.reason,
+    }
+
+
+def lock_aliquots(queryset):
+    """Row locks on the aliquots only (not on the lot or location joined for reading), where the database
+    has row locks; SQLite serialises write transactions instead (see evqms.core.db)."""
+    if connection.features.has_select_for_update:
+        return queryset.select_for_update(of=("self",))
+    return queryset
+
+
+def _locked_aliquot(aliquot: Aliquot | str) -> Aliquot:
+    key = {"container_id": aliquot} if isinstance(aliquot, str) else {"pk": aliquot.pk}
+    found = lock_aliquots(Aliquot.objects.filter(**key)).select_related("lot", "location").first()
+    if found is None:
+        raise InputError(
+            _("unknown aliquot {code}").format(code=key.get("container_id", "")), where="aliquot"
+        )
+    return found
+
+
+# --- locations ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_location(
+    *,
+    actor,
+    code: str,
+    name: str,
+    kind: str,
+    parent: StorageLocation | None = None,
+    capacity: int | None = None,
+    temperature_c=None,
+) -> StorageLocation:
+    require(actor, "inventory.manage_locations")
+    code = (code or "").strip()
+    if not code:
+        raise InputError(_("a code is required"), where="code")
+    if kind not in dict(LOCATION_KINDS):
+        raise InputError(_("unknown location kind {kind}").format(kind=kind), where="kind")
+    parent_kind = parent.kind if parent else None
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        raise InputError(
+            _("a {kind} cannot be placed in a {parent}").format(kind=kind, parent=parent_kind or "-"),
+            where="parent",
+        )
+    if StorageLocation.objects.filter(code=code).exists():
+        raise InputError(_("location {code} already exists").format(code=code), where="code")
+    if capacity is None and kind == "position":
+        capacity = 1  # a position holds one container
+    location = StorageLocation.objects.create(
+        code=code,
+        name=name or code,
+        kind=kind,
+        parent=parent,
+        capacity=capacity,
+        temperature_c=_decimal(temperature_c, "temperature_c", positive=False, allow_none=True),
+    )
+    record_event(
+        actor=actor,
+        action="location.create",
+        object_type="storage_location",
+        object_id=location.pk,
+        after={"code": code, "kind": kind, "parent": parent.code if parent else None, "capacity": capacity},
+    )
+    return location
+
+
+def _check_space(location: StorageLocation, *, moving: Aliquot | None = None) -> StorageLocation:
+    """Lock `location` and refuse when it is full (a position holds one container)."""
+    location = lock_for_update(StorageLocation.objects.filter(pk=location.pk)).get()
+    if not location.active:
+        raise RuleViolation(_("location {code} is not in use").format(code=location.code))
+    if location.capacity is None:
+        return location
+    aliquots = Aliquot.objects.filter(location=location, status__in=IN_STORAGE)
+    if moving is not None:
+        aliquots = aliquots.exclude(pk=moving.pk)
+    samples = RetentionSample.objects.filter(location=location, status="in_stock", aliquot__isnull=True)
+    if aliquots.count() + samples.count() >= location.capacity:
+        if location.kind == "position":
+            raise RuleViolation(_("position {code} is occupied").format(code=location.code))
+        raise RuleViolation(_("location {code} is full").format(code=location.code))
+    return location
+
+
+# --- aliquots -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_aliquots(
+    *,
+    actor,
+    lot: Lot,
+    count: int,
+    volume_ml,
+    particle_count=None,
+    protein_ug=None,
+    locations: list[StorageLocation] | None = None,
+    start: int | None = None,
+) -> list[Aliquot]:
+    """Split a released lot into `count` containers named <lot>-A001, -A002 ..."""
+    require(actor, "inventory.manage_stock")
+    lot = lock_for_update(Lot.objects.filter(pk=lot.pk)).get()
+    if lot.status != "released":
+        raise RuleViolation(
+            _("lot {lot} is not released ({status}): it cannot be aliquoted").format(
+                lot=lot.number, status=lot.status
+            )
+        )
+    if not isinstance(count, int) or count < 1 or count > 1000:
+        raise InputError(_("the number of aliquots must be between 1 and 1000"), where="count")
+    volume = _decimal(volume_ml, "volume_ml")
+    particles = _decimal(particle_count, "particle_count", allow_none=True)
+    protein = _decimal(protein_ug, "protein_ug", allow_none=True)
+    if locations and len(locations) != count:
+        raise InputError(_("give one location per aliquot"), where="locations")
+    first = start or (Aliquot.objects.filter(lot=lot).count() + 1)
+    now = _now()
+    created = []
+    for i in range(count):
+        container = f"{lot.number}-A{first + i:03d}"
+        if Aliquot.objects.filter(container_id=container).exists():
+            raise InputError(_("container {code} already exists").format(code=container), where="start")
+        location = _check_space(locations[i]) if locations else None
+        aliquot = Aliquot.objects.create(
+            container_id=container,
+            lot=lot,
+            volume_ml=volume,
+            particle_count=particles,
+            protein_ug=protein,
+            location=location,
+            created_by=actor,
+            created_at=now,
+        )
+        record_event(
+            actor=actor,
+            action="aliquot.create",
+            object_type="aliquot",
+            object_id=aliquot.pk,
+            after=aliquot_snapshot(aliquot),
+        )
+        created.append(aliquot)
+    return created
+
+
+@transaction.atomic
+def move_aliquot(*, actor, aliquot: Aliquot | str, to_location: StorageLocation, reason: str = "") -> Aliquot:
+    require(actor, "inventory.manage_stock")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status not in IN_STORAGE:
+        raise RuleViolation(
+            _("aliquot {code} is {status}: it is no longer in storage").format(
+                code=aliquot.container_id, status=aliquot.status
+            )
+        )
+    if aliquot.location_id == to_location.pk:
+        raise InputError(
+            _("aliquot {code} is already at {location}").format(
+                code=aliquot.container_id, location=to_location.code
+            ),
+            where="to_location",
+        )
+    to_location = _check_space(to_location, moving=aliquot)
+    before = aliquot_snapshot(aliquot)
+    AliquotMove.objects.create(
+        aliquot=aliquot,
+        from_location=aliquot.location,
+        to_location=to_location,
+        moved_by=actor,
+        moved_at=_now(),
+        reason=reason,
+    )
+    aliquot.location = to_location
+    aliquot.save(update_fields=["location"])
+    record_event(
+        actor=actor,
+        action="aliquot.move",
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=reason,
+    )
+    return aliquot
+
+
+def _leave_storage(actor, aliquot: Aliquot, status: str, reason: str, action: str) -> Aliquot:
+    before = aliquot_snapshot(aliquot)
+    if aliquot.location_id:
+        AliquotMove.objects.create(
+            aliquot=aliquot,
+            from_location=aliquot.location,
+            to_location=None,
+            moved_by=actor,
+            moved_at=_now(),
+            reason=reason,
+        )
+    aliquot.status, aliquot.reason, aliquot.location = status, reason, None
+    aliquot.save(update_fields=["status", "reason", "location"])
+    record_event(
+        actor=actor,
+        action=action,
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=reason,
+    )
+    return aliquot
+
+
+@transaction.atomic
+def discard_aliquot(*, actor, aliquot: Aliquot | str, reason: str) -> Aliquot:
+    require(actor, "inventory.manage_stock")
+    if not (reason or "").strip():
+        raise InputError(_("a reason is required to discard an aliquot"), where="reason")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status not in ("available", "reserved"):
+        raise RuleViolation(
+            _("aliquot {code} is {status}: it cannot be discarded").format(
+                code=aliquot.container_id, status=aliquot.status
+            )
+        )
+    return _leave_storage(actor, aliquot, "discarded", reason.strip(), "aliquot.discard")
+
+
+@transaction.atomic
+def ship_aliquot(*, actor, aliquot: Aliquot | str, destination: str) -> Aliquot:
+    require(actor, "inventory.manage_stock")
+    if not (destination or "").strip():
+        raise InputError(_("a destination is required"), where="destination")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status not in ("available", "reserved"):
+        raise RuleViolation(
+            _("aliquot {code} is {status}: it cannot be shipped").format(
+                code=aliquot.container_id, status=aliquot.status
+            )
+        )
+    return _leave_storage(actor, aliquot, "shipped", destination.strip(), "aliquot.ship")
+
+
+@transaction.atomic
+def reserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliquot:
+    """available -> reserved. The row is locked first, so of two concurrent reservations one wins."""
+    require(actor, "inventory.reserve")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status != "available":
+        raise RuleViolation(
+            _("aliquot {code} is {status}: it cannot be reserved").format(
+                code=aliquot.container_id, status=aliquot.status
+            )
+        )
+    if aliquot.lot.status != "released":
+        raise RuleViolation(
+            _("lot {lot} is {status}: its aliquots cannot be reserved").format(
+                lot=aliquot.lot.number, status=aliquot.lot.status
+            )
+        )
+    before = aliquot_snapshot(aliquot)
+    aliquot.status, aliquot.reason = "reserved", reason
+    aliquot.save(update_fields=["status", "reason"])
+    record_event(
+        actor=actor,
+        action="aliquot.reserve",
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=reason,
+    )
+    return aliquot
+
+
+@transaction.atomic
+def unreserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliquot:
+    require(actor, "inventory.reserve")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status != "reserved":
+        raise RuleViolation(_("aliquot {code} is not reserved").format(code=aliquot.container_id))
+    before = aliquot_snapshot(aliquot)
+    aliquot.status, aliquot.reason = "available", ""
+    aliquot.save(update_fields=["status", "reason"])
+    record_event(
+        actor=actor,
+        action="aliquot.unreserve",
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=reason,
+    )
+    return aliquot
+
+
+def mark_administered(*, actor, aliquot: Aliquot, administration_number: str) -> None:
+    """Called by clinical.services inside its own transaction, with the aliquot already locked and checked."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("mark_administered must run inside the administration's transaction")
+    _leave_storage(actor, aliquot, "administered", administration_number, "aliquot.administer")
+
+
+# --- temperature excursions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def record_excursion(
+    *,
+    actor,
+    location: StorageLocation,
+    started_at: dt.datetime,
+    extreme_temperature_c,
+    description: str,
+    ended_at: dt.datetime | None = None,
+    assessment: str = "",
+) -> TemperatureExcursion:
+    require(actor, "inventory.record_excursion")
+    if not (description or "").strip():
+        raise InputError(_("describe the excursion"), where="description")
+    if ended_at and ended_at < started_at:
+        raise InputError(_("the end is before the start"), where="ended_at")
+    excursion = TemperatureExcursion.objects.create(
+        location=location,
+        started_at=started_at,
+        ended_at=ended_at,
+        extreme_temperature_c=_decimal(extreme_temperature_c, "extreme_temperature_c", positive=False),
+        description=description.strip(),
+        assessment=assessment,
+        recorded_by=actor,
+        recorded_at=_now(),
+    )
+    record_event(
+        actor=actor,
+        action="location.excursion",
+        object_type="storage_location",
+        object_id=location.pk,
+        after={
+            "excursion_id": excursion.pk,
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat() if ended_at else None,
+            "extreme_temperature_c": str(excursion.extreme_temperature_c),
+            "description": excursion.description,
+        },
+    )
+    return excursion
+
+
+# --- retention samples --------------------------------------------------------------------
+
+
+def retention_period(subject: str) -> tuple[int, bool]:
+    """(days, counted from expiry?) for 'lot' or 'material_lot': a RetentionPolicy row, else
+    settings.EVQMS_RETENTION = {"lot": {"period_days": 730, "after_expiry": True}}, else one year after expiry."""
+    policy = RetentionPolicy.objects.filter(subject=subject).first()
+    if policy:
+        return policy.period_days, policy.after_expiry
+    configured = getattr(settings, "EVQMS_RETENTION", {}).get(subject)
+    if configured:
+        return int(configured["period_days"]), bool(configured.get("after_expiry", True))
+    return DEFAULT_RETENTION[subject]
+
+
+def retain_until(subject: str, *, taken_on: dt.date, expiry: dt.date | None) -> dt.date:
+    days, after_expiry = retention_period(subject)
+    start = expiry if (after_expiry and expiry) else taken_on
+    return start + dt.timedelta(days=days)
+
+
+@transaction.atomic
+def record_retention_sample(
+    *,
+    actor,
+    lot: Lot | None = None,
+    material_lot: MaterialLot | None = None,
+    aliquot: Aliquot | str | None = None,
+    quantity: str = "",
+    location: StorageLocation | None = None,
+    taken_on: dt.date | None = None,
+) -> RetentionSample:
+    """Keep a sample of a product lot (an aliquot of it, which becomes 'retained') or of a material lot."""
+    require(actor, "inventory.record_retention")
+    taken_on = taken_on or timezone.localdate()
+    if aliquot is not None:
+        aliquot = _locked_aliquot(aliquot)
+        if lot is not None and aliquot.lot_id != lot.pk:
+            raise InputError(
+                _("aliquot {code} is not from lot {lot}").format(code=aliquot.container_id, lot=lot.number),
+                where="aliquot",
+            )
+        if aliquot.status != "available":
+            raise RuleViolation(
+                _("aliquot {code} is {status}: it cannot become a retention sample").format(
+                    code=aliquot.container_id, status=aliquot.status
+                )
+            )
+        lot = aliquot.lot
+    if (lot is None) == (material_lot is None):
+        raise InputError(_("give either a product lot or a material lot"), where="lot")
+    if location is not None and aliquot is None:
+        location = _check_space(location)
+    elif location is not None and aliquot is not None and location.pk != aliquot.location_id:
+        location = _check_space(location, moving=aliquot)
+    subject = "lot" if lot is not None else "material_lot"
+    expiry = lot.expiry if lot is not None else material_lot.expiry
+    sample = RetentionSample.objects.create(
+        lot=lot,
+        material_lot=material_lot,
+        aliquot=aliquot,
+        quantity=quantity,
+        location=location or (aliquot.location if aliquot else None),
+        taken_on=taken_on,
+        retain_until=retain_until(subject, taken_on=taken_on, expiry=expiry),
+        status="in_stock",
+        recorded_by=actor,
+        recorded_at=_now(),
+    )
+    if aliquot is not None:
+        before = aliquot_snapshot(aliquot)
+        aliquot.status, aliquot.location = "retained", sample.location
+        aliquot.save(update_fields=["status", "location"])
+        record_event(
+            actor=actor,
+            action="aliquot.retain",
+            object_type="aliquot",
+            object_id=aliquot.pk,
+            before=before,
+            after=aliquot_snapshot(aliquot),
+        )
+    record_event(
+        actor=actor,
+        action="retention.create",
+        object_type="retention_sample",
+        object_id=sample.pk,
+        after=retention_snapshot(sample),
+    )
+    return sample
+
+
+@transaction.atomic
+def record_retention_not_kept(*, actor, material_lot: MaterialLot, reason: str) -> RetentionSample:
+    """The documented reason why a biological material lot has no retention sample."""
+    require(actor, "inventory.record_retention")
+    if not (reason or "").strip():
+        raise InputError(_("a reason is required"), where="reason")
+    sample = RetentionSample.objects.create(
+        material_lot=material_lot,
+        status="not_kept",
+        reason=reason.strip(),
+        recorded_by=actor,
+        recorded_at=_now(),
+    )
+    record_event(
+        actor=actor,
+        action="retention.not_kept",
+        object_type="retention_sample",
+        object_id=sample.pk,
+        after=retention_snapshot(sample),
+        reason=reason,
+    )
+    return sample
+
+
+def retention_snapshot(sample: RetentionSample) -> dict:
+    return {
+        "lot": sample.lot.number if sample.lot_id else None,
+        "material_lot": sample.material_lot.lot_number if sample.material_lot_id else None,
+        "aliquot": sample.aliquot.container_id if sample.aliquot_id else None,
+        "quantity": sample.quantity,
+        "location": sample.location.code if sample.location_id else None,
+        "taken_on": sample.taken_on.isoformat() if sample.taken_on else None,
+        "retain_until": sample.retain_until.isoformat() if sample.retain_until else None,
+        "status": sample.status,
+        "reason": sample.reason,
+    }

@@ -1,0 +1,231 @@
+"""Trace reads: run the one query of a direction and assemble its rows into a lineage graph.
+
+`trace(direction, code)` -> Trace. Backward directions (adverse_event, administration, aliquot)
+climb to the lot, its cell-bank chain and donor, every material lot and the retention samples;
+forward directions (donor, cell_bank, material_lot, lot) descend to every lot, aliquot,
+administration and patient. Exactly one SQL statement runs; the rest is Python on its rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils.dateparse import parse_date, parse_datetime
+
+from evqms.errors import InputError
+from evqms.i18n import _
+from evqms.trace.queries import BACKWARD, DIRECTIONS, sql_for
+
+# Upstream first: the order of the layers in the drawing and in the text report.
+KIND_ORDER = (
+    "donor",
+    "cell_bank",
+    "material_lot",
+    "lot",
+    "retention_sample",
+    "aliquot",
+    "administration",
+    "patient",
+    "adverse_event",
+)
+
+
+def kind_labels() -> dict[str, str]:
+    return {
+        "donor": _("Donor"),
+        "cell_bank": _("Cell bank"),
+        "material_lot": _("Material lot"),
+        "lot": _("Lot"),
+        "retention_sample": _("Retention sample"),
+        "aliquot": _("Aliquot"),
+        "administration": _("Administration"),
+        "patient": _("Patient"),
+        "adverse_event": _("Adverse event"),
+    }
+
+
+def direction_labels() -> dict[str, str]:
+    return {
+        "adverse_event": _("Adverse event"),
+        "administration": _("Administration"),
+        "aliquot": _("Aliquot"),
+        "lot": _("Lot"),
+        "material_lot": _("Material lot"),
+        "cell_bank": _("Cell bank"),
+        "donor": _("Donor"),
+    }
+
+
+@dataclass
+class Node:
+    kind: str
+    id: int
+    code: str
+    label: str | None = None
+    status: str | None = None
+    detail: str | None = None
+    flag: bool = False
+    day: dt.date | None = None
+    at: dt.datetime | None = None
+    level: int = 0  # for cell banks: how many banks above it in this trace
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.id)
+
+    @property
+    def animal_origin(self) -> bool:
+        return self.kind == "material_lot" and bool((self.detail or "").strip())
+
+    def as_dict(self) -> dict:
+        out = {"kind": self.kind, "id": self.id, "code": self.code}
+        for name in ("label", "status", "detail", "day", "at"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if self.kind == "material_lot":
+            out["biological"] = self.flag
+            out["animal_origin"] = self.animal_origin
+        if self.kind == "adverse_event":
+            out["serious"] = self.flag
+        return out
+
+
+@dataclass
+class Trace:
+    direction: str
+    start: str
+    nodes: dict[tuple[str, int], Node] = field(default_factory=dict)
+    edges: set[tuple[tuple[str, int], tuple[str, int]]] = field(default_factory=set)  # (upstream, downstream)
+
+    @property
+    def backward(self) -> bool:
+        return self.direction in BACKWARD
+
+    def of(self, kind: str) -> list[Node]:
+        return sorted((n for n in self.nodes.values() if n.kind == kind), key=lambda n: (n.level, n.code))
+
+    def linked(self, node: Node, kind: str) -> list[Node]:
+        keys = {b for a, b in self.edges if a == node.key} | {a for a, b in self.edges if b == node.key}
+        return sorted((self.nodes[k] for k in keys if k[0] == kind), key=lambda n: n.code)
+
+    def recipients(self) -> list[dict]:
+        """Each administration with its patient, physician, aliquot(s) and lot(s): the recall list."""
+        out = []
+        for adm in sorted(
+            self.of("administration"), key=lambda n: (n.at or dt.datetime.min.replace(tzinfo=dt.UTC), n.code)
+        ):
+            aliquots = self.linked(adm, "aliquot")
+            lots = sorted({lot.code for a in aliquots for lot in self.linked(a, "lot")})
+            patients = self.linked(adm, "patient")
+            out.append(
+                {
+                    "administration": adm.code,
+                    "administered_at": adm.at,
+                    "route": adm.label,
+                    "patient": patients[0].code if patients else "",
+                    "physician": adm.detail or "",
+                    "aliquots": [a.code for a in aliquots],
+                    "lots": lots,
+                }
+            )
+        return out
+
+    def as_dict(self) -> dict:
+        order = {k: i for i, k in enumerate(KIND_ORDER)}
+        nodes = sorted(self.nodes.values(), key=lambda n: (order[n.kind], n.level, n.code))
+        return {
+            "direction": self.direction,
+            "start": self.start,
+            "nodes": {
+                kind: [n.as_dict() for n in nodes if n.kind == kind]
+                for kind in KIND_ORDER
+                if any(n.kind == kind for n in nodes)
+            },
+            "edges": sorted(
+                [f"{a[0]}:{self.nodes[a].code}", f"{b[0]}:{self.nodes[b].code}"] for a, b in self.edges
+            ),
+            "recipients": [
+                {**r, "administered_at": r["administered_at"].isoformat() if r["administered_at"] else None}
+                for r in self.recipients()
+            ],
+        }
+
+
+def _date(value):
+    if value is None or isinstance(value, dt.date):
+        return value
+    return parse_date(str(value)[:10])
+
+
+def _datetime(value):
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)  # SQLite stores UTC without an offset
+    return parsed
+
+
+def run(direction: str, code: str) -> list[tuple]:
+    """The raw rows of one direction (exactly one query)."""
+    sql = sql_for(direction)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code] * sql.count("%s"))
+        return cursor.fetchall()
+
+
+def trace(direction: str, code: str) -> Trace:
+    if direction not in DIRECTIONS:
+        raise InputError(
+            _("unknown trace direction {direction}").format(direction=direction), where="direction"
+        )
+    code = (code or "").strip()
+    if not code:
+        raise InputError(_("give an identifier to trace"), where=direction)
+    result = Trace(direction=direction, start=code)
+    pending_edges = []
+    for kind, id_, rcode, label, status, detail, flag, day, at, ref_kind, ref_id in run(direction, code):
+        if kind != "lot_usage":
+            key = (kind, id_)
+            if key not in result.nodes:
+                result.nodes[key] = Node(
+                    kind, id_, rcode, label, status, detail, bool(flag), _date(day), _datetime(at)
+                )
+        if ref_kind and ref_id is not None:
+            pending_edges.append(((ref_kind, ref_id), ("lot", id_) if kind == "lot_usage" else (kind, id_)))
+    for ref, node in pending_edges:
+        if ref in result.nodes and node in result.nodes:
+            # Store upstream -> downstream whichever way the row pointed.
+            result.edges.add(
+                (ref, node) if KIND_ORDER.index(ref[0]) <= KIND_ORDER.index(node[0]) else (node, ref)
+            )
+    start_kind = direction
+    starts = [n for n in result.nodes.values() if n.kind == start_kind and n.code == code]
+    if not starts:
+        raise InputError(
+            _("no {kind} {code} was found").format(kind=direction_labels()[direction], code=code),
+            where=direction,
+        )
+    if len(starts) > 1:
+        raise InputError(
+            _("{code} names {n} material lots: trace the lot that used it instead").format(
+                code=code, n=len(starts)
+            ),
+            where=direction,
+        )
+    _bank_levels(result)
+    return result
+
+
+def _bank_levels(result: Trace) -> None:
+    parents = {b: a for a, b in result.edges if a[0] == "cell_bank" and b[0] == "cell_bank"}
+    for node in result.of("cell_bank"):
+        level, key, seen = 0, node.key, set()
+        while key in parents and key not in seen:
+            seen.add(key)
+            key = parents[key]
+            level += 1
+        node.level = level
