@@ -81,11 +81,13 @@ def _save(source: Path, crawl, report, backend) -> None:
     setup_django()
     from evqms.landscape import services
 
+    english, japanese = services.survey_in_both_languages(crawl, backend)
     run = services.save_clinic_survey(
         actor=None,
         input_name=str(source),
         raw=source.read_bytes(),
-        report=report,
+        report=english,
+        report_ja=japanese,
         surveyed_on=surveyed_on(crawl),
         source=backend.name,
     )

@@ -9,7 +9,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from evqms.landscape import clinic_survey, services
+from evqms.landscape import services
 from evqms.landscape.crawl import DuckDuckGoHtml, read_crawl, write_warc
 from evqms.landscape.models import ClinicSurveyRun, Ingest, PubmedSeries, TrialOverride
 from evqms.landscape.pubmed import SERIES
@@ -69,7 +69,7 @@ def load_clinics(actor) -> None:
         return
     backend = DuckDuckGoHtml()
     crawl = read_crawl(SAMPLES / "clinics" / "manifest.jsonl", backend)
-    report = clinic_survey.survey(crawl, backend)
+    report, report_ja = services.survey_in_both_languages(crawl, backend)
     with tempfile.TemporaryDirectory() as tmp:  # keep the crawl as one self-contained WARC file
         warc = write_warc(Path(tmp) / "clinics-sample-2023-11-06.warc.gz", crawl.records)
         services.save_clinic_survey(
@@ -79,6 +79,7 @@ def load_clinics(actor) -> None:
             report=report,
             surveyed_on=dt.date(2023, 11, 6),
             source=f"sample: {backend.name}",
+            report_ja=report_ja,
         )
 
 

@@ -163,7 +163,8 @@ class ClinicResult(models.Model):
     run = models.ForeignKey(ClinicSurveyRun, on_delete=models.PROTECT, related_name="results")
     url = models.TextField()
     decision = models.CharField(max_length=20, choices=DECISION_CHOICES, db_index=True)
-    reason = models.TextField()
+    reason = models.TextField()  # English, as `clinic_survey` words it
+    reason_ja = models.TextField(blank=True, default="")  # the same decision worded in Japanese
     matched = models.JSONField(default=list)
     institution = models.CharField(max_length=300, blank=True, default="")
     institution_name = models.CharField(max_length=300, blank=True, default="")

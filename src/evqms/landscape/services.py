@@ -262,8 +262,10 @@ def save_clinic_survey(
     surveyed_on: dt.date,
     source: str,
     queries: list[str] | None = None,
+    report_ja: dict[str, Any] | None = None,
 ) -> ClinicSurveyRun:
-    """A classified crawl (`clinic_survey.survey`'s report) with its input kept unchanged."""
+    """A classified crawl (`clinic_survey.survey`'s report, worded in English) with its input kept
+    unchanged; `report_ja`, the same survey worded in Japanese, gives each result's Japanese reason."""
     _check_actor(actor, "landscape.store_snapshot")
     digest = sha256(raw)
     now = timezone.now()
@@ -271,6 +273,7 @@ def save_clinic_survey(
     relative = Path("landscape") / "clinics" / f"{surveyed_on.isoformat()}_{stamp}_{digest[:12]}"
     folder = media_root() / relative
     stored = folder / (_SAFE.sub("_", Path(input_name).name)[-80:] or "input")
+    ja = {r["url"]: r["reason"] for r in (report_ja or {}).get("results", [])}
     found_queries = sorted({q for r in report["results"] for q in r.get("queries") or []})
     try:
         folder.mkdir(parents=True, exist_ok=False)
@@ -295,6 +298,7 @@ def save_clinic_survey(
                     url=r["url"],
                     decision=r["decision"],
                     reason=r["reason"],
+                    reason_ja=ja.get(r["url"], ""),
                     matched=list(r.get("matched") or []),
                     institution=(r.get("institution") or "")[:300],
                     institution_name=(r.get("institution_name") or "")[:300],
@@ -322,3 +326,15 @@ def save_clinic_survey(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return run
+
+
+def survey_in_both_languages(crawl, backend) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The clinic survey worded in English (stored) and in Japanese (each result's reason_ja)."""
+    from evqms.i18n import use_language
+    from evqms.landscape import clinic_survey
+
+    with use_language("en"):
+        english = clinic_survey.survey(crawl, backend)
+    with use_language("ja"):
+        japanese = clinic_survey.survey(crawl, backend)
+    return english, japanese
