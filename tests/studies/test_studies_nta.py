@@ -6,6 +6,7 @@ import hashlib
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from evqms.audit.models import AuditEvent
 from evqms.errors import InputError, PermissionDenied
@@ -19,6 +20,12 @@ def _nanosight(nta_synth, totals=(3.0e10, 3.2e10, 3.1e10), median=110.0, **kw):
         nta_synth.lognormal_histogram(nta_synth.NS_BINS, median=median, gsd=1.4, total=t) for t in totals
     ]
     return videos, nta_synth.nanosight_csv(videos, dilution=100.0, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def test_nanosight_export_fills_concentration_and_sizes(world, nta_synth):

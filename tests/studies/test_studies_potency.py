@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from evqms.analytics.potency import read_potency_csv, usp_relative_potency
 from evqms.errors import InputError, PermissionDenied, RuleViolation
@@ -47,6 +48,12 @@ def _run(world, assay, **kw):
     )
     args.update(kw)
     return services.record_potency_run(**args)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def test_run_stores_relative_potency_matching_analytics(world):

@@ -1,0 +1,14 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def sig(value, figures=4):
+    """A number to `figures` significant figures ('3.1e+10', '98.23'); '-' for None."""
+    if value is None or value == "":
+        return "-"
+    try:
+        return f"{float(value):.{int(figures)}g}"
+    except (TypeError, ValueError):
+        return value

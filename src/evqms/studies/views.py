@@ -1,0 +1,291 @@
+"""Pages: input through forms into services, output from selectors; no rules here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from evqms.dossier.models import Product
+from evqms.errors import EvqmsError, InputError
+from evqms.errors import PermissionDenied as EvqmsPermissionDenied
+from evqms.lots.models import Lot
+from evqms.studies import forms, plots, selectors, services
+from evqms.studies.models import NTAImport, PotencyAssay, PotencyRun, StabilityStudy
+
+
+def _need(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _fail(form, exc: EvqmsError):
+    if isinstance(exc, EvqmsPermissionDenied):
+        raise PermissionDenied(str(exc))
+    form.add_error(None, str(exc))
+
+
+def _svg(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type="image/svg+xml; charset=utf-8")
+
+
+def index(request):
+    _need(request, "studies.view")
+    return render(request, "studies/index.html", {**selectors.overview(), "can_define":
+                  request.user.has_perm("studies.define")})  # fmt: skip
+
+
+# --- NTA ------------------------------------------------------------------------------------
+
+
+def nta_upload(request, lot_number):
+    _need(request, "studies.view")
+    lot = get_object_or_404(Lot.objects.select_related("product", "specification"), number=lot_number)
+    context = {"lot": lot, "can_record": request.user.has_perm("studies.record")}
+    try:
+        context["plan"] = services.nta_attribute_plan(lot)
+    except InputError as exc:
+        context["plan_error"] = str(exc)
+    if request.method == "POST":
+        _need(request, "studies.record")
+        form = forms.NTAUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                nta = services.attach_nta_export(
+                    actor=request.user, lot=lot, filename=request.FILES["file"].name, data=d["file"],
+                    concentration_attribute=d["concentration_attribute"].strip() or None,
+                    size_attributes=d["size_attributes"], tested_at=d["tested_at"],
+                    confirm_warnings=d["confirm_warnings"],
+                )  # fmt: skip
+            except services.NTAWarnings as exc:
+                form.add_error(
+                    None, _("The export has warnings: review them, then confirm and upload it again.")
+                )
+                context.update(
+                    warnings=exc.warnings,
+                    comparison=selectors.nta_comparison(exc.parsed),
+                    histogram=[{"label": request.FILES["file"].name, **selectors.nta_histogram(exc.parsed)}],
+                )
+            except EvqmsError as exc:
+                _fail(form, exc)
+            else:
+                messages.success(
+                    request, _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(),
+                                                                            file=nta.original_name)
+                )  # fmt: skip
+                return redirect("studies:nta-detail", pk=nta.pk)
+    else:
+        form = forms.NTAUploadForm()
+    context["form"] = form
+    return render(request, "studies/nta_upload.html", context)
+
+
+def nta_detail(request, pk):
+    _need(request, "studies.view")
+    nta = get_object_or_404(NTAImport.objects.select_related("lot", "imported_by"), pk=pk)
+    return render(
+        request,
+        "studies/nta_detail.html",
+        {
+            "nta": nta,
+            "comparison": selectors.nta_comparison(nta.parsed),
+            "histogram": selectors.nta_overlay(nta),
+            "results": nta.qc_results.select_related("attribute").order_by("attribute__order"),
+        },
+    )
+
+
+def nta_svg(request, pk):
+    _need(request, "studies.view")
+    nta = get_object_or_404(NTAImport, pk=pk)
+    return _svg(plots.nta_size_svg(selectors.nta_overlay(nta)))
+
+
+# --- potency --------------------------------------------------------------------------------
+
+
+def assay_create(request):
+    _need(request, "studies.define")
+    form = forms.PotencyAssayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assay = services.create_potency_assay(actor=request.user, **form.cleaned_data)
+        except EvqmsError as exc:
+            _fail(form, exc)
+        else:
+            return redirect("studies:assay-detail", pk=assay.pk)
+    return render(request, "studies/form.html", {"form": form, "title": _("New potency assay")})
+
+
+def assay_detail(request, pk):
+    _need(request, "studies.view")
+    assay = get_object_or_404(PotencyAssay.objects.select_related("product", "reference_lot"), pk=pk)
+    can_record = request.user.has_perm("studies.record")
+    form = forms.PotencyRunForm(request.POST or None, request.FILES or None, assay=assay)
+    if request.method == "POST":
+        _need(request, "studies.record")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                run = services.record_potency_run(
+                    actor=request.user, assay=assay, test_lot=d["test_lot"], filename=request.FILES["file"].name,
+                    data=d["file"], dose_column=d["dose_column"].strip(), response_column=d["response_column"].strip(),
+                    curve_column=d["curve_column"].strip(), reference_label=d["reference_label"].strip() or None,
+                    test_label=d["test_label"].strip() or None, tested_at=d["tested_at"], record_qc=d["record_qc"],
+                )  # fmt: skip
+            except EvqmsError as exc:
+                _fail(form, exc)
+            else:
+                return redirect("studies:run-detail", pk=run.pk)
+    return render(request, "studies/assay_detail.html", {
+        "assay": assay, "runs": assay.runs.select_related("test_lot", "analyst"), "form": form,
+        "can_record": can_record,
+    })  # fmt: skip
+
+
+def run_detail(request, pk):
+    _need(request, "studies.view")
+    run = get_object_or_404(
+        PotencyRun.objects.select_related("assay__reference_lot", "test_lot", "qc_result"), pk=pk
+    )
+    return render(request, "studies/run_detail.html", {"run": run, "curves": selectors.potency_curves(run)})
+
+
+def run_svg(request, pk):
+    _need(request, "studies.view")
+    run = get_object_or_404(PotencyRun.objects.select_related("assay"), pk=pk)
+    return _svg(plots.dose_response_svg(selectors.potency_curves(run), run.assay.dose_unit))
+
+
+# --- trend ----------------------------------------------------------------------------------
+
+
+def _trend(request, product_code, code):
+    _need(request, "studies.view")
+    product = get_object_or_404(Product, code=product_code)
+    try:
+        return selectors.trend(product, code)
+    except InputError as exc:
+        from django.http import Http404
+
+        raise Http404(str(exc)) from None
+
+
+def trend(request, product_code, code):
+    t = _trend(request, product_code, code)
+    chart = None
+    if t["enough"]:
+        c = t["chart"]
+        n = len(c["points"])
+
+        def series(v):
+            return v if isinstance(v, list) else [v] * n
+
+        chart = {
+            "labels": [p["lot"] for p in c["points"]],
+            "values": [p["value"] for p in c["points"]],
+            "flagged": [p["flagged"] for p in c["points"]],
+            "center": series(c["center"]),
+            "ucl": series(c["ucl"]),
+            "lcl": series(c["lcl"]),
+            "lsl": [t["lsl"]] * n if t["lsl"] is not None else None,
+            "usl": [t["usl"]] * n if t["usl"] is not None else None,
+        }
+    return render(request, "studies/trend.html", {"t": t, "chart_data": chart})
+
+
+def trend_svg(request, product_code, code):
+    t = _trend(request, product_code, code)
+    if not t["enough"]:
+        raise PermissionDenied
+    return _svg(plots.control_chart_svg(t))
+
+
+# --- stability ------------------------------------------------------------------------------
+
+
+def stability_create(request):
+    _need(request, "studies.define")
+    form = forms.StabilityStudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            study = services.create_stability_study(actor=request.user, **form.cleaned_data)
+        except EvqmsError as exc:
+            _fail(form, exc)
+        else:
+            return redirect("studies:stability-detail", pk=study.pk)
+    return render(request, "studies/form.html", {"form": form, "title": _("New stability study")})
+
+
+def stability_detail(request, pk):
+    _need(request, "studies.view")
+    study = get_object_or_404(StabilityStudy.objects.select_related("product"), pk=pk)
+    form = forms.StabilityResultForm(request.POST or None, study=study)
+    if request.method == "POST":
+        _need(request, "studies.record")
+        if form.is_valid():
+            try:
+                services.add_stability_result(actor=request.user, study=study, **form.cleaned_data)
+            except EvqmsError as exc:
+                _fail(form, exc)
+            else:
+                return redirect("studies:stability-detail", pk=study.pk)
+    analysis, problem = None, None
+    try:
+        analysis = selectors.stability_analysis(study)
+    except InputError as exc:
+        problem = str(exc)
+    chart = None
+    if analysis:
+        chart = {
+            "series": analysis["series"], "decisive_batch": analysis["decisive_batch"],
+            "grid_end": analysis["grid_end"], "limits": analysis["result"]["spec"],
+        }  # fmt: skip
+    return render(request, "studies/stability_detail.html", {
+        "study": study, "form": form, "analysis": analysis, "problem": problem, "chart": chart,
+        "results": study.results.select_related("lot"), "can_record": request.user.has_perm("studies.record"),
+    })  # fmt: skip
+
+
+def stability_svg(request, pk):
+    _need(request, "studies.view")
+    study = get_object_or_404(StabilityStudy, pk=pk)
+    try:
+        analysis = selectors.stability_analysis(study)
+    except InputError as exc:
+        from django.http import Http404
+
+        raise Http404(str(exc)) from None
+    lower = float(study.lower) if study.lower is not None else None
+    upper = float(study.upper) if study.upper is not None else None
+    return _svg(plots.stability_svg(analysis, lower, upper, study.unit))
+
+
+# --- in-vivo records ------------------------------------------------------------------------
+
+
+def _record_create(request, form_class, service, title):
+    _need(request, "studies.define")
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(actor=request.user, **form.cleaned_data)
+        except EvqmsError as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("studies:index")
+    return render(request, "studies/form.html", {"form": form, "title": title})
+
+
+def biodistribution_create(request):
+    return _record_create(request, forms.BiodistributionForm, services.create_biodistribution_study,
+                          _("New biodistribution study"))  # fmt: skip
+
+
+def dose_response_create(request):
+    return _record_create(request, forms.DoseResponseForm, services.create_dose_response_study,
+                          _("New dose-response study"))  # fmt: skip
