@@ -124,3 +124,12 @@ def world(make_user):
         bank=f.cell_bank(),
         medium=f.material_lot(),
     )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the default language is Japanese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
