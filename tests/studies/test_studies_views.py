@@ -7,13 +7,12 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from test_studies_potency import POTENCY_PLATE, _assay  # noqa: F401
+from test_studies_trend_stability import SERIES, STABILITY, _lots_with_results
 
 from evqms.lots.models import QCResult
 from evqms.studies import services
 from evqms.studies.models import NTAImport
-
-from test_studies_potency import POTENCY_PLATE, _assay  # noqa: F401
-from test_studies_trend_stability import SERIES, STABILITY, _lots_with_results
 
 
 def _login(client, user, lang="en"):
