@@ -1,0 +1,56 @@
+"""The studies demo runs after the lots demo, through the services, and is idempotent."""
+
+import pytest
+
+from evqms.studies import demo, selectors
+from evqms.studies.models import (
+    BiodistributionStudy,
+    DoseResponseStudy,
+    PotencyAssay,
+    PotencyRun,
+    StabilityStudy,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_once(make_user):
+    from evqms.lots import demo as lots_demo
+    from evqms.testing import factories as f
+
+    product = f.product("ucmsc-sev-oa")
+    f.process(product, version=1)
+    f.process(product, version=2)
+    f.specification(product)
+    mcb = f.cell_bank("MCB-001")
+    f.cell_bank("WCB-001-01", kind="WCB", parent=mcb, donor_obj=None)
+    f.material_lot("Xeno-free MSC medium", "XF-24-001")
+    f.material_lot("Human platelet lysate", "HPL-24-07", kind="supplement", is_biological=True)
+    f.material_lot(
+        "Fetal bovine serum", "FBS-23-11", kind="serum", animal_species="bovine", is_biological=True
+    )
+    roles = [
+        ("operator", "operator"),
+        ("analyst", "qc_analyst"),
+        ("analyst2", "qc_analyst"),
+        ("qa", "qa_reviewer"),
+    ]
+    users = {name: make_user(name, role) for name, role in roles}
+    lots_demo.load(users, {name: u.raw_password for name, u in users.items()})
+
+    demo.load(users)
+    demo.load(users)
+    assay = PotencyAssay.objects.get()
+    assert assay.reference_lot.number == "UCEV-24-001"
+    run = PotencyRun.objects.get()
+    # the synthetic plate's test ED50 is 1.15 x the reference's: relative potency about 87 %
+    assert 75 < float(run.relative_potency_pct) < 100 and run.parallel
+    study = StabilityStudy.objects.get()
+    analysis = selectors.stability_analysis(study)
+    assert analysis["result"]["shelf_life"] is not None
+    assert BiodistributionStudy.objects.count() == 1 and DoseResponseStudy.objects.count() == 2
+
+
+def test_demo_without_upstream_adds_nothing(make_user):
+    demo.load({"analyst": make_user("analyst", "qc_analyst"), "qa": make_user("qa", "qa_reviewer")})
+    assert not PotencyAssay.objects.exists() and not StabilityStudy.objects.exists()
