@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 from evqms import errors
 from evqms.dossier.models import Product
 from evqms.lots import forms, selectors, services
-from evqms.lots.evaluation import freeze_limits
 from evqms.lots.models import LOT_STATUSES, Deviation, QCResult
 from evqms.reports import formatting as fmt
 
@@ -117,23 +116,6 @@ def _permissions(user) -> dict:
     return {n: user.has_perm(f"lots.{n}") for n in names}
 
 
-def _spec_limits(attribute) -> dict:
-    """The current specification's limits of an attribute (shown before any result freezes them)."""
-    return freeze_limits(
-        kind=attribute.kind,
-        unit=attribute.unit,
-        lower=attribute.lower,
-        lower_inclusive=attribute.lower_inclusive,
-        upper=attribute.upper,
-        upper_inclusive=attribute.upper_inclusive,
-        alert_lower=attribute.alert_lower,
-        alert_upper=attribute.alert_upper,
-        decimal_places=attribute.decimal_places,
-        acceptable=attribute.acceptable,
-        choices=attribute.choices,
-    )
-
-
 def _decorate_result(r: dict) -> dict:
     r["shown"] = fmt.fmt_result(r)
     r["entered"] = fmt.fmt_entered(r)
@@ -178,7 +160,7 @@ def _qc_rows(lot, story: dict, can: dict, user, bound: dict) -> list[dict]:
         rows.append(
             {
                 "attribute": attribute,
-                "criterion": fmt.fmt_criterion(_spec_limits(attribute)),
+                "criterion": fmt.fmt_criterion(fmt.spec_limits(attribute)),
                 "results": results,
                 "entry_form": entry_form,
             }

@@ -14,6 +14,7 @@ verdict, retests and invalidated results noted, and the release signature's mani
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
@@ -26,6 +27,16 @@ from evqms.reports import formatting as fmt
 from evqms.reports.pdf import FONT_FAMILY, html_to_pdf
 
 LANGS = ("ja", "en")
+_SYMBOLS = str.maketrans({"≥": "≧", "≤": "≦", "µ": "μ"})
+_UNSUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+_POWER = re.compile("10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+
+
+def pdf_text(text: str) -> str:
+    """Plain text (a note) with every character in the embedded font: 10¹⁰ -> 10^10, ≥ -> ≧."""
+    return _POWER.sub(lambda m: "10^" + m.group(1).translate(_UNSUPERSCRIPT), text).translate(_SYMBOLS)
+
+
 WAS_RELEASED = ("released", "expired", "recalled")
 
 
@@ -39,6 +50,11 @@ class CoA:
 
     def pdf(self) -> bytes:
         return html_to_pdf(self.html)
+
+
+def css_string(text: str) -> str:
+    """Text safe inside a double-quoted CSS string within a <style> element (hex escapes)."""
+    return "".join(f"\\{ord(c):X} " if c in "\\\"'<>&\n" else c for c in text)
 
 
 def find_lot(number: str):
@@ -72,12 +88,13 @@ def _result_note(r: dict, by_id: dict[int, dict]) -> str:
         notes.append(_("Beyond the alert limit ({alert}).").format(alert=fmt.fmt_alert(r["limits"])))
     if not r.get("verified_by"):
         notes.append(_("Not verified by a second person."))
-    return " ".join(notes)
+    return pdf_text(" ".join(notes))
 
 
 def _context(lot, lang: str) -> dict:
     story = selectors.lot_detail(lot)
     by_id = {r["id"]: r for r in story["results"]}
+    attributes = {a.code: a for a in lot.specification.attributes.all()}
     rows = []
     for current in story["current_results"]:
         if current["stage"] != "release":
@@ -87,9 +104,11 @@ def _context(lot, lang: str) -> dict:
             {
                 "attribute": current["attribute"],
                 "name": current["attribute_name"],
-                "method": r["method"] if r else "",
-                "criterion": fmt.fmt_criterion(r["limits"]) if r else "",
-                "result": fmt.fmt_result(r) if r else _("no valid result"),
+                "method": r["method"] if r else attributes[current["attribute"]].method,
+                "criterion": fmt.fmt_criterion(
+                    r["limits"] if r else fmt.spec_limits(attributes[current["attribute"]]), pdf=True
+                ),
+                "result": fmt.fmt_result(r, pdf=True) if r else _("no valid result"),
                 "verdict": r["verdict"] if r else "",
                 "verdict_display": r["verdict_display"] if r else "—",
                 "note": _result_note(r, by_id) if r else "",
@@ -100,7 +119,7 @@ def _context(lot, lang: str) -> dict:
         {
             "id": r["id"],
             "attribute": r["attribute_name"],
-            "result": fmt.fmt_result(r),
+            "result": fmt.fmt_result(r, pdf=True),
             "verdict_display": r["verdict_display"],
             "reason": r["invalidation_reason"],
             "retests": ", ".join(f"#{i}" for i in r["retests"]),
@@ -136,6 +155,7 @@ def _context(lot, lang: str) -> dict:
         "final": final,
         "watermark": watermark,
         "font_family": FONT_FAMILY,
+        "footer_css": css_string(f"{story['number']} · {_('Certificate of analysis')}"),
         "generated": fmt.fmt_datetime(timezone.now()),
         "volume": fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "",
     }

@@ -1,5 +1,11 @@
 """How numbers, limits and signature times are shown on pages and in reports (one place, so the
-lot page and the certificate of analysis never disagree)."""
+lot page and the certificate of analysis never disagree).
+
+`pdf=True` gives safe HTML for WeasyPrint whose characters all exist in the embedded IPAex
+Gothic font: exponents as <sup> (the font has no superscript digits), ≧/≦ instead of ≥/≤ (JIS
+has only the former), μ (Greek) for µ (micro sign). Otherwise a missing glyph would be drawn from
+some other font on the machine, and the PDF would depend on that machine.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from evqms.i18n import _
 
@@ -24,7 +32,7 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def fmt_number(value, places: int | None = None) -> str:
+def fmt_number(value, places: int | None = None, *, pdf: bool = False) -> str:
     """1E+9 -> '1 × 10⁹', 3.25E+11 -> '3.25 × 10¹¹', 0.5 with 2 places -> '0.50', 112 -> '112'."""
     number = _decimal(value)
     if number is None:
@@ -33,6 +41,8 @@ def fmt_number(value, places: int | None = None) -> str:
         exponent = number.adjusted()
         mantissa = number.scaleb(-exponent).normalize()
         shown = format(mantissa, "f")
+        if pdf:
+            return f"{shown} × 10<sup>{exponent}</sup>"
         return f"{shown} × 10{str(exponent).translate(SUPERSCRIPT)}"
     if places is not None:
         return format(number.quantize(Decimal(1).scaleb(-int(places))), "f")
@@ -40,44 +50,59 @@ def fmt_number(value, places: int | None = None) -> str:
     return format(normal, "f") if normal != 0 else "0"
 
 
-def fmt_criterion(limits: dict | None) -> str:
-    """The frozen acceptance criterion as people write it: '≥ 1 × 10⁹ – ≤ 1 × 10¹² particles/mL'."""
+def _unit(unit: str, pdf: bool) -> str:
+    return escape((unit or "").replace("µ", "μ")) if pdf else (unit or "")
+
+
+def _out(text: str, pdf: bool) -> str:
+    return mark_safe(text) if pdf else text  # noqa: S308 - every piece from data was escaped
+
+
+def fmt_criterion(limits: dict | None, *, pdf: bool = False) -> str:
+    """The frozen acceptance criterion as people write it: '≥ 1 × 10⁹, ≤ 1 × 10¹² particles/mL'."""
     if not limits:
         return ""
     if limits.get("kind") == "qualitative":
-        return " / ".join(limits.get("acceptable") or [])
+        text = " / ".join(limits.get("acceptable") or [])
+        return _out(escape(text), pdf) if pdf else text
+    ge, le = ("≧ ", "≦ ") if pdf else ("≥ ", "≤ ")
+    gt, lt = ("&gt; ", "&lt; ") if pdf else ("> ", "< ")
     parts = []
     if limits.get("lower") is not None:
-        parts.append(("≥ " if limits.get("lower_inclusive", True) else "> ") + fmt_number(limits["lower"]))
+        parts.append(
+            (ge if limits.get("lower_inclusive", True) else gt) + fmt_number(limits["lower"], pdf=pdf)
+        )
     if limits.get("upper") is not None:
-        parts.append(("≤ " if limits.get("upper_inclusive", True) else "< ") + fmt_number(limits["upper"]))
-    text = ", ".join(parts) if parts else _("report")
-    unit = limits.get("unit") or ""
-    return f"{text} {unit}".strip()
+        parts.append(
+            (le if limits.get("upper_inclusive", True) else lt) + fmt_number(limits["upper"], pdf=pdf)
+        )
+    text = ", ".join(parts) if parts else (escape(_("report")) if pdf else _("report"))
+    return _out(f"{text} {_unit(limits.get('unit'), pdf)}".strip(), pdf)
 
 
-def fmt_alert(limits: dict | None) -> str:
+def fmt_alert(limits: dict | None, *, pdf: bool = False) -> str:
     if not limits:
         return ""
+    ge, le = ("≧ ", "≦ ") if pdf else ("≥ ", "≤ ")
     parts = []
     if limits.get("alert_lower") is not None:
-        parts.append("≥ " + fmt_number(limits["alert_lower"]))
+        parts.append(ge + fmt_number(limits["alert_lower"], pdf=pdf))
     if limits.get("alert_upper") is not None:
-        parts.append("≤ " + fmt_number(limits["alert_upper"]))
-    return ", ".join(parts)
+        parts.append(le + fmt_number(limits["alert_upper"], pdf=pdf))
+    return _out(", ".join(parts), pdf)
 
 
-def fmt_result(result: dict) -> str:
+def fmt_result(result: dict, *, pdf: bool = False) -> str:
     """The reported result of a lot_detail() result entry: rounded value in the spec unit, or the text."""
     if result.get("text_value"):
-        return result["text_value"]
+        return _out(escape(result["text_value"]), pdf) if pdf else result["text_value"]
     limits = result.get("limits") or {}
     value = result.get("reported_value")
     if value is None:
         value = result.get("value_in_spec_unit")
-    shown = fmt_number(value, limits.get("decimal_places"))
-    unit = limits.get("unit") or result.get("unit") or ""
-    return f"{shown} {unit}".strip()
+    shown = fmt_number(value, limits.get("decimal_places"), pdf=pdf)
+    unit = _unit(limits.get("unit") or result.get("unit") or "", pdf)
+    return _out(f"{shown} {unit}".strip(), pdf)
 
 
 def fmt_entered(result: dict) -> str:
@@ -105,3 +130,22 @@ def fmt_datetime_short(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
+def spec_limits(attribute) -> dict:
+    """An attribute's limits in the current specification (shown before a result freezes them)."""
+    from evqms.lots.evaluation import freeze_limits
+
+    return freeze_limits(
+        kind=attribute.kind,
+        unit=attribute.unit,
+        lower=attribute.lower,
+        lower_inclusive=attribute.lower_inclusive,
+        upper=attribute.upper,
+        upper_inclusive=attribute.upper_inclusive,
+        alert_lower=attribute.alert_lower,
+        alert_upper=attribute.alert_upper,
+        decimal_places=attribute.decimal_places,
+        acceptable=attribute.acceptable,
+        choices=attribute.choices,
+    )

@@ -28,13 +28,21 @@ def font_face_css(font_path: Path | None = None) -> str:
                 path=path
             )
         )
-    return f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{path.as_uri()}'); }}\n"
+    # One file for both weights: IPAex Gothic has no bold face, and without a bold rule WeasyPrint
+    # would take bold text from another (non-Japanese) font on the machine.
+    return "".join(
+        f"@font-face {{ font-family: '{FONT_FAMILY}'; font-weight: {weight}; src: url('{path.as_uri()}'); }}\n"
+        for weight in ("normal", "bold")
+    )
 
 
 def html_to_pdf(html: str, *, font_path: Path | None = None, base_url: str | None = None) -> bytes:
     """Render `html` (which uses font-family FONT_FAMILY) to PDF bytes with the font embedded."""
     face = font_face_css(font_path)
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
+    fonts = FontConfiguration()  # @font-face rules load through it, for the stylesheet and the document
     path = Path(font_path or JAPANESE_FONT)
-    return HTML(string=html, base_url=base_url or str(path.parent)).write_pdf(stylesheets=[CSS(string=face)])
+    document = HTML(string=html, base_url=base_url or str(path.parent))
+    return document.write_pdf(stylesheets=[CSS(string=face, font_config=fonts)], font_config=fonts)
