@@ -285,6 +285,7 @@ def import_qc_results(*, actor, filename: str, data: bytes) -> ImportReport:
         if (
             lot is not None
             and attribute is not None
+            and lot.status in services.QC_OPEN_STATUSES
             and QCResult.objects.filter(lot=lot, attribute=attribute, status="valid").exists()
         ):
             report.errors.append(
