@@ -240,8 +240,13 @@ class LotViewSet(viewsets.ViewSet):
         return self._dispose(request, number, release=False)
 
 
+RESULT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="QC result id")
+
+
 class QCResultViewSet(viewsets.ViewSet):
-    @extend_schema(responses=QCResultSerializer)
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(parameters=[RESULT_ID], responses=QCResultSerializer)
     def retrieve(self, request, pk=None):
         require(request.user, "lots.view_lot")
         result = get_object_or_404(
@@ -249,7 +254,7 @@ class QCResultViewSet(viewsets.ViewSet):
         )
         return Response(QCResultSerializer(result).data)
 
-    @extend_schema(request=ReasonSerializer, responses=QCResultSerializer)
+    @extend_schema(parameters=[RESULT_ID], request=ReasonSerializer, responses=QCResultSerializer)
     @action(detail=True, methods=["post"])
     def invalidate(self, request, pk=None):
         result = get_object_or_404(QCResult, pk=pk)
@@ -259,7 +264,7 @@ class QCResultViewSet(viewsets.ViewSet):
         )
         return Response(QCResultSerializer(result).data)
 
-    @extend_schema(request=None, responses=QCResultSerializer)
+    @extend_schema(parameters=[RESULT_ID], request=None, responses=QCResultSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         result = get_object_or_404(QCResult, pk=pk)
