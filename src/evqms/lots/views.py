@@ -214,6 +214,7 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
             if d["status"] == "open" and can["close_deviation"]
             else None
         )
+    story["volume_shown"] = fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "—"
     for m in story["materials"]:
         m["quantity_shown"] = fmt.fmt_number(m["quantity"])
     context = {
