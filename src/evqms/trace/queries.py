@@ -10,6 +10,11 @@ material lot's using lot, ...); the same node appears once per link. Every join 
 column: primary keys, foreign keys, lots_materialusage(material_lot, lot), inventory_aliquot(lot,
 status), clinical_administeredaliquot(aliquot) unique and (administration, aliquot).
 
+Joins are written `small CROSS JOIN big WHERE big.fk = small.id`: on SQLite a CROSS JOIN keeps the
+written order (so the planner starts from the few rows found so far and probes the index instead of
+scanning a million-row table, which it otherwise does when it cannot estimate a CTE's size); on
+PostgreSQL it is an ordinary inner join the planner orders itself.
+
 Table names come from the models, so the SQL follows the schema; values are always parameters.
 """
 
@@ -60,6 +65,14 @@ _NULL_COLS = {
     "at": "CAST(NULL AS TIMESTAMP WITH TIME ZONE)",
     "ref_kind": "CAST(NULL AS VARCHAR(20))",
     "ref_id": "CAST(NULL AS BIGINT)",
+    # An aliquot row also carries its administration and patient (one row per path, not three).
+    "adm_id": "CAST(NULL AS BIGINT)",
+    "adm_code": "CAST(NULL AS VARCHAR(40))",
+    "adm_at": "CAST(NULL AS TIMESTAMP WITH TIME ZONE)",
+    "adm_route": "CAST(NULL AS VARCHAR(30))",
+    "physician": "CAST(NULL AS VARCHAR(200))",
+    "patient_id": "CAST(NULL AS BIGINT)",
+    "patient_code": "CAST(NULL AS VARCHAR(40))",
 }
 
 
@@ -93,7 +106,7 @@ def _bank_rows() -> str:
             "donor",
             "d.id",
             "d.code",
-            f"{t['donor']} d WHERE d.id IN (SELECT donor_id FROM bank)",
+            f"(SELECT DISTINCT donor_id FROM bank) bd CROSS JOIN {t['donor']} d WHERE d.id = bd.donor_id",
             status="d.eligibility",
         )
     )
@@ -105,7 +118,7 @@ def _lot_rows() -> str:
         "lot",
         "l.id",
         "l.number",
-        f"lt l JOIN {t['product']} p ON p.id = l.product_id",
+        f"lt l CROSS JOIN {t['product']} p WHERE p.id = l.product_id",
         label="p.code",
         status="l.status",
         day="l.expiry",
@@ -120,7 +133,8 @@ def _material_rows() -> str:
         "material_lot",
         "ml.id",
         "ml.lot_number",
-        f"mu JOIN {t['mlot']} ml ON ml.id = mu.material_lot_id JOIN {t['material']} m ON m.id = ml.material_id",
+        f"mu CROSS JOIN {t['mlot']} ml CROSS JOIN {t['material']} m"
+        " WHERE ml.id = mu.material_lot_id AND m.id = ml.material_id",
         label="m.name",
         status="ml.acceptance_status",
         detail="ml.animal_species",
@@ -132,61 +146,52 @@ def _material_rows() -> str:
 
 
 def _aliquot_rows() -> str:
+    t = _t()
     return _row(
-        "aliquot", "a.id", "a.container_id", "alq a", status="a.status", ref_kind="'lot'", ref_id="a.lot_id"
+        "aliquot",
+        "a.id",
+        "a.container_id",
+        f"alq a LEFT JOIN {t['link']} k ON k.aliquot_id = a.id LEFT JOIN {t['adm']} x ON x.id = k.administration_id"
+        f" LEFT JOIN {t['user']} u ON u.id = x.physician_id LEFT JOIN {t['patient']} p ON p.id = x.patient_id",
+        status="a.status",
+        ref_kind="'lot'",
+        ref_id="a.lot_id",
+        adm_id="x.id",
+        adm_code="x.number",
+        adm_at="x.administered_at",
+        adm_route="x.route",
+        physician="COALESCE(NULLIF(u.printed_name, ''), u.username)",
+        patient_id="p.id",
+        patient_code="p.code",
     )
 
 
-def _administration_rows() -> str:
-    t = _t()
-    return (
-        _row(
-            "administration",
-            "x.id",
-            "x.number",
-            f"adm x JOIN link k ON k.administration_id = x.id JOIN {t['user']} u ON u.id = x.physician_id",
-            label="x.route",
-            detail="COALESCE(NULLIF(u.printed_name, ''), u.username)",
-            at="x.administered_at",
-            ref_kind="'aliquot'",
-            ref_id="k.aliquot_id",
-        )
-        + "\n UNION ALL "
-        + _row(
-            "patient",
-            "p.id",
-            "p.code",
-            f"adm x JOIN {t['patient']} p ON p.id = x.patient_id",
-            ref_kind="'administration'",
-            ref_id="x.id",
-        )
-    )
-
-
-def _bank_up(seed_where: str) -> str:
+def _bank_up(seed_from: str) -> str:
     t = _t()
     return (
         "bank(id, code, kind, status, parent_id, donor_id, depth) AS ("
-        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, 0 FROM {t['bank']} c WHERE {seed_where}"
+        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, 0 FROM {seed_from}"
         " UNION"
-        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, b.depth + 1 FROM {t['bank']} c"
-        f" JOIN bank b ON c.id = b.parent_id WHERE b.depth < {MAX_BANK_DEPTH})"
+        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, b.depth + 1 FROM bank b CROSS JOIN {t['bank']} c"
+        f" WHERE c.id = b.parent_id AND b.depth < {MAX_BANK_DEPTH})"
     )
 
 
-def _bank_down(seed_where: str) -> str:
+def _bank_down(seed_from: str) -> str:
     t = _t()
     return (
         "bank(id, code, kind, status, parent_id, donor_id, depth) AS ("
-        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, 0 FROM {t['bank']} c WHERE {seed_where}"
+        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, 0 FROM {seed_from}"
         " UNION"
-        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, b.depth + 1 FROM {t['bank']} c"
-        f" JOIN bank b ON c.parent_id = b.id WHERE b.depth < {MAX_BANK_DEPTH})"
+        f" SELECT c.id, c.code, c.kind, c.status, c.parent_id, c.donor_id, b.depth + 1 FROM bank b CROSS JOIN {t['bank']} c"
+        f" WHERE c.parent_id = b.id AND b.depth < {MAX_BANK_DEPTH})"
     )
 
 
-_LOT_COLS = "id, number, product_id, cell_bank_id, status, expiry"
-_ADM_COLS = "id, number, patient_id, physician_id, administered_at, route"
+# Each CTE starts from the (small) set before it and joins the next table on an indexed column, so the
+# planner walks the lineage instead of scanning; DISTINCT where two paths can reach the same row.
+_LOT_COLS = "l.id, l.number, l.product_id, l.cell_bank_id, l.status, l.expiry"
+_ADM_COLS = "x.id"
 
 
 @cache
@@ -201,7 +206,7 @@ def backward_sql(start: str) -> str:
             f" FROM {t['ae']} WHERE number = %s)"
         )
         ctes.append(
-            f"adm AS (SELECT {_ADM_COLS} FROM {t['adm']} WHERE id IN (SELECT administration_id FROM ae))"
+            f"adm AS (SELECT {_ADM_COLS} FROM ae CROSS JOIN {t['adm']} x WHERE x.id = ae.administration_id)"
         )
         rows.append(
             _row(
@@ -218,40 +223,34 @@ def backward_sql(start: str) -> str:
             )
         )
     elif start == "administration":
-        ctes.append(f"adm AS (SELECT {_ADM_COLS} FROM {t['adm']} WHERE number = %s)")
+        ctes.append(f"adm AS (SELECT {_ADM_COLS} FROM {t['adm']} x WHERE x.number = %s)")
     elif start == "aliquot":
         ctes.append(
             f"alq AS (SELECT id, container_id, lot_id, status FROM {t['aliquot']} WHERE container_id = %s)"
         )
-        ctes.append(
-            f"adm AS (SELECT {_ADM_COLS} FROM {t['adm']} WHERE id IN"
-            f" (SELECT administration_id FROM {t['link']} WHERE aliquot_id IN (SELECT id FROM alq)))"
-        )
     else:
         raise ValueError(start)
-    ctes.append(
-        f"link AS (SELECT administration_id, aliquot_id FROM {t['link']}"
-        f" WHERE administration_id IN (SELECT id FROM adm))"
-    )
     if start != "aliquot":
         ctes.append(
-            f"alq AS (SELECT id, container_id, lot_id, status FROM {t['aliquot']}"
-            f" WHERE id IN (SELECT aliquot_id FROM link))"
+            f"alq AS (SELECT a.id, a.container_id, a.lot_id, a.status FROM adm"
+            f" CROSS JOIN {t['link']} k CROSS JOIN {t['aliquot']} a"
+            " WHERE k.administration_id = adm.id AND a.id = k.aliquot_id)"
         )
-    ctes.append(f"lt AS (SELECT {_LOT_COLS} FROM {t['lot']} WHERE id IN (SELECT lot_id FROM alq))")
-    ctes.append(_bank_up("c.id IN (SELECT cell_bank_id FROM lt)"))
     ctes.append(
-        f"mu AS (SELECT lot_id, material_lot_id FROM {t['usage']} WHERE lot_id IN (SELECT id FROM lt))"
+        f"lt AS (SELECT DISTINCT {_LOT_COLS} FROM alq CROSS JOIN {t['lot']} l WHERE l.id = alq.lot_id)"
     )
-    rows += [_administration_rows(), _aliquot_rows(), _lot_rows(), _bank_rows(), _material_rows()]
+    ctes.append(_bank_up(f"lt CROSS JOIN {t['bank']} c WHERE c.id = lt.cell_bank_id"))
+    ctes.append(
+        f"mu AS (SELECT u.lot_id, u.material_lot_id FROM lt CROSS JOIN {t['usage']} u WHERE u.lot_id = lt.id)"
+    )
+    rows += [_aliquot_rows(), _lot_rows(), _bank_rows(), _material_rows()]
     retention = dict(label="r.quantity", status="r.status", detail="r.reason", day="r.retain_until")
     rows.append(
         _row(
             "retention_sample",
             "r.id",
             "COALESCE(al.container_id, CAST(r.id AS VARCHAR(20)))",
-            f"{t['retention']} r LEFT JOIN {t['aliquot']} al ON al.id = r.aliquot_id"
-            " WHERE r.lot_id IN (SELECT id FROM lt)",
+            f"lt CROSS JOIN {t['retention']} r LEFT JOIN {t['aliquot']} al ON al.id = r.aliquot_id WHERE r.lot_id = lt.id",
             ref_kind="'lot'",
             ref_id="r.lot_id",
             **retention,
@@ -262,7 +261,8 @@ def backward_sql(start: str) -> str:
             "retention_sample",
             "r.id",
             "CAST(r.id AS VARCHAR(20))",
-            f"{t['retention']} r WHERE r.material_lot_id IN (SELECT material_lot_id FROM mu)",
+            f"(SELECT DISTINCT material_lot_id FROM mu) um CROSS JOIN {t['retention']} r"
+            " WHERE r.material_lot_id = um.material_lot_id",
             ref_kind="'material_lot'",
             ref_id="r.material_lot_id",
             **retention,
@@ -278,20 +278,23 @@ def forward_sql(start: str) -> str:
     ctes = []
     rows = []
     if start == "lot":
-        ctes.append(f"lt AS (SELECT {_LOT_COLS} FROM {t['lot']} WHERE number = %s)")
+        ctes.append(f"lt AS (SELECT {_LOT_COLS} FROM {t['lot']} l WHERE l.number = %s)")
     elif start == "material_lot":
         ctes.append(f"mls AS (SELECT id FROM {t['mlot']} WHERE lot_number = %s)")
         ctes.append(
-            f"mu AS (SELECT lot_id, material_lot_id FROM {t['usage']}"
-            f" WHERE material_lot_id IN (SELECT id FROM mls))"
+            f"mu AS (SELECT u.lot_id, u.material_lot_id FROM mls CROSS JOIN {t['usage']} u"
+            " WHERE u.material_lot_id = mls.id)"
         )
-        ctes.append(f"lt AS (SELECT {_LOT_COLS} FROM {t['lot']} WHERE id IN (SELECT lot_id FROM mu))")
+        ctes.append(
+            f"lt AS (SELECT DISTINCT {_LOT_COLS} FROM mu CROSS JOIN {t['lot']} l WHERE l.id = mu.lot_id)"
+        )
         rows.append(
             _row(
                 "material_lot",
                 "ml.id",
                 "ml.lot_number",
-                f"mls s JOIN {t['mlot']} ml ON ml.id = s.id JOIN {t['material']} m ON m.id = ml.material_id",
+                f"mls s CROSS JOIN {t['mlot']} ml CROSS JOIN {t['material']} m"
+                " WHERE ml.id = s.id AND m.id = ml.material_id",
                 label="m.name",
                 status="ml.acceptance_status",
                 detail="ml.animal_species",
@@ -304,29 +307,29 @@ def forward_sql(start: str) -> str:
         )
     elif start in ("cell_bank", "donor"):
         if start == "cell_bank":
-            ctes.append(_bank_down("c.code = %s"))
+            ctes.append(_bank_down(f"{t['bank']} c WHERE c.code = %s"))
         else:
-            ctes.append(_bank_down(f"c.donor_id IN (SELECT id FROM {t['donor']} WHERE code = %s)"))
+            ctes.append(
+                _bank_down(
+                    f"{t['donor']} d0 CROSS JOIN {t['bank']} c WHERE d0.code = %s AND c.donor_id = d0.id"
+                )
+            )
             # The donor itself, even before any bank is made from it.
             rows.append(
                 _row("donor", "d.id", "d.code", f"{t['donor']} d WHERE d.code = %s", status="d.eligibility")
             )
-        ctes.append(f"lt AS (SELECT {_LOT_COLS} FROM {t['lot']} WHERE cell_bank_id IN (SELECT id FROM bank))")
+        ctes.append(
+            f"lt AS (SELECT DISTINCT {_LOT_COLS} FROM (SELECT DISTINCT id FROM bank) b"
+            f" CROSS JOIN {t['lot']} l WHERE l.cell_bank_id = b.id)"
+        )
         rows.append(_bank_rows())
     else:
         raise ValueError(start)
     ctes.append(
-        f"alq AS (SELECT id, container_id, lot_id, status FROM {t['aliquot']}"
-        f" WHERE lot_id IN (SELECT id FROM lt))"
+        f"alq AS (SELECT a.id, a.container_id, a.lot_id, a.status FROM lt CROSS JOIN {t['aliquot']} a"
+        " WHERE a.lot_id = lt.id)"
     )
-    ctes.append(
-        f"link AS (SELECT administration_id, aliquot_id FROM {t['link']}"
-        f" WHERE aliquot_id IN (SELECT id FROM alq))"
-    )
-    ctes.append(
-        f"adm AS (SELECT {_ADM_COLS} FROM {t['adm']} WHERE id IN (SELECT administration_id FROM link))"
-    )
-    rows += [_lot_rows(), _aliquot_rows(), _administration_rows()]
+    rows += [_lot_rows(), _aliquot_rows()]
     return "WITH RECURSIVE " + ",\n ".join(ctes) + "\n" + "\n UNION ALL ".join(rows)
 
 

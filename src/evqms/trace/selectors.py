@@ -58,7 +58,7 @@ def direction_labels() -> dict[str, str]:
     }
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     kind: str
     id: int
@@ -68,8 +68,14 @@ class Node:
     detail: str | None = None
     flag: bool = False
     day: dt.date | None = None
-    at: dt.datetime | None = None
+    at_value: dt.datetime | str | None = None  # as the database returned it; `at` parses on first use
     level: int = 0  # for cell banks: how many banks above it in this trace
+
+    @property
+    def at(self) -> dt.datetime | None:
+        if self.at_value is not None and not isinstance(self.at_value, dt.datetime):
+            self.at_value = _datetime(self.at_value)
+        return self.at_value
 
     @property
     def key(self) -> tuple[str, int]:
@@ -108,8 +114,17 @@ class Trace:
         return sorted((n for n in self.nodes.values() if n.kind == kind), key=lambda n: (n.level, n.code))
 
     def linked(self, node: Node, kind: str) -> list[Node]:
-        keys = {b for a, b in self.edges if a == node.key} | {a for a, b in self.edges if b == node.key}
-        return sorted((self.nodes[k] for k in keys if k[0] == kind), key=lambda n: n.code)
+        """The nodes of `kind` joined to `node` by an edge (either way)."""
+        adjacency = self.__dict__.get("_adjacency")
+        if adjacency is None or self.__dict__.get("_adjacency_edges") != len(self.edges):
+            adjacency = {}
+            for up, down in self.edges:
+                adjacency.setdefault(up, []).append(down)
+                adjacency.setdefault(down, []).append(up)
+            self.__dict__["_adjacency"], self.__dict__["_adjacency_edges"] = adjacency, len(self.edges)
+        return sorted(
+            (self.nodes[k] for k in adjacency.get(node.key, ()) if k[0] == kind), key=lambda n: n.code
+        )
 
     def recipients(self) -> list[dict]:
         """Each administration with its patient, physician, aliquot(s) and lot(s): the recall list."""
@@ -163,7 +178,10 @@ def _date(value):
 def _datetime(value):
     if value is None or isinstance(value, dt.datetime):
         return value
-    parsed = parse_datetime(str(value))
+    try:
+        parsed = dt.datetime.fromisoformat(value)  # fast path: SQLite's 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+    except (TypeError, ValueError):
+        parsed = parse_datetime(str(value))
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)  # SQLite stores UTC without an offset
     return parsed
@@ -186,22 +204,46 @@ def trace(direction: str, code: str) -> Trace:
     if not code:
         raise InputError(_("give an identifier to trace"), where=direction)
     result = Trace(direction=direction, start=code)
+    nodes = result.nodes
     pending_edges = []
-    for kind, id_, rcode, label, status, detail, flag, day, at, ref_kind, ref_id in run(direction, code):
+    for row in run(direction, code):
+        kind, id_, rcode, label, status, detail, flag, day, at, ref_kind, ref_id = row[:11]
         if kind != "lot_usage":
             key = (kind, id_)
-            if key not in result.nodes:
-                result.nodes[key] = Node(
-                    kind, id_, rcode, label, status, detail, bool(flag), _date(day), _datetime(at)
+            if key not in nodes:
+                nodes[key] = Node(
+                    kind,
+                    id_,
+                    rcode,
+                    label,
+                    status,
+                    detail,
+                    bool(flag),
+                    _date(day) if day is not None else None,
+                    at,
                 )
-        if ref_kind and ref_id is not None:
-            pending_edges.append(((ref_kind, ref_id), ("lot", id_) if kind == "lot_usage" else (kind, id_)))
+            if ref_kind:
+                pending_edges.append(((ref_kind, ref_id), key))
+        else:
+            pending_edges.append((("material_lot", ref_id), ("lot", id_)))
+        adm_id = row[11]
+        if adm_id is not None:  # an aliquot row with its administration and patient
+            adm_key = ("administration", adm_id)
+            if adm_key not in nodes:
+                nodes[adm_key] = Node(
+                    "administration", adm_id, row[12], row[14], None, row[15], at_value=row[13]
+                )
+            pending_edges.append(((kind, id_), adm_key))
+            if row[16] is not None:
+                patient_key = ("patient", row[16])
+                if patient_key not in nodes:
+                    nodes[patient_key] = Node("patient", row[16], row[17])
+                pending_edges.append((adm_key, patient_key))
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
     for ref, node in pending_edges:
-        if ref in result.nodes and node in result.nodes:
+        if ref in nodes and node in nodes:
             # Store upstream -> downstream whichever way the row pointed.
-            result.edges.add(
-                (ref, node) if KIND_ORDER.index(ref[0]) <= KIND_ORDER.index(node[0]) else (node, ref)
-            )
+            result.edges.add((ref, node) if rank[ref[0]] <= rank[node[0]] else (node, ref))
     start_kind = direction
     starts = [n for n in result.nodes.values() if n.kind == start_kind and n.code == code]
     if not starts:
