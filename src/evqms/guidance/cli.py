@@ -21,7 +21,7 @@ def register(subparsers) -> None:
         epilog=_("Example: evqms assess examples/typical-clinic.yaml --format pdf -o report.pdf --lang ja"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("dossier", metavar="DOSSIER", help=_("dossier file (.yaml, .yml or .json)"))
+    p.add_argument("dossier", metavar="DOSSIER", nargs="?", help=_("dossier file (.yaml, .yml or .json)"))
     p.add_argument(
         "--ruleset",
         action="append",
@@ -32,6 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE instead of standard output"))
     p.add_argument("--lang", choices=["en", "ja"], help=_("language of the report"))
     p.add_argument("--assessor", default="", help=_("name of the assessor printed on the report"))
+    _database_arguments(p)
     p.set_defaults(handler=run_assess)
 
     g = subparsers.add_parser(
@@ -63,6 +64,15 @@ def register(subparsers) -> None:
     g.set_defaults(handler=lambda args: (g.print_help(), 2)[1])
 
 
+def _database_arguments(parser) -> None:
+    """`--product CODE`: the database path, owned by evqms.compliance (which imports no Django here)."""
+    try:
+        from evqms.compliance.cli import add_product_arguments
+    except ImportError:  # installed without the QMS apps
+        return
+    add_product_arguments(parser)
+
+
 def _language(args) -> str:
     from evqms.i18n import current_language
 
@@ -70,6 +80,10 @@ def _language(args) -> str:
 
 
 def run_assess(args) -> int:
+    if getattr(args, "product", None) or not args.dossier:
+        from evqms.compliance.cli import run_assess_product  # sets up Django only on this path
+
+        return run_assess_product(args)
     from evqms.cliutil import emit
     from evqms.guidance import report, ruleset
     from evqms.guidance.dossier import load_dossier

@@ -1,0 +1,125 @@
+"""The database path of `evqms assess --product CODE` (registered by guidance's cli), and
+`evqms compliance history` listing the stored assessments of a product."""
+
+from __future__ import annotations
+
+from evqms.i18n import _
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "compliance",
+        help=_("stored compliance assessments of a product"),
+        description=_(
+            "List the stored assessments of a product (run them with evqms assess --product CODE)."
+        ),
+        epilog=_("Example: evqms compliance history ucmsc-sev-oa --format json"),
+    )
+    sub = p.add_subparsers(dest="compliance_command", metavar="COMMAND", parser_class=type(p))
+    history = sub.add_parser(
+        "history",
+        help=_("list the stored assessments of a product, newest first"),
+        epilog=_("Example: evqms compliance history ucmsc-sev-oa"),
+    )
+    history.add_argument("product", metavar="CODE")
+    history.add_argument("--ruleset", default=None, help=_("only this rule set id"))
+    history.add_argument("--format", choices=("text", "json"), default="text", help=_("output format"))
+    history.set_defaults(handler=run_history)
+    p.set_defaults(handler=lambda args: p.print_help() or 2)
+
+
+def add_product_arguments(parser) -> None:
+    """Added to `evqms assess` by guidance's cli (no Django import here: `evqms --help` stays fast)."""
+    parser.add_argument(
+        "--product",
+        metavar="CODE",
+        help=_("assess a product in the database instead of a file, and store the result"),
+    )
+    parser.add_argument(
+        "--no-store", action="store_true", help=_("with --product: judge without storing the assessment")
+    )
+
+
+def _product(code: str, where: str):
+    from evqms.dossier.models import Product
+    from evqms.errors import InputError
+
+    product = Product.objects.filter(code=code).select_related("responsible_physician").first()
+    if product is None:
+        raise InputError(_("no product with code {code}").format(code=code), where=where)
+    return product
+
+
+def run_assess_product(args) -> int:
+    """`evqms assess --product CODE`: exit 0 all met, 1 gaps, 2 bad input (nothing stored then)."""
+    from evqms.errors import InputError
+
+    if bool(args.dossier) == bool(args.product):
+        raise InputError(_("give either a dossier file or --product CODE"), where="assess")
+    from evqms.djcli import setup_django
+
+    setup_django()
+    from evqms.cliutil import emit
+    from evqms.compliance import services
+    from evqms.guidance import report
+    from evqms.i18n import current_language
+
+    product = _product(args.product, "--product")
+    if args.no_store:
+        _snapshot, assessments = services.evaluate(product, args.ruleset)
+    else:
+        assessments = [
+            a for _row, a in services.run_assessment(actor=None, product=product, ruleset_refs=args.ruleset)
+        ]
+    lang = args.lang or current_language()
+    physician = product.responsible_physician
+    meta = {
+        "dossier": _("database: product {code}").format(code=product.code),
+        "assessor": args.assessor,
+        "physician": physician.signature_name() if physician else "",
+    }
+    if args.format == "json":
+        emit(report.render_json(assessments), args.output)
+    elif args.format == "html":
+        emit(report.render_html(assessments, lang, meta), args.output)
+    elif args.format == "pdf":
+        emit(report.render_pdf(assessments, lang, meta), args.output)
+    else:
+        emit(report.render_text(assessments, lang), args.output)
+    return 0 if all(a.all_met() for a in assessments) else 1
+
+
+def run_history(args) -> int:
+    from evqms.djcli import setup_django
+
+    setup_django()
+    from evqms.cliutil import emit, to_json
+    from evqms.compliance.models import Assessment
+
+    product = _product(args.product, "product")
+    rows = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id")
+    if args.ruleset:
+        rows = rows.filter(ruleset_id=args.ruleset)
+    data = [
+        {
+            "id": r.pk,
+            "ruleset": r.ruleset_id,
+            "ruleset_version": r.ruleset_version,
+            "assessed_at": r.assessed_at.isoformat(timespec="seconds"),
+            "assessed_by": r.assessed_by.get_username() if r.assessed_by_id else "system",
+            "score": None if r.score is None else float(r.score),
+            "all_met": r.all_met,
+            "snapshot_sha256": r.snapshot_sha256,
+        }
+        for r in rows
+    ]
+    if args.format == "json":
+        emit(to_json(data))
+    else:
+        for d in data:
+            score = "-" if d["score"] is None else f"{d['score']:.1f}"
+            emit(
+                f"{d['assessed_at']}  {d['ruleset']} {d['ruleset_version']}  {_('score')} {score}  "
+                f"{d['assessed_by']}  sha256 {d['snapshot_sha256'][:12]}"
+            )
+    return 0

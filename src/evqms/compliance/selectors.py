@@ -1,0 +1,253 @@
+"""Reads of the compliance area: latest assessments, what changed between two, report rebuilding."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from evqms.compliance.models import Assessment, Attestation, RiskRegister
+from evqms.guidance import ruleset as rulesets
+
+DEFAULT_RULESET = rulesets.DEFAULT
+
+
+def dashboard_card(user) -> dict | None:
+    if not user.has_perm("compliance.view"):
+        return None
+    latest = latest_per_product(DEFAULT_RULESET)
+    scored = [a.score for a in latest.values() if a is not None and a.score is not None]
+    return {
+        "title": _("Compliance"),
+        "value": f"{min(scored):.1f}" if scored else "—",
+        "caption": _("lowest JSRM score of {n} products").format(n=len(latest)),
+        "url_name": "compliance:index",
+    }
+
+
+def latest_per_product(ruleset_id: str = DEFAULT_RULESET) -> dict:
+    """{product: latest stored assessment or None} for every product."""
+    from evqms.dossier.models import Product
+
+    out = {}
+    for product in Product.objects.order_by("code"):
+        out[product] = (
+            Assessment.objects.filter(product=product, ruleset_id=ruleset_id)
+            .order_by("-assessed_at", "-id")
+            .first()
+        )
+    return out
+
+
+def assessments_for(product, ruleset_id: str = DEFAULT_RULESET):
+    return Assessment.objects.filter(product=product, ruleset_id=ruleset_id).order_by("-assessed_at", "-id")
+
+
+def ruleset_ids_assessed(product) -> list[str]:
+    return sorted(set(Assessment.objects.filter(product=product).values_list("ruleset_id", flat=True)))
+
+
+def current_register(product) -> RiskRegister | None:
+    return RiskRegister.objects.filter(product=product).order_by("-version").first()
+
+
+def attestations_for(product):
+    return (
+        Attestation.objects.filter(product=product)
+        .select_related("signer", "signature")
+        .order_by("-signed_at")
+    )
+
+
+# --- scores per part ------------------------------------------------------------------------------
+
+
+def part_scores(stored: Assessment) -> list[dict]:
+    """One row per part: counts per status and the part's score (engine formula)."""
+    data = stored.findings
+    titles = _part_titles(stored.ruleset_id)
+    rows = []
+    for part, counts in data["summary"]["by_part"].items():
+        applicable = sum(n for s, n in counts.items() if s != "not_applicable")
+        score = (
+            round(100.0 * (counts.get("met", 0) + 0.5 * counts.get("partly_met", 0)) / applicable, 1)
+            if applicable
+            else None
+        )
+        rows.append(
+            {
+                "part": part,
+                "title": titles.get(part, {"en": part, "ja": part}),
+                "counts": counts,
+                "score": score,
+            }
+        )
+    return rows
+
+
+def _part_titles(ruleset_id: str) -> dict:
+    try:
+        return dict(rulesets.load(ruleset_id).parts)
+    except Exception:  # a stored assessment outlives a removed user rule set
+        return {}
+
+
+# --- what changed ------------------------------------------------------------------------------
+
+_KEYS = ("id", "version")
+
+
+def _records(section) -> dict[str, object]:
+    if isinstance(section, list):
+        out = {}
+        for i, row in enumerate(section):
+            key = next((str(row[k]) for k in _KEYS if isinstance(row, dict) and k in row), str(i))
+            out[key] = row
+        return out
+    if isinstance(section, dict) and section and all(isinstance(v, list) for v in section.values()):
+        out = {}
+        for name, rows in section.items():  # studies: {potency_assays: [...], ...}
+            out.update({f"{name}/{k}": v for k, v in _records(rows).items()})
+        return out
+    if section is None:
+        return {}
+    return {"": section}
+
+
+def diff(previous: Assessment | None, current: Assessment) -> dict:
+    """Items whose status changed, score change, and evidence records added, removed or changed."""
+    if previous is None:
+        return {"first": True, "items": [], "records": [], "score_before": None, "score_after": current.score}
+    before = {i["id"]: i["status"] for i in previous.findings["items"]}
+    items = [
+        {"id": i["id"], "before": before.get(i["id"]), "after": i["status"]}
+        for i in current.findings["items"]
+        if before.get(i["id"]) != i["status"]
+    ]
+    records = []
+    if previous.snapshot_sha256 != current.snapshot_sha256:
+        old, new = previous.snapshot or {}, current.snapshot or {}
+        for section in sorted(set(old) | set(new)):
+            if section == "as_of":
+                continue
+            a, b = _records(old.get(section)), _records(new.get(section))
+            for key in sorted(set(a) | set(b)):
+                change = (
+                    "added"
+                    if key not in a
+                    else "removed"
+                    if key not in b
+                    else "changed"
+                    if a[key] != b[key]
+                    else ""
+                )
+                if change:
+                    records.append({"section": section, "record": key, "change": change})
+    return {
+        "first": False,
+        "items": items,
+        "records": records,
+        "score_before": previous.score,
+        "score_after": current.score,
+        "same_snapshot": previous.snapshot_sha256 == current.snapshot_sha256,
+        "ruleset_changed": previous.ruleset_version != current.ruleset_version,
+    }
+
+
+def previous_of(stored: Assessment) -> Assessment | None:
+    return (
+        Assessment.objects.filter(
+            product=stored.product, ruleset_id=stored.ruleset_id, assessed_at__lt=stored.assessed_at
+        )
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+
+
+# --- rebuilding the engine's objects for the reports ------------------------------------------
+
+
+def to_engine(stored: Assessment):
+    """The stored result as an engine Assessment (for the text/HTML/PDF reports of guidance.report).
+
+    The rule set's texts come from the installed rule set when its version matches; otherwise
+    from the texts stored with the findings.
+    """
+    from evqms.guidance.engine import Assessment as EngineAssessment
+    from evqms.guidance.engine import Finding
+    from evqms.guidance.ruleset import Item, RuleSet
+
+    data = stored.findings
+    try:
+        rs = rulesets.load(stored.ruleset_id)
+    except Exception:
+        rs = None
+    if rs is None or rs.version != stored.ruleset_version:
+        meta = data["ruleset"]
+        parts = {i["part"]: {"en": i["part"], "ja": i["part"]} for i in data["items"]}
+        items = tuple(
+            Item(
+                id=i["id"],
+                part=i["part"],
+                section=i["section"],
+                level=i["level"],
+                text=i["text"],
+                evidence={"en": "", "ja": ""},
+                checks=(),
+                provenance=i["provenance"],
+                interpretation=i.get("interpretation"),
+                source=i.get("source", ""),
+            )
+            for i in data["items"]
+        )
+        rs = RuleSet(
+            id=meta["id"],
+            title=meta["title"],
+            version=meta["version"],
+            published=meta["published"],
+            source=meta["source"],
+            parts=parts if rs is None else {**parts, **rs.parts},
+            items=items,
+            path="",
+        )
+    by_id = {i.id: i for i in rs.items}
+    findings = [
+        Finding(
+            by_id[i["id"]],
+            i["status"],
+            i["reasons"],
+            i["evidence"],
+            i["next_steps"],
+            i["checks"],
+        )
+        for i in data["items"]
+        if i["id"] in by_id
+    ]
+    generated = dt.datetime.fromisoformat(data["generated_at"].replace("Z", "+00:00"))
+    return EngineAssessment(rs, findings, stored.snapshot_sha256, generated, stored.as_of)
+
+
+# --- links from evidence references to pages --------------------------------------------------
+
+
+def evidence_url(reference: str, product) -> str | None:
+    """'lot UCEV-24-001' -> the lot page; 'risk register RR-x v2' -> the register page; else None."""
+    kinds = (
+        ("lot ", "lots:lot-detail", lambda rest: [rest]),
+        ("risk register ", "compliance:register", lambda rest: [product.code]),
+        ("risk ", "compliance:register", lambda rest: [product.code]),
+        ("attestation ", "compliance:product", lambda rest: [product.code]),
+    )
+    for prefix, name, args in kinds:
+        if reference.startswith(prefix):
+            try:
+                url = reverse(name, args=args(reference[len(prefix) :].strip()))
+            except NoReverseMatch:
+                return None
+            if prefix == "attestation ":
+                url += "#attestations"
+            if prefix == "risk ":
+                url += "#" + reference[len(prefix) :].strip()
+            return url
+    return None
