@@ -81,3 +81,13 @@ def test_passing_values_are_inside_the_limits(dossier_demo):
         entry = evaluate_entry(attribute=attribute, value=value, unit=attribute.unit, text_value=text)
         assert entry["evaluation"].verdict == "pass", attribute.code
     assert dt.date.today()
+
+
+def test_demo_reads_the_passwords_from_demo_logins(dossier_demo, settings, tmp_path):
+    import json
+
+    users, passwords = dossier_demo
+    settings.EVQMS_HOME = tmp_path
+    (tmp_path / "demo-logins.json").write_text(json.dumps(passwords))
+    demo.load(users)
+    assert Lot.objects.get(number="UCEV-24-004").status == "released"
