@@ -91,3 +91,11 @@ def test_demo_reads_the_passwords_from_demo_logins(dossier_demo, settings, tmp_p
     (tmp_path / "demo-logins.json").write_text(json.dumps(passwords))
     demo.load(users)
     assert Lot.objects.get(number="UCEV-24-004").status == "released"
+
+
+def test_demo_signatures_apply_to_the_current_records(dossier_demo):
+    users, passwords = dossier_demo
+    demo.load(users, passwords)
+    for number in ("UCEV-24-001", "UCEV-24-003", "UCEV-24-004"):
+        sigs = selectors.lot_detail(Lot.objects.get(number=number))["signatures"]
+        assert len(sigs) == 1 and sigs[0]["valid"], number

@@ -112,6 +112,12 @@ def _v(value) -> str:
     return str(value)
 
 
+def _local(when):
+    from django.utils import timezone
+
+    return timezone.localtime(when)
+
+
 def render_text(s: dict) -> str:
     """The lot's story for a terminal."""
     out = [
@@ -134,7 +140,7 @@ def render_text(s: dict) -> str:
     out.append(_("Steps:"))
     for st in s["steps"]:
         out.append(
-            f"  {st['order']}. {st['name']} ({st['operator']['username']}, {st['started_at']:%Y-%m-%d %H:%M})"
+            f"  {st['order']}. {st['name']} ({st['operator']['username']}, {_local(st['started_at']):%Y-%m-%d %H:%M})"
         )
         for v in st["values"]:
             flag = "" if v["in_range"] else f"  !! {_('out of range')} {v['deviation'] or ''}"
@@ -169,7 +175,7 @@ def render_text(s: dict) -> str:
             _("applies to the current record") if sig["valid"] else _("NOT valid for the current record")
         )
         out.append(
-            f"  {sig['meaning']}: {sig['printed_name']} {sig['signed_at']:%Y-%m-%d %H:%M %Z} ({applies})"
+            f"  {sig['meaning']}: {sig['printed_name']} {_local(sig['signed_at']):%Y-%m-%d %H:%M %Z} ({applies})"
         )
     if s["status"] == "quarantine":
         out.append(_("Release gate:"))

@@ -221,6 +221,16 @@ class _Demo:
                 retest_of=first,
             )
         qa = self.users["qa"]
+        # The investigation concludes first; QA then signs the rejection over the closed record.
+        for dev in lot.deviations.filter(status="open"):
+            services.close_deviation(
+                actor=qa,
+                deviation=dev,
+                resolution=(
+                    "Phase I/II investigation: no laboratory error; OOS confirmed by retest. Lot to be rejected; "
+                    "CAPA: review of the aseptic processing of the concentration step."
+                ),
+            )
         services.reject_lot(
             request=_request(),
             actor=qa,
@@ -228,15 +238,6 @@ class _Demo:
             password=self.passwords["qa"],
             reason="Confirmed OOS: the retest repeats the out-of-specification result.",
         )
-        for dev in lot.deviations.filter(status="open"):
-            services.close_deviation(
-                actor=qa,
-                deviation=dev,
-                resolution=(
-                    "Phase I/II investigation: no laboratory error; OOS confirmed by retest. Lot rejected; "
-                    "CAPA: review of the aseptic processing of the concentration step."
-                ),
-            )
 
     def lot_004(self):
         lot = self.make("UCEV-24-004", dt.date(2024, 8, 5))
