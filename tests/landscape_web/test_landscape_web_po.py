@@ -15,6 +15,7 @@ PACKAGE = Path(evqms.landscape.__file__).parent
 LOCALE = PACKAGE.parent / "locale" / "ja"
 PO = LOCALE / "landscape_web.po"
 WEB_MODULES = (
+    "api.py",
     "apps.py",
     "models.py",
     "services.py",
