@@ -179,3 +179,17 @@ def test_alert_never_turns_a_failure_into_a_pass(value, lo, hi, a_lo, a_hi):
 def test_conversion_round_trip(value):
     there = convert(value, "nm", "um")
     assert abs(convert(there, "um", "nm") - value) < D("1e-12")
+
+
+def test_evaluation_is_pure():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evqms.lots.evaluation as e; from decimal import Decimal as D; "
+        "e.convert(D('1'), 'um', 'nm'); print(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "False"

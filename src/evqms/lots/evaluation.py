@@ -243,11 +243,12 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
         from evqms.core.units import convert as core_convert
     except ImportError:
         core_convert = None
+    core_error = None
     if core_convert is not None:
         try:
             return Decimal(core_convert(value, from_unit, to_unit))
-        except InputError as exc:
-            raise InputError(exc.message, where=field) from None
+        except InputError as exc:  # e.g. a unit only this module's registry defines: try it below
+            core_error = exc
     import pint
 
     ureg = _fallback_registry()
@@ -255,6 +256,8 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
         quantity = ureg.Quantity(value, _clean_unit(from_unit))
         converted = quantity.to(_clean_unit(to_unit)).magnitude
     except (pint.errors.PintError, ValueError, AttributeError, TypeError, AssertionError):
+        if core_error is not None:
+            raise InputError(core_error.message, where=field) from None
         raise InputError(
             _("unit {given} cannot be converted to {expected}").format(given=from_unit, expected=to_unit),
             where=field,
