@@ -13,7 +13,10 @@ from evqms.landscape.trials import Loaded, Problem, latest_versions, load_studie
 
 
 def _store(args):
-    """The file store, or with --db the database (Django is set up here, not at import)."""
+    """The file store, or with --db the database (Django is set up here, not at import).
+
+    An explicit flag rather than "Django is set up": inside a Django process (tests, a shell)
+    the offline file path must stay the default, and a user must see which store answered."""
     if getattr(args, "db", False):
         from evqms.djcli import setup_django
 
