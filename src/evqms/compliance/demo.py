@@ -1,0 +1,159 @@
+"""Demo compliance records for `ucmsc-sev-oa` (idempotent, through the services):
+
+- a risk register from the starter hazards, scored, high risks linked to specification
+  attributes and critical process parameters, approved by QA with a signature;
+- the responsible physician's attestation for JSRM-1-SC citing that register;
+- one stored assessment against jsrm-2024.
+
+Upstream records come from the dossier and lots demos; without the product this does nothing.
+Signing needs the demo users' passwords ($EVQMS_HOME/demo-logins.json, written by evqms.web.demo).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import timezone
+
+PRODUCT = "ucmsc-sev-oa"
+
+# Starter hazard (English text) -> severity, occurrence, detectability, QC categories / critical
+# parameters that control it ("cpp" = the critical parameters of the culture or purification steps).
+SCORES = {
+    "Infectious agents from the donor": (5, 1, 2, []),
+    "Adventitious agents from animal-derived materials": (5, 2, 3, []),
+    "Bovine EVs carried over from serum": (3, 3, 4, ["ev_marker"]),
+    "Cross-contamination or misidentification of cells": (4, 1, 2, []),
+    "Tumorigenicity of iPS-derived or immortalised sources": (4, 1, 3, []),
+    "Microbial contamination": (5, 3, 2, ["sterility"]),
+    "Mycoplasma contamination": (4, 2, 3, ["mycoplasma"]),
+    "Drift of producing cells changes EV quality": (3, 3, 3, ["cpp:culture"]),
+    "Endotoxin": (5, 3, 2, ["endotoxin"]),
+    "Residual process reagents and impurities": (3, 2, 3, []),
+    "Heterogeneity: non-EV particles and co-isolates": (
+        4,
+        4,
+        4,
+        ["size_distribution", "ev_marker", "cpp:purification"],
+    ),
+    "Loss of activity or aggregation in storage": (3, 3, 3, ["particle_concentration"]),
+    "Mix-up of lots or containers": (4, 2, 2, []),
+    "Cold-chain failure": (3, 2, 2, []),
+    "Efficacy not supported by a relevant model": (3, 4, 4, ["potency"]),
+    "Unknown biodistribution and off-target accumulation": (3, 3, 4, []),
+    "Adverse events not traceable to the lot": (4, 2, 2, []),
+    "Dosing error": (4, 2, 2, []),
+    "Sepsis or infusion reaction": (5, 2, 2, ["sterility", "endotoxin"]),
+    "Improper thawing or handling before use": (3, 2, 3, []),
+}
+
+
+def _note(message: str) -> None:
+    print(f"compliance demo: {message}", file=sys.stderr)
+
+
+def _passwords() -> dict:
+    path = settings.EVQMS_HOME / "demo-logins.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _request():
+    request = RequestFactory().post("/compliance/demo/")
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return request
+
+
+def _controls(product, wanted: list[str]):
+    from evqms.compliance.snapshot import attribute_category
+    from evqms.dossier.models import ProcessParameter, Specification
+
+    spec = Specification.objects.filter(product=product, status="approved").order_by("-version").first()
+    attributes = []
+    if spec is not None:
+        for a in spec.attributes.filter(stage="release").order_by("order", "id"):
+            if attribute_category(a.code, a.name) in wanted:
+                attributes.append(a)
+    parameters = []
+    for w in wanted:
+        if w.startswith("cpp:"):
+            kind = w.split(":", 1)[1]
+            process = product.processes.filter(status="approved").order_by("-version").first()
+            if process is not None:
+                parameters += list(
+                    ProcessParameter.objects.filter(step__process=process, step__kind=kind, critical=True)
+                )
+    return attributes, parameters
+
+
+def load(users: dict, passwords: dict | None = None) -> None:
+    from evqms.compliance import services
+    from evqms.compliance.models import Assessment, Attestation, RiskRegister
+    from evqms.dossier.models import Product
+    from evqms.errors import EvqmsError
+
+    product = Product.objects.filter(code=PRODUCT).select_related("responsible_physician").first()
+    if product is None:
+        _note(f"product {PRODUCT} missing: nothing loaded")
+        return
+    qa, physician = users.get("qa"), users.get("physician")
+    passwords = passwords or _passwords()
+    request = _request()
+
+    register = RiskRegister.objects.filter(product=product).order_by("-version").first()
+    if register is None:
+        register = services.create_register(actor=qa, product=product, with_starter_hazards=True)
+        review = timezone.localdate() + dt.timedelta(days=365)
+        for item in register.items.order_by("id"):
+            s, o, d, wanted = SCORES.get(item.hazard, (3, 3, 3, []))
+            attributes, parameters = _controls(product, wanted)
+            services.update_risk_item(
+                actor=qa,
+                item=item,
+                severity=s,
+                occurrence=o,
+                detectability=d,
+                control_attributes=attributes,
+                control_parameters=parameters,
+                residual_risk="low" if attributes or parameters else "medium",
+                status="mitigated" if attributes or parameters else "open",
+                owner=qa,
+                review_on=review,
+                reason="demo: initial scoring",
+            )
+    if register.status == "draft" and passwords.get("qa"):
+        try:
+            register = services.approve_register(
+                request=request, actor=qa, register=register, password=passwords["qa"], reason="demo"
+            )
+        except EvqmsError as exc:
+            _note(f"risk register not approved: {exc}")
+
+    if not Attestation.objects.filter(product=product, item_id="JSRM-1-SC").exists():
+        if product.responsible_physician_id != getattr(physician, "pk", None):
+            _note("the product's responsible physician is not the demo physician: no attestation")
+        elif not passwords.get("physician"):
+            _note("no password for the demo physician: no attestation")
+        else:
+            services.attest(
+                request=request,
+                actor=physician,
+                product=product,
+                item_id="JSRM-1-SC",
+                role="responsible_physician",
+                statement=(
+                    "I have reviewed the quality data and the approved risk register of this preparation and "
+                    "take responsibility for its scientific validity and patient safety."
+                ),
+                cites=[f"risk_register:{register.code}", f"product:{product.code}"],
+                password=passwords["physician"],
+            )
+
+    if not Assessment.objects.filter(product=product).exists():
+        try:
+            services.run_assessment(actor=qa, product=product)
+        except EvqmsError as exc:
+            _note(f"no assessment stored: {exc}")

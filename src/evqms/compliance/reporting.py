@@ -1,0 +1,29 @@
+"""The report of a stored assessment, as the CLI prints it (guidance.report): HTML or PDF, en or ja."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from evqms.compliance.selectors import to_engine
+from evqms.guidance import report
+from evqms.i18n import _, use_language
+
+
+def meta_of(stored) -> dict:
+    product = stored.product
+    physician = product.responsible_physician
+    return {
+        "dossier": _("database: product {code}").format(code=product.code),
+        "assessor": stored.assessed_by.signature_name() if stored.assessed_by_id else "system",
+        "physician": physician.signature_name() if physician else "",
+        "date": timezone.localdate(stored.assessed_at).isoformat(),
+    }
+
+
+def render_stored(stored, lang: str, fmt: str) -> bytes | str:
+    engine = to_engine(stored)
+    with use_language(lang):
+        meta = meta_of(stored)
+    if fmt == "pdf":
+        return report.render_pdf([engine], lang, meta)
+    return report.render_html([engine], lang, meta)
