@@ -1,0 +1,217 @@
+"""Clinical pages: administrations, patients, adverse events (with investigation and retained-sample
+tests). Views parse and display; the services check roles and rules and write the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from evqms import errors
+from evqms.clinical import forms, selectors, services
+from evqms.i18n import _
+from evqms.inventory.models import RetentionSample
+
+REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
+
+
+def _need(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def administration_list(request):
+    _need(request, "clinical.view")
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.administration_list(search=q or None), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clinical/administration_list.html",
+        {
+            "page": page,
+            "q": q,
+            "can_record": request.user.has_perm("clinical.record_administration"),
+            "can_report": request.user.has_perm("clinical.record_adverse_event"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def administration_create(request):
+    _need(request, "clinical.record_administration")
+    form = forms.AdministrationForm(
+        request.POST or None,
+        initial={"patient": request.GET.get("patient", ""), "aliquots": request.GET.get("aliquot", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            adm = services.record_administration(
+                actor=request.user,
+                patient=d["patient"],
+                aliquots=d["aliquots"].replace(",", " ").split(),
+                administered_at=d["administered_at"],
+                route=d["route"],
+                site=d["site"],
+                dose=d["dose"] or None,
+                dose_unit=d["dose_unit"],
+                protein_dose=d["protein_dose"] or None,
+                protein_unit=d["protein_unit"],
+                body_weight_kg=d["body_weight_kg"] or None,
+                notes=d["notes"],
+            )
+        except REFUSALS as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Administration {number} recorded.").format(number=adm.number))
+            return redirect(reverse("clinical:administration-detail", args=[adm.number]))
+    return render(request, "clinical/administration_create.html", {"form": form})
+
+
+def administration_detail(request, number: str):
+    _need(request, "clinical.view")
+    adm = selectors.get_administration(number)
+    if adm is None:
+        raise Http404
+    return render(
+        request,
+        "clinical/administration_detail.html",
+        {
+            "adm": adm,
+            "events": adm.adverse_events.all(),
+            "can_report": request.user.has_perm("clinical.record_adverse_event"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def patient_list(request):
+    _need(request, "clinical.view")
+    form = forms.PatientForm(request.POST or None)
+    if request.method == "POST":
+        _need(request, "clinical.register_patient")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.register_patient(
+                    actor=request.user,
+                    code=d["code"],
+                    clinic_identifier=d["clinic_identifier"],
+                    birth_year=d["birth_year"],
+                    sex=d["sex"],
+                    consented_on=d["consented_on"],
+                )
+            except REFUSALS as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Patient registered."))
+                return redirect(reverse("clinical:patient-list"))
+    return render(
+        request,
+        "clinical/patient_list.html",
+        {
+            "patients": selectors.patient_list(),
+            "form": form,
+            "can_register": request.user.has_perm("clinical.register_patient"),
+        },
+    )
+
+
+def adverse_event_list(request):
+    _need(request, "clinical.view")
+    return render(
+        request, "clinical/adverse_event_list.html", {"events": selectors.adverse_event_list()[:500]}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def adverse_event_create(request):
+    _need(request, "clinical.record_adverse_event")
+    initial = {
+        "administration": request.GET.get("administration", ""),
+        "patient": request.GET.get("patient", ""),
+    }
+    form = forms.AdverseEventForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            ae = services.record_adverse_event(
+                actor=request.user,
+                patient=d["patient"],
+                administration=d["administration"],
+                onset=d["onset"],
+                description=d["description"],
+                ctcae_grade=d["ctcae_grade"],
+                serious=d["serious"],
+                seriousness=d["seriousness"],
+                causality=d["causality"],
+                outcome=d["outcome"],
+            )
+        except REFUSALS as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Adverse event {number} recorded.").format(number=ae.number))
+            return redirect(reverse("clinical:adverse-event-detail", args=[ae.number]))
+    return render(request, "clinical/adverse_event_create.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def adverse_event_detail(request, number: str):
+    _need(request, "clinical.view")
+    ae = selectors.get_adverse_event(number)
+    if ae is None:
+        raise Http404
+    inv_form = forms.InvestigationForm(
+        initial={"investigation": ae.investigation, "outcome": ae.outcome, "causality": ae.causality}
+    )
+    test_form = forms.SampleTestForm()
+    if request.method == "POST":
+        _need(request, "clinical.record_investigation")
+        try:
+            if request.POST.get("action") == "investigate":
+                inv_form = forms.InvestigationForm(request.POST)
+                if inv_form.is_valid():
+                    services.update_investigation(
+                        actor=request.user, adverse_event=ae, **inv_form.cleaned_data
+                    )
+                    messages.success(request, _("Saved."))
+                    return redirect(reverse("clinical:adverse-event-detail", args=[number]))
+            else:
+                test_form = forms.SampleTestForm(request.POST)
+                if test_form.is_valid():
+                    d = test_form.cleaned_data
+                    sample = RetentionSample.objects.filter(pk=d["retention_sample"]).first()
+                    if sample is None:
+                        raise errors.InputError(_("unknown retention sample"), where="retention_sample")
+                    services.record_sample_test(
+                        actor=request.user,
+                        adverse_event=ae,
+                        retention_sample=sample,
+                        test=d["test"],
+                        result=d["result"],
+                        tested_on=d["tested_on"],
+                        conclusion=d["conclusion"],
+                    )
+                    messages.success(request, _("Saved."))
+                    return redirect(reverse("clinical:adverse-event-detail", args=[number]))
+        except REFUSALS as exc:
+            messages.error(request, str(exc))
+    lot_ids = ae.administration.aliquots.values_list("lot_id", flat=True)
+    samples = RetentionSample.objects.filter(lot_id__in=lot_ids, status="in_stock").select_related(
+        "lot", "aliquot"
+    )
+    return render(
+        request,
+        "clinical/adverse_event_detail.html",
+        {
+            "ae": ae,
+            "inv_form": inv_form,
+            "test_form": test_form,
+            "samples": samples,
+            "can_investigate": request.user.has_perm("clinical.record_investigation"),
+        },
+    )

@@ -1,0 +1,86 @@
+"""Demo inventory: a storage hierarchy, aliquots and retention samples for the released demo lots
+(UCEV-24-001, UCEV-24-004) and retention records for the biological material lots. Idempotent; lots
+that do not exist (yet) or are not released are skipped quietly."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from evqms.dossier.models import MaterialLot
+from evqms.errors import EvqmsError
+from evqms.inventory import services
+from evqms.inventory.models import Aliquot, RetentionSample, StorageLocation
+from evqms.lots.models import Lot
+
+DEMO_LOTS = ("UCEV-24-001", "UCEV-24-004")
+
+
+def _locations(actor) -> list[StorageLocation]:
+    if not StorageLocation.objects.filter(code="TKY").exists():
+        site = services.create_location(
+            actor=actor, code="TKY", name="Tokyo cell processing centre", kind="site"
+        )
+        freezer = services.create_location(
+            actor=actor,
+            code="TKY-F01",
+            name="-80 °C freezer 1",
+            kind="freezer",
+            parent=site,
+            temperature_c="-80",
+        )
+        rack = services.create_location(
+            actor=actor, code="TKY-F01-R1", name="Rack 1", kind="rack", parent=freezer
+        )
+        box = services.create_location(
+            actor=actor, code="TKY-F01-R1-B1", name="Box 1 (9×9)", kind="box", parent=rack, capacity=81
+        )
+        for i in range(1, 31):
+            services.create_location(
+                actor=actor, code=f"TKY-F01-R1-B1-{i:02d}", name=f"Position {i}", kind="position", parent=box
+            )
+    return list(
+        StorageLocation.objects.filter(kind="position", code__startswith="TKY-F01-R1-B1-").order_by("code")
+    )
+
+
+def load(users: dict) -> None:
+    actor = users["operator"]
+    lots = [lot for lot in Lot.objects.filter(number__in=DEMO_LOTS, status="released").order_by("number")]
+    if not lots:
+        return
+    positions = _locations(actor)
+    free = [
+        p
+        for p in positions
+        if not Aliquot.objects.filter(location=p, status__in=("available", "reserved", "retained")).exists()
+    ]
+    for lot in lots:
+        if Aliquot.objects.filter(lot=lot).exists():
+            continue
+        try:
+            with transaction.atomic():
+                places, free = free[:6], free[6:]
+                created = services.create_aliquots(
+                    actor=actor,
+                    lot=lot,
+                    count=6,
+                    volume_ml="1.0",
+                    particle_count="2.0e10",
+                    protein_ug="25",
+                    locations=places if len(places) == 6 else None,
+                )
+                services.record_retention_sample(actor=actor, aliquot=created[-1])
+        except EvqmsError:
+            continue
+    for number, kept in (("HPL-24-07", True), ("FBS-23-11", False)):
+        mlot = MaterialLot.objects.filter(lot_number=number).first()
+        if mlot is None or RetentionSample.objects.filter(material_lot=mlot).exists():
+            continue
+        if kept:
+            services.record_retention_sample(actor=actor, material_lot=mlot, quantity="5 mL")
+        else:
+            services.record_retention_not_kept(
+                actor=actor,
+                material_lot=mlot,
+                reason="Supplier retains samples of each serum lot for 10 years (quality agreement QA-2023-11).",
+            )

@@ -1,0 +1,50 @@
+"""Forms parse input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from evqms.inventory.models import LOCATION_KINDS
+
+
+class AliquotCreateForm(forms.Form):
+    lot = forms.CharField(label=_("Lot number"), max_length=60)
+    count = forms.IntegerField(label=_("Number of aliquots"), min_value=1, max_value=1000)
+    volume_ml = forms.DecimalField(label=_("Volume per aliquot (mL)"), max_digits=10, decimal_places=3)
+    particle_count = forms.CharField(label=_("Particles per aliquot"), required=False)
+    protein_ug = forms.DecimalField(
+        label=_("Protein per aliquot (µg)"), required=False, max_digits=14, decimal_places=3
+    )
+
+
+class MoveForm(forms.Form):
+    to_location = forms.CharField(label=_("To location (code)"), max_length=60)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LocationForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=60)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=LOCATION_KINDS)
+    parent = forms.CharField(label=_("Inside (code)"), max_length=60, required=False)
+    capacity = forms.IntegerField(label=_("Capacity"), required=False, min_value=1)
+    temperature_c = forms.DecimalField(
+        label=_("Set temperature (°C)"), required=False, max_digits=6, decimal_places=1
+    )
+
+
+class RetentionForm(forms.Form):
+    aliquot = forms.CharField(
+        label=_("Aliquot of a product lot (container id)"), max_length=60, required=False
+    )
+    material_lot = forms.CharField(label=_("or material lot number"), max_length=100, required=False)
+    quantity = forms.CharField(label=_("Quantity"), max_length=60, required=False)
+    location = forms.CharField(label=_("Location (code)"), max_length=60, required=False)
+    not_kept_reason = forms.CharField(
+        label=_("No sample kept: documented reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from evqms.inventory import views
+
+app_name = "inventory"
+urlpatterns = [
+    path("", views.aliquot_list, name="aliquot-list"),
+    path("aliquots/new/", views.aliquot_create, name="aliquot-create"),
+    path("aliquots/<str:container_id>/", views.aliquot_detail, name="aliquot-detail"),
+    path("aliquots/<str:container_id>/label.svg", views.label_svg, name="aliquot-label"),
+    path("labels/<str:lot>/", views.labels, name="labels"),
+    path("locations/", views.location_list, name="location-list"),
+    path("retention/", views.retention, name="retention"),
+]

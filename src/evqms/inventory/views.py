@@ -1,0 +1,239 @@
+"""Inventory pages: aliquots (list, creation, detail with move/reserve/discard, labels), storage
+locations, retention samples (due and missing). Rules live in the services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from evqms import errors
+from evqms.dossier.models import MaterialLot
+from evqms.i18n import _
+from evqms.inventory import forms, selectors, services
+from evqms.inventory.models import ALIQUOT_STATUSES, StorageLocation
+from evqms.lots.models import Lot
+
+REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
+
+
+def _need(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _location(code: str) -> StorageLocation:
+    location = StorageLocation.objects.filter(code=(code or "").strip()).first()
+    if location is None:
+        raise errors.InputError(_("unknown location {code}").format(code=code), where="location")
+    return location
+
+
+def aliquot_list(request):
+    _need(request, "inventory.view")
+    filters = {k: request.GET.get(k, "").strip() for k in ("status", "lot", "q")}
+    qs = selectors.aliquot_list(
+        status=filters["status"] or None, lot=filters["lot"] or None, search=filters["q"] or None
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inventory/aliquot_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": ALIQUOT_STATUSES,
+            "can_create": request.user.has_perm("inventory.manage_stock"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def aliquot_create(request):
+    _need(request, "inventory.manage_stock")
+    form = forms.AliquotCreateForm(request.POST or None, initial={"lot": request.GET.get("lot", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lot = Lot.objects.filter(number=data["lot"].strip()).first()
+            if lot is None:
+                raise errors.InputError(_("unknown lot {lot}").format(lot=data["lot"]), where="lot")
+            created = services.create_aliquots(
+                actor=request.user,
+                lot=lot,
+                count=data["count"],
+                volume_ml=data["volume_ml"],
+                particle_count=data["particle_count"] or None,
+                protein_ug=data["protein_ug"],
+            )
+        except REFUSALS as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("{n} aliquots created.").format(n=len(created)))
+            return redirect(f"{_url('inventory:aliquot-list')}?lot={lot.number}")
+    return render(request, "inventory/aliquot_create.html", {"form": form})
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+@require_http_methods(["GET", "POST"])
+def aliquot_detail(request, container_id: str):
+    _need(request, "inventory.view")
+    aliquot = selectors.get_aliquot(container_id)
+    if aliquot is None:
+        raise Http404
+    move_form, reason_form = forms.MoveForm(), forms.ReasonForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "move":
+                move_form = forms.MoveForm(request.POST)
+                if move_form.is_valid():
+                    services.move_aliquot(
+                        actor=request.user,
+                        aliquot=aliquot,
+                        to_location=_location(move_form.cleaned_data["to_location"]),
+                        reason=move_form.cleaned_data["reason"],
+                    )
+                    messages.success(request, _("Moved."))
+                    return redirect(_url("inventory:aliquot-detail", container_id))
+            elif action in ("discard", "reserve", "unreserve"):
+                reason_form = forms.ReasonForm(request.POST)
+                reason = request.POST.get("reason", "")
+                if action == "discard":
+                    services.discard_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
+                elif action == "reserve":
+                    services.reserve_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
+                else:
+                    services.unreserve_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
+                messages.success(request, _("Saved."))
+                return redirect(_url("inventory:aliquot-detail", container_id))
+        except REFUSALS as exc:
+            messages.error(request, str(exc))
+    return render(
+        request,
+        "inventory/aliquot_detail.html",
+        {
+            "aliquot": aliquot,
+            "path": selectors.location_path(aliquot.location),
+            "moves": aliquot.moves.select_related("from_location", "to_location", "moved_by"),
+            "administrations": aliquot.administrations.select_related("patient"),
+            "label": selectors.label_svg(aliquot),
+            "move_form": move_form,
+            "reason_form": reason_form,
+            "free_positions": selectors.free_positions(50),
+            "can_manage": request.user.has_perm("inventory.manage_stock"),
+            "can_reserve": request.user.has_perm("inventory.reserve"),
+        },
+    )
+
+
+def label_svg(request, container_id: str):
+    _need(request, "inventory.view")
+    aliquot = selectors.get_aliquot(container_id)
+    if aliquot is None:
+        raise Http404
+    return HttpResponse(selectors.label_svg(aliquot, scale=4), content_type="image/svg+xml")
+
+
+def labels(request, lot: str):
+    _need(request, "inventory.view")
+    aliquots = list(selectors.aliquot_list(lot=lot))
+    if not aliquots:
+        raise Http404
+    return render(
+        request,
+        "inventory/labels.html",
+        {
+            "lot": aliquots[0].lot,
+            "labels": [(a, selectors.label_svg(a, scale=2)) for a in aliquots],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def location_list(request):
+    _need(request, "inventory.view")
+    form = forms.LocationForm(request.POST or None)
+    if request.method == "POST":
+        _need(request, "inventory.manage_locations")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.create_location(
+                    actor=request.user,
+                    code=data["code"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    parent=_location(data["parent"]) if data["parent"] else None,
+                    capacity=data["capacity"],
+                    temperature_c=data["temperature_c"],
+                )
+            except REFUSALS as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Location created."))
+                return redirect(_url("inventory:location-list"))
+    return render(
+        request,
+        "inventory/location_list.html",
+        {
+            "tree": selectors.location_tree(),
+            "form": form,
+            "can_manage": request.user.has_perm("inventory.manage_locations"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def retention(request):
+    _need(request, "inventory.view")
+    form = forms.RetentionForm(request.POST or None)
+    if request.method == "POST":
+        _need(request, "inventory.record_retention")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                mlot = None
+                if data["material_lot"]:
+                    mlot = MaterialLot.objects.filter(lot_number=data["material_lot"].strip()).first()
+                    if mlot is None:
+                        raise errors.InputError(
+                            _("unknown material lot {lot}").format(lot=data["material_lot"]),
+                            where="material_lot",
+                        )
+                if mlot is not None and data["not_kept_reason"].strip():
+                    services.record_retention_not_kept(
+                        actor=request.user, material_lot=mlot, reason=data["not_kept_reason"]
+                    )
+                else:
+                    services.record_retention_sample(
+                        actor=request.user,
+                        aliquot=data["aliquot"].strip() or None,
+                        material_lot=mlot,
+                        quantity=data["quantity"],
+                        location=_location(data["location"]) if data["location"] else None,
+                    )
+            except REFUSALS as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Retention record saved."))
+                return redirect(_url("inventory:retention"))
+    return render(
+        request,
+        "inventory/retention.html",
+        {
+            "missing": selectors.retention_missing(),
+            "due": selectors.retention_due(),
+            "samples": selectors.retention_samples()[:200],
+            "form": form,
+            "can_record": request.user.has_perm("inventory.record_retention"),
+        },
+    )

@@ -1,0 +1,25 @@
+"""/api/v1/trace/<direction>/<code>/: the same JSON as `evqms trace --format json`."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from evqms.trace.selectors import trace
+
+
+class CanTrace(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("trace.view")
+
+
+class TraceView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanTrace]
+
+    def get(self, request, direction: str, code: str):
+        return Response(trace(direction, code).as_dict())
+
+
+urlpatterns = [path("trace/<str:direction>/<str:code>/", TraceView.as_view(), name="api-trace")]
