@@ -257,6 +257,11 @@ def register_page(request, code, item_form=None, none_form=None, approve_form=No
     lang = _lang()
     register = selectors.current_register(product)
     can_edit = request.user.has_perm("compliance.edit_risk_register")
+    # Starter hazards are stored in English; show the guidance's own Japanese text when it is one.
+    starter = {}
+    for h in risk.STARTER_HAZARDS:
+        for field in ("hazard", "cause", "suggested_control"):
+            starter[getattr(h, field)["en"]] = getattr(h, field)[lang]
     items = []
     if register is not None:
         for item in register.items.select_related("owner").prefetch_related(
@@ -266,6 +271,9 @@ def register_page(request, code, item_form=None, none_form=None, approve_form=No
                 {
                     "obj": item,
                     "stage": risk.STAGES[item.stage][lang],
+                    "hazard": starter.get(item.hazard, item.hazard),
+                    "cause": starter.get(item.cause, item.cause),
+                    "control_notes": starter.get(item.control_notes, item.control_notes),
                     "controls": [
                         f"{a.name} (v{a.specification.version})" for a in item.control_attributes.all()
                     ]
