@@ -133,3 +133,9 @@ def _english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Many users per test: a fast hasher keeps the suite quick (hashing strength is not under test here)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
