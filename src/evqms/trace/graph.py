@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from evqms.trace.selectors import KIND_ORDER, Trace, kind_labels
 
-COL_W, COL_GAP, NODE_H, ROW_GAP, TOP = 150, 46, 40, 10, 34
+COL_W, COL_GAP, NODE_H, ROW_GAP, TOP = 112, 14, 40, 10, 34
 MAX_PER_COLUMN = 30
 
 
@@ -17,6 +17,10 @@ def layout(result: Trace) -> dict:
     columns: list[tuple[str, list]] = []
     for kind in KIND_ORDER:
         nodes = result.of(kind)
+        if kind == "aliquot":  # retention samples share the aliquots' column: they are the same kind of thing
+            nodes = result.of("retention_sample") + nodes
+        elif kind == "retention_sample":
+            continue
         if not nodes:
             continue
         if kind == "cell_bank":
@@ -28,7 +32,12 @@ def layout(result: Trace) -> dict:
     height = TOP
     for i, (kind, nodes) in enumerate(columns):
         x = 10 + i * (COL_W + COL_GAP)
-        headers.append({"x": x + COL_W / 2, "text": labels[kind]})
+        text = (
+            labels[kind]
+            if kind != "aliquot" or not result.of("retention_sample")
+            else (f"{labels['aliquot']} / {labels['retention_sample']}")
+        )
+        headers.append({"x": x + COL_W / 2, "text": text})
         for j, node in enumerate(nodes[:MAX_PER_COLUMN]):
             y = TOP + j * (NODE_H + ROW_GAP)
             placed[node.key] = {
@@ -56,7 +65,8 @@ def layout(result: Trace) -> dict:
             continue
         x1, y1 = a["x"] + a["w"], a["y"] + a["h"] / 2
         x2, y2 = b["x"], b["y"] + b["h"] / 2
-        if x2 <= x1:  # same column (never for banks: they have one column per level)
+        if x2 <= x1:  # same column (a lot's retention aliquot): a short bracket on the left
+            edges.append({"d": f"M{b['x']:.0f},{a['y'] + a['h'] / 2:.0f} h-6 V{y2:.0f} h6"})
             continue
         mid = (x1 + x2) / 2
         edges.append({"d": f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"})
@@ -83,4 +93,4 @@ def _subtitle(node) -> str:
         return f"CTCAE {node.detail}"
     if node.kind == "retention_sample" and node.day:
         return node.day.isoformat()
-    return node.status or node.label or ""
+    return node.status_text or node.label or ""

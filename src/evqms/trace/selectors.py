@@ -46,6 +46,21 @@ def kind_labels() -> dict[str, str]:
     }
 
 
+def _status_choices() -> dict[str, dict]:
+    from evqms.dossier.models import CellBank, Donor, MaterialLot
+    from evqms.inventory.models import ALIQUOT_STATUSES, RetentionSample
+    from evqms.lots.models import LOT_STATUSES
+
+    return {
+        "lot": dict(LOT_STATUSES),
+        "aliquot": dict(ALIQUOT_STATUSES),
+        "retention_sample": dict(RetentionSample.STATUSES),
+        "cell_bank": dict(CellBank.STATUSES),
+        "donor": dict(Donor.ELIGIBILITY),
+        "material_lot": dict(MaterialLot.STATUSES),
+    }
+
+
 def direction_labels() -> dict[str, str]:
     return {
         "adverse_event": _("Adverse event"),
@@ -76,6 +91,11 @@ class Node:
         if self.at_value is not None and not isinstance(self.at_value, dt.datetime):
             self.at_value = _datetime(self.at_value)
         return self.at_value
+
+    @property
+    def status_text(self) -> str:
+        """The status in the reader's language (from the models' choices)."""
+        return str(_status_choices().get(self.kind, {}).get(self.status, self.status or ""))
 
     @property
     def key(self) -> tuple[str, int]:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
@@ -109,7 +110,11 @@ def _recall_or_404(number: str) -> Recall:
 def recall_detail(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
-    return render(request, "trace/recall_detail.html", {"recall": recall, "recipients": recall.recipients})
+    recipients = [
+        {**r, "administered_at": parse_datetime(r["administered_at"]) if r["administered_at"] else None}
+        for r in recall.recipients
+    ]
+    return render(request, "trace/recall_detail.html", {"recall": recall, "recipients": recipients})
 
 
 def recall_csv(request, number: str):
