@@ -11,17 +11,29 @@ from simple_history.models import HistoricalRecords
 
 EV_TYPES = [("natural", _("Natural EVs")), ("engineered", _("Engineered EVs"))]
 SOURCE_CELL_TYPES = [
-    ("uc_msc", _("Umbilical-cord MSC")), ("ad_msc", _("Adipose-derived MSC")), ("bm_msc", _("Bone-marrow MSC")),
-    ("dp_msc", _("Dental-pulp stem cells")), ("ipsc_derived", _("iPSC-derived cells")),
-    ("immortalised", _("Immortalised cell line")), ("platelet", _("Platelets / plasma")), ("other", _("Other")),
+    ("uc_msc", _("Umbilical-cord MSC")),
+    ("ad_msc", _("Adipose-derived MSC")),
+    ("bm_msc", _("Bone-marrow MSC")),
+    ("dp_msc", _("Dental-pulp stem cells")),
+    ("ipsc_derived", _("iPSC-derived cells")),
+    ("immortalised", _("Immortalised cell line")),
+    ("platelet", _("Platelets / plasma")),
+    ("other", _("Other")),
 ]
 ORIGINS = [("autologous", _("Autologous")), ("allogeneic", _("Allogeneic"))]
 ROUTES = [
-    ("iv", _("Intravenous infusion")), ("intra_articular", _("Intra-articular injection")),
-    ("subcutaneous", _("Subcutaneous injection")), ("intradermal", _("Intradermal injection")),
-    ("intramuscular", _("Intramuscular injection")), ("intrathecal", _("Intrathecal")),
-    ("topical", _("Topical")), ("dermapen", _("Dermapen (microneedling)")), ("inhalation", _("Inhalation")),
-    ("nasal", _("Nasal drops")), ("eye", _("Eye drops")), ("other", _("Other")),
+    ("iv", _("Intravenous infusion")),
+    ("intra_articular", _("Intra-articular injection")),
+    ("subcutaneous", _("Subcutaneous injection")),
+    ("intradermal", _("Intradermal injection")),
+    ("intramuscular", _("Intramuscular injection")),
+    ("intrathecal", _("Intrathecal")),
+    ("topical", _("Topical")),
+    ("dermapen", _("Dermapen (microneedling)")),
+    ("inhalation", _("Inhalation")),
+    ("nasal", _("Nasal drops")),
+    ("eye", _("Eye drops")),
+    ("other", _("Other")),
 ]
 RECORD_STATUSES = [("draft", _("Draft")), ("approved", _("Approved")), ("superseded", _("Superseded"))]
 
@@ -34,12 +46,25 @@ class Product(models.Model):
     origin = models.CharField(_("autologous or allogeneic"), max_length=20, choices=ORIGINS)
     indications = models.TextField(_("indications"), help_text=_("one per line"))
     routes = models.JSONField(_("routes"), default=list, help_text=_("route codes"))
-    dose_unit = models.CharField(_("dose unit"), max_length=40, default="particles",
-                                 help_text=_("e.g. particles, ug (protein)"))
-    responsible_physician = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible physician"),
-                                              null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reference_lot = models.ForeignKey("lots.Lot", verbose_name=_("reference lot (potency)"), null=True,
-                                      blank=True, on_delete=models.PROTECT, related_name="+")
+    dose_unit = models.CharField(
+        _("dose unit"), max_length=40, default="particles", help_text=_("e.g. particles, ug (protein)")
+    )
+    responsible_physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible physician"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reference_lot = models.ForeignKey(
+        "lots.Lot",
+        verbose_name=_("reference lot (potency)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -54,8 +79,13 @@ class Product(models.Model):
 class Document(models.Model):
     """A controlled document (SOP, CoA, report) kept unchanged with its sha256; new content = new version."""
 
-    KINDS = [("sop", _("SOP")), ("coa", _("Certificate of analysis")), ("report", _("Report")),
-             ("consent", _("Consent form")), ("other", _("Other"))]
+    KINDS = [
+        ("sop", _("SOP")),
+        ("coa", _("Certificate of analysis")),
+        ("report", _("Report")),
+        ("consent", _("Consent form")),
+        ("other", _("Other")),
+    ]
     code = models.CharField(_("document code"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
     title = models.CharField(_("title"), max_length=300)
@@ -95,7 +125,9 @@ class Donor(models.Model):
     ELIGIBILITY = [("pending", _("Pending")), ("eligible", _("Eligible")), ("ineligible", _("Ineligible"))]
     code = models.CharField(_("donor code"), max_length=40, unique=True)
     consent_on = models.DateField(_("consent date"), null=True, blank=True)
-    consent_document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    consent_document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     eligibility = models.CharField(_("eligibility"), max_length=20, choices=ELIGIBILITY, default="pending")
     eligibility_notes = models.TextField(_("eligibility notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -109,7 +141,11 @@ class Donor(models.Model):
 
 
 class DonorTestResult(models.Model):
-    RESULTS = [("negative", _("Negative")), ("positive", _("Positive")), ("indeterminate", _("Indeterminate"))]
+    RESULTS = [
+        ("negative", _("Negative")),
+        ("positive", _("Positive")),
+        ("indeterminate", _("Indeterminate")),
+    ]
     donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="test_results")
     marker = models.ForeignKey(InfectiousMarker, on_delete=models.PROTECT)
     result = models.CharField(_("result"), max_length=20, choices=RESULTS)
@@ -117,7 +153,9 @@ class DonorTestResult(models.Model):
     tested_on = models.DateField(_("tested on"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["donor", "marker", "tested_on"], name="donor_marker_date_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["donor", "marker", "tested_on"], name="donor_marker_date_uniq")
+        ]
 
     def __str__(self):
         return f"{self.donor} {self.marker}: {self.result}"
@@ -127,35 +165,58 @@ class CellBank(models.Model):
     """A master or working cell bank; its parent is a donor (MCB) or another bank (WCB from MCB)."""
 
     KINDS = [("MCB", _("Master cell bank")), ("WCB", _("Working cell bank")), ("other", _("Other bank"))]
-    STATUSES = [("quarantine", _("Quarantine")), ("available", _("Available")), ("rejected", _("Rejected")),
-                ("exhausted", _("Exhausted"))]
+    STATUSES = [
+        ("quarantine", _("Quarantine")),
+        ("available", _("Available")),
+        ("rejected", _("Rejected")),
+        ("exhausted", _("Exhausted")),
+    ]
     code = models.CharField(_("cell bank code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=KINDS)
-    donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="cell_banks")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    donor = models.ForeignKey(
+        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="cell_banks"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     passage = models.PositiveIntegerField(_("passage"))
     frozen_on = models.DateField(_("frozen on"), null=True, blank=True)
     vials = models.PositiveIntegerField(_("vials"), default=0)
     location = models.CharField(_("storage location"), max_length=200, blank=True)
-    characterisation = models.JSONField(_("characterisation results"), default=list, blank=True,
-                                        help_text=_("list of {test, result, method, date}"))
+    characterisation = models.JSONField(
+        _("characterisation results"),
+        default=list,
+        blank=True,
+        help_text=_("list of {test, result, method, date}"),
+    )
     status = models.CharField(_("status"), max_length=20, choices=STATUSES, default="quarantine")
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=models.Q(donor__isnull=False) | models.Q(parent__isnull=False),
-                                              name="cellbank_has_donor_or_parent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(donor__isnull=False) | models.Q(parent__isnull=False),
+                name="cellbank_has_donor_or_parent",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.code}"
 
 
 class Material(models.Model):
-    KINDS = [("basal_medium", _("Basal medium")), ("serum", _("Serum")),
-             ("serum_replacement", _("Serum replacement")), ("supplement", _("Supplement / growth factor")),
-             ("enzyme", _("Enzyme")), ("reagent", _("Reagent")), ("buffer", _("Buffer")),
-             ("consumable", _("Consumable")), ("other", _("Other"))]
+    KINDS = [
+        ("basal_medium", _("Basal medium")),
+        ("serum", _("Serum")),
+        ("serum_replacement", _("Serum replacement")),
+        ("supplement", _("Supplement / growth factor")),
+        ("enzyme", _("Enzyme")),
+        ("reagent", _("Reagent")),
+        ("buffer", _("Buffer")),
+        ("consumable", _("Consumable")),
+        ("other", _("Other")),
+    ]
     name = models.CharField(_("name"), max_length=200)
     supplier = models.CharField(_("supplier"), max_length=200)
     catalogue_number = models.CharField(_("catalogue number"), max_length=100)
@@ -164,7 +225,9 @@ class Material(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["supplier", "catalogue_number"], name="material_catalogue_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "catalogue_number"], name="material_catalogue_uniq")
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.supplier} {self.catalogue_number})"
@@ -174,21 +237,33 @@ class MaterialLot(models.Model):
     """A received lot of a material. Animal origin is declared per lot (the name proves nothing)."""
 
     STATUSES = [("quarantine", _("Quarantine")), ("accepted", _("Accepted")), ("rejected", _("Rejected"))]
-    GRADES = [("gmp", _("GMP")), ("clinical", _("Clinical grade")), ("research", _("Research use only")),
-              ("other", _("Other"))]
+    GRADES = [
+        ("gmp", _("GMP")),
+        ("clinical", _("Clinical grade")),
+        ("research", _("Research use only")),
+        ("other", _("Other")),
+    ]
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="lots")
     lot_number = models.CharField(_("lot number"), max_length=100)
     expiry = models.DateField(_("expiry"))
     received_on = models.DateField(_("received on"))
-    coa_document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    animal_species = models.CharField(_("animal species"), max_length=100, blank=True,
-                                      help_text=_("empty = no animal-derived component"))
+    coa_document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    animal_species = models.CharField(
+        _("animal species"), max_length=100, blank=True, help_text=_("empty = no animal-derived component")
+    )
     animal_tissue = models.CharField(_("animal tissue"), max_length=100, blank=True)
     animal_origin_justification = models.TextField(_("justification / BSE-TSE compliance"), blank=True)
     grade = models.CharField(_("grade"), max_length=20, choices=GRADES)
-    is_biological = models.BooleanField(_("biological raw material"), default=False,
-                                        help_text=_("human or animal origin: a retention sample is expected"))
-    acceptance_status = models.CharField(_("acceptance"), max_length=20, choices=STATUSES, default="quarantine")
+    is_biological = models.BooleanField(
+        _("biological raw material"),
+        default=False,
+        help_text=_("human or animal origin: a retention sample is expected"),
+    )
+    acceptance_status = models.CharField(
+        _("acceptance"), max_length=20, choices=STATUSES, default="quarantine"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -219,16 +294,28 @@ class ProcessDefinition(models.Model):
 
 
 class ProcessStep(models.Model):
-    KINDS = [("culture", _("Culture")), ("harvest", _("Harvest")), ("clarification", _("Clarification")),
-             ("purification", _("Purification")), ("concentration", _("Concentration")),
-             ("sterile_filtration", _("Sterile filtration")), ("fill", _("Fill")), ("freeze", _("Freeze")),
-             ("storage", _("Storage")), ("other", _("Other"))]
+    KINDS = [
+        ("culture", _("Culture")),
+        ("harvest", _("Harvest")),
+        ("clarification", _("Clarification")),
+        ("purification", _("Purification")),
+        ("concentration", _("Concentration")),
+        ("sterile_filtration", _("Sterile filtration")),
+        ("fill", _("Fill")),
+        ("freeze", _("Freeze")),
+        ("storage", _("Storage")),
+        ("other", _("Other")),
+    ]
     process = models.ForeignKey(ProcessDefinition, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=30, choices=KINDS)
     name = models.CharField(_("name"), max_length=200)
-    method = models.CharField(_("method"), max_length=200, blank=True,
-                              help_text=_("e.g. ultracentrifugation, TFF, SEC, precipitation"))
+    method = models.CharField(
+        _("method"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. ultracentrifugation, TFF, SEC, precipitation"),
+    )
 
     class Meta:
         ordering = ["process", "order"]
@@ -265,7 +352,9 @@ class Specification(models.Model):
 
     class Meta:
         ordering = ["product", "version"]
-        constraints = [models.UniqueConstraint(fields=["product", "version"], name="specification_version_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"], name="specification_version_uniq")
+        ]
 
     def __str__(self):
         return f"{self.product.code} specification v{self.version}"
@@ -294,8 +383,12 @@ class SpecAttribute(models.Model):
     lower_inclusive = models.BooleanField(_("lower limit inclusive (≥)"), default=True)
     upper = models.DecimalField(_("upper limit"), max_digits=30, decimal_places=10, null=True, blank=True)
     upper_inclusive = models.BooleanField(_("upper limit inclusive (≤)"), default=True)
-    alert_lower = models.DecimalField(_("alert lower"), max_digits=30, decimal_places=10, null=True, blank=True)
-    alert_upper = models.DecimalField(_("alert upper"), max_digits=30, decimal_places=10, null=True, blank=True)
+    alert_lower = models.DecimalField(
+        _("alert lower"), max_digits=30, decimal_places=10, null=True, blank=True
+    )
+    alert_upper = models.DecimalField(
+        _("alert upper"), max_digits=30, decimal_places=10, null=True, blank=True
+    )
     decimal_places = models.PositiveSmallIntegerField(_("decimal places"), null=True, blank=True)
     choices = models.JSONField(_("possible values"), default=list, blank=True)
     acceptable = models.JSONField(_("acceptable values"), default=list, blank=True)
@@ -305,7 +398,9 @@ class SpecAttribute(models.Model):
 
     class Meta:
         ordering = ["specification", "order", "id"]
-        constraints = [models.UniqueConstraint(fields=["specification", "code"], name="spec_attribute_code_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["specification", "code"], name="spec_attribute_code_uniq")
+        ]
 
     def __str__(self):
         return f"{self.code} ({self.specification})"

@@ -1,0 +1,415 @@
+"""The demo dossier (idempotent, through the services so the audit trail holds every record).
+
+Product `ucmsc-sev-oa` (UC-MSC small EVs for knee osteoarthritis, intra-articular, allogeneic,
+dose in particles), donor D-0001 (eligible, negative panel), MCB-001 from it and WCB-001-01 from
+MCB-001, three material lots (xeno-free medium XF-24-001, human platelet lysate HPL-24-07,
+bovine FBS-23-11 with its justification), process v1 (with FBS, later superseded) and v2
+(xeno-free, approved), and specification v1 from the default EV release template (approved).
+
+Signing needs the demo users' passwords: `load(users, passwords=None)` reads them from
+$EVQMS_HOME/demo-logins.json (written by evqms.web.demo) unless given. Material expiry dates are
+set relative to the load date so the lots stay usable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import timezone
+
+from evqms.dossier import models as m
+from evqms.dossier import services
+
+PRODUCT = "ucmsc-sev-oa"
+
+
+def _note(message: str) -> None:
+    print(f"dossier demo: {message}", file=sys.stderr)
+
+
+def _passwords(passwords: dict | None) -> dict:
+    if passwords:
+        return passwords
+    path = settings.EVQMS_HOME / "demo-logins.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _request():
+    request = RequestFactory().post("/dossier/demo/")
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return request
+
+
+def _password(passwords: dict, user) -> str | None:
+    value = passwords.get(user.get_username())
+    if isinstance(value, dict):
+        value = value.get("password")
+    return value or getattr(user, "raw_password", None)
+
+
+PROCESS_V1 = [
+    (
+        "culture",
+        "Expansion in medium with 10 % FBS",
+        "",
+        [
+            dict(name="Culture time", unit="h", low=Decimal("48"), high=Decimal("72"), critical=True),
+            dict(
+                name="Confluence at harvest",
+                unit="%",
+                low=Decimal("70"),
+                high=Decimal("90"),
+                in_process_control=True,
+            ),
+        ],
+    ),
+    (
+        "harvest",
+        "Conditioned-medium collection (serum-free 48 h)",
+        "",
+        [
+            dict(name="Conditioning time", unit="h", low=Decimal("44"), high=Decimal("52"), critical=True),
+        ],
+    ),
+    ("clarification", "Clarification", "2,000 x g centrifugation + 0.45 um filter", []),
+    (
+        "purification",
+        "Ultracentrifugation",
+        "100,000 x g, 70 min, x2",
+        [
+            dict(
+                name="Centrifugation time", unit="min", low=Decimal("65"), high=Decimal("75"), critical=True
+            ),
+        ],
+    ),
+    ("sterile_filtration", "Sterile filtration", "0.22 um PES", []),
+    (
+        "fill",
+        "Fill into cryovials",
+        "",
+        [
+            dict(
+                name="Fill volume",
+                unit="mL",
+                low=Decimal("0.95"),
+                high=Decimal("1.05"),
+                in_process_control=True,
+            ),
+        ],
+    ),
+    (
+        "freeze",
+        "Freeze",
+        "",
+        [
+            dict(
+                name="Storage temperature",
+                unit="degC",
+                low=Decimal("-90"),
+                high=Decimal("-70"),
+                critical=True,
+            ),
+        ],
+    ),
+]
+
+
+def _process_v2_steps():
+    return [
+        (
+            "culture",
+            "Expansion in xeno-free medium with human platelet lysate",
+            "",
+            [
+                dict(name="Culture time", unit="h", low=Decimal("48"), high=Decimal("72"), critical=True),
+                dict(
+                    name="Confluence at harvest",
+                    unit="%",
+                    low=Decimal("70"),
+                    high=Decimal("90"),
+                    in_process_control=True,
+                ),
+            ],
+        ),
+        (
+            "harvest",
+            "Conditioned-medium collection (xeno-free, 48 h)",
+            "",
+            [
+                dict(
+                    name="Conditioning time", unit="h", low=Decimal("44"), high=Decimal("52"), critical=True
+                ),
+            ],
+        ),
+        ("clarification", "Clarification", "2,000 x g centrifugation + 0.45 um filter", []),
+        (
+            "concentration",
+            "Tangential-flow filtration",
+            "TFF 300 kDa",
+            [
+                dict(
+                    name="Transmembrane pressure",
+                    unit="bar",
+                    low=Decimal("0.2"),
+                    high=Decimal("1.0"),
+                    critical=True,
+                ),
+            ],
+        ),
+        ("purification", "Size-exclusion chromatography", "SEC (qEV)", []),
+        ("sterile_filtration", "Sterile filtration", "0.22 um PES", []),
+        (
+            "fill",
+            "Fill into cryovials",
+            "",
+            [
+                dict(
+                    name="Fill volume",
+                    unit="mL",
+                    low=Decimal("0.95"),
+                    high=Decimal("1.05"),
+                    in_process_control=True,
+                ),
+            ],
+        ),
+        (
+            "freeze",
+            "Freeze",
+            "",
+            [
+                dict(
+                    name="Storage temperature",
+                    unit="degC",
+                    low=Decimal("-90"),
+                    high=Decimal("-70"),
+                    critical=True,
+                ),
+            ],
+        ),
+    ]
+
+
+class _Loader:
+    def __init__(self, users, passwords):
+        self.users = users
+        self.passwords = passwords
+        self.qa = users["qa"]
+        self.operator = users["operator"]
+        self.analyst = users["analyst"]
+        self.today = timezone.localdate()
+
+    def sign_kwargs(self, user):
+        return dict(request=_request(), actor=user, password=_password(self.passwords, user))
+
+    def product(self) -> m.Product:
+        product = m.Product.objects.filter(code=PRODUCT).first()
+        if product is None:
+            product = services.create_product(
+                actor=self.qa,
+                code=PRODUCT,
+                name="UC-MSC small EVs for knee osteoarthritis",
+                ev_type="natural",
+                source_cell_type="uc_msc",
+                origin="allogeneic",
+                indications="Knee osteoarthritis (Kellgren-Lawrence II-III)",
+                routes=["intra_articular"],
+                dose_unit="particles",
+                responsible_physician=self.users.get("physician"),
+            )
+        elif product.responsible_physician_id is None and self.users.get("physician") is not None:
+            services.update_product(
+                actor=self.qa, product=product, responsible_physician=self.users["physician"]
+            )
+        return product
+
+    def donor(self) -> m.Donor:
+        donor = m.Donor.objects.filter(code="D-0001").first()
+        if donor is None:
+            donor = services.create_donor(actor=self.operator, code="D-0001", consent_on=dt.date(2024, 1, 10))
+        tested = set(donor.test_results.values_list("marker_id", flat=True))
+        for marker in m.InfectiousMarker.objects.filter(required=True):
+            if marker.pk not in tested:
+                services.record_donor_test(
+                    actor=self.operator,
+                    donor=donor,
+                    marker=marker,
+                    result="negative",
+                    tested_on=dt.date(2024, 1, 12),
+                    method="CLEIA / NAT",
+                )
+        if donor.eligibility != "eligible":
+            donor = services.set_donor_eligibility(
+                actor=self.qa,
+                donor=donor,
+                eligibility="eligible",
+                notes="Negative panel; medical history reviewed",
+            )
+        return donor
+
+    def banks(self, donor):
+        mcb = m.CellBank.objects.filter(code="MCB-001").first() or services.create_cell_bank(
+            actor=self.operator,
+            code="MCB-001",
+            kind="MCB",
+            donor=donor,
+            passage=3,
+            frozen_on=dt.date(2024, 2, 1),
+            vials=50,
+            location="LN2 tank A, rack 1",
+            status="available",
+            characterisation=[
+                {"test": "Sterility", "result": "no growth", "method": "JP 4.06", "date": "2024-02-10"},
+                {"test": "Mycoplasma", "result": "negative", "method": "NAT", "date": "2024-02-10"},
+                {
+                    "test": "CD73/CD90/CD105",
+                    "result": ">= 95 %",
+                    "method": "Flow cytometry",
+                    "date": "2024-02-12",
+                },
+            ],
+        )
+        if not m.CellBank.objects.filter(code="WCB-001-01").exists():
+            services.create_cell_bank(
+                actor=self.operator,
+                code="WCB-001-01",
+                kind="WCB",
+                parent=mcb,
+                passage=5,
+                frozen_on=dt.date(2024, 3, 1),
+                vials=100,
+                location="LN2 tank A, rack 2",
+                status="available",
+                characterisation=[
+                    {"test": "Karyotype", "result": "normal", "method": "G-banding", "date": "2024-03-10"},
+                    {"test": "STR", "result": "matches MCB-001", "method": "STR", "date": "2024-03-10"},
+                ],
+            )
+
+    def material_lot(self, *, name, supplier, catalogue, kind, lot_number, grade, **lot_fields):
+        material = m.Material.objects.filter(supplier=supplier, catalogue_number=catalogue).first()
+        if material is None:
+            material = services.create_material(
+                actor=self.operator, name=name, supplier=supplier, catalogue_number=catalogue, kind=kind
+            )
+        lot = m.MaterialLot.objects.filter(material=material, lot_number=lot_number).first()
+        if lot is None:
+            lot = services.receive_material_lot(
+                actor=self.operator,
+                material=material,
+                lot_number=lot_number,
+                grade=grade,
+                received_on=self.today - dt.timedelta(days=30),
+                expiry=self.today + dt.timedelta(days=540),
+                **lot_fields,
+            )
+        if lot.acceptance_status == "quarantine":
+            lot = services.decide_material_lot(
+                actor=self.analyst,
+                lot=lot,
+                decision="accepted",
+                reason="CoA reviewed; identity and sterility confirmed",
+            )
+        return lot
+
+    def materials(self):
+        self.material_lot(
+            name="Xeno-free MSC medium",
+            supplier="Acme Bio",
+            catalogue="XF-MSC-500",
+            kind="basal_medium",
+            lot_number="XF-24-001",
+            grade="gmp",
+        )
+        self.material_lot(
+            name="Human platelet lysate",
+            supplier="Helix Bio",
+            catalogue="HPL-GMP-100",
+            kind="supplement",
+            lot_number="HPL-24-07",
+            grade="gmp",
+            is_biological=True,
+        )
+        self.material_lot(
+            name="Fetal bovine serum",
+            supplier="Bovine Source",
+            catalogue="FBS-US-500",
+            kind="serum",
+            lot_number="FBS-23-11",
+            grade="research",
+            animal_species="bovine",
+            animal_tissue="serum",
+            animal_origin_justification=(
+                "Used only in process v1 before the xeno-free process; US/NZ origin, "
+                "gamma-irradiated, BSE/TSE certificate (EDQM CEP) and bovine-virus "
+                "testing per 9 CFR 113.53 on file."
+            ),
+        )
+
+    def process(self, product, version, steps, description):
+        proc = m.ProcessDefinition.objects.filter(product=product, version=version).first()
+        if proc is None:
+            if m.ProcessDefinition.objects.filter(product=product, version__lt=version).count() < version - 1:
+                _note(f"process v{version - 1} is missing: v{version} not created")
+                return None
+            proc = services.create_process_version(
+                actor=self.operator, product=product, description=description
+            )
+            for s in list(proc.steps.all()):  # v2 replaces the copied steps of v1
+                services.remove_process_step(actor=self.operator, step=s)
+            for i, (kind, name, method, params) in enumerate(steps, start=1):
+                step = services.add_process_step(
+                    actor=self.operator, process=proc, kind=kind, name=name, method=method, order=i
+                )
+                for p in params:
+                    services.add_process_parameter(actor=self.operator, step=step, **p)
+        if proc.status == "draft":
+            password = _password(self.passwords, self.qa)
+            if not password:
+                _note(f"no password for {self.qa.get_username()}: process v{version} left in draft")
+                return proc
+            proc = services.approve_process(
+                **self.sign_kwargs(self.qa), process=proc, reason=f"Process v{version} approved"
+            )
+        return proc
+
+    def specification(self, product):
+        spec = m.Specification.objects.filter(product=product, version=1).first()
+        if spec is None:
+            spec = services.create_specification_from_template(product, self.analyst)
+        if spec.status == "draft":
+            if not _password(self.passwords, self.qa):
+                _note("no QA password: specification v1 left in draft")
+                return spec
+            spec = services.approve_specification(
+                **self.sign_kwargs(self.qa), specification=spec, reason="Release specification v1 approved"
+            )
+        return spec
+
+    def run(self):
+        product = self.product()
+        donor = self.donor()
+        self.banks(donor)
+        self.materials()
+        self.process(
+            product, 1, PROCESS_V1, "Initial process: FBS-supplemented expansion, ultracentrifugation"
+        )
+        self.process(
+            product,
+            2,
+            _process_v2_steps(),
+            "Xeno-free change: human platelet lysate replaces FBS; TFF + SEC replace ultracentrifugation",
+        )
+        self.specification(product)
+
+
+def load(users: dict, passwords: dict | None = None) -> None:
+    for role in ("qa", "operator", "analyst"):
+        if role not in users:
+            _note(f"demo user {role} missing: no dossier demo")
+            return
+    _Loader(users, _passwords(passwords)).run()

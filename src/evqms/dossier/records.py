@@ -1,0 +1,166 @@
+"""Plain-dict snapshots of dossier records: the before/after of audit events and what a signature signs."""
+
+from __future__ import annotations
+
+from evqms.dossier import models as m
+
+
+def product(p: m.Product) -> dict:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "ev_type": p.ev_type,
+        "source_cell_type": p.source_cell_type,
+        "origin": p.origin,
+        "indications": p.indications,
+        "routes": list(p.routes or []),
+        "dose_unit": p.dose_unit,
+        "responsible_physician": p.responsible_physician.get_username()
+        if p.responsible_physician_id
+        else None,
+    }
+
+
+def donor(d: m.Donor) -> dict:
+    return {
+        "code": d.code,
+        "consent_on": d.consent_on,
+        "consent_document": str(d.consent_document) if d.consent_document_id else None,
+        "eligibility": d.eligibility,
+        "eligibility_notes": d.eligibility_notes,
+    }
+
+
+def donor_test(r: m.DonorTestResult) -> dict:
+    return {
+        "donor": r.donor.code,
+        "marker": r.marker.code,
+        "result": r.result,
+        "method": r.method,
+        "tested_on": r.tested_on,
+    }
+
+
+def marker(k: m.InfectiousMarker) -> dict:
+    return {"code": k.code, "name": k.name, "required": k.required}
+
+
+def cell_bank(b: m.CellBank) -> dict:
+    return {
+        "code": b.code,
+        "kind": b.kind,
+        "donor": b.donor.code if b.donor_id else None,
+        "parent": b.parent.code if b.parent_id else None,
+        "passage": b.passage,
+        "frozen_on": b.frozen_on,
+        "vials": b.vials,
+        "location": b.location,
+        "characterisation": b.characterisation,
+        "status": b.status,
+    }
+
+
+def material(x: m.Material) -> dict:
+    return {
+        "name": x.name,
+        "supplier": x.supplier,
+        "catalogue_number": x.catalogue_number,
+        "kind": x.kind,
+        "used_in_culture": x.used_in_culture,
+    }
+
+
+def material_lot(x: m.MaterialLot) -> dict:
+    return {
+        "material": f"{x.material.supplier} {x.material.catalogue_number}",
+        "lot_number": x.lot_number,
+        "expiry": x.expiry,
+        "received_on": x.received_on,
+        "coa_document": str(x.coa_document) if x.coa_document_id else None,
+        "animal_species": x.animal_species,
+        "animal_tissue": x.animal_tissue,
+        "animal_origin_justification": x.animal_origin_justification,
+        "grade": x.grade,
+        "is_biological": x.is_biological,
+        "acceptance_status": x.acceptance_status,
+    }
+
+
+def document(d: m.Document) -> dict:
+    return {
+        "code": d.code,
+        "version": d.version,
+        "title": d.title,
+        "kind": d.kind,
+        "original_name": d.original_name,
+        "sha256": d.sha256,
+        "status": d.status,
+        "uploaded_by": d.uploaded_by.get_username(),
+        "uploaded_at": d.uploaded_at,
+    }
+
+
+def parameter(p: m.ProcessParameter) -> dict:
+    return {
+        "name": p.name,
+        "unit": p.unit,
+        "low": p.low,
+        "high": p.high,
+        "critical": p.critical,
+        "in_process_control": p.in_process_control,
+    }
+
+
+def step(s: m.ProcessStep) -> dict:
+    return {
+        "order": s.order,
+        "kind": s.kind,
+        "name": s.name,
+        "method": s.method,
+        "parameters": [parameter(p) for p in s.parameters.order_by("id")],
+    }
+
+
+def process(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
+    out = {"product": p.product.code, "version": p.version, "status": p.status, "description": p.description}
+    if with_steps:
+        out["steps"] = [step(s) for s in p.steps.order_by("order")]
+    return out
+
+
+ATTRIBUTE_FIELDS = (
+    "code",
+    "name",
+    "method",
+    "kind",
+    "unit",
+    "stage",
+    "is_cqa",
+    "lower",
+    "lower_inclusive",
+    "upper",
+    "upper_inclusive",
+    "alert_lower",
+    "alert_upper",
+    "decimal_places",
+    "choices",
+    "acceptable",
+    "guidance_items",
+    "source",
+    "order",
+)
+
+
+def attribute(a: m.SpecAttribute) -> dict:
+    out = {f: getattr(a, f) for f in ATTRIBUTE_FIELDS}
+    for f in ("lower", "upper", "alert_lower", "alert_upper"):  # the same number, however it was stored
+        if out[f] is not None:
+            out[f] = out[f].normalize()
+    return out
+
+
+def specification(s: m.Specification, *, with_attributes: bool = True) -> dict:
+    out = {"product": s.product.code, "version": s.version, "status": s.status, "description": s.description}
+    if with_attributes:
+        out["attributes"] = [attribute(a) for a in s.attributes.order_by("order", "id")]
+    return out
