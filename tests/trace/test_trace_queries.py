@@ -25,7 +25,7 @@ def test_backward_from_adverse_event_reaches_every_lot_bank_donor_material_and_s
     assert codes(t, "donor") == ["D-1"]
     assert codes(t, "material_lot") == ["HPL-1", "MED-1"]
     samples = t.of("retention_sample")
-    assert sorted(s.code for s in samples) == sorted(["L1-A003", str(lineage.keep_hpl.pk)])
+    assert sorted(s.code for s in samples) == sorted(["L1-A003", f"RS-{lineage.keep_hpl.pk}"])
     hpl = next(n for n in t.of("material_lot") if n.code == "HPL-1")
     assert hpl.flag is True and hpl.animal_origin is False
     levels = {n.code: n.level for n in t.of("cell_bank")}

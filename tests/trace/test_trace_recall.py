@@ -89,7 +89,8 @@ def test_recall_marks_the_lot_finds_every_recipient_and_blocks_use(lineage, qa, 
     assert any("IPAex" in name for name in fonts), fonts
 
 
-def test_cli_trace_json_and_text(lineage, capsys):
+def test_cli_trace_json_and_text(lineage, capsys, monkeypatch):
+    monkeypatch.setenv("EVQMS_LANG", "en")  # restored afterwards: main() writes --lang into the environment
     assert main(["trace", "--material-lot", "HPL-1", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [n["code"] for n in data["nodes"]["lot"]] == ["L1", "L2"]

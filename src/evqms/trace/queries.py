@@ -249,7 +249,7 @@ def backward_sql(start: str) -> str:
         _row(
             "retention_sample",
             "r.id",
-            "COALESCE(al.container_id, CAST(r.id AS VARCHAR(20)))",
+            "COALESCE(al.container_id, 'RS-' || CAST(r.id AS VARCHAR(20)))",
             f"lt CROSS JOIN {t['retention']} r LEFT JOIN {t['aliquot']} al ON al.id = r.aliquot_id WHERE r.lot_id = lt.id",
             ref_kind="'lot'",
             ref_id="r.lot_id",
@@ -260,7 +260,7 @@ def backward_sql(start: str) -> str:
         _row(
             "retention_sample",
             "r.id",
-            "CAST(r.id AS VARCHAR(20))",
+            "'RS-' || CAST(r.id AS VARCHAR(20))",
             f"(SELECT DISTINCT material_lot_id FROM mu) um CROSS JOIN {t['retention']} r"
             " WHERE r.material_lot_id = um.material_lot_id",
             ref_kind="'material_lot'",
