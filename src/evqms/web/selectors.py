@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 CARD_PROVIDERS = [
@@ -42,4 +43,9 @@ def dashboard_cards(user) -> list[dict]:
     audit = _audit_card(user)
     if audit:
         cards.append(audit)
+    for card in cards:  # an area whose pages are not mounted yet shows its card without a link
+        try:
+            card["url"] = reverse(card["url_name"]) if card.get("url_name") else None
+        except NoReverseMatch:
+            card["url"] = None
     return cards
