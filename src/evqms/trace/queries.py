@@ -147,12 +147,13 @@ def _material_rows() -> str:
 
 def _aliquot_rows() -> str:
     t = _t()
+    # Patient and physician as correlated scalar subqueries: always a primary-key probe per row, where a join
+    # lets PostgreSQL (misled by the recursive CTE's row estimate) hash the whole patient table instead.
     return _row(
         "aliquot",
         "a.id",
         "a.container_id",
-        f"alq a LEFT JOIN {t['link']} k ON k.aliquot_id = a.id LEFT JOIN {t['adm']} x ON x.id = k.administration_id"
-        f" LEFT JOIN {t['user']} u ON u.id = x.physician_id LEFT JOIN {t['patient']} p ON p.id = x.patient_id",
+        f"alq a LEFT JOIN {t['link']} k ON k.aliquot_id = a.id LEFT JOIN {t['adm']} x ON x.id = k.administration_id",
         status="a.status",
         ref_kind="'lot'",
         ref_id="a.lot_id",
@@ -160,9 +161,10 @@ def _aliquot_rows() -> str:
         adm_code="x.number",
         adm_at="x.administered_at",
         adm_route="x.route",
-        physician="COALESCE(NULLIF(u.printed_name, ''), u.username)",
-        patient_id="p.id",
-        patient_code="p.code",
+        physician=f"(SELECT COALESCE(NULLIF(u.printed_name, ''), u.username) FROM {t['user']} u"
+        " WHERE u.id = x.physician_id)",
+        patient_id="x.patient_id",
+        patient_code=f"(SELECT p.code FROM {t['patient']} p WHERE p.id = x.patient_id)",
     )
 
 
