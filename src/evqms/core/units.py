@@ -46,7 +46,11 @@ _POWER_OF_TEN = re.compile(r"(?:(?<=\d)\s*[*x]\s*|^\s*[*x]?\s*)10\s*\^\s*([+-]?\
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
+    # pint's own "particle" is 1/N_A (a molecule count in moles); evqms counts EVs, so it is
+    # redefined as a dimension of its own on purpose.
+    ureg = pint.UnitRegistry(
+        non_int_type=Decimal, autoconvert_offset_to_baseunit=False, on_redefinition="ignore"
+    )
     for definition in _DEFINITIONS:
         ureg.define(definition)
     return ureg
@@ -146,8 +150,11 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
             converted = ureg.Quantity(value * source.magnitude, source.units).to(target.units).magnitude
             result = Decimal(converted) / target.magnitude
         else:
-            factor = ureg.Quantity(Decimal(1), source.units).to(target.units).magnitude
-            result = value * source.magnitude * Decimal(factor) / target.magnitude
+            # Both sides to base units, multiply first and divide once: exact whenever the
+            # result is a terminating decimal (min -> h is value * 60 / 3600, never * 0.01666...).
+            src_base = Decimal(ureg.Quantity(Decimal(1), source.units).to_base_units().magnitude)
+            dst_base = Decimal(ureg.Quantity(Decimal(1), target.units).to_base_units().magnitude)
+            result = (value * source.magnitude * src_base) / (dst_base * target.magnitude)
     except (pint.errors.PintError, InvalidOperation, TypeError, ValueError):
         raise InputError(
             _("unit {given} cannot be converted to {expected}").format(given=from_unit, expected=to_unit),

@@ -1,0 +1,58 @@
+"""The dossier demo: the shared scenario codes, made through the services, idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from evqms.audit.models import AuditEvent, Signature
+from evqms.dossier import demo
+from evqms.dossier import models as m
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_users(make_user):
+    users = {
+        "operator": make_user("operator", "operator"),
+        "analyst": make_user("analyst", "qc_analyst"),
+        "qa": make_user("qa", "qa_reviewer"),
+        "physician": make_user("physician", "physician"),
+    }
+    return users, {name: u.raw_password for name, u in users.items()}
+
+
+def test_demo_dossier_is_complete_and_idempotent(demo_users):
+    users, passwords = demo_users
+    demo.load(users, passwords)
+    product = m.Product.objects.get(code="ucmsc-sev-oa")
+    assert product.responsible_physician == users["physician"]
+    assert product.routes == ["intra_articular"] and product.origin == "allogeneic"
+    donor = m.Donor.objects.get(code="D-0001")
+    assert donor.eligibility == "eligible"
+    assert set(donor.test_results.values_list("result", flat=True)) == {"negative"}
+    assert donor.test_results.count() == 6
+    wcb = m.CellBank.objects.get(code="WCB-001-01")
+    assert wcb.kind == "WCB" and wcb.parent.code == "MCB-001" and wcb.parent.donor == donor
+    lots = {x.lot_number: x for x in m.MaterialLot.objects.all()}
+    assert {k: v.acceptance_status for k, v in lots.items()} == {
+        "XF-24-001": "accepted",
+        "HPL-24-07": "accepted",
+        "FBS-23-11": "accepted",
+    }
+    assert lots["FBS-23-11"].animal_species == "bovine" and lots["FBS-23-11"].animal_tissue == "serum"
+    assert lots["FBS-23-11"].animal_origin_justification
+    assert lots["HPL-24-07"].is_biological and lots["XF-24-001"].animal_component_free
+    v1, v2 = m.ProcessDefinition.objects.filter(product=product).order_by("version")
+    assert (v1.status, v2.status) == ("superseded", "approved")
+    assert "FBS" in " ".join(v1.steps.values_list("name", flat=True))
+    assert "FBS" not in " ".join(v2.steps.values_list("name", flat=True))
+    (spec,) = m.Specification.objects.filter(product=product)
+    assert spec.status == "approved" and spec.attributes.count() == 18
+    assert Signature.objects.filter(meaning="approval").count() == 3
+    assert AuditEvent.objects.filter(action="product.create").count() == 1
+
+    count = AuditEvent.objects.count()
+    demo.load(users, passwords)
+    assert AuditEvent.objects.count() == count
+    assert m.ProcessDefinition.objects.count() == 2 and m.Specification.objects.count() == 1
