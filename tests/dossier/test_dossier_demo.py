@@ -49,7 +49,7 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     assert "FBS" not in " ".join(v2.steps.values_list("name", flat=True))
     (spec,) = m.Specification.objects.filter(product=product)
     assert spec.status == "approved" and spec.attributes.count() == 18
-    assert Signature.objects.filter(meaning="approval").count() == 3
+    assert Signature.objects.filter(meaning="approval").count() == 4  # v1, v2, spec v1, SOP
     assert AuditEvent.objects.filter(action="product.create").count() == 1
 
     count = AuditEvent.objects.count()

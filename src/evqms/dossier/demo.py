@@ -390,6 +390,25 @@ class _Loader:
             )
         return spec
 
+    def document(self):
+        doc = m.Document.objects.filter(code="SOP-EV-001").order_by("-version").first()
+        if doc is None:
+            content = (
+                b"SOP-EV-001 Aseptic processing of UC-MSC small EVs\n"
+                b"1. Work in a grade A biosafety cabinet in a grade B room.\n"
+                b"2. Sterile-filter the purified EVs (0.22 um PES) before fill.\n"
+            )
+            doc = services.upload_document(
+                actor=self.operator,
+                code="SOP-EV-001",
+                kind="sop",
+                title="Aseptic processing of EV preparations",
+                content=content,
+                original_name="SOP-EV-001.txt",
+            )
+        if doc.status == "draft" and _password(self.passwords, self.qa):
+            services.approve_document(**self.sign_kwargs(self.qa), document=doc, reason="SOP approved")
+
     def run(self):
         product = self.product()
         donor = self.donor()
@@ -405,6 +424,7 @@ class _Loader:
             "Xeno-free change: human platelet lysate replaces FBS; TFF + SEC replace ultracentrifugation",
         )
         self.specification(product)
+        self.document()
 
 
 def load(users: dict, passwords: dict | None = None) -> None:

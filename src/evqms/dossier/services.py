@@ -1111,8 +1111,8 @@ def create_specification_from_template(
             actor=actor,
             product=product,
             copy_previous=False,
-            description=description
-            or _("Default EV release specification ({source})").format(source=spec_template.TEMPLATE_SOURCE),
+            # stored data, not a message: kept in English whatever the page's language
+            description=description or f"Default EV release specification ({spec_template.TEMPLATE_SOURCE})",
         )
         for attrs in template:
             add_spec_attribute(actor=actor, specification=spec, **attrs)

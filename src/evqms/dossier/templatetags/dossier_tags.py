@@ -67,3 +67,11 @@ def param_range(p) -> str:
     if p.high is not None:
         return f"≤ {num(p.high)} {u}".strip()
     return u
+
+
+@register.filter
+def route_labels(routes) -> str:
+    from evqms.dossier.models import ROUTES
+
+    names = dict(ROUTES)
+    return ", ".join(str(names.get(r, r)) for r in routes or [])
