@@ -232,3 +232,37 @@ def test_document_upload_and_approval_pages(client, demo_world):
     html = client.get(reverse("dossier:product-detail", args=["ucmsc-sev-oa"])).content.decode()
     assert doc.sha256 in html and "Approval" in html
     assert client.get(reverse("dossier:document-download", args=[doc.pk])).getvalue() == b"step 1"
+
+
+def test_dossier_page_in_japanese(client, demo_world):
+    client.force_login(demo_world["qa"])
+    html = client.get(reverse("dossier:product-detail", args=["ucmsc-sev-oa"])).content.decode()
+    for text in [
+        "製造工程の版",
+        "規格 第1版",
+        "ドナーとセルバンクの系譜",
+        "原料",
+        "文書",
+        "関節内注射",
+        "同種",
+        "ワーキングセルバンク",
+        "承認済",
+        "EV出荷規格の初期テンプレートから新しい規格を作成",
+    ]:
+        assert text in html, text
+
+
+def test_catalogue_translates_every_message():
+    import polib
+
+    from evqms.i18n import LOCALE_DIR
+
+    po = polib.pofile(str(LOCALE_DIR / "ja" / "dossier.po"))
+    assert len(po) > 250
+    assert not [e.msgid for e in po if not e.msgstr]
+    for e in po:  # placeholders survive translation
+        import re
+
+        assert sorted(re.findall(r"\{\w+\}|%\(\w+\)s", e.msgid)) == sorted(
+            re.findall(r"\{\w+\}|%\(\w+\)s", e.msgstr)
+        )
