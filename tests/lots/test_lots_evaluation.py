@@ -4,7 +4,7 @@ before comparison, unit conversion, qualitative results, physical plausibility."
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evqms.errors import InputError
@@ -175,6 +175,7 @@ def test_alert_never_turns_a_failure_into_a_pass(value, lo, hi, a_lo, a_hi):
         assert value < a_lo or value > a_hi
 
 
+@settings(deadline=None)  # the first example loads pint's registry (about 0.4 s)
 @given(st.decimals(min_value=D("0"), max_value=D("1e6"), places=4, allow_nan=False, allow_infinity=False))
 def test_conversion_round_trip(value):
     there = convert(value, "nm", "um")
