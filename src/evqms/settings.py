@@ -146,6 +146,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The test suite (and only it) swaps PBKDF2's deliberate slowness for a fast hash: thousands of
+# test users and logins would otherwise take minutes. Refused in production.
+if os.environ.get("EVQMS_TESTING_FAST_INSECURE_HASHER") == "1":
+    if PRODUCTION:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("EVQMS_TESTING_FAST_INSECURE_HASHER is for the test suite, never production")
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # Lockout: 5 failures (logins and signature password checks alike) lock the account for an hour.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
@@ -197,6 +206,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a "status" field with different choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "LotStatusEnum": "evqms.lots.models.LOT_STATUSES",
+        "QCResultStatusEnum": "evqms.lots.models.QCResult.STATUSES",
+        "DeviationStatusEnum": "evqms.lots.models.Deviation.STATUSES",
+        "RecordStatusEnum": "evqms.dossier.models.RECORD_STATUSES",
+        "CellBankStatusEnum": "evqms.dossier.models.CellBank.STATUSES",
+        "MaterialLotStatusEnum": "evqms.dossier.models.MaterialLot.STATUSES",
+        "AliquotStatusEnum": "evqms.inventory.models.ALIQUOT_STATUSES",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
