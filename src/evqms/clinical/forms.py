@@ -41,7 +41,7 @@ class AdministrationForm(forms.Form):
         label=_("Administered at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     route = forms.ChoiceField(label=_("Route"), choices=ROUTES)
-    site = forms.CharField(label=_("Site"), max_length=200, required=False)
+    site = forms.CharField(label=_("Injection site"), max_length=200, required=False)
     dose = forms.CharField(
         label=_("Dose (blank: the aliquots' particle count)"), required=False, max_length=40
     )
