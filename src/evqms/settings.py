@@ -116,6 +116,10 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # JIT compilation costs 50-120 ms on the recursive trace queries and buys nothing on
+        # short OLTP queries (benchmarks/trace_scale.py, docs/performance.md).
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     EVQMS_HOME.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evqms.i18n import _, bilingual, use_language
@@ -16,12 +17,25 @@ from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCR
 PASSING = ("pass", "alert")
 
 
+def _open_deviation_count():
+    # A correlated sub-query, not Count(): grouping every lot before LIMIT made the page 450 ms
+    # at 100,000 lots on PostgreSQL; this is 9 ms (benchmarks/trace_scale.py).
+    open_ones = (
+        Deviation.objects.filter(lot=OuterRef("pk"), status="open")
+        .order_by()
+        .values("lot")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(open_ones, output_field=IntegerField()), 0)
+
+
 def lot_list(status: str | None = None, product=None, search: str | None = None):
     """Lots with product, process, specification and cell bank joined (one query); `product` is a
     Product or its code."""
     qs = Lot.objects.select_related(
         "product", "process", "specification", "cell_bank", "created_by"
-    ).annotate(open_deviations=Count("deviations", filter=Q(deviations__status="open"), distinct=True))
+    ).annotate(open_deviations=_open_deviation_count())
     if status:
         qs = qs.filter(status=status)
     if product:

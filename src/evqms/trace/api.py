@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +20,9 @@ class CanTrace(permissions.BasePermission):
 class TraceView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanTrace]
 
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, description="The lineage as `evqms trace --format json` prints it."
+    )
     def get(self, request, direction: str, code: str):
         return Response(trace(direction, code).as_dict())
 
