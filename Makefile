@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
+# UTF-8 whatever the machine's locale (CI runs with none): Japanese text in files and output.
+export PYTHONUTF8 := 1
+
 .PHONY: run test install lint format locale e2e clean
 
 $(STAMP): pyproject.toml

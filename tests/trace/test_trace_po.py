@@ -19,7 +19,7 @@ def used_msgids() -> set[str]:
             if "migrations" in path.parts:
                 continue
             if path.suffix == ".py":
-                for node in ast.walk(ast.parse(path.read_text())):
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                     if (
                         isinstance(node, ast.Call)
                         and isinstance(node.func, ast.Name)
@@ -29,7 +29,7 @@ def used_msgids() -> set[str]:
                     ):
                         ids.add(node.args[0].value)
             elif path.suffix == ".html":
-                text = path.read_text()
+                text = path.read_text(encoding="utf-8")
                 ids.update(re.findall(r'{%\s*translate\s+"([^"]+)"', text))
                 ids.update(re.findall(r"{%\s*translate\s+'([^']+)'", text))
                 for body in re.findall(

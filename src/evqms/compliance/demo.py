@@ -58,7 +58,7 @@ def _note(message: str) -> None:
 
 def _passwords() -> dict:
     path = settings.EVQMS_HOME / "demo-logins.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def _request():

@@ -36,7 +36,7 @@ def _passwords(passwords: dict | None) -> dict:
     if passwords:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def _request():
@@ -232,6 +232,7 @@ class _Loader:
         if donor is None:
             donor = services.create_donor(actor=self.operator, code="D-0001", consent_on=dt.date(2024, 1, 10))
         tested = set(donor.test_results.values_list("marker_id", flat=True))
+        _ensure_standard_panel()
         for marker in m.InfectiousMarker.objects.filter(required=True):
             if marker.pk not in tested:
                 services.record_donor_test(
@@ -433,3 +434,12 @@ def load(users: dict, passwords: dict | None = None) -> None:
             _note(f"demo user {role} missing: no dossier demo")
             return
     _Loader(users, _passwords(passwords)).run()
+
+
+def _ensure_standard_panel() -> None:
+    """The panel is seeded by a data migration; a database emptied since (a test flush) gets it back."""
+    import importlib
+
+    panel = importlib.import_module("evqms.dossier.migrations.0003_standard_infectious_markers").STANDARD_PANEL
+    for code, name in panel:
+        m.InfectiousMarker.objects.get_or_create(code=code, defaults={"name": name, "required": True})

@@ -45,7 +45,7 @@ def _passwords(passwords: dict | None) -> dict:
     if passwords:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def _request():

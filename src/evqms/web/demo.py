@@ -47,7 +47,7 @@ def credentials_path() -> Path:
 def _load_credentials() -> dict[str, str]:
     path = credentials_path()
     if path.exists():
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     return {}
 
 
