@@ -925,51 +925,81 @@ def process_signed_record(process: m.ProcessDefinition) -> dict:
     return rec
 
 
-def approve_process(
-    *, request, actor, process: m.ProcessDefinition, password: str, reason: str = ""
-) -> m.ProcessDefinition:
-    """QA approval with a signature; the previously approved version becomes superseded."""
-    require(actor, "dossier.approve_process")
+def _approve_version(
+    *,
+    request,
+    actor,
+    password: str,
+    reason: str,
+    obj,
+    kind: str,
+    perm: str,
+    lock,
+    has_content,
+    empty_message,
+    signed_record,
+    summary,
+):
+    """QA approval of a draft version (process or specification) with a signature; the product's
+    previously approved version of that kind becomes superseded. Nobody approves their own version."""
+    require(actor, perm)
     why = _("an author of this version may not approve it")
     check_signing_password(
         request=request,
         signer=actor,
         password=password,
-        prohibited=[(pk, why) for pk in _authors("process", process.pk)],
+        prohibited=[(pk, why) for pk in _authors(kind, obj.pk)],
     )
     with transaction.atomic():
-        locked = _locked_process(process)
-        if actor.pk in _authors("process", locked.pk):
+        locked = lock(obj)
+        if actor.pk in _authors(kind, locked.pk):
             raise RuleViolation(why)
-        if not locked.steps.exists():
-            raise RuleViolation(_("a process without steps cannot be approved"))
+        if not has_content(locked):
+            raise RuleViolation(empty_message)
         signature = write_signature(
             signer=actor,
             meaning="approval",
-            object_type="process",
+            object_type=kind,
             object_id=locked.pk,
-            record=process_signed_record(locked),
+            record=signed_record(locked),
             reason=reason,
         )
         _supersede(
-            m.ProcessDefinition.objects.filter(product=locked.product, status="approved"),
-            actor,
-            "process",
-            lambda p: records.process(p, with_steps=False),
+            type(locked).objects.filter(product=locked.product, status="approved"), actor, kind, summary
         )
-        before = records.process(locked, with_steps=False)
+        before = summary(locked)
         locked.status = "approved"
         locked.save(update_fields=["status"])
         record_event(
             actor=actor,
-            action="process.approve",
-            object_type="process",
+            action=f"{kind}.approve",
+            object_type=kind,
             object_id=locked.pk,
             before=before,
-            after={**records.process(locked, with_steps=False), "signature_id": signature.pk},
+            after={**summary(locked), "signature_id": signature.pk},
             reason=reason,
         )
     return locked
+
+
+def approve_process(
+    *, request, actor, process: m.ProcessDefinition, password: str, reason: str = ""
+) -> m.ProcessDefinition:
+    """QA approval with a signature; the previously approved version becomes superseded."""
+    return _approve_version(
+        request=request,
+        actor=actor,
+        password=password,
+        reason=reason,
+        obj=process,
+        kind="process",
+        perm="dossier.approve_process",
+        lock=_locked_process,
+        has_content=lambda p: p.steps.exists(),
+        empty_message=_("a process without steps cannot be approved"),
+        signed_record=process_signed_record,
+        summary=lambda p: records.process(p, with_steps=False),
+    )
 
 
 # --- specifications -------------------------------------------------------------------------
@@ -1128,44 +1158,17 @@ def specification_signed_record(spec: m.Specification) -> dict:
 def approve_specification(
     *, request, actor, specification: m.Specification, password: str, reason: str = ""
 ) -> m.Specification:
-    require(actor, "dossier.approve_specification")
-    why = _("an author of this version may not approve it")
-    check_signing_password(
+    return _approve_version(
         request=request,
-        signer=actor,
+        actor=actor,
         password=password,
-        prohibited=[(pk, why) for pk in _authors("specification", specification.pk)],
+        reason=reason,
+        obj=specification,
+        kind="specification",
+        perm="dossier.approve_specification",
+        lock=_locked_spec,
+        has_content=lambda sp: sp.attributes.exists(),
+        empty_message=_("a specification without attributes cannot be approved"),
+        signed_record=specification_signed_record,
+        summary=lambda sp: records.specification(sp, with_attributes=False),
     )
-    with transaction.atomic():
-        locked = _locked_spec(specification)
-        if actor.pk in _authors("specification", locked.pk):
-            raise RuleViolation(why)
-        if not locked.attributes.exists():
-            raise RuleViolation(_("a specification without attributes cannot be approved"))
-        signature = write_signature(
-            signer=actor,
-            meaning="approval",
-            object_type="specification",
-            object_id=locked.pk,
-            record=specification_signed_record(locked),
-            reason=reason,
-        )
-        _supersede(
-            m.Specification.objects.filter(product=locked.product, status="approved"),
-            actor,
-            "specification",
-            lambda s: records.specification(s, with_attributes=False),
-        )
-        before = records.specification(locked, with_attributes=False)
-        locked.status = "approved"
-        locked.save(update_fields=["status"])
-        record_event(
-            actor=actor,
-            action="specification.approve",
-            object_type="specification",
-            object_id=locked.pk,
-            before=before,
-            after={**records.specification(locked, with_attributes=False), "signature_id": signature.pk},
-            reason=reason,
-        )
-    return locked
