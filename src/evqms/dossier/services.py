@@ -748,6 +748,40 @@ def _editable(record, what: str) -> None:
         )
 
 
+def _new_draft_version(model, product: m.Product, description: str, draft_exists_message: str):
+    """Create the next draft version of a versioned record (process or specification) of `product`.
+
+    The product row is locked so two users cannot both create version n+1; a product has at most
+    one draft of each kind. Returns (new version, previous latest version or None)."""
+    lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
+    versions = model.objects.filter(product=product)
+    if versions.filter(status=EDITABLE).exists():
+        raise RuleViolation(draft_exists_message)
+    previous = versions.order_by("-version").first()
+    new = model.objects.create(
+        product=product,
+        version=(previous.version + 1) if previous else 1,
+        status=EDITABLE,
+        description=description or "",
+    )
+    return new, previous
+
+
+def _update_description(actor, locked, kind: str, description: str, summary):
+    before = summary(locked)
+    locked.description = description or ""
+    locked.save(update_fields=["description"])
+    record_event(
+        actor=actor,
+        action=f"{kind}.update",
+        object_type=kind,
+        object_id=locked.pk,
+        before=before,
+        after=summary(locked),
+    )
+    return locked
+
+
 def _locked_process(process: m.ProcessDefinition) -> m.ProcessDefinition:
     locked = (
         lock_for_update(m.ProcessDefinition.objects.filter(pk=process.pk)).select_related("product").get()
@@ -760,18 +794,11 @@ def _locked_process(process: m.ProcessDefinition) -> m.ProcessDefinition:
 def create_process_version(*, actor, product: m.Product, description: str = "") -> m.ProcessDefinition:
     """A new draft version, starting as a copy of the latest version's steps and parameters."""
     require(actor, "dossier.edit_process")
-    lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
-    versions = m.ProcessDefinition.objects.filter(product=product)
-    if versions.filter(status=EDITABLE).exists():
-        raise RuleViolation(
-            _("product {product} already has a draft process version").format(product=product.code)
-        )
-    previous = versions.order_by("-version").first()
-    new = m.ProcessDefinition.objects.create(
-        product=product,
-        version=(previous.version + 1) if previous else 1,
-        status=EDITABLE,
-        description=description or "",
+    new, previous = _new_draft_version(
+        m.ProcessDefinition,
+        product,
+        description,
+        _("product {product} already has a draft process version").format(product=product.code),
     )
     if previous is not None:
         for s in previous.steps.order_by("order"):
@@ -793,19 +820,13 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
 @transaction.atomic
 def update_process(*, actor, process: m.ProcessDefinition, description: str) -> m.ProcessDefinition:
     require(actor, "dossier.edit_process")
-    locked = _locked_process(process)
-    before = records.process(locked, with_steps=False)
-    locked.description = description or ""
-    locked.save(update_fields=["description"])
-    record_event(
-        actor=actor,
-        action="process.update",
-        object_type="process",
-        object_id=locked.pk,
-        before=before,
-        after=records.process(locked, with_steps=False),
+    return _update_description(
+        actor,
+        _locked_process(process),
+        "process",
+        description,
+        lambda p: records.process(p, with_steps=False),
     )
-    return locked
 
 
 @transaction.atomic
@@ -1017,18 +1038,11 @@ def create_specification_version(
 ) -> m.Specification:
     """A new draft version, starting as a copy of the latest version's attributes."""
     require(actor, "dossier.edit_specification")
-    lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
-    versions = m.Specification.objects.filter(product=product)
-    if versions.filter(status=EDITABLE).exists():
-        raise RuleViolation(
-            _("product {product} already has a draft specification").format(product=product.code)
-        )
-    previous = versions.order_by("-version").first()
-    spec = m.Specification.objects.create(
-        product=product,
-        version=(previous.version + 1) if previous else 1,
-        status=EDITABLE,
-        description=description or "",
+    spec, previous = _new_draft_version(
+        m.Specification,
+        product,
+        description,
+        _("product {product} already has a draft specification").format(product=product.code),
     )
     if previous is not None and copy_previous:
         for a in previous.attributes.order_by("order", "id"):
@@ -1049,19 +1063,13 @@ def create_specification_version(
 @transaction.atomic
 def update_specification(*, actor, specification: m.Specification, description: str) -> m.Specification:
     require(actor, "dossier.edit_specification")
-    locked = _locked_spec(specification)
-    before = records.specification(locked, with_attributes=False)
-    locked.description = description or ""
-    locked.save(update_fields=["description"])
-    record_event(
-        actor=actor,
-        action="specification.update",
-        object_type="specification",
-        object_id=locked.pk,
-        before=before,
-        after=records.specification(locked, with_attributes=False),
+    return _update_description(
+        actor,
+        _locked_spec(specification),
+        "specification",
+        description,
+        lambda sp: records.specification(sp, with_attributes=False),
     )
-    return locked
 
 
 @transaction.atomic
