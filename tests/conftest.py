@@ -115,3 +115,13 @@ def _append_only_tables_purge_mode(request):
     with blocker.unblock():
         set_purge_allowed(connection, _is_transactional(request.node))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """The site's default language is Japanese; tests read messages in English unless they switch
+    (a request's own language, `use_language("ja")` or `translation.override("ja")` still win)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -34,12 +34,3 @@ def product(people):
         dose_unit="particles",
         responsible_physician=people.physician,
     )
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are matched in English here; the Japanese catalogue has its own test."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield

@@ -124,18 +124,3 @@ def world(make_user):
         bank=f.cell_bank(),
         medium=f.material_lot(),
     )
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are asserted in English (the default language is Japanese)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """Many users per test: a fast hasher keeps the suite quick (hashing strength is not under test here)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -136,15 +136,6 @@ def build_lineage():
     )
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in English (the site's default language is Japanese)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def lineage(db):
     return build_lineage()
