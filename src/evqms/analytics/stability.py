@@ -65,7 +65,7 @@ def _fit(X: np.ndarray, y: np.ndarray) -> LinearFit:
     return LinearFit(coef, float(resid @ resid), len(y) - X.shape[1], xtx_inv)
 
 
-def _design(model: str, t: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+def design_matrix(model: str, t: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
     """Design matrix: cics [1, t]; dics [batch dummies, t]; dids [batch dummies, batch dummies * t]."""
     t = np.asarray(t, dtype=float)
     if model == "cics":
@@ -109,7 +109,7 @@ def _batch_shelf_life(model, fit, j, k, spec, confidence, horizon) -> float | No
     tq = float(sps.t.ppf(level, fit.df))
 
     def mean_and_half_width(t):
-        x0 = _design(model, t, np.full(len(t), j), k)
+        x0 = design_matrix(model, t, np.full(len(t), j), k)
         var = np.einsum("ij,jk,ik->i", x0, fit.xtx_inv, x0)
         return x0 @ fit.coef, tq * np.sqrt(fit.mse * var)
 
@@ -139,9 +139,9 @@ def _worst(lives: dict[str, float | None]) -> tuple[float | None, str | None]:
     return known[batch], batch
 
 
-def _model_fits(data: StabilityData) -> dict[str, LinearFit]:
+def model_fits(data: StabilityData) -> dict[str, LinearFit]:
     k = len(data.batches)
-    return {m: _fit(_design(m, data.time, data.batch, k), data.value) for m in ("cics", "dics", "dids")}
+    return {m: _fit(design_matrix(m, data.time, data.batch, k), data.value) for m in ("cics", "dics", "dids")}
 
 
 def poolability(data: StabilityData, fits: dict[str, LinearFit]) -> dict:
@@ -185,7 +185,7 @@ def shelf_life(
         raise InputError(_("--horizon must be positive"), where=location(field="--horizon"))
     warnings: list[str] = []
 
-    fits = _model_fits(data)
+    fits = model_fits(data)
     if k == 1:
         model = "cics"
         pool = None
@@ -220,7 +220,7 @@ def shelf_life(
     individual = {}
     for j, b in enumerate(data.batches):
         sel = data.batch == j
-        fit_b = _fit(_design("cics", data.time[sel], data.batch[sel], 1), data.value[sel])
+        fit_b = _fit(design_matrix("cics", data.time[sel], data.batch[sel], 1), data.value[sel])
         individual[b] = _batch_shelf_life("cics", fit_b, 0, 1, spec, confidence, horizon)
     if k > 1:
         by_batch_by_model["dids_individual"] = individual

@@ -281,7 +281,7 @@ def stability_analysis(study: StabilityStudy) -> dict:
     result = stability.shelf_life(data, lower=lower, upper=upper)
     k = len(data.batches)
     model = result["model"]
-    fit = stability._model_fits(data)[model]  # the same fit the shelf life came from
+    fit = stability.model_fits(data)[model]  # the same fit the shelf life came from
     two_sided = lower is not None and upper is not None
     level = 1 - (1 - result["confidence"]) / 2 if two_sided else result["confidence"]
     tq = float(sps.t.ppf(level, fit.df))
@@ -291,7 +291,7 @@ def stability_analysis(study: StabilityStudy) -> dict:
     batch_series = []
     for j, name in enumerate(data.batches):
         sel = data.batch == j
-        x0 = stability._design(model, grid, np.full(len(grid), j), k)
+        x0 = stability.design_matrix(model, grid, np.full(len(grid), j), k)
         mean = x0 @ fit.coef
         half = tq * np.sqrt(fit.mse * np.einsum("ij,jk,ik->i", x0, fit.xtx_inv, x0))
         batch_series.append(
