@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -72,7 +73,10 @@ def test_nanosight_export_fills_concentration_and_sizes(world, nta_synth):
     assert results["modal_size"].derived["stated"] == pytest.approx(round(ref["mode"], 1))
     assert set(nta.qc_results.all()) == set(results.values())
     assert AuditEvent.objects.filter(action="nta.attach", object_id=str(nta.pk)).count() == 1
-    assert AuditEvent.objects.filter(action="qc_result.derive").count() == 4
+    recorded = AuditEvent.objects.filter(
+        action="qc_result.record", object_id__in=[str(r.pk) for r in results.values()]
+    )
+    assert sorted(json.loads(e.after)["derived"]["source"] for e in recorded) == ["nta"] * 4
 
 
 def test_zetaview_export_with_named_attributes(world, nta_synth):

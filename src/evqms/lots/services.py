@@ -513,8 +513,11 @@ def record_qc_result(
     analyst=None,
     stored_file_name: str = "",
     stored_file_sha256: str = "",
+    derived: dict | None = None,
 ) -> QCResult:
     """Record a QC result judged against limits frozen onto it; a failing result opens an OOS deviation.
+
+    `derived` keeps what an instrument file or analysis gave beside the value (e.g. the NTA figures).
 
     `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` let the QC
     import point results at the import file it has already stored.
@@ -562,6 +565,7 @@ def record_qc_result(
         analyst=analyst,
         tested_at=tested_at,
         recorded_at=_now(),
+        derived=derived or {},
     )
     if raw_file is not None:
         name, data = _raw_file_content(raw_file)
@@ -578,7 +582,7 @@ def record_qc_result(
         action="qc_result.record",
         object_type="qc_result",
         object_id=result.pk,
-        after=_result_record(result),
+        after={**_result_record(result), **({"derived": result.derived} if result.derived else {})},
         reason=judged.reason,
     )
     if judged.verdict == evaluation.FAIL and _open_oos_deviation(result) is None:

@@ -22,7 +22,7 @@ from evqms.core.canonical import sha256_hex
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots import evaluation
-from evqms.lots.models import Lot, QCResult
+from evqms.lots.models import Lot
 from evqms.lots.services import QC_OPEN_STATUSES, record_qc_result
 from evqms.studies.models import (
     POTENCY_MODELS,
@@ -93,19 +93,6 @@ def _text(value, field: str, message: str) -> str:
     if not value:
         raise InputError(message, where=field)
     return value
-
-
-def _set_derived(*, actor, result: QCResult, derived: dict) -> None:
-    """Attach the figures an instrument file gave to a freshly recorded QC result (audited)."""
-    result.derived = derived
-    result.save(update_fields=["derived"])
-    record_event(
-        actor=actor,
-        action="qc_result.derive",
-        object_type="qc_result",
-        object_id=result.pk,
-        after={"derived": derived},
-    )
 
 
 # --- NTA ------------------------------------------------------------------------------------
@@ -264,10 +251,6 @@ def attach_nta_export(
             tested_at=tested_at,
             stored_file_name=nta.file.name,
             stored_file_sha256=sha,
-        )
-        _set_derived(
-            actor=actor,
-            result=result,
             derived={
                 "source": "nta",
                 "nta_import": nta.pk,
@@ -530,13 +513,13 @@ def record_potency_run(
             actor=actor, lot=test_lot, attribute=attribute, value=rp_dec, unit="%",
             method=f"{assay.name}: relative potency vs reference lot {assay.reference_lot.number} ({assay.model})",
             tested_at=tested_at, stored_file_name=run.plate_file.name, stored_file_sha256=sha,
-        )  # fmt: skip
-        _set_derived(actor=actor, result=result, derived={
+            derived={
             "source": "potency", "potency_run": run.pk, "assay": assay.name,
             "reference_lot": assay.reference_lot.number, "model": fitted["model"],
             "relative_potency_pct": rp, "ci_pct": ci, "parallelism": fitted["parallelism"],
             "file_sha256": sha,
-        })  # fmt: skip
+            },
+        )  # fmt: skip
         run.qc_result = result
         run.save(update_fields=["qc_result"])
     record_event(
