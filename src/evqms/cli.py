@@ -45,13 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=["en", "ja"], help=_("language of messages and reports"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # an area not built yet must not break the others
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

@@ -126,13 +126,7 @@ def register(subparsers) -> None:
     manage.set_defaults(handler=_manage)
 
     for name in DJANGO_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
 
 
 def argparse_remainder():

@@ -68,11 +68,16 @@ INSTALLED_APPS = [
     "evqms.accounts",
     "evqms.audit",
     "evqms.web",
+    "evqms.dossier",
+    "evqms.lots",
+    "evqms.inventory",
+    "evqms.clinical",
+    "evqms.trace",
+    "evqms.studies",
+    "evqms.compliance",
+    "evqms.reports",
+    "evqms.landscape",
 ]
-# Apps added by later areas register here when present (keeps one list of truth).
-for _app in ("dossier", "lots", "inventory", "clinical", "trace", "studies", "compliance", "reports", "landscape"):
-    if (PACKAGE_DIR / _app / "apps.py").exists():
-        INSTALLED_APPS.append(f"evqms.{_app}")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -156,7 +161,9 @@ if os.environ.get("EVQMS_TESTING_FAST_INSECURE_HASHER") == "1":
     if PRODUCTION:
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("EVQMS_TESTING_FAST_INSECURE_HASHER is for the test suite, never production")
+        raise ImproperlyConfigured(
+            "EVQMS_TESTING_FAST_INSECURE_HASHER is for the test suite, never production"
+        )
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Lockout: 5 failures (logins and signature password checks alike) lock the account for an hour.

@@ -1,5 +1,3 @@
-import importlib
-
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -13,22 +11,13 @@ urlpatterns = [
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("evqms.api_urls")),
+    path("dossier/", include("evqms.dossier.urls")),
+    path("lots/", include("evqms.lots.urls")),
+    path("inventory/", include("evqms.inventory.urls")),
+    path("clinical/", include("evqms.clinical.urls")),
+    path("trace/", include("evqms.trace.urls")),
+    path("studies/", include("evqms.studies.urls")),
+    path("compliance/", include("evqms.compliance.urls")),
+    path("reports/", include("evqms.reports.urls")),
+    path("landscape/", include("evqms.landscape.urls")),
 ]
-
-# Areas built later mount themselves here when present.
-for _app, _prefix in (
-    ("dossier", "dossier/"),
-    ("lots", "lots/"),
-    ("inventory", "inventory/"),
-    ("clinical", "clinical/"),
-    ("trace", "trace/"),
-    ("studies", "studies/"),
-    ("compliance", "compliance/"),
-    ("reports", "reports/"),
-    ("landscape", "landscape/"),
-):
-    try:
-        importlib.import_module(f"evqms.{_app}.urls")
-    except ModuleNotFoundError:
-        continue
-    urlpatterns.append(path(_prefix, include(f"evqms.{_app}.urls")))

@@ -22,11 +22,5 @@ def register(subparsers) -> None:
     )
     sub = parser.add_subparsers(dest="analysis", metavar="ANALYSIS", parser_class=type(parser))
     for name in ANALYSES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)

@@ -28,7 +28,7 @@ DEMO_USERS = [
     ("admin", roles.ADMINISTRATOR, "Yamamoto Ren (Admin)"),
 ]
 
-# Areas that add demo records: each module has load(users: dict[str, User]).
+# Each area's demo records, in dependency order: each module has load(users: dict[str, User]).
 DEMO_MODULES = (
     "evqms.dossier.demo",
     "evqms.lots.demo",
@@ -79,13 +79,7 @@ def load_demo() -> list[dict]:
             users[username] = user
     _save_credentials(creds)
     for name in DEMO_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.load(users)
+        importlib.import_module(name).load(users)
     return [
         {"username": u, "password": creds.get(u, "(set before)"), "role": str(roles.ROLES[r])}
         for u, r, _p in DEMO_USERS

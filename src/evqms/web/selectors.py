@@ -1,23 +1,23 @@
-"""What the dashboard shows. Areas add a card function to CARDS; each returns a dict or None."""
+"""What the dashboard shows: each area's `selectors.dashboard_card(user)` (a dict or None), then the audit trail's."""
 
 from __future__ import annotations
 
-import importlib
-
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-CARD_PROVIDERS = [
-    "evqms.lots.selectors:dashboard_card",
-    "evqms.inventory.selectors:dashboard_card",
-    "evqms.clinical.selectors:dashboard_card",
-    "evqms.compliance.selectors:dashboard_card",
-]
+from evqms.audit.models import AuditEvent
+from evqms.clinical.selectors import dashboard_card as clinical_card
+from evqms.compliance.selectors import dashboard_card as compliance_card
+from evqms.dossier.selectors import dashboard_card as dossier_card
+from evqms.inventory.selectors import dashboard_card as inventory_card
+from evqms.lots.selectors import dashboard_card as lots_card
+
+
+def _area_cards(user) -> list:
+    return [card(user) for card in (dossier_card, lots_card, inventory_card, clinical_card, compliance_card)]
 
 
 def _audit_card(user):
-    from evqms.audit.models import AuditEvent
-
     if not user.has_perm("evqms.view_audit_trail"):
         return None
     return {
@@ -29,23 +29,10 @@ def _audit_card(user):
 
 
 def dashboard_cards(user) -> list[dict]:
-    cards = []
-    for ref in CARD_PROVIDERS:
-        module_name, func = ref.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        provider = getattr(module, func, None)
-        card = provider(user) if provider else None
-        if card:
-            cards.append(card)
+    cards = [card for card in _area_cards(user) if card]
     audit = _audit_card(user)
     if audit:
         cards.append(audit)
-    for card in cards:  # an area whose pages are not mounted yet shows its card without a link
-        try:
-            card["url"] = reverse(card["url_name"]) if card.get("url_name") else None
-        except NoReverseMatch:
-            card["url"] = None
+    for card in cards:
+        card["url"] = reverse(card["url_name"]) if card.get("url_name") else None
     return cards
