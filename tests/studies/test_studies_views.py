@@ -98,6 +98,7 @@ def test_trend_page_flags_the_rule_breaking_lot(client, world):
     flagged = [lot for cls, _i, lot in rows if cls]
     assert flagged == ["TR-10"]
     assert "out of statistical control" in page and ">WE1</span>" in page
+    assert '<span class="badge quarantine">Quarantine</span>' in page  # the status label, not its code
     assert (
         b"<svg" in client.get(reverse("studies:trend-svg", args=[world.product.code, "modal_size"])).content
     )

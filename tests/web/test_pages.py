@@ -52,4 +52,6 @@ def test_dashboard_shows_the_user_and_roles(client, make_user):
     client.force_login(qa)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get("/").content.decode()
-    assert "Signed in as Qa" in body and "qa_reviewer" in body
+    assert "Signed in as Qa" in body and ">QA reviewer<" in body and "qa_reviewer" not in body
+    client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+    assert ">QA照査者<" in client.get("/").content.decode()

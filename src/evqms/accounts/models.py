@@ -15,3 +15,9 @@ class User(AbstractUser):
 
     def role_names(self) -> list[str]:
         return sorted(self.groups.values_list("name", flat=True))
+
+    def role_labels(self) -> list[str]:
+        """The roles as the reader calls them ('QA reviewer' / 'QA担当者'), not the group names."""
+        from evqms.accounts.roles import ROLES
+
+        return [str(ROLES.get(name, name)) for name in self.role_names()]

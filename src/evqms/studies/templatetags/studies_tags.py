@@ -12,3 +12,11 @@ def sig(value, figures=4):
         return f"{float(value):.{int(figures)}g}"
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def lot_status(value):
+    """A lot status code in the reader's language ('released' -> '出荷判定済み' in Japanese)."""
+    from evqms.lots.models import LOT_STATUSES
+
+    return dict(LOT_STATUSES).get(value, value)
