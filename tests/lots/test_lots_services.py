@@ -402,7 +402,9 @@ def test_only_qa_releases(world, rf_request):
         )
 
 
-@pytest.mark.parametrize("role_in_lot", ["creator", "step_operator", "material_recorder", "analyst"])
+@pytest.mark.parametrize(
+    "role_in_lot", ["creator", "step_operator", "material_recorder", "analyst", "verifier"]
+)
 def test_no_one_releases_their_own_work(world, make_user, rf_request, role_in_lot):
     both = make_user("dual", "operator", "qc_analyst", "qa_reviewer")
     lot = world.new_lot(actor=both if role_in_lot == "creator" else world.operator)
@@ -426,6 +428,17 @@ def test_no_one_releases_their_own_work(world, make_user, rf_request, role_in_lo
             tested_at=NOW(),
             retest_of=first,
         )
+    if role_in_lot == "verifier":
+        retest = services.record_qc_result(
+            actor=world.analyst,
+            lot=lot,
+            attribute=world.attr("endotoxin"),
+            value=D("0.1"),
+            unit="EU/mL",
+            tested_at=NOW(),
+            retest_of=lot.qc_results.get(attribute__code="endotoxin"),
+        )
+        services.verify_qc_result(actor=both, result=retest)
     lot = services.complete_qc(actor=world.analyst, lot=lot)
     for func in (services.release_lot, services.reject_lot):
         with pytest.raises(SignatureRefused, match="another person"):

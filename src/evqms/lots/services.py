@@ -755,6 +755,15 @@ def prohibited_signers(lot: Lot) -> list[tuple[int, str]]:
         for uid in MaterialUsage.objects.filter(lot=lot).values_list("recorded_by_id", flat=True)
     ]
     out += [(uid, tested) for uid in QCResult.objects.filter(lot=lot).values_list("analyst_id", flat=True)]
+    # The second-person check of the QC data and the disposition are separate duties (QA independent of
+    # QC): someone who verified this lot's results, even holding the QA role too, does not also release it.
+    verified = _("you verified this lot's QC results: another person must sign its disposition")
+    out += [
+        (uid, verified)
+        for uid in QCResult.objects.filter(lot=lot, verified_by__isnull=False).values_list(
+            "verified_by_id", flat=True
+        )
+    ]
     seen, unique = set(), []
     for uid, why in out:
         if uid not in seen:
