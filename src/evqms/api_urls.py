@@ -9,6 +9,6 @@ urlpatterns = [
     path("token/", obtain_auth_token, name="api-token"),
     *(
         path("", include(f"evqms.{app}.api"))
-        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape")
+        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies")
     ),
 ]

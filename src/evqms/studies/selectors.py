@@ -307,3 +307,97 @@ def stability_analysis(study: StabilityStudy) -> dict:
         )
     decisive = result["worst_batch"] or data.batches[0]
     return {"result": result, "series": batch_series, "decisive_batch": decisive, "grid_end": end}
+
+
+# --- lists for the API ------------------------------------------------------------------------
+
+
+def nta_imports(*, product: str | None = None, lot: str | None = None):
+    """NTA exports, newest first, optionally of one product (code) or one lot (number)."""
+    qs = NTAImport.objects.select_related("lot__product", "imported_by")
+    if product:
+        qs = qs.filter(lot__product__code=product)
+    if lot:
+        qs = qs.filter(lot__number=lot)
+    return qs
+
+
+def potency_assays(*, product: str | None = None):
+    qs = PotencyAssay.objects.select_related("product", "reference_lot")
+    if product:
+        qs = qs.filter(product__code=product)
+    return qs
+
+
+def potency_runs(*, product: str | None = None, lot: str | None = None, assay: int | None = None):
+    """Potency runs, latest test first; `lot` matches the test lot (the reference lot is the assay's)."""
+    qs = PotencyRun.objects.select_related("assay__product", "assay__reference_lot", "test_lot", "analyst")
+    if product:
+        qs = qs.filter(assay__product__code=product)
+    if lot:
+        qs = qs.filter(test_lot__number=lot)
+    if assay is not None:
+        qs = qs.filter(assay_id=assay)
+    return qs
+
+
+def stability_studies(*, product: str | None = None, lot: str | None = None):
+    qs = StabilityStudy.objects.select_related("product").prefetch_related("lots")
+    if product:
+        qs = qs.filter(product__code=product)
+    if lot:
+        qs = qs.filter(lots__number=lot).distinct()
+    return qs
+
+
+def biodistribution_studies(*, product: str | None = None):
+    qs = BiodistributionStudy.objects.select_related("product")
+    return qs.filter(product__code=product) if product else qs
+
+
+def dose_response_studies(*, product: str | None = None):
+    qs = DoseResponseStudy.objects.select_related("product")
+    return qs.filter(product__code=product) if product else qs
+
+
+def stability_shelf_life(study: StabilityStudy) -> tuple[dict | None, str | None]:
+    """(the ICH Q1E result, None) or (None, why it cannot be computed yet)."""
+    from evqms.analytics.stability import shelf_life
+
+    try:
+        data = stability_data(study)
+        lower = float(study.lower) if study.lower is not None else None
+        upper = float(study.upper) if study.upper is not None else None
+        return shelf_life(data, lower=lower, upper=upper), None
+    except InputError as exc:
+        return None, exc.message
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+CARD_DAYS = 30
+
+
+def dashboard_card(user) -> dict | None:
+    """Potency runs tested in the last 30 days that failed their acceptance range or parallelism:
+    what a QC lead reviews first (each may lead to an OOS investigation of the test lot)."""
+    if not user.has_perm("studies.view"):
+        return None
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    since = timezone.now() - dt.timedelta(days=CARD_DAYS)
+    recent = PotencyRun.objects.filter(tested_at__gte=since)
+    failing = recent.filter(Q(within_acceptance=False) | Q(parallel=False)).count()
+    warned = NTAImport.objects.filter(imported_at__gte=since, warnings_confirmed=True).count()
+    return {
+        "title": _("Studies"),
+        "value": failing,
+        "caption": _(
+            "of {runs} potency runs in {days} days outside acceptance or not parallel; "
+            "{nta} NTA exports recorded despite warnings"
+        ).format(runs=recent.count(), days=CARD_DAYS, nta=warned),
+        "url_name": "studies:index",
+    }

@@ -11,10 +11,14 @@ from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
 from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
+from evqms.studies.selectors import dashboard_card as studies_card
 
 
 def _area_cards(user) -> list:
-    return [card(user) for card in (dossier_card, lots_card, inventory_card, clinical_card, compliance_card)]
+    return [
+        card(user)
+        for card in (dossier_card, lots_card, studies_card, inventory_card, clinical_card, compliance_card)
+    ]
 
 
 def _audit_card(user):
