@@ -27,6 +27,14 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ShipForm(forms.Form):
+    destination = forms.CharField(
+        label=_("Destination"),
+        max_length=500,
+        help_text=_("Where the aliquot goes (site, clinic or courier reference)"),
+    )
+
+
 class LocationForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=60)
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
@@ -47,4 +55,40 @@ class RetentionForm(forms.Form):
     location = forms.CharField(label=_("Location (code)"), max_length=60, required=False)
     not_kept_reason = forms.CharField(
         label=_("No sample kept: documented reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class ExcursionForm(forms.Form):
+    started_at = forms.DateTimeField(
+        label=_("Started at"), input_formats=DATETIME_FORMATS, widget=DateTimeLocalInput()
+    )
+    ended_at = forms.DateTimeField(
+        label=_("Ended at"),
+        required=False,
+        input_formats=DATETIME_FORMATS,
+        widget=DateTimeLocalInput(),
+        help_text=_("Leave empty while the excursion lasts"),
+    )
+    # Same precision as the model (one decimal), so nothing is rounded silently on save.
+    extreme_temperature_c = forms.DecimalField(
+        label=_("Extreme temperature (°C)"), max_digits=6, decimal_places=1
+    )
+    description = forms.CharField(
+        label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    assessment = forms.CharField(
+        label=_("Impact assessment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

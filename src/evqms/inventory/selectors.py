@@ -1,4 +1,5 @@
-"""Reads for inventory: aliquot lists, the location tree, retention due/missing, labels, the dashboard card."""
+"""Reads for inventory: aliquot lists, the location tree, one location with its contents and temperature
+excursions, retention due/missing, labels, the dashboard card."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from django.utils import timezone
 
 from evqms.dossier.models import MaterialLot
 from evqms.i18n import _
-from evqms.inventory.models import IN_STORAGE, Aliquot, RetentionSample, StorageLocation
+from evqms.inventory.models import (
+    IN_STORAGE,
+    Aliquot,
+    RetentionSample,
+    StorageLocation,
+    TemperatureExcursion,
+)
 from evqms.lots.models import Lot, MaterialUsage
 
 DUE_WITHIN_DAYS = 30
@@ -47,11 +54,17 @@ def location_path(location: StorageLocation | None) -> str:
 
 
 def location_tree() -> list[dict]:
-    """Every location in tree order with its depth and occupancy (two queries)."""
+    """Every location in tree order with its depth, occupancy and number of recorded temperature
+    excursions (four queries)."""
     locations = list(StorageLocation.objects.all().order_by("code"))
     counts = dict(
         Aliquot.objects.filter(status__in=IN_STORAGE, location__isnull=False)
         .values_list("location")
+        .annotate(n=Count("id"))
+        .values_list("location", "n")
+    )
+    excursions = dict(
+        TemperatureExcursion.objects.values_list("location")
         .annotate(n=Count("id"))
         .values_list("location", "n")
     )
@@ -69,11 +82,55 @@ def location_tree() -> list[dict]:
 
     def walk(parent_id, depth):
         for loc in children.get(parent_id, []):
-            out.append({"location": loc, "depth": depth, "occupied": counts.get(loc.pk, 0)})
+            out.append(
+                {
+                    "location": loc,
+                    "depth": depth,
+                    "occupied": counts.get(loc.pk, 0),
+                    "excursions": excursions.get(loc.pk, 0),
+                }
+            )
             walk(loc.pk, depth + 1)
 
     walk(None, 0)
     return out
+
+
+def get_location(code: str) -> StorageLocation | None:
+    return StorageLocation.objects.select_related("parent").filter(code=(code or "").strip()).first()
+
+
+def location_children(location: StorageLocation):
+    return location.children.order_by("code")
+
+
+def location_descendant_ids(location: StorageLocation) -> list[int]:
+    """The location and everything inside it, one query per level (the hierarchy is at most six deep)."""
+    ids, level = [location.pk], [location.pk]
+    for _depth in range(10):
+        level = list(StorageLocation.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        if not level:
+            break
+        ids += level
+    return ids
+
+
+def aliquots_stored_under(location: StorageLocation, limit: int = 500):
+    """Aliquots in storage at this location or anywhere inside it: those an excursion here may affect."""
+    return (
+        Aliquot.objects.filter(location_id__in=location_descendant_ids(location), status__in=IN_STORAGE)
+        .select_related("lot", "location")
+        .order_by("container_id")[:limit]
+    )
+
+
+def location_excursions(location: StorageLocation):
+    """Temperature excursions recorded for this location, the latest first."""
+    return (
+        TemperatureExcursion.objects.filter(location=location)
+        .select_related("recorded_by")
+        .order_by("-started_at", "-id")
+    )
 
 
 def free_positions(limit: int = 200):

@@ -10,5 +10,6 @@ urlpatterns = [
     path("aliquots/<str:container_id>/label.svg", views.label_svg, name="aliquot-label"),
     path("labels/<str:lot>/", views.labels, name="labels"),
     path("locations/", views.location_list, name="location-list"),
+    path("locations/<str:code>/", views.location_detail, name="location-detail"),
     path("retention/", views.retention, name="retention"),
 ]

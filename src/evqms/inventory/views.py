@@ -1,5 +1,6 @@
-"""Inventory pages: aliquots (list, creation, detail with move/reserve/discard, labels), storage
-locations, retention samples (due and missing). Rules live in the services."""
+"""Inventory pages: aliquots (list, creation, detail with move/reserve/discard/ship, labels), storage
+locations (list; detail with its contents and temperature excursions), retention samples (due and
+missing). Rules live in the services; a refusal is shown next to the field it names."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
 def _need(request, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
+
+
+def _apply_error(form, exc: Exception) -> None:
+    """Put a service's refusal on the form: next to the field it names, else on top."""
+    if isinstance(exc, errors.InputError) and exc.where in form.fields:
+        form.add_error(exc.where, exc.message)
+    else:
+        form.add_error(None, str(exc))
 
 
 def _location(code: str) -> StorageLocation:
@@ -89,9 +98,22 @@ def aliquot_detail(request, container_id: str):
     aliquot = selectors.get_aliquot(container_id)
     if aliquot is None:
         raise Http404
-    move_form, reason_form = forms.MoveForm(), forms.ReasonForm()
+    move_form, reason_form, ship_form = forms.MoveForm(), forms.ReasonForm(), forms.ShipForm()
+    status = 200
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "ship":
+            _need(request, "inventory.manage_stock")
+            ship_form = forms.ShipForm(request.POST)
+            if _ship(request, aliquot, ship_form):
+                messages.success(
+                    request,
+                    _("{code} shipped to {destination}.").format(
+                        code=container_id, destination=ship_form.cleaned_data["destination"].strip()
+                    ),
+                )
+                return redirect(_url("inventory:aliquot-detail", container_id))
+            status = 400
         try:
             if action == "move":
                 move_form = forms.MoveForm(request.POST)
@@ -128,11 +150,29 @@ def aliquot_detail(request, container_id: str):
             "label": selectors.label_svg(aliquot),
             "move_form": move_form,
             "reason_form": reason_form,
+            "ship_form": ship_form,
             "free_positions": selectors.free_positions(50),
             "can_manage": request.user.has_perm("inventory.manage_stock"),
             "can_reserve": request.user.has_perm("inventory.reserve"),
         },
+        status=status,
     )
+
+
+def _ship(request, aliquot, form) -> bool:
+    """Ship with the form's destination; a refusal lands on the form (the destination field or on top)."""
+    if not form.is_valid():
+        return False
+    try:
+        services.ship_aliquot(
+            actor=request.user, aliquot=aliquot, destination=form.cleaned_data["destination"]
+        )
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except (errors.InputError, errors.RuleViolation) as exc:
+        _apply_error(form, exc)
+        return False
+    return True
 
 
 def label_svg(request, container_id: str):
@@ -189,6 +229,52 @@ def location_list(request):
             "form": form,
             "can_manage": request.user.has_perm("inventory.manage_locations"),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def location_detail(request, code: str):
+    _need(request, "inventory.view")
+    location = selectors.get_location(code)
+    if location is None:
+        raise Http404
+    form = forms.ExcursionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        _need(request, "inventory.record_excursion")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_excursion(
+                    actor=request.user,
+                    location=location,
+                    started_at=data["started_at"],
+                    ended_at=data["ended_at"],
+                    extreme_temperature_c=data["extreme_temperature_c"],
+                    description=data["description"],
+                    assessment=data["assessment"].strip(),
+                )
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except (errors.InputError, errors.RuleViolation) as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("Temperature excursion recorded."))
+                return redirect(_url("inventory:location-detail", location.code))
+        status = 400
+    return render(
+        request,
+        "inventory/location_detail.html",
+        {
+            "location": location,
+            "path": selectors.location_path(location),
+            "children": selectors.location_children(location),
+            "aliquots": selectors.aliquots_stored_under(location),
+            "excursions": selectors.location_excursions(location),
+            "form": form,
+            "can_record": request.user.has_perm("inventory.record_excursion"),
+        },
+        status=status,
     )
 
 
