@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from evqms.inventory.models import LOCATION_KINDS
 
@@ -37,7 +38,7 @@ class ShipForm(forms.Form):
 
 class LocationForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=60)
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=pgettext_lazy("storage location", "Name"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=LOCATION_KINDS)
     parent = forms.CharField(label=_("Inside (code)"), max_length=60, required=False)
     capacity = forms.IntegerField(label=_("Capacity"), required=False, min_value=1)
