@@ -54,6 +54,27 @@ class DonorForm(forms.Form):
     )
 
 
+def _reason_field():
+    return forms.CharField(
+        label=_("reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("kept in the audit trail with the values before and after"),
+    )
+
+
+class DonorEditForm(forms.Form):
+    """Corrections of a donor: the code stays, eligibility has its own page."""
+
+    code = forms.CharField(label=_("donor code"), required=False, disabled=True)
+    consent_on = forms.DateField(label=_("consent date"), required=False, widget=DATE)
+    consent_document = forms.ModelChoiceField(
+        label=_("consent form document"),
+        required=False,
+        queryset=m.Document.objects.filter(kind="consent").order_by("code", "-version"),
+    )
+    reason = _reason_field()
+
+
 class DonorTestForm(forms.Form):
     marker = forms.ModelChoiceField(label=_("marker"), queryset=m.InfectiousMarker.objects.order_by("code"))
     result = forms.ChoiceField(label=_("result"), choices=m.DonorTestResult.RESULTS)
@@ -90,6 +111,56 @@ class MaterialForm(forms.Form):
     catalogue_number = forms.CharField(label=_("catalogue number"), max_length=100)
     kind = forms.ChoiceField(label=_("kind"), choices=m.Material.KINDS)
     used_in_culture = forms.BooleanField(label=_("used in cell culture"), required=False, initial=True)
+
+
+class CellBankEditForm(CellBankForm):
+    """Corrections of a cell bank: the code stays; the service re-checks the lineage."""
+
+    reason = _reason_field()
+
+    def __init__(self, *args, bank: m.CellBank, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].disabled = True
+        self.fields["code"].required = False
+        # a bank cannot descend from itself (the service also refuses longer cycles)
+        self.fields["parent"].queryset = m.CellBank.objects.exclude(pk=bank.pk).order_by("code")
+
+    @staticmethod
+    def initial_from(bank: m.CellBank) -> dict:
+        return {
+            f: getattr(bank, f)
+            for f in (
+                "code",
+                "kind",
+                "donor",
+                "parent",
+                "passage",
+                "frozen_on",
+                "vials",
+                "location",
+                "status",
+            )
+        }
+
+
+class MaterialEditForm(MaterialForm):
+    """Corrections of a material. Once lots were received, the fields the service keeps fixed are
+    shown disabled (the service refuses a change anyway)."""
+
+    reason = _reason_field()
+
+    def __init__(self, *args, fixed: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in fixed:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = _("fixed: lots of this material were received")
+
+    @staticmethod
+    def initial_from(material: m.Material) -> dict:
+        return {
+            f: getattr(material, f)
+            for f in ("name", "supplier", "catalogue_number", "kind", "used_in_culture")
+        }
 
 
 class MaterialLotForm(forms.Form):

@@ -98,6 +98,15 @@ def material_lots():
     )
 
 
+def materials():
+    """Every material with its number of received lots (one without lots shows too)."""
+    return m.Material.objects.annotate(n_lots=Count("lots")).order_by("name", "supplier")
+
+
+def material_has_lots(material: m.Material) -> bool:
+    return material.lots.exists()
+
+
 @dataclass
 class DocumentRow:
     document: m.Document

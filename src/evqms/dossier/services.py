@@ -308,6 +308,55 @@ def set_donor_eligibility(*, actor, donor: m.Donor, eligibility: str, notes: str
     return locked
 
 
+DONOR_FIELDS = ("consent_on", "consent_document")
+
+
+@transaction.atomic
+def update_donor(*, actor, donor: m.Donor, reason: str, **changes) -> m.Donor:
+    """Correct a donor's consent record, with the reason for the correction.
+
+    The code is the donor's pseudonymised identity, cited by its banks and the trace: it never
+    changes. Eligibility and its notes have their own flow (`set_donor_eligibility`), so a
+    correction cannot make a donor eligible, nor leave an eligible donor without consent.
+    """
+    require(actor, "dossier.manage_donor")
+    unknown = set(changes) - set(DONOR_FIELDS)
+    if unknown:
+        raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="donor")
+    reason = text_required(reason, "reason")
+    locked = lock_for_update(m.Donor.objects.filter(pk=donor.pk)).get()
+    before = records.donor(locked)
+    if "consent_on" in changes:
+        consent_on = changes["consent_on"]
+        if consent_on is not None and consent_on > timezone.localdate():
+            raise InputError(_("the date is in the future"), where="consent_on")
+        if consent_on is None and locked.eligibility == "eligible":
+            raise InputError(
+                _("an eligible donor keeps a consent date: withdraw the eligibility first"),
+                where="consent_on",
+            )
+        locked.consent_on = consent_on
+    if "consent_document" in changes:
+        document = changes["consent_document"]
+        if document is not None and document.kind != "consent":
+            raise InputError(_("choose a consent form document"), where="consent_document")
+        locked.consent_document = document
+    after = records.donor(locked)
+    if after == before:
+        return locked
+    locked.save(update_fields=["consent_on", "consent_document"])
+    record_event(
+        actor=actor,
+        action="donor.update",
+        object_type="donor",
+        object_id=locked.pk,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return locked
+
+
 # --- cell banks -----------------------------------------------------------------------------
 
 
@@ -321,7 +370,13 @@ def _ancestors(bank: m.CellBank) -> list[int]:
     return seen
 
 
-def _check_lineage(*, kind: str, donor, parent, passage: int, bank_pk=None) -> None:
+def _check_lineage(
+    *, kind: str, donor, parent, passage: int, bank_pk=None, check_sources: bool = True
+) -> None:
+    """Shape of the lineage (one origin, WCB from a bank, no cycle, passage not below the parent's)
+    always; a rejected parent bank or an ineligible donor only when `check_sources` (a new link,
+    or a bank about to become available): a bank whose donor was found ineligible later must
+    still be correctable, above all to be rejected."""
     if donor is None and parent is None:
         raise InputError(_("a cell bank comes from a donor or from a parent bank"), where="donor")
     if donor is not None and parent is not None:
@@ -334,7 +389,7 @@ def _check_lineage(*, kind: str, donor, parent, passage: int, bank_pk=None) -> N
     if parent is not None:
         if bank_pk is not None and bank_pk in _ancestors(parent):
             raise RuleViolation(_("this parent would make the cell-bank lineage a cycle"))
-        if parent.status == "rejected":
+        if check_sources and parent.status == "rejected":
             raise RuleViolation(_("bank {bank} is rejected and cannot be a parent").format(bank=parent.code))
         if passage < parent.passage:
             raise InputError(
@@ -343,7 +398,7 @@ def _check_lineage(*, kind: str, donor, parent, passage: int, bank_pk=None) -> N
                 ),
                 where="passage",
             )
-    if donor is not None and donor.eligibility == "ineligible":
+    if check_sources and donor is not None and donor.eligibility == "ineligible":
         raise RuleViolation(_("donor {donor} is ineligible").format(donor=donor.code))
 
 
@@ -408,6 +463,15 @@ def create_cell_bank(
     return bank
 
 
+def _lineage_made_lots(bank_pk: int) -> bool:
+    """Whether any product lot was made from this bank or a bank descending from it."""
+    ids, frontier = {bank_pk}, {bank_pk}
+    while frontier:
+        frontier = set(m.CellBank.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - ids
+        ids |= frontier
+    return m.CellBank.objects.filter(pk__in=ids, lots__isnull=False).exists()
+
+
 CELL_BANK_FIELDS = (
     "kind",
     "donor",
@@ -437,19 +501,41 @@ def update_cell_bank(*, actor, bank: m.CellBank, reason: str = "", **changes) ->
         _choice(changes["status"], m.CellBank.STATUSES, "status")
     if "characterisation" in changes:
         changes["characterisation"] = _clean_characterisation(changes["characterisation"])
+    if "passage" in changes:
+        if changes["passage"] is None or int(changes["passage"]) < 0:
+            raise InputError(_("this field is required"), where="passage")
+        changes["passage"] = int(changes["passage"])
+    if "vials" in changes:
+        if changes["vials"] is not None and int(changes["vials"]) < 0:
+            raise InputError(_("the number cannot be negative"), where="vials")
+        changes["vials"] = int(changes["vials"] or 0)
+    if "location" in changes:
+        changes["location"] = changes["location"] or ""
+    origin = (locked.donor_id, locked.parent_id)
     for field, value in changes.items():
         setattr(locked, field, value)
+    relinked = (locked.donor_id, locked.parent_id) != origin
+    if relinked and _lineage_made_lots(locked.pk):
+        # Lots made from this bank (or from banks below it) trace back to its donor through it:
+        # re-linking would rewrite the donor of released product. That is a deviation, not an edit.
+        raise RuleViolation(
+            _(
+                "lots were made from bank {bank} or its descendants: its donor and parent bank stay as recorded"
+            ).format(bank=locked.code)
+        )
+    becomes_available = locked.status == "available" and before["status"] != "available"
     _check_lineage(
         kind=locked.kind,
         donor=locked.donor,
         parent=locked.parent,
         passage=int(locked.passage),
         bank_pk=locked.pk,
+        check_sources=relinked or becomes_available,
     )
     after = records.cell_bank(locked)
     if after == before:
         return locked
-    if locked.status == "available" and before["status"] != "available" and not (reason or "").strip():
+    if becomes_available and not (reason or "").strip():
         raise InputError(_("give the reason for making the bank available"), where="reason")
     locked.save()
     record_event(
@@ -495,6 +581,71 @@ def create_material(
         after=records.material(material),
     )
     return material
+
+
+MATERIAL_FIELDS = ("name", "supplier", "catalogue_number", "kind", "used_in_culture")
+# Fixed once a lot of the material was received. Supplier and catalogue number are the material's
+# identity: every material-lot audit event and certificate of analysis cites them, so changing them
+# would make the trail point at a material that no longer exists. Kind and "used in cell culture"
+# feed the compliance assessment of the product lots made with it (culture-stage raw materials),
+# so changing them would silently re-judge lots already made. The name is a label and stays
+# correctable (typos); the audit event keeps the before and after.
+MATERIAL_FIXED_ONCE_RECEIVED = ("supplier", "catalogue_number", "kind", "used_in_culture")
+
+
+@transaction.atomic
+def update_material(*, actor, material: m.Material, reason: str, **changes) -> m.Material:
+    """Correct a material's record, with the reason for the correction."""
+    require(actor, "dossier.manage_material")
+    unknown = set(changes) - set(MATERIAL_FIELDS)
+    if unknown:
+        raise InputError(
+            _("unknown field {field}").format(field=", ".join(sorted(unknown))), where="material"
+        )
+    reason = text_required(reason, "reason")
+    locked = lock_for_update(m.Material.objects.filter(pk=material.pk)).get()
+    before = records.material(locked)
+    cleaned = {}
+    if "name" in changes:
+        cleaned["name"] = text_required(changes["name"], "name")
+    if "supplier" in changes:
+        cleaned["supplier"] = text_required(changes["supplier"], "supplier")
+    if "catalogue_number" in changes:
+        cleaned["catalogue_number"] = text_required(changes["catalogue_number"], "catalogue_number")
+    if "kind" in changes:
+        cleaned["kind"] = _choice(changes["kind"], m.Material.KINDS, "kind")
+    if "used_in_culture" in changes:
+        cleaned["used_in_culture"] = bool(changes["used_in_culture"])
+    changed = [f for f, v in cleaned.items() if v != before[f]]
+    if not changed:
+        return locked
+    fixed = [f for f in MATERIAL_FIXED_ONCE_RECEIVED if f in changed]
+    if fixed and locked.lots.exists():
+        raise InputError(
+            _("lots of this material were received: this field stays as recorded"), where=fixed[0]
+        )
+    for field in changed:
+        setattr(locked, field, cleaned[field])
+    if (
+        m.Material.objects.filter(supplier=locked.supplier, catalogue_number=locked.catalogue_number)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise InputError(
+            _("{value} already exists").format(value=f"{locked.supplier} {locked.catalogue_number}"),
+            where="catalogue_number",
+        )
+    locked.save(update_fields=changed)
+    record_event(
+        actor=actor,
+        action="material.update",
+        object_type="material",
+        object_id=locked.pk,
+        before=before,
+        after=records.material(locked),
+        reason=reason,
+    )
+    return locked
 
 
 @transaction.atomic

@@ -133,6 +133,7 @@ def product_detail(request, code):
             "specifications": [(s, selectors.specification_signatures(s)) for s in specs],
             "lineage": selectors.lineage(),
             "material_lots": selectors.material_lots(),
+            "materials": selectors.materials(),
             "documents": selectors.documents(),
             "markers": m.InfectiousMarker.objects.order_by("code"),
             "template_form": forms.TemplateForm(),
@@ -427,6 +428,34 @@ def donor_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+def donor_edit(request, pk):
+    _need(request, "dossier.manage_donor")
+    donor = get_object_or_404(m.Donor, pk=pk)
+    form = forms.DonorEditForm(
+        request.POST or None,
+        initial={
+            "code": donor.code,
+            "consent_on": donor.consent_on,
+            "consent_document": donor.consent_document,
+        },
+    )
+
+    def act(d):
+        d.pop("code", None)
+        return services.update_donor(actor=request.user, donor=donor, **d)
+
+    if _attempt(request, form, act, _("Donor updated.")):
+        return redirect(_back(request))
+    return _form_page(
+        request,
+        form,
+        title=_("Edit donor {donor}").format(donor=donor.code),
+        back=_back(request),
+        submit=_("Save"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def donor_test(request, pk):
     _need(request, "dossier.manage_donor")
     donor = get_object_or_404(m.Donor, pk=pk)
@@ -480,6 +509,29 @@ def cell_bank_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+def cell_bank_edit(request, pk):
+    _need(request, "dossier.manage_cell_bank")
+    bank = get_object_or_404(m.CellBank, pk=pk)
+    form = forms.CellBankEditForm(
+        request.POST or None, initial=forms.CellBankEditForm.initial_from(bank), bank=bank
+    )
+
+    def act(d):
+        d.pop("code", None)
+        return services.update_cell_bank(actor=request.user, bank=bank, **d)
+
+    if _attempt(request, form, act, _("Cell bank updated.")):
+        return redirect(_back(request))
+    return _form_page(
+        request,
+        form,
+        title=_("Edit cell bank {bank}").format(bank=bank.code),
+        back=_back(request),
+        submit=_("Save"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def material_create(request):
     _need(request, "dossier.manage_material")
     form = forms.MaterialForm(request.POST or None)
@@ -488,6 +540,30 @@ def material_create(request):
     ):
         return redirect(_back(request))
     return _form_page(request, form, title=_("New material"), back=_back(request), submit=_("Create"))
+
+
+@require_http_methods(["GET", "POST"])
+def material_edit(request, pk):
+    _need(request, "dossier.manage_material")
+    material = get_object_or_404(m.Material, pk=pk)
+    fixed = services.MATERIAL_FIXED_ONCE_RECEIVED if selectors.material_has_lots(material) else ()
+    form = forms.MaterialEditForm(
+        request.POST or None, initial=forms.MaterialEditForm.initial_from(material), fixed=fixed
+    )
+    if _attempt(
+        request,
+        form,
+        lambda d: services.update_material(actor=request.user, material=material, **d),
+        _("Material updated."),
+    ):
+        return redirect(_back(request))
+    return _form_page(
+        request,
+        form,
+        title=_("Edit material {material}").format(material=material.name),
+        back=_back(request),
+        submit=_("Save"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
