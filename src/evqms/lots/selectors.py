@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from evqms.i18n import _, bilingual, use_language
@@ -413,7 +414,7 @@ def lot_detail(lot: Lot) -> dict:
                 "verified_at": r.verified_at,
                 "raw_file_name": r.raw_file_name,
                 "raw_file_sha256": r.raw_file_sha256,
-                "raw_file_url": r.raw_file.url if r.raw_file else None,
+                "raw_file_url": reverse("lots:qc-raw", args=[lot.number, r.pk]) if r.raw_file else None,
             }
             for r in results
         ],

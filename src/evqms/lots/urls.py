@@ -12,6 +12,7 @@ urlpatterns = [
     path("<str:number>/steps/<int:step_id>/", views.step_record, name="step-record"),
     path("<str:number>/submit-to-qc/", views.submit_qc, name="submit-qc"),
     path("<str:number>/qc/<int:attribute_id>/", views.qc_entry, name="qc-entry"),
+    path("<str:number>/results/<int:result_id>/raw/", views.qc_raw_file, name="qc-raw"),
     path("<str:number>/results/<int:result_id>/retest/", views.qc_retest, name="qc-retest"),
     path("<str:number>/results/<int:result_id>/verify/", views.qc_verify, name="qc-verify"),
     path("<str:number>/results/<int:result_id>/invalidate/", views.qc_invalidate, name="qc-invalidate"),

@@ -8,16 +8,19 @@ htmx (the page's <main> is swapped, no full reload); without JavaScript they pos
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
+from evqms.core.canonical import sha256_hex
 from evqms.dossier.models import Product
 from evqms.lots import forms, selectors, services
 from evqms.lots.models import LOT_STATUSES, Deviation, QCResult
@@ -250,6 +253,28 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
 def lot_detail(request, number):
     _need(request, "lots.view_lot")
     return _render_lot(request, _lot_or_404(number))
+
+
+def qc_raw_file(request, number, result_id):
+    """The instrument file a QC result was recorded from, as kept, only while it matches its recorded hash."""
+    _need(request, "lots.view_lot")
+    result = QCResult.objects.filter(lot=_lot_or_404(number), pk=result_id).first()
+    if result is None or not result.raw_file:
+        raise Http404(_("this QC result has no raw file"))
+    try:
+        with result.raw_file.open("rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise Http404(_("the raw file of this QC result is missing from storage")) from None
+    if sha256_hex(data) != result.raw_file_sha256:
+        # Serving an altered original would defeat the point of keeping it with its hash.
+        return HttpResponse(
+            _("the stored raw file no longer matches the SHA-256 recorded with the result"),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    name = result.raw_file_name or result.raw_file.name.rsplit("/", 1)[-1]
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name)
 
 
 # --- actions ------------------------------------------------------------------------------
