@@ -17,9 +17,19 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from evqms.i18n import _  # noqa: E402
 
+
+def _font_families() -> list[str]:
+    """The Japanese fonts installed here, then DejaVu (matplotlib's own): a missing family in the list
+    makes matplotlib log a 'findfont' warning on every plot."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in ("IPAexGothic", "Noto Sans CJK JP") if f in installed] + ["DejaVu Sans"]
+
+
 RC = {
     "svg.fonttype": "none",
-    "font.family": ["IPAexGothic", "Noto Sans CJK JP", "DejaVu Sans"],
+    "font.family": _font_families(),
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
