@@ -3,7 +3,13 @@
 - a risk register from the starter hazards, scored, high risks linked to specification
   attributes and critical process parameters, approved by QA with a signature;
 - the responsible physician's attestation for JSRM-1-SC citing that register;
-- one stored assessment against jsrm-2024.
+- the QMS element links the dossier demo has documents for: its only controlled document,
+  SOP-EV-001 "Aseptic processing of EV preparations", for the aseptic-processing element. The
+  other elements (manufacturing SOPs, training, change control, deviations/CAPA, validation,
+  self-inspection, facility) have no document in the demo and stay gaps;
+- no comparability record for process v2: every demo lot is made by v2 and no report compares
+  v1 with v2 product, so there is nothing honest to approve (JSRM-2-R2 keeps that gap);
+- a stored assessment against jsrm-2024, again whenever the evidence changed since the last one.
 
 Upstream records come from the dossier and lots demos; without the product this does nothing.
 Signing needs the demo users' passwords ($EVQMS_HOME/demo-logins.json, written by evqms.web.demo).
@@ -152,8 +158,35 @@ def load(users: dict, passwords: dict | None = None) -> None:
                 password=passwords["physician"],
             )
 
-    if not Assessment.objects.filter(product=product).exists():
-        try:
+    _link_qms_documents(qa)
+
+    latest = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id").first()
+    try:
+        snapshot, _engine = services.evaluate(product)
+        if latest is None or latest.snapshot_sha256 != snapshot.sha256():
             services.run_assessment(actor=qa, product=product)
-        except EvqmsError as exc:
-            _note(f"no assessment stored: {exc}")
+    except EvqmsError as exc:
+        _note(f"no assessment stored: {exc}")
+
+
+# QMS element -> the dossier demo's document that covers it (only what the demo really holds).
+QMS_LINKS = {"aseptic_processing": "SOP-EV-001"}
+
+
+def _link_qms_documents(qa) -> None:
+    from evqms.compliance import services
+    from evqms.compliance.models import QMSElementDocument
+    from evqms.dossier.models import Document
+
+    for element, code in QMS_LINKS.items():
+        document = Document.objects.filter(code=code, status="approved").order_by("-version").first()
+        if document is None:
+            _note(f"no approved {code}: QMS element {element} left without a document")
+            continue
+        if not QMSElementDocument.objects.filter(element=element, document=document).exists():
+            services.link_qms_document(
+                actor=qa,
+                element=element,
+                document=document,
+                review_due=timezone.localdate() + dt.timedelta(days=365),
+            )

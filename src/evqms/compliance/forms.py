@@ -5,7 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from evqms.compliance.models import ATTESTATION_ROLES, RISK_CLASSES, RISK_STATUSES, STAGE_CHOICES
+from evqms.compliance.models import (
+    ATTESTATION_ROLES,
+    QMS_ELEMENTS,
+    RISK_CLASSES,
+    RISK_STATUSES,
+    STAGE_CHOICES,
+)
 from evqms.guidance.risk import STAGES
 
 SCORE = [(i, str(i)) for i in range(1, 6)]
@@ -90,3 +96,49 @@ class AttestationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["item_id"].choices = [(i, i) for i in items]
         self.fields["cites"].choices = [(c, c) for c in citable]
+
+
+def _document_label(doc) -> str:
+    return f"{doc.code} v{doc.version} — {doc.title}"
+
+
+class QMSLinkForm(forms.Form):
+    """Link an approved dossier document to a QMS element (the service checks the element again)."""
+
+    element = forms.ChoiceField(label=_("QMS element"), choices=[("", "—"), *QMS_ELEMENTS])
+    document = forms.ModelChoiceField(label=_("approved document"), queryset=None, empty_label="—")
+    review_due = forms.DateField(
+        label=_("review due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, documents=None, **kwargs):
+        kwargs.setdefault("prefix", "qms")
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = documents
+        self.fields["document"].label_from_instance = _document_label
+
+
+class ComparabilityForm(forms.Form):
+    """Record and approve (sign) the comparability assessment of a process version."""
+
+    process = forms.ModelChoiceField(label=_("process version"), queryset=None, empty_label="—")
+    summary = forms.CharField(
+        label=_("comparability summary"),
+        strip=False,  # the service strips it and says when nothing is left
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Characterisation and potency before and after the change, and the conclusion."),
+    )
+    document = forms.ModelChoiceField(
+        label=_("comparability report (optional)"), queryset=None, required=False, empty_label="—"
+    )
+    password = forms.CharField(
+        label=_("password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, processes=None, documents=None, **kwargs):
+        kwargs.setdefault("prefix", "cmp")
+        super().__init__(*args, **kwargs)
+        self.fields["process"].queryset = processes
+        self.fields["process"].label_from_instance = lambda p: f"v{p.version} ({p.get_status_display()})"
+        self.fields["document"].queryset = documents
+        self.fields["document"].label_from_instance = _document_label

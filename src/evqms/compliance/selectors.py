@@ -7,7 +7,13 @@ import datetime as dt
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from evqms.compliance.models import Assessment, Attestation, RiskRegister
+from evqms.compliance.models import (
+    Assessment,
+    Attestation,
+    ComparabilityRecord,
+    QMSElementDocument,
+    RiskRegister,
+)
 from evqms.guidance import ruleset as rulesets
 
 DEFAULT_RULESET = rulesets.DEFAULT
@@ -58,6 +64,46 @@ def attestations_for(product):
         .select_related("signer", "signature")
         .order_by("-signed_at")
     )
+
+
+def qms_links():
+    """Every QMS element's linked documents (the QMS is the site's, so it serves every product)."""
+    return QMSElementDocument.objects.select_related("document", "linked_by").order_by(
+        "element", "document__code", "document__version"
+    )
+
+
+def linkable_documents():
+    """Approved controlled documents of the dossier, the ones a QMS element may be linked to."""
+    from evqms.dossier.models import Document
+
+    return Document.objects.filter(status="approved").order_by("code", "-version")
+
+
+def comparability_rows(product) -> list[dict]:
+    """One row per process version after the first: the version it changed from and its record (or None)."""
+    processes = list(product.processes.order_by("version"))
+    records = {
+        r.process_id: r
+        for r in ComparabilityRecord.objects.filter(process__in=processes).select_related(
+            "document", "approval_signature"
+        )
+    }
+    versions = {p.version for p in processes}
+    return [
+        {
+            "process": p,
+            "previous": p.version - 1 if p.version - 1 in versions else None,
+            "record": records.get(p.pk),
+        }
+        for p in processes
+        if p.version >= 2
+    ]
+
+
+def processes_awaiting_comparability(product):
+    """Process versions after the first without a comparability record (the form's choices)."""
+    return product.processes.filter(version__gte=2, comparability__isnull=True).order_by("version")
 
 
 # --- scores per part ------------------------------------------------------------------------------

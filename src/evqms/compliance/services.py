@@ -609,7 +609,12 @@ def evaluate(product, ruleset_refs: list[str] | None = None, *, now: dt.datetime
 
     rulesets = [ruleset.load(ref) for ref in (ruleset_refs or [ruleset.DEFAULT])]
     snapshot = build_snapshot(product)
-    return snapshot, [assess(snapshot, rs, now=now) for rs in rulesets]
+    # The snapshot's dates are local dates (TIME_ZONE); judge them against the local date too. The
+    # engine's default (the UTC date) is a day behind in Japan every morning, so a document approved
+    # then would not yet count as effective.
+    now = now or timezone.now()
+    as_of = timezone.localdate(now) if timezone.is_aware(now) else now.date()
+    return snapshot, [assess(snapshot, rs, now=now, as_of=as_of) for rs in rulesets]
 
 
 def run_assessment(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evqms import errors
+from evqms.audit.services import SignatureRefused
 from evqms.compliance import forms, selectors, services
 from evqms.compliance.models import Assessment, RiskItem
 from evqms.guidance import risk
@@ -96,7 +97,7 @@ def _attestation_items(ruleset_id: str) -> list[str]:
     return [i.id for i in rs.items if any(c.name == "attestation" for c in i.checks)]
 
 
-def product_page(request, code, attest_form=None, status=200):
+def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, dialog="", status=200):
     _need(request, "compliance.view")
     product = _product(code)
     lang = _lang()
@@ -114,8 +115,9 @@ def product_page(request, code, attest_form=None, status=200):
         "can_attest": request.user.has_perm("compliance.attest"),
         "attestations": selectors.attestations_for(product),
         "register": selectors.current_register(product),
-        "dialog": "attest" if attest_form is not None and attest_form.errors else "",
+        "dialog": dialog or ("attest" if attest_form is not None and attest_form.errors else ""),
     }
+    context.update(_qms_context(request, product, qms_form, cmp_form))
     if stored is not None:
         titles = {p["part"]: p for p in selectors.part_scores(stored)}
         items = _items(stored, product, lang)
@@ -222,6 +224,96 @@ def attest(request, code):
             )
             return redirect(reverse("compliance:product", args=[product.code]) + "#attestations")
     return product_page(request, code, attest_form=form, status=400)
+
+
+# --- QMS documents and comparability ------------------------------------------------------------
+
+
+def _qms_context(request, product, qms_form=None, cmp_form=None) -> dict:
+    can_manage = request.user.has_perm("compliance.manage_qms_links")
+    context = {
+        "qms_links": selectors.qms_links(),
+        "comparability": selectors.comparability_rows(product),
+        "can_manage_qms": can_manage,
+    }
+    if can_manage:
+        documents = selectors.linkable_documents()
+        awaiting = selectors.processes_awaiting_comparability(product)
+        context["qms_form"] = qms_form or forms.QMSLinkForm(documents=documents)
+        context["cmp_form"] = cmp_form or forms.ComparabilityForm(
+            processes=awaiting, documents=documents, initial={"process": awaiting.first()}
+        )
+        context["cmp_open"] = awaiting.exists()
+    return context
+
+
+@require_POST
+def qms_link(request, code):
+    _need(request, "compliance.manage_qms_links")
+    product = _product(code)
+    form = forms.QMSLinkForm(request.POST, documents=selectors.linkable_documents())
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            link = services.link_qms_document(
+                actor=request.user, element=d["element"], document=d["document"], review_due=d["review_due"]
+            )
+        except errors.InputError as exc:
+            _attach(form, exc)
+        except errors.RuleViolation as exc:
+            form.add_error("document", str(exc))
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            messages.success(
+                request,
+                _("{document} linked to {element}. Assess again to see its effect.").format(
+                    document=link.document, element=link.get_element_display()
+                ),
+            )
+            return redirect(reverse("compliance:product", args=[product.code]) + "#qms-documents")
+    return product_page(request, code, qms_form=form, status=400)
+
+
+@require_POST
+def comparability_approve(request, code):
+    _need(request, "compliance.manage_qms_links")
+    product = _product(code)
+    documents = selectors.linkable_documents()
+    form = forms.ComparabilityForm(
+        request.POST,
+        processes=selectors.processes_awaiting_comparability(product),
+        documents=documents,
+    )
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            record = services.approve_comparability(
+                request=request,
+                actor=request.user,
+                process=d["process"],
+                summary=d["summary"],
+                password=d["password"],
+                document=d["document"],
+            )
+        except errors.InputError as exc:
+            _attach(form, exc)
+        except SignatureRefused as exc:
+            form.add_error("password", str(exc))
+        except errors.RuleViolation as exc:
+            form.add_error("process", str(exc))
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            messages.success(
+                request,
+                _(
+                    "Comparability of process version {version} approved and signed. "
+                    "Assess again to see its effect."
+                ).format(version=record.process.version),
+            )
+            return redirect(reverse("compliance:product", args=[product.code]) + "#comparability")
+    return product_page(request, code, cmp_form=form, dialog="comparability", status=400)
 
 
 def report(request, code, fmt):
