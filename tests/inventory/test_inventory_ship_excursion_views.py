@@ -300,3 +300,12 @@ def test_unknown_location_is_404(client, op, store):
     client.force_login(op)
     assert client.get("/inventory/locations/NOPE/").status_code == 404
     assert client.post("/inventory/locations/NOPE/", _excursion()).status_code == 404
+
+
+def test_an_empty_post_shows_the_required_fields(client, op, store):
+    client.force_login(op)
+    _english(client)
+    response = client.post("/inventory/locations/S1-F1/", {})
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"started_at", "extreme_temperature_c", "description"}
+    assert not TemperatureExcursion.objects.exists()

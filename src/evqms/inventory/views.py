@@ -238,7 +238,7 @@ def location_detail(request, code: str):
     location = selectors.get_location(code)
     if location is None:
         raise Http404
-    form = forms.ExcursionForm(request.POST or None)
+    form = forms.ExcursionForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         _need(request, "inventory.record_excursion")
