@@ -97,9 +97,9 @@ def test_forms_are_prefilled_and_the_code_is_not_editable(client, people, world)
 def test_donor_edit_saves_with_the_reason_and_returns(client, people, world):
     client.force_login(people.operator)
     back = reverse("dossier:product-detail", args=["ucmsc-sev-oa"])
-    url = reverse("dossier:donor-edit", args=[world["donor"].pk]) + f"?next={back}"
+    url = reverse("dossier:donor-edit", args=[world["donor"].pk]) + f"?next={back}%23lineage"
     r = client.post(url, {"code": "D-HACK", "consent_on": "2024-01-09", "reason": "date copied wrongly"})
-    assert r.status_code == 302 and r["Location"] == back
+    assert r.status_code == 302 and r["Location"] == back + "#lineage"
     world["donor"].refresh_from_db()
     assert world["donor"].code == "D-1" and world["donor"].consent_on == dt.date(2024, 1, 9)
     ev = AuditEvent.objects.get(action="donor.update")
@@ -222,7 +222,7 @@ def test_dossier_page_links_to_the_edit_pages_for_those_who_may_edit(client, peo
     client.force_login(people.operator)
     html = client.get(page).content.decode()
     for url in edit_urls(world):
-        assert f'href="{url}?next={page}"' in html, url
+        assert f'href="{url}?next={page}%23' in html, url
     assert reverse("dossier:material-edit", args=[world["serum"].pk]) in html
     client.force_login(people.auditor)
     html = client.get(page).content.decode()

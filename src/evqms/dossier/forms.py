@@ -153,6 +153,7 @@ class MaterialEditForm(MaterialForm):
         super().__init__(*args, **kwargs)
         for name in fixed:
             self.fields[name].disabled = True
+            self.fields[name].required = False  # shown as recorded, not asked for
             self.fields[name].help_text = _("fixed: lots of this material were received")
 
     @staticmethod
