@@ -278,21 +278,28 @@ def to_engine(stored: Assessment):
 
 
 def evidence_url(reference: str, product) -> str | None:
-    """'lot UCEV-24-001' -> the lot page; 'risk register RR-x v2' -> the register page; else None."""
+    """'lot UCEV-24-001' -> the lot page; 'risk register RR-x v2' -> the register page; a QMS
+    document or comparability record -> its section of the compliance page; else None."""
     kinds = (
         ("lot ", "lots:lot-detail", lambda rest: [rest]),
         ("risk register ", "compliance:register", lambda rest: [product.code]),
         ("risk ", "compliance:register", lambda rest: [product.code]),
         ("attestation ", "compliance:product", lambda rest: [product.code]),
+        ("document ", "compliance:product", lambda rest: [product.code]),
+        ("comparability record ", "compliance:product", lambda rest: [product.code]),
     )
+    anchors = {
+        "attestation ": "#attestations",
+        "document ": "#qms-documents",
+        "comparability record ": "#comparability",
+    }
     for prefix, name, args in kinds:
         if reference.startswith(prefix):
             try:
                 url = reverse(name, args=args(reference[len(prefix) :].strip()))
             except NoReverseMatch:
                 return None
-            if prefix == "attestation ":
-                url += "#attestations"
+            url += anchors.get(prefix, "")
             if prefix == "risk ":
                 url += "#" + reference[len(prefix) :].strip()
             return url
