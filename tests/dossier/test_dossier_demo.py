@@ -44,15 +44,23 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     assert lots["FBS-23-11"].animal_origin_justification
     assert lots["HPL-24-07"].is_biological and lots["XF-24-001"].animal_component_free
     v1, v2 = m.ProcessDefinition.objects.filter(product=product).order_by("version")
-    assert (v1.status, v2.status) == ("superseded", "approved")
+    # v1 is current until the lots demo has made UCEV-24-001 on it and approves the xeno-free v2.
+    assert (v1.status, v2.status) == ("approved", "draft")
     assert "FBS" in " ".join(v1.steps.values_list("name", flat=True))
     assert "FBS" not in " ".join(v2.steps.values_list("name", flat=True))
     (spec,) = m.Specification.objects.filter(product=product)
     assert spec.status == "approved" and spec.attributes.count() == 18
-    assert Signature.objects.filter(meaning="approval").count() == 4  # v1, v2, spec v1, SOP
+    assert Signature.objects.filter(meaning="approval").count() == 3  # v1, spec v1, SOP
     assert AuditEvent.objects.filter(action="product.create").count() == 1
+
+    demo.approve_xeno_free_change(users, passwords)
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.status, v2.status) == ("superseded", "approved")
+    assert Signature.objects.filter(meaning="approval").count() == 4
 
     count = AuditEvent.objects.count()
     demo.load(users, passwords)
+    demo.approve_xeno_free_change(users, passwords)
     assert AuditEvent.objects.count() == count
     assert m.ProcessDefinition.objects.count() == 2 and m.Specification.objects.count() == 1

@@ -22,6 +22,7 @@ def demo_world(make_user):
         "qa2": make_user("qa2", "qa_reviewer"),
     }
     demo.load(users, {n: u.raw_password for n, u in users.items()})
+    demo.approve_xeno_free_change(users, {n: u.raw_password for n, u in users.items()})  # as the lots demo does
     return users
 
 

@@ -56,6 +56,30 @@ def test_the_demo_loads_in_order_and_a_second_load_changes_nothing():
     assert _counts() == first
 
 
+def test_the_demo_tells_the_xeno_free_change():
+    """UCEV-24-001 is made on process v1 with bovine serum, then QA approves the xeno-free v2 with a
+    comparability record, and the demo adverse event traces back to that serum lot."""
+    from evqms.clinical.models import AdverseEvent
+    from evqms.compliance.models import ComparabilityRecord
+    from evqms.lots.models import Lot
+    from evqms.trace.selectors import trace
+
+    load_demo()
+    versions = {lot.number: lot.process.version for lot in Lot.objects.select_related("process")}
+    assert versions == {"UCEV-24-001": 1, "UCEV-24-002": 2, "UCEV-24-003": 2, "UCEV-24-004": 2}
+    used = set(
+        Lot.objects.get(number="UCEV-24-001").material_usages.values_list(
+            "material_lot__lot_number", flat=True
+        )
+    )
+    assert "FBS-23-11" in used
+    (record,) = ComparabilityRecord.objects.all()
+    assert record.process.version == 2 and "UCEV-24-001" in record.summary and "UCEV-24-004" in record.summary
+    ae = AdverseEvent.objects.order_by("number").first()
+    materials = {n.code for n in trace("adverse_event", ae.number).of("material_lot")}
+    assert "FBS-23-11" in materials
+
+
 def test_every_page_the_demo_links_to_opens(client):
     load_demo()
     admin = get_user_model().objects.get(username="admin")

@@ -7,8 +7,9 @@
   SOP-EV-001 "Aseptic processing of EV preparations", for the aseptic-processing element. The
   other elements (manufacturing SOPs, training, change control, deviations/CAPA, validation,
   self-inspection, facility) have no document in the demo and stay gaps;
-- no comparability record for process v2: every demo lot is made by v2 and no report compares
-  v1 with v2 product, so there is nothing honest to approve (JSRM-2-R2 keeps that gap);
+- the comparability record of process v2 (the xeno-free change), approved by QA, once a released
+  lot exists on each version (UCEV-24-001 on v1, UCEV-24-004 on v2): its summary is computed from
+  the two lots' current release results and says it covers release testing only;
 - a stored assessment against jsrm-2024, again whenever the evidence changed since the last one.
 
 Upstream records come from the dossier and lots demos; without the product this does nothing.
@@ -159,6 +160,8 @@ def load(users: dict, passwords: dict | None = None) -> None:
             )
 
     _link_qms_documents(qa)
+    if passwords.get("qa"):
+        _comparability(product, qa, request, passwords["qa"])
 
     latest = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id").first()
     try:
@@ -190,3 +193,39 @@ def _link_qms_documents(qa) -> None:
                 document=document,
                 review_due=timezone.localdate() + dt.timedelta(days=365),
             )
+
+
+def _comparability(product, qa, request, password) -> None:
+    """Process v2's comparability record, summarised from the release results of one lot per version."""
+    from evqms.compliance import services
+    from evqms.compliance.models import ComparabilityRecord
+    from evqms.dossier.models import ProcessDefinition
+    from evqms.lots.models import Lot
+    from evqms.lots.selectors import current_results
+
+    v2 = ProcessDefinition.objects.filter(product=product, version=2, status="approved").first()
+    if v2 is None or ComparabilityRecord.objects.filter(process=v2).exists():
+        return
+    lots = {
+        version: Lot.objects.filter(product=product, process__version=version, status="released")
+        .order_by("manufactured_on", "number")
+        .first()
+        for version in (1, 2)
+    }
+    if None in lots.values():
+        _note("no released lot on each of process v1 and v2: no comparability record")
+        return
+    verdicts = {}
+    for version, lot in lots.items():
+        for entry in current_results(lot):
+            verdicts.setdefault(entry["attribute"].code, {})[version] = (
+                entry["result"].verdict if entry["result"] else None
+            )
+    both = sorted(code for code, v in verdicts.items() if v.get(1) == v.get(2) == "pass")
+    summary = (
+        f"Release results of {lots[1].number} (process v1, fetal bovine serum) and {lots[2].number} "
+        f"(process v2, xeno-free): {len(both)} of {len(verdicts)} specification attributes pass on both "
+        f"lots ({', '.join(both)}). Release testing only: no extended characterisation, stability or "
+        "potency-curve comparison yet."
+    )
+    services.approve_comparability(request=request, actor=qa, process=v2, summary=summary, password=password)

@@ -3,8 +3,9 @@
 Product `ucmsc-sev-oa` (UC-MSC small EVs for knee osteoarthritis, intra-articular, allogeneic,
 dose in particles), donor D-0001 (eligible, negative panel), MCB-001 from it and WCB-001-01 from
 MCB-001, three material lots (xeno-free medium XF-24-001, human platelet lysate HPL-24-07,
-bovine FBS-23-11 with its justification), process v1 (with FBS, later superseded) and v2
-(xeno-free, approved), and specification v1 from the default EV release template (approved).
+bovine FBS-23-11 with its justification), process v1 (with FBS, approved) and v2 (xeno-free, a
+draft: the lots demo approves it with `approve_xeno_free_change` after making UCEV-24-001 on v1,
+which supersedes v1), and specification v1 from the default EV release template (approved).
 
 Signing needs the demo users' passwords: `load(users, passwords=None)` reads them from
 $EVQMS_HOME/demo-logins.json (written by evqms.web.demo) unless given. Material expiry dates are
@@ -351,7 +352,7 @@ class _Loader:
             ),
         )
 
-    def process(self, product, version, steps, description):
+    def process(self, product, version, steps, description, *, approve=True):
         proc = m.ProcessDefinition.objects.filter(product=product, version=version).first()
         if proc is None:
             if m.ProcessDefinition.objects.filter(product=product, version__lt=version).count() < version - 1:
@@ -368,7 +369,7 @@ class _Loader:
                 )
                 for p in params:
                     services.add_process_parameter(actor=self.operator, step=step, **p)
-        if proc.status == "draft":
+        if proc.status == "draft" and approve:
             password = _password(self.passwords, self.qa)
             if not password:
                 _note(f"no password for {self.qa.get_username()}: process v{version} left in draft")
@@ -418,14 +419,20 @@ class _Loader:
         self.process(
             product, 1, PROCESS_V1, "Initial process: FBS-supplemented expansion, ultracentrifugation"
         )
-        self.process(
+        # v2 stays a draft here: the lots demo makes UCEV-24-001 on v1 (with FBS), then approves the
+        # change through approve_xeno_free_change(), as the history went.
+        self.xeno_free_process(product, approve=False)
+        self.specification(product)
+        self.document()
+
+    def xeno_free_process(self, product, *, approve=True):
+        return self.process(
             product,
             2,
             _process_v2_steps(),
             "Xeno-free change: human platelet lysate replaces FBS; TFF + SEC replace ultracentrifugation",
+            approve=approve,
         )
-        self.specification(product)
-        self.document()
 
 
 def load(users: dict, passwords: dict | None = None) -> None:
@@ -434,6 +441,15 @@ def load(users: dict, passwords: dict | None = None) -> None:
             _note(f"demo user {role} missing: no dossier demo")
             return
     _Loader(users, _passwords(passwords)).run()
+
+
+def approve_xeno_free_change(users: dict, passwords: dict | None = None) -> None:
+    """QA approves process v2 (which supersedes v1): called by the lots demo after the first lot."""
+    product = m.Product.objects.filter(code=PRODUCT).first()
+    if product is None or not m.ProcessDefinition.objects.filter(product=product, version=1).exists():
+        _note("product or process v1 missing: the xeno-free change is not approved")
+        return
+    _Loader(users, _passwords(passwords)).xeno_free_process(product)
 
 
 def _ensure_standard_panel() -> None:

@@ -1,6 +1,8 @@
 """Demo lots (idempotent, through the services): the four lots of the demo scenario.
 
-- UCEV-24-001: every result passes, verified, released by QA.
+- UCEV-24-001: made on process v1 with fetal bovine serum FBS-23-11; every result passes,
+  verified, released by QA. Then QA approves the xeno-free process v2 (superseding v1) and the
+  other three lots are made on it.
 - UCEV-24-002: in QC, some results entered.
 - UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot.
 - UCEV-24-004: an OOS traced to a documented laboratory error, invalidated; the retest passes;
@@ -27,6 +29,7 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
+from evqms.dossier.demo import approve_xeno_free_change
 from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
 from evqms.lots import services
 from evqms.lots.evaluation import round_half_up
@@ -294,6 +297,12 @@ def load(users: dict, passwords: dict | None = None) -> None:
         "UCEV-24-004": demo.lot_004,
     }
     for number, story in stories.items():
+        if number != "UCEV-24-001" and demo.v2 is not None and demo.v2.status == "draft":
+            # The xeno-free change is approved after the first lot, made on process v1 with FBS.
+            approve_xeno_free_change(users, passwords)
+            for process in (demo.v1, demo.v2):
+                if process is not None:
+                    process.refresh_from_db()
         if Lot.objects.filter(number=number).exists():
             continue
         with transaction.atomic():  # a lot's whole story, or none of it (so a rerun completes it)
