@@ -43,3 +43,7 @@ def location(
     if field is not None:
         parts.append(f'field "{field}"')
     return ", ".join(parts)
+
+
+class EditConflict(RuleViolation):
+    """The record changed after the form that edits it was opened (someone else saved first)."""

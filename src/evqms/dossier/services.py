@@ -22,6 +22,7 @@ from django.utils import timezone
 from evqms.accounts.rules import require
 from evqms.audit.models import AuditEvent
 from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records, spec_template
@@ -149,13 +150,16 @@ def create_product(
 
 
 @transaction.atomic
-def update_product(*, actor, product: m.Product, reason: str = "", **changes) -> m.Product:
+def update_product(
+    *, actor, product: m.Product, reason: str = "", seen: str | None = None, **changes
+) -> m.Product:
     require(actor, "dossier.manage_product")
     unknown = set(changes) - set(PRODUCT_FIELDS)
     if unknown:
         raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="product")
     locked = lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
     before = records.product(locked)
+    require_unchanged(seen, before, what=_("product {code}").format(code=locked.code))
     for field, value in _clean_product(changes).items():
         setattr(locked, field, value)
     after = records.product(locked)
@@ -312,7 +316,7 @@ DONOR_FIELDS = ("consent_on", "consent_document")
 
 
 @transaction.atomic
-def update_donor(*, actor, donor: m.Donor, reason: str, **changes) -> m.Donor:
+def update_donor(*, actor, donor: m.Donor, reason: str, seen: str | None = None, **changes) -> m.Donor:
     """Correct a donor's consent record, with the reason for the correction.
 
     The code is the donor's pseudonymised identity, cited by its banks and the trace: it never
@@ -326,6 +330,7 @@ def update_donor(*, actor, donor: m.Donor, reason: str, **changes) -> m.Donor:
     reason = text_required(reason, "reason")
     locked = lock_for_update(m.Donor.objects.filter(pk=donor.pk)).get()
     before = records.donor(locked)
+    require_unchanged(seen, before, what=_("donor {code}").format(code=locked.code))
     if "consent_on" in changes:
         consent_on = changes["consent_on"]
         if consent_on is not None and consent_on > timezone.localdate():
@@ -486,7 +491,9 @@ CELL_BANK_FIELDS = (
 
 
 @transaction.atomic
-def update_cell_bank(*, actor, bank: m.CellBank, reason: str = "", **changes) -> m.CellBank:
+def update_cell_bank(
+    *, actor, bank: m.CellBank, reason: str = "", seen: str | None = None, **changes
+) -> m.CellBank:
     require(actor, "dossier.manage_cell_bank")
     unknown = set(changes) - set(CELL_BANK_FIELDS)
     if unknown:
@@ -495,6 +502,7 @@ def update_cell_bank(*, actor, bank: m.CellBank, reason: str = "", **changes) ->
         )
     locked = lock_for_update(m.CellBank.objects.filter(pk=bank.pk)).get()
     before = records.cell_bank(locked)
+    require_unchanged(seen, before, what=_("cell bank {code}").format(code=locked.code))
     if "kind" in changes:
         _choice(changes["kind"], m.CellBank.KINDS, "kind")
     if "status" in changes:
@@ -594,7 +602,9 @@ MATERIAL_FIXED_ONCE_RECEIVED = ("supplier", "catalogue_number", "kind", "used_in
 
 
 @transaction.atomic
-def update_material(*, actor, material: m.Material, reason: str, **changes) -> m.Material:
+def update_material(
+    *, actor, material: m.Material, reason: str, seen: str | None = None, **changes
+) -> m.Material:
     """Correct a material's record, with the reason for the correction."""
     require(actor, "dossier.manage_material")
     unknown = set(changes) - set(MATERIAL_FIELDS)
@@ -605,6 +615,7 @@ def update_material(*, actor, material: m.Material, reason: str, **changes) -> m
     reason = text_required(reason, "reason")
     locked = lock_for_update(m.Material.objects.filter(pk=material.pk)).get()
     before = records.material(locked)
+    require_unchanged(seen, before, what=_("material {name}").format(name=locked.name))
     cleaned = {}
     if "name" in changes:
         cleaned["name"] = text_required(changes["name"], "name")
@@ -1244,10 +1255,14 @@ def add_spec_attribute(*, actor, specification: m.Specification, **fields) -> m.
 
 
 @transaction.atomic
-def update_spec_attribute(*, actor, attribute: m.SpecAttribute, **changes) -> m.SpecAttribute:
+def update_spec_attribute(
+    *, actor, attribute: m.SpecAttribute, seen: str | None = None, **changes
+) -> m.SpecAttribute:
     require(actor, "dossier.edit_specification")
     spec = _locked_spec(attribute.specification)
+    attribute = m.SpecAttribute.objects.get(pk=attribute.pk)  # as it is now, under the lock
     before = records.attribute(attribute)
+    require_unchanged(seen, before, what=_("attribute {code}").format(code=attribute.code))
     cleaned = clean_attribute({**before, **changes})
     if spec.attributes.filter(code=cleaned["code"]).exclude(pk=attribute.pk).exists():
         raise InputError(_("{value} already exists").format(value=cleaned["code"]), where="code")

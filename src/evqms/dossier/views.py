@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evqms import errors
-from evqms.dossier import forms, selectors, services
+from evqms.core.concurrency import SeenField, fingerprint
+from evqms.dossier import forms, records, selectors, services
 from evqms.dossier import models as m
 from evqms.i18n import _
 
@@ -38,6 +39,12 @@ def _apply_error(form, exc: Exception) -> None:
         form.add_error(field, exc.message if field else str(exc))
     else:
         form.add_error(None, str(exc))
+
+
+def _guard(form, record: dict) -> None:
+    """Carry the fingerprint of the record as this edit form shows it (evqms.core.concurrency)."""
+    form.fields["seen"] = SeenField()
+    form.initial["seen"] = fingerprint(record)
 
 
 def _attempt(request, form, action, success: str):
@@ -102,10 +109,11 @@ def product_edit(request, code):
     initial = {f: getattr(product, f) for f in services.PRODUCT_FIELDS}
     initial["code"] = product.code
     form = forms.ProductForm(request.POST or None, initial=initial, editing=True)
+    _guard(form, records.product(product))
 
     def act(d):
         d.pop("code", None)
-        return services.update_product(actor=request.user, product=product, **d)
+        return services.update_product(actor=request.user, product=product, seen=d.pop("seen"), **d)
 
     if _attempt(request, form, act, _("Product updated.")):
         return redirect("dossier:product-detail", code=product.code)
@@ -359,10 +367,15 @@ def attribute_edit(request, pk):
     _need(request, "dossier.edit_specification")
     attr = get_object_or_404(m.SpecAttribute.objects.select_related("specification__product"), pk=pk)
     form = forms.AttributeForm(request.POST or None, initial=forms.AttributeForm.initial_from(attr))
+    _guard(form, records.attribute(attr))
+
+    def act(d):
+        return services.update_spec_attribute(actor=request.user, attribute=attr, seen=d.pop("seen"), **d)
+
     if _attempt(
         request,
         form,
-        lambda d: services.update_spec_attribute(actor=request.user, attribute=attr, **d),
+        act,
         _("Attribute saved."),
     ):
         return redirect("dossier:specification-detail", pk=attr.specification_id)
@@ -440,9 +453,11 @@ def donor_edit(request, pk):
         },
     )
 
+    _guard(form, records.donor(donor))
+
     def act(d):
         d.pop("code", None)
-        return services.update_donor(actor=request.user, donor=donor, **d)
+        return services.update_donor(actor=request.user, donor=donor, seen=d.pop("seen"), **d)
 
     if _attempt(request, form, act, _("Donor updated.")):
         return redirect(_back(request))
@@ -516,9 +531,11 @@ def cell_bank_edit(request, pk):
         request.POST or None, initial=forms.CellBankEditForm.initial_from(bank), bank=bank
     )
 
+    _guard(form, records.cell_bank(bank))
+
     def act(d):
         d.pop("code", None)
-        return services.update_cell_bank(actor=request.user, bank=bank, **d)
+        return services.update_cell_bank(actor=request.user, bank=bank, seen=d.pop("seen"), **d)
 
     if _attempt(request, form, act, _("Cell bank updated.")):
         return redirect(_back(request))
@@ -550,10 +567,15 @@ def material_edit(request, pk):
     form = forms.MaterialEditForm(
         request.POST or None, initial=forms.MaterialEditForm.initial_from(material), fixed=fixed
     )
+    _guard(form, records.material(material))
+
+    def act(d):
+        return services.update_material(actor=request.user, material=material, seen=d.pop("seen"), **d)
+
     if _attempt(
         request,
         form,
-        lambda d: services.update_material(actor=request.user, material=material, **d),
+        act,
         _("Material updated."),
     ):
         return redirect(_back(request))
