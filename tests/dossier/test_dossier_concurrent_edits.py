@@ -95,3 +95,22 @@ def test_an_attribute_edit_starts_from_the_stored_attribute_not_the_callers_copy
     assert stored.upper == pytest.approx(0.25) and stored.method == "LAL kinetic"  # b did not undo a
     last = AuditEvent.objects.filter(action="specification.attribute.update").order_by("-id").first()
     assert json.loads(last.before)["upper"] == json.loads(last.after)["upper"]
+
+
+def test_step_and_parameter_edits_start_from_the_stored_record(people, product):
+    proc = services.create_process_version(actor=people.operator, product=product, description="first")
+    step = services.add_process_step(actor=people.operator, process=proc, kind="culture", name="Culture")
+    param = services.add_process_parameter(
+        actor=people.operator, step=step, name="Culture time", unit="h", low="48", high="72", critical=True
+    )
+    stale_step, stale_param = (
+        m.ProcessStep.objects.get(pk=step.pk),
+        m.ProcessParameter.objects.get(pk=param.pk),
+    )
+    services.update_process_step(actor=people.operator, step=step, method="T-flask")
+    services.update_process_step(actor=people.operator, step=stale_step, name="Expansion")
+    services.update_process_parameter(actor=people.operator, parameter=param, high="96")
+    services.update_process_parameter(actor=people.operator, parameter=stale_param, low="24")
+    step, param = m.ProcessStep.objects.get(pk=step.pk), m.ProcessParameter.objects.get(pk=param.pk)
+    assert (step.name, step.method) == ("Expansion", "T-flask")
+    assert (param.low, param.high) == (pytest.approx(24), pytest.approx(96))

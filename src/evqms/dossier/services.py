@@ -1019,6 +1019,7 @@ def add_process_step(
 def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessStep:
     require(actor, "dossier.edit_process")
     _locked_process(step.process)
+    step = m.ProcessStep.objects.select_related("process").get(pk=step.pk)  # as stored, under the lock
     before = records.step(step)
     if "kind" in changes:
         _choice(changes["kind"], m.ProcessStep.KINDS, "kind")
@@ -1071,6 +1072,7 @@ def add_process_parameter(*, actor, step: m.ProcessStep, **fields) -> m.ProcessP
 def update_process_parameter(*, actor, parameter: m.ProcessParameter, **changes) -> m.ProcessParameter:
     require(actor, "dossier.edit_process")
     process = _locked_process(parameter.step.process)
+    parameter = m.ProcessParameter.objects.get(pk=parameter.pk)  # as stored, under the lock
     before = records.parameter(parameter)
     cleaned = clean_parameter({**before, **changes})
     for field, value in cleaned.items():
