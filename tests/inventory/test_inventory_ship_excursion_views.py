@@ -309,3 +309,29 @@ def test_an_empty_post_shows_the_required_fields(client, op, store):
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"started_at", "extreme_temperature_c", "description"}
     assert not TemperatureExcursion.objects.exists()
+
+
+# --- the other aliquot actions answer like ship: 400 when refused, 403 without the role ----------
+
+
+def test_move_to_an_occupied_position_is_400_and_moves_nothing(client, op, store, aliquots):
+    _english(client)
+    client.force_login(op)
+    first, second = aliquots
+    r = client.post(
+        f"/inventory/aliquots/{first.container_id}/",
+        {"action": "move", "to_location": second.location.code, "reason": "tidy"},
+    )
+    assert r.status_code == 400 and "occupied" in r.content.decode().lower()
+    first.refresh_from_db()
+    assert first.location == store["positions"][0] and not _events("aliquot.move").exists()
+
+
+def test_discard_without_a_reason_is_400_and_by_a_physician_403(client, op, aliquots):
+    _english(client)
+    client.force_login(op)
+    url = f"/inventory/aliquots/{aliquots[0].container_id}/"
+    assert client.post(url, {"action": "discard", "reason": ""}).status_code == 400
+    client.force_login(f.user("inv-web-dr", "physician"))
+    assert client.post(url, {"action": "discard", "reason": "broken"}).status_code == 403
+    assert Aliquot.objects.get(pk=aliquots[0].pk).status == "available"

@@ -137,8 +137,11 @@ def aliquot_detail(request, container_id: str):
                     services.unreserve_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
                 messages.success(request, _("Saved."))
                 return redirect(_url("inventory:aliquot-detail", container_id))
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
         except REFUSALS as exc:
             messages.error(request, str(exc))
+        status = 400  # the action was refused or its form is invalid: nothing was written
     return render(
         request,
         "inventory/aliquot_detail.html",
