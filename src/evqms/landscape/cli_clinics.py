@@ -65,15 +65,6 @@ def run_classify(args) -> int:
     return 1 if report["skipped"] else 0
 
 
-def surveyed_on(crawl) -> dt.date:
-    """The date of a crawl: its latest retrieval date (today when the records carry none)."""
-    dates = sorted(r.retrieved[:10] for r in crawl.records if r.retrieved and len(r.retrieved) >= 10)
-    try:
-        return dt.date.fromisoformat(dates[-1]) if dates else dt.date.today()
-    except ValueError:
-        return dt.date.today()
-
-
 def _save(source: Path, crawl, report, backend) -> None:
     """--db: the classified run and its input file become a survey run in the database."""
     from evqms.djcli import setup_django
@@ -81,14 +72,7 @@ def _save(source: Path, crawl, report, backend) -> None:
     setup_django()
     from evqms.landscape import services
 
-    english, japanese = services.survey_in_both_languages(crawl, backend)
-    run = services.save_clinic_survey(
-        actor=None,
-        input_name=str(source),
-        raw=source.read_bytes(),
-        report=english,
-        report_ja=japanese,
-        surveyed_on=surveyed_on(crawl),
-        source=backend.name,
+    run = services.store_clinic_crawl(
+        actor=None, input_name=str(source), raw=source.read_bytes(), crawl=crawl, backend=backend
     )
     report["db_run_id"] = run.pk

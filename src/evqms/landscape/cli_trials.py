@@ -9,7 +9,8 @@ from evqms.cliutil import emit, read_bytes, to_json
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.landscape.store import RawInput, TrialStore, parse_date
-from evqms.landscape.trials import Loaded, Problem, latest_versions, load_studies
+from evqms.landscape.trial_inputs import load_inputs
+from evqms.landscape.trials import Loaded, latest_versions, load_studies
 
 
 def _store(args):
@@ -32,18 +33,7 @@ def _date_or_today(text: str | None, where: str) -> dt.date:
 
 
 def _load_files(paths: list[str]) -> tuple[list[RawInput], Loaded]:
-    raws, result = [], Loaded()
-    for path in paths:
-        raw = RawInput(path, read_bytes(path))
-        try:
-            loaded = load_studies(raw.data, path)
-        except InputError as exc:  # one bad file is reported; the other files go on
-            result.problems.append(Problem(exc.where or path, exc.message))
-            continue
-        raws.append(raw)
-        result.trials += loaded.trials
-        result.problems += loaded.problems
-    return raws, result
+    return load_inputs([RawInput(path, read_bytes(path)) for path in paths])
 
 
 def _load_online(args) -> tuple[list[RawInput], Loaded, str]:
@@ -64,6 +54,33 @@ def _load_online(args) -> tuple[list[RawInput], Loaded, str]:
     return raws, result, client.base
 
 
+def _ingest_files_db(paths: list[str], as_of: dt.date):
+    """--db with files: the service the web upload uses too (lenient: bad files are reported)."""
+    from evqms.djcli import setup_django
+
+    setup_django()
+    from evqms.landscape import services
+    from evqms.landscape.db_store import manifest
+
+    done = services.ingest_trial_files(
+        actor=None, as_of=as_of, raw_inputs=[RawInput(p, read_bytes(p)) for p in paths]
+    )
+    return done.inputs, done.loaded, manifest(done.ingest)
+
+
+def _add_to_store(args, as_of, source, query, raws, loaded: Loaded) -> dict:
+    if not loaded.trials and any(p.skipped for p in loaded.problems):
+        raise InputError("; ".join(str(p) for p in loaded.problems if p.skipped))
+    return _store(args).add_ingest(
+        as_of=as_of,
+        source=source,
+        query=query,
+        raw_inputs=raws,
+        trials=latest_versions(loaded.trials),
+        problems=[str(p) for p in loaded.problems],
+    )
+
+
 def run_ingest(args) -> int:
     as_of = _date_or_today(args.as_of, "--as-of")
     if args.online and args.files:
@@ -79,23 +96,15 @@ def run_ingest(args) -> int:
             )
             if v
         )
+        manifest = _add_to_store(args, as_of, source, query, raws, loaded)
+    elif args.files and getattr(args, "db", False):
+        raws, loaded, manifest = _ingest_files_db(args.files, as_of)
     elif args.files:
         raws, loaded = _load_files(args.files)
-        source, query = "files", None
+        manifest = _add_to_store(args, as_of, "files", None, raws, loaded)
     else:
         raise InputError(_("give study JSON files or --online --query TEXT"), where="FILE")
     skipped = [p for p in loaded.problems if p.skipped]
-    if not loaded.trials and skipped:
-        raise InputError("; ".join(str(p) for p in skipped))
-    trials = latest_versions(loaded.trials)
-    manifest = _store(args).add_ingest(
-        as_of=as_of,
-        source=source,
-        query=query,
-        raw_inputs=raws,
-        trials=trials,
-        problems=[str(p) for p in loaded.problems],
-    )
     for problem in loaded.problems:
         label = _("skipped") if problem.skipped else _("warning")
         print(f"evqms: {label}: {problem}", file=sys.stderr)
@@ -105,7 +114,7 @@ def run_ingest(args) -> int:
         text = _("ingest {id}: {n} trials from {inputs} inputs, as of {date}").format(
             id=manifest["id"], n=manifest["records"], inputs=len(raws), date=manifest["as_of"]
         )
-        if loaded.total_count is not None and loaded.total_count != len(trials):
+        if loaded.total_count is not None and loaded.total_count != manifest["records"]:
             text += "\n" + _("note: the server reported {total} studies in total").format(
                 total=loaded.total_count
             )

@@ -208,3 +208,34 @@ def clinic_report(run: ClinicSurveyRun) -> dict[str, Any]:
         "institutions": run.institutions,
         "problems": run.problems,
     }
+
+
+def ingest_changes(ingest: Ingest) -> dict[str, int]:
+    """What a trial ingest changed: trials it added (in no earlier snapshot), updated (the
+    record differs from the latest earlier one) and left unchanged. "Earlier" is the snapshot
+    order the reports use (date, then time of ingest), so a back-dated ingest compares with
+    what was known on its date."""
+    from django.db.models import Q
+
+    records = dict(TrialRecord.objects.filter(ingest=ingest).values_list("nct_id", "data"))
+    earlier = (
+        TrialRecord.objects.filter(nct_id__in=list(records))
+        .exclude(ingest=ingest)
+        .filter(
+            Q(ingest__as_of__lt=ingest.as_of)
+            | Q(ingest__as_of=ingest.as_of, ingest__ingested_at__lt=ingest.ingested_at)
+        )
+        .order_by("ingest__as_of", "ingest__ingested_at", "ingest__key")
+        .values_list("nct_id", "data")
+    )
+    before: dict[str, Any] = {}
+    for nct_id, data in earlier.iterator(chunk_size=2000):
+        before[nct_id] = data
+    added = sum(1 for n in records if n not in before)
+    updated = sum(1 for n, data in records.items() if n in before and before[n] != data)
+    return {
+        "records": len(records),
+        "added": added,
+        "updated": updated,
+        "unchanged": len(records) - added - updated,
+    }

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from evqms.landscape.models import (
     TrialRecord,
 )
 from evqms.landscape.store import RawInput, sha256
+from evqms.landscape.trials import Loaded
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _NCT = re.compile(r"NCT\d{8}")
@@ -338,3 +341,95 @@ def survey_in_both_languages(crawl, backend) -> tuple[dict[str, Any], dict[str, 
     with use_language("ja"):
         japanese = clinic_survey.survey(crawl, backend)
     return english, japanese
+
+
+# --- files: the same path for `evqms landscape ... --db` and the web upload --------------------
+
+
+@dataclass
+class TrialFilesIngest:
+    ingest: Ingest
+    inputs: list[RawInput]  # the files that were read (lenient: a bad file is left out)
+    loaded: Loaded  # their trials and problems
+
+
+def ingest_trial_files(
+    *, actor, as_of: dt.date, raw_inputs: list[RawInput], strict: bool = False
+) -> TrialFilesIngest:
+    """Saved API v2 JSON files -> one dated snapshot. Lenient (the CLI): bad files and records
+    are left out and listed as problems. Strict (the web upload): the whole input or nothing."""
+    from evqms.landscape.trial_inputs import load_inputs
+    from evqms.landscape.trials import latest_versions
+
+    _check_actor(actor, "landscape.store_snapshot")
+    kept, loaded = load_inputs(raw_inputs, strict=strict)
+    skipped = [p for p in loaded.problems if p.skipped]
+    if not loaded.trials and skipped:
+        raise InputError("; ".join(str(p) for p in skipped))
+    ingest = ingest_trials(
+        actor=actor,
+        as_of=as_of,
+        source="files",
+        query=None,
+        raw_inputs=kept,
+        trials=latest_versions(loaded.trials),
+        problems=[str(p) for p in loaded.problems],
+    )
+    return TrialFilesIngest(ingest, kept, loaded)
+
+
+def crawl_date(crawl) -> dt.date:
+    """The date of a crawl: its latest retrieval date (today when the records carry none)."""
+    dates = sorted(r.retrieved[:10] for r in crawl.records if r.retrieved and len(r.retrieved) >= 10)
+    try:
+        return dt.date.fromisoformat(dates[-1]) if dates else dt.date.today()
+    except ValueError:
+        return dt.date.today()
+
+
+def store_clinic_crawl(
+    *, actor, input_name: str, raw: bytes, crawl, backend, strict: bool = False
+) -> ClinicSurveyRun:
+    """A read crawl, classified in both languages, stored with its input file as a survey run.
+    Strict (the web upload): a skipped (damaged or truncated) record refuses the whole file."""
+    _check_actor(actor, "landscape.store_snapshot")
+    if strict:
+        for problem in crawl.problems:
+            if problem.skipped:
+                raise InputError(problem.message, where=problem.where)
+        if not crawl.records:
+            raise InputError(gettext("the crawl holds no record"), where=Path(input_name).name)
+    english, japanese = survey_in_both_languages(crawl, backend)
+    return save_clinic_survey(
+        actor=actor,
+        input_name=input_name,
+        raw=raw,
+        report=english,
+        report_ja=japanese,
+        surveyed_on=crawl_date(crawl),
+        source=backend.name,
+    )
+
+
+def ingest_clinic_upload(*, actor, name: str, raw: bytes) -> ClinicSurveyRun:
+    """An uploaded WARC crawl (one self-contained file; a JSONL manifest points at page files
+    beside it, which an upload does not bring), the whole file or nothing."""
+    from evqms.landscape.crawl import DuckDuckGoHtml, read_warc
+
+    _check_actor(actor, "landscape.store_snapshot")
+    base = _SAFE.sub("_", Path(name.replace("\\", "/")).name)[-80:] or "crawl.warc"
+    if not base.lower().endswith((".warc", ".warc.gz")):
+        raise InputError(
+            gettext(
+                "a crawl upload is one WARC file (.warc or .warc.gz); a JSONL manifest needs its page files"
+            ),
+            where=base,
+        )
+    backend = DuckDuckGoHtml()
+    with tempfile.TemporaryDirectory() as tmp:  # warcio reads a file; keep the name for messages
+        path = Path(tmp) / base
+        path.write_bytes(raw)
+        crawl = read_warc(path, backend)
+    return store_clinic_crawl(
+        actor=actor, input_name=base, raw=raw, crawl=crawl, backend=backend, strict=True
+    )

@@ -11,4 +11,7 @@ urlpatterns = [
     path("trials/<str:nct_id>/override/", views.trial_override, name="trial-override"),
     path("clinics/", views.clinics, name="clinics"),
     path("clinics.csv", views.clinics_csv, name="clinics-csv"),
+    path("import/", views.upload, name="import"),
+    path("import/trials/<int:pk>/", views.upload_trials_result, name="import-trials-result"),
+    path("import/clinics/<int:pk>/", views.upload_clinics_result, name="import-clinics-result"),
 ]

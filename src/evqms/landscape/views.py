@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -20,7 +22,8 @@ from django.views.decorators.http import require_POST
 from evqms import errors
 from evqms.landscape import selectors, services, trials_report
 from evqms.landscape.clinic_survey import render_csv as render_clinics_csv
-from evqms.landscape.models import CATEGORY_CHOICES, DECISION_CHOICES
+from evqms.landscape.models import CATEGORY_CHOICES, DECISION_CHOICES, ClinicSurveyRun, Ingest
+from evqms.landscape.store import RawInput
 
 
 def _require_view(request) -> None:
@@ -49,6 +52,7 @@ def _base_context(request, as_of: dt.date, error: str) -> dict:
         "as_of_error": error,
         "snapshot_dates": selectors.snapshot_dates(),
         "category_labels": _category_labels(),
+        "can_import": request.user.has_perm("landscape.store_snapshot"),
     }
 
 
@@ -198,3 +202,104 @@ def clinics_csv(request):
         f'attachment; filename="clinic-survey-{run.surveyed_on.isoformat()}.csv"'
     )
     return response
+
+
+# --- upload: a file loaded from the browser through the same services as `evqms landscape ... --db`
+
+UPLOAD_KINDS = [
+    ("trials", gettext_lazy("ClinicalTrials.gov API v2 JSON export (one study, a search page or a list)")),
+    ("clinics", gettext_lazy("Clinic-survey crawl (WARC file, .warc or .warc.gz)")),
+]
+DEFAULT_UPLOAD_LIMIT = 20 * 1024 * 1024
+
+
+def upload_limit() -> int:
+    """Largest accepted upload in bytes (setting LANDSCAPE_UPLOAD_MAX_BYTES, default 20 MB)."""
+    return int(getattr(settings, "LANDSCAPE_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_LIMIT))
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of file"), choices=UPLOAD_KINDS, widget=forms.RadioSelect
+    )
+    file = forms.FileField(label=gettext_lazy("File"))
+    as_of = forms.DateField(
+        label=gettext_lazy("Snapshot date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "The date the trial records were downloaded (ClinicalTrials.gov exports; default today). "
+            "A crawl is dated by its own retrieval dates."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = upload_limit()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                gettext("The file is %(size)s; the largest accepted upload is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload
+
+
+def _require_import(request) -> None:
+    _require_view(request)
+    if not request.user.has_perm("landscape.store_snapshot"):
+        raise PermissionDenied
+
+
+def _upload(request, form: UploadForm):
+    """The service call for the chosen kind; the whole file is stored or nothing is."""
+    upload = form.cleaned_data["file"]
+    data = b"".join(upload.chunks())
+    if form.cleaned_data["kind"] == "trials":
+        done = services.ingest_trial_files(
+            actor=request.user,
+            as_of=form.cleaned_data["as_of"] or timezone.localdate(),
+            raw_inputs=[RawInput(upload.name, data)],
+            strict=True,
+        )
+        return reverse("landscape:import-trials-result", args=[done.ingest.pk])
+    run = services.ingest_clinic_upload(actor=request.user, name=upload.name, raw=data)
+    return reverse("landscape:import-clinics-result", args=[run.pk])
+
+
+def upload(request):
+    _require_import(request)
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                return redirect(_upload(request, form))
+            except errors.PermissionDenied:
+                raise PermissionDenied from None
+            except errors.InputError as exc:
+                form.add_error("file", f"{exc.where}: {exc.message}" if exc.where else exc.message)
+        status = 400
+    else:
+        form = UploadForm(initial={"kind": "trials", "as_of": timezone.localdate()})
+    context = {"form": form, "limit": filesizeformat(upload_limit())}
+    return render(request, "landscape/upload.html", context, status=status)
+
+
+def upload_trials_result(request, pk: int):
+    _require_import(request)
+    try:
+        ingest = Ingest.objects.get(pk=pk)
+    except Ingest.DoesNotExist:
+        raise Http404 from None
+    context = {"kind": "trials", "ingest": ingest, "changes": selectors.ingest_changes(ingest)}
+    return render(request, "landscape/upload_result.html", context)
+
+
+def upload_clinics_result(request, pk: int):
+    _require_import(request)
+    try:
+        run = ClinicSurveyRun.objects.get(pk=pk)
+    except ClinicSurveyRun.DoesNotExist:
+        raise Http404 from None
+    context = {"kind": "clinics", "run": run, "decisions": selectors.clinic_decision_counts(run)}
+    return render(request, "landscape/upload_result.html", context)
