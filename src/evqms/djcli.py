@@ -16,6 +16,7 @@ DJANGO_COMMAND_MODULES = (
     "evqms.reports.cli",  # report coa
     "evqms.trace.cli",  # trace
     "evqms.compliance.cli",  # assess --product (extends guidance's assess)
+    "evqms.core.files_cli",  # files verify
 )
 
 
