@@ -145,6 +145,7 @@ def test_malformed_record_names_file_record_line_and_field(client, demo_users, m
     text = _errors(response)
     # the first study has no protocolSection; it starts on line 3 of the file
     assert 'bad_studies_page.json, study 1, line 3: missing module "protocolSection"' in text
+    assert "Nothing was stored: correct the file and load it again." in text
     _nothing_written(media)
 
 

@@ -278,6 +278,7 @@ def upload(request):
                 raise PermissionDenied from None
             except errors.InputError as exc:
                 form.add_error("file", f"{exc.where}: {exc.message}" if exc.where else exc.message)
+                form.add_error(None, gettext("Nothing was stored: correct the file and load it again."))
         status = 400
     else:
         form = UploadForm(initial={"kind": "trials", "as_of": timezone.localdate()})
