@@ -32,16 +32,18 @@ class RuleViolation(EvqmsError):
 def location(
     file: str | None = None, line: int | None = None, column: str | None = None, field: str | None = None
 ) -> str:
-    """Build the 'where' part of an error message from the parts that are known."""
+    """Build the 'where' part of an error message from the parts that are known, in the reader's language."""
+    from evqms.i18n import _  # pure gettext; imported here so this module stays import-free
+
     parts = []
     if file:
         parts.append(str(file))
     if line is not None:
-        parts.append(f"line {line}")
+        parts.append(_("line {line}").format(line=line))
     if column is not None:
-        parts.append(f'column "{column}"')
+        parts.append(_('column "{column}"').format(column=column))
     if field is not None:
-        parts.append(f'field "{field}"')
+        parts.append(_('field "{field}"').format(field=field))
     return ", ".join(parts)
 
 

@@ -30,7 +30,7 @@ def test_upload_trial_export_and_clinic_crawl(page, live_server, make_user, logi
     with page.expect_navigation():
         page.click("#upload-form button[type=submit]")
     error = page.locator("#upload-form .form-row .errorlist").inner_text()
-    assert "bad_studies_page.json、試験 1, line 3" in error and "protocolSection" in error
+    assert "bad_studies_page.json、試験 1, 3行目" in error and "protocolSection" in error
     assert "何も保存していません" in page.locator("#upload-form > .errorlist").inner_text()
     assert Ingest.objects.count() == 0
     shot(page, "landscape-upload-02-refused-ja")

@@ -176,7 +176,7 @@ def test_wrong_encoding_names_the_line_in_both_languages(client, demo_users, med
     assert f"latin1_study.json, line 10: not UTF-8 text (byte {byte})" in _errors(response)
     client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
     response = _post(client, upload_dir / "latin1_study.json", "trials", "2023-10-30")
-    assert f"latin1_study.json, line 10: UTF-8 テキストではありません（{byte} バイト目）" in _errors(response)
+    assert f"latin1_study.json, 10行目: UTF-8 テキストではありません（{byte} バイト目）" in _errors(response)
     _nothing_written(media)
 
 
