@@ -6,6 +6,8 @@ action re-renders the form with the service's message next to the field it names
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -41,10 +43,21 @@ def _apply_error(form, exc: Exception) -> None:
         form.add_error(None, str(exc))
 
 
-def _guard(form, record: dict) -> None:
-    """Carry the fingerprint of the record as this edit form shows it (evqms.core.concurrency)."""
+def _edit_page(request, form, *, record: dict, update, success: str, title: str, back: str, done: str):
+    """An edit page: the form carries the fingerprint of `record` as shown (evqms.core.concurrency),
+    `update(seen=..., **cleaned_data)` saves (fields named `code` are shown, never changed), then
+    the user goes to `done`."""
     form.fields["seen"] = SeenField()
     form.initial["seen"] = fingerprint(record)
+
+    def act(data):
+        if "code" in form.fields and form.fields["code"].disabled:
+            data.pop("code", None)
+        return update(seen=data.pop("seen"), **data)
+
+    if _attempt(request, form, act, success):
+        return redirect(done)
+    return _form_page(request, form, title=title, back=back, submit=_("Save"))
 
 
 def _attempt(request, form, action, success: str):
@@ -108,21 +121,16 @@ def product_edit(request, code):
     product = _product_or_404(code)
     initial = {f: getattr(product, f) for f in services.PRODUCT_FIELDS}
     initial["code"] = product.code
-    form = forms.ProductForm(request.POST or None, initial=initial, editing=True)
-    _guard(form, records.product(product))
-
-    def act(d):
-        d.pop("code", None)
-        return services.update_product(actor=request.user, product=product, seen=d.pop("seen"), **d)
-
-    if _attempt(request, form, act, _("Product updated.")):
-        return redirect("dossier:product-detail", code=product.code)
-    return _form_page(
+    detail = reverse("dossier:product-detail", args=[product.code])
+    return _edit_page(
         request,
-        form,
+        forms.ProductForm(request.POST or None, initial=initial, editing=True),
+        record=records.product(product),
+        update=partial(services.update_product, actor=request.user, product=product),
+        success=_("Product updated."),
         title=_("Edit product {code}").format(code=product.code),
-        back=reverse("dossier:product-detail", args=[product.code]),
-        submit=_("Save"),
+        back=detail,
+        done=detail,
     )
 
 
@@ -366,25 +374,16 @@ def attribute_add(request, pk):
 def attribute_edit(request, pk):
     _need(request, "dossier.edit_specification")
     attr = get_object_or_404(m.SpecAttribute.objects.select_related("specification__product"), pk=pk)
-    form = forms.AttributeForm(request.POST or None, initial=forms.AttributeForm.initial_from(attr))
-    _guard(form, records.attribute(attr))
-
-    def act(d):
-        return services.update_spec_attribute(actor=request.user, attribute=attr, seen=d.pop("seen"), **d)
-
-    if _attempt(
+    spec_page = reverse("dossier:specification-detail", args=[attr.specification_id])
+    return _edit_page(
         request,
-        form,
-        act,
-        _("Attribute saved."),
-    ):
-        return redirect("dossier:specification-detail", pk=attr.specification_id)
-    return _form_page(
-        request,
-        form,
+        forms.AttributeForm(request.POST or None, initial=forms.AttributeForm.initial_from(attr)),
+        record=records.attribute(attr),
+        update=partial(services.update_spec_attribute, actor=request.user, attribute=attr),
+        success=_("Attribute saved."),
         title=_("Edit attribute {code}").format(code=attr.code),
-        back=reverse("dossier:specification-detail", args=[attr.specification_id]),
-        submit=_("Save"),
+        back=spec_page,
+        done=spec_page,
     )
 
 
@@ -444,29 +443,16 @@ def donor_create(request):
 def donor_edit(request, pk):
     _need(request, "dossier.manage_donor")
     donor = get_object_or_404(m.Donor, pk=pk)
-    form = forms.DonorEditForm(
-        request.POST or None,
-        initial={
-            "code": donor.code,
-            "consent_on": donor.consent_on,
-            "consent_document": donor.consent_document,
-        },
-    )
-
-    _guard(form, records.donor(donor))
-
-    def act(d):
-        d.pop("code", None)
-        return services.update_donor(actor=request.user, donor=donor, seen=d.pop("seen"), **d)
-
-    if _attempt(request, form, act, _("Donor updated.")):
-        return redirect(_back(request))
-    return _form_page(
+    initial = {"code": donor.code, "consent_on": donor.consent_on, "consent_document": donor.consent_document}
+    return _edit_page(
         request,
-        form,
+        forms.DonorEditForm(request.POST or None, initial=initial),
+        record=records.donor(donor),
+        update=partial(services.update_donor, actor=request.user, donor=donor),
+        success=_("Donor updated."),
         title=_("Edit donor {donor}").format(donor=donor.code),
         back=_back(request),
-        submit=_("Save"),
+        done=_back(request),
     )
 
 
@@ -527,24 +513,16 @@ def cell_bank_create(request):
 def cell_bank_edit(request, pk):
     _need(request, "dossier.manage_cell_bank")
     bank = get_object_or_404(m.CellBank, pk=pk)
-    form = forms.CellBankEditForm(
-        request.POST or None, initial=forms.CellBankEditForm.initial_from(bank), bank=bank
-    )
-
-    _guard(form, records.cell_bank(bank))
-
-    def act(d):
-        d.pop("code", None)
-        return services.update_cell_bank(actor=request.user, bank=bank, seen=d.pop("seen"), **d)
-
-    if _attempt(request, form, act, _("Cell bank updated.")):
-        return redirect(_back(request))
-    return _form_page(
+    initial = forms.CellBankEditForm.initial_from(bank)
+    return _edit_page(
         request,
-        form,
+        forms.CellBankEditForm(request.POST or None, initial=initial, bank=bank),
+        record=records.cell_bank(bank),
+        update=partial(services.update_cell_bank, actor=request.user, bank=bank),
+        success=_("Cell bank updated."),
         title=_("Edit cell bank {bank}").format(bank=bank.code),
         back=_back(request),
-        submit=_("Save"),
+        done=_back(request),
     )
 
 
@@ -564,27 +542,16 @@ def material_edit(request, pk):
     _need(request, "dossier.manage_material")
     material = get_object_or_404(m.Material, pk=pk)
     fixed = services.MATERIAL_FIXED_ONCE_RECEIVED if selectors.material_has_lots(material) else ()
-    form = forms.MaterialEditForm(
-        request.POST or None, initial=forms.MaterialEditForm.initial_from(material), fixed=fixed
-    )
-    _guard(form, records.material(material))
-
-    def act(d):
-        return services.update_material(actor=request.user, material=material, seen=d.pop("seen"), **d)
-
-    if _attempt(
+    initial = forms.MaterialEditForm.initial_from(material)
+    return _edit_page(
         request,
-        form,
-        act,
-        _("Material updated."),
-    ):
-        return redirect(_back(request))
-    return _form_page(
-        request,
-        form,
+        forms.MaterialEditForm(request.POST or None, initial=initial, fixed=fixed),
+        record=records.material(material),
+        update=partial(services.update_material, actor=request.user, material=material),
+        success=_("Material updated."),
         title=_("Edit material {material}").format(material=material.name),
         back=_back(request),
-        submit=_("Save"),
+        done=_back(request),
     )
 
 
