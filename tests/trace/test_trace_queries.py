@@ -103,6 +103,21 @@ def test_recall_completeness_every_recipient_of_a_lot_is_found(lineage):
         assert found == expected and found
 
 
+def test_times_come_back_as_the_same_instants(lineage):
+    """Administration and onset times travel as text and are parsed on reading: same aware instants."""
+    from evqms.clinical.models import Administration, AdverseEvent
+
+    stored = {a.number: a.administered_at for a in Administration.objects.all()}
+    recipients = trace("lot", "L1").recipients() + trace("lot", "L2").recipients()
+    assert {r["administration"]: r["administered_at"] for r in recipients} == {
+        n: t for n, t in stored.items() if n in {r["administration"] for r in recipients}
+    }
+    assert all(r["administered_at"].utcoffset() is not None for r in recipients)
+    ae = AdverseEvent.objects.get()
+    (node,) = trace("adverse_event", ae.number).of("adverse_event")
+    assert node.at == ae.onset
+
+
 @pytest.mark.parametrize(
     "direction,code",
     [
