@@ -100,6 +100,10 @@ def test_cli_trace_json_and_text(lineage, capsys, monkeypatch):
     assert "Trace backward" in out and "HPL-1" in out and "D-1" in out
     assert main(["--lang", "en", "trace", "--lot", "NOPE"]) == 2
     assert "NOPE" in capsys.readouterr().err
+    # Statuses read as words in the reader's language, not as stored codes.
+    assert main(["--lang", "ja", "trace", "--adverse-event", lineage.ae.number]) == 0
+    out = capsys.readouterr().out
+    assert "[出荷可]" in out and "[released]" not in out
 
 
 def test_pages(lineage, qa, client):

@@ -88,7 +88,7 @@ def render_text(result) -> str:
                 extra.append(_("physician {name}").format(name=n.detail))
             if kind == "adverse_event":
                 extra.append(_("CTCAE grade {grade}").format(grade=n.detail))
-            status = f" [{n.status}]" if n.status else ""
+            status = f" [{n.status_text}]" if n.status else ""  # the label in the reader's language
             lines.append(f"  {n.code}{status}" + (f"  {'; '.join(e for e in extra if e)}" if extra else ""))
     if not result.backward:
         recipients = result.recipients()
