@@ -62,3 +62,13 @@ def test_unknown_lot_exit_2_one_line(db, capsys):
 
 def test_unknown_product_exit_2(db, capsys):
     assert main(["lots", "list", "--product", "nope"]) == 2
+
+
+def test_text_reads_in_japanese_with_labels_not_codes(lots, capsys, monkeypatch):
+    monkeypatch.setenv("EVQMS_LANG", "en")  # main() writes --lang into the environment
+    assert main(["--lang", "ja", "lots", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "出荷可" in out and "QC試験中" in out and " released " not in out and " qc " not in out
+    assert main(["--lang", "ja", "lots", "show", "UCEV-T-002"]) == 0
+    out = capsys.readouterr().out
+    assert "不適合（OOS）" in out and "[未終了]" in out and "FAIL" not in out and "[open]" not in out

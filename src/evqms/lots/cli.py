@@ -78,8 +78,11 @@ def _list(args) -> int:
     if not rows:
         emit(_("no lots"))
         return 0
+    from evqms.lots.models import LOT_STATUSES
+
+    label = {code: str(text) for code, text in LOT_STATUSES}  # the reader's language; JSON keeps codes
     lines = [
-        f"{r['number']:<16} {r['status']:<11} {r['product']:<16} v{r['process_version']}/v{r['specification_version']}"
+        f"{r['number']:<16} {label.get(r['status'], r['status']):<11} {r['product']:<16} v{r['process_version']}/v{r['specification_version']}"
         f"  {r['cell_bank']:<12} {r['manufactured_on']}  {r['expiry'] or '-'}"
         + (f"  {_('open deviations')}: {r['open_deviations']}" if r["open_deviations"] else "")
         for r in rows
@@ -150,7 +153,7 @@ def render_text(s: dict) -> str:
     out.append(_("QC results:"))
     for r in s["results"]:
         shown = r["text_value"] or f"{_v(r['value'])} {r['unit']}"
-        marks = [r["verdict"].upper()]
+        marks = [r["verdict_display"].upper()]
         if r["status"] != "valid":
             marks.append(_("INVALIDATED: {reason}").format(reason=r["invalidation_reason"]))
         if r["retest_of"]:
@@ -166,7 +169,8 @@ def render_text(s: dict) -> str:
             out.append(f"       {r['raw_file_name']} sha256 {r['raw_file_sha256']}")
     out.append(_("Deviations:"))
     for d in s["deviations"]:
-        out.append(f"  {d['number']} [{d['status']}] {d['source']}: {d['description']}")
+        state = _("open") if d["status"] == "open" else _("closed")
+        out.append(f"  {d['number']} [{state}] {d['source_display']}: {d['description']}")
         if d["resolution"]:
             out.append(f"     -> {d['resolution']}")
     out.append(_("Signatures:"))
