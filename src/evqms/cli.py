@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     except EvqmsError as exc:
         print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`evqms ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:  # configuration errors are the user's to fix: one line, no traceback
         if type(exc).__name__ != "ImproperlyConfigured":
             raise

@@ -237,8 +237,12 @@ def _users_list(args) -> int:
     if args.format == "json":
         emit(to_json(rows))
     else:
+        from evqms.accounts.roles import ROLES
+
         for r in rows:
-            emit(f"{r['username']:<20} {', '.join(r['roles']):<30} {r['printed_name']}")
+            # The role as the reader calls it, with the code `users create --role` takes.
+            roles = ", ".join(f"{ROLES[g]} ({g})" if g in ROLES else g for g in r["roles"])
+            emit(f"{r['username']:<20} {roles:<36} {r['printed_name']}")
     return 0
 
 

@@ -27,6 +27,10 @@ def test_create_and_list_users(monkeypatch, capsys):
     alice = next(r for r in rows if r["username"] == "alice")
     assert alice["roles"] == ["auditor", "qa_reviewer"] and alice["printed_name"] == "Alice A."
     assert get_user_model().objects.get(username="alice").check_password("long-enough-password-1")
+    monkeypatch.setenv("EVQMS_LANG", "en")  # main() writes --lang into the environment
+    assert main(["--lang", "ja", "users", "list"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("alice"))
+    assert "監査担当者 (auditor), QA照査者 (qa_reviewer)" in line and "Alice A." in line
 
 
 @pytest.mark.parametrize(
