@@ -194,6 +194,27 @@ class MaterialLotForm(forms.Form):
     )
 
 
+class MaterialLotEditForm(forms.Form):
+    """A received lot's correctable fields (services.MATERIAL_LOT_EDITABLE) and the reason."""
+
+    expiry = forms.DateField(label=_("expiry"), widget=DATE)
+    coa_document = MaterialLotForm.base_fields["coa_document"]
+    animal_origin_justification = MaterialLotForm.base_fields["animal_origin_justification"]
+    reason = forms.CharField(
+        label=_("reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("kept in the audit trail with the values before and after"),
+    )
+
+    @staticmethod
+    def initial_from(lot: m.MaterialLot) -> dict:
+        return {
+            "expiry": lot.expiry,
+            "coa_document": lot.coa_document,
+            "animal_origin_justification": lot.animal_origin_justification,
+        }
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("decision"), choices=[("accepted", _("Accept")), ("rejected", _("Reject"))]

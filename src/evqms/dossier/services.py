@@ -732,6 +732,66 @@ def receive_material_lot(
     return lot
 
 
+# What a received lot's record may be corrected in. Its identity (material, lot number, date of
+# receipt) and its origin (species, tissue, biological) stay as received: a lot declared wrongly is
+# rejected and received again, so the trail never shows a bovine lot turning animal-free.
+MATERIAL_LOT_EDITABLE = ("expiry", "coa_document", "animal_origin_justification")
+
+
+@transaction.atomic
+def update_material_lot(
+    *, actor, lot: m.MaterialLot, reason: str, seen: str | None = None, **changes
+) -> m.MaterialLot:
+    """Correct a received lot's expiry, attach its certificate of analysis or complete the
+    animal-origin justification, with the reason for the correction."""
+    require(actor, "dossier.manage_material")
+    unknown = set(changes) - set(MATERIAL_LOT_EDITABLE)
+    if unknown:
+        raise InputError(
+            _("unknown field {field}").format(field=", ".join(sorted(unknown))), where="material_lot"
+        )
+    reason = text_required(reason, "reason")
+    locked = lock_for_update(m.MaterialLot.objects.select_related("material").filter(pk=lot.pk)).get()
+    before = records.material_lot(locked)
+    require_unchanged(seen, before, what=_("material lot {code}").format(code=locked.lot_number))
+    if "expiry" in changes:
+        if changes["expiry"] is None:
+            raise InputError(_("this field is required"), where="expiry")
+        if changes["expiry"] < locked.received_on:
+            raise InputError(_("the expiry is before the date of receipt"), where="expiry")
+        locked.expiry = changes["expiry"]
+    if "coa_document" in changes:
+        doc = changes["coa_document"]
+        if doc is not None and doc.kind != "coa":
+            raise InputError(_("choose a certificate of analysis"), where="coa_document")
+        locked.coa_document = doc
+    if "animal_origin_justification" in changes:
+        text = (changes["animal_origin_justification"] or "").strip()
+        if locked.animal_species and not text:
+            raise InputError(
+                _(
+                    "an animal-derived material needs a justification (why no animal-free "
+                    "alternative; BSE/TSE and virus safety)"
+                ),
+                where="animal_origin_justification",
+            )
+        locked.animal_origin_justification = text
+    after = records.material_lot(locked)
+    if after == before:
+        return locked
+    locked.save(update_fields=list(MATERIAL_LOT_EDITABLE))
+    record_event(
+        actor=actor,
+        action="material_lot.update",
+        object_type="material_lot",
+        object_id=locked.pk,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return locked
+
+
 @transaction.atomic
 def decide_material_lot(*, actor, lot: m.MaterialLot, decision: str, reason: str) -> m.MaterialLot:
     """Quarantine -> accepted or rejected, by QA or QC, with a reason. An expired lot is never accepted."""

@@ -31,6 +31,7 @@ urlpatterns = [
     path("materials/<int:pk>/edit/", views.material_edit, name="material-edit"),
     path("material-lots/new/", views.material_lot_create, name="material-lot-create"),
     path("material-lots/<int:pk>/decide/", views.material_lot_decide, name="material-lot-decide"),
+    path("material-lots/<int:pk>/edit/", views.material_lot_edit, name="material-lot-edit"),
     path("documents/new/", views.document_upload, name="document-upload"),
     path("documents/<int:pk>/approve/", views.document_approve, name="document-approve"),
     path("documents/<int:pk>/download/", views.document_download, name="document-download"),

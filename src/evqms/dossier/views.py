@@ -556,6 +556,22 @@ def material_edit(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+def material_lot_edit(request, pk):
+    _need(request, "dossier.manage_material")
+    lot = get_object_or_404(m.MaterialLot.objects.select_related("material"), pk=pk)
+    return _edit_page(
+        request,
+        forms.MaterialLotEditForm(request.POST or None, initial=forms.MaterialLotEditForm.initial_from(lot)),
+        record=records.material_lot(lot),
+        update=partial(services.update_material_lot, actor=request.user, lot=lot),
+        success=_("Material lot updated."),
+        title=_("Edit material lot {lot}").format(lot=f"{lot.material.name} {lot.lot_number}"),
+        back=_back(request),
+        done=_back(request),
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def material_lot_create(request):
     _need(request, "dossier.manage_material")
     form = forms.MaterialLotForm(request.POST or None)
