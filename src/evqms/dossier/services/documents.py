@@ -1,0 +1,148 @@
+"""Controlled documents: upload (a new version per new content) and approval."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import PurePath
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from evqms.accounts.rules import require
+from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core.db import lock_for_update
+from evqms.dossier import models as m
+from evqms.dossier import records
+from evqms.dossier.services._common import EDITABLE, _choice
+from evqms.dossier.validation import (
+    text_required,
+)
+from evqms.errors import InputError, RuleViolation
+from evqms.i18n import _
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@transaction.atomic
+def upload_document(
+    *, actor, code: str, title: str, kind: str, content: bytes, original_name: str
+) -> m.Document:
+    """Store a file unchanged with its sha256. New content under an existing code is a new version."""
+    require(actor, "dossier.upload_document")
+    code = text_required(code, "code")
+    if len(code) > 60:
+        raise InputError(_("at most 60 characters"), where="code")
+    _choice(kind, m.Document.KINDS, "kind")
+    if not content:
+        raise InputError(_("the file is empty"), where="file")
+    original_name = PurePath(text_required(original_name, "file")).name
+    digest = hashlib.sha256(content).hexdigest()
+    existing = list(lock_for_update(m.Document.objects.filter(code=code)).order_by("-version"))
+    if existing and existing[0].sha256 == digest:
+        raise RuleViolation(
+            _("this file is identical to version {version} of {code}").format(
+                version=existing[0].version, code=code
+            )
+        )
+    if any(d.status == EDITABLE for d in existing):
+        raise RuleViolation(
+            _("{code} already has a draft version: approve it before uploading another").format(code=code)
+        )
+    version = existing[0].version + 1 if existing else 1
+    doc = m.Document(
+        code=code,
+        version=version,
+        title=text_required(title, "title"),
+        kind=kind,
+        original_name=original_name,
+        sha256=digest,
+        status="draft",
+        uploaded_by=actor,
+        uploaded_at=timezone.now(),
+    )
+    safe = _SAFE_NAME.sub("_", f"{code}-v{version}-{original_name}")[:150]
+    doc.file.save(safe, ContentFile(content), save=False)
+    doc.save(force_insert=True)
+    record_event(
+        actor=actor,
+        action="document.upload",
+        object_type="document",
+        object_id=doc.pk,
+        after=records.document(doc),
+    )
+    return doc
+
+
+def document_signed_record(doc: m.Document) -> dict:
+    """What an approval signs: the content hash and identity, not the (changing) status."""
+    rec = records.document(doc)
+    rec.pop("status")
+    return rec
+
+
+def approve_document(*, request, actor, document: m.Document, password: str, reason: str = "") -> m.Document:
+    require(actor, "dossier.approve_document")
+    check_signing_password(
+        request=request,
+        signer=actor,
+        password=password,
+        prohibited=[(document.uploaded_by_id, _("the uploader may not approve the document"))],
+    )
+    with transaction.atomic():
+        locked = lock_for_update(m.Document.objects.filter(pk=document.pk)).get()
+        if locked.status != EDITABLE:
+            raise RuleViolation(_("only a draft can be approved"))
+        if _file_sha256(locked) != locked.sha256:
+            raise RuleViolation(_("the stored file no longer matches its sha256: not approved"))
+        signature = write_signature(
+            signer=actor,
+            meaning="approval",
+            object_type="document",
+            object_id=locked.pk,
+            record=document_signed_record(locked),
+            reason=reason,
+        )
+        _supersede(
+            m.Document.objects.filter(code=locked.code, status="approved").exclude(pk=locked.pk),
+            actor,
+            "document",
+            records.document,
+        )
+        before = records.document(locked)
+        locked.status = "approved"
+        locked.save(update_fields=["status"])
+        record_event(
+            actor=actor,
+            action="document.approve",
+            object_type="document",
+            object_id=locked.pk,
+            before=before,
+            after={**records.document(locked), "signature_id": signature.pk},
+            reason=reason,
+        )
+    return locked
+
+
+def _file_sha256(doc: m.Document) -> str:
+    digest = hashlib.sha256()
+    with doc.file.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _supersede(queryset, actor, object_type: str, snapshot) -> None:
+    for old in lock_for_update(queryset):
+        before = snapshot(old)
+        old.status = "superseded"
+        old.save(update_fields=["status"])
+        record_event(
+            actor=actor,
+            action=f"{object_type}.supersede",
+            object_type=object_type,
+            object_id=old.pk,
+            before=before,
+            after=snapshot(old),
+        )

@@ -1,0 +1,306 @@
+"""Process definitions (versioned) and the version life cycle shared with specifications."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+
+from evqms.accounts.rules import require
+from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core.db import lock_for_update
+from evqms.dossier import models as m
+from evqms.dossier import records
+from evqms.dossier.services._common import EDITABLE, ImmutableRecord, _authors, _choice
+from evqms.dossier.services.documents import _supersede
+from evqms.dossier.validation import (
+    clean_parameter,
+    text_required,
+)
+from evqms.errors import InputError, RuleViolation
+from evqms.i18n import _
+
+
+def _editable(record, what: str) -> None:
+    if record.status != EDITABLE:
+        raise ImmutableRecord(
+            _(
+                "{what} v{version} is {status}: approved versions are never changed; create a new version"
+            ).format(what=what, version=record.version, status=record.get_status_display())
+        )
+
+
+def _new_draft_version(model, product: m.Product, description: str, draft_exists_message: str):
+    """Create the next draft version of a versioned record (process or specification) of `product`.
+
+    The product row is locked so two users cannot both create version n+1; a product has at most
+    one draft of each kind. Returns (new version, previous latest version or None)."""
+    lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
+    versions = model.objects.filter(product=product)
+    if versions.filter(status=EDITABLE).exists():
+        raise RuleViolation(draft_exists_message)
+    previous = versions.order_by("-version").first()
+    new = model.objects.create(
+        product=product,
+        version=(previous.version + 1) if previous else 1,
+        status=EDITABLE,
+        description=description or "",
+    )
+    return new, previous
+
+
+def _update_description(actor, locked, kind: str, description: str, summary):
+    before = summary(locked)
+    locked.description = description or ""
+    locked.save(update_fields=["description"])
+    record_event(
+        actor=actor,
+        action=f"{kind}.update",
+        object_type=kind,
+        object_id=locked.pk,
+        before=before,
+        after=summary(locked),
+    )
+    return locked
+
+
+def _locked_process(process: m.ProcessDefinition) -> m.ProcessDefinition:
+    locked = (
+        lock_for_update(m.ProcessDefinition.objects.filter(pk=process.pk)).select_related("product").get()
+    )
+    _editable(locked, _("process"))
+    return locked
+
+
+@transaction.atomic
+def create_process_version(*, actor, product: m.Product, description: str = "") -> m.ProcessDefinition:
+    """A new draft version, starting as a copy of the latest version's steps and parameters."""
+    require(actor, "dossier.edit_process")
+    new, previous = _new_draft_version(
+        m.ProcessDefinition,
+        product,
+        description,
+        _("product {product} already has a draft process version").format(product=product.code),
+    )
+    if previous is not None:
+        for s in previous.steps.order_by("order"):
+            copy = m.ProcessStep.objects.create(
+                process=new, order=s.order, kind=s.kind, name=s.name, method=s.method
+            )
+            for p in s.parameters.order_by("id"):
+                m.ProcessParameter.objects.create(step=copy, **records.parameter(p))
+    record_event(
+        actor=actor,
+        action="process.create",
+        object_type="process",
+        object_id=new.pk,
+        after={**records.process(new), "copied_from": previous.version if previous else None},
+    )
+    return new
+
+
+@transaction.atomic
+def update_process(*, actor, process: m.ProcessDefinition, description: str) -> m.ProcessDefinition:
+    require(actor, "dossier.edit_process")
+    return _update_description(
+        actor,
+        _locked_process(process),
+        "process",
+        description,
+        lambda p: records.process(p, with_steps=False),
+    )
+
+
+@transaction.atomic
+def add_process_step(
+    *, actor, process: m.ProcessDefinition, kind: str, name: str, method: str = "", order: int | None = None
+) -> m.ProcessStep:
+    require(actor, "dossier.edit_process")
+    locked = _locked_process(process)
+    _choice(kind, m.ProcessStep.KINDS, "kind")
+    if order is None:
+        order = (locked.steps.aggregate(n=Max("order"))["n"] or 0) + 1
+    if locked.steps.filter(order=order).exists():
+        raise InputError(_("step {order} already exists").format(order=order), where="order")
+    step = m.ProcessStep.objects.create(
+        process=locked, order=int(order), kind=kind, name=text_required(name, "name"), method=method or ""
+    )
+    record_event(
+        actor=actor,
+        action="process.step.add",
+        object_type="process",
+        object_id=locked.pk,
+        after=records.step(step),
+    )
+    return step
+
+
+@transaction.atomic
+def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessStep:
+    require(actor, "dossier.edit_process")
+    _locked_process(step.process)
+    step = m.ProcessStep.objects.select_related("process").get(pk=step.pk)  # as stored, under the lock
+    before = records.step(step)
+    if "kind" in changes:
+        _choice(changes["kind"], m.ProcessStep.KINDS, "kind")
+    if "name" in changes:
+        changes["name"] = text_required(changes["name"], "name")
+    for field in ("kind", "name", "method", "order"):
+        if field in changes:
+            setattr(step, field, changes[field])
+    if step.process.steps.filter(order=step.order).exclude(pk=step.pk).exists():
+        raise InputError(_("step {order} already exists").format(order=step.order), where="order")
+    step.save()
+    record_event(
+        actor=actor,
+        action="process.step.update",
+        object_type="process",
+        object_id=step.process_id,
+        before=before,
+        after=records.step(step),
+    )
+    return step
+
+
+@transaction.atomic
+def remove_process_step(*, actor, step: m.ProcessStep) -> None:
+    require(actor, "dossier.edit_process")
+    process = _locked_process(step.process)
+    before = records.step(step)
+    step.delete()  # a draft's content, never a GMP record: an approved version cannot get here
+    record_event(
+        actor=actor, action="process.step.remove", object_type="process", object_id=process.pk, before=before
+    )
+
+
+@transaction.atomic
+def add_process_parameter(*, actor, step: m.ProcessStep, **fields) -> m.ProcessParameter:
+    require(actor, "dossier.edit_process")
+    process = _locked_process(step.process)
+    param = m.ProcessParameter.objects.create(step=step, **clean_parameter(fields))
+    record_event(
+        actor=actor,
+        action="process.parameter.add",
+        object_type="process",
+        object_id=process.pk,
+        after={"step": step.order, **records.parameter(param)},
+    )
+    return param
+
+
+@transaction.atomic
+def update_process_parameter(*, actor, parameter: m.ProcessParameter, **changes) -> m.ProcessParameter:
+    require(actor, "dossier.edit_process")
+    process = _locked_process(parameter.step.process)
+    parameter = m.ProcessParameter.objects.get(pk=parameter.pk)  # as stored, under the lock
+    before = records.parameter(parameter)
+    cleaned = clean_parameter({**before, **changes})
+    for field, value in cleaned.items():
+        setattr(parameter, field, value)
+    parameter.save()
+    record_event(
+        actor=actor,
+        action="process.parameter.update",
+        object_type="process",
+        object_id=process.pk,
+        before={"step": parameter.step.order, **before},
+        after={"step": parameter.step.order, **records.parameter(parameter)},
+    )
+    return parameter
+
+
+@transaction.atomic
+def remove_process_parameter(*, actor, parameter: m.ProcessParameter) -> None:
+    require(actor, "dossier.edit_process")
+    process = _locked_process(parameter.step.process)
+    before = {"step": parameter.step.order, **records.parameter(parameter)}
+    parameter.delete()
+    record_event(
+        actor=actor,
+        action="process.parameter.remove",
+        object_type="process",
+        object_id=process.pk,
+        before=before,
+    )
+
+
+def process_signed_record(process: m.ProcessDefinition) -> dict:
+    rec = records.process(process)
+    rec.pop("status")
+    return rec
+
+
+def _approve_version(
+    *,
+    request,
+    actor,
+    password: str,
+    reason: str,
+    obj,
+    kind: str,
+    perm: str,
+    lock,
+    has_content,
+    empty_message,
+    signed_record,
+    summary,
+):
+    """QA approval of a draft version (process or specification) with a signature; the product's
+    previously approved version of that kind becomes superseded. Nobody approves their own version."""
+    require(actor, perm)
+    why = _("an author of this version may not approve it")
+    check_signing_password(
+        request=request,
+        signer=actor,
+        password=password,
+        prohibited=[(pk, why) for pk in _authors(kind, obj.pk)],
+    )
+    with transaction.atomic():
+        locked = lock(obj)
+        if actor.pk in _authors(kind, locked.pk):
+            raise RuleViolation(why)
+        if not has_content(locked):
+            raise RuleViolation(empty_message)
+        signature = write_signature(
+            signer=actor,
+            meaning="approval",
+            object_type=kind,
+            object_id=locked.pk,
+            record=signed_record(locked),
+            reason=reason,
+        )
+        _supersede(
+            type(locked).objects.filter(product=locked.product, status="approved"), actor, kind, summary
+        )
+        before = summary(locked)
+        locked.status = "approved"
+        locked.save(update_fields=["status"])
+        record_event(
+            actor=actor,
+            action=f"{kind}.approve",
+            object_type=kind,
+            object_id=locked.pk,
+            before=before,
+            after={**summary(locked), "signature_id": signature.pk},
+            reason=reason,
+        )
+    return locked
+
+
+def approve_process(
+    *, request, actor, process: m.ProcessDefinition, password: str, reason: str = ""
+) -> m.ProcessDefinition:
+    """QA approval with a signature; the previously approved version becomes superseded."""
+    return _approve_version(
+        request=request,
+        actor=actor,
+        password=password,
+        reason=reason,
+        obj=process,
+        kind="process",
+        perm="dossier.approve_process",
+        lock=_locked_process,
+        has_content=lambda p: p.steps.exists(),
+        empty_message=_("a process without steps cannot be approved"),
+        signed_record=process_signed_record,
+        summary=lambda p: records.process(p, with_steps=False),
+    )

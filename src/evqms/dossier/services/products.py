@@ -1,0 +1,138 @@
+"""Products."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+from evqms.accounts.rules import require
+from evqms.audit.services import record_event
+from evqms.core.concurrency import require_unchanged
+from evqms.core.db import lock_for_update
+from evqms.dossier import models as m
+from evqms.dossier import records
+from evqms.dossier.services._common import _choice
+from evqms.dossier.validation import (
+    check_unit,
+    text_required,
+)
+from evqms.errors import InputError
+from evqms.i18n import _
+
+PRODUCT_FIELDS = (
+    "name",
+    "ev_type",
+    "source_cell_type",
+    "origin",
+    "indications",
+    "routes",
+    "dose_unit",
+    "responsible_physician",
+)
+
+
+def _clean_product(data: dict) -> dict:
+    out = {}
+    if "name" in data:
+        out["name"] = text_required(data["name"], "name")
+    if "ev_type" in data:
+        out["ev_type"] = _choice(data["ev_type"], m.EV_TYPES, "ev_type")
+    if "source_cell_type" in data:
+        out["source_cell_type"] = _choice(data["source_cell_type"], m.SOURCE_CELL_TYPES, "source_cell_type")
+    if "origin" in data:
+        out["origin"] = _choice(data["origin"], m.ORIGINS, "origin")
+    if "indications" in data:
+        lines = [x.strip() for x in (data["indications"] or "").splitlines() if x.strip()]
+        if not lines:
+            raise InputError(_("this field is required"), where="indications")
+        out["indications"] = "\n".join(lines)
+    if "routes" in data:
+        routes = list(dict.fromkeys(data["routes"] or []))
+        if not routes:
+            raise InputError(_("choose at least one route"), where="routes")
+        for r in routes:
+            _choice(r, m.ROUTES, "routes")
+        out["routes"] = routes
+    if "dose_unit" in data:
+        out["dose_unit"] = check_unit(text_required(data["dose_unit"], "dose_unit"), "dose_unit")
+    if "responsible_physician" in data:
+        physician = data["responsible_physician"]
+        if physician is not None and not physician.groups.filter(name="physician").exists():
+            raise InputError(
+                _("the responsible physician must have the physician role"), where="responsible_physician"
+            )
+        out["responsible_physician"] = physician
+    return out
+
+
+@transaction.atomic
+def create_product(
+    *,
+    actor,
+    code: str,
+    name: str,
+    source_cell_type: str,
+    origin: str,
+    indications: str,
+    routes: list[str],
+    ev_type: str = "natural",
+    dose_unit: str = "particles",
+    responsible_physician=None,
+) -> m.Product:
+    require(actor, "dossier.manage_product")
+    code = text_required(code, "code").lower()
+    if not re.fullmatch(r"[-a-z0-9_]{1,40}", code):
+        raise InputError(_("use lower-case letters, digits, - and _ only (at most 40)"), where="code")
+    if m.Product.objects.filter(code=code).exists():
+        raise InputError(_("{value} already exists").format(value=code), where="code")
+    fields = _clean_product(
+        dict(
+            name=name,
+            ev_type=ev_type,
+            source_cell_type=source_cell_type,
+            origin=origin,
+            indications=indications,
+            routes=routes,
+            dose_unit=dose_unit,
+            responsible_physician=responsible_physician,
+        )
+    )
+    product = m.Product.objects.create(code=code, **fields)
+    record_event(
+        actor=actor,
+        action="product.create",
+        object_type="product",
+        object_id=product.pk,
+        after=records.product(product),
+    )
+    return product
+
+
+@transaction.atomic
+def update_product(
+    *, actor, product: m.Product, reason: str = "", seen: str | None = None, **changes
+) -> m.Product:
+    require(actor, "dossier.manage_product")
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="product")
+    locked = lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
+    before = records.product(locked)
+    require_unchanged(seen, before, what=_("product {code}").format(code=locked.code))
+    for field, value in _clean_product(changes).items():
+        setattr(locked, field, value)
+    after = records.product(locked)
+    if after == before:
+        return locked
+    locked.save()
+    record_event(
+        actor=actor,
+        action="product.update",
+        object_type="product",
+        object_id=locked.pk,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return locked
