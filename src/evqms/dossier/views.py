@@ -43,10 +43,20 @@ def _apply_error(form, exc: Exception) -> None:
         form.add_error(None, str(exc))
 
 
+def _form_view(
+    request, form, action, *, success: str, title: str, submit: str, back: str, done, multipart=False
+):
+    """A form page: on a valid POST run `action(cleaned_data)` and go to `done` (a URL, or a function
+    of the result giving one); otherwise show the form with the service's refusal on it."""
+    result = _attempt(request, form, action, success)
+    if result:
+        return redirect(done(result) if callable(done) else done)
+    return _form_page(request, form, title=title, back=back, submit=submit, multipart=multipart)
+
+
 def _edit_page(request, form, *, record: dict, update, success: str, title: str, back: str, done: str):
     """An edit page: the form carries the fingerprint of `record` as shown (evqms.core.concurrency),
-    `update(seen=..., **cleaned_data)` saves (fields named `code` are shown, never changed), then
-    the user goes to `done`."""
+    `update(seen=..., **cleaned_data)` saves (fields named `code` are shown, never changed)."""
     form.fields["seen"] = SeenField()
     form.initial["seen"] = fingerprint(record)
 
@@ -55,9 +65,9 @@ def _edit_page(request, form, *, record: dict, update, success: str, title: str,
             data.pop("code", None)
         return update(seen=data.pop("seen"), **data)
 
-    if _attempt(request, form, act, success):
-        return redirect(done)
-    return _form_page(request, form, title=title, back=back, submit=_("Save"))
+    return _form_view(
+        request, form, act, success=success, title=title, submit=_("Save"), back=back, done=done
+    )
 
 
 def _attempt(request, form, action, success: str):
@@ -104,14 +114,15 @@ def product_list(request):
 @require_http_methods(["GET", "POST"])
 def product_create(request):
     _need(request, "dossier.manage_product")
-    form = forms.ProductForm(request.POST or None, initial={"routes": [], "ev_type": "natural"})
-    product = _attempt(
-        request, form, lambda d: services.create_product(actor=request.user, **d), _("Product created.")
-    )
-    if product:
-        return redirect("dossier:product-detail", code=product.code)
-    return _form_page(
-        request, form, title=_("New product"), back=reverse("dossier:product-list"), submit=_("Create")
+    return _form_view(
+        request,
+        forms.ProductForm(request.POST or None, initial={"routes": [], "ev_type": "natural"}),
+        lambda d: services.create_product(actor=request.user, **d),
+        success=_("Product created."),
+        title=_("New product"),
+        submit=_("Create"),
+        back=reverse("dossier:product-list"),
+        done=lambda product: reverse("dossier:product-detail", args=[product.code]),
     )
 
 
@@ -351,22 +362,16 @@ def specification_detail(request, pk):
 def attribute_add(request, pk):
     _need(request, "dossier.edit_specification")
     spec = get_object_or_404(m.Specification.objects.select_related("product"), pk=pk)
-    form = forms.AttributeForm(
-        request.POST or None, initial={"lower_inclusive": True, "upper_inclusive": True}
-    )
-    if _attempt(
+    spec_page = reverse("dossier:specification-detail", args=[spec.pk])
+    return _form_view(
         request,
-        form,
+        forms.AttributeForm(request.POST or None, initial={"lower_inclusive": True, "upper_inclusive": True}),
         lambda d: services.add_spec_attribute(actor=request.user, specification=spec, **d),
-        _("Attribute added."),
-    ):
-        return redirect("dossier:specification-detail", pk=spec.pk)
-    return _form_page(
-        request,
-        form,
+        success=_("Attribute added."),
         title=_("New attribute for {spec}").format(spec=spec),
-        back=reverse("dossier:specification-detail", args=[spec.pk]),
         submit=_("Add"),
+        back=spec_page,
+        done=spec_page,
     )
 
 
@@ -431,12 +436,16 @@ def _back(request) -> str:
 @require_http_methods(["GET", "POST"])
 def donor_create(request):
     _need(request, "dossier.manage_donor")
-    form = forms.DonorForm(request.POST or None)
-    if _attempt(
-        request, form, lambda d: services.create_donor(actor=request.user, **d), _("Donor recorded.")
-    ):
-        return redirect(_back(request))
-    return _form_page(request, form, title=_("New donor"), back=_back(request), submit=_("Create"))
+    return _form_view(
+        request,
+        forms.DonorForm(request.POST or None),
+        lambda d: services.create_donor(actor=request.user, **d),
+        success=_("Donor recorded."),
+        title=_("New donor"),
+        submit=_("Create"),
+        back=_back(request),
+        done=_back(request),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -460,20 +469,15 @@ def donor_edit(request, pk):
 def donor_test(request, pk):
     _need(request, "dossier.manage_donor")
     donor = get_object_or_404(m.Donor, pk=pk)
-    form = forms.DonorTestForm(request.POST or None)
-    if _attempt(
+    return _form_view(
         request,
-        form,
+        forms.DonorTestForm(request.POST or None),
         lambda d: services.record_donor_test(actor=request.user, donor=donor, **d),
-        _("Test result recorded."),
-    ):
-        return redirect(_back(request))
-    return _form_page(
-        request,
-        form,
+        success=_("Test result recorded."),
         title=_("Infectious-marker result for donor {donor}").format(donor=donor.code),
-        back=_back(request),
         submit=_("Record"),
+        back=_back(request),
+        done=_back(request),
     )
 
 
@@ -481,32 +485,31 @@ def donor_test(request, pk):
 def donor_eligibility(request, pk):
     _need(request, "dossier.manage_donor")
     donor = get_object_or_404(m.Donor, pk=pk)
-    form = forms.EligibilityForm(request.POST or None, initial={"eligibility": donor.eligibility})
-    if _attempt(
+    return _form_view(
         request,
-        form,
+        forms.EligibilityForm(request.POST or None, initial={"eligibility": donor.eligibility}),
         lambda d: services.set_donor_eligibility(actor=request.user, donor=donor, **d),
-        _("Eligibility saved."),
-    ):
-        return redirect(_back(request))
-    return _form_page(
-        request,
-        form,
+        success=_("Eligibility saved."),
         title=_("Eligibility of donor {donor}").format(donor=donor.code),
-        back=_back(request),
         submit=_("Save"),
+        back=_back(request),
+        done=_back(request),
     )
 
 
 @require_http_methods(["GET", "POST"])
 def cell_bank_create(request):
     _need(request, "dossier.manage_cell_bank")
-    form = forms.CellBankForm(request.POST or None)
-    if _attempt(
-        request, form, lambda d: services.create_cell_bank(actor=request.user, **d), _("Cell bank recorded.")
-    ):
-        return redirect(_back(request))
-    return _form_page(request, form, title=_("New cell bank"), back=_back(request), submit=_("Create"))
+    return _form_view(
+        request,
+        forms.CellBankForm(request.POST or None),
+        lambda d: services.create_cell_bank(actor=request.user, **d),
+        success=_("Cell bank recorded."),
+        title=_("New cell bank"),
+        submit=_("Create"),
+        back=_back(request),
+        done=_back(request),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -529,12 +532,16 @@ def cell_bank_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def material_create(request):
     _need(request, "dossier.manage_material")
-    form = forms.MaterialForm(request.POST or None)
-    if _attempt(
-        request, form, lambda d: services.create_material(actor=request.user, **d), _("Material recorded.")
-    ):
-        return redirect(_back(request))
-    return _form_page(request, form, title=_("New material"), back=_back(request), submit=_("Create"))
+    return _form_view(
+        request,
+        forms.MaterialForm(request.POST or None),
+        lambda d: services.create_material(actor=request.user, **d),
+        success=_("Material recorded."),
+        title=_("New material"),
+        submit=_("Create"),
+        back=_back(request),
+        done=_back(request),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -574,16 +581,15 @@ def material_lot_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def material_lot_create(request):
     _need(request, "dossier.manage_material")
-    form = forms.MaterialLotForm(request.POST or None)
-    if _attempt(
+    return _form_view(
         request,
-        form,
+        forms.MaterialLotForm(request.POST or None),
         lambda d: services.receive_material_lot(actor=request.user, **d),
-        _("Material lot received into quarantine."),
-    ):
-        return redirect(_back(request))
-    return _form_page(
-        request, form, title=_("Receive a material lot"), back=_back(request), submit=_("Receive")
+        success=_("Material lot received into quarantine."),
+        title=_("Receive a material lot"),
+        submit=_("Receive"),
+        back=_back(request),
+        done=_back(request),
     )
 
 
@@ -591,20 +597,15 @@ def material_lot_create(request):
 def material_lot_decide(request, pk):
     _need(request, "dossier.decide_material_lot")
     lot = get_object_or_404(m.MaterialLot.objects.select_related("material"), pk=pk)
-    form = forms.DecisionForm(request.POST or None)
-    if _attempt(
+    return _form_view(
         request,
-        form,
+        forms.DecisionForm(request.POST or None),
         lambda d: services.decide_material_lot(actor=request.user, lot=lot, **d),
-        _("Decision recorded."),
-    ):
-        return redirect(_back(request))
-    return _form_page(
-        request,
-        form,
+        success=_("Decision recorded."),
         title=_("Accept or reject {lot}").format(lot=lot),
-        back=_back(request),
         submit=_("Record"),
+        back=_back(request),
+        done=_back(request),
     )
 
 
@@ -627,10 +628,16 @@ def document_upload(request):
             original_name=f.name,
         )
 
-    if _attempt(request, form, act, _("Document stored.")):
-        return redirect(_back(request))
-    return _form_page(
-        request, form, title=_("Upload a document"), back=_back(request), submit=_("Upload"), multipart=True
+    return _form_view(
+        request,
+        form,
+        act,
+        success=_("Document stored."),
+        title=_("Upload a document"),
+        submit=_("Upload"),
+        back=_back(request),
+        done=_back(request),
+        multipart=True,
     )
 
 
