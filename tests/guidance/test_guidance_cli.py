@@ -98,9 +98,13 @@ def test_guidance_list_jsrm(capsys):
     assert main(["guidance", "list", "--ruleset", "jsrm-2024", "--format", "json"]) == 0
     (rs,) = json.loads(capsys.readouterr().out)
     levels = [i["level"] for i in rs["items"]]
+    # Seed slides 10-12 (summary sections 10-12): one 現状確認項目 and ten 推奨項目, nothing else;
+    # the biodistribution item is 推奨項目 whose sentence ends with 好ましい (kept in its text).
     assert len(levels) == 11
-    assert levels.count("status-confirmation") == 1 and levels.count("recommended") == 9
-    assert levels.count("preferable") == 1
+    assert levels.count("status-confirmation") == 1 and levels.count("recommended") == 10
+    p1 = next(i for i in rs["items"] if i["id"] == "JSRM-3-P1")
+    assert p1["level"] == "recommended" and p1["text"]["ja"].endswith("好ましい。")
+    assert "preferable" in p1["text"]["en"]
     assert all(i["text"]["ja"] and i["text"]["en"] and i["source"] for i in rs["items"])
     assert rs["published"] == "2024-04-30"
 

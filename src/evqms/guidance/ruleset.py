@@ -23,7 +23,8 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "rulesets"
 LEVELS = {
     "status-confirmation": {"en": "status confirmation", "ja": "現状確認項目"},
     "recommended": {"en": "recommended", "ja": "推奨項目"},
-    "preferable": {"en": "preferable", "ja": "好ましい"},
+    # Published figures a product may adopt (release-spec defaults), not a guidance level.
+    "example": {"en": "example", "ja": "例示"},
     "required": {"en": "required", "ja": "必須"},
     "reporting": {"en": "reporting", "ja": "報告事項"},
 }
