@@ -74,14 +74,34 @@ def test_analytic_rss_hessian_matches_finite_differences_of_gradient(name):
     b=st.floats(min_value=0.3, max_value=5.0),
     negative=st.booleans(),
 )
-def test_ed_is_where_response_has_moved_p_percent_from_d_to_c(name, p, b, negative):
+def test_ed_is_where_response_has_moved_p_percent_from_the_control_asymptote(name, p, b, negative):
+    """drc's ED(type = "relative", reference = "control"): p % of the way from the response at
+    dose 0 towards the other asymptote, whichever way the curve goes."""
     model = MODELS[name]
     theta = dict(THETAS[name])
     theta["b"] = -b if negative else b
     dose, _ = ed_dose(model, theta, p)
     full = {**model.fixed, **theta}
-    expected = full["d"] - p / 100.0 * (full["d"] - full["c"])
+    control = evaluate(model, np.array([0.0]), theta, 0)[0][0]
+    other = full["c"] + full["d"] - control
+    expected = control + p / 100.0 * (other - control)
     assert evaluate(model, np.array([dose]), theta, 0)[0][0] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_rising_ll4_ed10_is_near_the_lower_asymptote_as_drc_defines_it():
+    """Reference: drc's ED() by hand. For LL.4, f(x) = c + (d-c)/(1+exp(b(log x - log e))); with
+    reference = "control" and b < 0 drc's EDhelper replaces p by 100 - p, and llogistic's edfct
+    gives ED_p = e * (p'/(100-p'))^(1/b) with p' = 100 - p, i.e. e * ((100-p)/p)^(1/b): the dose
+    where f = c + p/100 (d-c). With b = -2, c = 1, d = 9, e = 3: ED10 = 3 * 9^(-1/2) = 1 (f = 1.8),
+    ED90 = 3 * (1/9)^(-1/2) = 9 (f = 8.2), ED50 = e = 3."""
+    model = MODELS["LL4"]
+    theta = {"b": -2.0, "c": 1.0, "d": 9.0, "e": 3.0}
+    assert ed_dose(model, theta, 10)[0] == pytest.approx(1.0, rel=1e-12)
+    assert ed_dose(model, theta, 90)[0] == pytest.approx(9.0, rel=1e-12)
+    assert ed_dose(model, theta, 50)[0] == pytest.approx(3.0, rel=1e-12)
+    assert evaluate(model, np.array([1.0]), theta, 0)[0][0] == pytest.approx(1.8, rel=1e-12)
+    # the falling mirror image (b = 2) keeps drc's usual reading: ED10 = 3 * (1/9)^(1/2) = 1
+    assert ed_dose(model, {**theta, "b": 2.0}, 10)[0] == pytest.approx(1.0, rel=1e-12)
 
 
 def test_dose_zero_gives_the_asymptote_without_nan():

@@ -68,6 +68,24 @@ def test_ryegrass_ll4_ed_delta_intervals(drc, level):
     check(ed["ci"][1], ref["upper"], 5)
 
 
+@pytest.mark.parametrize("level", ["10", "90"])
+def test_rising_ryegrass_ed_follows_drc_reference_control(drc, level):
+    """A rising curve with drc's published figures: K - rootl is LL.4 with b' = -b, c' = K - d,
+    d' = K - c and the same e (1 - g(z) = g(-z)), and the same residuals, Hessian and delta-method
+    SEs. With reference = "control" drc measures ED_p from the control asymptote c' upwards, so
+    f'(ED_p) = c' + p/100 (d' - c') is f(ED_p) = d - p/100 (d - c): the same dose as drc's ED_p
+    of the falling ryegrass fit (ED10 1.46371, SE 0.18677, [1.07411, 1.85330])."""
+    (x, y), exp = drc
+    ref = exp["ryegrass_LL4"]["ED_delta_95"][level]
+    fit = fit_dose_response(x, [10.0 - v for v in y], model="LL4", optimizer="exact")
+    assert fit.estimates("all")["b"] == pytest.approx(-2.98222, abs=2e-4)
+    ed = fit.ed("all", float(level))
+    assert ed["estimate"] == pytest.approx(ref["estimate"], abs=2e-5)
+    assert ed["se"] == pytest.approx(ref["se"], abs=2e-5)
+    assert ed["ci"][0] == pytest.approx(ref["lower"], abs=2e-5)
+    assert ed["ci"][1] == pytest.approx(ref["upper"], abs=2e-5)
+
+
 def test_ryegrass_w24(drc):
     (x, y), exp = drc
     ref = exp["ryegrass_W2_4"]

@@ -11,8 +11,11 @@ values on the log scale). The functions return the value, the gradient and the H
 with respect to (b, c, d, e) analytically: drc's standard errors come from the full Hessian of
 the residual sum of squares, which needs the second derivatives of f.
 
-ED values follow drc's "relative" definition for all these models: ED_p is the dose at which
-the response has moved p % of the way from d towards c, i.e. g(z_p) = 1 - p/100.
+ED values follow drc's ED() defaults (type = "relative", reference = "control"): ED_p is the
+dose at which the response has moved p % of the way from the control asymptote (the response
+at dose 0) towards the other one. For a curve that starts at d (LL/W1 with b > 0, W2 with
+b < 0) that is g(z_p) = 1 - p/100; for one that starts at c (a rising LL.4 with b < 0, say)
+drc's EDhelper swaps p for 100 - p, so g(z_p) = p/100. ED50 is the same either way.
 """
 
 from __future__ import annotations
@@ -136,6 +139,9 @@ def ed_dose(model: Model, theta: dict, p: float):
     """ED_p on the dose scale and its gradient over (b, c, d, e)."""
     par = {**model.fixed, **theta}
     b, e = float(par["b"]), float(par["e"])
+    if b * model.decreasing_sign() < 0:
+        # dose 0 sits at c: measure p from c, as drc's EDhelper does for reference = "control"
+        p = 100.0 - p
     zp = g_inverse(model.family, 1.0 - p / 100.0)
     loge = e if model.log_e else float(np.log(e))
     value = float(np.exp(loge + zp / b))
