@@ -100,6 +100,7 @@ class Deviation(models.Model):
     SOURCES = [
         ("parameter", _("Process parameter out of range")),
         ("oos", _("Out-of-specification result")),
+        ("material", _("Material outside the process definition")),
         ("manual", _("Reported")),
     ]
     STATUSES = [("open", _("Open")), ("closed", _("Closed"))]
@@ -188,3 +189,38 @@ class QCResult(models.Model):
     def __str__(self):
         shown = self.text_value or f"{self.value} {self.unit}"
         return f"{self.lot} {self.attribute.code} = {shown}"
+
+
+class LotHold(models.Model):
+    """A lot on hold because of a recall (source RC-...) or a QA hold upstream of it (source HD-...).
+
+    The record lives here, next to the lot, because the release gate, inventory and clinical must all
+    refuse a held lot and may not import the trace app that places and lifts holds. A hold is active
+    until `released_at` is set; a lot may carry several at once (each is lifted on its own).
+    """
+
+    SOURCE_KINDS = [("recall", _("Recall")), ("hold", _("Hold"))]
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="holds")
+    source_kind = models.CharField(_("source"), max_length=10, choices=SOURCE_KINDS)
+    source = models.CharField(_("recall or hold number"), max_length=40)
+    reason = models.TextField(_("reason"))
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(_("placed at"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_reason = models.TextField(_("reason for release"), blank=True)
+
+    class Meta:
+        ordering = ["lot", "placed_at", "id"]
+        verbose_name = _("lot hold")
+        indexes = [models.Index(fields=["lot", "released_at"], name="lothold_lot_active_idx")]
+        constraints = [models.UniqueConstraint(fields=["lot", "source"], name="lothold_one_per_source")]
+
+    def __str__(self):
+        return f"{self.lot_id} {self.source}"
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None

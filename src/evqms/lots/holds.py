@@ -1,0 +1,34 @@
+"""Reads on lot holds, for every app that must refuse a held lot (release gate, inventory, clinical).
+
+Holds are placed and lifted by the trace app (recalls and QA holds); this module only answers
+"is this lot held, and by what?" so that apps below trace can ask without importing it.
+"""
+
+from __future__ import annotations
+
+from evqms.i18n import _
+from evqms.lots.models import LotHold
+
+
+def active_holds(lot) -> list[LotHold]:
+    """The lot's holds that are not lifted, oldest first."""
+    lot_id = lot if isinstance(lot, int) else lot.pk
+    return list(LotHold.objects.filter(lot_id=lot_id, released_at__isnull=True).order_by("placed_at", "id"))
+
+
+def active_holds_by_lot(lot_ids) -> dict[int, list[LotHold]]:
+    """{lot id: [active holds]} for many lots in one query."""
+    out: dict[int, list[LotHold]] = {}
+    for hold in LotHold.objects.filter(lot_id__in=list(lot_ids), released_at__isnull=True).order_by(
+        "placed_at", "id"
+    ):
+        out.setdefault(hold.lot_id, []).append(hold)
+    return out
+
+
+def hold_label(source: str, source_kind: str | None = None) -> str:
+    """'recall RC-00001' or 'hold HD-00001' in the reader's language."""
+    kind = source_kind or ("recall" if source.startswith("RC-") else "hold")
+    if kind == "recall":
+        return _("recall {number}").format(number=source)
+    return _("hold {number}").format(number=source)
