@@ -34,7 +34,10 @@ def setup_django() -> None:
 def register(subparsers) -> None:
     demo = subparsers.add_parser(
         "demo",
-        help=_("create or upgrade the SQLite database, load the demo data and serve the web app"),
+        help=_(
+            "create or upgrade the database (SQLite, or PostgreSQL from DATABASE_URL), "
+            "load the demo data and serve the web app"
+        ),
         epilog=_("Example: evqms demo --port 8000"),
     )
     demo.add_argument("--no-serve", action="store_true", help=_("do everything but serve"))
@@ -151,10 +154,8 @@ def _demo(args) -> int:
 
     from evqms.web import demo
 
-    if os.environ.get("DATABASE_URL"):
-        print(_("evqms demo uses the embedded SQLite database: unset DATABASE_URL"), file=sys.stderr)
-        return 2
-    print(_("Preparing the database at {path} ...").format(path=settings.DATABASES["default"]["NAME"]))
+    where = _database_label(settings.DATABASES["default"])
+    print(_("Preparing the database at {path} ...").format(path=where))
     _prepare_database()
     logins = demo.load_demo()
     url = f"http://{args.host}:{args.port}/"
@@ -189,13 +190,42 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> int:
     return 0  # pragma: no cover
 
 
+def _database_label(db: dict) -> str:
+    """Where the database is, without the password a DATABASE_URL may carry."""
+    if db["ENGINE"].endswith("sqlite3"):
+        return str(db["NAME"])
+    host = db.get("HOST") or "localhost"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{db.get('USER') or ''}@{host}{port}/{db['NAME']}"
+
+
 def _serve(args) -> int:
     setup_django()
+    from django.conf import settings
     from django.core.management import call_command
 
+    if settings.PRODUCTION and not settings.ALLOWED_HOSTS:
+        print(
+            _("evqms serve refused: EVQMS_MODE=production needs EVQMS_ALLOWED_HOSTS (the site's host names)"),
+            file=sys.stderr,
+        )
+        return 2
     if args.migrate:
         _prepare_database()
     call_command("check", verbosity=0)
+    if settings.PRODUCTION:
+        # Production serves the hashed, compressed copies listed in STATIC_ROOT's manifest; without
+        # them every page that names a static file answers 500, so collect them before serving.
+        try:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        except Exception as exc:  # unreadable source, full disk, a bad reference: the user's to fix
+            print(
+                _("evqms serve refused: collecting static files into {path} failed: {reason}").format(
+                    path=settings.STATIC_ROOT, reason=exc
+                ),
+                file=sys.stderr,
+            )
+            return 2
     return _exec_gunicorn(args.host, args.port, args.workers)
 
 

@@ -20,6 +20,15 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent
 EVQMS_HOME = Path(os.environ.get("EVQMS_HOME", "var")).resolve()
 MODE = os.environ.get("EVQMS_MODE", "local")
+if MODE not in ("local", "production"):
+    # A typo ("prod", "Production") must not quietly give the plain-HTTP local settings.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from evqms.i18n import gettext as _t
+
+    raise ImproperlyConfigured(
+        _t("EVQMS_MODE must be 'local' or 'production', not {value!r}").format(value=MODE)
+    )
 PRODUCTION = MODE == "production"
 
 
