@@ -32,6 +32,12 @@ class ProductForm(forms.Form):
     responsible_physician = forms.ModelChoiceField(
         label=_("responsible physician"), required=False, queryset=get_user_model().objects.none()
     )
+    retention_sample_required = forms.BooleanField(
+        label=_("retention sample required for release"),
+        required=False,
+        initial=True,
+        help_text=_("a lot is released only with a retention sample in stock"),
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,6 +247,29 @@ class SignForm(forms.Form):
 class VersionForm(forms.Form):
     description = forms.CharField(
         label=_("description / change summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ProcessMaterialsForm(forms.Form):
+    xeno_free = forms.BooleanField(label=_("xeno-free (no animal-derived components)"), required=False)
+    materials = forms.ModelMultipleChoiceField(
+        label=_("bill of materials"),
+        required=False,
+        queryset=m.Material.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("the materials this version may use; a material lot outside it opens a deviation"),
+    )
+
+
+class ShelfLifeForm(forms.Form):
+    shelf_life_months = forms.CharField(
+        label=_("shelf life (months)"), required=False, help_text=_("whole months; empty = none approved")
+    )
+    shelf_life_basis = forms.CharField(
+        label=_("basis of the shelf life"),
+        required=False,
+        max_length=300,
+        help_text=_("e.g. the stability study and its ICH Q1E estimate"),
     )
 
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evqms.core.identifiers import unique_ignoring_case
+
 EV_TYPES = [("natural", _("Natural EVs")), ("engineered", _("Engineered EVs"))]
 SOURCE_CELL_TYPES = [
     ("uc_msc", _("Umbilical-cord MSC")),
@@ -65,12 +67,20 @@ class Product(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The guidance recommends keeping a sample of each administered lot to investigate adverse
+    # events; the release gate asks for one when this is set (the default for every product).
+    retention_sample_required = models.BooleanField(
+        _("retention sample required for release"),
+        default=True,
+        help_text=_("a lot is released only with a retention sample kept (or its documented reason)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("product")
+        constraints = [unique_ignoring_case("product", name="product_code_ci_uniq")]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -135,6 +145,7 @@ class Donor(models.Model):
 
     class Meta:
         ordering = ["code"]
+        constraints = [unique_ignoring_case("donor", name="donor_code_ci_uniq")]
 
     def __str__(self):
         return self.code
@@ -198,7 +209,8 @@ class CellBank(models.Model):
             models.CheckConstraint(
                 condition=models.Q(donor__isnull=False) | models.Q(parent__isnull=False),
                 name="cellbank_has_donor_or_parent",
-            )
+            ),
+            unique_ignoring_case("cell_bank", name="cellbank_code_ci_uniq"),
         ]
 
     def __str__(self):
@@ -268,7 +280,10 @@ class MaterialLot(models.Model):
 
     class Meta:
         ordering = ["material__name", "lot_number"]
-        constraints = [models.UniqueConstraint(fields=["material", "lot_number"], name="materiallot_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["material", "lot_number"], name="materiallot_uniq"),
+            unique_ignoring_case("material_lot", name="materiallot_number_ci_uniq"),
+        ]
 
     def __str__(self):
         return f"{self.material.name} lot {self.lot_number}"
@@ -283,6 +298,16 @@ class ProcessDefinition(models.Model):
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=20, choices=RECORD_STATUSES, default="draft")
     description = models.TextField(_("description / change summary"), blank=True)
+    # Declared with the version and signed with its approval: a material lot used outside the bill,
+    # or of animal origin on a xeno-free version, opens a deviation when it is recorded.
+    xeno_free = models.BooleanField(_("xeno-free (no animal-derived components)"), default=False)
+    bill_of_materials = models.ManyToManyField(
+        "Material",
+        verbose_name=_("bill of materials"),
+        blank=True,
+        related_name="processes",
+        help_text=_("the materials this version may use; empty = not declared (versions made before the bill)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -348,6 +373,15 @@ class Specification(models.Model):
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=20, choices=RECORD_STATUSES, default="draft")
     description = models.TextField(_("description / change summary"), blank=True)
+    # The shelf life approved with this version (whole months, conventionally rounded down from the
+    # ICH Q1E estimate) and what supports it; a lot's expiry may not exceed manufacture + it.
+    shelf_life_months = models.PositiveSmallIntegerField(_("shelf life (months)"), null=True, blank=True)
+    shelf_life_basis = models.CharField(
+        _("basis of the shelf life"),
+        max_length=300,
+        blank=True,
+        help_text=_("e.g. the stability study and its ICH Q1E estimate"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

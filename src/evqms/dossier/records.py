@@ -18,6 +18,7 @@ def product(p: m.Product) -> dict:
         "responsible_physician": p.responsible_physician.get_username()
         if p.responsible_physician_id
         else None,
+        "retention_sample_required": p.retention_sample_required,
     }
 
 
@@ -123,9 +124,19 @@ def step(s: m.ProcessStep) -> dict:
 
 def process(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
     out = {"product": p.product.code, "version": p.version, "status": p.status, "description": p.description}
+    # Only when declared: versions signed before these fields existed keep the record they signed.
+    if p.xeno_free:
+        out["xeno_free"] = True
+    bill = bill_of_materials(p)
+    if bill:
+        out["bill_of_materials"] = bill
     if with_steps:
         out["steps"] = [step(s) for s in p.steps.order_by("order")]
     return out
+
+
+def bill_of_materials(p: m.ProcessDefinition) -> list[str]:
+    return sorted(f"{x.supplier} {x.catalogue_number}" for x in p.bill_of_materials.all())
 
 
 ATTRIBUTE_FIELDS = (
@@ -161,6 +172,10 @@ def attribute(a: m.SpecAttribute) -> dict:
 
 def specification(s: m.Specification, *, with_attributes: bool = True) -> dict:
     out = {"product": s.product.code, "version": s.version, "status": s.status, "description": s.description}
+    # Only when set: versions signed before the shelf life was recorded keep the record they signed.
+    if s.shelf_life_months is not None:
+        out["shelf_life_months"] = s.shelf_life_months
+        out["shelf_life_basis"] = s.shelf_life_basis
     if with_attributes:
         out["attributes"] = [attribute(a) for a in s.attributes.order_by("order", "id")]
     return out

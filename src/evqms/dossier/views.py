@@ -232,6 +232,26 @@ def process_detail(request, pk):
     return _process_page(request, get_object_or_404(m.ProcessDefinition, pk=pk))
 
 
+@require_http_methods(["GET", "POST"])
+def process_materials(request, pk):
+    _need(request, "dossier.edit_process")
+    proc = get_object_or_404(m.ProcessDefinition.objects.select_related("product"), pk=pk)
+    page = reverse("dossier:process-detail", args=[proc.pk])
+    initial = {"xeno_free": proc.xeno_free, "materials": list(proc.bill_of_materials.all())}
+    return _form_view(
+        request,
+        forms.ProcessMaterialsForm(request.POST or None, initial=initial),
+        lambda d: services.set_process_materials(
+            actor=request.user, process=proc, xeno_free=d["xeno_free"], materials=d["materials"]
+        ),
+        success=_("Bill of materials saved."),
+        title=_("Bill of materials of process v{version}").format(version=proc.version),
+        submit=_("Save"),
+        back=page,
+        done=page,
+    )
+
+
 @require_POST
 def step_add(request, pk):
     _need(request, "dossier.edit_process")
@@ -356,6 +376,26 @@ def _spec_page(request, spec, *, sign_form=None, dialog=None, status=200):
 def specification_detail(request, pk):
     _need(request, "dossier.view")
     return _spec_page(request, get_object_or_404(m.Specification, pk=pk))
+
+
+@require_http_methods(["GET", "POST"])
+def specification_shelf_life(request, pk):
+    _need(request, "dossier.edit_specification")
+    spec = get_object_or_404(m.Specification.objects.select_related("product"), pk=pk)
+    page = reverse("dossier:specification-detail", args=[spec.pk])
+    initial = {"shelf_life_months": spec.shelf_life_months or "", "shelf_life_basis": spec.shelf_life_basis}
+    return _form_view(
+        request,
+        forms.ShelfLifeForm(request.POST or None, initial=initial),
+        lambda d: services.set_shelf_life(
+            actor=request.user, specification=spec, months=d["shelf_life_months"], basis=d["shelf_life_basis"]
+        ),
+        success=_("Shelf life saved."),
+        title=_("Shelf life approved with specification v{version}").format(version=spec.version),
+        submit=_("Save"),
+        back=page,
+        done=page,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -29,11 +29,37 @@ class ReasonForm(forms.Form):
 
 
 class ShipForm(forms.Form):
-    destination = forms.CharField(
-        label=_("Destination"),
-        max_length=500,
-        help_text=_("Where the aliquot goes (site, clinic or courier reference)"),
+    """Ship to a registered consignee (the register is under Inventory > Consignees)."""
+
+    consignee = forms.ChoiceField(label=_("Consignee"), choices=())
+    shipped_at = forms.DateTimeField(
+        label=_("Shipped at"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("Empty = now"),
     )
+    reference = forms.CharField(label=_("Courier reference"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from evqms.inventory.models import Consignee
+
+        self.fields["consignee"].choices = [("", "—")] + [
+            (c.code, f"{c.code} — {c.name}" + (f" ({c.site})" if c.site else ""))
+            for c in Consignee.objects.filter(active=True).order_by("code")
+        ]
+
+
+class ConsigneeForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=40)
+    name = forms.CharField(label=pgettext_lazy("consignee", "Name"), max_length=200)
+    address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 2}))
+    site = forms.CharField(
+        label=_("Site"), max_length=200, required=False, help_text=_("ward, pharmacy or department")
+    )
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=60, required=False)
+    contact_email = forms.CharField(label=_("Contact e-mail"), max_length=200, required=False)
 
 
 class LocationForm(forms.Form):
@@ -50,6 +76,10 @@ class LocationForm(forms.Form):
 class RetentionForm(forms.Form):
     aliquot = forms.CharField(
         label=_("Aliquot of a product lot (container id)"), max_length=60, required=False
+    )
+    # A lot awaiting release has no aliquots yet: its retention sample is taken from the lot itself.
+    lot = forms.CharField(
+        label=_("or product lot number (before release)"), max_length=60, required=False
     )
     material_lot = forms.CharField(label=_("or material lot number"), max_length=100, required=False)
     quantity = forms.CharField(label=_("Quantity"), max_length=60, required=False)

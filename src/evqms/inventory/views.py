@@ -105,11 +105,12 @@ def aliquot_detail(request, container_id: str):
         if action == "ship":
             _need(request, "inventory.manage_stock")
             ship_form = forms.ShipForm(request.POST)
-            if _ship(request, aliquot, ship_form):
+            shipment = _ship(request, aliquot, ship_form)
+            if shipment is not None:
                 messages.success(
                     request,
-                    _("{code} shipped to {destination}.").format(
-                        code=container_id, destination=ship_form.cleaned_data["destination"].strip()
+                    _("{code} shipped to {consignee} ({shipment}).").format(
+                        code=container_id, consignee=shipment.consignee.name, shipment=shipment.number
                     ),
                 )
                 return redirect(_url("inventory:aliquot-detail", container_id))
@@ -150,6 +151,8 @@ def aliquot_detail(request, container_id: str):
             "path": selectors.location_path(aliquot.location),
             "moves": aliquot.moves.select_related("from_location", "to_location", "moved_by"),
             "administrations": aliquot.administrations.select_related("patient"),
+            "shipments": selectors.aliquot_shipments(aliquot),
+            "hold": selectors.hold_of(aliquot),
             "label": selectors.label_svg(aliquot),
             "move_form": move_form,
             "reason_form": reason_form,
@@ -162,20 +165,72 @@ def aliquot_detail(request, container_id: str):
     )
 
 
-def _ship(request, aliquot, form) -> bool:
-    """Ship with the form's destination; a refusal lands on the form (the destination field or on top)."""
+def _ship(request, aliquot, form):
+    """Ship to the chosen consignee; a refusal lands on the form (the field it names or on top)."""
     if not form.is_valid():
-        return False
+        return None
+    data = form.cleaned_data
     try:
-        services.ship_aliquot(
-            actor=request.user, aliquot=aliquot, destination=form.cleaned_data["destination"]
+        return services.ship_aliquot(
+            actor=request.user,
+            aliquot=aliquot,
+            consignee=data["consignee"],
+            shipped_at=data["shipped_at"],
+            reference=data["reference"],
         )
     except errors.PermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc
     except (errors.InputError, errors.RuleViolation) as exc:
         _apply_error(form, exc)
-        return False
-    return True
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def consignee_list(request):
+    _need(request, "inventory.view")
+    form = forms.ConsigneeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        _need(request, "inventory.manage_consignees")
+        if form.is_valid():
+            try:
+                services.create_consignee(actor=request.user, **form.cleaned_data)
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except (errors.InputError, errors.RuleViolation) as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("Consignee registered."))
+                return redirect(_url("inventory:consignee-list"))
+        status = 400
+    return render(
+        request,
+        "inventory/consignee_list.html",
+        {
+            "consignees": selectors.consignees(),
+            "form": form,
+            "can_manage": request.user.has_perm("inventory.manage_consignees"),
+        },
+        status=status,
+    )
+
+
+def shipment_list(request):
+    _need(request, "inventory.view")
+    page = Paginator(selectors.shipments(), 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/shipment_list.html", {"page": page})
+
+
+def shipment_detail(request, number: str):
+    _need(request, "inventory.view")
+    shipment = selectors.get_shipment(number)
+    if shipment is None:
+        raise Http404
+    return render(
+        request,
+        "inventory/shipment_detail.html",
+        {"shipment": shipment, "items": shipment.items.select_related("aliquot", "aliquot__lot")},
+    )
 
 
 def label_svg(request, container_id: str):
@@ -284,7 +339,7 @@ def location_detail(request, code: str):
 @require_http_methods(["GET", "POST"])
 def retention(request):
     _need(request, "inventory.view")
-    form = forms.RetentionForm(request.POST or None)
+    form = forms.RetentionForm(request.POST or None, initial={"lot": request.GET.get("lot", "")[:60]})
     if request.method == "POST":
         _need(request, "inventory.record_retention")
         if form.is_valid():
@@ -298,6 +353,13 @@ def retention(request):
                             _("unknown material lot {lot}").format(lot=data["material_lot"]),
                             where="material_lot",
                         )
+                product_lot = None
+                if data["lot"].strip():
+                    product_lot = Lot.objects.filter(number=data["lot"].strip()).first()
+                    if product_lot is None:
+                        raise errors.InputError(
+                            _("unknown lot {lot}").format(lot=data["lot"].strip()), where="lot"
+                        )
                 if mlot is not None and data["not_kept_reason"].strip():
                     services.record_retention_not_kept(
                         actor=request.user, material_lot=mlot, reason=data["not_kept_reason"]
@@ -306,6 +368,7 @@ def retention(request):
                     services.record_retention_sample(
                         actor=request.user,
                         aliquot=data["aliquot"].strip() or None,
+                        lot=product_lot,
                         material_lot=mlot,
                         quantity=data["quantity"],
                         location=_location(data["location"]) if data["location"] else None,

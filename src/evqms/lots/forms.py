@@ -143,6 +143,11 @@ class DeviationForm(forms.Form):
     )
 
 
+class ExpiryForm(forms.Form):
+    expiry = forms.DateField(label=_("Expiry"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
 class CloseDeviationForm(forms.Form):
     resolution = forms.CharField(
         label=_("Resolution / CAPA"), widget=forms.Textarea(attrs={"rows": 2}), required=False

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from evqms.i18n import _, bilingual, use_language
 from evqms.lots.evaluation import criterion_text
+from evqms.lots.holds import active_holds
 from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
 
 PASSING = ("pass", "alert")
@@ -178,10 +179,158 @@ def release_gate(lot: Lot, today: dt.date | None = None) -> list[GateProblem]:
         problems.append(
             GateProblem("open_deviation", _both("deviation {number} is open", number=number), number)
         )
+    for hold in active_holds(lot):  # a recall or a QA hold upstream (placed and lifted by trace)
+        template = (
+            "the lot is on hold under recall {number}"
+            if hold.source_kind == "recall"
+            else "the lot is on hold under hold {number}"
+        )
+        problems.append(GateProblem("hold", _both(template, number=hold.source), hold.source))
     if lot.expiry is not None and lot.expiry < today:
         expiry = lot.expiry.isoformat()
         problems.append(GateProblem("expired", _both("the lot expired on {date}", date=expiry), expiry))
+    problems += [item.problem for item in release_checklist(lot) if not item.ok]
     return problems
+
+
+# --- what the guidance asks of a released lot: expiry within the approved shelf life, a retention sample
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus whole calendar months; the 31st of a shorter month falls on its last day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class ShelfLife:
+    months: int
+    specification_version: int
+    basis: str
+    own_specification: bool  # approved with the lot's own specification version (else the current one)
+
+    def source(self, lang: str) -> str:
+        with use_language(lang):
+            where = _("specification v{version}").format(version=self.specification_version)
+            if not self.own_specification:
+                where = _("{where}, the product's current approved version").format(where=where)
+            return f"{where}: {self.basis}" if self.basis else where
+
+
+def approved_shelf_life(lot: Lot) -> ShelfLife | None:
+    """The shelf life approved for the lot's product, and where it was approved.
+
+    First the lot's own specification version (signed with what the lot was tested against; a draft
+    approves nothing); failing that the product's current approved specification, so a shelf life
+    approved later from stability data (ICH Q1E, the studies area) covers lots not yet released.
+    """
+    from evqms.dossier.models import Specification
+
+    own = lot.specification
+    if own.status in ("approved", "superseded") and own.shelf_life_months:
+        return ShelfLife(own.shelf_life_months, own.version, own.shelf_life_basis, True)
+    current = (
+        Specification.objects.filter(product_id=lot.product_id, status="approved", shelf_life_months__isnull=False)
+        .order_by("-version")
+        .first()
+    )
+    if current is not None:
+        return ShelfLife(current.shelf_life_months, current.version, current.shelf_life_basis, False)
+    return None
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str
+    ok: bool
+    message: dict  # {"en": ..., "ja": ...}
+    subject: str = ""
+
+    @property
+    def problem(self) -> GateProblem:
+        return GateProblem(self.code, self.message, self.subject)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "ok": self.ok, "subject": self.subject, "message": dict(self.message)}
+
+
+def release_checklist(lot: Lot) -> list[CheckItem]:
+    """The release conditions the guidance adds to QC: an expiry date, within manufacture plus the
+    approved shelf life (the source named), and a retention sample when the product's policy asks."""
+    items = []
+    shelf = approved_shelf_life(lot)
+    if lot.expiry is None:
+        items.append(CheckItem("no_expiry", False, _both("the lot has no expiry date")))
+    elif shelf is None:
+        items.append(
+            CheckItem(
+                "no_shelf_life",
+                False,
+                _both(
+                    "no shelf life is approved for product {product}: approve one with a specification version",
+                    product=lot.product.code,
+                ),
+                lot.product.code,
+            )
+        )
+    else:
+        limit = add_months(lot.manufactured_on, shelf.months)
+        values = dict(
+            expiry=lot.expiry.isoformat(),
+            made=lot.manufactured_on.isoformat(),
+            months=shelf.months,
+            limit=limit.isoformat(),
+            source=shelf.source,
+        )
+        if lot.expiry > limit:
+            items.append(
+                CheckItem(
+                    "expiry_beyond_shelf_life",
+                    False,
+                    _both(
+                        "the expiry {expiry} is later than manufacture {made} + the approved shelf life of "
+                        "{months} months ({limit}; source: {source})",
+                        **values,
+                    ),
+                    limit.isoformat(),
+                )
+            )
+        else:
+            items.append(
+                CheckItem(
+                    "expiry_within_shelf_life",
+                    True,
+                    _both(
+                        "expiry {expiry} is within manufacture {made} + the approved shelf life of {months} "
+                        "months ({limit}; source: {source})",
+                        **values,
+                    ),
+                    limit.isoformat(),
+                )
+            )
+    if lot.product.retention_sample_required:
+        # inventory.RetentionSample points at the lot (related name), so no import of inventory here.
+        kept = lot.retention_samples.filter(status="in_stock").exists()
+        code = lot.product.code
+        if kept:
+            items.append(
+                CheckItem("retention_sample_kept", True, _both("a retention sample of the lot is kept"), code)
+            )
+        else:
+            items.append(
+                CheckItem(
+                    "no_retention_sample",
+                    False,
+                    _both(
+                        "product {product} requires a retention sample: none of this lot is in stock",
+                        product=code,
+                    ),
+                    code,
+                )
+            )
+    return items
 
 
 def _status_text(status: str) -> str:
@@ -466,6 +615,7 @@ def lot_detail(lot: Lot) -> dict:
             for s in signatures_for("lot", lot.pk, snapshot)
         ],
         "release_gate": [p.to_dict() for p in gate],
+        "release_checklist": [c.to_dict() for c in release_checklist(lot)],
         "releasable": not gate,
     }
 

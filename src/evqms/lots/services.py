@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core import identifiers
 from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import (
@@ -179,7 +180,7 @@ def create_lot(
     notes: str = "",
 ) -> Lot:
     require(actor, "lots.create_lot")
-    number = _text_required(number, "number", _("a lot number is required"))
+    number = identifiers.clean("lot", number, field="number")
     if process.product_id != product.pk:
         raise InputError(
             _("process v{version} belongs to another product").format(version=process.version),
@@ -214,8 +215,7 @@ def create_lot(
         volume_ml = evaluation.to_decimal(volume_ml, field="volume_ml")
         if volume_ml <= 0:
             raise InputError(_("the volume must be positive"), where="volume_ml")
-    if Lot.objects.filter(number=number).exists():
-        raise InputError(_("lot {lot} already exists").format(lot=number), where="number")
+    identifiers.require_unique("lot", number, field="number")
     try:
         with transaction.atomic():
             lot = Lot.objects.create(
@@ -283,7 +283,36 @@ def record_material_usage(
             "animal_species": material_lot.animal_species,
         },
     )
+    for description in _material_departures(lot.process, material_lot):
+        _new_deviation(actor=actor, lot=lot, source="material", description=description)
     return usage
+
+
+def _material_departures(process: ProcessDefinition, material_lot: MaterialLot) -> list[str]:
+    """How using `material_lot` departs from the approved process version: a material outside its
+    bill of materials (when the version declares one), or an animal-derived lot on a xeno-free version.
+    Each opens a deviation, so the lot is not released until QA has investigated and closed it."""
+    out = []
+    bill = set(process.bill_of_materials.values_list("pk", flat=True))
+    if bill and material_lot.material_id not in bill:
+        out.append(
+            _("material lot {lot} ({material}) is not in the bill of materials of process v{version}").format(
+                lot=material_lot.lot_number, material=material_lot.material.name, version=process.version
+            )
+        )
+    if process.xeno_free and not material_lot.animal_component_free:
+        out.append(
+            _(
+                "material lot {lot} ({material}) is of animal origin ({species}) but process v{version} is "
+                "declared xeno-free"
+            ).format(
+                lot=material_lot.lot_number,
+                material=material_lot.material.name,
+                species=material_lot.animal_species,
+                version=process.version,
+            )
+        )
+    return out
 
 
 @transaction.atomic
@@ -418,6 +447,36 @@ def submit_to_qc(*, actor, lot: Lot) -> Lot:
         object_id=lot.pk,
         before=before,
         after=_lot_record(lot),
+    )
+    return lot
+
+
+@transaction.atomic
+def set_lot_expiry(*, actor, lot: Lot, expiry: dt.date, reason: str = "") -> Lot:
+    """Record or correct the expiry date of a lot not yet disposed of (audited, with a reason when
+    it changes a recorded date); the release gate judges it against the approved shelf life."""
+    require(actor, "lots.set_expiry")
+    lot = _locked_lot(lot)
+    _require_status(lot, ("in_process", "qc", "quarantine"), _("set its expiry"))
+    if not isinstance(expiry, dt.date) or isinstance(expiry, dt.datetime):
+        raise InputError(_("a date is required"), where="expiry")
+    if expiry <= lot.manufactured_on:
+        raise InputError(_("the expiry must be after the manufacturing date"), where="expiry")
+    if lot.expiry is not None and lot.expiry != expiry:
+        reason = _text_required(reason, "reason", _("a reason is required to change a recorded expiry"))
+    if lot.expiry == expiry:
+        return lot
+    before = _lot_record(lot)
+    lot.expiry = expiry
+    lot.save(update_fields=["expiry"])
+    record_event(
+        actor=actor,
+        action="lot.set_expiry",
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after=_lot_record(lot),
+        reason=reason or "",
     )
     return lot
 

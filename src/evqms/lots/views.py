@@ -115,6 +115,7 @@ def _permissions(user) -> dict:
         "close_deviation",
         "release_lot",
         "reject_lot",
+        "set_expiry",
     )
     return {n: user.has_perm(f"lots.{n}") for n in names}
 
@@ -209,6 +210,11 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
     gate = [
         {**p, "text": p["message"].get(gate_lang) or p["message"].get("en")} for p in story["release_gate"]
     ]
+    checklist = [
+        {**c, "text": c["message"].get(gate_lang) or c["message"].get("en")} for c in story["release_checklist"]
+    ]
+    # The checklist shows its own refusals (with the source of the shelf life); the list above it the rest.
+    listed = {c["code"] for c in checklist}
     for d in story["deviations"]:
         d["opened_shown"] = fmt.fmt_datetime_short(d["opened_at"])
         d["closed_shown"] = fmt.fmt_datetime_short(d["closed_at"])
@@ -225,6 +231,13 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
         "story": story,
         "can": can,
         "gate": gate,
+        "gate_other": [p for p in gate if p["code"] not in listed],
+        "checklist": checklist,
+        "expiry_form": (
+            bound.get(("expiry",)) or forms.ExpiryForm(initial={"expiry": lot.expiry})
+            if can["set_expiry"] and lot.status in DISPOSABLE
+            else None
+        ),
         "qc_rows": _qc_rows(lot, story, can, user, bound),
         "step_rows": _step_rows(lot, story, can, bound),
         "signatures": _signature_rows(story),
@@ -518,6 +531,23 @@ def deviation_close(request, number, deviation_id):
             actor=request.user, deviation=deviation, resolution=d["resolution"]
         ),
         success=_("Deviation {number} closed.").format(number=deviation.number),
+    )
+
+
+@_post_only
+def set_expiry(request, number):
+    _need(request, "lots.set_expiry")
+    lot = _lot_or_404(number)
+    form = forms.ExpiryForm(request.POST)
+    return _act(
+        request,
+        lot,
+        key=("expiry",),
+        form=form,
+        action=lambda d: services.set_lot_expiry(
+            actor=request.user, lot=lot, expiry=d["expiry"], reason=d["reason"]
+        ),
+        success=_("Expiry recorded."),
     )
 
 

@@ -32,7 +32,9 @@ def user(username: str = "factory-user", *roles: str):
 def product(code: str = "ucmsc-sev-oa", **kw) -> d.Product:
     defaults = dict(name="UC-MSC small EVs for knee osteoarthritis", ev_type="natural", source_cell_type="uc_msc",
                     origin="allogeneic", indications="Knee osteoarthritis", routes=["intra_articular"],
-                    dose_unit="particles")
+                    dose_unit="particles",
+                    # tests of retention samples turn the policy on; other areas' tests release without one
+                    retention_sample_required=False)
     defaults.update(kw)
     return d.Product.objects.get_or_create(code=code, defaults=defaults)[0]
 
@@ -82,7 +84,10 @@ def process(prod=None, version: int = 1, status: str = "approved") -> d.ProcessD
 
 def specification(prod=None, version: int = 1, status: str = "approved") -> d.Specification:
     prod = prod or product()
-    spec, created = d.Specification.objects.get_or_create(product=prod, version=version, defaults={"status": status})
+    # A generous approved shelf life: the factory lots (made 2024-05-01, expiring a year from today) stay within it.
+    spec, created = d.Specification.objects.get_or_create(
+        product=prod, version=version,
+        defaults={"status": status, "shelf_life_months": 60, "shelf_life_basis": "test stability data"})
     if created:
         attrs = [
             dict(code="particle_concentration", name="Particle concentration", method="NTA", kind="quantitative",

@@ -82,6 +82,9 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
         _("product {product} already has a draft process version").format(product=product.code),
     )
     if previous is not None:
+        new.xeno_free = previous.xeno_free
+        new.save(update_fields=["xeno_free"])
+        new.bill_of_materials.set(previous.bill_of_materials.all())
         for s in previous.steps.order_by("order"):
             copy = m.ProcessStep.objects.create(
                 process=new, order=s.order, kind=s.kind, name=s.name, method=s.method
@@ -108,6 +111,35 @@ def update_process(*, actor, process: m.ProcessDefinition, description: str) -> 
         description,
         lambda p: records.process(p, with_steps=False),
     )
+
+
+@transaction.atomic
+def set_process_materials(
+    *, actor, process: m.ProcessDefinition, xeno_free: bool, materials
+) -> m.ProcessDefinition:
+    """Declare the draft version's bill of materials (the materials its lots may use) and whether it
+    is xeno-free; both are signed with the version's approval."""
+    require(actor, "dossier.edit_process")
+    locked = _locked_process(process)
+    chosen = list(materials or [])
+    for x in chosen:
+        if not isinstance(x, m.Material):
+            raise InputError(_("choose materials from the dossier"), where="materials")
+    before = records.process(locked, with_steps=False)
+    locked.xeno_free = bool(xeno_free)
+    locked.save(update_fields=["xeno_free"])
+    locked.bill_of_materials.set(chosen)
+    after = records.process(locked, with_steps=False)
+    if after != before:
+        record_event(
+            actor=actor,
+            action="process.materials",
+            object_type="process",
+            object_id=locked.pk,
+            before=before,
+            after=after,
+        )
+    return locked
 
 
 @transaction.atomic

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django.db import transaction
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
@@ -29,6 +28,7 @@ PRODUCT_FIELDS = (
     "routes",
     "dose_unit",
     "responsible_physician",
+    "retention_sample_required",
 )
 
 
@@ -63,6 +63,8 @@ def _clean_product(data: dict) -> dict:
                 _("the responsible physician must have the physician role"), where="responsible_physician"
             )
         out["responsible_physician"] = physician
+    if "retention_sample_required" in data:
+        out["retention_sample_required"] = bool(data["retention_sample_required"])
     return out
 
 
@@ -79,13 +81,11 @@ def create_product(
     ev_type: str = "natural",
     dose_unit: str = "particles",
     responsible_physician=None,
+    retention_sample_required: bool = True,
 ) -> m.Product:
     require(actor, "dossier.manage_product")
-    code = text_required(code, "code").lower()
-    if not re.fullmatch(r"[-a-z0-9_]{1,40}", code):
-        raise InputError(_("use lower-case letters, digits, - and _ only (at most 40)"), where="code")
-    if m.Product.objects.filter(code=code).exists():
-        raise InputError(_("{value} already exists").format(value=code), where="code")
+    code = identifiers.clean("product", code, field="code")
+    identifiers.require_unique("product", code, field="code")
     fields = _clean_product(
         dict(
             name=name,
@@ -96,6 +96,7 @@ def create_product(
             routes=routes,
             dose_unit=dose_unit,
             responsible_physician=responsible_physician,
+            retention_sample_required=retention_sample_required,
         )
     )
     product = m.Product.objects.create(code=code, **fields)

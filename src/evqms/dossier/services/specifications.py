@@ -20,6 +20,7 @@ from evqms.dossier.services.processes import (
 from evqms.dossier.validation import (
     clean_attribute,
     decimal_or_none,
+    text_required,
 )
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -44,6 +45,9 @@ def create_specification_version(
         _("product {product} already has a draft specification").format(product=product.code),
     )
     if previous is not None and copy_previous:
+        spec.shelf_life_months = previous.shelf_life_months
+        spec.shelf_life_basis = previous.shelf_life_basis
+        spec.save(update_fields=["shelf_life_months", "shelf_life_basis"])
         for a in previous.attributes.order_by("order", "id"):
             m.SpecAttribute.objects.create(specification=spec, **records.attribute(a))
     record_event(
@@ -69,6 +73,45 @@ def update_specification(*, actor, specification: m.Specification, description: 
         description,
         lambda sp: records.specification(sp, with_attributes=False),
     )
+
+
+MAX_SHELF_LIFE_MONTHS = 120
+
+
+@transaction.atomic
+def set_shelf_life(*, actor, specification: m.Specification, months, basis: str) -> m.Specification:
+    """The shelf life (whole months) the draft version approves, with what supports it (e.g. the
+    stability study and its ICH Q1E estimate); empty months clears it."""
+    require(actor, "dossier.edit_specification")
+    locked = _locked_spec(specification)
+    if months in (None, ""):
+        value, basis = None, ""
+    else:
+        try:
+            value = int(str(months).strip())
+        except ValueError:
+            raise InputError(_("give the shelf life in whole months"), where="shelf_life_months") from None
+        if not 1 <= value <= MAX_SHELF_LIFE_MONTHS:
+            raise InputError(
+                _("the shelf life must be 1 to {max} months").format(max=MAX_SHELF_LIFE_MONTHS),
+                where="shelf_life_months",
+            )
+        basis = text_required(basis, "shelf_life_basis")
+    before = records.specification(locked, with_attributes=False)
+    locked.shelf_life_months = value
+    locked.shelf_life_basis = basis or ""
+    locked.save(update_fields=["shelf_life_months", "shelf_life_basis"])
+    after = records.specification(locked, with_attributes=False)
+    if after != before:
+        record_event(
+            actor=actor,
+            action="specification.shelf_life",
+            object_type="specification",
+            object_id=locked.pk,
+            before=before,
+            after=after,
+        )
+    return locked
 
 
 @transaction.atomic
