@@ -6,6 +6,9 @@ Configuration comes from the environment:
 - EVQMS_MODE      "local" (default: demo and development over plain HTTP on this machine) or
                   "production" (HTTPS only, secure cookies, HSTS; needs EVQMS_SECRET_KEY and EVQMS_ALLOWED_HOSTS)
 - EVQMS_SECRET_KEY, EVQMS_ALLOWED_HOSTS (comma-separated), EVQMS_DEBUG=1 (local only)
+- DATABASE_OWNER_URL  PostgreSQL: the owner role that migrates (DATABASE_URL is then the app's role)
+- EVQMS_AUDIT_CHECKPOINT_EVERY (default 100), EVQMS_AUDIT_CHECKPOINT_HOOK (a command; gets each
+  checkpoint line on stdin)
 """
 
 from __future__ import annotations
@@ -19,6 +22,24 @@ from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EVQMS_HOME = Path(os.environ.get("EVQMS_HOME", "var")).resolve()
+
+
+def _private_home(home: Path) -> None:
+    """EVQMS_HOME holds the database, keys, checkpoints and kept files: this account's only.
+
+    The umask makes every file this process creates 0600 and every folder 0700 (SQLite's journal
+    files follow the database file); a home or database left open by an older version is closed."""
+    os.umask(0o077)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        home.chmod(0o700)
+    for name in ("evqms.sqlite3", "evqms.sqlite3-wal", "evqms.sqlite3-shm", "secret_key", "patient_key"):
+        path = home / name
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
+_private_home(EVQMS_HOME)
 MODE = os.environ.get("EVQMS_MODE", "local")
 if MODE not in ("local", "production"):
     # A typo ("prod", "Production") must not quietly give the plain-HTTP local settings.
@@ -150,7 +171,31 @@ else:
             "TEST": {"NAME": str(EVQMS_HOME / "test-evqms.sqlite3")},
         }
     }
+# Migrations run as the owner of the tables (DATABASE_OWNER_URL, PostgreSQL); the application
+# connects with DATABASE_URL as a role that cannot delete, update or truncate the audit trail
+# (evqms.audit.dbroles). Leave it unset where one role does both (SQLite, a local PostgreSQL).
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Checkpoints of the audit chain outside the database (evqms.audit.checkpoints): the head, with an
+# HMAC whose key is kept in EVQMS_HOME, is appended to a file there every N events and on the
+# first write of each day; the hook command gets each line on stdin to copy it off the machine.
+AUDIT_CHECKPOINTS = os.environ.get("EVQMS_AUDIT_CHECKPOINTS", "on") != "off"
+try:
+    AUDIT_CHECKPOINT_EVERY = int(os.environ.get("EVQMS_AUDIT_CHECKPOINT_EVERY", "100"))
+except ValueError:
+    AUDIT_CHECKPOINT_EVERY = 0
+if AUDIT_CHECKPOINT_EVERY < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EVQMS_AUDIT_CHECKPOINT_EVERY must be a whole number of events, 1 or more")
+if PRODUCTION and not AUDIT_CHECKPOINTS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EVQMS_AUDIT_CHECKPOINTS=off is for the test suite, never production")
+AUDIT_CHECKPOINT_FILE = EVQMS_HOME / "audit-checkpoints.log"
+AUDIT_CHECKPOINT_KEY_FILE = EVQMS_HOME / "audit-checkpoint.key"
+AUDIT_CHECKPOINT_HOOK = os.environ.get("EVQMS_AUDIT_CHECKPOINT_HOOK", "")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must be first: it refuses locked-out users
@@ -207,6 +252,8 @@ STORAGES = {
 }
 MEDIA_ROOT = EVQMS_HOME / "files"
 MEDIA_URL = "files/"
+FILE_UPLOAD_PERMISSIONS = 0o600  # Django's default 0o644 would let every local account read them
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -147,8 +147,9 @@ def test_deleted_last_row_is_caught_by_expected_head():
     _drop_triggers()
     with connection.cursor() as cur:
         cur.execute("DELETE FROM audit_auditevent WHERE seq = 4")
-    assert verify_chain().ok  # a truncated chain is consistent in itself...
-    assert verify_chain(expect_head=head).problem == "head-mismatch"  # ...but not with the exported head
+    result = verify_chain()  # consistent in itself, but shorter than the stored head
+    assert not result.ok and result.problem == "stored-head-ahead" and result.broken_seq == 4
+    assert "head-mismatch" in {f.problem for f in verify_chain(expect_head=head).findings}
 
 
 def test_reordered_rows_are_named():
@@ -179,6 +180,14 @@ def test_rewritten_chain_is_caught_only_by_expected_head(capsys):
             reason=event.reason, prev_hash=event.prev_hash, hash=event.hash
         )
         prev = event.hash
+    assert verify_chain().problem == "stored-head-differs"
+    # ...and sets the stored head to the new last hash (past its trigger): consistent again.
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("DROP TRIGGER audit_chainhead_guard ON audit_chainhead")
+        else:
+            cur.execute("DROP TRIGGER audit_chainhead_advance_only")
+        cur.execute("UPDATE audit_chainhead SET hash = %s", [prev])
     assert verify_chain().ok
     result = verify_chain(expect_head=exported)
     assert not result.ok and result.problem == "head-mismatch"

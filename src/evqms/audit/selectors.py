@@ -3,16 +3,152 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
-from evqms.audit.chain import VerifyResult, verify_rows
-from evqms.audit.models import AuditEvent, ChainHead, Signature
+from evqms.audit import checkpoints
+from evqms.audit.chain import VerifyResult, invalidation_row_hash, signature_row_hash, verify_rows
+from evqms.audit.models import AuditEvent, ChainHead, Signature, SignatureInvalidation
 from evqms.core.canonical import canonical_hash
 
 
-def verify_chain(expect_head: str | None = None) -> VerifyResult:
+def verify_chain(expect_head: str | None = None, external_checkpoints: list[str] = ()) -> VerifyResult:
+    """Replay the chain, then hold it against what it must agree with: the stored head, the
+    checkpoints outside the database, and the signature rows.
+
+    What can only grow is read first (head, checkpoint file, signatures), the events last, so an
+    event appended meanwhile by another user is never mistaken for a missing one."""
+    head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    file_lines = checkpoints.read_lines()
+    sig_rows = {s.pk: s for s in Signature.objects.all()}
+    inv_rows = {i.signature_id: i for i in SignatureInvalidation.objects.all()}
+    parsed, bad_lines = _parse_checkpoints(file_lines, external_checkpoints)
+    wanted = {cp.seq for cp in parsed} | ({head[0]} if head else set())
+    seen_hash: dict[int, str] = {}
+    cp_events: dict[int, str] = {}
+    sig_events: dict[int, tuple[int, dict]] = {}
+    inv_events: dict[int, tuple[int, dict]] = {}
+
+    def visit(row):
+        if row.seq in wanted:
+            seen_hash[row.seq] = row.hash
+        if row.action == checkpoints.ACTION:
+            cp_events[row.seq] = row.hash
+        elif row.action.startswith("signature."):
+            after = json.loads(row.after) if row.after else {}
+            if not isinstance(after, dict) or "signature_id" not in after:
+                return
+            target = inv_events if row.action == "signature.invalidate" else sig_events
+            target.setdefault(after["signature_id"], (row.seq, after))
+
     rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
-    return verify_rows(rows, expect_head=expect_head)
+    result = verify_rows(rows, expect_head=expect_head, visit=visit)
+    if result.problem in ("missing", "reordered", "edited"):
+        return result  # the rest compares against a chain that is already broken
+    _check_stored_head(result, head, seen_hash)
+    _check_checkpoints(result, file_lines, parsed, bad_lines, seen_hash, cp_events)
+    _check_signatures(result, sig_rows, inv_rows, sig_events, inv_events)
+    return result
+
+
+def _check_stored_head(result: VerifyResult, head, seen_hash) -> None:
+    last = result.last_seq
+    if head is None:
+        if last:
+            result.add("stored-head-missing", None, events=last)
+        return
+    seq, digest = head
+    if seq > last:
+        result.add("stored-head-ahead", last + 1, first=last + 1, last=seq)
+    elif seq < last:
+        now = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+        if now < last:  # not an append that landed while we read
+            result.add("stored-head-behind", seq + 1, head=now, last=last)
+        elif seen_hash.get(seq) != digest:
+            result.add("stored-head-differs", seq, head=seq)
+    elif digest != result.head_hash:
+        result.add("stored-head-differs", seq, head=seq)
+
+
+def _parse_checkpoints(file_lines, external):
+    key = checkpoints.load_key(create=False)
+    parsed, bad = [], []
+    sources = [("file", n, text) for n, text in (file_lines or [])]
+    sources += [("given", n, text) for n, text in enumerate(external, start=1)]
+    for source, n, text in sources:
+        try:
+            cp = checkpoints.parse_line(text, n)
+        except ValueError:
+            bad.append((source, n, "format"))
+            continue
+        if key is None:
+            bad.append((source, n, "no-key"))
+        elif not cp.mac_ok(key):
+            bad.append((source, n, "mac"))
+        else:
+            parsed.append(cp)
+    return parsed, bad
+
+
+def _check_checkpoints(result, file_lines, parsed, bad_lines, seen_hash, cp_events) -> None:
+    last = result.last_seq
+    for source, n, why in bad_lines:
+        problem = "checkpoint-key-missing" if why == "no-key" else "checkpoint-bad"
+        result.add(problem, None, line=n, source=source, path=str(checkpoints.file_path()))
+    if file_lines is None:
+        if cp_events:
+            result.add(
+                "checkpoint-file-missing",
+                max(cp_events),
+                count=len(cp_events),
+                path=str(checkpoints.file_path()),
+            )
+    else:
+        in_file = {(cp.seq, cp.hash) for cp in parsed}
+        if any(item not in in_file for item in cp_events.items()):
+            # A checkpoint committed while we read: its line is written just after the commit.
+            again, _bad = _parse_checkpoints(checkpoints.read_lines(), ())
+            in_file |= {(cp.seq, cp.hash) for cp in again}
+        for seq, digest in sorted(cp_events.items()):
+            if (seq, digest) not in in_file:
+                result.add("checkpoint-line-missing", seq, path=str(checkpoints.file_path()))
+                break
+    if not parsed:
+        return
+    latest = max(parsed, key=lambda cp: (cp.seq, cp.at))
+    result.checkpoint = {**latest.to_dict(), "since": max(0, last - latest.seq)}
+    if latest.seq > last:
+        result.add("checkpoint-ahead", last + 1, first=last + 1, last=latest.seq, at=latest.at)
+    for cp in sorted(parsed, key=lambda cp: cp.seq):
+        if cp.seq <= last and seen_hash.get(cp.seq) != cp.hash:
+            result.add("checkpoint-differs", cp.seq, at=cp.at)
+            break
+
+
+def _check_signatures(result, sig_rows, inv_rows, sig_events, inv_events) -> None:
+    for sid, (seq, after) in sorted(sig_events.items()):
+        sig = sig_rows.get(sid) or Signature.objects.filter(pk=sid).first()
+        if sig is None:
+            result.add("signature-missing", seq, signature=sid)
+        elif "row_hash" in after:
+            if after["row_hash"] != signature_row_hash(sig):
+                result.add("signature-altered", seq, signature=sid)
+        elif (after.get("printed_name"), after.get("meaning"), after.get("record_hash")) != (
+            sig.printed_name,
+            sig.meaning,
+            sig.record_hash,
+        ):  # events written before rows were hashed whole name these three
+            result.add("signature-altered", seq, signature=sid)
+    for sid in sorted(set(sig_rows) - set(sig_events)):
+        result.add("signature-unrecorded", None, signature=sid)
+    for sid, (seq, after) in sorted(inv_events.items()):
+        inv = inv_rows.get(sid) or SignatureInvalidation.objects.filter(signature_id=sid).first()
+        if inv is None:
+            result.add("invalidation-missing", seq, signature=sid)
+        elif "row_hash" in after and after["row_hash"] != invalidation_row_hash(inv):
+            result.add("invalidation-altered", seq, signature=sid)
+    for sid in sorted(set(inv_rows) - set(inv_events)):
+        result.add("invalidation-unrecorded", None, signature=sid)
 
 
 def head_hash() -> tuple[int, str]:

@@ -10,10 +10,12 @@ from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.utils import timezone
 
-from evqms.audit.chain import GENESIS, event_hash
+from evqms.audit import checkpoints
+from evqms.audit.chain import GENESIS, event_hash, invalidation_row_hash, signature_row_hash
 from evqms.audit.models import SIGNATURE_MEANINGS, AuditEvent, ChainHead, Signature, SignatureInvalidation
 from evqms.core.canonical import canonical_hash, canonical_json
 from evqms.core.db import lock_for_update
+from evqms.core.timefmt import local_date
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
@@ -38,11 +40,33 @@ def record_event(
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must be called inside transaction.atomic()")
-    head, _created = lock_for_update(ChainHead.objects.filter(pk=1)).get_or_create(
+    head = _locked_head()
+    if checkpoints.enabled():
+        why = _checkpoint_due(head)
+        if why:
+            _append_checkpoint(head, why)
+    return _append(
+        head,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _locked_head() -> ChainHead:
+    head, created = lock_for_update(ChainHead.objects.filter(pk=1)).get_or_create(
         pk=1, defaults={"seq": 0, "hash": GENESIS}
     )
-    if _created:  # lock the fresh row too, for the rest of this transaction (PostgreSQL)
+    if created:  # lock the fresh row too, for the rest of this transaction (PostgreSQL)
         head = lock_for_update(ChainHead.objects.filter(pk=1)).get()
+    return head
+
+
+def _append(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> AuditEvent:
     occurred_at = _utc_now()
     actor_id = actor.pk if actor is not None else None
     actor_name = actor.get_username() if actor is not None else SYSTEM_ACTOR
@@ -61,8 +85,53 @@ def record_event(
     )
     event = AuditEvent(**fields, hash=event_hash(**fields))
     event.save(force_insert=True)
+    # The database lets the head advance only by one, to this event's hash (migration 0003).
     ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    head.seq, head.hash = event.seq, event.hash
     return event
+
+
+def _checkpoint_due(head: ChainHead) -> str:
+    """Why a checkpoint is due before the next event ("" when none is)."""
+    last = (
+        AuditEvent.objects.filter(action=checkpoints.ACTION)
+        .order_by("-seq")
+        .values_list("seq", "occurred_at")
+        .first()
+    )
+    if last is None:
+        return "first"
+    if head.seq - last[0] >= checkpoints.every():
+        return f"every {checkpoints.every()} events"
+    if local_date(last[1]) != local_date(_utc_now()):
+        return "first write of the day"
+    return ""
+
+
+def _append_checkpoint(head: ChainHead, why: str) -> checkpoints.Checkpoint:
+    """A checkpoint event, and its line in the checkpoint file once the transaction commits (a
+    rolled-back transaction leaves neither: the file only ever names committed events)."""
+    event = _append(
+        head,
+        actor=None,
+        action=checkpoints.ACTION,
+        object_type="audit",
+        object_id="chain",
+        before=None,
+        after={"checkpointed_seq": head.seq, "every": checkpoints.every()},
+        reason=why,
+    )
+    checkpoint = checkpoints.make(event.seq, event.hash, event.occurred_at)
+    transaction.on_commit(lambda: checkpoints.append(checkpoint), robust=True)
+    return checkpoint
+
+
+@transaction.atomic
+def write_checkpoint(*, actor=None, reason: str = "requested") -> checkpoints.Checkpoint:
+    """A checkpoint now (`evqms audit checkpoint`, e.g. daily from cron)."""
+    head = _locked_head()
+    checkpoint = _append_checkpoint(head, reason or "requested")
+    return checkpoint
 
 
 class SignatureRefused(RuleViolation):
@@ -113,6 +182,8 @@ def write_signature(
             "printed_name": signature.printed_name,
             "meaning": meaning,
             "record_hash": signature.record_hash,
+            # The whole row's hash: verify names a signature row deleted or altered afterwards.
+            "row_hash": signature_row_hash(signature),
         },
         reason=reason,
     )
@@ -161,7 +232,12 @@ def invalidate_signature(*, actor, signature: Signature, reason: str) -> Signatu
         object_type=signature.object_type,
         object_id=signature.object_id,
         before={"signature_id": signature.pk, "valid": True},
-        after={"signature_id": signature.pk, "valid": False},
+        after={
+            "signature_id": signature.pk,
+            "valid": False,
+            "invalidation_id": inv.pk,
+            "row_hash": invalidation_row_hash(inv),
+        },
         reason=reason,
     )
     return inv

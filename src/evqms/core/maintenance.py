@@ -5,6 +5,11 @@ for the connection: on PostgreSQL the session setting `evqms.allow_purge = on`, 
 SQL function `evqms_purge_allowed()` that evqms registers on its own connections (a connection
 opened by another program has no such function, so its DELETE fails too). Only the test suite
 switches it on, to empty its database between tests; nothing in the application does.
+
+A session setting is something any role can set, so on PostgreSQL the triggers honour it only for
+a member of the table's owner (audit migration 0003): the role migrations and the test suite use.
+The application's own role (evqms.audit.dbroles) is refused whatever it sets, and has no DELETE,
+UPDATE or TRUNCATE privilege on those tables in the first place.
 """
 
 from __future__ import annotations
