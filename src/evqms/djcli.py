@@ -17,6 +17,7 @@ DJANGO_COMMAND_MODULES = (
     "evqms.trace.cli",  # trace
     "evqms.compliance.cli",  # assess --product (extends guidance's assess)
     "evqms.core.files_cli",  # files verify
+    "evqms.audit.cli",  # audit verify|export-head|checkpoint|grant-app-role
 )
 
 
@@ -96,31 +97,6 @@ def register(subparsers) -> None:
     lst.set_defaults(handler=_users_list)
     users.set_defaults(handler=lambda args: users.print_help() or 2)
 
-    audit = subparsers.add_parser(
-        "audit",
-        help=_("verify the audit trail's hash chain"),
-        epilog=_("Example: evqms audit verify --expect-head 3f2a...  (exit 1 when broken)"),
-    )
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(audit))
-    verify = audit_sub.add_parser(
-        "verify",
-        help=_("replay the chain; exit 1 naming the first broken event"),
-        epilog=_("Example: evqms audit verify --format json"),
-    )
-    verify.add_argument("--format", choices=["text", "json"], default="text")
-    verify.add_argument(
-        "--expect-head", help=_("the head hash exported earlier: detects a rewrite of the whole chain")
-    )
-    verify.set_defaults(handler=_audit_verify)
-    head = audit_sub.add_parser(
-        "export-head",
-        help=_("print the head hash for safekeeping outside the database"),
-        epilog=_("Example: evqms audit export-head >> /secure/evqms-heads.txt"),
-    )
-    head.add_argument("--format", choices=["text", "json"], default="text")
-    head.set_defaults(handler=_audit_export_head)
-    audit.set_defaults(handler=lambda args: audit.print_help() or 2)
-
     manage = subparsers.add_parser(
         "manage",
         help=_("run a Django management command (e.g. migrate, check --deploy)"),
@@ -140,12 +116,11 @@ def argparse_remainder():
 
 
 def _prepare_database() -> None:
-    from django.core.management import call_command
-
     from evqms import localebuild
+    from evqms.audit.dbroles import migrate
 
     localebuild.build("ja")
-    call_command("migrate", interactive=False, verbosity=0)
+    migrate(verbosity=0)  # as the owner role when DATABASE_OWNER_URL is set
 
 
 def _demo(args) -> int:
@@ -273,56 +248,6 @@ def _users_list(args) -> int:
             # The role as the reader calls it, with the code `users create --role` takes.
             roles = ", ".join(f"{ROLES[g]} ({g})" if g in ROLES else g for g in r["roles"])
             emit(f"{r['username']:<20} {roles:<36} {r['printed_name']}")
-    return 0
-
-
-def _problems() -> dict:
-    return {
-        "edited": _("the event's content does not match its hash (edited)"),
-        "missing": _("an event is missing before it (deleted)"),
-        "reordered": _("the event does not link to the one before it (reordered or replaced)"),
-        "head-mismatch": _(
-            "the chain is internally consistent but its head differs from the expected head (rewritten)"
-        ),
-    }
-
-
-def _audit_verify(args) -> int:
-    setup_django()
-    from evqms.audit.selectors import verify_chain
-    from evqms.cliutil import emit, to_json
-
-    result = verify_chain(expect_head=args.expect_head)
-    if args.format == "json":
-        data = result.to_dict()
-        data["message"] = _problems().get(result.problem) if result.problem else None
-        emit(to_json(data))
-    elif result.ok:
-        emit(_("audit trail intact: {n} events, head {head}").format(n=result.events, head=result.head_hash))
-    elif result.broken_seq is not None:
-        emit(
-            _("audit trail BROKEN at event #{seq}: {problem}").format(
-                seq=result.broken_seq, problem=_problems()[result.problem]
-            )
-        )
-    else:
-        emit(_("audit trail BROKEN: {problem}").format(problem=_problems()[result.problem]))
-    return 0 if result.ok else 1
-
-
-def _audit_export_head(args) -> int:
-    setup_django()
-    import datetime as dt
-
-    from evqms.audit.selectors import head_hash
-    from evqms.cliutil import emit, to_json
-
-    seq, digest = head_hash()
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    if args.format == "json":
-        emit(to_json({"seq": seq, "head_hash": digest, "exported_at": now}))
-    else:
-        emit(f"{digest}  seq={seq}  exported_at={now}")
     return 0
 
 
