@@ -97,7 +97,7 @@ def test_trend_flags_the_point_that_breaks_a_rule(world):
 
 
 def test_trend_uses_the_retest_not_the_invalidated_result(world):
-    lots = _lots_with_results(world, SERIES[:4])
+    lots = _lots_with_results(world, SERIES[:12])
     first = lots[0]
     first.status = "qc"
     first.save(update_fields=["status"])
@@ -118,10 +118,91 @@ def test_trend_uses_the_retest_not_the_invalidated_result(world):
     assert t["chart"]["points"][0]["value"] == 120.0
 
 
-def test_trend_needs_two_lots(world):
-    _lots_with_results(world, SERIES[:1])
+# qcc's documented individuals example ("A quick tour of qcc", Scrucca: viscosity data from
+# Montgomery, qcc(x, type = "xbar.one")) prints Center 33.52333, StdDev 0.4261651,
+# LCL 32.24484, UCL 34.80183. By hand: mean 502.85/15; MR-bar = 6.73/14 = 0.4807143;
+# sigma = MR-bar/1.128; MR chart UCL = MR-bar + 3 x 0.8525033 x sigma = 1.570636.
+QCC_VISCOSITY = [
+    "33.75", "33.05", "34", "33.81", "33.46", "34.02", "33.68", "33.27",
+    "33.49", "33.20", "33.62", "33.00", "33.54", "33.12", "33.84",
+]  # fmt: skip
+
+
+def test_trend_individuals_limits_match_qcc_documented_example(world):
+    _lots_with_results(world, QCC_VISCOSITY, status="released")
+    t = selectors.trend(world.product, "modal_size")
+    assert t["enough"] and t["chart_kind"] == "i"
+    chart = t["chart"]
+    assert round(chart["center"], 5) == 33.52333
+    assert round(chart["sigma"], 7) == 0.4261651
+    assert round(chart["lcl"], 5) == 32.24484
+    assert round(chart["ucl"], 5) == 34.80183
+    assert round(chart["moving_range"]["center"], 7) == 0.4807143
+    assert round(chart["moving_range"]["ucl"], 6) == 1.570636
+    assert not t["out_of_control"]
+
+
+def test_trend_charts_one_value_per_lot_not_the_repeats_of_a_lot(world):
+    """Each lot has an original and a confirming retest 0.5 nm apart: as X-bar subgroups their
+    sigma is assay repeatability (0.5/1.128 = 0.44 nm) and nearly every lot falls outside the
+    limits. One reportable value per lot (the latest valid result) measures lot-to-lot variation
+    and the same series is in control."""
+    values = [v if i != OUTLIER else "100" for i, v in enumerate(SERIES)]
+    lots = _lots_with_results(world, values, status="qc")
+    attr = world.spec.attributes.get(code="modal_size")
+    for lot, v in zip(lots, values, strict=True):
+        original = lot.qc_results.get()
+        lot_services.record_qc_result(
+            actor=world.analyst, lot=lot, attribute=attr, value=str(float(v) + 0.5), unit="nm",
+            tested_at=timezone.now(), retest_of=original,
+        )  # fmt: skip
+        lot.status = "released"
+        lot.save(update_fields=["status"])
+    t = selectors.trend(world.product, "modal_size")
+    assert t["chart_kind"] == "i"
+    chart = t["chart"]
+    assert [p["value"] for p in chart["points"]] == [float(v) + 0.5 for v in values]
+    assert [p["lot"] for p in chart["points"] if p["flagged"]] == []
+    assert not t["out_of_control"]
+    assert chart["sigma"] > 5  # lot-to-lot, not 0.44 nm of repeatability
+
+
+def test_trend_says_insufficient_data_below_the_minimum(world):
+    _lots_with_results(world, ["100", "100"], status="released")
     t = selectors.trend(world.product, "modal_size")
     assert not t["enough"]
+    assert [p["value"] for p in t["listed"]] == [100.0, 100.0]
+    with translation.override("en"):
+        assert "insufficient data" in str(t["message"]) and "10" in str(t["message"])
+
+
+def test_trend_identical_values_are_not_in_control(world):
+    _lots_with_results(world, ["100"] * 12, status="released")
+    t = selectors.trend(world.product, "modal_size")
+    assert not t["enough"]
+    with translation.override("en"):
+        assert "insufficient data" in str(t["message"])
+
+
+def test_trend_shows_rejected_and_recalled_lots_marked(world):
+    values = [v if i != OUTLIER else "100" for i, v in enumerate(SERIES)]
+    lots = _lots_with_results(world, values, status="released")
+    for i, status in ((3, "rejected"), (7, "recalled")):
+        lots[i].status = status
+        lots[i].save(update_fields=["status"])
+    t = selectors.trend(world.product, "modal_size")
+    points = t["chart"]["points"]
+    assert [p["lot"] for p in points] == [lot.number for lot in lots]
+    assert [(p["lot"], p["status"]) for p in points if p["marked"]] == [
+        ("TR-03", "rejected"),
+        ("TR-07", "recalled"),
+    ]
+    # the rejected lot is judged against the limits but does not set them
+    basis = [float(v) for i, v in enumerate(values) if i != 3]
+    mr_bar = sum(abs(b - a) for a, b in zip(basis, basis[1:], strict=False)) / (len(basis) - 1)
+    assert t["basis_count"] == 19 and not points[3]["in_limits_basis"] and points[7]["in_limits_basis"]
+    assert t["chart"]["center"] == pytest.approx(sum(basis) / len(basis))
+    assert t["chart"]["sigma"] == pytest.approx(mr_bar / 1.128)
 
 
 STABILITY = {  # lot -> [(month, value)], slopes differ so batches are not poolable

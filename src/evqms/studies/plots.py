@@ -81,32 +81,42 @@ def dose_response_svg(curves: dict, dose_unit: str = "") -> str:
 
 
 def control_chart_svg(trend: dict) -> str:
-    """Control chart from `selectors.trend`: values, centre, limits, spec limits; flagged points red."""
+    """I-MR chart from `selectors.trend`: values, centre, limits, spec limits (flagged points red,
+    rejected/recalled lots as open triangles), and the moving ranges with their limit below."""
     chart = trend["chart"]
     points = chart["points"]
     x = list(range(1, len(points) + 1))
     y = [p["value"] for p in points]
-
-    def line(v):
-        return v if isinstance(v, list) else [v] * len(points)
+    n = len(points)
 
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(7.2, 3.4))
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(7.2, 4.6))
+        ax, ax_mr = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
         ax.plot(x, y, color=COLOURS[0], marker="o", ms=4, lw=1)
+        marked = [(i, v) for i, v, p in zip(x, y, points, strict=True) if p.get("marked")]
+        if marked:
+            mx, my = zip(*marked, strict=True)
+            ax.scatter(mx, my, marker="^", s=60, facecolors="white", edgecolors="#8e44ad", zorder=4,
+                       label=_("rejected or recalled lot"))  # fmt: skip
         bad = [(i, v) for i, v, p in zip(x, y, points, strict=True) if p["flagged"]]
         if bad:
             bx, by = zip(*bad, strict=True)
             ax.scatter(bx, by, color="#c0392b", zorder=3, s=36, label=_("rule violation"))
-        ax.step(x, line(chart["center"]), where="mid", color="#566573", lw=1, label=_("centre"))
-        ax.step(x, line(chart["ucl"]), where="mid", color="#d68910", lw=1, ls="--", label=_("control limits"))
-        ax.step(x, line(chart["lcl"]), where="mid", color="#d68910", lw=1, ls="--")
+        ax.plot(x, [chart["center"]] * n, color="#566573", lw=1, label=_("centre"))
+        ax.plot(x, [chart["ucl"]] * n, color="#d68910", lw=1, ls="--", label=_("control limits"))
+        ax.plot(x, [chart["lcl"]] * n, color="#d68910", lw=1, ls="--")
         for limit in (trend.get("lsl"), trend.get("usl")):
             if limit is not None:
                 ax.axhline(limit, color="#c0392b", lw=0.8, ls=":")
-        ax.set_xticks(x, [p["subgroup"] for p in points], rotation=45, ha="right", fontsize=7)
         ax.set_ylabel(f"{trend['attribute'].name} ({trend['attribute'].unit})")
         ax.legend(frameon=False, fontsize=7)
+        mr = chart["moving_range"]
+        ax_mr.plot(x[1:], mr["values"], color=COLOURS[5], marker="o", ms=3, lw=1)
+        ax_mr.plot(x, [mr["center"]] * n, color="#566573", lw=1)
+        ax_mr.plot(x, [mr["ucl"]] * n, color="#d68910", lw=1, ls="--")
+        ax_mr.set_ylabel(_("moving range"))
+        ax_mr.set_ylim(bottom=0)
+        ax_mr.set_xticks(x, [p["lot"] for p in points], rotation=45, ha="right", fontsize=7)
         return _svg(fig)
 
 

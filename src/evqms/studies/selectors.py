@@ -19,7 +19,15 @@ from evqms.studies.models import (
     StabilityStudy,
 )
 
-TREND_LOT_STATUSES = ("released", "quarantine")
+# Lots whose QC is finished: released, quarantined, expired, and the rejected and recalled ones
+# (charted and marked, never hidden: they are what a trend is for).
+TREND_LOT_STATUSES = ("released", "quarantine", "expired", "recalled", "rejected")
+TREND_MARKED_STATUSES = ("rejected", "recalled")
+# A rejected lot failed its specification: an assignable cause, so it does not set the limits.
+TREND_EXCLUDED_FROM_LIMITS = ("rejected",)
+# Limits from fewer lots are too uncertain to call a point out of control (with k lots the
+# moving-range sigma rests on k - 1 ranges; 10 lots is the least we chart limits from).
+TREND_MIN_LOTS = 10
 SIZE_LABELS = (
     ("mean", "Mean"),
     ("mode", "Mode"),
@@ -166,9 +174,12 @@ def _spec_attribute(product, code):
 
 
 def trend(product, code: str, rules: str = "all") -> dict:
-    """Control chart of one specification attribute across the product's released and
-    quarantined lots, in manufacture order: the latest valid result per lot on an individuals
-    chart (with its moving-range companion), or an X-bar chart when every lot has replicates.
+    """Individuals and moving-range (I-MR) chart of one specification attribute across the
+    product's lots, in manufacture order, as qcc's "xbar.one" chart computes it: one value per
+    lot (its reportable result, the latest valid one, so a retest replaces its original rather
+    than forming a subgroup with it), sigma = mean(MR)/d2 with d2 = 1.128. Limits measure
+    lot-to-lot variation; they are computed only from at least TREND_MIN_LOTS lots, and never
+    from rejected lots (shown and marked, judged against the limits, not used to set them).
     Run rules flag points; capability is against the specification limits."""
     import numpy as np
 
@@ -190,46 +201,74 @@ def trend(product, code: str, rules: str = "all") -> dict:
         .select_related("lot")
         .order_by("lot__manufactured_on", "lot__number", "tested_at", "recorded_at", "id")
     )
-    by_lot: OrderedDict[str, list] = OrderedDict()
+    reportable: OrderedDict[str, float] = OrderedDict()
     lots = {}
     for r in results:
-        by_lot.setdefault(r.lot.number, []).append(float(r.value_in_spec_unit))
+        reportable[r.lot.number] = float(r.value_in_spec_unit)  # later results replace earlier ones
         lots[r.lot.number] = r.lot
     lsl = float(attribute.lower) if attribute.lower is not None else None
     usl = float(attribute.upper) if attribute.upper is not None else None
-    base = {"attribute": attribute, "product": product, "lsl": lsl, "usl": usl, "lots": list(by_lot)}
-    if len(by_lot) < 2:
-        return {**base, "enough": False, "message": _("a control chart needs results of at least two lots")}
-    labels = list(by_lot)
-    replicated = all(len(v) >= 2 for v in by_lot.values())
-    mask = np.ones(len(labels), dtype=bool)
-    extra = {}
-    if replicated:
-        groups = [np.array(v) for v in by_lot.values()]
-        comp = spc_charts.variables_chart("xbar", groups, mask)
-        phase1 = np.concatenate(groups)
-        centre = float(comp.center[0])
-    else:
-        values = np.array([v[-1] for v in by_lot.values()])
-        comp = spc_charts.individuals_chart(values, mask)
-        extra["moving_range"] = spc_charts.moving_range_limits(values, mask)
-        phase1 = values
-        centre = float(np.mean(values))
+    labels = list(reportable)
+    values = np.array(list(reportable.values()), dtype=float)
+    mask = np.array([lots[n].status not in TREND_EXCLUDED_FROM_LIMITS for n in labels], dtype=bool)
+    listed = [
+        {
+            "index": i + 1,
+            "lot": n,
+            "status": lots[n].status,
+            "marked": lots[n].status in TREND_MARKED_STATUSES,
+            "manufactured_on": lots[n].manufactured_on.isoformat(),
+            "value": float(v),
+            "in_limits_basis": bool(m),
+        }
+        for i, (n, v, m) in enumerate(zip(labels, values, mask, strict=True))
+    ]
+    base = {
+        "attribute": attribute,
+        "product": product,
+        "lsl": lsl,
+        "usl": usl,
+        "lots": labels,
+        "listed": listed,
+        "minimum": TREND_MIN_LOTS,
+        "basis_count": int(mask.sum()),
+        "chart_kind": "i",
+    }
+    if mask.sum() < TREND_MIN_LOTS:
+        return {
+            **base,
+            "enough": False,
+            "message": _(
+                "insufficient data: control limits need the results of at least {minimum} lots "
+                "(not rejected); {count} so far"
+            ).format(minimum=TREND_MIN_LOTS, count=int(mask.sum())),
+        }
+    if not np.any(np.diff(values[mask])):
+        return {
+            **base,
+            "enough": False,
+            "message": _(
+                "insufficient data: the {count} lots all have the same value, so the lot-to-lot "
+                "variation (and the control limits) cannot be estimated"
+            ).format(count=int(mask.sum())),
+        }
+    comp = spc_charts.individuals_chart(values, mask)
+    extra = {"moving_range": spc_charts.moving_range_limits(values, mask)}
+    phase1 = values[mask]
+    centre = float(np.mean(phase1))
     capability = None
-    if (lsl is not None or usl is not None) and comp.sigma > 0 and len(phase1) > 1:
+    if (lsl is not None or usl is not None) and comp.sigma > 0:
         capability = spc_capability.capability(phase1, centre, float(comp.sigma), lsl=lsl, usl=usl)
     result = spc.build_result(comp, mask, rules, capability, labels, [], extra)
-    for point in result["points"]:
-        lot = lots[point["subgroup"]]
-        point["lot"] = lot.number
-        point["status"] = lot.status
-        point["manufactured_on"] = lot.manufactured_on.isoformat()
+    mr_beyond = set(extra["moving_range"]["beyond_limits"])
+    for point, row in zip(result["points"], listed, strict=True):
+        point.update(row)
+        point["mr_beyond_limits"] = point["index"] in mr_beyond
         point["flagged"] = bool(point["beyond_limits"] or point["rules"])
     return {
         **base,
         "enough": True,
         "chart": result,
-        "chart_kind": "xbar" if replicated else "i",
         "out_of_control": spc.out_of_control(result),
     }
 

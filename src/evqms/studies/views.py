@@ -176,24 +176,31 @@ def _trend(request, product_code, code):
 
 def trend(request, product_code, code):
     t = _trend(request, product_code, code)
+    points = t["chart"]["points"] if t["enough"] else t["listed"]
+    n = len(points)
     chart = None
-    if t["enough"]:
-        c = t["chart"]
-        n = len(c["points"])
-
-        def series(v):
-            return v if isinstance(v, list) else [v] * n
-
+    if n:
         chart = {
-            "labels": [p["lot"] for p in c["points"]],
-            "values": [p["value"] for p in c["points"]],
-            "flagged": [p["flagged"] for p in c["points"]],
-            "center": series(c["center"]),
-            "ucl": series(c["ucl"]),
-            "lcl": series(c["lcl"]),
+            "labels": [p["lot"] for p in points],
+            "values": [p["value"] for p in points],
+            "flagged": [bool(p.get("flagged")) for p in points],
+            "marked": [p["status"] if p["marked"] else "" for p in points],
             "lsl": [t["lsl"]] * n if t["lsl"] is not None else None,
             "usl": [t["usl"]] * n if t["usl"] is not None else None,
         }
+        if t["enough"]:
+            c, mr = t["chart"], t["chart"]["moving_range"]
+            chart.update(
+                center=[c["center"]] * n,
+                ucl=[c["ucl"]] * n,
+                lcl=[c["lcl"]] * n,
+                mr={
+                    "values": [None, *mr["values"]],
+                    "center": [mr["center"]] * n,
+                    "ucl": [mr["ucl"]] * n,
+                    "flagged": [False] + [p["mr_beyond_limits"] for p in points[1:]],
+                },
+            )
     return render(request, "studies/trend.html", {"t": t, "chart_data": chart})
 
 

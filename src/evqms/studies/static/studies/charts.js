@@ -41,16 +41,41 @@
       return { label: name, data: values, borderColor: colour, borderDash: dash || [], pointRadius: 0,
                borderWidth: 1, stepped: "middle", fill: false };
     };
+    // rejected and recalled lots stay on the chart, drawn as a triangle with their status
+    const marked = d.marked || d.values.map(function () { return ""; });
     const sets = [{
       label: canvas.dataset.valueLabel, data: d.values, borderColor: COLOURS[0], borderWidth: 1.5,
-      pointRadius: d.flagged.map(function (f) { return f ? 6 : 3; }),
-      pointBackgroundColor: d.flagged.map(function (f) { return f ? "#c0392b" : COLOURS[0]; }),
-    }, line(canvas.dataset.centreLabel, d.center, "#566573"),
-       line("UCL", d.ucl, "#d68910", [6, 4]), line("LCL", d.lcl, "#d68910", [6, 4])];
+      pointRadius: d.flagged.map(function (f, i) { return f || marked[i] ? 6 : 3; }),
+      pointStyle: marked.map(function (m) { return m ? "triangle" : "circle"; }),
+      pointBackgroundColor: d.flagged.map(function (f, i) {
+        return f ? "#c0392b" : (marked[i] ? "#ffffff" : COLOURS[0]); }),
+      pointBorderColor: marked.map(function (m) { return m ? "#8e44ad" : COLOURS[0]; }),
+    }];
+    if (d.center) {
+      sets.push(line(canvas.dataset.centreLabel, d.center, "#566573"),
+                line("UCL", d.ucl, "#d68910", [6, 4]), line("LCL", d.lcl, "#d68910", [6, 4]));
+    }
     if (d.lsl) sets.push(line("LSL", d.lsl, "#c0392b", [2, 3]));
     if (d.usl) sets.push(line("USL", d.usl, "#c0392b", [2, 3]));
-    new Chart(canvas, { type: "line", data: { labels: d.labels, datasets: sets },
+    const labels = d.labels.map(function (l, i) { return marked[i] ? l + " (" + marked[i] + ")" : l; });
+    new Chart(canvas, { type: "line", data: { labels: labels, datasets: sets },
                         options: { animation: false, scales: { y: { title: { display: true,
+                          text: label(canvas, "ylabel") } } } } });
+  }
+
+  function movingRangeChart(canvas, d) {
+    const mr = d.mr;
+    const line = function (name, values, colour, dash) {
+      return { label: name, data: values, borderColor: colour, borderDash: dash || [], pointRadius: 0,
+               borderWidth: 1, fill: false };
+    };
+    const sets = [{
+      label: canvas.dataset.valueLabel, data: mr.values, borderColor: COLOURS[5], borderWidth: 1.2,
+      spanGaps: false, pointRadius: mr.flagged.map(function (f) { return f ? 6 : 2; }),
+      pointBackgroundColor: mr.flagged.map(function (f) { return f ? "#c0392b" : COLOURS[5]; }),
+    }, line(canvas.dataset.centreLabel, mr.center, "#566573"), line("UCL", mr.ucl, "#d68910", [6, 4])];
+    new Chart(canvas, { type: "line", data: { labels: d.labels, datasets: sets },
+                        options: { animation: false, scales: { y: { min: 0, title: { display: true,
                           text: label(canvas, "ylabel") } } } } });
   }
 
@@ -85,7 +110,8 @@
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       const d = data(canvas.dataset.source);
       if (!d) return;
-      ({ size: sizeChart, dose: doseChart, control: controlChart, stability: stabilityChart })[canvas.dataset.chart](canvas, d);
+      ({ size: sizeChart, dose: doseChart, control: controlChart, "moving-range": movingRangeChart,
+         stability: stabilityChart })[canvas.dataset.chart](canvas, d);
     });
   });
 })();
