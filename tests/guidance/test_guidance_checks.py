@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from guidance_helpers import example_data
 
+from evqms.errors import InputError
 from evqms.guidance.checks import REGISTRY, CheckContext
 from evqms.guidance.dossier import snapshot_from_data
 
@@ -295,6 +296,8 @@ def test_serum_replacement_name_is_no_proof():
     d["material_lots"].append(
         {"id": "KSR-1", "material": "KSR", "coa": "c.pdf", "acceptance_status": "accepted"}
     )
+    for lot in d["lots"]:
+        lot.setdefault("material_lots", []).append("KSR-1")
     out = REGISTRY["culture_materials_xeno_free"](snapshot_from_data(d, "x.yaml"), CTX)
     assert out.status == "not_met"
     assert any("no proof" in r["en"] for r in out.reasons)
@@ -304,8 +307,12 @@ def test_serum_replacement_name_is_no_proof():
 
 def test_justified_animal_material_passes_with_tse_record():
     d = rich()
+    versions = sorted({lot["process_version"] for lot in d["lots"]})
     d["material_lots"][1].update(
-        animal_origin="bovine serum", justification="no alternative", tse_compliance="EDQM CEP"
+        animal_origin="bovine serum",
+        justification="no alternative",
+        tse_compliance="EDQM CEP",
+        justified_processes=versions,
     )
     out = REGISTRY["culture_materials_xeno_free"](snapshot_from_data(d, "x.yaml"), CTX)
     assert out.status == "met"
@@ -344,3 +351,67 @@ def test_dose_per_kg_converted_with_body_weight():
     assert (
         REGISTRY["dose_within_supported_range"](snapshot_from_data(d, "x.yaml"), CTX).status == "partly_met"
     )
+
+
+def test_xeno_free_judged_on_the_lots_and_their_process_versions():
+    """Issue: a lot on the xeno-free process v2 used FBS justified 'only in process v1'; JSRM-3-R2
+    must not stay met. The justification covers only the process versions it names."""
+    d = rich()
+    d["processes"].append(dict(d["processes"][0], version="2", previous_version=d["processes"][0]["version"]))
+    d["materials"].append({"id": "FBS", "name": "Fetal bovine serum", "stage": "culture", "biological": True})
+    d["material_lots"].append(
+        {
+            "id": "FBS-23-11",
+            "material": "FBS",
+            "coa": "c.pdf",
+            "animal_origin": "bovine serum",
+            "grade": "research",
+            "acceptance_status": "accepted",
+            "justification": "Used only in process v1 before the xeno-free process",
+            "tse_compliance": "EDQM CEP",
+            "justified_processes": ["1"],
+        }
+    )
+    for lot in d["lots"]:
+        lot["process_version"] = "1"
+    first = d["lots"][0]
+    first["material_lots"] = [*first.get("material_lots", []), "FBS-23-11"]
+    out = REGISTRY["culture_materials_xeno_free"](snapshot_from_data(d, "x.yaml"), CTX)
+    assert out.status == "met", out.reasons  # v1 lot with FBS: the justification covers v1
+    first["process_version"] = "2"  # the same use on the xeno-free process v2
+    out = REGISTRY["culture_materials_xeno_free"](snapshot_from_data(d, "x.yaml"), CTX)
+    assert out.status == "not_met"
+    assert any("covers only process versions v1" in r["en"] for r in out.reasons), out.reasons
+    # A serum lot that no lot consumed decides nothing.
+    first["material_lots"].remove("FBS-23-11")
+    assert REGISTRY["culture_materials_xeno_free"](snapshot_from_data(d, "x.yaml"), CTX).status == "met"
+
+
+def test_indications_and_routes_are_compared_as_codes():
+    """Issue (demo): the assay's "Knee osteoarthritis" and the product's "Knee osteoarthritis
+    (Kellgren-Lawrence II-III)" are one indication; "intra-articular" and "intra_articular" one route.
+    Both were compared as free text and JSRM-3-R4 / JSRM-3-P1 said not met."""
+    d = rich()
+    d["product"]["indications"] = ["Knee osteoarthritis (Kellgren-Lawrence II-III)"]
+    d["product"]["routes"] = ["intra_articular"]
+    d["studies"]["potency_assays"][0]["indication"] = "Knee osteoarthritis"
+    d["studies"]["biodistribution"][0]["route"] = "intra-articular"
+    snap = snapshot_from_data(d, "x.yaml")
+    assert snap.product.indications == ["knee_osteoarthritis"]
+    assert snap.product.indication_detail == "Kellgren-Lawrence II-III"
+    assert snap.studies.biodistribution[0].route == "intra_articular"
+    assert REGISTRY["potency_assay_linked_to_indication"](snap, CTX).status == "met"
+    assert REGISTRY["biodistribution_target_fraction"](snap, CTX).status == "met"
+    # Another coded indication is not linked, whatever the wording.
+    d["studies"]["potency_assays"][0]["indication"] = "Osteoarthritis"
+    out = REGISTRY["potency_assay_linked_to_indication"](snapshot_from_data(d, "x.yaml"), CTX)
+    assert out.status == "not_met" and "変形性膝関節症" in out.reasons[0]["ja"]
+
+
+def test_unknown_free_text_is_refused_with_its_field():
+    d = rich()
+    d["studies"]["biodistribution"][0]["route"] = "by mouth somehow"
+    with pytest.raises(InputError) as err:
+        snapshot_from_data(d, "x.yaml")
+    assert "$.studies.biodistribution[0].route" in str(err.value.where)
+    assert "intra_articular" in err.value.message

@@ -22,6 +22,11 @@ def _animal_medium(d):
             "acceptance_status": "accepted",
         }
     )
+    for lot in d["lots"]:  # the check judges what the lots used
+        lot.setdefault("material_lots", []).append("FBS-22-01")
+    d["retention_samples"].append(  # a biological lot used is retained (JSRM-1-R2 stays met)
+        {"id": "RS-FBS", "material_lot": "FBS-22-01", "quantity": "5 mL", "retain_until": "2034-04-18"}
+    )
 
 
 def _no_retention(d):
@@ -55,7 +60,7 @@ def _no_cqa(d):
 
 
 def _potency_other_indication(d):
-    d["studies"]["potency_assays"][0]["indication"] = "wound healing"
+    d["studies"]["potency_assays"][0]["indication"] = "chronic_wound"
 
 
 def _low_biodistribution(d):

@@ -7,6 +7,7 @@ per kg; an unknown dose unit is an error, never a guess.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -20,6 +21,7 @@ from pathlib import Path
 from evqms.cliutil import read_bytes
 from evqms.errors import InputError, location
 from evqms.guidance import evidence as ev
+from evqms.guidance import vocabulary
 from evqms.guidance.consistency import check_consistency
 from evqms.guidance.yamlio import load_yaml
 from evqms.i18n import _
@@ -158,9 +160,102 @@ def _build(cls, data: dict, where: str):
     return cls(**kwargs)
 
 
+def _code(vocab: str, value, name: str, field: str, *, allow_empty: bool = False) -> str:
+    """The vocabulary code a value names (code, label or known alias); unknown text is refused."""
+    text = str(value if value is not None else "").strip()
+    if not text and allow_empty:
+        return ""
+    code = vocabulary.match(vocab, text)
+    if code is None:
+        raise InputError(
+            _("{value!r} is not in the {vocabulary} vocabulary; use one of: {codes}").format(
+                value=text, vocabulary=vocab, codes=", ".join(vocabulary.codes(vocab))
+            ),
+            where=location(file=name, field=field),
+        )
+    return code
+
+
+def _indications(raw: list, name: str) -> tuple[list[str], list[str]]:
+    """Product indications as codes plus their free-text details ('Knee OA (KL II-III)' -> code, detail)."""
+    out, details = [], []
+    for i, entry in enumerate(raw):
+        field = f"$.product.indications[{i}]"
+        if isinstance(entry, dict):
+            code, detail = _code("indication", entry.get("code"), name, field + ".code"), entry.get("detail")
+        else:
+            found = vocabulary.match_indication(str(entry))
+            if found is None:
+                _code("indication", entry, name, field)  # raises, naming the known codes
+            code, detail = found
+        out.append(code)
+        if detail:
+            details.append(str(detail))
+    return out, details
+
+
+def normalise_codes(data: dict, name: str) -> dict:
+    """Routes, indications, markers, material kinds and test categories as vocabulary codes.
+
+    Known free texts ('intra-articular', 'Knee osteoarthritis (Kellgren-Lawrence II-III)') become
+    their codes; an unknown text is refused with its field, never compared as text.
+    """
+    data = copy.deepcopy(data)
+    product = data.get("product") or {}
+    if "indications" in product:
+        codes, details = _indications(product["indications"], name)
+        product["indications"] = codes
+        if details and not product.get("indication_detail"):
+            product["indication_detail"] = "; ".join(details)
+    product["routes"] = [
+        _code("route", r, name, f"$.product.routes[{i}]") for i, r in enumerate(product.get("routes") or [])
+    ]
+    for i, material in enumerate(data.get("materials") or []):
+        if "kind" in material:
+            material["kind"] = _code("material_kind", material["kind"], name, f"$.materials[{i}].kind")
+    for i, spec in enumerate(data.get("specifications") or []):
+        for j, attribute in enumerate(spec.get("attributes") or []):
+            attribute["category"] = _code(
+                "test_category",
+                attribute.get("category"),
+                name,
+                f"$.specifications[{i}].attributes[{j}].category",
+            )
+    for i, lot in enumerate(data.get("lots") or []):
+        for j, result in enumerate(lot.get("qc_results") or []):
+            for k, marker in enumerate(result.get("markers") or []):
+                code = vocabulary.match("marker", marker.get("marker"))
+                if code is None and not marker.get("category"):
+                    _code(
+                        "marker",
+                        marker.get("marker"),
+                        name,
+                        f"$.lots[{i}].qc_results[{j}].markers[{k}].marker",
+                    )
+                marker["marker"] = code or str(marker["marker"])
+    for i, adm in enumerate(data.get("administrations") or []):
+        if "route" in adm:
+            adm["route"] = _code(
+                "route", adm["route"], name, f"$.administrations[{i}].route", allow_empty=True
+            )
+    studies = data.get("studies") or {}
+    for i, assay in enumerate(studies.get("potency_assays") or []):
+        if "indication" in assay:
+            found = vocabulary.match_indication(str(assay["indication"]))
+            field = f"$.studies.potency_assays[{i}].indication"
+            assay["indication"] = found[0] if found else _code("indication", assay["indication"], name, field)
+    for i, study in enumerate(studies.get("biodistribution") or []):
+        study["route"] = _code("route", study.get("route"), name, f"$.studies.biodistribution[{i}].route")
+    for mlot in data.get("material_lots") or []:
+        if "justified_processes" in mlot:
+            mlot["justified_processes"] = [str(v) for v in mlot["justified_processes"]]
+    return data
+
+
 def snapshot_from_data(data: dict, name: str = "dossier") -> ev.EvidenceSnapshot:
     """Validate a parsed dossier and build the snapshot; raises InputError naming the bad field."""
     validate(data, name)
+    data = normalise_codes(data, name)
     body = {k: v for k, v in data.items() if k != "dossier_version"}
     try:
         snapshot = _build(ev.EvidenceSnapshot, body, "$")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from evqms.core.canonical import canonical_hash, canonical_json
+from evqms.guidance import vocabulary
 
 
 @dataclass
@@ -23,8 +24,9 @@ class Product:
     ev_type: str = "natural"  # natural | engineered
     source_cell_type: str = ""  # UC-MSC, AD-MSC, BM-MSC, iPSC-derived, immortalised line, ...
     origin: str = ""  # autologous | allogeneic
-    indications: list[str] = field(default_factory=list)
-    routes: list[str] = field(default_factory=list)
+    indications: list[str] = field(default_factory=list)  # indication codes (vocab/indications.yaml)
+    indication_detail: str = ""  # free text: stage, severity ("Kellgren-Lawrence II-III")
+    routes: list[str] = field(default_factory=list)  # route codes (vocab/routes.yaml)
     dose_unit: str = ""
     responsible_physician: str = ""
     ev_role: str = ""  # active_substance | delivery_vehicle
@@ -76,6 +78,7 @@ class Material:
     supplier: str = ""
     catalogue_number: str = ""
     stage: str = ""  # where the process uses it: culture, purification, fill, ...
+    kind: str = ""  # material kind code (vocab/material_kinds.yaml)
     biological: bool = False  # of biological origin (serum, platelet lysate, enzymes from animals ...)
 
 
@@ -89,6 +92,8 @@ class MaterialLot:
     grade: str = ""
     acceptance_status: str = ""  # accepted | quarantine | rejected
     justification: str = ""  # why an animal-origin material is used
+    # The process versions the justification covers: it justifies use in these only.
+    justified_processes: list[str] = field(default_factory=list)
     tse_compliance: str = ""  # bovine-virus / TSE compliance record
 
 
@@ -308,7 +313,7 @@ class PotencyAssay:
     id: str
     name: str
     mechanism: str = ""
-    indication: str = ""
+    indication: str = ""  # indication code (vocab/indications.yaml)
     kind: str = "in_vitro"  # in_vitro | in_vivo
     reference_standard: str = ""
     attribute: str = ""  # the SpecAttribute judging lots with this assay
@@ -456,87 +461,14 @@ def result_in_spec(attribute: SpecAttribute, result: QCResult) -> bool | None:
 
 
 # MISEV2018 protein categories (S15): 1 transmembrane/GPI-anchored, 2 cytosolic with membrane
-# association, 3 non-EV co-isolates and other compartments (expected absent or depleted).
-MARKER_CATEGORIES = {
-    **dict.fromkeys(
-        [
-            "cd9",
-            "cd63",
-            "cd81",
-            "cd82",
-            "integrin",
-            "itgb1",
-            "itga",
-            "lamp1",
-            "lamp2",
-            "flotillin-1",
-            "cd73",
-            "cd90",
-            "cd105",
-            "cd44",
-            "cd29",
-            "mhc-i",
-            "hla-abc",
-            "tfr",
-        ],
-        "transmembrane",
-    ),
-    **dict.fromkeys(
-        [
-            "tsg101",
-            "alix",
-            "pdcd6ip",
-            "syntenin",
-            "syntenin-1",
-            "sdcbp",
-            "annexin",
-            "anxa1",
-            "anxa2",
-            "anxa5",
-            "rab",
-            "rab5",
-            "rab7",
-            "rab27",
-            "hsp70",
-            "hsc70",
-            "hspa8",
-            "flot1",
-            "flotillin",
-        ],
-        "cytosolic",
-    ),
-    **dict.fromkeys(
-        [
-            "calnexin",
-            "canx",
-            "grp94",
-            "hsp90b1",
-            "gm130",
-            "golga2",
-            "histone",
-            "histones",
-            "h3",
-            "cytochrome c",
-            "cyc1",
-            "tomm20",
-            "argonaute",
-            "ago2",
-            "apoa1",
-            "apob",
-            "albumin",
-            "alb",
-            "lamin",
-            "lamin a/c",
-            "bip",
-            "hspa5",
-        ],
-        "non_ev",
-    ),
-}
+# association, 3 non-EV co-isolates and other compartments (expected absent or depleted). The
+# list is the marker vocabulary (vocab/markers.yaml).
+MARKER_CATEGORIES = {t.code: str(t.extra.get("category", "unknown")) for t in vocabulary.terms("marker")}
 
 
 def marker_category(marker: MarkerResult) -> str:
-    """The declared category, else the MISEV category of a known marker name, else 'unknown'."""
+    """The declared category, else the MISEV category of a known marker, else 'unknown'."""
     if marker.category:
         return marker.category
-    return MARKER_CATEGORIES.get(marker.marker.strip().lower(), "unknown")
+    code = vocabulary.match("marker", marker.marker)
+    return vocabulary.marker_category(code) if code else "unknown"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from evqms.guidance import vocabulary
 from evqms.i18n import gettext, use_language
 
 PO_FILE = Path(__file__).resolve().parents[1] / "locale" / "ja" / "guidance.po"
@@ -48,24 +49,9 @@ def label(en: str, ja: str) -> dict[str, str]:
     return {"en": en, "ja": ja}
 
 
-# Names of QC categories as findings show them.
+# Names of QC categories as findings show them (the test-category vocabulary).
 CATEGORY_LABELS: dict[str, dict[str, str]] = {
-    "size_distribution": label("size distribution", "粒子径分布"),
-    "ev_marker": label("EV markers", "EVマーカー"),
-    "particle_concentration": label("particle concentration", "粒子濃度"),
-    "protein": label("protein content", "タンパク質含量"),
-    "lipid": label("lipid content", "脂質含量"),
-    "sterility": label("sterility", "無菌試験"),
-    "endotoxin": label("endotoxin", "エンドトキシン"),
-    "mycoplasma": label("mycoplasma", "マイコプラズマ否定試験"),
-    "adventitious_virus": label("adventitious virus", "外来性ウイルス試験"),
-    "appearance": label("appearance", "性状"),
-    "identity": label("identity", "確認試験"),
-    "purity": label("purity", "純度試験"),
-    "potency": label("potency", "力価"),
-    "residual": label("residuals", "残留物"),
-    "residual_dna": label("residual host-cell DNA", "残留宿主細胞DNA"),
-    "mirna": label("miRNA content", "miRNA含量"),
+    t.code: dict(t.label) for t in vocabulary.terms("test_category") if t.code != "other"
 }
 
 

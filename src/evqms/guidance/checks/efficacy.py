@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from evqms.guidance import vocabulary
 from evqms.guidance.checks.base import (
     MET,
     NOT_APPLICABLE,
@@ -22,8 +23,22 @@ from evqms.guidance.text import bi
 
 
 def _linked_assays(snap: EvidenceSnapshot):
-    indications = {i.strip().lower() for i in snap.product.indications}
-    return [a for a in snap.studies.potency_assays if a.indication.strip().lower() in indications]
+    """Assays whose indication code is one of the product's indication codes (codes, never texts)."""
+    indications = set(snap.product.indications)
+    return [a for a in snap.studies.potency_assays if a.indication and a.indication in indications]
+
+
+def _indication_names(codes: list[str]) -> dict[str, str]:
+    return {
+        lang: ", ".join(vocabulary.label("indication", c, lang) for c in codes) or "-"
+        for lang in ("en", "ja")
+    }
+
+
+def _route_names(codes: list[str]) -> dict[str, str]:
+    return {
+        lang: ", ".join(vocabulary.label("route", c, lang) for c in codes) or "-" for lang in ("en", "ja")
+    }
 
 
 @check("potency_assay_linked_to_indication")
@@ -36,7 +51,7 @@ def potency_assay_linked_to_indication(snap: EvidenceSnapshot, ctx: CheckContext
                 bi(
                     "Potency assay {name} is linked to the indication {indication}.",
                     name=linked[0].name,
-                    indication=linked[0].indication,
+                    indication=vocabulary.labels("indication", linked[0].indication),
                 )
             ],
             [ref("potency assay", a.id) for a in linked],
@@ -45,9 +60,19 @@ def potency_assay_linked_to_indication(snap: EvidenceSnapshot, ctx: CheckContext
     reasons = [
         bi(
             "No potency assay is linked to the product's indications ({indications}).",
-            indications=", ".join(snap.product.indications) or "-",
+            indications=_indication_names(snap.product.indications),
         )
     ]
+    if not snap.product.indications:
+        reasons.append(
+            bi(
+                "The product's indication is not coded ({text}): choose its term from the indication list.",
+                text=snap.product.indication_detail or "-",
+            )
+        )
+    for assay in others:
+        if not assay.indication:
+            reasons.append(bi("Potency assay {name} names no coded indication.", name=assay.name))
     return CheckResult(
         NOT_MET,
         reasons,
@@ -94,16 +119,21 @@ def released_lots_potency_in_range(snap: EvidenceSnapshot, ctx: CheckContext) ->
 
 @check("biodistribution_target_fraction")
 def biodistribution_target_fraction(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
-    routes = {r.strip().lower() for r in snap.product.routes}
-    studies = [s for s in snap.studies.biodistribution if s.route.strip().lower() in routes]
+    routes = set(snap.product.routes)
+    studies = [s for s in snap.studies.biodistribution if s.route in routes]
     if not studies:
+        uncoded = [s for s in snap.studies.biodistribution if vocabulary.term("route", s.route) is None]
         return CheckResult(
             NOT_MET,
             [
                 bi(
                     "No biodistribution study for the product's routes ({routes}).",
-                    routes=", ".join(snap.product.routes) or "-",
+                    routes=_route_names(snap.product.routes),
                 )
+            ]
+            + [
+                bi("Study {id}: route {route!r} is not a coded route.", id=s.id, route=s.route)
+                for s in uncoded
             ],
             [],
             [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from evqms.guidance.checks.base import (
     MET,
     NOT_MET,
+    PARTLY_MET,
     CheckContext,
     CheckResult,
     attributes_of,
@@ -70,13 +71,34 @@ def _xeno_free(mlot: MaterialLot) -> bool | None:
     return True if mlot.grade.strip().lower() in XENO_FREE_GRADES else None
 
 
-@check("culture_materials_xeno_free")
-def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
-    culture_ids = {m.id for m in snap.materials if m.stage == "culture"}
+def _culture_material_ids(snap: EvidenceSnapshot) -> set[str]:
+    ids = {m.id for m in snap.materials if m.stage == "culture"}
     for process in snap.processes:
         for step in process.steps:
             if step.kind == "culture":
-                culture_ids.update(step.materials)
+                ids.update(step.materials)
+    return ids
+
+
+def _covers(mlot: MaterialLot, process_version: str) -> bool:
+    """A justification covers only the process versions it names ('1' and 'v1' are one version)."""
+    named = {str(v).strip().lower().removeprefix("v") for v in mlot.justified_processes}
+    return str(process_version).strip().lower().removeprefix("v") in named
+
+
+def _versions(mlot: MaterialLot) -> str:
+    return ", ".join(f"v{str(v).removeprefix('v')}" for v in mlot.justified_processes) or "-"
+
+
+@check("culture_materials_xeno_free")
+def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    """Judged on what the lots used: each (released) lot's culture material lots on its process version.
+
+    An animal-derived material lot passes only for a lot made on a process version its justification
+    names, with a TSE/viral compliance record; a lot on a xeno-free process that consumed serum is
+    not covered by a justification written for the earlier process.
+    """
+    culture_ids = _culture_material_ids(snap)
     if not culture_ids:
         return CheckResult(
             NOT_MET,
@@ -84,28 +106,126 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
             [],
             [bi("Record the culture medium and supplements with their animal-origin declaration.")],
         )
-    reasons, steps, evidence, good, total = [], [], [], 0, 0
-    for material_id in sorted(culture_ids):
-        material = snap.material(material_id)
-        lots = [m for m in snap.material_lots if m.material == material_id]
-        if not lots:
-            total += 1
+    mlots = {m.id: m for m in snap.material_lots}
+    lots = snap.released_lots() or snap.lots
+    pairs = [
+        (lot, mlots[mid])
+        for lot in lots
+        for mid in lot.material_lots
+        if mid in mlots and mlots[mid].material in culture_ids
+    ]
+    if not pairs:
+        return _declared_materials(snap, culture_ids)
+    reasons, steps, evidence = [], [], []
+    bad = incomplete = 0
+    for lot in lots:
+        if not any(pair_lot is lot for pair_lot, _ in pairs):
+            incomplete += 1
+            reasons.append(bi("Lot {lot} records no culture material lot.", lot=lot.id))
+            steps.append(bi("Record the culture material lots lot {lot} consumed.", lot=lot.id))
+    for lot, mlot in pairs:
+        material = snap.material(mlot.material)
+        name = material.name if material else mlot.material
+        for e in (ref("lot", lot.id), ref("material lot", mlot.id)):
+            if e not in evidence:
+                evidence.append(e)
+        verdict = _xeno_free(mlot)
+        if verdict:
+            continue
+        if verdict is None:
+            bad += 1
             reasons.append(
                 bi(
-                    "Culture material {name}: no lot with an animal-origin declaration.",
-                    name=material.name if material else material_id,
+                    "Material lot {lot} ({name}): animal origin not declared; the product name is no proof.",
+                    lot=mlot.id,
+                    name=name,
                 )
             )
             steps.append(
                 bi(
-                    "Record the lots of {name} with animal origin and grade from the supplier.",
-                    name=material.name if material else material_id,
+                    "Obtain the supplier's animal-origin declaration and grade for material lot {lot}.",
+                    lot=mlot.id,
                 )
+            )
+        elif not (mlot.justification.strip() and mlot.tse_compliance.strip()):
+            bad += 1
+            reasons.append(
+                bi(
+                    "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record.",
+                    lot=mlot.id,
+                    name=name,
+                    origin=mlot.animal_origin,
+                )
+            )
+            steps.append(
+                bi(
+                    "Replace {name} with a xeno-free alternative, or record a justification and a bovine-virus/TSE compliance record.",
+                    name=name,
+                )
+            )
+        elif not _covers(mlot, lot.process_version):
+            bad += 1
+            reasons.append(
+                bi(
+                    "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); its justification covers only process versions {versions}.",
+                    lot=lot.id,
+                    version=lot.process_version,
+                    name=name,
+                    mlot=mlot.id,
+                    origin=mlot.animal_origin,
+                    versions=_versions(mlot),
+                )
+            )
+            steps.append(
+                bi(
+                    "Investigate lot {lot} as a deviation (animal-derived material on a process whose justification does not cover it).",
+                    lot=lot.id,
+                )
+            )
+        else:
+            reasons.append(
+                bi(
+                    "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); justified for this process, with TSE/viral compliance record.",
+                    lot=lot.id,
+                    version=lot.process_version,
+                    name=name,
+                    mlot=mlot.id,
+                    origin=mlot.animal_origin,
+                )
+            )
+    if bad:
+        # Any unjustified animal component in culture defeats the recommendation.
+        return CheckResult(NOT_MET, reasons, evidence, steps)
+    if incomplete:
+        return CheckResult(PARTLY_MET, reasons, evidence, steps)
+    reasons.insert(
+        0,
+        bi(
+            "Every culture material lot the {n} lots used is animal-component-free or justified for the process it was used on.",
+            n=len(lots),
+        ),
+    )
+    return CheckResult(MET, reasons, evidence)
+
+
+def _declared_materials(snap: EvidenceSnapshot, culture_ids: set[str]) -> CheckResult:
+    """No lot records what it used yet: judge the culture materials' declared lots."""
+    reasons, steps, evidence, good, total = [], [], [], 0, 0
+    for material_id in sorted(culture_ids):
+        material = snap.material(material_id)
+        name = material.name if material else material_id
+        lots = [m for m in snap.material_lots if m.material == material_id]
+        if not lots:
+            total += 1
+            reasons.append(
+                bi("Culture material {name}: no lot with an animal-origin declaration.", name=name)
+            )
+            steps.append(
+                bi("Record the lots of {name} with animal origin and grade from the supplier.", name=name)
             )
             continue
         for mlot in lots:
             total += 1
-            name = material.name if material else material_id
             evidence.append(ref("material lot", mlot.id))
             verdict = _xeno_free(mlot)
             if verdict:
@@ -124,20 +244,21 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
                         lot=mlot.id,
                     )
                 )
-            elif mlot.justification.strip() and mlot.tse_compliance.strip():
+            elif mlot.justification.strip() and mlot.tse_compliance.strip() and mlot.justified_processes:
                 good += 1
                 reasons.append(
                     bi(
-                        "Material lot {lot} ({name}) is of animal origin ({origin}); justified, with TSE/viral compliance record.",
+                        "Material lot {lot} ({name}) is of animal origin ({origin}); justified for process versions {versions}, with TSE/viral compliance record.",
                         lot=mlot.id,
                         name=name,
                         origin=mlot.animal_origin,
+                        versions=_versions(mlot),
                     )
                 )
             else:
                 reasons.append(
                     bi(
-                        "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record.",
+                        "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record for a named process version.",
                         lot=mlot.id,
                         name=name,
                         origin=mlot.animal_origin,
@@ -145,7 +266,7 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
                 )
                 steps.append(
                     bi(
-                        "Replace {name} with a xeno-free alternative, or record a justification and a bovine-virus/TSE compliance record.",
+                        "Replace {name} with a xeno-free alternative, or record a justification naming the process versions it covers and a bovine-virus/TSE compliance record.",
                         name=name,
                     )
                 )
@@ -154,7 +275,6 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
             0, bi("All {n} culture material lots are declared animal-component-free or justified.", n=total)
         )
         return CheckResult(MET, reasons, evidence)
-    # Any unjustified animal component in culture defeats the recommendation.
     return CheckResult(NOT_MET, reasons, evidence, steps)
 
 
