@@ -17,7 +17,9 @@ DJANGO_COMMAND_MODULES = (
     "evqms.trace.cli",  # trace
     "evqms.compliance.cli",  # assess --product (extends guidance's assess)
     "evqms.core.files_cli",  # files verify
+    "evqms.core.identifiers_cli",  # identifiers check
     "evqms.audit.cli",  # audit verify|export-head|checkpoint|grant-app-role
+    "evqms.core.backup_cli",  # backup, backup verify, restore
 )
 
 

@@ -1,7 +1,8 @@
 """The keyed hash that recognises a patient without storing who they are.
 
 HMAC-SHA256 with a per-installation key kept in EVQMS_HOME/patient_key (created on first use,
-mode 600, never in the repository or the database). The clinic's identifier (e.g. its chart
+mode 600, never in the repository or the database; a missing key while patients exist is an
+error, never a reason to make a new one). The clinic's identifier (e.g. its chart
 number) is normalised first so that "  ab-123 " and "AB-123" are the same person.
 """
 
@@ -24,6 +25,7 @@ def key_path() -> Path:
 def _key() -> bytes:
     path = key_path()
     if not path.exists():
+        _refuse_new_key_over_existing_patients(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -33,6 +35,24 @@ def _key() -> bytes:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
     return bytes.fromhex(path.read_text().strip())
+
+
+def _refuse_new_key_over_existing_patients(path: Path) -> None:
+    """A new key cannot recognise anyone registered under the old one: the same person would come
+    back as a new patient. A missing key with patients on record is a lost key (a restore without
+    it, a wrong EVQMS_HOME), never a first use."""
+    from evqms.clinical.models import Patient
+    from evqms.errors import RuleViolation
+    from evqms.i18n import _
+
+    count = Patient.objects.count()
+    if count:
+        raise RuleViolation(
+            _(
+                "the patient key {path} is missing but {n} patients are registered: a new key would not "
+                "recognise them. Restore the key from the backup (evqms restore) or point EVQMS_HOME at it."
+            ).format(path=path, n=count)
+        )
 
 
 def normalise(identifier: str) -> str:
