@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evqms.core.identifiers import unique_ignoring_case
 from evqms.dossier.models import ROUTES
 
 CTCAE_GRADES = [
@@ -54,6 +55,7 @@ class Patient(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("patient")
+        constraints = [unique_ignoring_case("patient", name="patient_code_ci_uniq")]
 
     def __str__(self):
         return self.code
@@ -107,6 +109,7 @@ class Administration(models.Model):
         ordering = ["-administered_at", "-id"]
         verbose_name = _("administration")
         indexes = [models.Index(fields=["administered_at", "id"], name="adm_time_idx")]
+        constraints = [unique_ignoring_case("administration", name="adm_number_ci_uniq")]
 
     def __str__(self):
         return self.number
@@ -155,7 +158,8 @@ class AdverseEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ctcae_grade__gte=1) & models.Q(ctcae_grade__lte=5),
                 name="ae_ctcae_grade_1_5",
-            )
+            ),
+            unique_ignoring_case("adverse_event", name="ae_number_ci_uniq"),
         ]
 
     def __str__(self):

@@ -25,6 +25,7 @@ from evqms.clinical.models import (
     RetainedSampleTest,
 )
 from evqms.clinical.pseudonym import identity_hash
+from evqms.core import identifiers
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import ROUTES
 from evqms.errors import InputError, RuleViolation
@@ -108,15 +109,12 @@ def register_patient(
 ) -> Patient:
     """Register a pseudonymised patient: `clinic_identifier` (the clinic's chart number) is hashed, never kept."""
     require(actor, "clinical.register_patient")
-    code = (code or "").strip()
-    if not code:
-        raise InputError(_("a patient code is required"), where="code")
+    code = identifiers.clean("patient", code, field="code")
     if not (clinic_identifier or "").strip():
         raise InputError(
             _("the clinic identifier is required (it is hashed, not stored)"), where="clinic_identifier"
         )
-    if Patient.objects.filter(code=code).exists():
-        raise InputError(_("patient code {code} is already used").format(code=code), where="code")
+    identifiers.require_unique("patient", code, field="code")
     digest = identity_hash(clinic_identifier)
     existing = Patient.objects.filter(identity_hash=digest).first()
     if existing:

@@ -6,9 +6,9 @@ app_name = "clinical"
 urlpatterns = [
     path("", views.administration_list, name="administration-list"),
     path("administrations/new/", views.administration_create, name="administration-create"),
-    path("administrations/<str:number>/", views.administration_detail, name="administration-detail"),
+    path("administrations/<administration:number>/", views.administration_detail, name="administration-detail"),
     path("patients/", views.patient_list, name="patient-list"),
     path("adverse-events/", views.adverse_event_list, name="adverse-event-list"),
     path("adverse-events/new/", views.adverse_event_create, name="adverse-event-create"),
-    path("adverse-events/<str:number>/", views.adverse_event_detail, name="adverse-event-detail"),
+    path("adverse-events/<adverse_event:number>/", views.adverse_event_detail, name="adverse-event-detail"),
 ]

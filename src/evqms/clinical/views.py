@@ -106,7 +106,8 @@ def patient_list(request):
                     consented_on=d["consented_on"],
                 )
             except REFUSALS as exc:
-                form.add_error(None, str(exc))
+                on_field = isinstance(exc, errors.InputError) and exc.where in form.fields
+                form.add_error(exc.where if on_field else None, exc.message if on_field else str(exc))
             else:
                 messages.success(request, _("Patient registered."))
                 return redirect(reverse("clinical:patient-list"))

@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
-        from evqms.core import maintenance
+        from evqms.core import converters, maintenance
+
+        # Before any URLconf is read: identifiers in URLs follow the identifier rule.
+        converters.register()
 
         # Infrastructure, not business logic: the SQL function the append-only triggers consult.
         connection_created.connect(

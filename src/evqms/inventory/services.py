@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core import identifiers
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import MaterialLot
 from evqms.errors import InputError, RuleViolation
@@ -98,9 +99,7 @@ def create_location(
     temperature_c=None,
 ) -> StorageLocation:
     require(actor, "inventory.manage_locations")
-    code = (code or "").strip()
-    if not code:
-        raise InputError(_("a code is required"), where="code")
+    code = identifiers.clean("location", code, field="code")
     if kind not in dict(LOCATION_KINDS):
         raise InputError(_("unknown location kind {kind}").format(kind=kind), where="kind")
     parent_kind = parent.kind if parent else None
@@ -109,8 +108,7 @@ def create_location(
             _("a {kind} cannot be placed in a {parent}").format(kind=kind, parent=parent_kind or "-"),
             where="parent",
         )
-    if StorageLocation.objects.filter(code=code).exists():
-        raise InputError(_("location {code} already exists").format(code=code), where="code")
+    identifiers.require_unique("location", code, field="code")
     if capacity is None and kind == "position":
         capacity = 1  # a position holds one container
     location = StorageLocation.objects.create(
@@ -184,9 +182,8 @@ def create_aliquots(
     now = _now()
     created = []
     for i in range(count):
-        container = f"{lot.number}-A{first + i:03d}"
-        if Aliquot.objects.filter(container_id=container).exists():
-            raise InputError(_("container {code} already exists").format(code=container), where="start")
+        container = identifiers.clean("aliquot", f"{lot.number}-A{first + i:03d}", field="start")
+        identifiers.require_unique("aliquot", container, field="start")
         location = _check_space(locations[i]) if locations else None
         aliquot = Aliquot.objects.create(
             container_id=container,

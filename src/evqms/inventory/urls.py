@@ -6,10 +6,10 @@ app_name = "inventory"
 urlpatterns = [
     path("", views.aliquot_list, name="aliquot-list"),
     path("aliquots/new/", views.aliquot_create, name="aliquot-create"),
-    path("aliquots/<str:container_id>/", views.aliquot_detail, name="aliquot-detail"),
-    path("aliquots/<str:container_id>/label.svg", views.label_svg, name="aliquot-label"),
-    path("labels/<str:lot>/", views.labels, name="labels"),
+    path("aliquots/<aliquot:container_id>/", views.aliquot_detail, name="aliquot-detail"),
+    path("aliquots/<aliquot:container_id>/label.svg", views.label_svg, name="aliquot-label"),
+    path("labels/<lot:lot>/", views.labels, name="labels"),
     path("locations/", views.location_list, name="location-list"),
-    path("locations/<str:code>/", views.location_detail, name="location-detail"),
+    path("locations/<location:code>/", views.location_detail, name="location-detail"),
     path("retention/", views.retention, name="retention"),
 ]

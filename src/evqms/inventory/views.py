@@ -275,7 +275,7 @@ def location_list(request):
                     temperature_c=data["temperature_c"],
                 )
             except REFUSALS as exc:
-                form.add_error(None, str(exc))
+                _apply_error(form, exc)  # a refused code is shown on its field
             else:
                 messages.success(request, _("Location created."))
                 return redirect(_url("inventory:location-list"))

@@ -3,4 +3,4 @@ from django.urls import path
 from evqms.reports import views
 
 app_name = "reports"
-urlpatterns = [path("coa/<str:number>.pdf", views.coa_pdf, name="coa")]
+urlpatterns = [path("coa/<lot:number>.pdf", views.coa_pdf, name="coa")]

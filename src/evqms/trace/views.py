@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
+from evqms.core import identifiers
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.trace import exports, forms, graph, selectors, services
@@ -25,16 +26,22 @@ def _need(request, perm: str) -> None:
 
 def index(request):
     _need(request, "trace.view")
-    direction, code = request.GET.get("direction", ""), request.GET.get("code", "").strip()
+    direction, code = request.GET.get("direction", ""), identifiers.normalise(request.GET.get("code", ""))
+    error = None
     if direction in DIRECTIONS and code:
-        return redirect(reverse("trace:trace", args=[direction, code]))
+        try:
+            return redirect(reverse("trace:trace", args=[direction, code]))
+        except NoReverseMatch:  # not an identifier any record can have
+            error = _("no {kind} {code} was found").format(kind=selectors.direction_labels()[direction], code=code)
     return render(
         request,
         "trace/index.html",
         {
             "directions": selectors.direction_labels(),
             "recalls": Recall.objects.select_related("lot")[:50],
+            "error": error,
         },
+        status=404 if error else 200,
     )
 
 

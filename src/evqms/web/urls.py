@@ -1,6 +1,9 @@
 from django.urls import path
 
-from evqms.web import views
+from evqms.web import identifier_views, views
 
 app_name = "web"
-urlpatterns = [path("", views.dashboard, name="dashboard")]
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("identifiers/", identifier_views.identifier_check, name="identifier-check"),
+]

@@ -8,14 +8,12 @@ from django.db import transaction
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
-from evqms.dossier.validation import (
-    text_required,
-)
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
@@ -93,13 +91,12 @@ def create_cell_bank(
     status: str = "quarantine",
 ) -> m.CellBank:
     require(actor, "dossier.manage_cell_bank")
-    code = text_required(code, "code")
+    code = identifiers.clean("cell_bank", code, field="code")
     _choice(kind, m.CellBank.KINDS, "kind")
     _choice(status, m.CellBank.STATUSES, "status")
     if passage is None or int(passage) < 0:
         raise InputError(_("this field is required"), where="passage")
-    if m.CellBank.objects.filter(code=code).exists():
-        raise InputError(_("{value} already exists").format(value=code), where="code")
+    identifiers.require_unique("cell_bank", code, field="code")
     _check_lineage(kind=kind, donor=donor, parent=parent, passage=int(passage))
     bank = m.CellBank.objects.create(
         code=code,

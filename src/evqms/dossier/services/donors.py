@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
@@ -44,9 +45,8 @@ def create_donor(
 ) -> m.Donor:
     """A pseudonymised donor: a code, never a name. Eligibility starts as pending."""
     require(actor, "dossier.manage_donor")
-    code = text_required(code, "code")
-    if m.Donor.objects.filter(code=code).exists():
-        raise InputError(_("{value} already exists").format(value=code), where="code")
+    code = identifiers.clean("donor", code, field="code")
+    identifiers.require_unique("donor", code, field="code")
     if consent_on is not None and consent_on > timezone.localdate():
         raise InputError(_("the date is in the future"), where="consent_on")
     donor = m.Donor.objects.create(

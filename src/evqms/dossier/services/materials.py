@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
@@ -141,7 +142,7 @@ def receive_material_lot(
     biological (a retention sample is expected).
     """
     require(actor, "dossier.manage_material")
-    lot_number = text_required(lot_number, "lot_number")
+    lot_number = identifiers.clean("material_lot", lot_number, field="lot_number")
     _choice(grade, m.MaterialLot.GRADES, "grade")
     if expiry is None:
         raise InputError(_("this field is required"), where="expiry")
@@ -167,8 +168,7 @@ def receive_material_lot(
         is_biological = True
     elif tissue:
         raise InputError(_("name the animal species"), where="animal_species")
-    if m.MaterialLot.objects.filter(material=material, lot_number=lot_number).exists():
-        raise InputError(_("{value} already exists").format(value=lot_number), where="lot_number")
+    identifiers.require_unique("material_lot", lot_number, field="lot_number", scope={"material": material})
     lot = m.MaterialLot.objects.create(
         material=material,
         lot_number=lot_number,

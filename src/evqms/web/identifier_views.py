@@ -1,0 +1,75 @@
+"""The QA page of identifiers that break the identifier rule, and their correction."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from evqms import errors
+from evqms.core import identifiers
+from evqms.i18n import _
+from evqms.web.identifiers import correct_identifier
+
+
+class CorrectionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=())
+    pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    old = forms.CharField(label=_("Stored identifier"), strip=False)
+    new = forms.CharField(label=_("New identifier"), max_length=200)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = sorted(identifiers.kind_labels().items(), key=lambda kv: kv[1])
+
+
+@require_http_methods(["GET", "POST"])
+def identifier_check(request):
+    if not request.user.has_perm("web.view_identifier_check"):
+        raise PermissionDenied
+    can_correct = request.user.has_perm("web.correct_identifier")
+    form = None
+    if request.method == "POST":
+        if not can_correct:
+            raise PermissionDenied
+        form = CorrectionForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                record = correct_identifier(
+                    actor=request.user,
+                    kind=d["kind"],
+                    old=d["old"],
+                    new=d["new"],
+                    reason=d["reason"],
+                    pk=d["pk"],
+                )
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except errors.InputError as exc:
+                field = exc.where if exc.where in form.fields and exc.where != "pk" else None
+                form.add_error(field, exc.message if field else str(exc))
+            except errors.RuleViolation as exc:
+                form.add_error(None, str(exc))
+            else:
+                value = getattr(record, identifiers.KINDS[d["kind"]].field)
+                messages.success(request, _("Corrected: {old} is now {new}.").format(old=d["old"], new=value))
+                return redirect(reverse("web:identifier-check"))
+    elif can_correct and request.GET.get("kind") in identifiers.KINDS:
+        form = CorrectionForm(
+            initial={k: request.GET.get(k, "") for k in ("kind", "pk", "old", "new")},
+        )
+    labels = identifiers.kind_labels()
+    rows = [
+        {"v": v, "label": labels[v.kind], "rule": identifiers.rule(v.kind)} for v in identifiers.violations()
+    ]
+    return render(
+        request,
+        "web/identifiers.html",
+        {"rows": rows, "form": form, "can_correct": can_correct},
+        status=400 if form is not None and form.errors else 200,
+    )
