@@ -8,9 +8,6 @@ import pytest
 from guidance_helpers import EXAMPLES
 
 from evqms.cli import main
-from evqms.guidance.report import JAPANESE_FONT
-
-pytestmark = pytest.mark.skipif(not JAPANESE_FONT.exists(), reason="fonts-ipaexfont is not installed")
 
 
 def pdf_of(tmp_path, lang: str, monkeypatch):
@@ -94,10 +91,21 @@ def test_english_pdf(tmp_path, monkeypatch):
 
 
 def test_missing_font_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    import evqms.guidance.report as report
+    import evqms.core.pdf as pdf
 
-    monkeypatch.setattr(report, "JAPANESE_FONT", tmp_path / "absent.ttf")
+    monkeypatch.setenv("EVQMS_LANG", "en")
+    monkeypatch.setattr(pdf, "FONT_PACKAGE", "no_such_font_package")  # the font package is not installed
     code = main(["assess", str(EXAMPLES / "minimal.yaml"), "--format", "pdf", "-o", str(tmp_path / "r.pdf")])
     assert code == 2
-    assert "fonts-ipaexfont" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the Japanese font ipaexg.ttf is missing" in err and "make install" in err
+    assert "japanize-matplotlib" in err
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_pure_report_refuses_a_missing_font_file(tmp_path):
+    from evqms.errors import EvqmsError
+    from evqms.guidance import report
+
+    with pytest.raises(EvqmsError, match="absent.ttf"):
+        report.render_pdf([], "en", {}, font_path=tmp_path / "absent.ttf")

@@ -187,17 +187,15 @@ def test_signature_that_no_longer_applies_voids_the_certificate(lab, rf_request,
 
 
 def test_missing_font_is_a_clear_error(lab, tmp_path, capsys, monkeypatch):
-    from pathlib import Path
-
-    from evqms.reports import pdf
+    from evqms.core import pdf
 
     lot = lab.quarantined("UCEV-C-005")
-    monkeypatch.setattr(pdf, "JAPANESE_FONT", Path("/nonexistent/ipaexg.ttf"))
+    monkeypatch.setattr(pdf, "FONT_PACKAGE", "no_such_font_package")  # the font package is not installed
     code, _o, err = _run(["report", "coa", lot.number, "-o", str(tmp_path / "x.pdf"), "--lang", "en"], capsys)
     assert code == 2
     assert (
-        "the Japanese font /nonexistent/ipaexg.ttf is missing: install the Debian package fonts-ipaexfont"
-        in err
+        "the Japanese font ipaexg.ttf is missing: reinstall the project (make install), "
+        "which installs the package japanize-matplotlib" in err
     )
     assert not (tmp_path / "x.pdf").exists()
 

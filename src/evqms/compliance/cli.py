@@ -61,6 +61,7 @@ def run_assess_product(args) -> int:
     setup_django()
     from evqms.cliutil import emit
     from evqms.compliance import services
+    from evqms.core.timefmt import local_date
     from evqms.guidance import report
     from evqms.i18n import current_language
 
@@ -77,13 +78,16 @@ def run_assess_product(args) -> int:
         "dossier": _("database: product {code}").format(code=product.code),
         "assessor": args.assessor,
         "physician": physician.signature_name() if physician else "",
+        "date": local_date(assessments[0].generated_at).isoformat() if assessments else "",
     }
     if args.format == "json":
         emit(report.render_json(assessments), args.output)
     elif args.format == "html":
         emit(report.render_html(assessments, lang, meta), args.output)
     elif args.format == "pdf":
-        emit(report.render_pdf(assessments, lang, meta), args.output)
+        from evqms.core.pdf import japanese_font_path
+
+        emit(report.render_pdf(assessments, lang, meta, font_path=japanese_font_path()), args.output)
     else:
         emit(report.render_text(assessments, lang), args.output)
     return 0 if all(a.all_met() for a in assessments) else 1
@@ -95,6 +99,7 @@ def run_history(args) -> int:
     setup_django()
     from evqms.cliutil import emit, to_json
     from evqms.compliance.models import Assessment
+    from evqms.core.timefmt import display_local, iso_local
 
     product = _product(args.product, "product")
     rows = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id")
@@ -105,7 +110,7 @@ def run_history(args) -> int:
             "id": r.pk,
             "ruleset": r.ruleset_id,
             "ruleset_version": r.ruleset_version,
-            "assessed_at": r.assessed_at.isoformat(timespec="seconds"),
+            "assessed_at": iso_local(r.assessed_at),
             "assessed_by": r.assessed_by.get_username() if r.assessed_by_id else "system",
             "score": None if r.score is None else float(r.score),
             "all_met": r.all_met,
@@ -119,7 +124,7 @@ def run_history(args) -> int:
         for d in data:
             score = "-" if d["score"] is None else f"{d['score']:.1f}"
             emit(
-                f"{d['assessed_at']}  {d['ruleset']} {d['ruleset_version']}  {_('score')} {score}  "
+                f"{display_local(d['assessed_at'])}  {d['ruleset']} {d['ruleset_version']}  {_('score')} {score}  "
                 f"{d['assessed_by']}  sha256 {d['snapshot_sha256'][:12]}"
             )
     return 0

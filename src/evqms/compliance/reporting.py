@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from evqms.compliance.selectors import to_engine
+from evqms.core.pdf import japanese_font_path
+from evqms.core.timefmt import local_date
 from evqms.guidance import report
 from evqms.i18n import _, use_language
 
@@ -16,7 +16,7 @@ def meta_of(stored) -> dict:
         "dossier": _("database: product {code}").format(code=product.code),
         "assessor": stored.assessed_by.signature_name() if stored.assessed_by_id else "system",
         "physician": physician.signature_name() if physician else "",
-        "date": timezone.localdate(stored.assessed_at).isoformat(),
+        "date": local_date(stored.assessed_at).isoformat(),  # the day it was assessed, locally
     }
 
 
@@ -25,5 +25,5 @@ def render_stored(stored, lang: str, fmt: str) -> bytes | str:
     with use_language(lang):
         meta = meta_of(stored)
     if fmt == "pdf":
-        return report.render_pdf([engine], lang, meta)
+        return report.render_pdf([engine], lang, meta, font_path=japanese_font_path())
     return report.render_html([engine], lang, meta)

@@ -20,6 +20,8 @@ from evqms import errors
 from evqms.audit.services import SignatureRefused
 from evqms.compliance import forms, selectors, services
 from evqms.compliance.models import Assessment, RiskItem
+from evqms.core.pdf_views import pdf_view
+from evqms.core.timefmt import local_date
 from evqms.guidance import risk
 from evqms.guidance import ruleset as rulesets
 from evqms.guidance.report import STATUS_LABELS
@@ -316,6 +318,7 @@ def comparability_approve(request, code):
     return product_page(request, code, cmp_form=form, dialog="comparability", status=400)
 
 
+@pdf_view
 def report(request, code, fmt):
     _need(request, "compliance.view")
     if fmt not in ("pdf", "html"):
@@ -331,7 +334,8 @@ def report(request, code, fmt):
     from evqms.compliance.reporting import render_stored
 
     body = render_stored(stored, lang, fmt)
-    filename = f"compliance-{product.code}-{stored.ruleset_id}-{stored.assessed_at:%Y%m%d}-{lang}.{fmt}"
+    day = local_date(stored.assessed_at)  # the day it was assessed where the reader is, not in UTC
+    filename = f"compliance-{product.code}-{stored.ruleset_id}-{day:%Y%m%d}-{lang}.{fmt}"
     if fmt == "pdf":
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{filename}"'

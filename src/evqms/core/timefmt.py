@@ -40,7 +40,22 @@ def display_local(value: dt.datetime | str | None, *, seconds: bool = False) -> 
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " " + zone
 
 
-def local_date(value: dt.datetime | str | None) -> dt.date | None:
-    """The calendar day in the facility's zone (a 08:30 JST event is on that JST day, not the UTC one)."""
+def for_json(value):
+    """`value` with every datetime inside it (dicts, lists) as iso_local text, for JSON output."""
+    if isinstance(value, dt.datetime):
+        return iso_local(value)
+    if isinstance(value, dict):
+        return {key: for_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [for_json(item) for item in value]
+    return value
+
+
+def local_date(value: dt.datetime | dt.date | str | None) -> dt.date | None:
+    """The calendar day in the facility's zone (a 08:30 JST event is on that JST day, not the UTC one).
+
+    A plain date (a DateField such as an expiry) is already a local day and is returned as it is."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
     local = to_local(value)
     return local.date() if local else None

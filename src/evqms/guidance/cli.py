@@ -103,7 +103,10 @@ def run_assess(args) -> int:
     elif args.format == "html":
         emit(report.render_html(assessments, lang, meta), args.output)
     elif args.format == "pdf":
-        emit(report.render_pdf(assessments, lang, meta), args.output)
+        # The font is the one the project installs (a PyPI package); found outside the pure report.
+        from evqms.core.pdf import japanese_font_path
+
+        emit(report.render_pdf(assessments, lang, meta, font_path=japanese_font_path()), args.output)
     else:
         emit(report.render_text(assessments, lang), args.output)
     return 0 if all(a.all_met() for a in assessments) else 1

@@ -3,10 +3,16 @@
 HTML is built from small functions with `html.escape` (no Django): the same report serves the
 CLI, a plain Python user and the web app. JSON for one rule set is one object (see
 `engine.to_dict`); for several rule sets it is a list of such objects, in the order given.
+
+The PDF's font file is given by the caller (`font_path`): the application finds it once, in the
+font package it installs (evqms.core.pdf), so this pure module needs neither Django nor a font
+installed on the machine, and every PDF embeds the same file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from html import escape
 from pathlib import Path
 from string import Template
@@ -18,7 +24,7 @@ from evqms.guidance.engine import Assessment, to_dict
 from evqms.guidance.ruleset import LEVELS, RuleSet
 from evqms.i18n import _, bilingual, use_language
 
-JAPANESE_FONT = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+FONT_FAMILY = "EvqmsIPAexGothic"  # the family name evqms.core.pdf gives the same font file
 
 STATUS_LABELS = {
     "met": {"en": "met", "ja": "適合"},
@@ -116,8 +122,8 @@ def render_text(assessments: list[Assessment], lang: str) -> str:
 
 
 _CSS = """
-@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }
-body { font-family: "EvqmsJapanese", "IPAexGothic", sans-serif; font-size: 9.5pt; line-height: 1.45; color: #111; }
+@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page) " / " counter(pages); font-family: "EvqmsIPAexGothic", sans-serif; font-size: 8pt; } }
+body { font-family: "EvqmsIPAexGothic", sans-serif; font-size: 9.5pt; line-height: 1.45; color: #111; }
 h1 { font-size: 15pt; margin: 0 0 4pt; } h2 { font-size: 12pt; margin: 14pt 0 4pt; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; width: 100%; margin: 4pt 0; } th, td { border: 1px solid #bbb; padding: 3pt 4pt; vertical-align: top; text-align: left; }
 th { background: #eee; } .item { page-break-inside: avoid; border: 1px solid #ccc; padding: 5pt 7pt; margin: 6pt 0; }
@@ -216,7 +222,7 @@ def render_html(
             l_dossier=escape(_("Dossier")),
             dossier=escape(str(meta.get("dossier", ""))),
             l_date=escape(_("Date")),
-            date=escape(meta.get("date") or assessments[0].generated_at.date().isoformat()),
+            date=escape(meta.get("date") or local_day(assessments[0].generated_at).isoformat()),
             l_assessor=escape(_("Assessor")),
             assessor=escape(str(meta.get("assessor", ""))),
             body="\n".join(_assessment_html(a, lang) for a in assessments),
@@ -230,15 +236,40 @@ def render_html(
         )
 
 
-def render_pdf(assessments: list[Assessment], lang: str, meta: dict | None = None) -> bytes:
-    if not JAPANESE_FONT.exists():
-        raise EvqmsError(
-            _("the Japanese font {path} is missing: install the Debian package fonts-ipaexfont").format(
-                path=JAPANESE_FONT
-            )
-        )
-    from weasyprint import HTML
+def local_day(when: dt.datetime) -> dt.date:
+    """The day in the facility's zone (EVQMS_TIME_ZONE, as the web app uses): a report made at
+    08:30 JST is dated that day, not the UTC day before."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    face = f"@font-face {{ font-family: 'EvqmsJapanese'; src: url('{JAPANESE_FONT.as_uri()}'); }}\n"
+    try:
+        zone = ZoneInfo(os.environ.get("EVQMS_TIME_ZONE") or "Asia/Tokyo")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    if when.tzinfo is None:  # the engine's instants are UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(zone).date()
+
+
+def font_face_css(font_path: Path) -> str:
+    """@font-face rules for the one font file, for both weights (IPAex Gothic has no bold face;
+    without a bold rule WeasyPrint would take bold text from another font on the machine)."""
+    path = Path(font_path)
+    if not path.is_file():
+        raise EvqmsError(_("the Japanese font {font} is missing").format(font=path))
+    return "".join(
+        f"@font-face {{ font-family: '{FONT_FAMILY}'; font-weight: {weight}; src: url('{path.as_uri()}'); }}\n"
+        for weight in ("normal", "bold")
+    )
+
+
+def render_pdf(
+    assessments: list[Assessment], lang: str, meta: dict | None = None, *, font_path: Path
+) -> bytes:
+    """The report as PDF with `font_path` (IPAex Gothic, from the installed font package) embedded."""
+    face = font_face_css(font_path)
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()  # the @font-face rules load through it
     html = render_html(assessments, lang, meta, font_face=face)
-    return HTML(string=html, base_url=str(JAPANESE_FONT.parent)).write_pdf()
+    return HTML(string=html, base_url=str(Path(font_path).parent)).write_pdf(font_config=fonts)

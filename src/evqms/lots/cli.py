@@ -103,7 +103,9 @@ def _show(args) -> int:
     if lot is None:
         raise InputError(_("unknown lot {lot}").format(lot=args.lot), where="LOT")
     story = lot_detail(lot)
-    emit(to_json(story) if args.format == "json" else render_text(story))
+    from evqms.core.timefmt import for_json
+
+    emit(to_json(for_json(story)) if args.format == "json" else render_text(story))
     return 0
 
 
@@ -115,10 +117,11 @@ def _v(value) -> str:
     return str(value)
 
 
-def _local(when):
-    from django.utils import timezone
+def _local(when) -> str:
+    """Local time with its zone ('2026-12-06 10:00 JST'), as every page shows it."""
+    from evqms.core.timefmt import display_local
 
-    return timezone.localtime(when)
+    return display_local(when) or "-"
 
 
 def render_text(s: dict) -> str:
@@ -143,7 +146,7 @@ def render_text(s: dict) -> str:
     out.append(_("Steps:"))
     for st in s["steps"]:
         out.append(
-            f"  {st['order']}. {st['name']} ({st['operator']['username']}, {_local(st['started_at']):%Y-%m-%d %H:%M})"
+            f"  {st['order']}. {st['name']} ({st['operator']['username']}, {_local(st['started_at'])})"
         )
         for v in st["values"]:
             flag = "" if v["in_range"] else f"  !! {_('out of range')} {v['deviation'] or ''}"
@@ -179,7 +182,7 @@ def render_text(s: dict) -> str:
             _("applies to the current record") if sig["valid"] else _("NOT valid for the current record")
         )
         out.append(
-            f"  {sig['meaning']}: {sig['printed_name']} {_local(sig['signed_at']):%Y-%m-%d %H:%M %Z} ({applies})"
+            f"  {sig['meaning']}: {sig['printed_name']} {_local(sig['signed_at'])} ({applies})"
         )
     if s["status"] == "quarantine":
         out.append(_("Release gate:"))

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.lots import selectors
 from evqms.reports import formatting as fmt
-from evqms.reports.pdf import FONT_FAMILY, html_to_pdf
 
 LANGS = ("ja", "en")
 _SYMBOLS = str.maketrans({"≥": "≧", "≤": "≦", "µ": "μ"})

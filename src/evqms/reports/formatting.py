@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from evqms.core import timefmt
 from evqms.i18n import _
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -117,9 +118,9 @@ def fmt_entered(result: dict) -> str:
 
 def fmt_datetime(value: dt.datetime | None) -> str:
     """Local date and time with the zone: '2024-06-01 14:05:09 JST (UTC+09:00, Asia/Tokyo)'."""
-    if value is None:
+    local = timefmt.to_local(value)
+    if local is None:
         return ""
-    local = timezone.localtime(value)
     offset = local.strftime("%z")
     offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
     zone = timezone.get_current_timezone_name()
@@ -127,9 +128,8 @@ def fmt_datetime(value: dt.datetime | None) -> str:
 
 
 def fmt_datetime_short(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    """Local date and time with the zone's name: '2024-06-01 14:05 JST'."""
+    return timefmt.display_local(value)
 
 
 def spec_limits(attribute) -> dict:

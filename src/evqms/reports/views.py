@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 
-from evqms.errors import EvqmsError, InputError
+from evqms.core.pdf_views import pdf_view
+from evqms.errors import InputError
 from evqms.lots import selectors
 from evqms.reports import coa
 
 
+@pdf_view
 def coa_pdf(request, number):
     if not request.user.has_perm("lots.view_lot"):
         raise PermissionDenied
@@ -24,8 +26,6 @@ def coa_pdf(request, number):
         data = certificate.pdf()
     except InputError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    except EvqmsError as exc:  # e.g. the Japanese font is not installed
-        return HttpResponse(str(exc), status=500, content_type="text/plain; charset=utf-8")
     kind = "" if certificate.final else "-DRAFT"
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="CoA-{lot.number}-{lang}{kind}.pdf"'

@@ -52,6 +52,7 @@ def run(args) -> int:
 
 
 def render_text(result) -> str:
+    from evqms.core.timefmt import display_local
     from evqms.trace.selectors import KIND_ORDER, direction_labels, kind_labels
 
     names = kind_labels()
@@ -84,7 +85,7 @@ def render_text(result) -> str:
             if kind == "retention_sample" and n.status == "not_kept":
                 extra.append(n.detail or "")
             if kind == "administration":
-                extra.append(n.at.isoformat(timespec="minutes") if n.at else "")
+                extra.append(display_local(n.at))  # local time with its zone
                 extra.append(_("physician {name}").format(name=n.detail))
             if kind == "adverse_event":
                 extra.append(_("CTCAE grade {grade}").format(grade=n.detail))

@@ -6,6 +6,7 @@ MAX_PER_COLUMN nodes and says how many more there are (the tables under the draw
 
 from __future__ import annotations
 
+from evqms.core.timefmt import local_date
 from evqms.trace.selectors import KIND_ORDER, Trace, kind_labels
 
 COL_W, COL_GAP, NODE_H, ROW_GAP, TOP = 112, 14, 40, 10, 34
@@ -88,7 +89,8 @@ def _subtitle(node) -> str:
         text = node.label or ""
         return f"{text} ({node.detail})" if node.animal_origin else text
     if node.kind == "administration":
-        return node.at.strftime("%Y-%m-%d") if node.at else ""
+        day = local_date(node.at)  # the day it happened locally, not the UTC day
+        return day.isoformat() if day else ""
     if node.kind == "adverse_event":
         return f"CTCAE {node.detail}"
     if node.kind == "retention_sample" and node.day:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils.dateparse import parse_date, parse_datetime
 
+from evqms.core.timefmt import iso_local
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.trace.queries import BACKWARD, DIRECTIONS, sql_for
@@ -110,7 +111,11 @@ class Node:
         for name in ("label", "status", "detail", "day", "at"):
             value = getattr(self, name)
             if value not in (None, ""):
-                out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+                out[name] = (
+                    iso_local(value)  # local time with its offset
+                    if isinstance(value, dt.datetime)
+                    else value.isoformat() if hasattr(value, "isoformat") else value
+                )
         if self.kind == "material_lot":
             out["biological"] = self.flag
             out["animal_origin"] = self.animal_origin
@@ -183,7 +188,7 @@ class Trace:
                 [f"{a[0]}:{self.nodes[a].code}", f"{b[0]}:{self.nodes[b].code}"] for a, b in self.edges
             ),
             "recipients": [
-                {**r, "administered_at": r["administered_at"].isoformat() if r["administered_at"] else None}
+                {**r, "administered_at": iso_local(r["administered_at"]) or None}
                 for r in self.recipients()
             ],
         }

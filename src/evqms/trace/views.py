@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.core import identifiers
+from evqms.core.pdf_views import pdf_view
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.trace import exports, forms, graph, selectors, services
@@ -132,6 +133,7 @@ def recall_csv(request, number: str):
     return response
 
 
+@pdf_view
 def recall_pdf(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
