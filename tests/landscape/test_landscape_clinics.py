@@ -17,7 +17,9 @@ from evqms.landscape.clinics import classify_page, clinic_names, institution_of
 from evqms.landscape.crawl import read_crawl, read_manifest, read_warc
 from evqms.landscape.text import PageText, decode_html, normalise, page_text
 
-EXPECTED_SUMMARY = {"analysed": 12, "unique_urls": 10, "included": 5, "institutions_included": 4}
+# Counted by hand from the fixture pages: 注射, 点滴 (Shift_JIS), 注入 (EUC-JP) and ダーマペン pages confirm
+# administration; inc_ryoho.html only offers "エクソソーム療法" and is not confirmed (seed section 6).
+EXPECTED_SUMMARY = {"analysed": 12, "unique_urls": 10, "included": 4, "institutions_included": 4}
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def classify_file(path: Path, url="https://clinic.example.jp/p", content_type=No
         ("inc_chusha.html", None, "included", ["注射"]),
         ("inc_tenteki_sjis.html", None, "included", ["点滴"]),
         ("inc_chunyu_eucjp.html", "text/html; charset=EUC-JP", "included", ["注入"]),
-        ("inc_ryoho.html", None, "included", ["療法"]),
+        ("inc_ryoho.html", None, "not_confirmed", ["療法"]),  # therapy is not a route (seed section 6)
         ("inc_dermapen.html", None, "included", ["ダーマペン"]),
         ("exc_drops.html", None, "excluded", ["点鼻", "点眼"]),
         ("exc_cosmetic.html", None, "excluded", ["美容液", "スキンケア", "配合"]),
@@ -74,6 +76,8 @@ def test_menu_link_outside_main_text_does_not_include(clinics_dir):
         ("エクソソーム点滴・点鼻をご用意しています。", "included"),
         ("細胞外小胞(エクソソーム)を静脈に点滴します。", "included"),
         ("当院ではエクソソームを扱っています。", "not_confirmed"),
+        ("当院ではエクソソーム療法を行っています。", "not_confirmed"),  # 療法 alone confirms nothing
+        ("エクソソーム療法(点滴)を行っています。", "included"),  # ... a route word next to it does
         ("プラセンタ注射を行っています。", "not_confirmed"),
     ],
 )
@@ -155,7 +159,7 @@ def test_survey_from_manifest(clinics_dir):
         "ameblo.jp/hikari-clinic",
         "midori-hifuka.example.jp",
     ]
-    assert len(report["institutions"][0]["urls"]) == 2
+    assert len(report["institutions"][0]["urls"]) == 1  # its 療法 page no longer counts
     assert all(r["reason"] for r in report["results"])
 
 
@@ -220,7 +224,11 @@ def test_cli_classify_formats_and_exit_codes(tmp_path, clinics_dir, capsys, monk
     assert json.loads(capsys.readouterr().out)["summary"] == EXPECTED_SUMMARY
     assert main(["landscape", "clinics", "classify", str(manifest), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "url,decision,reason,matched,institution,institution_name,queries" and len(lines) == 11
+    assert (
+        lines[0]
+        == "url,decision,reason,matched,sentence,institution,institution_name,queries,rule_decision,review"
+        and len(lines) == 11
+    )
     assert main(["landscape", "clinics", "classify", str(manifest), "--format", "text"]) == 0
     text = capsys.readouterr().out
     assert "Search results analysed: 12" in text and "Institutions: 4" in text
@@ -243,3 +251,18 @@ def test_cli_classify_formats_and_exit_codes(tmp_path, clinics_dir, capsys, monk
     summary = json.loads(captured.out)["summary"]
     assert summary == {"analysed": 12, "unique_urls": 10, "included": 1, "institutions_included": 1}
     assert main(["landscape", "clinics", "classify", str(tmp_path / "x.txt")]) == 2
+
+
+def test_every_decision_keeps_its_sentence(clinics_dir):
+    included, _page = classify_file(clinics_dir / "inc_chusha.html")
+    assert "注射" in included.sentence and "エクソソーム" in included.sentence
+    therapy, _page = classify_file(clinics_dir / "inc_ryoho.html")
+    assert therapy.decision == "not_confirmed" and "does not say how exosomes are put into the body" in (
+        therapy.reason
+    )
+    assert (
+        therapy.sentence == "エクソソーム療法のご案内 - さくら美容クリニック"
+    )  # the page title, first to mention it
+    report = survey(read_manifest(clinics_dir / "manifest.jsonl"))
+    decided = [r for r in report["results"] if r["decision"] == "included"]
+    assert len(decided) == 4 and all(r["sentence"] for r in decided)

@@ -13,6 +13,8 @@ from evqms.landscape.crawl import Crawl, DuckDuckGoHtml, SearchBackend, canonica
 from evqms.landscape.text import decode_html, page_text
 from evqms.landscape.trials import Problem
 
+SENTENCE_LIMIT = 500  # characters of the deciding sentence kept with a decision
+
 
 def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]:
     backend = backend or DuckDuckGoHtml()
@@ -51,6 +53,7 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
                     "decision": NOT_CONFIRMED,
                     "reason": _("the result page is not in the crawl"),
                     "matched": [],
+                    "sentence": "",
                     "institution": host_of(url),
                     "institution_name": "",
                     "title": "",
@@ -69,6 +72,7 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
                 "decision": decision.decision,
                 "reason": decision.reason,
                 "matched": decision.matched,
+                "sentence": decision.sentence[:SENTENCE_LIMIT],
                 "institution": institution["id"],
                 "institution_name": institution["name"],
                 "title": page.title,
@@ -98,7 +102,20 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["url", "decision", "reason", "matched", "institution", "institution_name", "queries"])
+    writer.writerow(
+        [
+            "url",
+            "decision",
+            "reason",
+            "matched",
+            "sentence",
+            "institution",
+            "institution_name",
+            "queries",
+            "rule_decision",
+            "review",
+        ]
+    )
     for r in report["results"]:
         writer.writerow(
             [
@@ -106,9 +123,12 @@ def render_csv(report: dict[str, Any]) -> str:
                 r["decision"],
                 r["reason"],
                 ";".join(r["matched"]),
+                r.get("sentence", ""),
                 r["institution"],
                 r["institution_name"],
                 ";".join(r["queries"]),
+                r.get("rule_decision", r["decision"]),
+                r.get("review", ""),
             ]
         )
     return out.getvalue()

@@ -6,11 +6,14 @@ and the words that matched:
 1. a portal or aggregator listing several clinics -> excluded;
 2. no mention of exosomes on the page -> not confirmed;
 3. near a mention of exosomes (same sentence, within `WINDOW` characters) a word of putting
-   them into the body: 注射, 点滴, 注入 or ダーマペン -> included; 療法 also, unless the same
-   passage speaks of drops or cosmetics (エクソソーム点鼻療法 is not an injection);
+   them into the body: 注射, 点滴, 注入 or ダーマペン -> included;
    a word followed by a negation (注射不要, 注射ではなく) does not count;
 4. near the mentions only 点鼻/点眼 or cosmetics/skin care (no device) -> excluded;
-5. otherwise -> not confirmed (other pages of the same site are never consulted).
+5. otherwise -> not confirmed (other pages of the same site are never consulted). 療法 ("therapy")
+   is not a route: "we offer exosome therapy" does not say that exosomes are put into the body
+   (the seed's rule), so such a page is not confirmed and its reason says so.
+
+Every decision keeps the sentence it rests on, so a reviewer reads why without opening the page.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class PageDecision:
     decision: str
     reason: str
     matched: list[str] = field(default_factory=list)
+    sentence: str = ""  # the passage of the page the decision rests on ("" when none does)
 
 
 def clinic_names(text: str) -> list[str]:
@@ -127,13 +131,13 @@ def _portal(url: str, page: PageText) -> PageDecision | None:
     return None
 
 
-def _passages(text: str) -> list[str]:
-    """Each exosome mention with `WINDOW` characters either side, within its sentence."""
+def _passages(text: str) -> list[tuple[str, str]]:
+    """Each exosome mention with `WINDOW` characters either side within its sentence, and that sentence."""
     passages = []
     for sentence in _SENTENCE.split(text):
         for word in EXOSOME_WORDS:
             for match in re.finditer(word, sentence):
-                passages.append(sentence[max(0, match.start() - WINDOW) : match.end() + WINDOW])
+                passages.append((sentence[max(0, match.start() - WINDOW) : match.end() + WINDOW], sentence))
     return passages
 
 
@@ -155,20 +159,27 @@ def classify_page(url: str, page: PageText) -> PageDecision:
     passages = _passages(text)
     if not passages:
         return PageDecision(NOT_CONFIRMED, _("the page does not mention exosomes"))
-    routes, therapy, drops, cosmetics = set(), False, set(), set()
-    for passage in passages:
-        routes.update(_found(ROUTE_WORDS, passage))
+    routes, drops, cosmetics = set(), set(), set()
+    route_sentence = other_sentence = therapy_sentence = ""
+    for passage, sentence in passages:
+        passage_routes = _found(ROUTE_WORDS, passage)
         passage_drops, passage_cosmetics = _found(DROP_WORDS, passage), _found(COSMETIC_WORDS, passage)
+        routes.update(passage_routes)
         drops.update(passage_drops)
         cosmetics.update(passage_cosmetics)
-        if _found((THERAPY_WORD,), passage) and not passage_drops and not passage_cosmetics:
-            therapy = True
-    if routes or therapy:
-        matched = sorted(routes, key=ROUTE_WORDS.index) + ([THERAPY_WORD] if therapy else [])
+        if passage_routes and not route_sentence:
+            route_sentence = sentence.strip()
+        if (passage_drops or passage_cosmetics) and not other_sentence:
+            other_sentence = sentence.strip()
+        if _found((THERAPY_WORD,), passage) and not therapy_sentence:
+            therapy_sentence = sentence.strip()
+    if routes:
+        matched = sorted(routes, key=ROUTE_WORDS.index)
         return PageDecision(
             INCLUDED,
             _("the page says exosomes are put into the body ({words})").format(words="、".join(matched)),
             matched,
+            route_sentence,
         )
     if drops or cosmetics:
         matched = sorted(drops, key=DROP_WORDS.index) + sorted(cosmetics, key=COSMETIC_WORDS.index)
@@ -177,9 +188,22 @@ def classify_page(url: str, page: PageText) -> PageDecision:
             if drops and not cosmetics
             else _("exosomes only as drops or cosmetics applied without a device ({words})")
         )
-        return PageDecision(EXCLUDED, reason.format(words="、".join(matched)), matched)
+        return PageDecision(EXCLUDED, reason.format(words="、".join(matched)), matched, other_sentence)
+    if therapy_sentence:
+        return PageDecision(
+            NOT_CONFIRMED,
+            _(
+                "the page offers exosome therapy (療法) but does not say how exosomes are put into the "
+                "body (no injection, drip, infusion or dermapen near the mention)"
+            ),
+            [THERAPY_WORD],
+            therapy_sentence,
+        )
     return PageDecision(
-        NOT_CONFIRMED, _("the page mentions exosomes but does not say they are put into the body")
+        NOT_CONFIRMED,
+        _("the page mentions exosomes but does not say they are put into the body"),
+        [],
+        passages[0][1].strip(),
     )
 
 

@@ -170,9 +170,29 @@ class ClinicResult(models.Model):
     institution_name = models.CharField(max_length=300, blank=True, default="")
     title = models.TextField(blank=True, default="")
     queries = models.JSONField(default=list)
+    # The sentence of the page the rule's decision rests on (seed section 6: the page itself must confirm).
+    sentence = models.TextField(gettext_lazy("deciding sentence"), blank=True, default="")
 
     class Meta:
         ordering = ["run_id", "id"]
 
     def __str__(self):
         return f"{self.decision} {self.url}"
+
+
+class ClinicResultOverride(models.Model):
+    """A reviewer's decision on one clinic-survey result, with the reason; append-only. The latest
+    one applies; the rule's own decision and reason stay on the result."""
+
+    result = models.ForeignKey(ClinicResult, on_delete=models.PROTECT, related_name="overrides")
+    decision = models.CharField(gettext_lazy("decision"), max_length=20, choices=DECISION_CHOICES)
+    reason = models.TextField(gettext_lazy("reason"))
+    recorded_at = models.DateTimeField(gettext_lazy("recorded at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    who = models.CharField(gettext_lazy("who"), max_length=200)  # the printed name at the time
+
+    class Meta:
+        ordering = ["result_id", "recorded_at", "id"]
+
+    def __str__(self):
+        return f"{self.result_id} -> {self.decision}"

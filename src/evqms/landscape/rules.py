@@ -9,4 +9,5 @@ from evqms.accounts.rules import is_administrator, is_qa_reviewer, is_staff_memb
 
 rules.add_perm("landscape.view", is_staff_member)
 rules.add_perm("landscape.override_trial", is_qa_reviewer | is_administrator)
+rules.add_perm("landscape.override_clinic", is_qa_reviewer | is_administrator)
 rules.add_perm("landscape.store_snapshot", is_qa_reviewer | is_administrator)

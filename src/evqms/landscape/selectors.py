@@ -11,6 +11,7 @@ from evqms.landscape.classify_trials import CATEGORIES, apply_override, classify
 from evqms.landscape.db_store import DbTrialStore, manifest, override_row
 from evqms.landscape.models import (
     ClinicResult,
+    ClinicResultOverride,
     ClinicSurveyRun,
     Ingest,
     PubmedSeries,
@@ -153,29 +154,55 @@ def pubmed_as_of(as_of: dt.date) -> list[dict[str, Any]]:
     return out
 
 
+LOG_SCALE_RATIO = 10  # one series' peak this many times another's: one logarithmic axis keeps both readable
+
+
 def pubmed_chart(series_list: list[dict[str, Any]]) -> dict[str, Any]:
+    """All series on ONE y axis (two axes made a 0-1,000 and a 0-9,000 curve look alike), logarithmic
+    when one series' peak is `LOG_SCALE_RATIO` times another's; each series with its query and date."""
     years = sorted({c["year"] for s in series_list for c in s["counts"]})
-    return {
-        "labels": years,
-        "series": [
+    peaks = [max((c["count"] for c in s["counts"]), default=0) for s in series_list]
+    positive = [p for p in peaks if p > 0]
+    log = len(positive) > 1 and max(positive) >= LOG_SCALE_RATIO * min(positive)
+    series = []
+    for s in series_list:
+        by_year = {c["year"]: c["count"] for c in s["counts"]}
+        data = [by_year.get(y) for y in years]
+        if log:  # a logarithmic axis has no zero: a year with no records is a gap, not a fall to -inf
+            data = [v if v else None for v in data]
+        series.append(
             {
                 "name": s["name"],
                 "query": s["query"],
-                "data": [next((c["count"] for c in s["counts"] if c["year"] == y), None) for y in years],
+                "retrieved_on": s["retrieved_on"].isoformat() if s.get("retrieved_on") else "",
+                "data": data,
             }
-            for s in series_list
-        ],
-    }
+        )
+    return {"labels": years, "scale": "logarithmic" if log else "linear", "series": series}
 
 
 def clinic_run_as_of(as_of: dt.date) -> ClinicSurveyRun | None:
     return ClinicSurveyRun.objects.filter(surveyed_on__lte=as_of).order_by("surveyed_on", "id").last()
 
 
+def _with_review(qs):
+    """Each result with `effective` (the latest reviewer's decision, else the rule's) and `review_*`."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    latest = ClinicResultOverride.objects.filter(result=OuterRef("pk")).order_by("-recorded_at", "-id")
+    return qs.annotate(
+        review_decision=Subquery(latest.values("decision")[:1]),
+        review_reason=Subquery(latest.values("reason")[:1]),
+        review_who=Subquery(latest.values("who")[:1]),
+    ).annotate(effective=Coalesce("review_decision", "decision"))
+
+
 def clinic_results(run: ClinicSurveyRun, decision: str | None = None):
-    qs = ClinicResult.objects.filter(run=run).order_by("id")
+    """The run's results, filtered on the decision that applies (a reviewer's over the rule's)."""
+    qs = _with_review(ClinicResult.objects.filter(run=run)).order_by("id")
     if decision:
-        qs = qs.filter(decision=decision)
+        qs = qs.filter(effective=decision)
     return qs
 
 
@@ -183,25 +210,48 @@ def clinic_decision_counts(run: ClinicSurveyRun) -> dict[str, int]:
     from django.db.models import Count
 
     counts = dict.fromkeys(("included", "excluded", "not_confirmed"), 0)
-    for row in ClinicResult.objects.filter(run=run).values("decision").annotate(n=Count("id")):
-        counts[row["decision"]] = row["n"]
+    rows = clinic_results(run).order_by().values("effective").annotate(n=Count("id"))
+    for row in rows:
+        counts[row["effective"]] = row["n"]
     return counts
 
 
-def clinic_report(run: ClinicSurveyRun) -> dict[str, Any]:
-    """The run as `clinic_survey.survey` returned it (for the CSV export and the API)."""
+def clinic_summary(run: ClinicSurveyRun) -> dict[str, Any]:
+    """The run's summary figures with reviewers' decisions applied (the stored summary is the rule's)."""
+    included = clinic_results(run, "included")
     return {
-        "summary": run.summary,
+        **run.summary,
+        "included": included.count(),
+        "institutions_included": included.order_by().values("institution").distinct().count(),
+        "reviewed": ClinicResultOverride.objects.filter(result__run=run).values("result").distinct().count(),
+    }
+
+
+def clinic_result_detail(pk: int) -> dict[str, Any] | None:
+    result = _with_review(ClinicResult.objects.filter(pk=pk).select_related("run")).first()
+    if result is None:
+        return None
+    return {"result": result, "overrides": list(result.overrides.order_by("recorded_at", "id"))}
+
+
+def clinic_report(run: ClinicSurveyRun) -> dict[str, Any]:
+    """The run as `clinic_survey.survey` returned it (for the CSV export and the API), with the
+    decision that applies; the rule's decision and the reviewer's reason travel beside it."""
+    return {
+        "summary": clinic_summary(run),
         "results": [
             {
                 "url": r.url,
-                "decision": r.decision,
+                "decision": r.effective,
                 "reason": r.reason,
                 "matched": r.matched,
+                "sentence": r.sentence,
                 "institution": r.institution,
                 "institution_name": r.institution_name,
                 "title": r.title,
                 "queries": r.queries,
+                "rule_decision": r.decision,
+                "review": f"{r.review_who}: {r.review_reason}" if r.review_decision else "",
             }
             for r in clinic_results(run)
         ],

@@ -28,6 +28,7 @@ from evqms.i18n import gettext
 from evqms.landscape.classify_trials import CATEGORIES
 from evqms.landscape.models import (
     ClinicResult,
+    ClinicResultOverride,
     ClinicSurveyRun,
     Ingest,
     PubmedCount,
@@ -199,6 +200,52 @@ def override_trial_category(
     return override
 
 
+CLINIC_DECISIONS = ("included", "excluded", "not_confirmed")
+
+
+@transaction.atomic
+def override_clinic_decision(*, actor, result_id: int, decision: str, reason: str) -> ClinicResultOverride:
+    """A reviewer's decision on one clinic-survey result (seed section 6 leaves the reading of a page
+    to a person when the rule is wrong), with its reason, in the audit trail."""
+    require(actor, "landscape.override_clinic")
+    if decision not in CLINIC_DECISIONS:
+        raise InputError(
+            gettext("unknown decision {value}; choose from {choices}").format(
+                value=decision, choices=", ".join(CLINIC_DECISIONS)
+            ),
+            where="decision",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError(gettext("a reason is required to change a decision"), where="reason")
+    result = ClinicResult.objects.filter(pk=result_id).first()
+    if result is None:
+        raise InputError(gettext("no clinic-survey result {id}").format(id=result_id), where="result")
+    latest = result.overrides.order_by("-recorded_at", "-id").first()
+    before = {
+        "decision": latest.decision if latest else result.decision,
+        "by": "review" if latest else "rule",
+    }
+    override = ClinicResultOverride.objects.create(
+        result=result,
+        decision=decision,
+        reason=reason,
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+        who=actor.signature_name() if hasattr(actor, "signature_name") else actor.get_username(),
+    )
+    record_event(
+        actor=actor,
+        action="landscape.clinic_override",
+        object_type="landscape_clinic_result",
+        object_id=result.pk,
+        before=before,
+        after={"decision": decision, "url": result.url, "override_id": override.pk},
+        reason=reason,
+    )
+    return override
+
+
 @transaction.atomic
 def save_pubmed_series(
     *, actor, name: str, query: str, source: str, rows: list[dict[str, Any]]
@@ -303,6 +350,7 @@ def save_clinic_survey(
                     reason=r["reason"],
                     reason_ja=ja.get(r["url"], ""),
                     matched=list(r.get("matched") or []),
+                    sentence=r.get("sentence") or "",
                     institution=(r.get("institution") or "")[:300],
                     institution_name=(r.get("institution_name") or "")[:300],
                     title=r.get("title") or "",

@@ -75,6 +75,8 @@ def index(request):
             "year": gettext("Publication year"),
             "seed": gettext("Seed query"),
             "broad": gettext("Broader query"),
+            "retrieved": gettext("Retrieved"),
+            "log_scale": gettext("logarithmic scale"),
         },
     }
     context = _base_context(request, as_of, error) | {
@@ -84,6 +86,7 @@ def index(request):
         "series": series,
         "run": run,
         "decisions": selectors.clinic_decision_counts(run) if run else None,
+        "summary": selectors.clinic_summary(run) if run else None,
         "included_results": selectors.clinic_results(run, "included")[:50] if run else [],
         "charts": charts,
     }
@@ -184,9 +187,58 @@ def clinics(request):
         "decision": decision,
         "decision_choices": DECISION_CHOICES,
         "decisions": selectors.clinic_decision_counts(run) if run else None,
+        "summary": selectors.clinic_summary(run) if run else None,
         "results": selectors.clinic_results(run, decision or None) if run else [],
     }
     return render(request, "landscape/clinics.html", context)
+
+
+class ClinicReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), choices=DECISION_CHOICES)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000
+    )
+
+
+def _clinic_result_context(request, pk: int, form=None) -> dict:
+    detail = selectors.clinic_result_detail(pk)
+    if detail is None:
+        raise Http404
+    can_review = request.user.has_perm("landscape.override_clinic")
+    if form is None and can_review:
+        form = ClinicReviewForm(initial={"decision": detail["result"].effective})
+    return {"detail": detail, "result": detail["result"], "form": form, "can_review": can_review}
+
+
+def clinic_result(request, pk: int):
+    _require_view(request)
+    return render(request, "landscape/clinic_result.html", _clinic_result_context(request, pk))
+
+
+@require_POST
+def clinic_review(request, pk: int):
+    _require_view(request)
+    if not request.user.has_perm("landscape.override_clinic"):
+        raise PermissionDenied
+    form = ClinicReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_clinic_decision(
+                actor=request.user,
+                result_id=pk,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+            )
+        except errors.PermissionDenied:
+            raise PermissionDenied from None
+        except errors.InputError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+        else:
+            messages.success(request, gettext("The reviewer's decision was recorded in the audit trail."))
+            return redirect(reverse("landscape:clinic-result", args=[pk]))
+    return render(
+        request, "landscape/clinic_result.html", _clinic_result_context(request, pk, form), status=400
+    )
 
 
 def clinics_csv(request):
