@@ -90,9 +90,14 @@ def originals(media, make_user, nta_synth):
         filename="ExperimentSummary.csv",
         data=nta_synth.nanosight_csv(videos, dilution=100.0),
     )
+    spec.attributes.create(
+        code="potency_relative", name="Relative potency", method="Cell assay", kind="quantitative",
+        unit="%", lower=Decimal("70"), upper=Decimal("130"), decimal_places=0, stage="release", order=90,
+    )  # fmt: skip
     assay = studies.create_potency_assay(
         actor=analyst,
         product=product,
+        qc_attribute_code="potency_relative",
         name="IL-10 induction in macrophages",
         mechanism="anti-inflammatory macrophage polarisation",
         indication="Knee osteoarthritis",

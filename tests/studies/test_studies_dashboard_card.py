@@ -29,6 +29,7 @@ def _assay(world, name, low, high):
     return services.create_potency_assay(
         actor=world.analyst, product=world.product, name=name, mechanism="macrophage polarisation",
         indication="Knee osteoarthritis", reference_lot=world.ref, acceptance_low=low, acceptance_high=high,
+        qc_attribute_code="potency",
     )  # fmt: skip
 
 

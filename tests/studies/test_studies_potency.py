@@ -95,6 +95,37 @@ def test_assay_rules(world):
         _run(world, assay, test_lot=world.ref)
 
 
+def test_assay_must_name_an_existing_percent_attribute_of_the_specification(world):
+    """The demo's assay named `potency`, a code its specification (`potency_relative`) lacks, so
+    its run (86.3 %) and the lot's QC result (100 %) were two numbers for one attribute."""
+    for code, message in (
+        ("potency_relative", "no attribute potency_relative"),
+        ("", "name the specification attribute"),
+        ("modal_size", "not a quantitative attribute in %"),
+        ("cd63", "not a quantitative attribute in %"),
+    ):
+        with pytest.raises(InputError, match=message) as caught:
+            _assay(world, qc_attribute_code=code)
+        assert caught.value.where == "qc_attribute_code"
+    assert not world.product.potency_assays.exists()
+    assert _assay(world, qc_attribute_code=" potency ").qc_attribute_code == "potency"
+
+
+def test_assay_form_shows_the_unknown_attribute_on_its_field(client, world):
+    client.force_login(world.qa)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    from django.urls import reverse
+
+    page = client.post(reverse("studies:assay-create"), {
+        "product": world.product.pk, "name": "IL-10", "mechanism": "polarisation", "indication": "Knee OA",
+        "reference_lot": world.ref.pk, "model": "LL4", "acceptance_low": "70", "acceptance_high": "130",
+        "qc_attribute_code": "potency_relative",
+    }).content.decode()  # fmt: skip
+    field = page[page.index('name="qc_attribute_code"') - 600 : page.index('name="qc_attribute_code"') + 600]
+    assert "no attribute potency_relative" in field and "errorlist" in field
+    assert not world.product.potency_assays.exists()
+
+
 def test_bad_plate_writes_nothing(world):
     assay = _assay(world)
     with pytest.raises(InputError, match="no curve for the test lot"):

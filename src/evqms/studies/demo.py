@@ -1,6 +1,9 @@
 """Demo studies for `evqms demo` (idempotent): a potency assay against the released reference lot
 UCEV-24-001 with one run, a stability study, a biodistribution and a dose-response record.
 
+The assay fills the specification's `potency_relative` attribute: its run on UCEV-24-002 (in QC)
+records that lot's relative potency as its QC result, so the run and the lot show one number.
+
 Runs after the dossier and lots demos; when their records are missing it adds nothing. The plate
 and stability figures are synthetic (a seeded generator), as every demo figure is.
 """
@@ -20,6 +23,8 @@ from evqms.studies.models import BiodistributionStudy, DoseResponseStudy, Potenc
 
 PRODUCT = "ucmsc-sev-oa"
 REFERENCE = "UCEV-24-001"
+TEST_LOT = "UCEV-24-002"
+POTENCY_ATTRIBUTE = "potency_relative"
 ASSAY = "IL-10 induction in LPS-stimulated macrophages"
 DOSES = (0.39, 0.78, 1.56, 3.125, 6.25, 12.5, 25.0, 50.0)
 
@@ -43,24 +48,32 @@ def load(users: dict) -> None:
         return
     analyst, qa = users["analyst"], users["qa"]
     assay = PotencyAssay.objects.filter(product=product, name=ASSAY).first()
+    if assay is None and not product.specifications.filter(attributes__code=POTENCY_ATTRIBUTE).exists():
+        return  # a specification without relative potency (not the default template): nothing to fill
     if assay is None:
         assay = services.create_potency_assay(
             actor=qa, product=product, name=ASSAY, reference_lot=reference,
             mechanism="Anti-inflammatory polarisation of macrophages (IL-10 secretion), the proposed mode of "
                       "action in osteoarthritic synovitis",
             indication="Knee osteoarthritis", readout="IL-10 in supernatant (ELISA, pg/mL)", model="LL4",
-            dose_unit="ug/mL (EV protein)", acceptance_low="70", acceptance_high="130", qc_attribute_code="potency",
+            dose_unit="ug/mL (EV protein)", acceptance_low="70", acceptance_high="130",
+            qc_attribute_code=POTENCY_ATTRIBUTE,
         )  # fmt: skip
-    test = Lot.objects.filter(product=product).exclude(pk=reference.pk).order_by("manufactured_on").last()
-    if test is not None and not assay.runs.exists():
+    test = Lot.objects.filter(product=product, number=TEST_LOT, status="qc").first()
+    if (
+        test is not None
+        and not assay.runs.exists()
+        and not test.qc_results.filter(attribute__code=assay.qc_attribute_code, status="valid").exists()
+    ):
         services.record_potency_run(
             actor=analyst, assay=assay, test_lot=test, filename=f"plate-{test.number}.csv",
             data=plate_csv(reference.number, test.number), tested_at=timezone.now() - dt.timedelta(days=2),
+            record_qc=True,
         )  # fmt: skip
     batches = list(Lot.objects.filter(product=product, status="released").order_by("manufactured_on"))
     if batches and not StabilityStudy.objects.filter(product=product).exists():
         study = services.create_stability_study(
-            actor=qa, product=product, name="Relative potency at -80 °C (long term)", attribute_code="potency",
+            actor=qa, product=product, name="Relative potency at -80 °C (long term)", attribute_code=POTENCY_ATTRIBUTE,
             attribute_name="Relative potency", unit="%", condition="-80 °C ± 10 °C", lots=batches, lower="70",
         )  # fmt: skip
         rng = random.Random(11)

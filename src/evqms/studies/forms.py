@@ -66,8 +66,11 @@ class PotencyAssayForm(forms.Form):
     dose_unit = forms.CharField(label=_("dose unit"), max_length=40, required=False)
     acceptance_low = forms.DecimalField(label=_("relative potency low (%)"), initial=70)
     acceptance_high = forms.DecimalField(label=_("relative potency high (%)"), initial=130)
+    # checked against the product's specification when the assay is saved (field error)
     qc_attribute_code = forms.CharField(
-        label=_("QC attribute filled (code)"), required=False, initial="potency"
+        label=_("QC attribute filled (code)"),
+        initial="potency_relative",
+        help_text=_("the code of the product's specification attribute for relative potency (%)"),
     )
 
 

@@ -298,6 +298,7 @@ def _assay_record(a: PotencyAssay) -> dict:
         "name": a.name,
         "mechanism": a.mechanism,
         "indication": a.indication,
+        "indication_code": a.indication_code,
         "readout": a.readout,
         "kind": a.kind,
         "reference_lot": a.reference_lot.number,
@@ -310,7 +311,81 @@ def _assay_record(a: PotencyAssay) -> dict:
     }
 
 
+def potency_attribute(product, code: str):
+    """The product's specification attribute that a potency assay's relative potency fills: it
+    must exist (in the approved specification, or the latest one while none is approved), be
+    quantitative and be stated in %, so that the run and the lot's QC result are one number."""
+    from evqms.dossier.models import SpecAttribute
+
+    code = (code or "").strip()
+    if not code:
+        raise InputError(
+            _("name the specification attribute for relative potency (e.g. potency_relative)"),
+            where="qc_attribute_code",
+        )
+    specs = product.specifications.order_by("-version")
+    spec = specs.filter(status="approved").first() or specs.first()
+    attribute = SpecAttribute.objects.filter(specification=spec, code=code).first() if spec else None
+    if attribute is None:
+        codes = (
+            ", ".join(
+                spec.attributes.filter(kind="quantitative")
+                .order_by("order", "id")
+                .values_list("code", flat=True)
+            )
+            if spec
+            else "-"
+        )
+        raise InputError(
+            _(
+                "the specification of {product} has no attribute {code} (quantitative attributes: {codes})"
+            ).format(product=product.code, code=code, codes=codes),
+            where="qc_attribute_code",
+        )
+    if attribute.kind != "quantitative" or (attribute.unit or "").strip() != "%":
+        raise InputError(
+            _(
+                "attribute {code} is not a quantitative attribute in %: relative potency cannot fill it"
+            ).format(code=code),
+            where="qc_attribute_code",
+        )
+    return attribute
+
+
 @transaction.atomic
+def _indication_code(code: str, text: str) -> str:
+    """The coded indication the assay links to the product by (a known text names its code)."""
+    from evqms.guidance import vocabulary
+
+    code = (code or "").strip()
+    if not code:
+        found = vocabulary.match_indication(text)
+        code = found[0] if found else ""
+    if not code or vocabulary.term("indication", code) is None:
+        raise InputError(
+            _("choose the indication from the list ({codes})").format(
+                codes=", ".join(vocabulary.codes("indication"))
+            ),
+            where="indication_code",
+        )
+    return code
+
+
+def _route_code(text: str) -> str:
+    """Routes use the one code list ('intra-articular' is intra_articular)."""
+    from evqms.guidance import vocabulary
+
+    code = vocabulary.match("route", text)
+    if code is None:
+        raise InputError(
+            _("{value} is not a route; use one of: {codes}").format(
+                value=text, codes=", ".join(vocabulary.codes("route"))
+            ),
+            where="route",
+        )
+    return code
+
+
 def create_potency_assay(
     *,
     actor,
@@ -327,11 +402,13 @@ def create_potency_assay(
     dose_unit: str = "",
     qc_attribute_code: str = "",
     guidance_items: list[str] | tuple[str, ...] = ("JSRM-3-R4",),
+    indication_code: str = "",
 ) -> PotencyAssay:
     require(actor, "studies.define")
     name = _text(name, "name", _("a name is required"))
     mechanism = _text(mechanism, "mechanism", _("state the mode of action the assay measures"))
     indication = _text(indication, "indication", _("state the indication the assay extrapolates to"))
+    indication_code = _indication_code(indication_code, indication)
     if model not in dict(POTENCY_MODELS):
         raise InputError(_("unknown model {name}").format(name=model), where="model")
     if reference_lot.product_id != product.pk:
@@ -348,8 +425,10 @@ def create_potency_assay(
         raise InputError(_("the acceptance range must satisfy 0 < low < high"), where="acceptance_low")
     if PotencyAssay.objects.filter(product=product, name=name).exists():
         raise InputError(_("an assay named {name} already exists").format(name=name), where="name")
+    qc_attribute_code = potency_attribute(product, qc_attribute_code).code
     assay = PotencyAssay.objects.create(
-        product=product, name=name, mechanism=mechanism, indication=indication, reference_lot=reference_lot,
+        product=product, name=name, mechanism=mechanism, indication=indication,
+        indication_code=indication_code, reference_lot=reference_lot,
         acceptance_low=low, acceptance_high=high, model=model, kind=kind, readout=readout or "",
         dose_unit=dose_unit or "", qc_attribute_code=(qc_attribute_code or "").strip(),
         guidance_items=list(guidance_items or []), created_by=actor, created_at=_now(),
@@ -604,7 +683,7 @@ def create_biodistribution_study(
             raise InputError(_("a percentage must lie between 0 and 100"), where=field)
     study = BiodistributionStudy.objects.create(
         product=product, title=title, species=_text(species, "species", _("name the animal model")),
-        route=_text(route, "route", _("a route is required")),
+        route=_route_code(_text(route, "route", _("a route is required"))),
         label_method=_text(label_method, "label_method", _("name the label or detection method")),
         target=_text(target, "target", _("name the target")), time_points=(time_points or "").strip(),
         fraction_in_target_pct=fraction, threshold_pct=threshold, second_method=(second_method or "").strip(),

@@ -24,7 +24,11 @@ def _need(request, perm):
 def _fail(form, exc: EvqmsError):
     if isinstance(exc, EvqmsPermissionDenied):
         raise PermissionDenied(str(exc))
-    form.add_error(None, str(exc))
+    # an input error about one field is shown on that field
+    if isinstance(exc, InputError) and exc.where in form.fields:
+        form.add_error(exc.where, exc.message)
+    else:
+        form.add_error(None, str(exc))
 
 
 def _svg(text: str) -> HttpResponse:
