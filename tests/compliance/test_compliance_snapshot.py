@@ -8,10 +8,11 @@ import pytest
 from compliance_helpers import dossier_of_world
 from django.utils import timezone, translation
 
-from evqms.compliance.snapshot import attribute_category, build_snapshot
+from evqms.compliance.snapshot import build_snapshot
 from evqms.guidance import ruleset
 from evqms.guidance.dossier import snapshot_from_data
 from evqms.guidance.engine import assess
+from evqms.guidance.vocabulary import infer_category
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def test_snapshot_maps_database_records(world):
     ],
 )
 def test_attribute_category(code, name, category):
-    assert attribute_category(code, name) == category
+    assert infer_category(code, name) == category
 
 
 def test_animal_origin_lot_flips_xeno_free(world):
@@ -104,6 +105,10 @@ def test_animal_origin_lot_flips_xeno_free(world):
     fbs.animal_origin_justification = (
         "No xeno-free alternative validated; BSE/TSE certificate EDQM R1-CEP 2001-123"
     )
+    fbs.save()
+    # ... but only for the process versions the justification names (issue 18 item 3).
+    assert statuses(build_snapshot(world.product))["JSRM-3-R2"] == "not_met"
+    fbs.justified_process_versions = [int(build_snapshot(world.product).lots[-1].process_version)]
     fbs.save()
     assert statuses(build_snapshot(world.product))["JSRM-3-R2"] == "met"
 
@@ -154,3 +159,52 @@ def test_released_lot_with_late_result_is_contradictory(world):
     QCResult.objects.filter(lot=lot).update(tested_at=timezone.now() + dt.timedelta(days=3))
     with translation.override("en"), pytest.raises(InputError, match="released on"):
         assess(build_snapshot(world.product), ruleset.load("jsrm-2024"), now=NOW)
+
+
+def test_indication_and_route_codes_on_the_database_path(make_user):
+    """Issue 18 item 2 (demo): the product's "Knee osteoarthritis (Kellgren-Lawrence II-III)" is the
+    code knee_osteoarthritis with its detail; routes are the stored codes (no renaming)."""
+    from evqms.testing import factories as f
+
+    product = f.product("codes-p", indications="Knee osteoarthritis (Kellgren-Lawrence II-III)")
+    product.indication_code = "knee_osteoarthritis"
+    product.routes = ["intra_articular"]
+    product.save()
+    snap = build_snapshot(product)
+    assert snap.product.indications == ["knee_osteoarthritis"]
+    assert snap.product.indication_detail == "Kellgren-Lawrence II-III"
+    assert snap.product.routes == ["intra_articular"]
+
+
+def test_serum_justified_for_v1_does_not_cover_a_v2_lot(make_user):
+    """Issue 18 item 3: the snapshot carries the process versions a justification covers and each
+    lot's process version, so JSRM-3-R2 judges the lot on process v2 that used FBS as not met."""
+    from evqms.guidance.checks import REGISTRY, CheckContext
+    from evqms.lots.models import MaterialUsage
+    from evqms.testing import factories as f
+
+    product = f.product("xf-p")
+    fbs = f.material_lot(
+        "Fetal bovine serum", "FBS-23-11", kind="serum", animal_species="bovine", is_biological=True
+    )
+    fbs.animal_origin_justification = "Used only in process v1; EDQM CEP on file"
+    fbs.justified_process_versions = [1]
+    fbs.save()
+    lot = f.lot("L-V2", prod=product)
+    lot.process = f.process(product, version=2)
+    lot.save()
+    MaterialUsage.objects.create(
+        lot=lot,
+        material_lot=fbs,
+        quantity=1,
+        unit="mL",
+        recorded_by=lot.created_by,
+        recorded_at=timezone.now(),
+    )
+    snap = build_snapshot(product)
+    (mlot,) = snap.material_lots
+    assert mlot.justified_processes == ["1"] and snap.lots[0].process_version == "2"
+    out = REGISTRY["culture_materials_xeno_free"](
+        snap, CheckContext(item_id="JSRM-3-R2", as_of=dt.date(2026, 1, 1))
+    )
+    assert out.status == "not_met", out.reasons

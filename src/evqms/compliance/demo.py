@@ -82,7 +82,7 @@ def _controls(product, wanted: list[str]):
     attributes = []
     if spec is not None:
         for a in spec.attributes.filter(stage="release").order_by("order", "id"):
-            if attribute_category(a.code, a.name) in wanted:
+            if attribute_category(a) in wanted:
                 attributes.append(a)
     parameters = []
     for w in wanted:

@@ -13,50 +13,23 @@ the snapshot hash depends on facts, not on the database's decimal places.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from django.apps import apps
 from django.utils import timezone
 
 from evqms.guidance import evidence as ev
+from evqms.guidance import vocabulary
 from evqms.guidance.dossier import canonical_decimal, parse_dose_unit
 
-# Database route codes -> the route names dossier files and rule sets use.
-ROUTE_NAMES = {"iv": "intravenous"}
 LOT_STATUS = {"qc": "quarantine"}  # the engine knows no separate "in QC" state
 STAGE_NAMES = {"in_process": "in-process"}
 
-# Spec attribute code/name -> the engine's QC category (the DB keeps no category: inferred).
-_CATEGORY_RULES: tuple[tuple[str, str], ...] = (
-    (r"endotoxin", "endotoxin"),
-    (r"steril", "sterility"),
-    (r"mycoplasma", "mycoplasma"),
-    (r"virus|adventitious", "adventitious_virus"),
-    (r"potency", "potency"),
-    (r"\bratio\b|purity", "purity"),
-    (r"particle.?(conc|count|number)|concentration", "particle_concentration"),
-    (r"size|diameter|\bmode\b|modal|d50|d90|d10", "size_distribution"),
-    (
-        r"\bcd\d+|tsg101|alix|syntenin|flotillin|calnexin|gm130|tetraspanin|marker|hsp70|apoa1|albumin",
-        "ev_marker",
-    ),
-    (r"residual.?(host|dna)|\bdna\b", "residual_dna"),
-    (r"mirna|micro.?rna", "mirna"),
-    (r"lipid", "lipid"),
-    (r"protein", "protein"),
-    (r"residual", "residual"),
-    (r"appearance", "appearance"),
-    (r"identity", "identity"),
-)
 
-
-def attribute_category(code: str, name: str) -> str:
-    text = f"{code} {name}".replace("_", " ").replace("-", " ").lower()
-    for pattern, category in _CATEGORY_RULES:
-        if re.search(pattern, text):
-            return category
-    return "other"
+def attribute_category(attribute) -> str:
+    """The attribute's coded test category; records made before categories existed are inferred
+    once (the data migration stores the same inference)."""
+    return attribute.category or vocabulary.infer_category(attribute.code, attribute.name)
 
 
 def num(value) -> Decimal | None:
@@ -88,6 +61,19 @@ def _installed(label: str) -> bool:
 # --- product and upstream records ---------------------------------------------------------
 
 
+def _indication_detail(product) -> str:
+    """The free-text detail beside the coded indication ('Kellgren-Lawrence II-III')."""
+    details = []
+    for line in (x.strip() for x in product.indications.splitlines()):
+        found = vocabulary.match_indication(line) if line else None
+        if found and found[0] == product.indication_code:
+            if found[1]:
+                details.append(found[1])
+        elif line:
+            details.append(line)
+    return "; ".join(details)
+
+
 def _product(product) -> ev.Product:
     physician = product.responsible_physician
     last = product.history.order_by("-history_date").values_list("history_date", flat=True).first()
@@ -97,8 +83,9 @@ def _product(product) -> ev.Product:
         ev_type=product.ev_type,
         source_cell_type=product.source_cell_type,
         origin=product.origin,
-        indications=[line.strip() for line in product.indications.splitlines() if line.strip()],
-        routes=[ROUTE_NAMES.get(r, r) for r in product.routes],
+        indications=[product.indication_code] if product.indication_code else [],
+        indication_detail=_indication_detail(product),
+        routes=list(product.routes),
         dose_unit=product.dose_unit,
         responsible_physician=physician.signature_name() if physician else "",
         updated_on=local_date(last),
@@ -177,6 +164,7 @@ def _materials(material_lots) -> tuple[list[ev.Material], list[ev.MaterialLot]]:
                 acceptance_status=mlot.acceptance_status,
                 # The database keeps one text for the justification and the BSE/TSE compliance record.
                 justification=mlot.animal_origin_justification,
+                justified_processes=[str(v) for v in mlot.justified_process_versions or []],
                 tse_compliance=mlot.animal_origin_justification,
             )
         )
@@ -187,6 +175,7 @@ def _materials(material_lots) -> tuple[list[ev.Material], list[ev.MaterialLot]]:
             supplier=material.supplier,
             catalogue_number=material.catalogue_number,
             stage="culture" if material.used_in_culture else "",
+            kind=material.kind,
             biological=any(m.is_biological for m in lots),
         )
         for material, lots in sorted(materials.values(), key=lambda ml: material_id(ml[0]))
@@ -255,7 +244,7 @@ def _specifications(specs) -> list[ev.Specification]:
                     ev.SpecAttribute(
                         id=attribute_id(a),
                         name=a.name,
-                        category=attribute_category(a.code, a.name),
+                        category=attribute_category(a),
                         method=a.method,
                         unit=a.unit,
                         min=num(a.lower),
@@ -286,10 +275,17 @@ def _qc_result(result) -> ev.QCResult:
     derived = result.derived or {}
     size = derived.get("size_nm") if isinstance(derived.get("size_nm"), dict) else {}
     markers = []
-    category = attribute_category(attribute.code, attribute.name)
+    category = attribute_category(attribute)
     text = result.text_value.strip().lower()
     if category == "ev_marker" and text in ("positive", "negative"):
-        markers.append(ev.MarkerResult(marker=attribute.name, result=text))
+        marker = attribute.marker or vocabulary.infer_marker(attribute.code, attribute.name)
+        markers.append(
+            ev.MarkerResult(
+                marker=marker or attribute.name,
+                result=text,
+                category=vocabulary.marker_category(marker) if marker else "",
+            )
+        )
 
     def size_stat(key):
         figure = size.get(key)
@@ -528,7 +524,7 @@ def _clinical(lot_ids) -> tuple[list[ev.Administration], list[ev.AdverseEvent]]:
             aliquot=row.aliquot.container_id,
             dose=_dose(adm),
             body_weight_kg=num(adm.body_weight_kg),
-            route=ROUTE_NAMES.get(adm.route, adm.route),
+            route=adm.route,
             site=adm.site,
             administered_on=local_date(adm.administered_at),
             physician=adm.physician.signature_name(),
@@ -577,7 +573,7 @@ def _studies(product, spec_attribute_ids: dict[str, str]) -> ev.Studies:
                 id=assay.name,
                 name=assay.name,
                 mechanism=assay.mechanism,
-                indication=assay.indication,
+                indication=assay.indication_code,
                 kind=assay.kind,
                 reference_standard=assay.reference_lot.number,
                 attribute=spec_attribute_ids.get(assay.qc_attribute_code, ""),
@@ -588,7 +584,7 @@ def _studies(product, spec_attribute_ids: dict[str, str]) -> ev.Studies:
     biodistribution = [
         ev.BiodistributionStudy(
             id=s.title,
-            route=ROUTE_NAMES.get(s.route, s.route),
+            route=vocabulary.match("route", s.route) or s.route,
             species=s.species,
             methods=[m for m in (s.label_method, s.second_method) if m.strip()],
             target=s.target,

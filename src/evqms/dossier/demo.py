@@ -350,6 +350,7 @@ class _Loader:
                 "gamma-irradiated, BSE/TSE certificate (EDQM CEP) and bovine-virus "
                 "testing per 9 CFR 113.53 on file."
             ),
+            justified_process_versions=[1],
         )
 
     def process(self, product, version, steps, description, *, approve=True):

@@ -10,6 +10,30 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evqms.core.identifiers import unique_ignoring_case
+from evqms.guidance import vocabulary
+
+
+def _vocabulary_choices(name: str) -> list[tuple[str, str]]:
+    """(code, label) of a controlled vocabulary, labelled in the active language."""
+    from django.utils.translation import get_language
+
+    lang = "ja" if (get_language() or "").startswith("ja") else "en"
+    return [(t.code, t.label[lang]) for t in vocabulary.terms(name)]
+
+
+# Callables (not lists) so the vocabulary files stay the one home of the codes: a new term
+# needs no migration. Module-level functions, because migrations refer to them by name.
+def indication_choices():
+    return _vocabulary_choices("indication")
+
+
+def test_category_choices():
+    return _vocabulary_choices("test_category")
+
+
+def marker_choices():
+    return _vocabulary_choices("marker")
+
 
 EV_TYPES = [("natural", _("Natural EVs")), ("engineered", _("Engineered EVs"))]
 SOURCE_CELL_TYPES = [
@@ -23,20 +47,8 @@ SOURCE_CELL_TYPES = [
     ("other", _("Other")),
 ]
 ORIGINS = [("autologous", _("Autologous")), ("allogeneic", _("Allogeneic"))]
-ROUTES = [
-    ("iv", _("Intravenous infusion")),
-    ("intra_articular", _("Intra-articular injection")),
-    ("subcutaneous", _("Subcutaneous injection")),
-    ("intradermal", _("Intradermal injection")),
-    ("intramuscular", _("Intramuscular injection")),
-    ("intrathecal", _("Intrathecal")),
-    ("topical", _("Topical")),
-    ("dermapen", _("Dermapen (microneedling)")),
-    ("inhalation", _("Inhalation")),
-    ("nasal", _("Nasal drops")),
-    ("eye", _("Eye drops")),
-    ("other", _("Other")),
-]
+# The route code list (guidance/vocab/routes.yaml); labels translate through the catalogue.
+ROUTES = [(t.code, _(t.label["en"])) for t in vocabulary.terms("route")]  # noqa: INT001
 RECORD_STATUSES = [("draft", _("Draft")), ("approved", _("Approved")), ("superseded", _("Superseded"))]
 
 
@@ -46,7 +58,12 @@ class Product(models.Model):
     ev_type = models.CharField(_("EV type"), max_length=20, choices=EV_TYPES, default="natural")
     source_cell_type = models.CharField(_("source cell type"), max_length=20, choices=SOURCE_CELL_TYPES)
     origin = models.CharField(_("autologous or allogeneic"), max_length=20, choices=ORIGINS)
-    indications = models.TextField(_("indications"), help_text=_("one per line"))
+    indication_code = models.CharField(
+        _("indication (coded)"), max_length=40, blank=True, choices=indication_choices
+    )
+    indications = models.TextField(
+        _("indications"), help_text=_("one per line; detail such as stage or severity")
+    )
     routes = models.JSONField(_("routes"), default=list, help_text=_("route codes"))
     dose_unit = models.CharField(
         _("dose unit"), max_length=40, default="particles", help_text=_("e.g. particles, ug (protein)")
@@ -218,17 +235,8 @@ class CellBank(models.Model):
 
 
 class Material(models.Model):
-    KINDS = [
-        ("basal_medium", _("Basal medium")),
-        ("serum", _("Serum")),
-        ("serum_replacement", _("Serum replacement")),
-        ("supplement", _("Supplement / growth factor")),
-        ("enzyme", _("Enzyme")),
-        ("reagent", _("Reagent")),
-        ("buffer", _("Buffer")),
-        ("consumable", _("Consumable")),
-        ("other", _("Other")),
-    ]
+    # The material-kind code list (guidance/vocab/material_kinds.yaml).
+    KINDS = [(t.code, _(t.label["en"])) for t in vocabulary.terms("material_kind")]  # noqa: INT001
     name = models.CharField(_("name"), max_length=200)
     supplier = models.CharField(_("supplier"), max_length=200)
     catalogue_number = models.CharField(_("catalogue number"), max_length=100)
@@ -267,6 +275,12 @@ class MaterialLot(models.Model):
     )
     animal_tissue = models.CharField(_("animal tissue"), max_length=100, blank=True)
     animal_origin_justification = models.TextField(_("justification / BSE-TSE compliance"), blank=True)
+    justified_process_versions = models.JSONField(
+        _("process versions the justification covers"),
+        default=list,
+        blank=True,
+        help_text=_("the justification covers use in these process versions only"),
+    )
     grade = models.CharField(_("grade"), max_length=20, choices=GRADES)
     is_biological = models.BooleanField(
         _("biological raw material"),
@@ -306,7 +320,9 @@ class ProcessDefinition(models.Model):
         verbose_name=_("bill of materials"),
         blank=True,
         related_name="processes",
-        help_text=_("the materials this version may use; empty = not declared (versions made before the bill)"),
+        help_text=_(
+            "the materials this version may use; empty = not declared (versions made before the bill)"
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -411,6 +427,8 @@ class SpecAttribute(models.Model):
     method = models.CharField(_("method"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=KINDS)
     unit = models.CharField(_("unit"), max_length=40, blank=True)
+    category = models.CharField(_("test category"), max_length=40, blank=True, choices=test_category_choices)
+    marker = models.CharField(_("EV marker"), max_length=40, blank=True, choices=marker_choices)
     stage = models.CharField(_("stage"), max_length=20, choices=STAGES, default="release")
     is_cqa = models.BooleanField(_("CQA"), default=False)
     lower = models.DecimalField(_("lower limit"), max_digits=30, decimal_places=10, null=True, blank=True)

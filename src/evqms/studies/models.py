@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from evqms.dossier.models import Product
+from evqms.dossier.models import Product, indication_choices
 from evqms.lots.models import Lot, QCResult
 
 POTENCY_MODELS = [("LL4", "LL.4"), ("LL3", "LL.3"), ("W1.4", "W1.4"), ("W2.4", "W2.4")]
@@ -50,6 +50,10 @@ class PotencyAssay(models.Model):
     name = models.CharField(_("name"), max_length=200)
     mechanism = models.TextField(_("mode of action measured"))
     indication = models.CharField(_("indication it extrapolates to"), max_length=300)
+    # The product's indication by code (guidance/vocab/indications.yaml): the engine links by this.
+    indication_code = models.CharField(
+        _("indication (coded)"), max_length=40, blank=True, choices=indication_choices
+    )
     readout = models.CharField(_("readout"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"),

@@ -132,6 +132,7 @@ def receive_material_lot(
     animal_species: str = "",
     animal_tissue: str = "",
     animal_origin_justification: str = "",
+    justified_process_versions: list[int] | tuple[int, ...] = (),
     is_biological: bool = False,
     coa_document=None,
 ) -> m.MaterialLot:
@@ -178,6 +179,8 @@ def receive_material_lot(
         animal_species=species,
         animal_tissue=tissue,
         animal_origin_justification=justification,
+        # The justification covers use in these process versions only (JSRM-3-R2 judges each lot).
+        justified_process_versions=sorted({int(v) for v in justified_process_versions or ()}),
         grade=grade,
         is_biological=bool(is_biological),
         acceptance_status="quarantine",

@@ -17,6 +17,7 @@ from evqms.dossier.validation import (
     text_required,
 )
 from evqms.errors import InputError
+from evqms.guidance import vocabulary
 from evqms.i18n import _
 
 PRODUCT_FIELDS = (
@@ -24,6 +25,7 @@ PRODUCT_FIELDS = (
     "ev_type",
     "source_cell_type",
     "origin",
+    "indication_code",
     "indications",
     "routes",
     "dose_unit",
@@ -42,11 +44,24 @@ def _clean_product(data: dict) -> dict:
         out["source_cell_type"] = _choice(data["source_cell_type"], m.SOURCE_CELL_TYPES, "source_cell_type")
     if "origin" in data:
         out["origin"] = _choice(data["origin"], m.ORIGINS, "origin")
+    lines: list[str] = []
     if "indications" in data:
         lines = [x.strip() for x in (data["indications"] or "").splitlines() if x.strip()]
         if not lines:
             raise InputError(_("this field is required"), where="indications")
         out["indications"] = "\n".join(lines)
+    if "indication_code" in data:
+        code = (data["indication_code"] or "").strip()
+        if not code and lines:
+            # A known indication text names its code ("Knee osteoarthritis (KL II-III)"); an
+            # unknown one stays uncoded and the compliance assessment reports it.
+            found = vocabulary.match_indication(lines[0])
+            code = found[0] if found else ""
+        if code and vocabulary.term("indication", code) is None:
+            raise InputError(
+                _("{value} is not a coded indication").format(value=code), where="indication_code"
+            )
+        out["indication_code"] = code
     if "routes" in data:
         routes = list(dict.fromkeys(data["routes"] or []))
         if not routes:
@@ -78,6 +93,7 @@ def create_product(
     origin: str,
     indications: str,
     routes: list[str],
+    indication_code: str = "",
     ev_type: str = "natural",
     dose_unit: str = "particles",
     responsible_physician=None,
@@ -93,6 +109,7 @@ def create_product(
             source_cell_type=source_cell_type,
             origin=origin,
             indications=indications,
+            indication_code=indication_code,
             routes=routes,
             dose_unit=dose_unit,
             responsible_physician=responsible_physician,
