@@ -30,8 +30,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+def _browser_env(tmp_path_factory) -> dict[str, str]:
+    """The browser's environment with the project's Japanese font (IPAex Gothic from the pinned PyPI
+    package, as the PDFs use) added to fontconfig, so screenshots show Japanese on a machine
+    without any Japanese system font instead of empty boxes."""
+    from evqms.core.pdf import japanese_font_path
+
+    conf = tmp_path_factory.mktemp("fontconfig") / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{japanese_font_path().parent}</dir>"
+        "</fontconfig>",
+        encoding="utf-8",
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
@@ -42,7 +59,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=_browser_env(tmp_path_factory)
+        )
         yield browser
         browser.close()
 

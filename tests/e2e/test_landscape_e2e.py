@@ -60,3 +60,32 @@ def test_landscape_charts_trial_detail_and_override(page, live_server, make_user
     page.goto(f"{live_server.url}/landscape/clinics/?as_of=2024-06-01")
     assert page.locator("#clinic-results tbody tr").count() == 10
     shot(page, "landscape-04-clinics-en")
+
+    # The PubMed chart: one logarithmic axis (the broader query finds 9.7x more records)
+    page.goto(f"{live_server.url}/landscape/?as_of=2024-06-01")
+    scales = page.evaluate("() => Object.keys(Chart.getChart('chart-pubmed').options.scales)")
+    assert sorted(scales) == ["x", "y"]
+    assert page.evaluate("() => Chart.getChart('chart-pubmed').options.scales.y.type") == "logarithmic"
+    page.locator("#literature-section").scroll_into_view_if_needed()
+    shot(page, "landscape-05-pubmed-one-axis-en")
+
+    # A page that only offers "エクソソーム療法" is not confirmed; a reviewer reads its sentence and decides
+    page.goto(f"{live_server.url}/landscape/clinics/?as_of=2024-06-01&decision=not_confirmed")
+    row = page.locator("#clinic-results tbody tr", has_text="minato-clinic.example.jp")
+    assert "療法" in row.inner_text() and "does not say how exosomes are put into the body" in row.inner_text()
+    with page.expect_navigation():
+        row.locator("a", has_text="Details").click()
+    assert "エクソソーム療法" in page.locator("#sentence").inner_text()
+    page.select_option("#id_decision", "included")
+    page.fill("#id_reason", "The clinic's price list on this page names the injection (e2e).")
+    with page.expect_navigation():
+        page.click("#review-form button[type=submit]")
+    assert "recorded in the audit trail" in page.locator(".messages").inner_text()
+    assert "included" in page.locator("#effective").inner_text()
+    shot(page, "landscape-06-clinic-review-en")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "ja")
+    shot(page, "landscape-07-clinic-review-ja")
+    page.goto(f"{live_server.url}/landscape/clinics/?as_of=2024-06-01")
+    values = page.locator("#clinic-summary .value").all_inner_texts()
+    assert values[2:] == ["5", "4"]  # the reviewer's decision counts: 4 pages by the rule + 1 reviewed

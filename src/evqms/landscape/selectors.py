@@ -154,12 +154,12 @@ def pubmed_as_of(as_of: dt.date) -> list[dict[str, Any]]:
     return out
 
 
-LOG_SCALE_RATIO = 10  # one series' peak this many times another's: one logarithmic axis keeps both readable
+LOG_SCALE_RATIO = 5  # one series' peak this many times another's: a linear axis would flatten the smaller
 
 
 def pubmed_chart(series_list: list[dict[str, Any]]) -> dict[str, Any]:
     """All series on ONE y axis (two axes made a 0-1,000 and a 0-9,000 curve look alike), logarithmic
-    when one series' peak is `LOG_SCALE_RATIO` times another's; each series with its query and date."""
+    when one series' peak is `LOG_SCALE_RATIO` times another's or more; each series with its query and date."""
     years = sorted({c["year"] for s in series_list for c in s["counts"]})
     peaks = [max((c["count"] for c in s["counts"]), default=0) for s in series_list]
     positive = [p for p in peaks if p > 0]
