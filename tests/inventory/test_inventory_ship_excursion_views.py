@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from evqms.audit.models import AuditEvent
 from evqms.inventory import services
-from evqms.inventory.models import Aliquot, AliquotMove, TemperatureExcursion
+from evqms.inventory.models import Aliquot, AliquotMove, Shipment, TemperatureExcursion
 from evqms.testing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -60,90 +60,110 @@ def _events(action: str):
 # --- ship -------------------------------------------------------------------------------------
 
 
-def test_operator_ships_an_aliquot_and_the_audit_trail_records_it(client, op, aliquots):
+@pytest.fixture
+def clinic(op):
+    return services.create_consignee(
+        actor=op,
+        code="KYOTO-CL",
+        name="Kyoto Knee Clinic",
+        address="1 Karasuma, Kyoto",
+        site="Orthopaedics",
+        contact_name="Dr Sato",
+    )
+
+
+def test_operator_ships_an_aliquot_and_the_audit_trail_records_it(client, op, aliquots, clinic):
     a = aliquots[0]
     client.force_login(op)
     _english(client)
     page = client.get(f"/inventory/aliquots/{a.container_id}/").content.decode()
-    assert 'id="ship-form"' in page
+    assert 'id="ship-form"' in page and "KYOTO-CL — Kyoto Knee Clinic (Orthopaedics)" in page
     response = client.post(
-        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": "  Clinic Kyoto  "}
+        f"/inventory/aliquots/{a.container_id}/",
+        {"action": "ship", "consignee": "KYOTO-CL", "reference": " YMT-123 "},
     )
     assert response.status_code == 302 and response["Location"] == f"/inventory/aliquots/{a.container_id}/"
     a.refresh_from_db()
-    assert (a.status, a.reason, a.location_id) == ("shipped", "Clinic Kyoto", None)
+    shipment = Shipment.objects.get()
+    assert (a.status, a.reason, a.location_id) == ("shipped", shipment.number, None)
+    assert (shipment.consignee, shipment.ship_to_address, shipment.ship_to_site, shipment.contact_name) == (
+        clinic,
+        "1 Karasuma, Kyoto",
+        "Orthopaedics",
+        "Dr Sato",
+    )
+    assert (shipment.shipped_by, shipment.reference) == (op, "YMT-123")
+    assert [i.aliquot for i in shipment.items.all()] == [a]
     event = _events("aliquot.ship").get()
     assert event.actor == op and event.object_type == "aliquot" and event.object_id == str(a.pk)
-    assert event.reason == "Clinic Kyoto"
     assert json.loads(event.before)["location"] == "P1"
     assert json.loads(event.after)["status"] == "shipped"
+    assert json.loads(_events("shipment.create").get().after)["aliquots"] == [a.container_id]
     # leaving storage is also a move out of P1
     assert AliquotMove.objects.filter(aliquot=a, to_location=None).get().from_location.code == "P1"
     page = client.get(response["Location"]).content.decode()
-    assert f"{a.container_id} shipped to Clinic Kyoto." in page
-    assert "<dt>Destination</dt>" in page and ">Clinic Kyoto</dd>" in page
+    assert f"{a.container_id} shipped to Kyoto Knee Clinic ({shipment.number})." in page
+    assert f">{shipment.number}</a> → Kyoto Knee Clinic (Orthopaedics)" in page
     assert 'id="ship-form"' not in page  # a shipped aliquot offers no second shipment
+    listing = client.get("/inventory/shipments/").content.decode()
+    assert shipment.number in listing and "Kyoto Knee Clinic" in listing
+    detail = client.get(f"/inventory/shipments/{shipment.number}/").content.decode()
+    assert "1 Karasuma, Kyoto" in detail and a.container_id in detail and "YMT-123" in detail
 
 
-def test_missing_destination_is_an_error_on_the_field_and_writes_nothing(client, op, aliquots):
+def test_missing_consignee_is_an_error_on_the_field_and_writes_nothing(client, op, aliquots, clinic):
     a = aliquots[0]
     client.force_login(op)
     _english(client)
     before = AuditEvent.objects.count()
-    for blank in ("", "   "):
-        response = client.post(
-            f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": blank}
-        )
-        assert response.status_code == 400
-        assert response.context["ship_form"].errors == {"destination": ["This field is required."]}
-        body = response.content.decode()
-        assert '<ul class="errorlist" id="destination-errors" role="alert"' in body
-        assert "<li>Destination: This field is required.</li>" in body
-    response = client.post(
-        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": "x" * 501}
-    )
+    response = client.post(f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "consignee": ""})
     assert response.status_code == 400
-    assert list(response.context["ship_form"].errors) == ["destination"]
-    assert "Destination: Ensure this value has at most 500 characters" in response.content.decode()
+    assert response.context["ship_form"].errors == {"consignee": ["This field is required."]}
+    body = response.content.decode()
+    assert '<ul class="errorlist" role="alert" id="consignee-errors">' in body
+    assert "<li>Consignee: This field is required.</li>" in body
+    response = client.post(f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "consignee": "NOPE"})
+    assert response.status_code == 400 and list(response.context["ship_form"].errors) == ["consignee"]
     assert AuditEvent.objects.count() == before
     a.refresh_from_db()
     assert (a.status, a.location.code) == ("available", "P1")
+    assert not Shipment.objects.exists()
 
 
-def test_missing_destination_in_japanese(client, op, aliquots):
+def test_missing_consignee_in_japanese(client, op, aliquots, clinic):
     client.force_login(op)  # the site's default language is Japanese
     response = client.post(
-        f"/inventory/aliquots/{aliquots[0].container_id}/", {"action": "ship", "destination": ""}
+        f"/inventory/aliquots/{aliquots[0].container_id}/", {"action": "ship", "consignee": ""}
     )
     assert response.status_code == 400
     assert "<li>出荷先: この項目は必須です。</li>" in response.content.decode()
 
 
-def test_an_aliquot_that_left_storage_cannot_be_shipped(client, op, aliquots):
+def test_an_aliquot_that_left_storage_cannot_be_shipped(client, op, aliquots, clinic):
     a = aliquots[0]
     services.discard_aliquot(actor=op, aliquot=a, reason="cracked vial")
     client.force_login(op)
     _english(client)
     before = AuditEvent.objects.count()
     response = client.post(
-        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": "Clinic"}
+        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "consignee": "KYOTO-CL"}
     )
     assert response.status_code == 400
     assert response.context["ship_form"].non_field_errors() == [
-        f"aliquot {a.container_id} is discarded: it cannot be shipped"
+        f"aliquot {a.container_id} is Discarded: it cannot be shipped"
     ]
-    assert f"aliquot {a.container_id} is discarded: it cannot be shipped" in response.content.decode()
+    assert f"aliquot {a.container_id} is Discarded: it cannot be shipped" in response.content.decode()
     assert AuditEvent.objects.count() == before
     a.refresh_from_db()
     assert (a.status, a.reason) == ("discarded", "cracked vial")
 
 
-def test_a_reserved_aliquot_can_be_shipped(client, op, aliquots):
+def test_a_reserved_aliquot_can_be_shipped(client, op, aliquots, clinic):
     a = aliquots[1]
     services.reserve_aliquot(actor=f.user("inv-web-doc", "physician"), aliquot=a, reason="PT-1")
     client.force_login(op)
     response = client.post(
-        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": "Clinic"}
+        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "consignee": "KYOTO-CL"}
     )
     assert response.status_code == 302
     a.refresh_from_db()
@@ -151,7 +171,7 @@ def test_a_reserved_aliquot_can_be_shipped(client, op, aliquots):
 
 
 @pytest.mark.parametrize("role", ["physician", "qc_analyst", "auditor"])
-def test_shipping_needs_the_stock_role(client, aliquots, role):
+def test_shipping_needs_the_stock_role(client, aliquots, clinic, role):
     a = aliquots[0]
     user = f.user(f"inv-web-{role}", role)
     client.force_login(user)
@@ -159,11 +179,32 @@ def test_shipping_needs_the_stock_role(client, aliquots, role):
     assert page.status_code == 200 and 'id="ship-form"' not in page.content.decode()
     before = AuditEvent.objects.count()
     response = client.post(
-        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "destination": "Clinic"}
+        f"/inventory/aliquots/{a.container_id}/", {"action": "ship", "consignee": "KYOTO-CL"}
     )
     assert response.status_code == 403
     assert AuditEvent.objects.count() == before
     assert Aliquot.objects.get(pk=a.pk).status == "available"
+
+
+def test_consignee_register_page(client, op):
+    client.force_login(op)
+    _english(client)
+    response = client.post(
+        "/inventory/consignees/",
+        {"code": "OSAKA/1", "name": "Osaka", "address": "x", "contact_name": "y"},
+    )
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["code"]
+    response = client.post(
+        "/inventory/consignees/",
+        {"code": "OSAKA-1", "name": "Osaka Hospital", "address": "2 Umeda", "contact_name": "Ms Ito"},
+    )
+    assert response.status_code == 302
+    page = client.get("/inventory/consignees/").content.decode()
+    assert "Osaka Hospital" in page and "Ms Ito" in page
+    assert json.loads(_events("consignee.create").get().after)["address"] == "2 Umeda"
+    client.force_login(f.user("inv-web-aud", "auditor"))
+    assert client.post("/inventory/consignees/", {"code": "X"}).status_code == 403
 
 
 # --- temperature excursions -------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_recall_marks_the_lot_finds_every_recipient_and_blocks_use(lineage, qa, 
     assert sig.meaning == "approval" and sig.object_type == "lot"
     event = AuditEvent.objects.get(action="lot.recall")
     assert '"recalled"' in event.after and event.reason == "Endotoxin OOS in retained sample"
-    with pytest.raises(RuleViolation, match="recalled"):
+    with pytest.raises(RuleViolation, match=f"on hold under recall {recall.number}"):
         clinical.record_administration(
             actor=lineage.physician,
             patient="P-3",
@@ -77,8 +77,8 @@ def test_recall_marks_the_lot_finds_every_recipient_and_blocks_use(lineage, qa, 
 
     with translation.override("en"):
         rows = list(csv.reader(io.StringIO(exports.recall_csv(recall).decode("utf-8-sig"))))
-    assert rows[0][:3] == ["Recall", "Lot", "Administration"]
-    assert sorted(r[4] for r in rows[1:]) == ["P-1", "P-2"]
+    assert rows[0][:6] == ["Recall", "Lot", "Type", "Reference", "Date", "Recipient"]
+    assert sorted(r[5] for r in rows[1:]) == ["P-1", "P-2"]
     from pypdf import PdfReader
 
     with translation.override("ja"):

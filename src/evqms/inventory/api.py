@@ -16,10 +16,25 @@ class CanView(permissions.BasePermission):
 class AliquotSerializer(serializers.ModelSerializer):
     lot = serializers.CharField(source="lot.number")
     location = serializers.CharField(source="location.code", default=None)
+    hold = serializers.SerializerMethodField(
+        help_text="The recall or hold number that holds the unit, or null"
+    )
 
     class Meta:
         model = Aliquot
-        fields = ["container_id", "lot", "volume_ml", "particle_count", "protein_ug", "status", "location"]
+        fields = [
+            "container_id",
+            "lot",
+            "volume_ml",
+            "particle_count",
+            "protein_ug",
+            "status",
+            "hold",
+            "location",
+        ]
+
+    def get_hold(self, obj) -> str | None:
+        return obj.hold_ref or None if obj.status == "on_hold" else None
 
 
 class AliquotViewSet(viewsets.ReadOnlyModelViewSet):

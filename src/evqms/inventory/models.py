@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evqms.core.identifiers import unique_ignoring_case
+
 LOCATION_KINDS = [
     ("site", _("Site")),
     ("freezer", _("Freezer")),
@@ -35,8 +37,12 @@ ALIQUOT_STATUSES = [
     ("retained", _("Retained")),
     ("discarded", _("Discarded")),
     ("shipped", _("Shipped")),
+    ("on_hold", _("On hold")),
 ]
-IN_STORAGE = ("available", "reserved", "retained")
+# An aliquot on hold (recall or QA hold) stays in storage, segregated: it still occupies its position.
+IN_STORAGE = ("available", "reserved", "retained", "on_hold")
+# The statuses a hold takes out of use (retention samples stay retained: they are the evidence).
+HOLDABLE = ("available", "reserved")
 
 
 class StorageLocation(models.Model):
@@ -58,6 +64,7 @@ class StorageLocation(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("storage location")
+        constraints = [unique_ignoring_case("location", name="location_code_ci_uniq")]
 
     def __str__(self):
         return self.code
@@ -79,6 +86,9 @@ class Aliquot(models.Model):
         StorageLocation, null=True, blank=True, on_delete=models.PROTECT, related_name="aliquots"
     )
     reason = models.TextField(_("reason (discard, shipment)"), blank=True)
+    # While on hold: the recall or hold number that holds it, and the status it returns to when lifted.
+    hold_ref = models.CharField(_("held by"), max_length=40, blank=True)
+    held_status = models.CharField(max_length=20, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     history = HistoricalRecords()
@@ -90,6 +100,7 @@ class Aliquot(models.Model):
             models.Index(fields=["lot", "status"], name="aliquot_lot_status_idx"),
             models.Index(fields=["status", "container_id"], name="aliquot_status_cont_idx"),
         ]
+        constraints = [unique_ignoring_case("aliquot", name="aliquot_container_ci_uniq")]
 
     def __str__(self):
         return self.container_id
@@ -194,3 +205,65 @@ class RetentionSample(models.Model):
 
     def __str__(self):
         return f"{self.lot or self.material_lot} until {self.retain_until}"
+
+
+class Consignee(models.Model):
+    """Whoever receives shipped product (a clinic, a hospital pharmacy, a distributor): the register a
+    recall notifies."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"))
+    site = models.CharField(
+        _("site"), max_length=200, blank=True, help_text=_("ward, pharmacy or department")
+    )
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_phone = models.CharField(_("contact phone"), max_length=60, blank=True)
+    contact_email = models.CharField(_("contact e-mail"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("consignee")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Shipment(models.Model):
+    """A distribution record: which units went to which consignee, where, when and by whom. The address
+    and contact are copied when shipping, so a later change of the register does not rewrite history."""
+
+    number = models.CharField(_("shipment number"), max_length=40, unique=True)
+    consignee = models.ForeignKey(Consignee, on_delete=models.PROTECT, related_name="shipments")
+    ship_to_address = models.TextField(_("address"))
+    ship_to_site = models.CharField(_("site"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    shipped_at = models.DateTimeField(_("shipped at"))
+    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(_("courier reference"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-shipped_at", "-id"]
+        verbose_name = _("shipment")
+
+    def __str__(self):
+        return self.number
+
+
+class ShipmentItem(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="items")
+    aliquot = models.ForeignKey(Aliquot, on_delete=models.PROTECT, related_name="shipment_items")
+
+    class Meta:
+        ordering = ["shipment", "aliquot__container_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "aliquot"], name="shipment_item_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.shipment_id}: {self.aliquot_id}"

@@ -14,10 +14,14 @@ from evqms.i18n import _
 from evqms.inventory.models import (
     IN_STORAGE,
     Aliquot,
+    Consignee,
     RetentionSample,
+    Shipment,
+    ShipmentItem,
     StorageLocation,
     TemperatureExcursion,
 )
+from evqms.lots.holds import active_holds, hold_label
 from evqms.lots.models import Lot, MaterialUsage
 
 DUE_WITHIN_DAYS = 30
@@ -40,6 +44,49 @@ def get_aliquot(container_id: str) -> Aliquot | None:
         .filter(container_id=container_id)
         .first()
     )
+
+
+def hold_of(aliquot: Aliquot) -> dict | None:
+    """What holds this aliquot, for its page: {"source", "label", "reason", "placed_at"} or None.
+    A unit of a held lot counts as held even before (or without) its own mark."""
+    holds = active_holds(aliquot.lot_id)
+    source = aliquot.hold_ref if aliquot.status == "on_hold" and aliquot.hold_ref else None
+    match = next((h for h in holds if h.source == source), None) or (holds[0] if holds else None)
+    if source is None and match is None:
+        return None
+    source = source or match.source
+    return {
+        "source": source,
+        "recall": source.startswith("RC-"),
+        "label": hold_label(source),
+        "reason": match.reason if match else "",
+        "placed_at": match.placed_at if match else None,
+    }
+
+
+def consignees():
+    return Consignee.objects.annotate(n_shipments=Count("shipments")).order_by("code")
+
+
+def shipments():
+    return (
+        Shipment.objects.select_related("consignee", "shipped_by")
+        .annotate(n_units=Count("items"))
+        .order_by("-shipped_at", "-id")
+    )
+
+
+def get_shipment(number: str) -> Shipment | None:
+    return Shipment.objects.select_related("consignee", "shipped_by").filter(number=number).first()
+
+
+def aliquot_shipments(aliquot: Aliquot) -> list[Shipment]:
+    return [
+        item.shipment
+        for item in ShipmentItem.objects.filter(aliquot=aliquot)
+        .select_related("shipment", "shipment__consignee", "shipment__shipped_by")
+        .order_by("shipment__shipped_at", "id")
+    ]
 
 
 def location_path(location: StorageLocation | None) -> str:

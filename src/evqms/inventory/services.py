@@ -5,6 +5,7 @@ changes locked, and writes its audit event in that transaction; a refusal writes
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -20,15 +21,20 @@ from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.inventory.models import (
     ALLOWED_PARENTS,
+    HOLDABLE,
     IN_STORAGE,
     LOCATION_KINDS,
     Aliquot,
     AliquotMove,
+    Consignee,
     RetentionPolicy,
     RetentionSample,
+    Shipment,
+    ShipmentItem,
     StorageLocation,
     TemperatureExcursion,
 )
+from evqms.lots.holds import active_holds, hold_label
 from evqms.lots.models import Lot
 
 # One year after expiry unless a RetentionPolicy row or settings.EVQMS_RETENTION says otherwise.
@@ -63,6 +69,7 @@ def aliquot_snapshot(aliquot: Aliquot) -> dict:
         "status": aliquot.status,
         "location": aliquot.location.code if aliquot.location_id else None,
         "reason": aliquot.reason,
+        "hold": aliquot.hold_ref or None,
     }
 
 
@@ -82,6 +89,130 @@ def _locked_aliquot(aliquot: Aliquot | str) -> Aliquot:
             _("unknown aliquot {code}").format(code=key.get("container_id", "")), where="aliquot"
         )
     return found
+
+
+# --- holds (placed by a recall or a QA hold; every stock action refuses a held unit) ------
+
+
+def held_by(aliquot: Aliquot) -> str | None:
+    """The recall or hold number that keeps this aliquot out of use, or None.
+
+    The unit's own mark is checked first; the lot's active holds as well, so a unit is refused even
+    if it was created or returned after its lot was held."""
+    if aliquot.status == "on_hold" and aliquot.hold_ref:
+        return aliquot.hold_ref
+    holds = active_holds(aliquot.lot_id)
+    return holds[0].source if holds else None
+
+
+def refuse_if_held(aliquot: Aliquot, action: str) -> None:
+    """RuleViolation naming the recall or hold when `aliquot` is held; `action` is ship, reserve,
+    administer, discard, retain or release (back to use)."""
+    source = held_by(aliquot)
+    if source is None:
+        return
+    messages = {
+        "ship": _("aliquot {code} is on hold under {hold}: it cannot be shipped"),
+        "reserve": _("aliquot {code} is on hold under {hold}: it cannot be reserved"),
+        "administer": _("aliquot {code} is on hold under {hold}: it cannot be administered"),
+        "discard": _("aliquot {code} is on hold under {hold}: it cannot be discarded"),
+        "retain": _("aliquot {code} is on hold under {hold}: it cannot become a retention sample"),
+        "release": _("aliquot {code} is on hold under {hold}: it cannot be returned to use"),
+    }
+    raise RuleViolation(messages[action].format(code=aliquot.container_id, hold=hold_label(source)))
+
+
+def hold_lot_stock(*, actor, lot: Lot, source: str, reason: str) -> list[Aliquot]:
+    """Put every available or reserved aliquot of `lot` on hold under `source` (a recall or hold
+    number). Runs inside the caller's transaction (the recall or hold), with the rows locked."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hold_lot_stock must run inside the recall's or hold's transaction")
+    held = []
+    for aliquot in lock_aliquots(Aliquot.objects.filter(lot=lot, status__in=HOLDABLE)).select_related(
+        "lot", "location"
+    ):
+        before = aliquot_snapshot(aliquot)
+        aliquot.held_status, aliquot.status, aliquot.hold_ref = aliquot.status, "on_hold", source
+        aliquot.save(update_fields=["held_status", "status", "hold_ref"])
+        record_event(
+            actor=actor,
+            action="aliquot.hold",
+            object_type="aliquot",
+            object_id=aliquot.pk,
+            before=before,
+            after=aliquot_snapshot(aliquot),
+            reason=reason,
+        )
+        held.append(aliquot)
+    return held
+
+
+def lift_lot_stock_hold(*, actor, lot: Lot, source: str, reason: str) -> list[Aliquot]:
+    """After the lot hold `source` is lifted: its units go back to the status they had, unless another
+    active hold still holds the lot (then they stay on hold under that one). Inside the caller's
+    transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lift_lot_stock_hold must run inside the hold's transaction")
+    remaining = [h for h in active_holds(lot) if h.source != source]
+    changed = []
+    for aliquot in lock_aliquots(
+        Aliquot.objects.filter(lot=lot, status="on_hold", hold_ref=source)
+    ).select_related("lot", "location"):
+        before = aliquot_snapshot(aliquot)
+        if remaining:
+            aliquot.hold_ref = remaining[0].source
+        else:
+            aliquot.status = aliquot.held_status if aliquot.held_status in HOLDABLE else "available"
+            aliquot.hold_ref, aliquot.held_status = "", ""
+        aliquot.save(update_fields=["status", "hold_ref", "held_status"])
+        record_event(
+            actor=actor,
+            action="aliquot.hold_lift",
+            object_type="aliquot",
+            object_id=aliquot.pk,
+            before=before,
+            after=aliquot_snapshot(aliquot),
+            reason=reason,
+        )
+        changed.append(aliquot)
+    return changed
+
+
+SHIPPED_OUTCOMES = ("returned", "destroyed", "administered")
+
+
+def record_shipped_unit_outcome(*, actor, aliquot: Aliquot, outcome: str, source: str, note: str) -> Aliquot:
+    """What became of a shipped unit under a recall: returned (back in, on hold under the recall),
+    destroyed at the consignee (discarded) or administered there. Inside the recall's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_shipped_unit_outcome must run inside the recall's transaction")
+    if outcome not in SHIPPED_OUTCOMES:
+        raise InputError(_("unknown outcome {outcome}").format(outcome=outcome), where="outcome")
+    aliquot = _locked_aliquot(aliquot)
+    if aliquot.status != "shipped":
+        raise RuleViolation(
+            _("aliquot {code} is {status}: only a shipped unit is closed this way").format(
+                code=aliquot.container_id, status=aliquot.get_status_display()
+            )
+        )
+    before = aliquot_snapshot(aliquot)
+    if outcome == "returned":
+        aliquot.status, aliquot.hold_ref, aliquot.held_status = "on_hold", source, ""
+    elif outcome == "destroyed":
+        aliquot.status = "discarded"
+    else:
+        aliquot.status = "administered"
+    aliquot.save(update_fields=["status", "hold_ref", "held_status"])
+    record_event(
+        actor=actor,
+        action=f"aliquot.recall_{outcome}",
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=note,
+    )
+    return aliquot
 
 
 # --- locations ----------------------------------------------------------------------------
@@ -169,6 +300,13 @@ def create_aliquots(
         raise RuleViolation(
             _("lot {lot} is not released ({status}): it cannot be aliquoted").format(
                 lot=lot.number, status=lot.status
+            )
+        )
+    holds = active_holds(lot)
+    if holds:
+        raise RuleViolation(
+            _("lot {lot} is on hold under {hold}: it cannot be aliquoted").format(
+                lot=lot.number, hold=hold_label(holds[0].source, holds[0].source_kind)
             )
         )
     if not isinstance(count, int) or count < 1 or count > 1000:
@@ -278,6 +416,7 @@ def discard_aliquot(*, actor, aliquot: Aliquot | str, reason: str) -> Aliquot:
     if not (reason or "").strip():
         raise InputError(_("a reason is required to discard an aliquot"), where="reason")
     aliquot = _locked_aliquot(aliquot)
+    refuse_if_held(aliquot, "discard")
     if aliquot.status not in ("available", "reserved"):
         raise RuleViolation(
             _("aliquot {code} is {status}: it cannot be discarded").format(
@@ -287,19 +426,173 @@ def discard_aliquot(*, actor, aliquot: Aliquot | str, reason: str) -> Aliquot:
     return _leave_storage(actor, aliquot, "discarded", reason.strip(), "aliquot.discard")
 
 
+# --- distribution: consignees and shipments ----------------------------------------------
+
+
+def consignee_snapshot(consignee: Consignee) -> dict:
+    return {
+        "code": consignee.code,
+        "name": consignee.name,
+        "address": consignee.address,
+        "site": consignee.site,
+        "contact_name": consignee.contact_name,
+        "contact_phone": consignee.contact_phone,
+        "contact_email": consignee.contact_email,
+        "active": consignee.active,
+    }
+
+
+CONSIGNEE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+def _required(value, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InputError(_("a value is required"), where=field)
+    return value
+
+
 @transaction.atomic
-def ship_aliquot(*, actor, aliquot: Aliquot | str, destination: str) -> Aliquot:
-    require(actor, "inventory.manage_stock")
-    if not (destination or "").strip():
-        raise InputError(_("a destination is required"), where="destination")
-    aliquot = _locked_aliquot(aliquot)
-    if aliquot.status not in ("available", "reserved"):
-        raise RuleViolation(
-            _("aliquot {code} is {status}: it cannot be shipped").format(
-                code=aliquot.container_id, status=aliquot.status
-            )
+def create_consignee(
+    *,
+    actor,
+    code: str,
+    name: str,
+    address: str,
+    contact_name: str,
+    site: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+) -> Consignee:
+    """Register a consignee (clinic, pharmacy, distributor) that product may be shipped to."""
+    require(actor, "inventory.manage_consignees")
+    code = _required(code, "code")
+    if not CONSIGNEE_CODE.fullmatch(code):
+        raise InputError(
+            _("use letters, digits, '-', '_' or '.' (at most 40), starting with a letter or digit"),
+            where="code",
         )
-    return _leave_storage(actor, aliquot, "shipped", destination.strip(), "aliquot.ship")
+    if Consignee.objects.filter(code__iexact=code).exists():
+        raise InputError(_("consignee {code} already exists").format(code=code), where="code")
+    consignee = Consignee.objects.create(
+        code=code,
+        name=_required(name, "name"),
+        address=_required(address, "address"),
+        site=(site or "").strip(),
+        contact_name=_required(contact_name, "contact_name"),
+        contact_phone=(contact_phone or "").strip(),
+        contact_email=(contact_email or "").strip(),
+        created_by=actor,
+        created_at=_now(),
+    )
+    record_event(
+        actor=actor,
+        action="consignee.create",
+        object_type="consignee",
+        object_id=consignee.pk,
+        after=consignee_snapshot(consignee),
+    )
+    return consignee
+
+
+def shipment_snapshot(shipment: Shipment, containers: list[str]) -> dict:
+    return {
+        "number": shipment.number,
+        "consignee": shipment.consignee.code,
+        "address": shipment.ship_to_address,
+        "site": shipment.ship_to_site,
+        "contact_name": shipment.contact_name,
+        "shipped_at": shipment.shipped_at.isoformat(),
+        "reference": shipment.reference,
+        "aliquots": containers,
+    }
+
+
+@transaction.atomic
+def ship_aliquots(
+    *,
+    actor,
+    aliquots: list[Aliquot | str],
+    consignee: Consignee | str,
+    shipped_at: dt.datetime | None = None,
+    reference: str = "",
+) -> Shipment:
+    """Ship units to a registered consignee: one distribution record (consignee, address and site as
+    they are today, date, units, who shipped). Every unit must be available or reserved, of a
+    released lot, and not held; otherwise nothing is shipped."""
+    require(actor, "inventory.manage_stock")
+    if isinstance(consignee, str):
+        code = consignee.strip()
+        consignee = Consignee.objects.filter(code=code).first() if code else None
+        if consignee is None:
+            if not code:
+                raise InputError(_("choose a consignee"), where="consignee")
+            raise InputError(_("unknown consignee {code}").format(code=code), where="consignee")
+    if not consignee.active:
+        raise RuleViolation(_("consignee {code} is no longer active").format(code=consignee.code))
+    if not aliquots:
+        raise InputError(_("name at least one aliquot"), where="aliquots")
+    shipped_at = shipped_at or _now()
+    if timezone.is_naive(shipped_at):
+        raise InputError(_("give the time with its zone"), where="shipped_at")
+    if shipped_at > _now() + dt.timedelta(minutes=5):
+        raise InputError(_("the shipping time is in the future"), where="shipped_at")
+    locked = []
+    for item in aliquots:
+        aliquot = _locked_aliquot(item)
+        refuse_if_held(aliquot, "ship")
+        if aliquot.status not in ("available", "reserved"):
+            raise RuleViolation(
+                _("aliquot {code} is {status}: it cannot be shipped").format(
+                    code=aliquot.container_id, status=aliquot.get_status_display()
+                )
+            )
+        if aliquot.lot.status != "released":
+            raise RuleViolation(
+                _("lot {lot} is {status}: its aliquots cannot be shipped").format(
+                    lot=aliquot.lot.number, status=aliquot.lot.get_status_display()
+                )
+            )
+        if any(a.pk == aliquot.pk for a in locked):
+            raise InputError(_("an aliquot is listed twice"), where="aliquots")
+        locked.append(aliquot)
+    last = Shipment.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    shipment = Shipment.objects.create(
+        number=f"SH-{last + 1:05d}",
+        consignee=consignee,
+        ship_to_address=consignee.address,
+        ship_to_site=consignee.site,
+        contact_name=consignee.contact_name,
+        shipped_at=shipped_at,
+        shipped_by=actor,
+        reference=(reference or "").strip(),
+        recorded_at=_now(),
+    )
+    for aliquot in locked:
+        ShipmentItem.objects.create(shipment=shipment, aliquot=aliquot)
+        _leave_storage(actor, aliquot, "shipped", shipment.number, "aliquot.ship")
+    record_event(
+        actor=actor,
+        action="shipment.create",
+        object_type="shipment",
+        object_id=shipment.pk,
+        after=shipment_snapshot(shipment, [a.container_id for a in locked]),
+    )
+    return shipment
+
+
+def ship_aliquot(
+    *,
+    actor,
+    aliquot: Aliquot | str,
+    consignee: Consignee | str,
+    shipped_at: dt.datetime | None = None,
+    reference: str = "",
+) -> Shipment:
+    """One unit to one consignee (the aliquot page's Ship form)."""
+    return ship_aliquots(
+        actor=actor, aliquots=[aliquot], consignee=consignee, shipped_at=shipped_at, reference=reference
+    )
 
 
 @transaction.atomic
@@ -307,6 +600,7 @@ def reserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliqu
     """available -> reserved. The row is locked first, so of two concurrent reservations one wins."""
     require(actor, "inventory.reserve")
     aliquot = _locked_aliquot(aliquot)
+    refuse_if_held(aliquot, "reserve")
     if aliquot.status != "available":
         raise RuleViolation(
             _("aliquot {code} is {status}: it cannot be reserved").format(
@@ -338,6 +632,7 @@ def reserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliqu
 def unreserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliquot:
     require(actor, "inventory.reserve")
     aliquot = _locked_aliquot(aliquot)
+    refuse_if_held(aliquot, "release")
     if aliquot.status != "reserved":
         raise RuleViolation(_("aliquot {code} is not reserved").format(code=aliquot.container_id))
     before = aliquot_snapshot(aliquot)
@@ -449,6 +744,7 @@ def record_retention_sample(
                 _("aliquot {code} is not from lot {lot}").format(code=aliquot.container_id, lot=lot.number),
                 where="aliquot",
             )
+        refuse_if_held(aliquot, "retain")
         if aliquot.status != "available":
             raise RuleViolation(
                 _("aliquot {code} is {status}: it cannot become a retention sample").format(

@@ -12,4 +12,7 @@ urlpatterns = [
     path("locations/", views.location_list, name="location-list"),
     path("locations/<location:code>/", views.location_detail, name="location-detail"),
     path("retention/", views.retention, name="retention"),
+    path("consignees/", views.consignee_list, name="consignee-list"),
+    path("shipments/", views.shipment_list, name="shipment-list"),
+    path("shipments/<shipment:number>/", views.shipment_detail, name="shipment-detail"),
 ]

@@ -9,7 +9,7 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from evqms.trace.selectors import trace
+from evqms.trace.selectors import active_holds_for_trace, trace
 
 
 class CanTrace(permissions.BasePermission):
@@ -24,7 +24,9 @@ class TraceView(APIView):
         responses=OpenApiTypes.OBJECT, description="The lineage as `evqms trace --format json` prints it."
     )
     def get(self, request, direction: str, code: str):
-        return Response(trace(direction, code).as_dict())
+        result = trace(direction, code)
+        # Which lots and units are on hold, by recall or hold number: {"L1": ["RC-00001"], ...}
+        return Response({**result.as_dict(), "holds": active_holds_for_trace(result)})
 
 
 urlpatterns = [path("trace/<str:direction>/<str:code>/", TraceView.as_view(), name="api-trace")]

@@ -1,31 +1,38 @@
-"""Recall exports: the recipients as CSV (UTF-8 with BOM, opens in Excel) and as PDF (WeasyPrint, IPAex font)."""
+"""Recall exports: every recipient (administrations and shipped units with their outcome) as CSV
+(UTF-8 with BOM, opens in Excel; times ISO 8601 with the local offset) and as PDF (WeasyPrint with
+the project's embedded Japanese font; times local with their zone)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from evqms.errors import EvqmsError
+from evqms.core.pdf import FONT_FAMILY, html_to_pdf
+from evqms.core.timefmt import display_local, iso_local
 from evqms.i18n import _
 from evqms.trace.models import Recall
-
-JAPANESE_FONT = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+from evqms.trace.selectors import recall_effectiveness, recall_held_stock, recall_recipients
 
 
 def _headers() -> list[str]:
     return [
         _("Recall"),
         _("Lot"),
-        _("Administration"),
-        _("Administered at"),
-        _("Patient"),
-        _("Physician"),
+        _("Type"),
+        _("Reference"),
+        _("Date"),
+        _("Recipient"),
+        _("Address / site"),
+        _("Physician / contact"),
         _("Aliquots"),
         _("Route"),
+        _("Unit outcome"),
+        _("Confirmed by"),
+        _("Confirmed at"),
+        _("Evidence"),
     ]
 
 
@@ -33,39 +40,47 @@ def recall_csv(recall: Recall) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_headers())
-    for r in recall.recipients:
+    for r in recall_recipients(recall):
         writer.writerow(
             [
                 recall.number,
                 recall.lot.number,
-                r["administration"],
-                r["administered_at"] or "",
-                r["patient"],
-                r["physician"],
+                r["kind_text"],
+                r["reference"],
+                iso_local(r["at"]),
+                r["recipient"],
+                r["place"],
+                r["contact"],
                 " ".join(r["aliquots"]),
-                r["route"] or "",
+                r["route"],
+                r["outcome_text"],
+                r["confirmed_by"],
+                iso_local(r["confirmed_at"]),
+                r["note"],
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def recall_pdf(recall: Recall) -> bytes:
-    if not JAPANESE_FONT.is_file():
-        raise EvqmsError(
-            _("the Japanese font {path} is missing: install the Debian package fonts-ipaexfont").format(
-                path=JAPANESE_FONT
-            )
-        )
-    from weasyprint import HTML
-
+    rows = [
+        {**r, "at_text": display_local(r["at"]), "confirmed_at_text": display_local(r["confirmed_at"])}
+        for r in recall_recipients(recall)
+    ]
+    signature = recall.signature
     html = render_to_string(
         "trace/recall_pdf.html",
         {
             "recall": recall,
-            "recipients": recall.recipients,
-            "font_url": JAPANESE_FONT.as_uri(),
-            "generated_at": timezone.localtime(),
-            "signature": recall.signature,
+            "rows": rows,
+            "effectiveness": recall_effectiveness(recall),
+            "held": list(recall_held_stock(recall)),
+            "font_family": FONT_FAMILY,
+            "initiated_at": display_local(recall.initiated_at),
+            "closed_at": display_local(recall.closed_at),
+            "generated_at": display_local(timezone.now()),
+            "signature": signature,
+            "signed_at": display_local(signature.signed_at),
         },
     )
-    return HTML(string=html, base_url=str(JAPANESE_FONT.parent)).write_pdf()
+    return html_to_pdf(html)

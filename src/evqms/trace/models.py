@@ -1,8 +1,16 @@
-"""Recalls: a signed QA decision that a lot must be recalled, with the recipients found at that moment."""
+"""Recalls and holds.
+
+A recall is a signed QA decision that a lot must be recalled, with the recipients found at that
+moment (administrations and shipments); its shipped units are followed one by one until each is
+returned, destroyed or administered, and only then can QA close it (signed). A hold is QA's stop on
+everything made from a product, a cell bank or a material lot: every lot the trace finds downstream
+is held (lots.LotHold) until QA lifts the hold (signed)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from evqms.core.identifiers import unique_ignoring_case
 
 
 class Recall(models.Model):
@@ -15,10 +23,87 @@ class Recall(models.Model):
     signature = models.ForeignKey("audit.Signature", on_delete=models.PROTECT, related_name="+")
     # The recipients as found when the recall was signed (patients, administrations, physicians).
     recipients = models.JSONField(default=list)
+    STATUSES = [("open", _("Open")), ("closed", _("Closed"))]
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="open")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(_("closing summary"), blank=True)
+    close_signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-initiated_at", "-id"]
         verbose_name = _("recall")
+        constraints = [unique_ignoring_case("recall", name="recall_number_ci_uniq")]
+
+    def __str__(self):
+        return self.number
+
+
+class RecallUnit(models.Model):
+    """One shipped unit of a recalled lot: open until its fate is confirmed (recall effectiveness)."""
+
+    OUTCOMES = [
+        ("open", _("Open")),
+        ("returned", _("Returned")),
+        ("destroyed", _("Destroyed")),
+        ("administered", _("Administered")),
+    ]
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="units")
+    aliquot = models.ForeignKey("inventory.Aliquot", on_delete=models.PROTECT, related_name="+")
+    shipment = models.ForeignKey("inventory.Shipment", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("unit outcome"), max_length=20, choices=OUTCOMES, default="open")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    note = models.TextField(_("evidence"), blank=True)
+
+    class Meta:
+        ordering = ["recall", "aliquot__container_id"]
+        constraints = [models.UniqueConstraint(fields=["recall", "aliquot"], name="recall_unit_unique")]
+
+    def __str__(self):
+        return f"{self.recall_id} {self.aliquot_id} {self.outcome}"
+
+
+class Hold(models.Model):
+    """QA's hold on everything downstream of a product, a cell bank or a material lot."""
+
+    SCOPES = [("product", _("Product")), ("cell_bank", _("Cell bank")), ("material_lot", _("Material lot"))]
+    STATUSES = [("active", _("Active")), ("released", _("Lifted"))]
+    number = models.CharField(_("hold number"), max_length=40, unique=True)
+    scope = models.CharField(_("held item"), max_length=20, choices=SCOPES)
+    product = models.ForeignKey(
+        "dossier.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cell_bank = models.ForeignKey(
+        "dossier.CellBank", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    material_lot = models.ForeignKey(
+        "dossier.MaterialLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.CharField(_("code"), max_length=100)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="active")
+    lots = models.JSONField(_("lots held"), default=list)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(_("placed at"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    release_reason = models.TextField(_("reason for lifting"), blank=True)
+    release_signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("hold")
 
     def __str__(self):
         return self.number

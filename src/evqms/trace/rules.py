@@ -1,10 +1,14 @@
-"""Who may trace and recall."""
+"""Who may trace, recall, hold and follow a recall's shipped units."""
 
 from __future__ import annotations
 
 import rules
 
-from evqms.accounts.rules import is_auditor, is_physician, is_qa_reviewer, is_qc_analyst
+from evqms.accounts.rules import is_auditor, is_operator, is_physician, is_qa_reviewer, is_qc_analyst
 
 rules.add_perm("trace.view", is_qa_reviewer | is_physician | is_auditor | is_qc_analyst)
 rules.add_perm("trace.recall", is_qa_reviewer)
+rules.add_perm("trace.hold", is_qa_reviewer)
+# Confirming a shipped unit's fate (returned, destroyed, administered) is recorded by whoever handled
+# it in the stores or QA; closing the recall stays with QA.
+rules.add_perm("trace.recall_effectiveness", is_qa_reviewer | is_operator)

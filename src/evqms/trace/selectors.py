@@ -296,3 +296,132 @@ def _bank_levels(result: Trace) -> None:
             key = parents[key]
             level += 1
         node.level = level
+
+
+# --- a recall's recipients and its effectiveness ----------------------------------------------
+
+
+def recall_recipients(recall) -> list[dict]:
+    """Everyone who received the recalled lot, in time order: each administration (as frozen when the
+    recall was signed) and each shipped unit (with its consignee, address and what became of it).
+
+    One dict per row: kind ("administration" | "shipment"), reference, at (aware datetime), recipient
+    (patient code or consignee name), place (site or address), contact (physician or contact person),
+    aliquots, route, outcome (code) and outcome_text, confirmed_by, confirmed_at, note."""
+    from evqms.core.timefmt import to_local
+    from evqms.trace.models import RecallUnit
+
+    rows = []
+    for r in recall.recipients:
+        rows.append(
+            {
+                "kind": "administration",
+                "kind_text": _("Administration"),
+                "reference": r["administration"],
+                "at": to_local(r["administered_at"]) if r.get("administered_at") else None,
+                "recipient": r["patient"],
+                "place": "",
+                "contact": r["physician"],
+                "aliquots": list(r["aliquots"]),
+                "route": r.get("route") or "",
+                "outcome": "administered",
+                "outcome_text": _("Administered"),
+                "confirmed_by": "",
+                "confirmed_at": None,
+                "note": "",
+            }
+        )
+    outcomes = dict(RecallUnit.OUTCOMES)
+    for unit in recall_units(recall):
+        shipment = unit.shipment
+        place = ", ".join(
+            x for x in (shipment.ship_to_site, shipment.ship_to_address.replace("\n", " ")) if x
+        )
+        rows.append(
+            {
+                "kind": "shipment",
+                "kind_text": _("Shipment"),
+                "reference": shipment.number,
+                "at": to_local(shipment.shipped_at),
+                "recipient": shipment.consignee.name,
+                "place": place,
+                "contact": shipment.contact_name,
+                "aliquots": [unit.aliquot.container_id],
+                "route": "",
+                "outcome": unit.outcome,
+                "outcome_text": str(outcomes[unit.outcome]),
+                "confirmed_by": unit.confirmed_by.signature_name() if unit.confirmed_by_id else "",
+                "confirmed_at": to_local(unit.confirmed_at) if unit.confirmed_at else None,
+                "note": unit.note,
+            }
+        )
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r["at"] or epoch, r["reference"], r["aliquots"]))
+    return rows
+
+
+def recall_units(recall):
+    from evqms.trace.models import RecallUnit
+
+    return (
+        RecallUnit.objects.filter(recall=recall)
+        .select_related("aliquot", "shipment", "shipment__consignee", "confirmed_by")
+        .order_by("aliquot__container_id")
+    )
+
+
+def recall_held_stock(recall):
+    """The lot's units in stock on hold (their location is where they are segregated)."""
+    from evqms.inventory.models import Aliquot
+
+    return (
+        Aliquot.objects.filter(lot_id=recall.lot_id, status="on_hold")
+        .select_related("location")
+        .order_by("container_id")
+    )
+
+
+def recall_effectiveness(recall) -> dict:
+    units = list(recall_units(recall))
+    still_open = [u for u in units if u.outcome == "open"]
+    return {
+        "shipped": len(units),
+        "open": still_open,
+        "closed": len(units) - len(still_open),
+        "can_close": recall.status == "open" and not still_open,
+    }
+
+
+def active_holds_for_trace(result: Trace) -> dict[str, list[str]]:
+    """{lot or aliquot code: [recall/hold numbers]} for the lots of a trace that are on hold."""
+    from evqms.lots.holds import active_holds_by_lot
+
+    lots = result.of("lot")
+    by_lot = active_holds_by_lot([n.id for n in lots])
+    out: dict[str, list[str]] = {}
+    for lot in lots:
+        sources = [h.source for h in by_lot.get(lot.id, [])]
+        if not sources:
+            continue
+        out[lot.code] = sources
+        for aliquot in result.linked(lot, "aliquot"):
+            if aliquot.status == "on_hold":
+                out[aliquot.code] = sources
+    return out
+
+
+def hold_lots(hold) -> list[dict]:
+    """The lots a hold covers, each with its hold record and how many of its units are held now."""
+    from django.db.models import Count, Q
+
+    from evqms.lots.models import LotHold
+
+    rows = []
+    for lot_hold in (
+        LotHold.objects.filter(source=hold.number)
+        .select_related("lot")
+        .annotate(units_held=Count("lot__aliquots", filter=Q(lot__aliquots__hold_ref=hold.number)))
+        .order_by("lot__number")
+    ):
+        rows.append({"lot": lot_hold.lot, "record": lot_hold, "units_held": lot_hold.units_held})
+    return rows

@@ -5,6 +5,8 @@ from evqms.trace import views
 app_name = "trace"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("holds/new/", views.hold_new, name="hold-new"),
+    path("holds/<hold:number>/", views.hold_detail, name="hold-detail"),
     path("recall/<lot:lot>/", views.recall, name="recall"),
     path("recalls/<recall:number>/", views.recall_detail, name="recall-detail"),
     path("recalls/<recall:number>/recipients.csv", views.recall_csv, name="recall-csv"),

@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
@@ -16,7 +15,7 @@ from evqms.core.pdf_views import pdf_view
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.trace import exports, forms, graph, selectors, services
-from evqms.trace.models import Recall
+from evqms.trace.models import Hold, Recall
 from evqms.trace.queries import DIRECTIONS
 
 
@@ -40,6 +39,8 @@ def index(request):
         {
             "directions": selectors.direction_labels(),
             "recalls": Recall.objects.select_related("lot")[:50],
+            "holds": Hold.objects.all()[:50],
+            "can_hold": request.user.has_perm("trace.hold"),
             "error": error,
         },
         status=404 if error else 200,
@@ -65,6 +66,7 @@ def trace_page(request, direction: str, code: str):
         )
     lots = result.of("lot")
     recallable = [lot for lot in lots if lot.status in services.RECALLABLE]
+    holds = selectors.active_holds_for_trace(result)
     return render(
         request,
         "trace/trace.html",
@@ -74,8 +76,12 @@ def trace_page(request, direction: str, code: str):
             "labels": selectors.kind_labels(),
             "direction_label": selectors.direction_labels()[direction],
             "sections": [
-                (k, selectors.kind_labels()[k], result.of(k)) for k in selectors.KIND_ORDER if result.of(k)
+                (k, selectors.kind_labels()[k], [(n, holds.get(n.code, ())) for n in result.of(k)])
+                for k in selectors.KIND_ORDER
+                if result.of(k)
             ],
+            "holds": holds,
+            "can_hold": request.user.has_perm("trace.hold") and direction in ("cell_bank", "material_lot"),
             "recipients": result.recipients(),
             "recallable": recallable,
             "can_recall": request.user.has_perm("trace.recall"),
@@ -115,14 +121,71 @@ def _recall_or_404(number: str) -> Recall:
     return recall
 
 
+@require_http_methods(["GET", "POST"])
 def recall_detail(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
-    recipients = [
-        {**r, "administered_at": parse_datetime(r["administered_at"]) if r["administered_at"] else None}
-        for r in recall.recipients
-    ]
-    return render(request, "trace/recall_detail.html", {"recall": recall, "recipients": recipients})
+    unit_form, close_form, status = None, forms.RecallCloseForm(), 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "close-unit":
+                _need(request, "trace.recall_effectiveness")
+                unit_form = forms.RecallUnitForm(request.POST)
+                if unit_form.is_valid():
+                    data = unit_form.cleaned_data
+                    unit = services.close_recall_unit(
+                        actor=request.user,
+                        recall=recall,
+                        aliquot=data["aliquot"],
+                        outcome=data["outcome"],
+                        note=data["note"],
+                    )
+                    messages.success(
+                        request,
+                        _("{code} closed as {outcome}.").format(
+                            code=unit.aliquot.container_id, outcome=unit.get_outcome_display()
+                        ),
+                    )
+                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
+                messages.error(request, _("Choose an outcome and give the evidence."))
+            elif action == "close-recall":
+                _need(request, "trace.recall")
+                close_form = forms.RecallCloseForm(request.POST)
+                if close_form.is_valid():
+                    services.close_recall(
+                        request=request,
+                        actor=request.user,
+                        recall=recall,
+                        reason=close_form.cleaned_data["reason"],
+                        password=close_form.cleaned_data["password"],
+                    )
+                    messages.success(request, _("Recall {number} is closed.").format(number=recall.number))
+                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except (errors.InputError, errors.RuleViolation) as exc:
+            if action == "close-recall":
+                close_form.add_error(None, str(exc))
+            else:
+                messages.error(request, str(exc))
+        status = 400
+        recall = _recall_or_404(number)
+    return render(
+        request,
+        "trace/recall_detail.html",
+        {
+            "recall": recall,
+            "rows": selectors.recall_recipients(recall),
+            "effectiveness": selectors.recall_effectiveness(recall),
+            "held": selectors.recall_held_stock(recall),
+            "unit_form": unit_form or forms.RecallUnitForm(),
+            "close_form": close_form,
+            "can_confirm": request.user.has_perm("trace.recall_effectiveness") and recall.status == "open",
+            "can_close": request.user.has_perm("trace.recall") and recall.status == "open",
+        },
+        status=status,
+    )
 
 
 def recall_csv(request, number: str):
@@ -140,3 +203,88 @@ def recall_pdf(request, number: str):
     response = HttpResponse(exports.recall_pdf(recall), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{recall.number}-{recall.lot.number}.pdf"'
     return response
+
+
+# --- holds ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def hold_new(request):
+    _need(request, "trace.hold")
+    initial = {k: request.GET.get(k, "") for k in ("scope", "code")}
+    form = forms.HoldForm(request.POST or None, initial=initial)
+    preview, status = None, 200
+    scope = (request.POST or request.GET).get("scope", "")
+    code = (request.POST or request.GET).get("code", "").strip()
+    if scope and code:
+        try:
+            subject, _code = services._subject(scope, code)
+            preview = services.downstream_lots(scope, subject)
+        except errors.InputError:
+            preview = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                hold = services.place_hold(
+                    actor=request.user, scope=data["scope"], code=data["code"], reason=data["reason"]
+                )
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except (errors.InputError, errors.RuleViolation) as exc:
+                if isinstance(exc, errors.InputError) and exc.where in form.fields:
+                    form.add_error(exc.where, exc.message)
+                else:
+                    form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Hold {number} placed on {n} lots.").format(number=hold.number, n=len(hold.lots)),
+                )
+                return redirect(reverse("trace:hold-detail", args=[hold.number]))
+        status = 400
+    return render(request, "trace/hold_form.html", {"form": form, "preview": preview}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def hold_detail(request, number: str):
+    _need(request, "trace.view")
+    hold = (
+        Hold.objects.select_related("placed_by", "released_by", "release_signature")
+        .filter(number=number)
+        .first()
+    )
+    if hold is None:
+        raise Http404
+    form, status = forms.HoldReleaseForm(), 200
+    if request.method == "POST":
+        _need(request, "trace.hold")
+        form = forms.HoldReleaseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.release_hold(
+                    request=request,
+                    actor=request.user,
+                    hold=hold,
+                    reason=form.cleaned_data["reason"],
+                    password=form.cleaned_data["password"],
+                )
+            except errors.PermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except (errors.InputError, errors.RuleViolation) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Hold {number} is lifted.").format(number=hold.number))
+                return redirect(reverse("trace:hold-detail", args=[hold.number]))
+        status = 400
+    return render(
+        request,
+        "trace/hold_detail.html",
+        {
+            "hold": hold,
+            "lot_holds": selectors.hold_lots(hold),
+            "form": form,
+            "can_release": request.user.has_perm("trace.hold") and hold.status == "active",
+        },
+        status=status,
+    )

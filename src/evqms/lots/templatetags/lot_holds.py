@@ -1,0 +1,25 @@
+"""{% lot_hold_banner lot %}: the recalls and holds that keep a lot out of use, on any page showing it."""
+
+from __future__ import annotations
+
+from django import template
+
+from evqms.lots.holds import active_holds, hold_label
+
+register = template.Library()
+
+
+@register.inclusion_tag("lots/_hold_banner.html")
+def lot_hold_banner(lot):
+    holds = active_holds(lot) if lot is not None and getattr(lot, "pk", None) else []
+    return {
+        "holds": [
+            {
+                "source": h.source,
+                "recall": h.source_kind == "recall",
+                "label": hold_label(h.source, h.source_kind),
+                "hold": h,
+            }
+            for h in holds
+        ]
+    }
