@@ -31,7 +31,7 @@ from evqms.dossier.models import ROUTES
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.inventory.models import Aliquot, RetentionSample
-from evqms.inventory.services import lock_aliquots, mark_administered
+from evqms.inventory.services import lock_aliquots, mark_administered, refuse_if_held
 from evqms.lots.models import MaterialUsage
 
 # Units a dose may be given in, with the factor to the stored unit (particles; micrograms of protein).
@@ -252,6 +252,7 @@ def record_administration(
         if aliquot is None:
             raise InputError(_("unknown aliquot {code}").format(code=code), where="aliquots")
         lot = aliquot.lot
+        refuse_if_held(aliquot, "administer")  # names the recall or hold that keeps it out of use
         if lot.status == "recalled":
             raise RuleViolation(
                 _("lot {lot} is recalled: aliquot {code} must not be administered").format(
