@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
+from evqms.core import identifiers
 from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -108,7 +109,7 @@ def _lot_or_404(number):
 
 class LotViewSet(viewsets.ViewSet):
     lookup_field = "number"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = identifiers.rule("lot").pattern  # as the web's <lot:number>
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from evqms.core import identifiers
 from evqms.i18n import _, bilingual, use_language
 from evqms.lots.evaluation import criterion_text
 from evqms.lots.holds import active_holds
@@ -38,12 +39,16 @@ def lot_list(status: str | None = None, product=None, search: str | None = None)
     qs = Lot.objects.select_related(
         "product", "process", "specification", "cell_bank", "created_by"
     ).annotate(open_deviations=_open_deviation_count())
+    # Text from a query string: no NUL (PostgreSQL refuses it), and searched as identifiers are stored (NFKC).
     if status:
-        qs = qs.filter(status=status)
+        qs = qs.filter(status=status.replace("\x00", ""))
     if product:
-        qs = qs.filter(product__code=product) if isinstance(product, str) else qs.filter(product=product)
+        if isinstance(product, str):
+            qs = qs.filter(product__code=product.replace("\x00", ""))
+        else:
+            qs = qs.filter(product=product)
     if search:
-        term = search.strip()
+        term = identifiers.normalise(search.replace("\x00", ""))
         qs = qs.filter(
             Q(number__icontains=term)
             | Q(product__code__icontains=term)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
@@ -16,11 +17,11 @@ from evqms.web.identifiers import correct_identifier
 
 
 class CorrectionForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=())
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=())
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    old = forms.CharField(label=_("Stored identifier"), strip=False)
-    new = forms.CharField(label=_("New identifier"), max_length=200)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    old = forms.CharField(label=gettext_lazy("Stored identifier"), strip=False)
+    new = forms.CharField(label=gettext_lazy("New identifier"), max_length=200)
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
