@@ -30,6 +30,8 @@ def pdf_failure_page(request, *, problem: str, steps: list[str], status: int):
     back = request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = ""  # only a link back into this site
+    elif back.endswith(request.get_full_path()):
+        back = ""  # not back to the PDF itself (after switching the language here)
     return render(
         request,
         "web/pdf_error.html",
