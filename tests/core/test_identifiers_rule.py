@@ -23,7 +23,19 @@ def test_full_width_normalises_to_ascii():
 
 @pytest.mark.parametrize(
     "value",
-    ["UCEV/24", "</script>", "UCEV-24-001🧪", "A B", "", "   ", ".hidden", "..", "-x", "UCEV\u200b24", "ロット1"],
+    [
+        "UCEV/24",
+        "</script>",
+        "UCEV-24-001🧪",
+        "A B",
+        "",
+        "   ",
+        ".hidden",
+        "..",
+        "-x",
+        "UCEV\u200b24",
+        "ロット1",
+    ],
 )
 def test_refused_with_the_field_named(value):
     with pytest.raises(InputError) as err:
