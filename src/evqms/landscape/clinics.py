@@ -167,12 +167,13 @@ def classify_page(url: str, page: PageText) -> PageDecision:
         routes.update(passage_routes)
         drops.update(passage_drops)
         cosmetics.update(passage_cosmetics)
-        if passage_routes and not route_sentence:
-            route_sentence = sentence.strip()
-        if (passage_drops or passage_cosmetics) and not other_sentence:
-            other_sentence = sentence.strip()
-        if _found((THERAPY_WORD,), passage) and not therapy_sentence:
-            therapy_sentence = sentence.strip()
+        # the longest such sentence: a heading ("エクソソーム療法") says less than the sentence under it
+        if passage_routes:
+            route_sentence = max(route_sentence, sentence.strip(), key=len)
+        if passage_drops or passage_cosmetics:
+            other_sentence = max(other_sentence, sentence.strip(), key=len)
+        if _found((THERAPY_WORD,), passage):
+            therapy_sentence = max(therapy_sentence, sentence.strip(), key=len)
     if routes:
         matched = sorted(routes, key=ROUTE_WORDS.index)
         return PageDecision(
