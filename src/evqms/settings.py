@@ -40,7 +40,7 @@ def _private_home(home: Path) -> None:
 
 
 _private_home(EVQMS_HOME)
-MODE = os.environ.get("EVQMS_MODE", "local")
+MODE = os.environ.get("EVQMS_MODE") or "local"
 if MODE not in ("local", "production"):
     # A typo ("prod", "Production") must not quietly give the plain-HTTP local settings.
     from django.core.exceptions import ImproperlyConfigured
