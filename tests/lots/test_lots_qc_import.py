@@ -121,13 +121,17 @@ def test_only_analysts_import(world, lot):
         import_qc_results(actor=world.operator, filename="x.csv", data=GOOD.encode())
 
 
-def test_cli_import(world, lot, tmp_path, capsys):
+def test_cli_import(world, lot, tmp_path, capsys, monkeypatch):
+    import io
+
     from evqms.cli import main
 
     path = tmp_path / "bad.csv"
     path.write_text(BAD)
-    assert main(["lots", "import-qc", str(path), "--as", "qc1"]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO(world.analyst.raw_password + "\n"))
+    assert main(["lots", "import-qc", str(path), "--as", "qc1", "--password-stdin"]) == 1
     assert "row 3" in capsys.readouterr().out
     path.write_text(GOOD)
-    assert main(["lots", "import-qc", str(path), "--as", "qc1", "--format", "json"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(world.analyst.raw_password + "\n"))
+    assert main(["lots", "import-qc", str(path), "--as", "qc1", "--password-stdin", "--format", "json"]) == 0
     assert QCResult.objects.filter(lot=lot).count() == 5

@@ -31,6 +31,7 @@ class AdministrationSerializer(serializers.ModelSerializer):
             "dose_protein_ug",
             "body_weight_kg",
             "aliquots",
+            "notes",
         ]
 
     def get_aliquots(self, obj) -> list[str]:

@@ -27,6 +27,7 @@ from evqms.clinical.models import (
 from evqms.clinical.pseudonym import identity_hash
 from evqms.core import identifiers
 from evqms.core.db import lock_for_update
+from evqms.core.timefmt import display_local
 from evqms.dossier.models import ROUTES
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
@@ -381,8 +382,15 @@ def record_adverse_event(
         raise InputError(_("the onset is required"), where="onset")
     if timezone.is_naive(onset):
         onset = timezone.make_aware(onset)
-    if onset < administration.administered_at - dt.timedelta(hours=24):
-        raise InputError(_("the onset is before the administration"), where="onset")
+    if onset < administration.administered_at:
+        # An event that began before the product was given cannot be caused by it: it is a
+        # baseline finding (or a mistyped date), not an adverse event of this administration.
+        raise InputError(
+            _("the onset ({onset}) is before the administration ({administered})").format(
+                onset=display_local(onset), administered=display_local(administration.administered_at)
+            ),
+            where="onset",
+        )
     if grade == 5 and outcome != "fatal":
         raise InputError(_("a grade 5 event has the outcome fatal"), where="outcome")
     serious = bool(serious) or grade >= 4

@@ -120,6 +120,16 @@ PROCESS_V1 = [
 ]
 
 
+# Catalogue numbers of the materials each process version may use (its bill of materials).
+PROCESS_V1_BILL = ("XF-MSC-500", "FBS-US-500")
+PROCESS_V2_BILL = ("XF-MSC-500", "HPL-GMP-100")
+SHELF_LIFE_MONTHS = 18
+SHELF_LIFE_BASIS = (
+    "Stability study 'Relative potency at -80 °C (long term)': ICH Q1E shelf life 18.3 months "
+    "(lower limit 70 %), approved as 18 months"
+)
+
+
 def _process_v2_steps():
     return [
         (
@@ -353,7 +363,7 @@ class _Loader:
             justified_process_versions=[1],
         )
 
-    def process(self, product, version, steps, description, *, approve=True):
+    def process(self, product, version, steps, description, *, approve=True, bill=(), xeno_free=False):
         proc = m.ProcessDefinition.objects.filter(product=product, version=version).first()
         if proc is None:
             if m.ProcessDefinition.objects.filter(product=product, version__lt=version).count() < version - 1:
@@ -370,6 +380,15 @@ class _Loader:
                 )
                 for p in params:
                     services.add_process_parameter(actor=self.operator, step=step, **p)
+        wanted = list(m.Material.objects.filter(catalogue_number__in=bill))
+        if proc.status == "draft" and (
+            set(proc.bill_of_materials.all()) != set(wanted) or proc.xeno_free != xeno_free
+        ):
+            # The bill of materials and the xeno-free claim are signed with the version (a new
+            # version starts with its predecessor's: v2 replaces FBS with platelet lysate).
+            services.set_process_materials(
+                actor=self.operator, process=proc, xeno_free=xeno_free, materials=wanted
+            )
         if proc.status == "draft" and approve:
             password = _password(self.passwords, self.qa)
             if not password:
@@ -384,6 +403,12 @@ class _Loader:
         spec = m.Specification.objects.filter(product=product, version=1).first()
         if spec is None:
             spec = services.create_specification_from_template(product, self.analyst)
+        if spec.status == "draft" and spec.shelf_life_months is None:
+            # The lots' expiry is manufacture + this; the studies demo's stability study (relative
+            # potency at -80 °C) gives 18.3 months by ICH Q1E, approved rounded down to whole months.
+            spec = services.set_shelf_life(
+                actor=self.analyst, specification=spec, months=SHELF_LIFE_MONTHS, basis=SHELF_LIFE_BASIS
+            )
         if spec.status == "draft":
             if not _password(self.passwords, self.qa):
                 _note("no QA password: specification v1 left in draft")
@@ -418,7 +443,11 @@ class _Loader:
         self.banks(donor)
         self.materials()
         self.process(
-            product, 1, PROCESS_V1, "Initial process: FBS-supplemented expansion, ultracentrifugation"
+            product,
+            1,
+            PROCESS_V1,
+            "Initial process: FBS-supplemented expansion, ultracentrifugation",
+            bill=PROCESS_V1_BILL,
         )
         # v2 stays a draft here: the lots demo makes UCEV-24-001 on v1 (with FBS), then approves the
         # change through approve_xeno_free_change(), as the history went.
@@ -433,6 +462,8 @@ class _Loader:
             _process_v2_steps(),
             "Xeno-free change: human platelet lysate replaces FBS; TFF + SEC replace ultracentrifugation",
             approve=approve,
+            bill=PROCESS_V2_BILL,
+            xeno_free=True,
         )
 
 
@@ -457,6 +488,8 @@ def _ensure_standard_panel() -> None:
     """The panel is seeded by a data migration; a database emptied since (a test flush) gets it back."""
     import importlib
 
-    panel = importlib.import_module("evqms.dossier.migrations.0003_standard_infectious_markers").STANDARD_PANEL
+    panel = importlib.import_module(
+        "evqms.dossier.migrations.0003_standard_infectious_markers"
+    ).STANDARD_PANEL
     for code, name in panel:
         m.InfectiousMarker.objects.get_or_create(code=code, defaults={"name": name, "required": True})

@@ -69,7 +69,8 @@ def load(users: dict) -> None:
                     protein_ug="25",
                     locations=places if len(places) == 6 else None,
                 )
-                services.record_retention_sample(actor=actor, aliquot=created[-1])
+                if not RetentionSample.objects.filter(lot=lot, status="in_stock").exists():
+                    services.record_retention_sample(actor=actor, aliquot=created[-1])
         except EvqmsError:
             continue
     for number, kept in (("HPL-24-07", True), ("FBS-23-11", False)):

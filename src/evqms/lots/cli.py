@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evqms.accounts.cli_auth import add_identity_arguments
 from evqms.i18n import _
 
 STATUSES = ("in_process", "qc", "quarantine", "released", "rejected", "expired", "recalled")
@@ -36,10 +37,10 @@ def register(subparsers) -> None:
     imp = sub.add_parser(
         "import-qc",
         help=_("import QC results from a CSV or Excel file (all rows or none)"),
-        epilog=_("Example: evqms lots import-qc results.xlsx --as analyst"),
+        epilog=_("Example: evqms lots import-qc results.xlsx --as analyst --password-stdin < password.txt"),
     )
     imp.add_argument("file")
-    imp.add_argument("--as", dest="username", required=True, help=_("the QC analyst importing the file"))
+    add_identity_arguments(imp, who=_("the QC analyst importing the file (authenticated by password)"))
     imp.add_argument("--format", choices=["text", "json"], default="text")
     imp.set_defaults(handler=_import)
     lots.set_defaults(handler=lambda args: lots.print_help() or 2)
@@ -181,9 +182,7 @@ def render_text(s: dict) -> str:
         applies = (
             _("applies to the current record") if sig["valid"] else _("NOT valid for the current record")
         )
-        out.append(
-            f"  {sig['meaning']}: {sig['printed_name']} {_local(sig['signed_at'])} ({applies})"
-        )
+        out.append(f"  {sig['meaning']}: {sig['printed_name']} {_local(sig['signed_at'])} ({applies})")
     if s["status"] == "quarantine":
         out.append(_("Release gate:"))
         for p in s["release_gate"] or []:
@@ -199,16 +198,12 @@ def _import(args) -> int:
     from evqms.djcli import setup_django
 
     setup_django()
-    from django.contrib.auth import get_user_model
-
+    from evqms.accounts.cli_auth import acting_user
     from evqms.cliutil import emit, read_bytes, to_json
-    from evqms.errors import InputError
     from evqms.lots.qc_import import import_qc_results
 
-    actor = get_user_model().objects.filter(username=args.username).first()
-    if actor is None:
-        raise InputError(_("unknown user {name}").format(name=args.username), where="--as")
-    data = read_bytes(args.file)
+    data = read_bytes(args.file)  # a missing file is said before the password is asked for
+    actor = acting_user(args)  # the person who really acts, proved by password (no impersonation)
     report = import_qc_results(actor=actor, filename=args.file, data=data)
     if args.format == "json":
         emit(to_json(report.to_dict()))

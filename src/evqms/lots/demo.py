@@ -13,8 +13,10 @@ Upstream records (product `ucmsc-sev-oa`, processes v1/v2, specification v1, cel
 and looked up here by code; without them this loader does nothing. Results are generated from
 the specification's own limits, so any release template works. Signing needs the demo users'
 passwords: `load(users, passwords=None)` reads them from $EVQMS_HOME/demo-logins.json (written
-by evqms.web.demo) unless given. Expiry dates are set a year after the load date so the
-released lots stay in date.
+by evqms.web.demo) unless given. The lots are made in the months before the load date and expire
+at manufacture + the shelf life approved in the specification, so the released lots are in date
+and within it. When the product asks for a retention sample, `keep_retention_sample(lot, users)`
+(given by evqms.web.demo, which may use inventory; lots may not) keeps one before release.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Produ
 from evqms.lots import services
 from evqms.lots.evaluation import round_half_up
 from evqms.lots.models import Lot
+from evqms.lots.selectors import add_months, approved_shelf_life
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
@@ -96,9 +99,10 @@ def _oos_attribute(spec):
 
 
 class _Demo:
-    def __init__(self, users, passwords):
+    def __init__(self, users, passwords, keep_retention_sample=None):
         self.users = users
         self.passwords = passwords
+        self.keep_retention_sample = keep_retention_sample
         self.product = Product.objects.get(code=PRODUCT)
         self.v1 = ProcessDefinition.objects.filter(product=self.product, version=1).first()
         self.v2 = ProcessDefinition.objects.filter(product=self.product, version=2).first()
@@ -115,6 +119,10 @@ class _Demo:
         operator = self.users["operator"]
         process = self.v1 if (old_process and self.v1 and self.v1.status == "approved") else None
         process = process or (self.v2 if self.v2 and self.v2.status == "approved" else self.v1)
+        # The expiry the approved shelf life allows (none without one: such a lot is never released).
+        shelf = approved_shelf_life(Lot(product=self.product, specification=self.spec))
+        if shelf is None:
+            _note(f"no approved shelf life: {number} has no expiry and cannot be released")
         lot = services.create_lot(
             actor=operator,
             product=self.product,
@@ -124,7 +132,7 @@ class _Demo:
             number=number,
             manufactured_on=manufactured_on,
             volume_ml=Decimal("20"),
-            expiry=self.today + dt.timedelta(days=365),
+            expiry=add_months(manufactured_on, shelf.months) if shelf else None,
         )
         materials = ["FBS-23-11", "XF-24-001"] if process.version == 1 else ["XF-24-001", "HPL-24-07"]
         for code in materials:
@@ -190,8 +198,22 @@ class _Demo:
                 )
             self.result(lot, attribute, tested_at + dt.timedelta(minutes=i), raw_file=raw)
 
+    def day(self, days_ago: int) -> dt.date:
+        return self.today - dt.timedelta(days=days_ago)
+
+    def at(self, days_ago: int, hour: int) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.day(days_ago), dt.time(hour, 0)))
+
     def release(self, lot, reason):
         qa = self.users["qa"]
+        if (
+            self.product.retention_sample_required
+            and not lot.retention_samples.filter(status="in_stock").exists()
+        ):
+            if self.keep_retention_sample is None:
+                _note(f"no retention sample can be kept here: {lot.number} left in quarantine")
+                return lot
+            self.keep_retention_sample(lot, self.users)
         return services.release_lot(
             request=_request(), actor=qa, lot=lot, password=self.passwords["qa"], reason=reason
         )
@@ -199,27 +221,25 @@ class _Demo:
     # --- the four stories -----------------------------------------------------------------
 
     def lot_001(self):
-        lot = self.make("UCEV-24-001", dt.date(2024, 4, 8), old_process=True)
-        self.test_all(lot, dt.date(2024, 4, 15))
+        lot = self.make("UCEV-24-001", self.day(240), old_process=True)
+        self.test_all(lot, self.day(233))
         lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
         self.release(lot, "All release tests pass; batch record reviewed.")
 
     def lot_002(self):
-        lot = self.make("UCEV-24-002", dt.date(2024, 6, 3))
-        self.test_all(lot, dt.date(2024, 6, 10), only=2)
+        lot = self.make("UCEV-24-002", self.day(180))
+        self.test_all(lot, self.day(173), only=2)
 
     def lot_003(self):
-        lot = self.make("UCEV-24-003", dt.date(2024, 7, 1))
+        lot = self.make("UCEV-24-003", self.day(150))
         oos = _oos_attribute(self.spec)
-        self.test_all(lot, dt.date(2024, 7, 8), skip={oos.pk} if oos else set())
+        self.test_all(lot, self.day(143), skip={oos.pk} if oos else set())
         if oos is not None:
-            first = self.result(
-                lot, oos, timezone.make_aware(dt.datetime(2024, 7, 8, 14, 0)), value=failing_value(oos)
-            )
+            first = self.result(lot, oos, self.at(143, 14), value=failing_value(oos))
             self.result(
                 lot,
                 oos,
-                timezone.make_aware(dt.datetime(2024, 7, 10, 10, 0)),
+                self.at(141, 10),
                 value=failing_value(oos),
                 retest_of=first,
             )
@@ -243,14 +263,14 @@ class _Demo:
         )
 
     def lot_004(self):
-        lot = self.make("UCEV-24-004", dt.date(2024, 8, 5))
+        lot = self.make("UCEV-24-004", self.day(120))
         oos = _oos_attribute(self.spec)
-        self.test_all(lot, dt.date(2024, 8, 12), skip={oos.pk} if oos else set())
+        self.test_all(lot, self.day(113), skip={oos.pk} if oos else set())
         if oos is not None:
             first = self.result(
                 lot,
                 oos,
-                timezone.make_aware(dt.datetime(2024, 8, 12, 14, 0)),
+                self.at(113, 14),
                 value=failing_value(oos),
                 verify=False,
             )
@@ -261,7 +281,7 @@ class _Demo:
                     "Laboratory error: the reagent blank was contaminated (LIR-24-031); the sample was not at fault."
                 ),
             )
-            self.result(lot, oos, timezone.make_aware(dt.datetime(2024, 8, 13, 10, 0)), retest_of=first)
+            self.result(lot, oos, self.at(112, 10), retest_of=first)
             for dev in lot.deviations.filter(status="open"):
                 services.close_deviation(
                     actor=self.users["qa"],
@@ -275,7 +295,7 @@ class _Demo:
         self.release(lot, "Release after an invalidated OOS (laboratory error) and a passing retest.")
 
 
-def load(users: dict, passwords: dict | None = None) -> None:
+def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=None) -> None:
     if (
         not Product.objects.filter(code=PRODUCT).exists()
         or not CellBank.objects.filter(code=CELL_BANK).exists()
@@ -286,7 +306,7 @@ def load(users: dict, passwords: dict | None = None) -> None:
     if "qa" not in passwords:
         _note("no password for the demo QA user: no demo lots")
         return
-    demo = _Demo(users, passwords)
+    demo = _Demo(users, passwords, keep_retention_sample)
     if demo.spec is None or (demo.v1 is None and demo.v2 is None):
         _note("no approved specification or process: no demo lots")
         return

@@ -8,18 +8,28 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# (url name, label, permission or None)
+# (url name, label, the area's read permission). Each permission is the one the area's own page
+# checks before answering (its rules.py predicate), so a role sees exactly the entries it can open;
+# tests/web walk every demo role's menu and dashboard and get no 403.
 NAVIGATION = [
     ("web:dashboard", _("Dashboard"), None),
-    ("dossier:product-list", _("Products"), "evqms.view_records"),
-    ("lots:lot-list", _("Lots"), "evqms.view_records"),
-    ("inventory:aliquot-list", _("Inventory"), "evqms.view_records"),
-    ("clinical:administration-list", _("Clinical"), "evqms.view_records"),
-    ("studies:index", _("Studies"), "evqms.view_records"),
-    ("compliance:index", _("Compliance"), "evqms.view_records"),
-    ("landscape:index", _("Landscape"), None),
+    ("dossier:product-list", _("Products"), "dossier.view"),
+    ("lots:lot-list", _("Lots"), "lots.view_lot"),
+    ("inventory:aliquot-list", _("Inventory"), "inventory.view"),
+    ("clinical:administration-list", _("Clinical"), "clinical.view"),
+    ("studies:index", _("Studies"), "studies.view"),
+    ("compliance:index", _("Compliance"), "compliance.view"),
+    ("landscape:index", _("Landscape"), "landscape.view"),
     ("audit:trail", _("Audit trail"), "evqms.view_audit_trail"),
 ]
+
+
+def read_permission(url_name: str) -> str | None:
+    """The permission an area's entry page asks for (None: every signed-in user)."""
+    for name, _label, perm in NAVIGATION:
+        if name == url_name:
+            return perm
+    raise KeyError(url_name)
 
 
 def navigation(request):

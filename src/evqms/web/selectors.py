@@ -12,6 +12,7 @@ from evqms.dossier.selectors import dashboard_card as dossier_card
 from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
 from evqms.studies.selectors import dashboard_card as studies_card
+from evqms.web.context import read_permission
 
 
 def _area_cards(user) -> list:
@@ -22,7 +23,7 @@ def _area_cards(user) -> list:
 
 
 def _audit_card(user):
-    if not user.has_perm("evqms.view_audit_trail"):
+    if not user.has_perm(read_permission("audit:trail")):
         return None
     return {
         "title": _("Audit trail"),
@@ -32,8 +33,20 @@ def _audit_card(user):
     }
 
 
+def _opens(user, card: dict) -> bool:
+    """A card links only to a page the user may open: the menu's read permission of that page."""
+    name = card.get("url_name")
+    if not name:
+        return True
+    try:
+        perm = read_permission(name)
+    except KeyError:  # a page outside the menu: the area's card function decided
+        return True
+    return perm is None or user.has_perm(perm)
+
+
 def dashboard_cards(user) -> list[dict]:
-    cards = [card for card in _area_cards(user) if card]
+    cards = [card for card in _area_cards(user) if card and _opens(user, card)]
     audit = _audit_card(user)
     if audit:
         cards.append(audit)
