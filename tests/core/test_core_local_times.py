@@ -91,6 +91,14 @@ def test_lots_show_command_text_and_json(lab, early, capsys, monkeypatch):
     assert story["results"][0]["tested_at"] == "2026-12-06T08:30:00+09:00"
 
 
+def test_lot_api_gives_local_times_with_offset(client, lab, early):
+    lot = _qc_lot(lab, "UCEV-Z-005")
+    client.force_login(lab.auditor)
+    story = client.get(f"/api/v1/lots/{lot.number}/").json()
+    assert story["results"][0]["tested_at"] == "2026-12-06T08:30:00+09:00"
+    assert story["steps"][0]["started_at"] == "2026-12-03T08:30:00+09:00"
+
+
 def test_certificate_of_analysis_prints_local_time_with_zone(lab, early, tmp_path, capsys):
     from pypdf import PdfReader
 

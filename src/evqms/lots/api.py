@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
 from evqms.core import identifiers
+from evqms.core.timefmt import for_json
 from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -132,7 +133,7 @@ class LotViewSet(viewsets.ViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, number=None):
         require(request.user, "lots.view_lot")
-        return Response(selectors.lot_detail(_lot_or_404(number)))
+        return Response(for_json(selectors.lot_detail(_lot_or_404(number))))  # times local, with offset
 
     @extend_schema(request=LotCreateSerializer, responses={201: LotSummarySerializer})
     def create(self, request):
