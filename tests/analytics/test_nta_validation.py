@@ -174,3 +174,25 @@ def test_every_validation_file_is_read(nta_dir):
         r = _parse(p)
         assert r.instrument == ("NanoSight" if p.suffix == ".csv" else "ZetaView")
         assert r.no_particles or math.isfinite(r.concentration_per_ml)
+
+
+@pytest.mark.parametrize(
+    ("name", "captured", "dilution", "recorded"),
+    [
+        # "Time Captured,15:28:16  01/04/2021": NTA writes time then date, day first (the file
+        # name says 2021-04-01); 16/06/2020 can only be day first
+        (
+            "nanosight/20210401_EMT1_d20_2021-04-01_15-28-16-ExperimentSummary.csv",
+            "2021-04-01T15:28:16",
+            None,
+            False,
+        ),
+        ("nanosight/tidyNano_beads2_NTA3.4-ExperimentSummary.csv", "2020-06-16T11:52:04", 1e4, True),
+        ("nanosight/tidyNano_beads_NTA3.2-ExperimentSummary.csv", None, None, False),  # empty in the file
+        ("zetaview/20251217_0005_PC3_100kDa_F5_size_488.txt", "2025-12-17T10:28:05", 500.0, True),
+    ],
+)
+def test_capture_time_and_dilution_as_the_files_record_them(nta_dir, name, captured, dilution, recorded):
+    r = parse_nta((nta_dir / name).read_bytes(), name).to_dict()
+    assert r["captured_at"] == captured
+    assert r["dilution"] == dilution and r["dilution_recorded"] is recorded

@@ -151,3 +151,120 @@ def test_second_attach_is_refused_whole(world, nta_synth):
         services.attach_nta_export(actor=world.analyst2, lot=world.lot, filename="b.csv", data=data)
     assert NTAImport.objects.count() == 1
     assert QCResult.objects.count() == 4
+
+
+# --- dilution, capture time and the specification's NTA attributes -------------------------
+
+
+def _undiluted_file(nta_synth, **kw):
+    videos = [
+        nta_synth.lognormal_histogram(nta_synth.NS_BINS, median=110.0, gsd=1.4, total=t) for t in (2e8, 2.2e8)
+    ]
+    return videos, nta_synth.nanosight_csv(videos, dilution=None, **kw)
+
+
+def test_export_without_dilution_is_refused_until_the_dilution_is_entered(world, nta_synth):
+    """Before: a NanoSight file with "Not recorded" dilution became the lot's concentration as
+    measured (2.1e8/mL, a 20-fold dilution silently ignored). Reference: the file's own
+    concentrations (the videos' totals, as measured) x the dilution entered."""
+    videos, data = _undiluted_file(nta_synth)
+    with pytest.raises(InputError, match="records no dilution") as caught:
+        services.attach_nta_export(actor=world.analyst, lot=world.lot, filename="d20.csv", data=data)
+    assert caught.value.where == "dilution"
+    assert not NTAImport.objects.exists() and not QCResult.objects.filter(lot=world.lot).exists()
+    for bad in (0, -5, float("nan")):
+        with pytest.raises(InputError, match="positive"):
+            services.attach_nta_export(
+                actor=world.analyst, lot=world.lot, filename="d20.csv", data=data, dilution=bad
+            )
+    nta = services.attach_nta_export(
+        actor=world.analyst, lot=world.lot, filename="d20.csv", data=data, dilution=20
+    )
+    measured = sum(sum(v) for v in videos) / len(videos)
+    conc = QCResult.objects.get(lot=world.lot, attribute__code="particle_concentration")
+    assert float(conc.value_in_spec_unit) == pytest.approx(measured * 20, rel=1e-6)
+    assert (nta.dilution, nta.dilution_source) == (20.0, "entered")
+    assert conc.derived["dilution"] == 20.0 and conc.derived["dilution_source"] == "entered"
+
+
+def test_the_files_dilution_is_used_and_not_overridden(world, nta_synth):
+    _videos, data = _nanosight(nta_synth)  # the file records 100
+    with pytest.raises(InputError, match="records a dilution of 100") as caught:
+        services.attach_nta_export(
+            actor=world.analyst, lot=world.lot, filename="a.csv", data=data, dilution=50
+        )
+    assert caught.value.where == "dilution"
+    nta = services.attach_nta_export(
+        actor=world.analyst, lot=world.lot, filename="a.csv", data=data, dilution=100
+    )
+    assert (nta.dilution, nta.dilution_source) == (100.0, "file")
+
+
+def test_tested_at_is_the_files_capture_time_and_changes_need_a_reason(world, nta_synth):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    _videos, data = _nanosight(nta_synth, time_captured="15:28:16  01/04/2021")
+    captured = timezone.make_aware(dt.datetime(2021, 4, 1, 15, 28, 16))  # day first, as NTA writes it
+    later = captured + dt.timedelta(hours=3)
+    with pytest.raises(InputError, match="capture time") as caught:
+        services.attach_nta_export(
+            actor=world.analyst, lot=world.lot, filename="a.csv", data=data, tested_at=later
+        )
+    assert caught.value.where == "tested_at_reason"
+    nta = services.attach_nta_export(actor=world.analyst, lot=world.lot, filename="a.csv", data=data)
+    assert nta.tested_at == captured and nta.tested_at_source == "file"
+    assert {r.tested_at for r in nta.qc_results.all()} == {captured}
+    for r in nta.qc_results.all():
+        lot_services_invalidate(world, r)
+    nta2 = services.attach_nta_export(
+        actor=world.analyst, lot=world.lot, filename="a.csv", data=data, tested_at=later,
+        tested_at_reason="the instrument clock was three hours behind",
+    )  # fmt: skip
+    assert nta2.tested_at == later and nta2.tested_at_source == "entered"
+    event = AuditEvent.objects.filter(action="nta.attach").order_by("-id").first()
+    assert "three hours behind" in event.reason
+
+
+def lot_services_invalidate(world, result):
+    from evqms.lots import services as lot_services
+
+    lot_services.invalidate_qc_result(actor=world.analyst, result=result, reason="re-import")
+
+
+def test_export_without_capture_time_needs_the_time_entered(world, nta_synth):
+    _videos, data = _nanosight(nta_synth, time_captured=None)
+    with pytest.raises(InputError, match="no capture time") as caught:
+        services.attach_nta_export(actor=world.analyst, lot=world.lot, filename="a.csv", data=data)
+    assert caught.value.where == "tested_at"
+
+
+def test_default_plan_follows_the_specifications_nta_attributes(world, nta_synth):
+    """The default release template's NTA attributes (concentration, modal size, median size,
+    the % of particles within 50-400 nm) are all filled, not only the concentration."""
+    from evqms.dossier import spec_template
+    from evqms.testing import factories as f
+
+    spec = f.specification(world.product, version=2)
+    spec.attributes.all().delete()
+    for a in spec_template.release_template():
+        if a["method"] == "NTA":
+            spec.attributes.create(**{k: v for k, v in a.items() if k not in ("source", "guidance_items")})
+    lot = f.lot("UCEV-T-NTA", status="qc", prod=world.product)
+    lot.specification = spec
+    lot.save(update_fields=["specification"])
+    plan = services.nta_attribute_plan(lot)
+    assert plan == {
+        "particle_concentration": "concentration",
+        "size_mode": "mode",
+        "size_median_d50": "d50",
+        "size_fraction_50_400nm": "fraction:50-400",
+    }
+    videos, data = _nanosight(nta_synth)
+    services.attach_nta_export(actor=world.analyst, lot=lot, filename="a.csv", data=data)
+    fraction = QCResult.objects.get(lot=lot, attribute__code="size_fraction_50_400nm")
+    # by hand: 1-nm bins centred at x.5, the bins from 50.5 to 399.5 nm of the averaged histogram
+    mean = [sum(col) / 3 for col in zip(*videos, strict=True)]
+    inside = sum(w for c, w in zip(nta_synth.NS_BINS, mean, strict=True) if 50 <= c <= 400)
+    assert float(fraction.value_in_spec_unit) == pytest.approx(100 * inside / sum(mean), rel=1e-6)

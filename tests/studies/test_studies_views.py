@@ -67,6 +67,43 @@ def test_nta_no_particles_shows_the_error(client, world, nta_synth):
     assert not NTAImport.objects.exists()
 
 
+def test_nta_upload_asks_for_the_dilution_the_file_lacks(client, world, nta_synth):
+    _login(client, world.analyst)
+    videos = [nta_synth.lognormal_histogram(nta_synth.NS_BINS, median=110, gsd=1.4, total=2e8)]
+    bare = nta_synth.nanosight_csv(videos, dilution=None, time_captured="15:28:16  01/04/2021")
+    preview = client.post(
+        reverse("studies:nta-preview", args=[world.lot.number]), {"file": SimpleUploadedFile("d.csv", bare)}
+    ).content.decode()
+    assert 'id="nta-no-dilution"' in preview and re.search(
+        r'<input type="number" name="dilution"[^>]* required', preview
+    )
+    assert "2021-04-01 15:28" in preview and 'value="2021-04-01T15:28"' in preview
+    # the file's own dilution is shown, and not asked for
+    preview = client.post(
+        reverse("studies:nta-preview", args=[world.lot.number]),
+        {"file": SimpleUploadedFile("a.csv", _export(nta_synth))},
+    ).content.decode()
+    assert re.search(r'id="nta-file-dilution">100<', preview) and 'name="dilution" id=' not in preview
+    url = reverse("studies:nta-upload", args=[world.lot.number])
+    page = client.post(url, {"file": SimpleUploadedFile("d.csv", bare)}).content.decode()
+    row = page[page.index('id="row-dilution"') :][:1500]
+    assert "records no dilution" in row and 'id="nta-no-dilution"' in page
+    assert not NTAImport.objects.exists()
+    response = client.post(url, {"file": SimpleUploadedFile("d.csv", bare), "dilution": "20"})
+    assert response.status_code == 302
+    conc = QCResult.objects.get(lot=world.lot, attribute__code="particle_concentration")
+    assert float(conc.value_in_spec_unit) == pytest.approx(sum(videos[0]) * 20, rel=1e-6)
+
+
+def test_lot_page_links_the_nta_upload(client, world, nta_synth):
+    _login(client, world.analyst)
+    page = client.get(reverse("lots:lot-detail", args=[world.lot.number])).content.decode()
+    assert f'href="{reverse("studies:nta-upload", args=[world.lot.number])}"' in page
+    _login(client, world.operator)
+    page = client.get(reverse("lots:lot-detail", args=[world.lot.number])).content.decode()
+    assert 'id="nta-upload-link"' not in page
+
+
 def test_operator_reads_but_may_not_record(client, world, nta_synth):
     _login(client, world.operator)
     assert client.get(reverse("studies:index")).status_code == 200

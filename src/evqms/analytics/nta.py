@@ -197,6 +197,28 @@ def agrees(recomputed: float | None, stated_text: str | None) -> bool:
     return abs(recomputed - stated) <= unit * 0.5 * (1 + 1e-6) + abs(stated) * 1e-9
 
 
+def capture_time(date_text: str | None, time_text: str | None, *, day_first: bool = False) -> str | None:
+    """The instrument's capture time as ISO 8601 without a zone ('2021-04-01T15:28:16'): the
+    files record the instrument PC's local time and no zone. None when absent or unreadable
+    (the caller then asks the user; a capture time is never invented)."""
+    import datetime as dt
+
+    date_text, time_text = (date_text or "").strip(), (time_text or "").strip()
+    if not date_text or not time_text:
+        return None
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", date_text) if day_first else None
+    try:
+        if m:
+            day, month, year = (int(g) for g in m.groups())
+            date = dt.date(year, month, day)
+        else:
+            date = dt.date.fromisoformat(date_text)
+        time = dt.time.fromisoformat(time_text)
+    except ValueError:
+        return None
+    return dt.datetime.combine(date, time).isoformat()
+
+
 def round_half_up(value: float, decimals: int) -> float:
     """Round as the instruments print (79.75 -> 79.8), not to even."""
     q = Decimal(1).scaleb(-decimals)

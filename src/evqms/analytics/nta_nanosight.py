@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from evqms.analytics import nta_stats
-from evqms.analytics.nta import NANOSIGHT, NTAResult, VideoResult, agrees, number
+from evqms.analytics.nta import NANOSIGHT, NTAResult, VideoResult, agrees, capture_time, number
 from evqms.analytics.nta_stats import SizeStats
 from evqms.errors import InputError, location
 from evqms.i18n import _, bilingual
@@ -260,6 +260,7 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
 
     # Dilution: the file's concentrations are already corrected for it.
     dilution = None
+    dilution_recorded = False
     if results["dilution"]:
         d_i, d_texts = results["dilution"]
         values = set()
@@ -267,6 +268,7 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
             if t is None or t.lower() == "not recorded":
                 continue
             values.add(number(t, filename, rows.rows[d_i][0], column=f"Dilution factor {v + 1}"))
+            dilution_recorded = True
         if len(values) == 1:
             dilution = values.pop()
         elif len(values) > 1:
@@ -326,7 +328,19 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
         "size_nm": {k: _float(stated_size[k][1]) if k in stated_size else None for k in SizeStats.FIELDS},
         "size_nm_se": {k: _float(stated_size[k][2]) if k in stated_size else None for k in SizeStats.FIELDS},
     }
-    extra = {"version": ".".join(_VERSION_RE.search(software).groups()), "percentile_anchor": anchor}
+    captured = rows.find(lambda c: _first(c) == "Time Captured")
+    captured_at = None
+    if captured is not None:
+        # "15:28:16  01/04/2021": NTA writes the time, then the date day first
+        when = (_cell(rows.rows[captured][1], 1) or "").split()
+        if len(when) == 2:
+            captured_at = capture_time(when[1], when[0], day_first=True)
+    extra = {
+        "version": ".".join(_VERSION_RE.search(software).groups()),
+        "percentile_anchor": anchor,
+        "dilution_recorded": dilution_recorded,
+        "captured_at": captured_at,
+    }
     common = dict(
         file=filename,
         instrument=NANOSIGHT,

@@ -171,3 +171,18 @@ def mean_and_standard_error(values: Sequence[float]) -> tuple[float, float | Non
     if len(v) < 2:
         return mean, None
     return mean, float(v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def number_fraction_pct(
+    centres: Sequence[float], weights: Sequence[float], low: float, high: float
+) -> float | None:
+    """Percentage of the particles whose bin centre lies in [low, high] nm (a specification's
+    "particles within 50-400 nm"). With NanoSight's 1-nm bins (centres at x.5) the window is
+    exact; with ZetaView's 5-nm classes a class counts when its centre is inside."""
+    c = np.asarray(centres, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    total = float(w.sum())
+    if not total > 0:
+        return None
+    inside = (c >= low) & (c <= high)
+    return float(w[inside].sum() / total * 100.0)

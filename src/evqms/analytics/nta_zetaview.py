@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from evqms.analytics import nta_stats
-from evqms.analytics.nta import ZETAVIEW, NTAResult, agrees, number
+from evqms.analytics.nta import ZETAVIEW, NTAResult, agrees, capture_time, number
 from evqms.analytics.nta_stats import SizeStats
 from evqms.errors import InputError, location
 from evqms.i18n import _
@@ -173,6 +173,8 @@ def parse_zetaview(text: str, filename: str) -> NTAResult:
         "temperature_c": header_number("Temperature"),
         "concentration_per_ml_measured": measured if total > 0 else None,
         "size_nm_volume": None,
+        "dilution_recorded": dilution is not None,
+        "captured_at": capture_time(header.get("Date", ("", 0))[0], header.get("Time", ("", 0))[0]),
     }
     stated = {
         "d50_number": header_number("Median Number (D50)"),

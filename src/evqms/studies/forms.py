@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from evqms.dossier.models import Product
 from evqms.lots.models import Lot
 from evqms.studies.models import POTENCY_MODELS, DoseResponseStudy
-from evqms.studies.services import SIZE_STATISTICS
+from evqms.studies.services import FRACTION_RE, SIZE_STATISTICS
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -20,9 +20,26 @@ def _read(upload) -> bytes:
 
 
 class NTAUploadForm(forms.Form):
+    # tested_at, tested_at_reason and dilution are drawn by studies/_nta_file_facts.html, next to
+    # what the chosen file records (capture time, dilution); the service decides what is needed.
+    FILE_FACT_FIELDS = ("tested_at", "tested_at_reason", "dilution")
     file = forms.FileField(label=_("NTA export (NanoSight ExperimentSummary.csv or ZetaView .txt)"))
     tested_at = forms.DateTimeField(
-        label=_("tested at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("tested at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("the file's capture time; change it only with a reason"),
+    )
+    tested_at_reason = forms.CharField(
+        label=_("reason for another tested-at time"), required=False, max_length=500
+    )
+    dilution = forms.FloatField(
+        label=_("dilution (fold)"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "needed when the file records none: the original sample's concentration is the measured one times this"
+        ),
     )
     concentration_attribute = forms.CharField(
         label=_("concentration attribute (code)"),
@@ -31,8 +48,9 @@ class NTAUploadForm(forms.Form):
     )
     size_attributes = forms.CharField(
         label=_("size attributes"), required=False,
-        help_text=_("code=statistic, comma-separated (statistics: mean, mode, sd, d10, d50, d90); "
-                    "empty: modal_size, mean_size, median_size, d10, d50, d90 when present"),
+        help_text=_("code=statistic, comma-separated (statistics: mean, mode, sd, d10, d50, d90, "
+                    "fraction:50-400 for the % of particles within 50-400 nm); empty: the specification's "
+                    "NTA attributes (modal and median size, size fractions, ...)"),
     )  # fmt: skip
     confirm_warnings = forms.BooleanField(
         label=_("I have reviewed the warnings: record anyway"), required=False
@@ -49,7 +67,7 @@ class NTAUploadForm(forms.Form):
         for part in text.split(","):
             code, sep, stat = part.partition("=")
             code, stat = code.strip(), stat.strip()
-            if not sep or not code or stat not in SIZE_STATISTICS:
+            if not sep or not code or (stat not in SIZE_STATISTICS and not FRACTION_RE.fullmatch(stat)):
                 raise forms.ValidationError(_("write code=statistic, e.g. modal_size=mode"))
             out[code] = stat
         return out

@@ -35,6 +35,15 @@ class NTAImport(models.Model):
         _("attributes filled"), default=dict, help_text=_("attribute code -> statistic")
     )
     qc_results = models.ManyToManyField(QCResult, related_name="nta_imports", blank=True)
+    tested_at = models.DateTimeField(_("tested at"), null=True, blank=True)
+    tested_at_source = models.CharField(
+        _("tested at from"), max_length=10, blank=True, help_text=_("file (capture time) or entered")
+    )
+    tested_at_reason = models.TextField(_("reason tested at differs from the capture time"), blank=True)
+    dilution = models.FloatField(_("dilution"), null=True, blank=True)
+    dilution_source = models.CharField(
+        _("dilution from"), max_length=10, blank=True, help_text=_("file or entered")
+    )
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     imported_at = models.DateTimeField()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -17,8 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from evqms.accounts.rules import require
+from evqms.analytics.nta_stats import number_fraction_pct
 from evqms.audit.services import record_event
 from evqms.core.canonical import sha256_hex
+from evqms.core.timefmt import display_local
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots import evaluation
@@ -48,6 +51,19 @@ DEFAULT_SIZE_CODES = {
     "size_sd": "sd",
 }
 SIZE_STATISTICS = ("mean", "mode", "sd", "d10", "d50", "d90")
+# "fraction:50-400": the percentage of particles within 50-400 nm (a size-fraction attribute)
+FRACTION_RE = re.compile(r"fraction:(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)")
+# the size window an attribute's code or name states: size_fraction_50_400nm, "within 50-400 nm"
+_WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:nm)?\s*[-_–~]\s*(\d+(?:\.\d+)?)\s*_?nm", re.I)
+# size statistics by the words an attribute's code or name uses, most specific first
+_SIZE_WORDS = (
+    ("d10", ("d10",)),
+    ("d90", ("d90",)),
+    ("d50", ("d50", "median")),
+    ("mode", ("mode", "modal", "peak")),
+    ("sd", ("size_sd", "sd_size", "standard deviation", "spread")),
+    ("mean", ("mean", "average")),
+)
 CONCENTRATION_UNIT = "particles/mL"
 SIZE_UNIT = "nm"
 
@@ -98,6 +114,33 @@ def _text(value, field: str, message: str) -> str:
 # --- NTA ------------------------------------------------------------------------------------
 
 
+def default_nta_statistic(attribute) -> str | None:
+    """What an NTA export fills in this specification attribute when the analyst names nothing:
+    "concentration", a size statistic ("mode", "d50", ...) or "fraction:LOW-HIGH" (percentage
+    of particles within a size window). Read from the attribute's test category, unit and the
+    words of its code and name; only attributes measured by NTA (or the historical NTA codes)."""
+    code = attribute.code
+    if code in DEFAULT_CONCENTRATION_CODES:
+        return "concentration"
+    if code in DEFAULT_SIZE_CODES:
+        return DEFAULT_SIZE_CODES[code]
+    if attribute.kind != "quantitative" or "nta" not in (attribute.method or "").lower():
+        return None
+    category = getattr(attribute, "category", "") or ""
+    words = f"{code} {attribute.name}".lower()
+    unit = (attribute.unit or "").strip()
+    if category == "particle_concentration" or "concentration" in words:
+        return "concentration" if "/" in unit or "particles" in unit.lower() else None
+    if unit == "%" and ("fraction" in words or "within" in words or category == "size_distribution"):
+        window = _WINDOW_RE.search(f"{code} {attribute.name}")
+        return f"fraction:{window.group(1)}-{window.group(2)}" if window else None
+    if unit in ("nm", "um", "µm", "μm") and (category in ("", "size_distribution")):
+        for statistic, keys in _SIZE_WORDS:
+            if any(k in words for k in keys):
+                return statistic
+    return None
+
+
 def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=None) -> dict[str, str]:
     """Which of the lot's specification attributes an NTA export fills: code -> statistic
     ("concentration" or a size statistic). Named attributes must exist; defaults apply otherwise."""
@@ -114,7 +157,7 @@ def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=N
         plan[concentration_attribute] = "concentration"
     if size_attributes:
         for code, stat in size_attributes.items():
-            if stat not in SIZE_STATISTICS:
+            if stat not in SIZE_STATISTICS and not FRACTION_RE.fullmatch(stat):
                 raise InputError(
                     _("unknown size statistic {stat}; choose one of {choices}").format(
                         stat=stat, choices=", ".join(SIZE_STATISTICS)
@@ -129,14 +172,13 @@ def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=N
                     where=location(field="size_attributes"),
                 )
             plan[code] = stat
-    if concentration_attribute is None:
-        found = next((c for c in DEFAULT_CONCENTRATION_CODES if c in codes), None)
-        if found:
-            plan[found] = "concentration"
-    if size_attributes is None:
-        for code, stat in DEFAULT_SIZE_CODES.items():
-            if code in codes:
-                plan[code] = stat
+    for code, attribute in codes.items():
+        statistic = None if code in plan else default_nta_statistic(attribute)
+        if statistic == "concentration":
+            if concentration_attribute is None and "concentration" not in plan.values():
+                plan[code] = statistic
+        elif statistic is not None and size_attributes is None:
+            plan[code] = statistic
     for code in plan:
         if codes[code].kind != "quantitative":
             raise InputError(
@@ -184,6 +226,8 @@ def attach_nta_export(
     concentration_attribute: str | None = None,
     size_attributes: dict[str, str] | None = None,
     tested_at: dt.datetime | None = None,
+    tested_at_reason: str = "",
+    dilution: float | None = None,
     confirm_warnings: bool = False,
 ) -> NTAImport:
     """Record particle concentration and size results of `lot` from one NTA export.
@@ -191,6 +235,10 @@ def attach_nta_export(
     The file is parsed by `evqms.analytics.nta`; a run with no tracked particles is refused,
     and a file whose own figures the recomputation does not reproduce (or with any other
     warning) is refused unless `confirm_warnings`. All results are written or none.
+
+    Tested-at is the file's capture time; another time needs `tested_at_reason` (and a file
+    without one needs `tested_at`). The concentration of the original sample needs the
+    dilution: the file's, or `dilution` when the file records none; it is never assumed.
     """
     require(actor, "studies.record")
     require(actor, "lots.record_qc_result")
@@ -211,7 +259,9 @@ def attach_nta_export(
         )
     if parsed["warnings"] and not confirm_warnings:
         raise NTAWarnings(parsed["warnings"], parsed)
-    tested_at = _when(tested_at, "tested_at")
+    captured_at = nta_captured_at(parsed)
+    tested_at, tested_at_source, tested_at_reason = _nta_tested_at(tested_at, captured_at, tested_at_reason)
+    factor, dilution, dilution_source = _nta_dilution(parsed, dilution, plan)
     sha = sha256_hex(data)
     nta = NTAImport(
         lot=lot,
@@ -223,6 +273,11 @@ def attach_nta_export(
         warnings=parsed["warnings"],
         warnings_confirmed=bool(parsed["warnings"]),
         filled=plan,
+        tested_at=tested_at,
+        tested_at_source=tested_at_source,
+        tested_at_reason=tested_at_reason,
+        dilution=dilution,
+        dilution_source=dilution_source,
         imported_by=actor,
         imported_at=_now(),
     )
@@ -233,7 +288,12 @@ def attach_nta_export(
     recorded = []
     for code, statistic in plan.items():
         if statistic == "concentration":
-            figure, unit = parsed["concentration_per_ml"], CONCENTRATION_UNIT
+            figure, unit = parsed["concentration_per_ml"] * factor, CONCENTRATION_UNIT
+        elif window := FRACTION_RE.fullmatch(statistic):
+            hist = parsed["histogram"]
+            low, high = float(window.group(1)), float(window.group(2))
+            figure = number_fraction_pct(hist["bin_centres_nm"], hist["concentration_per_ml"], low, high)
+            unit = "%"
         else:
             figure, unit = parsed["size_nm"][statistic], SIZE_UNIT
         if figure is None:
@@ -260,7 +320,10 @@ def attach_nta_export(
                 "unit": unit,
                 "instrument": parsed["instrument"],
                 "software": parsed.get("software"),
-                "dilution": parsed.get("dilution"),
+                "dilution": dilution,
+                "dilution_source": dilution_source,
+                "captured_at": parsed.get("captured_at"),
+                "tested_at_source": tested_at_source,
                 "videos": parsed.get("videos"),
                 "concentration_per_ml": parsed["concentration_per_ml"],
                 "size_nm": parsed["size_nm"],
@@ -283,10 +346,97 @@ def attach_nta_export(
             "filled": plan,
             "qc_results": [r.pk for r in recorded],
             "warnings": parsed["warnings"],
+            "tested_at": tested_at.isoformat(),
+            "tested_at_source": tested_at_source,
+            "captured_at": parsed.get("captured_at"),
+            "dilution": dilution,
+            "dilution_source": dilution_source,
         },
-        reason="warnings confirmed by the analyst" if parsed["warnings"] else "",
+        reason="; ".join(
+            r
+            for r in (
+                "warnings confirmed by the analyst" if parsed["warnings"] else "",
+                f"tested at differs from the file's capture time: {tested_at_reason}"
+                if tested_at_reason
+                else "",
+            )
+            if r
+        ),
     )
     return nta
+
+
+def nta_captured_at(parsed: dict) -> dt.datetime | None:
+    """The file's capture time, read in the site's time zone (the files state none; the
+    instrument PC runs on local time)."""
+    text = parsed.get("captured_at")
+    if not text:
+        return None
+    try:
+        return timezone.make_aware(dt.datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _nta_tested_at(tested_at, captured_at, reason: str) -> tuple[dt.datetime, str, str]:
+    """(tested at, "file" or "entered", reason): the capture time unless the analyst changes it
+    with a reason; a file without a capture time needs the time entered."""
+    reason = (reason or "").strip()
+    if tested_at is None:
+        if captured_at is None:
+            raise InputError(
+                _("the export records no capture time: enter when the sample was measured"), where="tested_at"
+            )
+        return captured_at, "file", ""
+    tested_at = _when(tested_at, "tested_at")
+    if captured_at is None:
+        return tested_at, "entered", reason
+    if abs((tested_at - captured_at).total_seconds()) < 60:  # the form's minute precision
+        return captured_at, "file", ""
+    if not reason:
+        raise InputError(
+            _("tested at differs from the file's capture time ({captured}): give the reason").format(
+                captured=display_local(captured_at)
+            ),
+            where="tested_at_reason",
+        )
+    return tested_at, "entered", reason
+
+
+def _nta_dilution(parsed: dict, dilution, plan: dict) -> tuple[float, float | None, str]:
+    """(factor applied to the file's concentration, dilution, "file"/"entered"/""). The file's
+    concentrations already include its own dilution; a file without one needs it entered
+    before a concentration is recorded."""
+    if dilution is not None:
+        try:
+            dilution = float(dilution)
+        except (TypeError, ValueError):
+            raise InputError(_("the dilution must be a number"), where="dilution") from None
+        if not (math.isfinite(dilution) and dilution > 0):
+            raise InputError(_("the dilution must be positive"), where="dilution")
+    recorded = parsed.get("dilution_recorded", parsed.get("dilution") is not None)
+    if recorded:
+        stated = parsed.get("dilution")
+        if dilution is not None and stated is not None and not math.isclose(dilution, stated, rel_tol=1e-9):
+            raise InputError(
+                _(
+                    "the export records a dilution of {stated}; its concentrations already include it "
+                    "(leave the dilution empty)"
+                ).format(stated=f"{stated:g}"),
+                where="dilution",
+            )
+        return 1.0, stated, "file"
+    if dilution is None:
+        if "concentration" in plan.values():
+            raise InputError(
+                _(
+                    "the export records no dilution: enter the dilution of the measured sample (1 if it "
+                    "was measured undiluted); the concentration is not recorded without it"
+                ),
+                where="dilution",
+            )
+        return 1.0, None, ""
+    return dilution, dilution, "entered"
 
 
 # --- potency --------------------------------------------------------------------------------
@@ -352,7 +502,6 @@ def potency_attribute(product, code: str):
     return attribute
 
 
-@transaction.atomic
 def _indication_code(code: str, text: str) -> str:
     """The coded indication the assay links to the product by (a known text names its code)."""
     from evqms.guidance import vocabulary
@@ -386,6 +535,7 @@ def _route_code(text: str) -> str:
     return code
 
 
+@transaction.atomic
 def create_potency_assay(
     *,
     actor,

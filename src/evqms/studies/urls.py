@@ -7,6 +7,7 @@ app_name = "studies"
 urlpatterns = [
     path("", views.index, name="index"),
     path("nta/lot/<lot:lot_number>/", views.nta_upload, name="nta-upload"),
+    path("nta/lot/<lot:lot_number>/preview/", views.nta_preview, name="nta-preview"),
     path("nta/<int:pk>/", views.nta_detail, name="nta-detail"),
     path("nta/<int:pk>/size.svg", views.nta_svg, name="nta-svg"),
     path("potency/new/", views.assay_create, name="assay-create"),

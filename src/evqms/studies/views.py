@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evqms.dossier.models import Product
@@ -62,6 +64,7 @@ def nta_upload(request, lot_number):
                     actor=request.user, lot=lot, filename=request.FILES["file"].name, data=d["file"],
                     concentration_attribute=d["concentration_attribute"].strip() or None,
                     size_attributes=d["size_attributes"], tested_at=d["tested_at"],
+                    tested_at_reason=d["tested_at_reason"], dilution=d["dilution"],
                     confirm_warnings=d["confirm_warnings"],
                 )  # fmt: skip
             except services.NTAWarnings as exc:
@@ -75,6 +78,7 @@ def nta_upload(request, lot_number):
                 )
             except EvqmsError as exc:
                 _fail(form, exc)
+                context["facts"] = _nta_facts(d["file"], request.FILES["file"].name)
             else:
                 messages.success(
                     request, _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(),
@@ -83,8 +87,49 @@ def nta_upload(request, lot_number):
                 return redirect("studies:nta-detail", pk=nta.pk)
     else:
         form = forms.NTAUploadForm()
+    # choosing a file shows what it records (capture time, dilution) before anything is written
+    form.fields["file"].widget.attrs.update({
+        "hx-post": reverse("studies:nta-preview", args=[lot.number]), "hx-trigger": "change",
+        "hx-target": "#nta-file-facts", "hx-encoding": "multipart/form-data",
+    })  # fmt: skip
     context["form"] = form
     return render(request, "studies/nta_upload.html", context)
+
+
+def _nta_facts(data: bytes, filename: str) -> dict | None:
+    """What the chosen file records that the form needs: capture time and dilution."""
+    try:
+        parsed = services.parse_nta_export(data, filename)
+    except EvqmsError as exc:
+        return {"error": str(exc)}
+    captured = services.nta_captured_at(parsed)
+    return {
+        "file": filename,
+        "instrument": parsed["instrument"],
+        "software": parsed.get("software"),
+        "captured_at": captured,
+        "captured_value": timezone.localtime(captured).strftime("%Y-%m-%dT%H:%M") if captured else "",
+        "dilution": parsed.get("dilution"),
+        "dilution_recorded": parsed.get("dilution_recorded", parsed.get("dilution") is not None),
+    }
+
+
+def nta_preview(request, lot_number):
+    """The file's capture time and dilution, shown as soon as a file is chosen (htmx), before
+    anything is recorded: the form then asks for the dilution when the file lacks it."""
+    _need(request, "studies.record")
+    lot = get_object_or_404(Lot, number=lot_number)
+    upload = request.FILES.get("file")
+    form = forms.NTAUploadForm()
+    facts = None
+    if upload is not None:
+        if upload.size > forms.MAX_UPLOAD:
+            facts = {"error": _("the file is larger than 20 MB")}
+        else:
+            facts = _nta_facts(b"".join(upload.chunks()), upload.name)
+        if facts and facts.get("captured_value"):
+            form = forms.NTAUploadForm(initial={"tested_at": facts["captured_value"]})
+    return render(request, "studies/_nta_file_facts.html", {"form": form, "facts": facts, "lot": lot})
 
 
 def nta_detail(request, pk):
