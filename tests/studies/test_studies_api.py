@@ -335,3 +335,19 @@ def test_schema_lists_the_studies_endpoints(world):
         assert "get" in schema["paths"][url] and "get" in schema["paths"][url + "{id}/"]
     assert "post" in schema["paths"]["/api/v1/studies/nta/"]
     assert "post" not in schema["paths"]["/api/v1/studies/potency-runs/"]
+
+
+def test_nta_upload_takes_the_dilution_the_file_lacks(world, nta_synth):
+    videos = [nta_synth.lognormal_histogram(nta_synth.NS_BINS, median=110, gsd=1.4, total=2e8)]
+    bare = nta_synth.nanosight_csv(videos, dilution=None)
+    url = "/api/v1/studies/nta/"
+    r = client_for(world.analyst).post(
+        url, {"lot": world.lot.number, "file": SimpleUploadedFile("d.csv", bare)}
+    )
+    assert r.status_code == 400 and r.json()["where"] == "dilution"
+    r = client_for(world.analyst).post(
+        url, {"lot": world.lot.number, "file": SimpleUploadedFile("d.csv", bare), "dilution": "20"}
+    )
+    assert r.status_code == 201
+    conc = QCResult.objects.get(lot=world.lot, attribute__code="particle_concentration")
+    assert float(conc.value_in_spec_unit) == pytest.approx(sum(videos[0]) * 20, rel=1e-6)

@@ -129,6 +129,8 @@ class NTAImportViewSet(_ReadOnly):
                 concentration_attribute=(data.get("concentration_attribute") or "").strip() or None,
                 size_attributes=data.get("size_attributes") or None,
                 tested_at=data.get("tested_at"),
+                tested_at_reason=data.get("tested_at_reason") or "",
+                dilution=data.get("dilution"),
                 confirm_warnings=data["confirm_warnings"],
             )
         except services.NTAWarnings as exc:

@@ -76,7 +76,21 @@ class NTAImportDetailSerializer(NTAImportSerializer):
 class NTAUploadSerializer(serializers.Serializer):
     lot = serializers.CharField(help_text="lot number")
     file = serializers.FileField(help_text="NanoSight ExperimentSummary.csv or ZetaView .txt export")
-    tested_at = serializers.DateTimeField(required=False, allow_null=True)
+    tested_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="omitted: the file's capture time (required when it has none)",
+    )
+    tested_at_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="required when tested_at differs from the file's capture time",
+    )
+    dilution = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="required when the file records no dilution (1 = undiluted)",
+    )
     concentration_attribute = serializers.CharField(
         required=False,
         allow_blank=True,
