@@ -131,6 +131,10 @@ def test_zetaview_report_figures(nta_dir, expected):
     assert round_half_up(vol["mean"], 1) == rep["vol_mean"]
     assert round_half_up(vol["sd"], 1) == rep["vol_sd"]
     assert round_half_up((vol["d90"] - vol["d10"]) / vol["d50"], 1) == rep["vol_span"]
+    # the header's volume median to all its printed digits (218.875740): N x centre^3 per class,
+    # interpolated between class centres (the 4-digit Volume column would give 218.876868)
+    assert round(vol["d50"], 6) == hdr["Median Volume (D50)"]
+    assert round(s.d50, 6) == hdr["Median Number (D50)"]
     # The concentration-weighted SD is the number SD: every class has the same factor.
     hist = r.to_dict()["histogram"]
     _m, sd_c = weighted_mean_sd(hist["bin_centres_nm"], hist["concentration_per_ml"], ddof=0)

@@ -268,3 +268,18 @@ def test_default_plan_follows_the_specifications_nta_attributes(world, nta_synth
     mean = [sum(col) / 3 for col in zip(*videos, strict=True)]
     inside = sum(w for c, w in zip(nta_synth.NS_BINS, mean, strict=True) if 50 <= c <= 400)
     assert float(fraction.value_in_spec_unit) == pytest.approx(100 * inside / sum(mean), rel=1e-6)
+
+
+def test_comparison_says_which_mode_and_checks_the_volume_median(nta_synth):
+    """ZetaView's report peak comes from a smoothed curve the file lacks: the mode shown is the
+    modal class centre and the page says so; its header's volume D50 is compared too."""
+    from evqms.studies import selectors
+
+    counts = [0.0] * 10 + [3, 9, 20, 31, 25, 14, 6, 2, 1]
+    parsed = services.parse_nta_export(nta_synth.zetaview_txt(counts), "z.txt")
+    rows = {str(r["label"]): r for r in selectors.nta_comparison(parsed)}
+    mode = next(r for label, r in rows.items() if label.startswith("Mode size"))
+    assert "most populated 5-nm class" in next(label for label in rows if label.startswith("Mode size"))
+    assert mode["recomputed"] == 67.5  # centre of the class holding 31 particles (13th 5-nm class)
+    volume = rows["Volume-weighted D50 (nm)"]
+    assert volume["stated"] is not None and volume["agrees"]

@@ -82,15 +82,27 @@ def nta_comparison(parsed: dict) -> list[dict]:
         }
     )
     size_stated = stated.get("size_nm") or {}
+    zetaview = parsed.get("instrument") == "ZetaView"
     for key, label in SIZE_LABELS:
         value = size_stated.get(key)
         if key == "d50" and value is None:
             value = stated.get("d50_number")
+        text = _("{stat} size (nm)").format(stat=label)
+        if key == "mode":
+            # what "mode" is differs by instrument; say which one this is
+            text = (
+                _("Mode size (nm): centre of the most populated 5-nm class, not the report's smoothed peak")
+                if zetaview
+                else _("Mode size (nm): vertex of the parabola through the highest bin and its neighbours")
+            )
+        rows.append({"label": text, "stated": value, "recomputed": (parsed.get("size_nm") or {}).get(key)})
+    volume = parsed.get("size_nm_volume")
+    if zetaview and volume:
         rows.append(
             {
-                "label": _("{stat} size (nm)").format(stat=label),
-                "stated": value,
-                "recomputed": (parsed.get("size_nm") or {}).get(key),
+                "label": _("Volume-weighted D50 (nm)"),
+                "stated": stated.get("d50_volume"),
+                "recomputed": volume.get("d50"),
             }
         )
     for row in rows:
