@@ -7,7 +7,7 @@ compatible units. The registry is built with `non_int_type=Decimal`, so a scale 
 floating point enters a QC result.
 
 Counted things are their own dimensions, so particles never convert into EU or copies:
-particle, EU (endotoxin unit), CFU (colony-forming unit), copies (genome copies).
+particle, EU (endotoxin unit), CFU (colony-forming unit), copies (genome copies), dose.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ _DEFINITIONS = (
     "copy = [copy_count] = _ = copies",
     "vial = [vial_count] = _ = vials",
     "cell = [cell_count] = _ = cells",
+    # Per-dose amounts ("ng/dose" of residual DNA) convert within their own kind (pg/dose -> ng/dose).
+    "dose = [dose_count] = _ = doses",
 )
 
 # Spellings users type that pint does not read as such.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from evqms.core.canonical import canonical_hash, canonical_json
-from evqms.guidance import vocabulary
+from evqms.guidance import quantities, vocabulary
 
 
 @dataclass
@@ -450,14 +450,32 @@ def result_in_spec(attribute: SpecAttribute, result: QCResult) -> bool | None:
         ev_positive = any(m.result == "positive" and marker_category(m) != "non_ev" for m in result.markers)
         contaminant = any(m.result == "positive" and marker_category(m) == "non_ev" for m in result.markers)
         return ev_positive and not contaminant
-    value = result.value
+    value, unit = result.value, quantities.result_unit(result, attribute)
     if value is None and attribute.category == "size_distribution":
         value = result.mode_nm if result.mode_nm is not None else result.d50_nm
+        unit = quantities.SIZE_NM
     if attribute.min is None and attribute.max is None:
         return value is not None or bool(result.result)
     if value is None:
         return None
-    return within(attribute, value)
+    try:
+        # The limits are in the attribute's unit: 300 ng/mL is judged as 0.3 ug/mL.
+        return within(attribute, quantities.to_attribute_unit(value, unit, attribute))
+    except quantities.UnitMismatch:
+        return None  # not comparable: `unit_mismatch` names the units for the finding
+
+
+def unit_mismatch(attribute: SpecAttribute, result: QCResult) -> quantities.UnitMismatch | None:
+    """Why a numeric result cannot be judged against the attribute's limits, if its unit is why."""
+    if attribute.expected or attribute.category == "ev_marker" or result.value is None:
+        return None
+    if attribute.min is None and attribute.max is None:
+        return None
+    try:
+        quantities.to_attribute_unit(result.value, quantities.result_unit(result, attribute), attribute)
+    except quantities.UnitMismatch as mismatch:
+        return mismatch
+    return None
 
 
 # MISEV2018 protein categories (S15): 1 transmembrane/GPI-anchored, 2 cytosolic with membrane

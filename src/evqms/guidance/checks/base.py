@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from evqms.guidance.evidence import EvidenceSnapshot, Lot, QCResult, SpecAttribute, result_in_spec
+from evqms.guidance.evidence import (
+    EvidenceSnapshot,
+    Lot,
+    QCResult,
+    SpecAttribute,
+    result_in_spec,
+    unit_mismatch,
+)
+from evqms.guidance.quantities import UnitMismatch
+from evqms.guidance.quantities import label as quantity_label
 from evqms.guidance.text import bi, category_label
 
 MET, PARTLY_MET, NOT_MET, NOT_APPLICABLE, NEEDS_ATTESTATION = (
@@ -87,8 +96,47 @@ def lot_passes(lot: Lot, attributes: list[SpecAttribute]) -> tuple[bool, str]:
     latest = max(results, key=lambda ar: ar[1].tested_on or dt.date.min)
     verdict = result_in_spec(*latest)
     if verdict is None:
-        return False, "unjudgeable"
+        return False, "unit" if unit_mismatch(*latest) else "unjudgeable"
     return verdict, "" if verdict else "out_of_spec"
+
+
+def latest_unit_mismatch(
+    lot: Lot, attributes: list[SpecAttribute]
+) -> tuple[SpecAttribute, UnitMismatch] | None:
+    """The attribute and unit problem of the lot's deciding result, when its unit is why it
+    cannot be judged."""
+    results = [(a, r) for a in attributes for r in results_for(lot, a)]
+    if not results:
+        return None
+    attribute, result = max(results, key=lambda ar: ar[1].tested_on or dt.date.min)
+    mismatch = unit_mismatch(attribute, result)
+    return (attribute, mismatch) if mismatch else None
+
+
+def unit_reason(lot_id: str, what, mismatch: UnitMismatch) -> dict[str, str]:
+    """'Lot L: the endotoxin result in EU/kg cannot be compared with EU/mL.' (both languages)"""
+    if not mismatch.given:
+        return bi(
+            "Lot {lot}: the {what} result states no unit, so it cannot be compared with {expected}.",
+            lot=lot_id,
+            what=what,
+            expected=quantity_label(mismatch.expected),
+        )
+    return bi(
+        "Lot {lot}: the {what} result in {given} cannot be compared with {expected} (not the same kind of quantity, or not a known unit).",
+        lot=lot_id,
+        what=what,
+        given=quantity_label(mismatch.given),
+        expected=quantity_label(mismatch.expected),
+    )
+
+
+def unit_step(lot_id: str, what) -> dict[str, str]:
+    return bi(
+        "Record the {what} result of lot {lot} in a unit convertible to the specification's.",
+        lot=lot_id,
+        what=what,
+    )
 
 
 def released_lots_for_category(snap: EvidenceSnapshot, category: str) -> CheckResult:
@@ -114,6 +162,10 @@ def released_lots_for_category(snap: EvidenceSnapshot, category: str) -> CheckRe
         elif why == "missing":
             reasons.append(bi("Lot {lot}: no {what} result.", lot=lot.id, what=label))
             steps.append(bi("Test lot {lot} for {what} or withdraw its release.", lot=lot.id, what=label))
+        elif why == "unit":
+            _, mismatch = latest_unit_mismatch(lot, attributes)
+            reasons.append(unit_reason(lot.id, label, mismatch))
+            steps.append(unit_step(lot.id, label))
         else:
             reasons.append(bi("Lot {lot}: {what} result outside the specification.", lot=lot.id, what=label))
             steps.append(

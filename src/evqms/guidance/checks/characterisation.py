@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from evqms.guidance import quantities
 from evqms.guidance.checks.base import (
     MET,
     NOT_MET,
@@ -90,34 +93,70 @@ def global_quantification(snap: EvidenceSnapshot, ctx: CheckContext, min_measure
     )
 
 
-def particle_protein_ratio(snap: EvidenceSnapshot, lot: Lot):
-    """Particles per microgram of protein, from particles/mL and micrograms/mL results (None if absent)."""
+def particle_protein_ratio(snap: EvidenceSnapshot, lot: Lot) -> Decimal | None:
+    """Particles per microgram of protein: the latest particle concentration in particles/mL over
+    the latest protein concentration in µg/mL, each converted from the unit it is reported in (so
+    µg/mL and mg/mL give one ratio). None when either result is absent; UnitMismatch when a unit
+    cannot be converted."""
     particles = [
-        r.value
+        (a, r)
         for a in attributes_of(snap, "particle_concentration", None)
         for r in results_for(lot, a)
         if r.value is not None
     ]
     protein = [
-        r.value
+        (a, r)
         for a in attributes_of(snap, "protein", None)
         for r in results_for(lot, a)
         if r.value is not None and r.value > 0
     ]
     if not particles or not protein:
         return None
-    return particles[-1] / protein[-1]
+    attribute, result = particles[-1]
+    per_ml = quantities.result_value(result, attribute, quantities.PARTICLES_PER_ML)
+    attribute, result = protein[-1]
+    ug_per_ml = quantities.result_value(result, attribute, quantities.PROTEIN_UG_PER_ML)
+    return per_ml / ug_per_ml
+
+
+def ratio_unit_reason(lot_id: str, mismatch: quantities.UnitMismatch) -> dict[str, str]:
+    """The particle-to-protein ratio of a lot whose particle or protein unit does not convert."""
+    return bi(
+        "Lot {lot}: the particle-to-protein ratio cannot be computed: {given} cannot be converted to {expected}.",
+        lot=lot_id,
+        given=quantities.label(mismatch.given) or label("(no unit)", "(単位なし)"),
+        expected=quantities.label(mismatch.expected),
+    )
 
 
 @check("particle_protein_ratio_reported")
 def particle_protein_ratio_reported(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
-    return _per_lot(
-        snap,
-        lambda lot: particle_protein_ratio(snap, lot) is not None,
-        "Lot {lot}: the particle-to-protein ratio cannot be computed (particle or protein result missing).",
-        "Measure both particle concentration and protein of lot {lot}.",
-        "The particle-to-protein ratio is available for all {n} released lots.",
-    )
+    lots = snap.released_lots()
+    if not lots:
+        return no_released_lot()
+    reasons, steps, good = [], [], 0
+    for lot in lots:
+        try:
+            ratio = particle_protein_ratio(snap, lot)
+        except quantities.UnitMismatch as mismatch:
+            reasons.append(ratio_unit_reason(lot.id, mismatch))
+            steps.append(
+                bi("Record the particle and protein results of lot {lot} in convertible units.", lot=lot.id)
+            )
+            continue
+        if ratio is None:
+            reasons.append(
+                bi(
+                    "Lot {lot}: the particle-to-protein ratio cannot be computed (particle or protein result missing).",
+                    lot=lot.id,
+                )
+            )
+            steps.append(bi("Measure both particle concentration and protein of lot {lot}.", lot=lot.id))
+        else:
+            good += 1
+    if good == len(lots):
+        reasons.insert(0, bi("The particle-to-protein ratio is available for all {n} released lots.", n=good))
+    return CheckResult(by_count(good, len(lots)), reasons, [ref("lot", lot.id) for lot in lots], steps)
 
 
 @check("marker_category_positive")

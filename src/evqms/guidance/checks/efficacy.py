@@ -14,12 +14,15 @@ from evqms.guidance.checks.base import (
     CheckResult,
     by_count,
     check,
+    latest_unit_mismatch,
     lot_passes,
     no_released_lot,
     ref,
+    unit_reason,
+    unit_step,
 )
 from evqms.guidance.evidence import Administration, Dose, EvidenceSnapshot
-from evqms.guidance.text import bi
+from evqms.guidance.text import bi, category_label
 
 
 def _linked_assays(snap: EvidenceSnapshot):
@@ -109,6 +112,10 @@ def released_lots_potency_in_range(snap: EvidenceSnapshot, ctx: CheckContext) ->
         ok, why = lot_passes(lot, attributes)
         if ok:
             good += 1
+        elif why == "unit":
+            attribute, mismatch = latest_unit_mismatch(lot, attributes)
+            reasons.append(unit_reason(lot.id, category_label("potency"), mismatch))
+            steps.append(unit_step(lot.id, category_label("potency")))
         else:
             reasons.append(bi("Lot {lot}: potency result missing or out of range.", lot=lot.id))
             steps.append(bi("Run the potency assay on lot {lot}.", lot=lot.id))

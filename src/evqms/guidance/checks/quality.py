@@ -11,12 +11,14 @@ from evqms.guidance.checks.base import (
     attributes_of,
     by_count,
     check,
+    latest_unit_mismatch,
     lot_passes,
     no_released_lot,
     ref,
+    unit_reason,
 )
 from evqms.guidance.evidence import EvidenceSnapshot, MaterialLot
-from evqms.guidance.text import bi
+from evqms.guidance.text import bi, category_label
 
 # Grades that are themselves a declaration of no animal-derived component (supplier statement).
 XENO_FREE_GRADES = {"xeno-free", "animal-component-free", "animal-origin-free", "chemically-defined"}
@@ -42,12 +44,16 @@ def released_lots_size_and_markers(snap: EvidenceSnapshot, ctx: CheckContext) ->
         )
     for lot in lots:
         evidence.append(ref("lot", lot.id))
-        size_ok, _ = lot_passes(lot, size)
+        size_ok, size_why = lot_passes(lot, size)
         marker_ok, _ = lot_passes(lot, markers)
         if size_ok and marker_ok:
             good += 1
             continue
-        if not size_ok:
+        if size_why == "unit":
+            reasons.append(
+                unit_reason(lot.id, category_label("size_distribution"), latest_unit_mismatch(lot, size)[1])
+            )
+        elif not size_ok:
             reasons.append(bi("Lot {lot}: no in-spec size-distribution result.", lot=lot.id))
         if not marker_ok:
             reasons.append(
@@ -326,6 +332,10 @@ def released_lots_cqa_in_range(snap: EvidenceSnapshot, ctx: CheckContext) -> Che
     for lot in lots:
         evidence.append(ref("lot", lot.id))
         failing = [a.name for a in cqas if not lot_passes(lot, [a])[0]]
+        for a in cqas:
+            found = latest_unit_mismatch(lot, [a])
+            if found:
+                reasons.append(unit_reason(lot.id, a.name, found[1]))
         if failing:
             reasons.append(
                 bi(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from evqms.guidance import quantities, vocabulary
 from evqms.guidance.checks.base import (
     MET,
     NOT_APPLICABLE,
@@ -16,25 +17,38 @@ from evqms.guidance.checks.base import (
     no_released_lot,
     ref,
     results_for,
+    unit_reason,
+    unit_step,
 )
-from evqms.guidance.checks.characterisation import particle_protein_ratio
+from evqms.guidance.checks.characterisation import particle_protein_ratio, ratio_unit_reason
 from evqms.guidance.evidence import EvidenceSnapshot
-from evqms.guidance.text import bi, label
+from evqms.guidance.text import bi, category_label, label
 
-INTRATHECAL = {"intrathecal", "髄腔内"}
+NG_PER_DOSE = "ng/dose"
+
+INTRATHECAL = "intrathecal"  # the route code (vocab/routes.yaml) K = 0.2 EU/kg applies to
 
 
 def _endotoxin_eu_per_ml(snap: EvidenceSnapshot, lot_id: str) -> Decimal | None:
+    """The lot's latest endotoxin result in EU/mL, converted from the unit it is reported in
+    (EU/L, EU/uL ...); UnitMismatch when that unit is not an endotoxin concentration."""
     lot = next((lot for lot in snap.lots if lot.id == lot_id), None)
     if lot is None:
         return None
-    values = [
-        r.value
+    results = [
+        (a, r)
         for a in attributes_of(snap, "endotoxin", None)
         for r in results_for(lot, a)
         if r.value is not None
     ]
-    return values[-1] if values else None
+    if not results:
+        return None
+    attribute, result = results[-1]
+    return quantities.result_value(result, attribute, quantities.ENDOTOXIN_EU_PER_ML)
+
+
+def _is_intrathecal(route: str) -> bool:
+    return (vocabulary.match("route", route) or route) == INTRATHECAL
 
 
 @check("endotoxin_k_over_m")
@@ -48,8 +62,13 @@ def endotoxin_k_over_m(
     reasons, steps, evidence, good = [], [], [], 0
     for adm in administrations:
         evidence.append(ref("administration", adm.id))
-        limit = Decimal(str(k_intrathecal if adm.route.strip().lower() in INTRATHECAL else k))
-        eu_per_ml = _endotoxin_eu_per_ml(snap, adm.lot)
+        limit = Decimal(str(k_intrathecal if _is_intrathecal(adm.route) else k))
+        try:
+            eu_per_ml = _endotoxin_eu_per_ml(snap, adm.lot)
+        except quantities.UnitMismatch as mismatch:
+            reasons.append(unit_reason(adm.lot, category_label("endotoxin"), mismatch))
+            steps.append(unit_step(adm.lot, category_label("endotoxin")))
+            continue
         if eu_per_ml is None or adm.volume_ml is None or not adm.body_weight_kg:
             reasons.append(
                 bi(
@@ -210,15 +229,26 @@ def particle_content_vs_label(
     if not lots:
         return no_released_lot()
     tol = Decimal(str(tolerance))
-    reasons, good = [], 0
+    reasons, steps, good = [], [], 0
     for lot in lots:
-        values = [
-            r.value
+        results = [
+            (a, r)
             for a in attributes_of(snap, "particle_concentration", None)
             for r in results_for(lot, a)
             if r.value is not None
         ]
-        if values and abs(values[-1] - labelled) <= tol * labelled:
+        try:
+            # The label is in particles/mL; a result in particles/uL or 1e9 particles/mL is converted.
+            value = (
+                quantities.result_value(results[-1][1], results[-1][0], quantities.PARTICLES_PER_ML)
+                if results
+                else None
+            )
+        except quantities.UnitMismatch as mismatch:
+            reasons.append(unit_reason(lot.id, category_label("particle_concentration"), mismatch))
+            steps.append(unit_step(lot.id, category_label("particle_concentration")))
+            continue
+        if value is not None and abs(value - labelled) <= tol * labelled:
             good += 1
         else:
             reasons.append(
@@ -237,14 +267,9 @@ def particle_content_vs_label(
                 pct=int(tolerance * 100),
             ),
         )
-    return CheckResult(
-        by_count(good, len(lots)),
-        reasons,
-        [ref("lot", lot.id) for lot in lots],
-        [bi("Adjust the fill or the label so that content matches within tolerance.")]
-        if good < len(lots)
-        else [],
-    )
+    if good + len(steps) < len(lots):
+        steps.append(bi("Adjust the fill or the label so that content matches within tolerance."))
+    return CheckResult(by_count(good, len(lots)), reasons, [ref("lot", lot.id) for lot in lots], steps)
 
 
 # Webber & Clayton 2013 (S23): particles per microgram protein. Numbers RECALLED in the catalogue.
@@ -279,7 +304,14 @@ def purity_class_check(snap: EvidenceSnapshot, ctx: CheckContext, minimum: str =
         return no_released_lot()
     reasons, steps, good = [], [], 0
     for lot in lots:
-        ratio = particle_protein_ratio(snap, lot)
+        try:
+            ratio = particle_protein_ratio(snap, lot)
+        except quantities.UnitMismatch as mismatch:
+            reasons.append(ratio_unit_reason(lot.id, mismatch))
+            steps.append(
+                bi("Record the particle and protein results of lot {lot} in convertible units.", lot=lot.id)
+            )
+            continue
         if ratio is None:
             reasons.append(
                 bi(
@@ -321,13 +353,22 @@ def residual_dna_per_dose(snap: EvidenceSnapshot, ctx: CheckContext, max_ng: flo
     if not lots:
         return no_released_lot()
     limit = Decimal(str(max_ng))
-    bad = [
-        lot.id
-        for lot in lots
-        if not any(r.value is not None and r.value <= limit for a in attributes for r in results_for(lot, a))
-    ]
+    bad, unit_reasons = [], []
+    for lot in lots:
+        ok = False
+        for a in attributes:
+            for r in results_for(lot, a):
+                try:
+                    ng = quantities.result_value(r, a, NG_PER_DOSE)
+                except quantities.UnitMismatch as mismatch:
+                    unit_reasons.append(unit_reason(lot.id, category_label("residual_dna"), mismatch))
+                    continue
+                ok = ok or (ng is not None and ng <= limit)
+        if not ok:
+            bad.append(lot.id)
     reasons = (
         [bi("Lots without residual DNA ≤ {limit} ng/dose: {lots}.", limit=max_ng, lots=", ".join(bad))]
+        + unit_reasons
         if bad
         else [bi("All {n} released lots have residual DNA ≤ {limit} ng/dose.", n=len(lots), limit=max_ng)]
     )
