@@ -1,6 +1,7 @@
 """Demo inventory: a storage hierarchy, aliquots and retention samples for the released demo lots
-(UCEV-24-001, UCEV-24-004) and retention records for the biological material lots. Idempotent; lots
-that do not exist (yet) or are not released are skipped quietly."""
+(UCEV-24-001, UCEV-24-004), retention records for the biological material lots, two consignees and
+one shipment of a UCEV-24-001 unit to the Kyoto clinic (what a recall of that lot would have to
+follow). Idempotent; lots that do not exist (yet) or are not released are skipped quietly."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import transaction
 from evqms.dossier.models import MaterialLot
 from evqms.errors import EvqmsError
 from evqms.inventory import services
-from evqms.inventory.models import Aliquot, RetentionSample, StorageLocation
+from evqms.inventory.models import Aliquot, Consignee, RetentionSample, Shipment, StorageLocation
 from evqms.lots.models import Lot
 
 DEMO_LOTS = ("UCEV-24-001", "UCEV-24-004")
@@ -73,6 +74,7 @@ def load(users: dict) -> None:
                     services.record_retention_sample(actor=actor, aliquot=created[-1])
         except EvqmsError:
             continue
+    _distribution(actor)
     for number, kept in (("HPL-24-07", True), ("FBS-23-11", False)):
         mlot = MaterialLot.objects.filter(lot_number=number).first()
         if mlot is None or RetentionSample.objects.filter(material_lot=mlot).exists():
@@ -85,3 +87,42 @@ def load(users: dict) -> None:
                 material_lot=mlot,
                 reason="Supplier retains samples of each serum lot for 10 years (quality agreement QA-2023-11).",
             )
+
+
+DEMO_CONSIGNEES = (
+    {
+        "code": "KYOTO-KNEE",
+        "name": "京都ひざ関節クリニック",
+        "address": "京都府京都市中京区烏丸通御池上ル 1-1",
+        "site": "整形外科 外来処置室",
+        "contact_name": "佐藤 恵 (薬剤師)",
+        "contact_phone": "075-000-1234",
+        "contact_email": "pharmacy@kyoto-knee.example",
+    },
+    {
+        "code": "OSAKA-UH-PH",
+        "name": "大阪大学病院 薬剤部",
+        "address": "大阪府吹田市山田丘 2-15",
+        "site": "薬剤部 治験薬管理室",
+        "contact_name": "高橋 亮 (治験薬管理者)",
+        "contact_phone": "06-0000-5678",
+        "contact_email": "",
+    },
+)
+
+
+def _distribution(actor) -> None:
+    for data in DEMO_CONSIGNEES:
+        if not Consignee.objects.filter(code=data["code"]).exists():
+            services.create_consignee(actor=actor, **data)
+    if Shipment.objects.filter(consignee__code="KYOTO-KNEE").exists():
+        return
+    unit = Aliquot.objects.filter(container_id="UCEV-24-001-A005", status="available").first()
+    if unit is None:
+        return
+    try:
+        services.ship_aliquots(
+            actor=actor, aliquots=[unit], consignee="KYOTO-KNEE", reference="ヤマト 4471-2290-118"
+        )
+    except EvqmsError:
+        return  # e.g. the lot was recalled or held on this database: nothing to ship

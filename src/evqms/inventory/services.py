@@ -296,17 +296,17 @@ def create_aliquots(
     """Split a released lot into `count` containers named <lot>-A001, -A002 ..."""
     require(actor, "inventory.manage_stock")
     lot = lock_for_update(Lot.objects.filter(pk=lot.pk)).get()
-    if lot.status != "released":
-        raise RuleViolation(
-            _("lot {lot} is not released ({status}): it cannot be aliquoted").format(
-                lot=lot.number, status=lot.status
-            )
-        )
     holds = active_holds(lot)
     if holds:
         raise RuleViolation(
             _("lot {lot} is on hold under {hold}: it cannot be aliquoted").format(
                 lot=lot.number, hold=hold_label(holds[0].source, holds[0].source_kind)
+            )
+        )
+    if lot.status != "released":
+        raise RuleViolation(
+            _("lot {lot} is not released ({status}): it cannot be aliquoted").format(
+                lot=lot.number, status=lot.status
             )
         )
     if not isinstance(count, int) or count < 1 or count > 1000:
