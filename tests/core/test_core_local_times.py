@@ -99,7 +99,8 @@ def test_lot_api_gives_local_times_with_offset(client, lab, early):
     assert story["steps"][0]["started_at"] == "2026-12-03T08:30:00+09:00"
 
 
-def test_certificate_of_analysis_prints_local_time_with_zone(lab, early, tmp_path, capsys):
+def test_certificate_of_analysis_prints_local_time_with_zone(lab, early, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EVQMS_LANG", "en")  # `--lang` sets it for the process; restore it afterwards
     from pypdf import PdfReader
 
     lot = _qc_lot(lab, "UCEV-Z-004")

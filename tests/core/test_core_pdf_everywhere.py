@@ -66,7 +66,8 @@ def test_the_font_comes_from_the_installed_package():
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_certificate_of_analysis(lab, tmp_path, capsys, lang):
+def test_certificate_of_analysis(lab, tmp_path, capsys, monkeypatch, lang):
+    monkeypatch.setenv("EVQMS_LANG", lang)  # `--lang` sets it for the process; restore it afterwards
     lot = lab.quarantined(f"UCEV-F-{lang.upper()}")
     out = tmp_path / "coa.pdf"
     assert main(["report", "coa", lot.number, "-o", str(out), "--lang", lang]) == 0, capsys.readouterr().err
@@ -84,7 +85,8 @@ def test_compliance_report_from_the_page(client, lab, lang):
     assert_ipaex_subset_only(response.content)
 
 
-def test_compliance_report_from_a_dossier_file(tmp_path, capsys):
+def test_compliance_report_from_a_dossier_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EVQMS_LANG", "ja")  # `--lang` sets it for the process; restore it afterwards
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / "examples" / "typical-clinic.yaml"

@@ -109,3 +109,21 @@ def test_pure_report_refuses_a_missing_font_file(tmp_path):
 
     with pytest.raises(EvqmsError, match="absent.ttf"):
         report.render_pdf([], "en", {}, font_path=tmp_path / "absent.ttf")
+
+
+def test_report_date_is_the_local_day(monkeypatch):
+    """Assessed at 23:30 UTC on 5 December = 08:30 JST on the 6th: the report is dated the 6th."""
+    import dataclasses
+    import datetime as dt
+
+    from evqms.guidance import report, ruleset
+    from evqms.guidance.dossier import load_dossier
+    from evqms.guidance.engine import assess
+
+    monkeypatch.delenv("EVQMS_TIME_ZONE", raising=False)  # the default zone, Asia/Tokyo
+    snapshot = dataclasses.replace(load_dossier(str(EXAMPLES / "minimal.yaml")), as_of=None)
+    early = dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)
+    assessment = assess(snapshot, ruleset.load("jsrm-2024"), now=early)
+    assert assessment.as_of == dt.date(2026, 12, 6)
+    html = report.render_html([assessment], "en", {})
+    assert "<td>2026-12-06</td>" in html and "2026-12-05" not in html

@@ -198,4 +198,6 @@ class Assessment(models.Model):
         verbose_name = _("assessment")
 
     def __str__(self):
-        return f"{self.product.code} {self.ruleset_id} {self.assessed_at:%Y-%m-%d %H:%M}"
+        from evqms.core.timefmt import display_local
+
+        return f"{self.product.code} {self.ruleset_id} {display_local(self.assessed_at)}"

@@ -99,6 +99,21 @@ def evaluate_item(item: Item, snap: EvidenceSnapshot, as_of: dt.date) -> Finding
     return finding
 
 
+def local_day(when: dt.datetime) -> dt.date:
+    """The day in the facility's zone (EVQMS_TIME_ZONE, as the web app uses; Asia/Tokyo by default):
+    an assessment made at 08:30 JST is of that day, not of the UTC day before."""
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(os.environ.get("EVQMS_TIME_ZONE") or "Asia/Tokyo")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    if when.tzinfo is None:  # the engine's instants are UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(zone).date()
+
+
 def assess(
     snapshot: EvidenceSnapshot,
     ruleset: RuleSet,
@@ -109,7 +124,7 @@ def assess(
     """Judge every item; contradictory evidence raises InputError before any item is judged."""
     check_consistency(snapshot)
     now = now or dt.datetime.now(dt.UTC)
-    as_of = as_of or snapshot.as_of or now.date()
+    as_of = as_of or snapshot.as_of or local_day(now)
     findings = [evaluate_item(item, snapshot, as_of) for item in ruleset.items]
     return Assessment(ruleset, findings, snapshot.sha256(), now, as_of)
 

@@ -11,8 +11,6 @@ installed on the machine, and every PDF embeds the same file.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from html import escape
 from pathlib import Path
 from string import Template
@@ -20,7 +18,7 @@ from string import Template
 from evqms.cliutil import to_json
 from evqms.errors import EvqmsError
 from evqms.guidance.checks.base import STATUSES
-from evqms.guidance.engine import Assessment, to_dict
+from evqms.guidance.engine import Assessment, local_day, to_dict
 from evqms.guidance.ruleset import LEVELS, RuleSet
 from evqms.i18n import _, bilingual, use_language
 
@@ -234,20 +232,6 @@ def render_html(
             physician=escape(str(meta.get("physician", ""))),
             l_qa=escape(_("Quality assurance")),
         )
-
-
-def local_day(when: dt.datetime) -> dt.date:
-    """The day in the facility's zone (EVQMS_TIME_ZONE, as the web app uses): a report made at
-    08:30 JST is dated that day, not the UTC day before."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        zone = ZoneInfo(os.environ.get("EVQMS_TIME_ZONE") or "Asia/Tokyo")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    if when.tzinfo is None:  # the engine's instants are UTC
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(zone).date()
 
 
 def font_face_css(font_path: Path) -> str:
