@@ -134,3 +134,13 @@ def test_bad_plate_writes_nothing(world):
         _run(world, assay, dose_column="dose")
     assert not assay.runs.exists()
     assert not QCResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_assay_opens_its_own_transaction(world):
+    """The service is atomic by itself (its audit event needs a transaction): outside a test's
+    wrapping transaction, as `evqms demo` and a plain script call it, it must not refuse."""
+    from evqms.audit.models import AuditEvent
+
+    assay = _assay(world)
+    assert AuditEvent.objects.filter(action="potency_assay.create", object_id=str(assay.pk)).exists()
