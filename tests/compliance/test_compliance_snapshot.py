@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from compliance_helpers import dossier_of_world
@@ -208,3 +209,41 @@ def test_serum_justified_for_v1_does_not_cover_a_v2_lot(make_user):
         snap, CheckContext(item_id="JSRM-3-R2", as_of=dt.date(2026, 1, 1))
     )
     assert out.status == "not_met", out.reasons
+
+
+def test_biodistribution_threshold_reaches_the_snapshot(make_user):
+    """The study's threshold_pct (20 %) becomes its threshold 0.2 in the snapshot, so JSRM-3-P1 is
+    judged: 38 % >= 20 % is met (the demo's MIA-rat study); 15 % < 20 % is not met. Before, the
+    database path passed no threshold and the item stayed 'partly met'."""
+    from evqms.guidance.checks import REGISTRY, CheckContext
+    from evqms.studies import services as studies
+    from evqms.testing import factories as f
+
+    product = f.product("bd-p")
+    product.routes = ["intra_articular"]
+    product.save()
+    study = studies.create_biodistribution_study(
+        actor=make_user("bd-qa", "qa_reviewer"),
+        product=product,
+        title="DiR-labelled EVs (MIA rat)",
+        species="Rat",
+        route="intra-articular",
+        label_method="DiR imaging",
+        target="Injected knee joint",
+        time_points="24 h",
+        fraction_in_target_pct="38.0",
+        threshold_pct="20.0",
+    )
+    ctx = CheckContext(item_id="JSRM-3-P1", as_of=dt.date(2026, 1, 1))
+    snap = build_snapshot(product)
+    (bd,) = snap.studies.biodistribution
+    assert (bd.route, bd.fraction_of_dose, bd.threshold) == (
+        "intra_articular",
+        Decimal("0.38"),
+        Decimal("0.2"),
+    )
+    out = REGISTRY["biodistribution_target_fraction"](snap, ctx)
+    assert out.status == "met", out.reasons
+    assert "threshold 0.2" in out.reasons[0]["en"]
+    type(study).objects.filter(pk=study.pk).update(fraction_in_target_pct=Decimal("15"))
+    assert REGISTRY["biodistribution_target_fraction"](build_snapshot(product), ctx).status == "not_met"

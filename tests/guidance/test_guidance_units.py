@@ -200,3 +200,20 @@ def test_conversion_helper_is_exact():
     assert quantities.convert(Decimal("0.3"), "ug/mL", "ng/mL") == Decimal("300")
     with pytest.raises(quantities.UnitMismatch):
         quantities.convert(Decimal("1"), "", "EU/mL")
+
+
+# --- the biodistribution threshold a study sets (JSRM-3-P1) ----------------------------------------
+
+
+def test_study_threshold_judges_when_the_product_states_none(d):
+    """BD-1 reached 0.12 of the dose. With the product's threshold 0.05 it is met; without one, the
+    study's own threshold decides: 0.10 met (0.12 >= 0.10), 0.20 not met; with neither, partly met."""
+    assert run("biodistribution_target_fraction", d).status == "met"
+    d["product"].pop("target_fraction_threshold")
+    assert run("biodistribution_target_fraction", d).status == "partly_met"
+    d["studies"]["biodistribution"][0]["threshold"] = 0.10
+    out = run("biodistribution_target_fraction", d)
+    assert out.status == "met" and "threshold 0.1" in en(out)
+    d["studies"]["biodistribution"][0]["threshold"] = 0.20
+    out = run("biodistribution_target_fraction", d)
+    assert out.status == "not_met" and "threshold fraction 0.2 " in en(out)

@@ -295,7 +295,14 @@ def _qc_result(result) -> ev.QCResult:
         attribute=attribute_id(attribute),
         tested_on=local_date(result.tested_at),
         value=num(value),
-        unit=attribute.unit if value is not None else "",
+        # Reported and converted values are in the specification's unit; a value as entered is in its own.
+        unit=(
+            ""
+            if value is None
+            else (result.unit or attribute.unit)
+            if result.reported_value is None and result.value_in_spec_unit is None
+            else attribute.unit
+        ),
         result=result.text_value,
         method=result.method,
         replicates=derived.get("videos") if isinstance(derived.get("videos"), int) else None,
@@ -589,6 +596,7 @@ def _studies(product, spec_attribute_ids: dict[str, str]) -> ev.Studies:
             methods=[m for m in (s.label_method, s.second_method) if m.strip()],
             target=s.target,
             fraction_of_dose=num(s.fraction_in_target_pct / 100),
+            threshold=num(s.threshold_pct / 100),  # the study's own target (JSRM-3-P1)
             completed_on=local_date(s.created_at),
         )
         for s in sm.BiodistributionStudy.objects.filter(product=product).order_by("title")

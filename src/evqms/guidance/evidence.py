@@ -330,6 +330,8 @@ class BiodistributionStudy:
     methods: list[str] = field(default_factory=list)
     target: str = ""
     fraction_of_dose: Decimal | None = None
+    # The fraction the study set as its target; the product's threshold, when stated, governs.
+    threshold: Decimal | None = None
     completed_on: dt.date | None = None
 
 

@@ -149,16 +149,26 @@ def biodistribution_target_fraction(snap: EvidenceSnapshot, ctx: CheckContext) -
                 )
             ],
         )
-    threshold = snap.product.target_fraction_threshold
     evidence = [ref("study", s.id) for s in studies]
-    if threshold is None:
+
+    def threshold_of(study):
+        # The product's stated threshold governs; else the one the study set for itself.
+        stated = snap.product.target_fraction_threshold
+        return stated if stated is not None else study.threshold
+
+    judged = [s for s in studies if threshold_of(s) is not None]
+    if not judged:
         return CheckResult(
             PARTLY_MET,
-            [bi("Biodistribution studied, but the product states no target-fraction threshold.")],
+            [
+                bi(
+                    "Biodistribution studied, but neither the product nor the study states a target-fraction threshold."
+                )
+            ],
             evidence,
             [bi("State the fraction of the dose that must reach the target (product threshold).")],
         )
-    reaching = [s for s in studies if s.fraction_of_dose is not None and s.fraction_of_dose >= threshold]
+    reaching = [s for s in judged if s.fraction_of_dose is not None and s.fraction_of_dose >= threshold_of(s)]
     if reaching:
         best = max(reaching, key=lambda s: s.fraction_of_dose)
         return CheckResult(
@@ -169,14 +179,15 @@ def biodistribution_target_fraction(snap: EvidenceSnapshot, ctx: CheckContext) -
                     id=best.id,
                     fraction=best.fraction_of_dose,
                     target=best.target or "-",
-                    threshold=threshold,
+                    threshold=threshold_of(best),
                 )
             ],
             evidence,
         )
+    thresholds = ", ".join(str(t) for t in dict.fromkeys(threshold_of(s) for s in judged))
     return CheckResult(
         NOT_MET,
-        [bi("No study shows the threshold fraction {threshold} reaching the target.", threshold=threshold)],
+        [bi("No study shows the threshold fraction {threshold} reaching the target.", threshold=thresholds)],
         evidence,
         [bi("Improve targeting or justify a lower threshold with data.")],
     )
