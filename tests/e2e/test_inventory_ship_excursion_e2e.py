@@ -1,5 +1,5 @@
-"""In a real browser (Japanese UI): an operator ships an aliquot from its page (a missing destination
-is refused next to the field first), then records a temperature excursion on the freezer's page and
+"""In a real browser (Japanese UI): an operator ships an aliquot from its page to a registered
+consignee (a missing consignee is refused next to the field first), then records a temperature excursion on the freezer's page and
 sees it in the list of past excursions."""
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ def test_ship_an_aliquot_and_record_an_excursion(page, live_server, make_user, l
         inventory.create_location(actor=operator, code=f"E2E-P{i}", name=f"P{i}", kind="position", parent=box)
         for i in (1, 2)
     ]
+    inventory.create_consignee(
+        actor=operator,
+        code="KYOTO-CL",
+        name="京都クリニック",
+        address="京都市中京区烏丸通 1",
+        site="整形外科",
+        contact_name="佐藤医師",
+    )
     lot = f.lot("UCEV-E2E-SHIP", status="released")
     a1, a2 = inventory.create_aliquots(
         actor=operator, lot=lot, count=2, volume_ml="1.0", particle_count="2e10", locations=positions
@@ -41,19 +49,20 @@ def test_ship_an_aliquot_and_record_an_excursion(page, live_server, make_user, l
     login(page, operator)
     page.goto(f"{live_server.url}/inventory/aliquots/{a1.container_id}/")
     assert page.locator("#ship-form").count() == 1
-    # the browser's own check would stop an empty field; a blank-only value reaches the server
-    page.fill("#id_destination", "   ")
+    # the browser's own check would stop an empty choice; without it the server refuses it on the field
+    page.evaluate("document.getElementById('id_consignee').removeAttribute('required')")
     with page.expect_navigation():
         page.locator("#ship-form button[type=submit]").click()
-    assert "出荷先" in page.locator("#destination-errors").inner_text()
+    assert "出荷先" in page.locator("#consignee-errors").inner_text()
     assert Aliquot.objects.get(pk=a1.pk).status == "available"
     shot(page, "inventory-ship-01-missing-destination")
 
-    page.fill("#id_destination", "京都クリニック（クール便 123-456）")
+    page.select_option("#id_consignee", "KYOTO-CL")
+    page.fill("#id_reference", "クール便 123-456")
     with page.expect_navigation():
         page.locator("#ship-form button[type=submit]").click()
     assert "出荷しました" in page.locator(".messages").inner_text()
-    assert page.locator("#aliquot-reason").inner_text() == "京都クリニック（クール便 123-456）"
+    assert "京都クリニック (整形外科)" in page.locator("#aliquot-shipments").inner_text()
     assert page.locator("#ship-form").count() == 0
     shot(page, "inventory-ship-02-shipped")
     a1.refresh_from_db()

@@ -241,9 +241,9 @@ def test_csv_and_pdf_list_administrations_and_shipments_with_local_times(lineage
     services.close_recall_unit(actor=qa, recall=recall, aliquot="L1-A004", outcome="returned", note="YMT-9")
     with translation.override("ja"):
         reader = PdfReader(io.BytesIO(exports.recall_pdf(recall)))
-    text = "".join(page.extract_text() for page in reader.pages)
+    text = "".join("".join(page.extract_text().split()) for page in reader.pages)  # cells wrap mid-word
     assert "RC-00001" in text and "京都ひざクリニック" in text and "L1-A004" in text
-    assert "2026-12-06 08:30 JST" in text and "返品済み" in text
+    assert "2026-12-0608:30JST" in text and "返品済み" in text
     assert "P-1" in text and "P-2" in text
     assert "保留中の在庫ユニット" in text and "L1-A005" in text
     fonts = {str(f.get_object().get("/BaseFont")) for f in reader.pages[0]["/Resources"]["/Font"].values()}
