@@ -425,3 +425,10 @@ def hold_lots(hold) -> list[dict]:
     ):
         rows.append({"lot": lot_hold.lot, "record": lot_hold, "units_held": lot_hold.units_held})
     return rows
+
+
+def units_to_hold(lot) -> list:
+    """The lot's units a recall would put on hold now (available or reserved), for the recall form."""
+    from evqms.inventory.models import HOLDABLE, Aliquot
+
+    return list(Aliquot.objects.filter(lot=lot, status__in=HOLDABLE).order_by("container_id"))

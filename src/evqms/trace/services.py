@@ -49,7 +49,7 @@ def _next_number(model, prefix: str) -> str:
     return f"{prefix}-{last + 1:05d}"
 
 
-def _shipped_items(lot: Lot) -> list[ShipmentItem]:
+def shipped_items(lot: Lot) -> list[ShipmentItem]:
     """The latest shipment of every unit of `lot` that is out with a consignee now."""
     items = (
         ShipmentItem.objects.filter(aliquot__lot=lot, aliquot__status="shipped")
@@ -86,7 +86,7 @@ def recall_lot(*, request, actor, lot: Lot | str, reason: str, password: str) ->
                 _("lot {lot} is already {status}").format(lot=locked.number, status=locked.status)
             )
         recipients = _recipients_json(trace("lot", locked.number))
-        shipped = _shipped_items(locked)
+        shipped = shipped_items(locked)
         previous = locked.status
         now = timezone.now()
         recall_number = _next_number(Recall, "RC")

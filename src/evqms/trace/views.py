@@ -111,7 +111,17 @@ def recall(request, lot: str):
             messages.success(request, _("Lot {lot} is recalled.").format(lot=found.number))
             return redirect(reverse("trace:recall-detail", args=[done.number]))
     preview = selectors.trace("lot", found.number).recipients()
-    return render(request, "trace/recall_form.html", {"lot": found, "form": form, "recipients": preview})
+    return render(
+        request,
+        "trace/recall_form.html",
+        {
+            "lot": found,
+            "form": form,
+            "recipients": preview,
+            "shipped": services.shipped_items(found),
+            "to_hold": selectors.units_to_hold(found),
+        },
+    )
 
 
 def _recall_or_404(number: str) -> Recall:
