@@ -61,7 +61,36 @@ def _activate_language() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command. `--lang` applies to this call only: the caller's language comes back after it
+    (an in-process caller, such as a test or a shell, must not be left speaking another language)."""
+    saved = os.environ.get("EVQMS_LANG")
+    active = _django_language()
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        if saved is None:
+            os.environ.pop("EVQMS_LANG", None)
+        else:
+            os.environ["EVQMS_LANG"] = saved
+        if active is not None:
+            from django.utils import translation
+
+            translation.activate(active)
+
+
+def _django_language() -> str | None:
+    """The language Django speaks in this process now, or None before Django is set up."""
+    from django.apps import apps
+    from django.conf import settings
+
+    if settings.configured and apps.ready:
+        from django.utils import translation
+
+        return translation.get_language()
+    return None
+
+
+def _run(argv: list[str]) -> int:
     # --lang is read before building the parser so that help texts are translated too.
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
