@@ -86,6 +86,7 @@ def test_product_form_shows_field_errors_in_both_languages(client, demo_world):
         "ev_type": "natural",
         "source_cell_type": "uc_msc",
         "origin": "allogeneic",
+        "indication_code": "osteoarthritis",
         "indications": "OA",
         "routes": ["iv"],
         "dose_unit": "wombats",

@@ -33,6 +33,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "ev_type",
             "source_cell_type",
             "origin",
+            "indication_code",
             "indications",
             "routes",
             "dose_unit",

@@ -20,8 +20,14 @@ class ProductForm(forms.Form):
     ev_type = forms.ChoiceField(label=_("EV type"), choices=m.EV_TYPES)
     source_cell_type = forms.ChoiceField(label=_("source cell type"), choices=m.SOURCE_CELL_TYPES)
     origin = forms.ChoiceField(label=_("autologous or allogeneic"), choices=m.ORIGINS)
+    # The coded indication links potency assays and studies to the product; the text is its detail.
+    indication_code = forms.ChoiceField(
+        label=_("indication (coded)"), choices=lambda: [("", "---------"), *m.indication_choices()]
+    )
     indications = forms.CharField(
-        label=_("indications"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("one per line")
+        label=_("indications"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("one per line; detail such as stage or severity"),
     )
     routes = forms.MultipleChoiceField(
         label=_("routes"), choices=m.ROUTES, widget=forms.CheckboxSelectMultiple

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from evqms.dossier.models import Product
+from evqms.dossier.models import Product, indication_choices
 from evqms.lots.models import Lot
 from evqms.studies.models import POTENCY_MODELS, DoseResponseStudy
 from evqms.studies.services import FRACTION_RE, SIZE_STATISTICS
@@ -77,6 +77,10 @@ class PotencyAssayForm(forms.Form):
     product = forms.ModelChoiceField(Product.objects.all(), label=_("product"))
     name = forms.CharField(label=_("name"), max_length=200)
     mechanism = forms.CharField(label=_("mode of action measured"), widget=forms.Textarea(attrs={"rows": 2}))
+    # Linked to the product by this code (JSRM-3-R4); the text says it in the assay's own words.
+    indication_code = forms.ChoiceField(
+        label=_("indication (coded)"), choices=lambda: [("", "---------"), *indication_choices()]
+    )
     indication = forms.CharField(label=_("indication it extrapolates to"), max_length=300)
     readout = forms.CharField(label=_("readout"), max_length=200, required=False)
     reference_lot = forms.ModelChoiceField(Lot.objects.filter(status="released"), label=_("reference lot"))

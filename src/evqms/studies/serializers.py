@@ -122,6 +122,7 @@ class PotencyAssaySerializer(serializers.Serializer):
     product = serializers.CharField(source="product.code")
     name = serializers.CharField()
     mechanism = serializers.CharField()
+    indication_code = serializers.CharField()
     indication = serializers.CharField()
     readout = serializers.CharField()
     kind = serializers.CharField()
