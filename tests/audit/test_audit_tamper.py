@@ -355,3 +355,16 @@ def test_messages_in_japanese_with_exit_1(cp, capsys, monkeypatch):
         "last": 5,
     }
     assert data["messages"][0].startswith("audit trail BROKEN at event #4")
+
+
+def test_the_trail_page_names_what_is_missing(cp, client, make_user):
+    with cp(execute=True):
+        auditor = make_user("aud-tamper", "auditor")
+    _events(cp, 4)
+    _drop_guards("audit_auditevent")
+    last = ChainHead.objects.get(pk=1).seq
+    _sql("DELETE FROM audit_auditevent WHERE seq > 4")
+    client.force_login(auditor)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/audit/?verify=1").content.decode()
+    assert "Broken" in body and f"events #5 to #{last} are missing (deleted or truncated)" in body

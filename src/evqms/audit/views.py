@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from evqms.audit import selectors
+from evqms.audit.messages import finding_text
 
 
 def _date(value: str | None):
@@ -30,12 +31,14 @@ def trail(request):
         until=_date(filters["until"]),
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    verify = selectors.verify_chain() if request.GET.get("verify") else None
     return render(
         request,
         "audit/trail.html",
         {
             "page": page,
             "filters": filters,
-            "verify": selectors.verify_chain() if request.GET.get("verify") else None,
+            "verify": verify,
+            "verify_messages": [finding_text(f) for f in verify.findings] if verify else [],
         },
     )
