@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from evqms.accounts.api import TokenView
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", TokenView.as_view(), name="api-token"),
     *(
         path("", include(f"evqms.{app}.api"))
         for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies")

@@ -97,6 +97,7 @@ def register(subparsers) -> None:
     )
     lst.add_argument("--format", choices=["text", "json"], default="text")
     lst.set_defaults(handler=_users_list)
+    _register_account_actions(users_sub)
     users.set_defaults(handler=lambda args: users.print_help() or 2)
 
     manage = subparsers.add_parser(
@@ -227,10 +228,75 @@ def _users_create(args) -> int:
     return 0
 
 
+def _register_account_actions(users_sub) -> None:
+    """deactivate, activate, unlock, set-role: an administrator's actions, each with a reason, done by
+    the administrator named with --as and proved by password (evqms.accounts.cli_auth)."""
+    from evqms.accounts.cli_auth import add_identity_arguments
+
+    helps = {
+        "deactivate": _("deactivate an account: it cannot sign in, its sessions and API tokens stop at once"),
+        "activate": _("activate an account again"),
+        "unlock": _("unlock an account locked after repeated failed logins (from every address)"),
+        "set-role": _("replace an account's roles"),
+    }
+    for action, help_text in helps.items():
+        sub = users_sub.add_parser(
+            action,
+            help=help_text,
+            epilog=_(
+                'Example: echo "$ADMIN_PASSWORD" | evqms users {action} alice{extra} --reason "left the company" --as admin --password-stdin'
+            ).format(action=action, extra=" --role qa_reviewer" if action == "set-role" else ""),
+        )
+        sub.add_argument("name", metavar="USER")
+        if action == "set-role":
+            sub.add_argument(
+                "--role",
+                action="append",
+                required=True,
+                help=_("operator, qc_analyst, qa_reviewer, physician, auditor or administrator (repeatable)"),
+            )
+        sub.add_argument("--reason", required=True, help=_("why (recorded in the audit trail)"))
+        add_identity_arguments(sub, who=_("the administrator acting (authenticated by password)"))
+        sub.set_defaults(handler=_users_account_action, account_action=action)
+
+
+def _users_account_action(args) -> int:
+    setup_django()
+    from django.contrib.auth import get_user_model
+
+    from evqms.accounts import services
+    from evqms.accounts.cli_auth import acting_user
+    from evqms.errors import InputError
+
+    admin = acting_user(args)  # before any transaction: a wrong password stays counted
+    user = get_user_model().objects.filter(username=args.name).first()
+    if user is None:
+        raise InputError(_("no user {name}").format(name=args.name), where="USER")
+    action = args.account_action
+    if action == "deactivate":
+        services.deactivate_user(acting_user=admin, user=user, reason=args.reason)
+        print(_("deactivated {name}: its sessions and API tokens no longer work").format(name=user.username))
+    elif action == "activate":
+        services.activate_user(acting_user=admin, user=user, reason=args.reason)
+        print(_("activated {name}").format(name=user.username))
+    elif action == "unlock":
+        count = services.unlock_user(acting_user=admin, user=user, reason=args.reason)
+        print(_("unlocked {name} ({n} failed-attempt records cleared)").format(name=user.username, n=count))
+    else:
+        services.set_roles(acting_user=admin, user=user, role_names=args.role, reason=args.reason)
+        print(
+            _("{name} now has roles {roles}").format(name=user.username, roles=", ".join(user.role_names()))
+        )
+    return 0
+
+
 def _users_list(args) -> int:
     setup_django()
+    from evqms.accounts.lockout import locked_usernames
     from evqms.accounts.selectors import users_with_roles
     from evqms.cliutil import emit, to_json
+
+    locked = locked_usernames()
 
     rows = [
         {
@@ -238,6 +304,7 @@ def _users_list(args) -> int:
             "printed_name": u.printed_name,
             "roles": sorted(g.name for g in u.groups.all()),
             "active": u.is_active,
+            "locked": u.username in locked,
         }
         for u in users_with_roles()
     ]
@@ -249,7 +316,9 @@ def _users_list(args) -> int:
         for r in rows:
             # The role as the reader calls it, with the code `users create --role` takes.
             roles = ", ".join(f"{ROLES[g]} ({g})" if g in ROLES else g for g in r["roles"])
-            emit(f"{r['username']:<20} {roles:<36} {r['printed_name']}")
+            state = "" if r["active"] else " " + _("(inactive)")
+            state += " " + _("(locked)") if r["locked"] else ""
+            emit(f"{r['username']:<20} {roles:<36} {r['printed_name']}{state}")
     return 0
 
 

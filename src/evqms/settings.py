@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
     "simple_history",
@@ -111,6 +110,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "evqms.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "evqms.web.middleware.EvqmsLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "evqms.accounts.middleware.AccountStateMiddleware",  # inactive, locked or idle: signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -144,6 +145,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "evqms.web.context.navigation",
+                "evqms.web.csp.nonce",
+                "evqms.accounts.context.session_idle",
             ],
         },
     },
@@ -199,6 +202,7 @@ AUDIT_CHECKPOINT_HOOK = os.environ.get("EVQMS_AUDIT_CHECKPOINT_HOOK", "")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must be first: it refuses locked-out users
+    "evqms.accounts.lockout.BackoffBackend",  # slows guessing from unknown addresses
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -220,16 +224,42 @@ if os.environ.get("EVQMS_TESTING_FAST_INSECURE_HASHER") == "1":
         )
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Lockout: 5 failures (logins and signature password checks alike) lock the account for an hour.
+# Lockout: 5 failures (logins, API token requests and signature password checks alike) lock the
+# account from that address for an hour (evqms.accounts.lockout). The account and the address are
+# locked together: a stranger elsewhere cannot lock QA out, and a clinic's staff sharing one address
+# do not lock each other out. Guessing from many addresses is slowed: after
+# EVQMS_LOGIN_BACKOFF_AFTER failures from addresses the person never signed in from, each further
+# attempt from such an address waits, twice as long each time. An administrator unlocks
+# (`evqms users unlock`, the users page).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "evqms.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
-# Accounts (not IP addresses) are locked on purpose: a wrong signature password must count against
-# the signer whatever the address, and a clinic shares one address among its staff.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+EVQMS_LOGIN_BACKOFF_AFTER = 10
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = 0
+    if value < 1:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more (not {raw!r})")
+    return value
+
+
+# API tokens (evqms.accounts.api_auth) last EVQMS_TOKEN_DAYS at most (default 30).
+EVQMS_TOKEN_DAYS = _positive_int_env("EVQMS_TOKEN_DAYS", 30)
+# A session without a request for EVQMS_SESSION_IDLE_MINUTES (default 30) is ended; the page warns
+# SESSION_IDLE_WARNING seconds before (web/static/web/session.js).
+SESSION_IDLE_TIMEOUT = _positive_int_env("EVQMS_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_IDLE_WARNING = min(300, SESSION_IDLE_TIMEOUT // 2)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
@@ -260,8 +290,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: an API call without credentials then answers 401, not 403.
+        "evqms.accounts.api_auth.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

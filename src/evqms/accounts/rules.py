@@ -41,3 +41,7 @@ def require(user, perm: str, obj=None) -> None:
     if user is None or not user.has_perm(perm, obj):
         who = getattr(user, "username", None) or _("anonymous")
         raise PermissionDenied(_("{user} may not do this ({perm})").format(user=who, perm=perm))
+
+
+# Every person with a role may make API tokens for themselves, see and revoke them.
+rules.add_perm("accounts.own_tokens", is_staff_member)

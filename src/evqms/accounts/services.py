@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from evqms.accounts import roles
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
-from evqms.errors import InputError
+from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
 
@@ -93,9 +98,18 @@ def set_roles(*, acting_user, user, role_names: list[str], reason: str):
             ),
             where="role",
         )
+    if not role_names:
+        raise InputError(_("at least one role is required"), where="role")
+    reason = _require_reason(reason)
+    if acting_user.pk == user.pk and roles.ADMINISTRATOR not in role_names:
+        # Otherwise the last administrator could leave nobody able to manage users.
+        raise RuleViolation(_("an administrator cannot remove their own administrator role"))
+    user = _lock_user_row(user)
     before = _user_record(user)
     ensure_role_groups()
     user.groups.set(Group.objects.filter(name__in=role_names))
+    user.is_staff = roles.ADMINISTRATOR in role_names
+    user.save(update_fields=["is_staff"])
     user._evqms_roles = None
     record_event(
         actor=acting_user,
@@ -107,3 +121,191 @@ def set_roles(*, acting_user, user, role_names: list[str], reason: str):
         reason=reason,
     )
     return user
+
+
+# --- Account state: deactivate, activate, unlock (each with the administrator's reason) ----------
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError(_("a reason is required"), where="reason")
+    return reason
+
+
+def _lock_user_row(user):
+    return get_user_model().objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def deactivate_user(*, acting_user, user, reason: str):
+    """The account can no longer sign in; its open sessions and API tokens stop at the next request."""
+    require(acting_user, "evqms.manage_users")
+    reason = _require_reason(reason)
+    if acting_user is not None and acting_user.pk == user.pk:
+        raise RuleViolation(_("an administrator cannot deactivate their own account"))
+    user = _lock_user_row(user)
+    if not user.is_active:
+        raise RuleViolation(_("user {name} is already inactive").format(name=user.username))
+    before = _user_record(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=acting_user,
+        action="user.deactivate",
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after=_user_record(user),
+        reason=reason,
+    )
+    return user
+
+
+@transaction.atomic
+def activate_user(*, acting_user, user, reason: str):
+    require(acting_user, "evqms.manage_users")
+    reason = _require_reason(reason)
+    user = _lock_user_row(user)
+    if user.is_active:
+        raise RuleViolation(_("user {name} is already active").format(name=user.username))
+    before = _user_record(user)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=acting_user,
+        action="user.activate",
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after=_user_record(user),
+        reason=reason,
+    )
+    return user
+
+
+@transaction.atomic
+def unlock_user(*, acting_user, user, reason: str) -> int:
+    """Forget the failed logins that lock `user` (from every address); returns how many were kept."""
+    from evqms.accounts import lockout
+
+    require(acting_user, "evqms.manage_users")
+    reason = _require_reason(reason)
+    sources = lockout.locked_sources(user.username)
+    count = lockout.clear_failures(user.username)
+    record_event(
+        actor=acting_user,
+        action="user.unlock",
+        object_type="user",
+        object_id=user.pk,
+        before={"username": user.username, "locked_from": sources},
+        after={"username": user.username, "locked_from": []},
+        reason=reason,
+    )
+    return count
+
+
+# --- API tokens --------------------------------------------------------------------------------
+# The secret is shown once; the database keeps its SHA-256 (a copy of the database cannot call the
+# API) and a short prefix so the owner can tell their tokens apart.
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _token_record(token) -> dict:
+    return {
+        "user": token.user.username,
+        "name": token.name,
+        "prefix": token.prefix,
+        "expires_at": token.expires_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+@transaction.atomic
+def create_token(*, acting_user, name: str = "", days: int | None = None):
+    """A new token for `acting_user` (a person makes tokens only for themselves). Returns
+    (token, secret); the secret is not stored and cannot be shown again."""
+    from django.conf import settings
+
+    from evqms.accounts.models import ApiToken
+
+    require(acting_user, "accounts.own_tokens")
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise InputError(_("at most {n} characters").format(n=100), where="name")
+    limit = settings.EVQMS_TOKEN_DAYS
+    days = limit if days is None else days
+    if not 1 <= days <= limit:
+        raise InputError(
+            _("a token lasts 1 to {n} days").format(n=limit),
+            where="days",
+        )
+    secret = "evq_" + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=acting_user,
+        name=name,
+        prefix=secret[:12],
+        digest=token_digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    record_event(
+        actor=acting_user,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=token.pk,
+        after=_token_record(token),
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(*, acting_user, token, reason: str = ""):
+    """Revoke a token: its owner may revoke their own, an administrator anyone's (with a reason)."""
+    from evqms.accounts.models import ApiToken
+
+    own = acting_user is not None and token.user_id == acting_user.pk
+    if own:
+        require(acting_user, "accounts.own_tokens")
+    else:
+        require(acting_user, "evqms.manage_users")
+        reason = _require_reason(reason)
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise RuleViolation(_("token {prefix} is already revoked").format(prefix=token.prefix))
+    before = _token_record(token)
+    token.revoked_at = timezone.now()
+    token.revoked_by = acting_user
+    token.revoke_reason = reason
+    token.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    record_event(
+        actor=acting_user,
+        action="api_token.revoke",
+        object_type="api_token",
+        object_id=token.pk,
+        before=before,
+        after=_token_record(token),
+        reason=reason,
+    )
+    return token
+
+
+def token_for_secret(secret: str):
+    """The live token for `secret` (not revoked, not expired), or None. Marks it used (at most once a
+    minute, so busy clients do not write on every call)."""
+    from evqms.accounts.models import ApiToken
+
+    if not secret or len(secret) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()
+    now = timezone.now()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -6,4 +6,8 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("session/ping/", views.session_ping, name="session-ping"),
+    path("tokens/", views.my_tokens, name="my-tokens"),
+    path("users/", views.user_list, name="user-list"),
+    path("users/<path:username>/", views.user_detail, name="user-detail"),
 ]

@@ -1,6 +1,30 @@
+"""Sign in and out, the person's own API tokens, the session ping, and the administrator's users page.
+Views parse and display; the services check the permission and write the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods, require_POST
+
+from evqms import errors
+from evqms.accounts import forms, roles, selectors, services
+from evqms.accounts.middleware import idle_timeout
+from evqms.i18n import _
+
+REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
+
+
+def _need(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -8,6 +32,142 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        wait = getattr(self.request, "evqms_backoff_seconds", 0)
+        if wait:
+            form.add_error(None, _("too many failed attempts: try again in {n} seconds").format(n=wait))
+        return super().form_invalid(form)
+
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+@require_POST
+def session_ping(request):
+    """The page's "stay signed in" button: the middleware has just renewed the idle clock."""
+    return JsonResponse({"idle_timeout": idle_timeout()})
+
+
+# --- My tokens -------------------------------------------------------------------------------
+
+
+def _refuse(form, exc) -> None:
+    on_field = isinstance(exc, errors.InputError) and exc.where in form.fields
+    form.add_error(exc.where if on_field else None, exc.message if on_field else str(exc))
+
+
+@require_http_methods(["GET", "POST"])
+def my_tokens(request):
+    _need(request, "accounts.own_tokens")
+    form = forms.TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            token = selectors.tokens_of(request.user).filter(pk=request.POST.get("token") or 0).first()
+            if token is None:
+                raise Http404
+            try:
+                services.revoke_token(acting_user=request.user, token=token)
+            except REFUSALS as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Token {prefix} revoked.").format(prefix=token.prefix))
+            return redirect(reverse("accounts:my-tokens"))
+        if form.is_valid():
+            try:
+                token, secret = services.create_token(
+                    acting_user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                )
+            except REFUSALS as exc:
+                _refuse(form, exc)
+            else:
+                created = {"token": token, "secret": secret}
+                form = forms.TokenForm()
+    return render(
+        request,
+        "accounts/my_tokens.html",
+        {"form": form, "created": created, "tokens": selectors.tokens_of(request.user)},
+    )
+
+
+# --- Administrator: users ----------------------------------------------------------------------
+
+
+def user_list(request):
+    _need(request, "evqms.manage_users")
+    return render(request, "accounts/user_list.html", {"rows": selectors.users_overview()})
+
+
+ACTIONS = {
+    "deactivate": services.deactivate_user,
+    "activate": services.activate_user,
+    "unlock": services.unlock_user,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def user_detail(request, username: str):
+    _need(request, "evqms.manage_users")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Http404
+    action_form = forms.AccountActionForm(prefix="act")
+    roles_form = forms.RolesForm(prefix="roles", initial={"roles": user.role_names()})
+    revoke_form = forms.AdminRevokeForm(prefix="revoke")
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ACTIONS:
+                action_form = forms.AccountActionForm(request.POST, prefix="act")
+                if action_form.is_valid():
+                    ACTIONS[action](
+                        acting_user=request.user, user=user, reason=action_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("Saved."))
+                    return redirect(reverse("accounts:user-detail", args=[user.username]))
+                status = 400
+            elif action == "set-roles":
+                roles_form = forms.RolesForm(request.POST, prefix="roles")
+                if roles_form.is_valid():
+                    services.set_roles(
+                        acting_user=request.user,
+                        user=user,
+                        role_names=roles_form.cleaned_data["roles"],
+                        reason=roles_form.cleaned_data["reason"],
+                    )
+                    messages.success(request, _("Saved."))
+                    return redirect(reverse("accounts:user-detail", args=[user.username]))
+                status = 400
+            elif action == "revoke-token":
+                revoke_form = forms.AdminRevokeForm(request.POST, prefix="revoke")
+                if revoke_form.is_valid():
+                    token = selectors.tokens_of(user).filter(pk=revoke_form.cleaned_data["token"]).first()
+                    if token is None:
+                        raise Http404
+                    services.revoke_token(
+                        acting_user=request.user, token=token, reason=revoke_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("Token {prefix} revoked.").format(prefix=token.prefix))
+                    return redirect(reverse("accounts:user-detail", args=[user.username]))
+                status = 400
+            else:
+                raise Http404
+        except REFUSALS as exc:
+            messages.error(request, str(exc))
+            status = 409 if isinstance(exc, errors.RuleViolation) else 400
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": user,
+            "state": selectors.user_state(user),
+            "tokens": selectors.tokens_of(user),
+            "action_form": action_form,
+            "roles_form": roles_form,
+            "revoke_form": revoke_form,
+            "role_labels": roles.ROLES,
+        },
+        status=status,
+    )

@@ -21,6 +21,7 @@ NAVIGATION = [
     ("compliance:index", _("Compliance"), "compliance.view"),
     ("landscape:index", _("Landscape"), "landscape.view"),
     ("audit:trail", _("Audit trail"), "evqms.view_audit_trail"),
+    ("accounts:user-list", _("Users"), "evqms.manage_users"),
 ]
 
 

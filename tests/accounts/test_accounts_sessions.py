@@ -1,0 +1,87 @@
+"""A signed-in session stops at the next request once the account is deactivated, locked or idle."""
+
+import time
+
+import pytest
+
+from evqms.accounts import services
+from evqms.accounts.middleware import LAST_SEEN
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, user):
+    response = client.post("/accounts/login/", {"username": user.username, "password": user.raw_password})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_deactivated_session_is_refused_at_the_next_request(client, make_user):
+    admin = make_user("admin1", "administrator")
+    qa = make_user("qa1", "qa_reviewer")
+    _login(client, qa)
+    services.deactivate_user(acting_user=admin, user=qa, reason="left")
+    response = client.get("/lots/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    # The API with the session cookie is refused too.
+    assert client.get("/api/v1/clinical/administrations/").status_code in (401, 403)
+
+
+def test_session_api_call_refused_after_deactivation(client, make_user):
+    admin = make_user("admin2", "administrator")
+    qa = make_user("qa2", "qa_reviewer")
+    _login(client, qa)
+    assert client.get("/api/v1/clinical/administrations/").status_code == 200
+    services.deactivate_user(acting_user=admin, user=qa, reason="left")
+    assert client.get("/api/v1/clinical/administrations/").status_code in (401, 403)
+
+
+def test_locked_session_is_signed_out(client, make_user):
+    qa = make_user("qa3", "qa_reviewer")
+    _login(client, qa)
+    # Five wrong passwords from the same address (here: failed signature checks would count the same).
+    other = client.__class__()
+    for _ in range(5):
+        other.post("/accounts/login/", {"username": "qa3", "password": "wrong"})
+    response = client.get("/lots/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_idle_session_ends(client, make_user, settings):
+    settings.SESSION_IDLE_TIMEOUT = 60
+    qa = make_user("qa4", "qa_reviewer")
+    _login(client, qa)
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 61
+    session.save()
+    response = client.get("/lots/", follow=True)
+    assert response.redirect_chain and "/accounts/login/" in response.redirect_chain[0][0]
+    assert b"without activity" in response.content
+
+
+def test_activity_and_ping_keep_the_session(client, make_user, settings):
+    settings.SESSION_IDLE_TIMEOUT = 60
+    qa = make_user("qa5", "qa_reviewer")
+    _login(client, qa)
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 50
+    session.save()
+    ping = client.post("/accounts/session/ping/")
+    assert ping.status_code == 200 and ping.json()["idle_timeout"] == 60
+    assert int(time.time()) - client.session[LAST_SEEN] <= 1
+    assert client.get("/lots/").status_code == 200
+
+
+def test_ping_without_session_is_not_ok(client):
+    response = client.post("/accounts/session/ping/")
+    assert response.status_code == 302
+
+
+def test_base_page_carries_the_idle_settings(client, make_user, settings):
+    settings.SESSION_IDLE_TIMEOUT = 1800
+    settings.SESSION_IDLE_WARNING = 300
+    qa = make_user("qa6", "qa_reviewer")
+    _login(client, qa)
+    html = client.get("/").content.decode()
+    assert 'data-idle-timeout="1800"' in html and 'data-idle-warning="300"' in html
+    assert 'id="idle-warning"' in html and "web/session.js" in html
