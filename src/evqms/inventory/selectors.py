@@ -271,6 +271,9 @@ def dashboard_card(user) -> dict | None:
     caption = _("aliquots available")
     if missing:
         caption = _("aliquots available; {n} retention samples missing").format(n=missing)
+    held = Aliquot.objects.filter(status="on_hold").count()
+    if held:
+        caption = _("{caption}; {n} on hold (recall or hold)").format(caption=caption, n=held)
     return {
         "title": _("Inventory"),
         "value": available,
