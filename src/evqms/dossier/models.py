@@ -89,7 +89,7 @@ class Product(models.Model):
     retention_sample_required = models.BooleanField(
         _("retention sample required for release"),
         default=True,
-        help_text=_("a lot is released only with a retention sample kept (or its documented reason)"),
+        help_text=_("a lot is released only with a retention sample in stock"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
