@@ -69,7 +69,9 @@ def grant_app_role(role: str, *, create: bool = False, password: str | None = No
         if CHAIN_HEAD in guarded:
             cur.execute(f"GRANT UPDATE ON {sc}.{CHAIN_HEAD} TO {r}")
         # The app reads which migrations ran; only the owner records them.
-        cur.execute(f"REVOKE INSERT, UPDATE, DELETE ON {sc}.django_migrations FROM {r}")
+        cur.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute(f"REVOKE INSERT, UPDATE, DELETE ON {sc}.django_migrations FROM {r}")
     return guarded
 
 
