@@ -71,7 +71,10 @@ def test_onset_at_the_administration_is_accepted(adm):
 
 def test_notes_on_the_page_and_in_the_api(adm, client):
     administration, doc = adm
-    client.force_login(doc)
+    assert (
+        client.post("/accounts/login/", {"username": doc.username, "password": doc.raw_password}).status_code
+        == 302
+    )
     page = client.get(reverse("clinical:administration-detail", args=[administration.number]))
     assert page.status_code == 200
     html = page.content.decode()

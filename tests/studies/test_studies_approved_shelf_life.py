@@ -28,7 +28,10 @@ def test_approved_shelf_life_beside_the_estimate(client, world):
             )
     estimate = selectors.stability_shelf_life(study)[0]["shelf_life"]
     assert 12 < estimate < 60
-    client.force_login(world.qa)
+    assert (
+        client.post("/accounts/login/", {"username": "qa1", "password": world.qa.raw_password}).status_code
+        == 302
+    )
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     url = reverse("studies:stability-detail", args=[study.pk])
     Specification.objects.filter(product=world.product).update(shelf_life_months=60)
