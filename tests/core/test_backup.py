@@ -185,6 +185,11 @@ def test_backup_under_concurrent_writes_restores_every_committed_event(tmp_path,
     assert {seq for seq, _h in restored} >= set(before_backup)
     assert restored == live[: len(restored)]
     assert len(restored) < len(live)  # events written after the snapshot are not in it
+    print(  # the drill's figures, for the record (pytest -s)
+        f"\nbackup drill ({connection.vendor}): {len(before_backup)} events committed before, "
+        f"{len(during_backup)} during, {len(after_backup)} after the backup; restored {len(restored)} "
+        f"of {len(live)} live events, a prefix of the chain ending at #{restored[-1][0]}"
+    )
     assert restored[-1][0] >= max(before_backup)
     if target["url"] is None:
         assert oct((target["home"] / "evqms.sqlite3").stat().st_mode & 0o777) == "0o600"
