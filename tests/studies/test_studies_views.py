@@ -91,6 +91,9 @@ def test_nta_upload_asks_for_the_dilution_the_file_lacks(client, world, nta_synt
     assert not NTAImport.objects.exists()
     response = client.post(url, {"file": SimpleUploadedFile("d.csv", bare), "dilution": "20"})
     assert response.status_code == 302
+    detail = client.get(response["Location"]).content.decode()
+    assert "entered by the analyst: the file records none" in detail
+    assert "the file&#x27;s capture time" in detail or "the file's capture time" in detail
     conc = QCResult.objects.get(lot=world.lot, attribute__code="particle_concentration")
     assert float(conc.value_in_spec_unit) == pytest.approx(sum(videos[0]) * 20, rel=1e-6)
 
