@@ -26,6 +26,7 @@ from evqms.guidance import risk
 from evqms.guidance import ruleset as rulesets
 from evqms.guidance.report import STATUS_LABELS
 from evqms.guidance.ruleset import LEVELS
+from evqms.guidance.text import evidence_label
 
 
 def _need(request, perm: str) -> None:
@@ -82,7 +83,10 @@ def _items(stored: Assessment, product, lang: str) -> list[dict]:
                 "status": i["status"],
                 "status_label": STATUS_LABELS[i["status"]][lang],
                 "reasons": [r.get(lang, r["en"]) for r in i["reasons"]],
-                "evidence": [{"ref": e, "url": selectors.evidence_url(e, product)} for e in i["evidence"]],
+                "evidence": [
+                    {"ref": evidence_label(e, lang), "url": selectors.evidence_url(e, product)}
+                    for e in i["evidence"]
+                ],
                 "next_steps": [s.get(lang, s["en"]) for s in i["next_steps"]],
                 "needs_attestation": i["status"] == "needs_attestation",
                 "interpretation": (i.get("interpretation") or {}).get(lang, ""),

@@ -57,3 +57,34 @@ CATEGORY_LABELS: dict[str, dict[str, str]] = {
 
 def category_label(category: str) -> dict[str, str]:
     return CATEGORY_LABELS.get(category, label(category.replace("_", " "), category.replace("_", " ")))
+
+
+# Kinds of evidence reference ("lot UCEV-24-001", "material lot FBS-23-11") as the reports and the
+# compliance page show them; the reference itself stays English in stored findings and JSON.
+EVIDENCE_KINDS: dict[str, dict[str, str]] = {
+    "administration": label("administration", "投与"),
+    "attestation": label("attestation", "確認書"),
+    "cell bank": label("cell bank", "セルバンク"),
+    "comparability record": label("comparability record", "同等性/同質性の評価記録"),
+    "document": label("document", "文書"),
+    "donor": label("donor", "ドナー"),
+    "lot": label("lot", "ロット"),
+    "material lot": label("material lot", "原材料ロット"),
+    "potency assay": label("potency assay", "力価試験"),
+    "process": label("process", "製造工程"),
+    "product": label("product", "製品"),
+    "retention sample": label("retention sample", "参考品"),
+    "risk": label("risk", "リスク"),
+    "risk register": label("risk register", "リスク登録簿"),
+    "specification attribute": label("specification attribute", "規格項目"),
+    "study": label("study", "試験"),
+}
+
+
+def evidence_label(reference: str, lang: str) -> str:
+    """'material lot FBS-23-11' -> '原材料ロット FBS-23-11' in Japanese (the longest kind wins)."""
+    for kind in sorted(EVIDENCE_KINDS, key=len, reverse=True):
+        if reference.startswith(kind + " "):
+            name = EVIDENCE_KINDS[kind].get(lang, kind)
+            return f"{name} {reference[len(kind) + 1 :]}"
+    return reference
