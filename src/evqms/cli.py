@@ -60,6 +60,13 @@ def _activate_language() -> None:
         translation.activate(env_language())
 
 
+def one_line(message) -> str:
+    """The error on one line: a newline or control character quoted from a bad file (a column
+    name, a cell) is shown escaped, so it can neither split the line nor drive the terminal."""
+    text = str(message)
+    return "".join(ch if ch.isprintable() or ch == "\t" else repr(ch)[1:-1] for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. `--lang` applies to this call only: the caller's language comes back after it
     (an in-process caller, such as a test or a shell, must not be left speaking another language)."""
@@ -106,13 +113,13 @@ def _run(argv: list[str]) -> int:
     try:
         code = args.handler(args)
     except InputError as exc:
-        print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
+        print(f"evqms: {_('error')}: {one_line(exc)}", file=sys.stderr)
         return 2
     except (PermissionDenied, RuleViolation) as exc:
-        print(f"evqms: {_('refused')}: {exc}", file=sys.stderr)
+        print(f"evqms: {_('refused')}: {one_line(exc)}", file=sys.stderr)
         return 2
     except EvqmsError as exc:
-        print(f"evqms: {_('error')}: {exc}", file=sys.stderr)
+        print(f"evqms: {_('error')}: {one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`evqms ... | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -10,9 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from evqms.errors import InputError
-from evqms.i18n import _
-
 
 def _clean(value: Any) -> Any:
     """JSON has no NaN or infinity: a number that is not finite is written as null."""
@@ -58,10 +55,8 @@ def emit(data: str | bytes, output: str | None = None) -> None:
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """Read an input file, turning 'not found' and 'is a folder' into an InputError."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(_("file not found"), where=str(path))
-    if p.is_dir():
-        raise InputError(_("is a folder, not a file"), where=str(path))
-    return p.read_bytes()
+    """Read an input file: 'not found', 'is a folder' and 'larger than EVQMS_UPLOAD_LIMIT_MB'
+    are InputErrors naming it (evqms.core.limits)."""
+    from evqms.core.limits import read_file
+
+    return read_file(path)

@@ -180,17 +180,23 @@ def test_wrong_encoding_names_the_line_in_both_languages(client, demo_users, med
     _nothing_written(media)
 
 
-def test_oversize_file_refused_with_the_limit(client, demo_users, media, ctgov, settings):
-    assert views.upload_limit() == 20 * 1024 * 1024
-    settings.LANDSCAPE_UPLOAD_MAX_BYTES = 10 * 1024
+def test_oversize_file_refused_with_the_limit(client, demo_users, media, ctgov, monkeypatch, tmp_path):
+    """One limit for every upload (EVQMS_UPLOAD_LIMIT_MB, default 50 MB), named in the refusal."""
+    assert views.upload_limit() == 50 * 1024 * 1024
+    monkeypatch.setenv("EVQMS_UPLOAD_LIMIT_MB", "1")
+    # the real page, padded with whitespace (valid JSON) to 1 MiB + 1 byte
+    page = (ctgov / "ev_search_page1.json").read_bytes()
+    big = tmp_path / "ev_search_page1.json"
+    big.write_bytes(page + b" " * (1024 * 1024 + 1 - len(page)))
     _english(client, demo_users["qa"])
-    response = _post(client, ctgov / "ev_search_page1.json", "trials", "2023-10-30")
+    response = _post(client, big, "trials", "2023-10-30")
     assert response.status_code == 400
-    assert "The file is 16.5\xa0KB; the largest accepted upload is 10.0\xa0KB." in _errors(response)
+    errors = _errors(response)
+    assert "ev_search_page1.json: is larger than the limit of 1 MB (EVQMS_UPLOAD_LIMIT_MB)" in errors
     _nothing_written(media)
-    # just under the limit is accepted
-    settings.LANDSCAPE_UPLOAD_MAX_BYTES = (ctgov / "ev_search_page1.json").stat().st_size
-    assert _post(client, ctgov / "ev_search_page1.json", "trials", "2023-10-30").status_code == 302
+    # exactly at the limit is accepted
+    big.write_bytes(page + b" " * (1024 * 1024 - len(page)))
+    assert _post(client, big, "trials", "2023-10-30").status_code == 302
 
 
 def test_clinic_crawl_becomes_a_survey_run(client, demo_users, media, upload_dir):
@@ -274,4 +280,4 @@ def test_upload_page_in_japanese(client, demo_users):
     client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
     html = client.get("/landscape/import/").content.decode()
     assert "動向データにファイルを取り込む" in html and "ファイルの種類" in html
-    assert "ClinicalTrials.gov API v2 の JSON" in html and "20.0" in html
+    assert "ClinicalTrials.gov API v2 の JSON" in html and "50.0" in html

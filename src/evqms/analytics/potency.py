@@ -15,10 +15,9 @@ Models (drc names): LL.4, LL.3 (c = 0), LL2.4 (e on the log scale), W1.4, W2.4; 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
+from evqms.core.limits import csv_rows, decode_text, sniff_dialect
 from evqms.errors import InputError, location
 from evqms.i18n import _
 
@@ -71,11 +70,12 @@ class PlateData:
     source: str
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+MAX_WELLS = 10_000  # six 1536-well plates; more is not a plate
+
+
+def _decode(data: bytes, name: str = "") -> str:
+    # UTF-8/UTF-16 (BOM or not), else Latin-1; NUL bytes refused (evqms.core.limits)
+    return decode_text(data, name=name, fallback=("latin-1",))
 
 
 def _number(text: str, what: str, where: str) -> float:
@@ -96,13 +96,9 @@ def parse_potency_csv(
 ) -> PlateData:
     """Read dose/response (and curve) columns from CSV text; every bad cell is reported with
     its line and column."""
-    lines = text.splitlines()
-    sample = "\n".join(lines[:5])
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    lines = text[:4096].splitlines()
+    dialect = sniff_dialect("\n".join(lines[:5]))
+    reader = csv_rows(text, name=source, dialect=dialect)  # bounded fields; csv.Error -> InputError
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InputError(_("the file is empty (no header line)"), where=location(file=source, line=1))
@@ -124,6 +120,11 @@ def parse_potency_csv(
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        if len(doses) >= MAX_WELLS:  # the fits grow with the wells: a bound keeps a run short
+            raise InputError(
+                _("more than {n} data rows: a potency plate has far fewer wells").format(n=MAX_WELLS),
+                where=location(file=source, line=line),
+            )
         cells = {role: (row[i] if i < len(row) else "") for role, i in cols.items()}
         x = _number(cells["dose"], _("dose"), location(file=source, line=line, column=dose))
         if x < 0:
@@ -170,4 +171,4 @@ def _check_curves(data: PlateData, curve_column: str | None) -> None:
 def read_potency_csv(path, dose: str, response: str, curve: str | None = None) -> PlateData:
     from evqms.cliutil import read_bytes
 
-    return parse_potency_csv(_decode(read_bytes(path)), str(path), dose, response, curve)
+    return parse_potency_csv(_decode(read_bytes(path), str(path)), str(path), dose, response, curve)

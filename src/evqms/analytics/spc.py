@@ -8,8 +8,6 @@ line/column (or the option) at fault; a result is never returned for half-checke
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -17,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evqms.analytics import spc_capability, spc_charts, spc_rules
+from evqms.core.limits import csv_rows, decode_text, sniff_dialect
 from evqms.errors import InputError, location
 from evqms.i18n import _
 
@@ -24,11 +23,13 @@ from evqms.i18n import _
 # Reading a CSV table (shared with stability.py)
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # instrument/LIMS exports are often Latin-1
+MAX_ROWS = 100_000
+
+
+def _decode(data: bytes, name: str = "") -> str:
+    # UTF-8/UTF-16 (BOM or not), else Latin-1 (instrument/LIMS exports often are); NUL bytes
+    # refused (evqms.core.limits)
+    return decode_text(data, name=name, fallback=("latin-1",))
 
 
 def read_csv_columns(
@@ -38,13 +39,8 @@ def read_csv_columns(
 
     Raises InputError for a missing column, an empty or non-numeric cell, or no data rows.
     """
-    content = _decode(data)
-    sample = content[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content), dialect)
+    content = _decode(data, filename)
+    reader = csv_rows(content, name=filename, dialect=sniff_dialect(content))  # bounded, no csv.Error
     header = None
     for row in reader:
         if any(cell.strip() for cell in row):
@@ -67,6 +63,10 @@ def read_csv_columns(
         if not any(cell.strip() for cell in row):
             continue
         line = reader.line_num
+        if len(lines) >= MAX_ROWS:  # charts and fits stay quick; more is not one chart's data
+            raise InputError(
+                _("more than {n} data rows").format(n=MAX_ROWS), where=location(file=filename, line=line)
+            )
         for name in (*numeric, *text):
             i = index[name]
             cell = row[i].strip() if i < len(row) else ""

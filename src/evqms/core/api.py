@@ -6,7 +6,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from evqms.core.limits import MAX_RECORD_ID
 from evqms.errors import InputError, PermissionDenied, RuleViolation
+from evqms.i18n import _
 
 
 def exception_handler(exc, context):
@@ -16,4 +18,15 @@ def exception_handler(exc, context):
         return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, RuleViolation):
         return Response({"error": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, OverflowError):
+        # A number from the request past what the database stores (?assay=99999999999999999999
+        # on a filter that forgot evqms.core.limits.record_id): the client's error, not a 500.
+        return Response(
+            {
+                "error": _("a number in the request is out of range (largest id: {max})").format(
+                    max=MAX_RECORD_ID
+                )
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)

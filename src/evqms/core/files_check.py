@@ -277,3 +277,70 @@ def verify_files(*, with_orphans: bool = False, models: Iterable[str] | None = N
         all_files = files if chosen == ORIGINALS else list(references(ORIGINALS))
         found = orphans(Path(settings.MEDIA_ROOT), {_key(f.path) for f in all_files})
     return Verification(media_root=str(settings.MEDIA_ROOT), files=files, orphans=found)
+
+
+@dataclass
+class Removal:
+    removed: list[Orphan]
+    kept_recent: list[Orphan]  # younger than the grace period: maybe an upload not yet committed
+    event_seq: int | None
+
+    def as_dict(self) -> dict:
+        return {
+            "removed": [o.as_dict() for o in self.removed],
+            "kept_recent": [o.as_dict() for o in self.kept_recent],
+            "audit_event": self.event_seq,
+        }
+
+
+def remove_orphans(found: list[Orphan], *, grace_minutes: int = 60, operator: str = "") -> Removal:
+    """Delete orphan files older than `grace_minutes` (a younger one may belong to an upload whose
+    transaction has not committed yet), then folders left empty, with one audit event listing each
+    file (path, size, SHA-256). The event is written first, in the transaction that deletes: a
+    deletion that fails rolls the event back."""
+    import time
+
+    from django.conf import settings
+    from django.db import transaction
+
+    from evqms.audit.services import record_event
+
+    root = Path(settings.MEDIA_ROOT)
+    cutoff = time.time() - grace_minutes * 60
+    old, recent = [], []
+    for orphan in found:
+        full = root / orphan.path
+        try:
+            (old if full.stat().st_mtime <= cutoff else recent).append(orphan)
+        except FileNotFoundError:
+            continue
+    if not old:
+        return Removal([], recent, None)
+    listed = []
+    for orphan in old:
+        digest = hashlib.sha256()
+        with open(root / orphan.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+        listed.append({"path": orphan.path, "bytes": orphan.bytes, "sha256": digest.hexdigest()})
+    with transaction.atomic():
+        event = record_event(
+            actor=None,
+            action="files.orphans_removed",
+            object_type="media_root",
+            object_id="orphans",
+            before={"files": listed},
+            after={"removed": len(listed)},
+            reason=f"evqms files verify --orphans --remove (by {operator or 'unknown'})",
+        )
+        folders = set()
+        for orphan in old:
+            full = root / orphan.path
+            full.unlink(missing_ok=True)
+            folders.update(p for p in full.parents if root in p.parents)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                pass
+    return Removal(old, recent, event.seq)

@@ -30,6 +30,21 @@ def register(subparsers) -> None:
         help=_("also list files under MEDIA_ROOT that no record refers to (a finding: exit 1)"),
     )
     verify.add_argument(
+        "--remove",
+        action="store_true",
+        help=_(
+            "with --orphans: delete the orphan files (audited, each with its SHA-256) and the folders "
+            "they leave empty"
+        ),
+    )
+    verify.add_argument(
+        "--grace-minutes",
+        type=int,
+        default=60,
+        metavar="N",
+        help=_("with --remove: keep orphans younger than N minutes (an upload may still be committing)"),
+    )
+    verify.add_argument(
         "--model",
         action="append",
         metavar="APP.MODEL",
@@ -45,21 +60,42 @@ def run(args) -> int:
 
     setup_django()
     from evqms.cliutil import emit, to_json
-    from evqms.core.files_check import verify_files
+    from evqms.core.files_check import remove_orphans, verify_files
+    from evqms.errors import InputError
 
+    if args.remove and not args.orphans:
+        raise InputError(_("--remove needs --orphans"), where="--remove")
+    if args.grace_minutes < 0:
+        raise InputError(_("must be 0 or more minutes"), where="--grace-minutes")
     result = verify_files(with_orphans=args.orphans, models=args.model)
+    removal = None
+    if args.remove and result.orphans:
+        removal = remove_orphans(result.orphans, grace_minutes=args.grace_minutes, operator=_os_user())
+        result.orphans = removal.kept_recent  # what is left is still a finding
     if args.format == "json":
-        emit(to_json(result.as_dict()), args.output)
+        data = result.as_dict()
+        if removal is not None:
+            data["removal"] = removal.as_dict()
+        emit(to_json(data), args.output)
     else:
-        emit(render_text(result), args.output)
+        emit(render_text(result, removal), args.output)
     return 0 if result.ok else 1
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return ""
 
 
 def _record(f) -> str:
     return _("{record} {code} (id {id}): {path}").format(record=f.label, code=f.code, id=f.pk, path=f.path)
 
 
-def render_text(result) -> str:
+def render_text(result, removal=None) -> str:
     altered, missing = result.of("altered"), result.of("missing")
     lines = [_("Kept originals under {root}").format(root=result.media_root)]
     for f in altered:
@@ -77,6 +113,16 @@ def render_text(result) -> str:
                 "  "
                 + _("ORPHAN {path} ({bytes} bytes): no record refers to it").format(
                     path=o.path, bytes=o.bytes
+                )
+            )
+    if removal is not None:
+        for o in removal.removed:
+            lines.append("  " + _("REMOVED {path} ({bytes} bytes)").format(path=o.path, bytes=o.bytes))
+        if removal.removed:
+            lines.append(
+                "  "
+                + _("{n} orphan files removed (audit event #{seq})").format(
+                    n=len(removal.removed), seq=removal.event_seq
                 )
             )
     summary = _("{checked} checked: {ok} intact, {altered} altered, {missing} missing").format(

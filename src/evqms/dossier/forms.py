@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from evqms.core.uploads import validate_upload_size
 from evqms.dossier import models as m
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -240,7 +241,7 @@ class DocumentForm(forms.Form):
     )
     title = forms.CharField(label=_("title"), max_length=300)
     kind = forms.ChoiceField(label=_("kind"), choices=m.Document.KINDS)
-    file = forms.FileField(label=_("file"))
+    file = forms.FileField(label=_("file"), validators=[validate_upload_size])  # EVQMS_UPLOAD_LIMIT_MB
 
 
 class SignForm(forms.Form):

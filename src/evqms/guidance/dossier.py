@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from evqms.cliutil import read_bytes
+from evqms.core.limits import decode_text, load_json
 from evqms.errors import InputError, location
 from evqms.guidance import evidence as ev
 from evqms.guidance import vocabulary
@@ -266,18 +267,11 @@ def snapshot_from_data(data: dict, name: str = "dossier") -> ev.EvidenceSnapshot
 
 
 def parse_dossier(raw: bytes, name: str):
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(_("not UTF-8 text"), where=name) from None
+    # Bounded readers: encodings, NUL bytes, nesting depth, aliases and long numbers are refused
+    # with a reason naming the file (evqms.core.limits).
+    text = decode_text(raw, name=name)
     if name.lower().endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                _("not valid JSON: {reason}").format(reason=exc.msg),
-                where=location(file=name, line=exc.lineno),
-            ) from None
+        data = load_json(text, name=name)
     else:
         data = load_yaml(text, name)
     if not isinstance(data, dict):

@@ -216,12 +216,9 @@ def parse_ruleset(text: str, path: str) -> RuleSet:
 
 
 def load_ruleset_file(path: str | Path) -> RuleSet:
-    raw = read_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(_("not UTF-8 text"), where=str(path)) from None
-    return parse_ruleset(text, str(path))
+    from evqms.core.limits import decode_text
+
+    return parse_ruleset(decode_text(read_bytes(path), name=str(path)), str(path))
 
 
 def _user_dir() -> Path | None:

@@ -1,9 +1,14 @@
-"""YAML reading with line numbers, and dates kept as text (the schema validates them)."""
+"""YAML reading with line numbers, and dates kept as text (the schema validates them).
+
+Bounded: aliases (`*name`) are refused, so a few hundred bytes cannot expand into gigabytes
+("billion laughs"), and nodes nest at most `limits.MAX_DEPTH` deep (no RecursionError).
+"""
 
 from __future__ import annotations
 
 import yaml
 
+from evqms.core.limits import MAX_DEPTH, MAX_NUMBER_DIGITS
 from evqms.errors import InputError, location
 from evqms.i18n import _
 
@@ -20,7 +25,35 @@ class LineDict(dict):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        where = location(file=self.name, line=event.start_mark.line + 1)
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                _("YAML aliases (*{alias}) are not accepted: write the value out in full").format(
+                    alias=event.anchor
+                ),
+                where=where,
+            )
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise InputError(_("nested more than {n} levels deep").format(n=MAX_DEPTH), where=where)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        # int("9" * 100000) raises ValueError deep in the constructor: refuse such a number here.
+        if isinstance(value, str) and len(value) > MAX_NUMBER_DIGITS and value.lstrip("+-").isdigit():
+            raise InputError(
+                _("a number with {n} digits").format(n=len(value)),
+                where=location(file=self.name, line=node.start_mark.line + 1),
+            )
+        return value
 
 
 # Dates stay strings ('2024-04-30'): JSON and YAML dossiers then look the same to the schema.
@@ -65,5 +98,7 @@ def load_yaml(text: str, name: str):
         raise InputError(_("not valid YAML: {reason}").format(reason=reason), where=where) from None
     except yaml.YAMLError as exc:
         raise InputError(_("not valid YAML: {reason}").format(reason=str(exc)), where=name) from None
+    except (ValueError, RecursionError) as exc:  # a scalar the constructor cannot read
+        raise InputError(_("not valid YAML: {reason}").format(reason=str(exc)[:200]), where=name) from None
     finally:
         loader.dispose()

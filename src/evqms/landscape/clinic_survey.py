@@ -3,10 +3,10 @@ on its own page, and the included pages grouped by institution."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
+from evqms.core import csvsafe
 from evqms.i18n import _
 from evqms.landscape.clinics import INCLUDED, NOT_CONFIRMED, classify_page, host_of, institution_of, summarise
 from evqms.landscape.crawl import Crawl, DuckDuckGoHtml, SearchBackend, canonical_url
@@ -101,7 +101,7 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
 
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")  # formula injection neutralised
     writer.writerow(
         [
             "url",

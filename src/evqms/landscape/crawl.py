@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import tempfile
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
+from evqms.core import limits
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.landscape.trials import Problem
@@ -123,8 +123,8 @@ def read_manifest(path: str | os.PathLike, backend: SearchBackend | None = None)
     manifest = Path(path)
     crawl = Crawl()
     try:
-        lines = manifest.read_text("utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = limits.decode_text(limits.read_file(manifest), name=str(manifest)).splitlines()
+    except OSError as exc:
         raise InputError(
             _("cannot read the manifest: {reason}").format(reason=exc), where=str(manifest)
         ) from None
@@ -133,16 +133,16 @@ def read_manifest(path: str | os.PathLike, backend: SearchBackend | None = None)
             continue
         where = _("{file}, line {line}").format(file=manifest.name, line=number)
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            crawl.problems.append(Problem(where, _("malformed JSON: {reason}").format(reason=exc.msg)))
+            row = limits.load_json(line, name=where)  # bounded: depth, NaN, long numbers
+        except InputError as exc:
+            crawl.problems.append(Problem(where, _("malformed JSON: {reason}").format(reason=exc.message)))
             continue
         if not isinstance(row, dict) or not row.get("url") or not row.get("file"):
             crawl.problems.append(Problem(where, _('needs "url" and "file"')))
             continue
         file = manifest.parent / row["file"]
         try:
-            body = file.read_bytes()
+            body = limits.read_file(file) if file.is_file() else file.read_bytes()
         except OSError:
             crawl.problems.append(Problem(where, _("file not found: {file}").format(file=row["file"])))
             continue
@@ -170,9 +170,14 @@ def read_warc(path: str | os.PathLike, backend: SearchBackend | None = None) -> 
     name = Path(path).name
     crawl = Crawl()
     size = os.path.getsize(path)
+    limits.check_size(size, name=name)
     number = 0
     last = ""
     with open(path, "rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":  # gzip: refuse a bomb before warcio expands any of it
+            fh.seek(0)
+            limits.check_gzip_expansion(fh, name=name)
+        fh.seek(0)
         iterator = ArchiveIterator(fh)
         try:
             for record in iterator:

@@ -9,6 +9,7 @@ The raw inputs are kept unchanged under MEDIA_ROOT/landscape/ with their sha256.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import tempfile
@@ -115,8 +116,11 @@ def ingest_trials(
     key = f"{as_of.isoformat()}_{now:%Y%m%dT%H%M%S%f}_{digest[:8]}"
     relative = Path("landscape") / "ingests" / key
     folder = media_root() / relative
+    # Written under a temporary name and renamed into place once the rows are written: a killed
+    # ingest leaves only a ".tmp-" folder, which `evqms files verify --orphans --remove` clears.
+    staging = folder.parent / f".tmp-{key}"
     try:
-        inputs = _keep_files(folder / "raw", raw_inputs)
+        inputs = _keep_files(staging / "raw", raw_inputs)
         ingest = Ingest.objects.create(
             key=key,
             as_of=as_of,
@@ -148,8 +152,9 @@ def ingest_trials(
                 "inputs": [{"name": i["name"], "sha256": i["sha256"]} for i in inputs],
             },
         )
+        os.replace(staging, folder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # nothing half-written
+        shutil.rmtree(staging, ignore_errors=True)  # nothing half-written
         raise
     return ingest
 
@@ -322,16 +327,17 @@ def save_clinic_survey(
     stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     relative = Path("landscape") / "clinics" / f"{surveyed_on.isoformat()}_{stamp}_{digest[:12]}"
     folder = media_root() / relative
-    stored = folder / (_SAFE.sub("_", Path(input_name).name)[-80:] or "input")
+    stored_name = _SAFE.sub("_", Path(input_name).name)[-80:] or "input"
+    staging = folder.parent / f".tmp-{folder.name}"  # renamed into place at the end (see ingest_trials)
     ja = {r["url"]: r["reason"] for r in (report_ja or {}).get("results", [])}
     found_queries = sorted({q for r in report["results"] for q in r.get("queries") or []})
     try:
-        folder.mkdir(parents=True, exist_ok=False)
-        stored.write_bytes(raw)
+        staging.mkdir(parents=True, exist_ok=False)
+        (staging / stored_name).write_bytes(raw)
         run = ClinicSurveyRun.objects.create(
             input_name=input_name,
             sha256=digest,
-            raw_path=str(relative / stored.name),
+            raw_path=str(relative / stored_name),
             surveyed_on=surveyed_on,
             source=source,
             queries=list(queries or found_queries),
@@ -373,8 +379,9 @@ def save_clinic_survey(
                 "summary": run.summary,
             },
         )
+        os.replace(staging, folder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     return run
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from evqms.core.limits import JSON_HOOKS, check_json_depth
 from evqms.errors import InputError, location
 from evqms.i18n import _
 
@@ -164,13 +165,16 @@ def parse_json(raw: bytes, name: str) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(_("not UTF-8 text (byte {pos})").format(pos=exc.start), where=name) from None
+    check_json_depth(text, name=name)  # bounded: depth, NaN, 100k-digit numbers (evqms.core.limits)
     try:
-        return json.loads(text)
+        return json.loads(text, **JSON_HOOKS)
     except json.JSONDecodeError as exc:
         raise InputError(
             _("malformed JSON at character {column}: {reason}").format(column=exc.colno, reason=exc.msg),
             where=location(file=name, line=exc.lineno),
         ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(_("not valid JSON: {reason}").format(reason=str(exc)[:200]), where=name) from None
 
 
 def load_studies(raw: bytes, name: str) -> Loaded:

@@ -3,11 +3,11 @@ therapeutic trials, built from stored records (the store says which ingests they
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
 
+from evqms.core import csvsafe
 from evqms.i18n import _
 from evqms.landscape.classify_trials import CATEGORIES, THERAPEUTIC, apply_override, classify_trial
 from evqms.landscape.trials import BUCKETS, LATE_PHASE_BUCKETS
@@ -76,7 +76,7 @@ def render_text(report: dict[str, Any]) -> str:
 
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")  # formula injection neutralised
     writer.writerow(["as_of", "category", "phase", "count"])
     for category in CATEGORIES:
         for bucket in BUCKETS:

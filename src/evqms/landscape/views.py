@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -20,6 +19,8 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from evqms import errors
+from evqms.core import limits
+from evqms.core.uploads import validate_upload_size
 from evqms.landscape import selectors, services, trials_report
 from evqms.landscape.clinic_survey import render_csv as render_clinics_csv
 from evqms.landscape.models import CATEGORY_CHOICES, DECISION_CHOICES, ClinicSurveyRun, Ingest
@@ -262,19 +263,18 @@ UPLOAD_KINDS = [
     ("trials", gettext_lazy("ClinicalTrials.gov API v2 JSON export (one study, a search page or a list)")),
     ("clinics", gettext_lazy("Clinic-survey crawl (WARC file, .warc or .warc.gz)")),
 ]
-DEFAULT_UPLOAD_LIMIT = 20 * 1024 * 1024
 
 
 def upload_limit() -> int:
-    """Largest accepted upload in bytes (setting LANDSCAPE_UPLOAD_MAX_BYTES, default 20 MB)."""
-    return int(getattr(settings, "LANDSCAPE_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_LIMIT))
+    """Largest accepted upload in bytes: EVQMS_UPLOAD_LIMIT_MB, as for every upload (evqms.core.limits)."""
+    return limits.UPLOAD.bytes()
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind of file"), choices=UPLOAD_KINDS, widget=forms.RadioSelect
     )
-    file = forms.FileField(label=gettext_lazy("File"))
+    file = forms.FileField(label=gettext_lazy("File"), validators=[validate_upload_size])
     as_of = forms.DateField(
         label=gettext_lazy("Snapshot date"),
         required=False,
@@ -284,16 +284,6 @@ class UploadForm(forms.Form):
             "A crawl is dated by its own retrieval dates."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = upload_limit()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                gettext("The file is %(size)s; the largest accepted upload is %(limit)s.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        return upload
 
 
 def _require_import(request) -> None:
@@ -305,7 +295,7 @@ def _require_import(request) -> None:
 def _upload(request, form: UploadForm):
     """The service call for the chosen kind; the whole file is stored or nothing is."""
     upload = form.cleaned_data["file"]
-    data = b"".join(upload.chunks())
+    data = limits.read_upload(upload)
     if form.cleaned_data["kind"] == "trials":
         done = services.ingest_trial_files(
             actor=request.user,

@@ -19,6 +19,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
 from evqms.core import identifiers
 from evqms.core.timefmt import for_json
+from evqms.core.uploads import validate_upload_size
 from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -79,7 +80,7 @@ class QCResultCreateSerializer(serializers.Serializer):
     method = serializers.CharField(required=False, allow_blank=True)
     tested_at = serializers.DateTimeField()
     retest_of = serializers.IntegerField(required=False, allow_null=True)
-    raw_file = serializers.FileField(required=False)
+    raw_file = serializers.FileField(required=False, validators=[validate_upload_size])
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from evqms.core.uploads import validate_upload_size
 from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -114,7 +115,9 @@ class QCResultForm(forms.Form):
     text_value = forms.CharField(label=_("Result"), max_length=100, required=False)
     method = forms.CharField(label=_("Method"), max_length=200, required=False)
     tested_at = _datetime_field(_("Tested at"))
-    raw_file = forms.FileField(label=_("Raw instrument file"), required=False)
+    raw_file = forms.FileField(
+        label=_("Raw instrument file"), required=False, validators=[validate_upload_size]
+    )  # EVQMS_UPLOAD_LIMIT_MB
 
     def __init__(self, *args, attribute, **kwargs):
         prefix = kwargs.pop("prefix", None) or f"a{attribute.pk}"

@@ -9,9 +9,9 @@ with its sha256, whatever the outcome, and each imported result points at it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
+import itertools
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.canonical import sha256_hex
+from evqms.core.limits import check_size, check_zip_expansion, csv_rows, decode_text, sniff_dialect
 from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Lot, QCResult
@@ -96,13 +97,15 @@ class ImportReport:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):  # Excel in Japan saves CSV as Shift_JIS (cp932)
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(_("the file is neither UTF-8 nor Shift_JIS text"))
+def _decode(data: bytes, filename: str = "") -> str:
+    # UTF-8 or UTF-16 (BOM or not), else Shift_JIS: Excel in Japan saves CSV as cp932. NUL bytes
+    # are refused (evqms.core.limits).
+    try:
+        return decode_text(data, name=filename, fallback=("cp932",))
+    except InputError as exc:
+        if "NUL" in exc.message:
+            raise
+        raise InputError(_("the file is neither UTF-8 nor Shift_JIS text"), where=filename or None) from None
 
 
 def _cell(value) -> str | dt.datetime | dt.date:
@@ -123,6 +126,7 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict]]:
     if name.endswith((".xlsx", ".xlsm")):
         import openpyxl
 
+        check_zip_expansion(data, name=filename)  # an .xlsx is a zip: no decompression bomb
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is an input error
@@ -130,15 +134,17 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict]]:
                 _("not a readable Excel workbook ({error})").format(error=exc), where=filename
             ) from None
         sheet = workbook.worksheets[0]
-        table = [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        # At most MAX_ROWS + 2 rows are read: the check below refuses the file past MAX_ROWS.
+        table = [
+            [_cell(c) for c in row]
+            for row in itertools.islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)
+        ]
         workbook.close()
     elif name.endswith((".csv", ".txt", ".tsv")):
-        text = _decode(data)
-        try:
-            dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        text = _decode(data, filename)
+        dialect = sniff_dialect(text.split("\n", 1)[0])
+        rows_read = itertools.islice(csv_rows(text, name=filename, dialect=dialect), MAX_ROWS + 2)
+        table = [[c.strip() for c in row] for row in rows_read]
     else:
         raise InputError(_("give a .csv or .xlsx file"), where=filename)
     if not table:
@@ -219,6 +225,7 @@ def import_qc_results(*, actor, filename: str, data: bytes) -> ImportReport:
     from evqms.lots import services
 
     require(actor, "lots.import_qc_results")
+    check_size(len(data), name=filename)  # above EVQMS_UPLOAD_LIMIT_MB: refused, nothing kept
     stored, digest = store_original(filename, data)
     report = ImportReport(filename=filename.rsplit("/", 1)[-1], sha256=digest, stored_as=stored)
     try:

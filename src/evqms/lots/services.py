@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
-from evqms.core import identifiers
+from evqms.core import identifiers, keptfiles
 from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import (
@@ -556,6 +555,7 @@ def _fit(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(VALUE_PLACES)
 
 
+@keptfiles.removed_on_error  # a refused result leaves no raw file
 @transaction.atomic
 def record_qc_result(
     *,
@@ -630,7 +630,7 @@ def record_qc_result(
         name, data = _raw_file_content(raw_file)
         result.raw_file_name = name
         result.raw_file_sha256 = sha256_hex(data)
-        result.raw_file.save(name, ContentFile(data), save=False)
+        keptfiles.save(result.raw_file, name, data)
     elif stored_file_name:
         result.raw_file.name = stored_file_name
         result.raw_file_name = stored_file_name.rsplit("/", 1)[-1]

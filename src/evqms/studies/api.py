@@ -17,12 +17,13 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from evqms.accounts.rules import require
+from evqms.core.limits import record_id
+from evqms.core.uploads import read_upload
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.studies import selectors, services
 from evqms.studies import serializers as s
-from evqms.studies.forms import MAX_UPLOAD
 
 PRODUCT = OpenApiParameter("product", str, description="product code")
 LOT = OpenApiParameter("lot", str, description="lot number")
@@ -30,8 +31,14 @@ ASSAY = OpenApiParameter("assay", int, description="potency assay id")
 RECORD_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
+INT_FILTERS = {"assay"}  # filters that name a record by id
+
+
 def _param(request, name):
-    return request.query_params.get(name) or None
+    value = request.query_params.get(name) or None
+    if name in INT_FILTERS:  # out of range or not a number: 400 naming the parameter, never a 500
+        return record_id(value, name=name)
+    return value
 
 
 def _one(queryset, pk, message):
@@ -118,14 +125,12 @@ class NTAImportViewSet(_ReadOnly):
         if lot is None:
             raise InputError(_("unknown lot {lot}").format(lot=data["lot"]), where="lot")
         upload = data["file"]
-        if upload.size > MAX_UPLOAD:
-            raise InputError(_("the file is larger than 20 MB"), where="file")
         try:
             nta = services.attach_nta_export(
                 actor=request.user,
                 lot=lot,
                 filename=upload.name,
-                data=b"".join(upload.chunks()),
+                data=read_upload(upload),  # refused above EVQMS_UPLOAD_LIMIT_MB, naming the file
                 concentration_attribute=(data.get("concentration_attribute") or "").strip() or None,
                 size_attributes=data.get("size_attributes") or None,
                 tested_at=data.get("tested_at"),
@@ -178,10 +183,7 @@ class PotencyRunViewSet(_ReadOnly):
         return _("unknown potency run {id}")
 
     def query(self, product=None, lot=None, assay=None):
-        if assay is not None:
-            if not assay.isdigit():
-                raise InputError(_("{value} is not an assay id").format(value=assay), where="assay")
-            assay = int(assay)
+        # `assay` arrives checked by _param (evqms.core.limits.record_id): an id in range or None
         return selectors.potency_runs(product=product, lot=lot, assay=assay)
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from evqms.core.uploads import read_upload
 from evqms.dossier.models import Product, indication_choices
+from evqms.errors import InputError
 from evqms.lots.models import Lot
 from evqms.studies.models import POTENCY_MODELS, DoseResponseStudy
 from evqms.studies.services import FRACTION_RE, SIZE_STATISTICS
 
-MAX_UPLOAD = 20 * 1024 * 1024
-
 
 def _read(upload) -> bytes:
-    if upload.size > MAX_UPLOAD:
-        raise forms.ValidationError(_("the file is larger than 20 MB"))
-    return b"".join(upload.chunks())
+    """The upload's bytes, refused on the field above EVQMS_UPLOAD_LIMIT_MB (evqms.core.limits)."""
+    try:
+        return read_upload(upload)
+    except InputError as exc:
+        raise forms.ValidationError(str(exc)) from None
 
 
 class NTAUploadForm(forms.Form):

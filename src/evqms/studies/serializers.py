@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from evqms.core.uploads import validate_upload_size
 from evqms.studies import selectors
 
 
@@ -75,7 +76,9 @@ class NTAImportDetailSerializer(NTAImportSerializer):
 
 class NTAUploadSerializer(serializers.Serializer):
     lot = serializers.CharField(help_text="lot number")
-    file = serializers.FileField(help_text="NanoSight ExperimentSummary.csv or ZetaView .txt export")
+    file = serializers.FileField(
+        help_text="NanoSight ExperimentSummary.csv or ZetaView .txt export", validators=[validate_upload_size]
+    )
     tested_at = serializers.DateTimeField(
         required=False,
         allow_null=True,

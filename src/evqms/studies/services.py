@@ -13,13 +13,13 @@ import math
 import re
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.analytics.nta_stats import number_fraction_pct
 from evqms.audit.services import record_event
+from evqms.core import keptfiles, limits
 from evqms.core.canonical import sha256_hex
 from evqms.core.timefmt import display_local
 from evqms.errors import InputError, RuleViolation, location
@@ -216,6 +216,7 @@ def parse_nta_export(data: bytes, filename: str) -> dict:
     return parse_nta(data, filename).to_dict()
 
 
+@keptfiles.removed_on_error  # a refused export (409, bad figure) leaves no file
 @transaction.atomic
 def attach_nta_export(
     *,
@@ -250,6 +251,7 @@ def attach_nta_export(
         )
     filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "nta-export"
     data = bytes(data)
+    limits.check_size(len(data), name=filename)  # before parsing: EVQMS_UPLOAD_LIMIT_MB
     plan = nta_attribute_plan(lot, concentration_attribute, size_attributes)
     parsed = parse_nta_export(data, filename)
     if parsed["no_particles"]:
@@ -281,7 +283,7 @@ def attach_nta_export(
         imported_by=actor,
         imported_at=_now(),
     )
-    nta.file.save(filename, ContentFile(data), save=False)
+    keptfiles.save(nta.file, filename, data)
     nta.save()
     attributes = {a.code: a for a in lot.specification.attributes.filter(code__in=list(plan))}
     method = f"NTA ({parsed['instrument']})"  # stored data: one language
@@ -588,11 +590,9 @@ def create_potency_assay(
     return assay
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+def _decode(data: bytes, filename: str = "") -> str:
+    # UTF-8/UTF-16 (BOM or not), else Latin-1; NUL bytes refused naming the file
+    return limits.decode_text(data, name=filename, fallback=("latin-1",))
 
 
 def _json_safe(value):
@@ -649,7 +649,7 @@ def fit_potency_plate(*, assay: PotencyAssay, test_lot: Lot, filename: str, data
     against the reference lot's, with the unconstrained fit and the data for the plot."""
     from evqms.analytics.potency import parse_potency_csv, usp_relative_potency
 
-    plate = parse_potency_csv(_decode(data), filename, dose_column, response_column, curve_column)
+    plate = parse_potency_csv(_decode(data, filename), filename, dose_column, response_column, curve_column)
     reference, test = _curve_labels(plate.curves, reference_label, test_label, assay, test_lot, filename)
     usp = usp_relative_potency(
         plate.doses, plate.responses, plate.curves, reference, test, model=assay.model, source=filename
@@ -677,6 +677,7 @@ def fit_potency_plate(*, assay: PotencyAssay, test_lot: Lot, filename: str, data
     })  # fmt: skip
 
 
+@keptfiles.removed_on_error  # a refused run leaves no plate file
 @transaction.atomic
 def record_potency_run(
     *,
@@ -704,6 +705,7 @@ def record_potency_run(
         raise InputError(_("the test lot is the reference lot"), where="test_lot")
     filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "plate.csv"
     data = bytes(data)
+    limits.check_size(len(data), name=filename)  # before fitting: EVQMS_UPLOAD_LIMIT_MB
     tested_at = _when(tested_at, "tested_at")
     fitted = fit_potency_plate(
         assay=assay, test_lot=test_lot, filename=filename, data=data, dose_column=dose_column,
@@ -726,7 +728,7 @@ def record_potency_run(
         within_acceptance=bool(assay.acceptance_low <= rp_dec <= assay.acceptance_high),
         analyst=actor, tested_at=tested_at, recorded_at=_now(),
     )  # fmt: skip
-    run.plate_file.save(filename, ContentFile(data), save=False)
+    keptfiles.save(run.plate_file, filename, data)
     run.save()
     if record_qc:
         code = assay.qc_attribute_code

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evqms.core.uploads import read_upload
 from evqms.dossier.models import Product
 from evqms.errors import EvqmsError, InputError
 from evqms.errors import PermissionDenied as EvqmsPermissionDenied
@@ -123,10 +124,10 @@ def nta_preview(request, lot_number):
     form = forms.NTAUploadForm()
     facts = None
     if upload is not None:
-        if upload.size > forms.MAX_UPLOAD:
-            facts = {"error": _("the file is larger than 20 MB")}
-        else:
-            facts = _nta_facts(b"".join(upload.chunks()), upload.name)
+        try:
+            facts = _nta_facts(read_upload(upload), upload.name)
+        except InputError as exc:  # above EVQMS_UPLOAD_LIMIT_MB
+            facts = {"error": str(exc)}
         if facts and facts.get("captured_value"):
             form = forms.NTAUploadForm(initial={"tested_at": facts["captured_value"]})
     return render(request, "studies/_nta_file_facts.html", {"form": form, "facts": facts, "lot": lot})

@@ -4,12 +4,12 @@ the project's embedded Japanese font; times local with their zone)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from evqms.core import csvsafe
 from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.core.timefmt import display_local, iso_local
 from evqms.i18n import _
@@ -36,11 +36,11 @@ def _headers() -> list[str]:
     ]
 
 
-def recall_csv(recall: Recall) -> bytes:
+def recall_csv(recall: Recall, *, patient_codes: bool = True) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvsafe.writer(out, lineterminator="\r\n")  # formula injection neutralised
     writer.writerow(_headers())
-    for r in recall_recipients(recall):
+    for r in recall_recipients(recall, patient_codes=patient_codes):
         writer.writerow(
             [
                 recall.number,
@@ -62,10 +62,10 @@ def recall_csv(recall: Recall) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def recall_pdf(recall: Recall) -> bytes:
+def recall_pdf(recall: Recall, *, patient_codes: bool = True) -> bytes:
     rows = [
         {**r, "at_text": display_local(r["at"]), "confirmed_at_text": display_local(r["confirmed_at"])}
-        for r in recall_recipients(recall)
+        for r in recall_recipients(recall, patient_codes=patient_codes)
     ]
     signature = recall.signature
     html = render_to_string(

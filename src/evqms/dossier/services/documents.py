@@ -6,12 +6,12 @@ import hashlib
 import re
 from pathlib import PurePath
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records
@@ -25,6 +25,7 @@ from evqms.i18n import _
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+@keptfiles.removed_on_error  # a refused upload leaves no file
 @transaction.atomic
 def upload_document(
     *, actor, code: str, title: str, kind: str, content: bytes, original_name: str
@@ -63,7 +64,7 @@ def upload_document(
         uploaded_at=timezone.now(),
     )
     safe = _SAFE_NAME.sub("_", f"{code}-v{version}-{original_name}")[:150]
-    doc.file.save(safe, ContentFile(content), save=False)
+    keptfiles.save(doc.file, safe, content)
     doc.save(force_insert=True)
     record_event(
         actor=actor,
