@@ -368,3 +368,18 @@ def test_the_trail_page_names_what_is_missing(cp, client, make_user):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get("/audit/?verify=1").content.decode()
     assert "Broken" in body and f"events #5 to #{last} are missing (deleted or truncated)" in body
+
+
+def test_the_first_write_of_a_new_day_writes_a_checkpoint(cp, monkeypatch):
+    import datetime as dt
+
+    from evqms.audit import services
+
+    _events(cp, 3)  # checkpoint #1, events #2-#4: none due yet (every 5)
+    assert AuditEvent.objects.filter(action=checkpoints.ACTION).count() == 1
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    monkeypatch.setattr(services, "_utc_now", lambda: tomorrow)
+    _events(cp, 1, start=3)
+    daily = AuditEvent.objects.filter(action=checkpoints.ACTION).order_by("-seq").first()
+    assert daily.seq == 5 and daily.reason == "first write of the day"
+    assert _latest_checkpoint().seq == 5 and verify_chain().ok
