@@ -127,3 +127,18 @@ def test_report_date_is_the_local_day(monkeypatch):
     assert assessment.as_of == dt.date(2026, 12, 6)
     html = report.render_html([assessment], "en", {})
     assert "<td>2026-12-06</td>" in html and "2026-12-05" not in html
+
+
+def test_report_names_evidence_in_its_language():
+    """The Japanese report says ロット L-..., not "lot L-..." (issue 18 item 5); English keeps "lot"."""
+    from evqms.guidance import report, ruleset
+    from evqms.guidance.dossier import load_dossier
+    from evqms.guidance.engine import assess
+
+    snapshot = load_dossier(str(EXAMPLES / "typical-clinic.yaml"))
+    assessment = assess(snapshot, ruleset.load("jsrm-2024"))
+    lot = snapshot.lots[0].id
+    for render in (report.render_text, lambda a, lang: report.render_html(a, lang, {})):
+        ja, en = render([assessment], "ja"), render([assessment], "en")
+        assert f"ロット {lot}" in ja and f"lot {lot}" not in ja
+        assert f"lot {lot}" in en

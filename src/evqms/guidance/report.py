@@ -20,6 +20,7 @@ from evqms.errors import EvqmsError
 from evqms.guidance.checks.base import STATUSES
 from evqms.guidance.engine import Assessment, local_day, to_dict
 from evqms.guidance.ruleset import LEVELS, RuleSet
+from evqms.guidance.text import evidence_label
 from evqms.i18n import _, bilingual, use_language
 
 FONT_FAMILY = "EvqmsIPAexGothic"  # the family name evqms.core.pdf gives the same font file
@@ -110,7 +111,9 @@ def render_text(assessments: list[Assessment], lang: str) -> str:
                 lines.append(f"  {f.item.text[lang]}")
                 lines.extend(f"  - {r[lang]}" for r in f.reasons)
                 if f.evidence:
-                    lines.append(f"  {_('evidence')}: {', '.join(f.evidence)}")
+                    lines.append(
+                        f"  {_('evidence')}: {', '.join(evidence_label(x, lang) for x in f.evidence)}"
+                    )
                 lines.extend(f"  -> {s[lang]}" for s in f.next_steps)
             counts = a.by_status()
             summary = ", ".join(f"{bilingual(STATUS_LABELS[s], lang)} {counts[s]}" for s in STATUSES)
@@ -191,7 +194,8 @@ def _assessment_html(a: Assessment, lang: str) -> str:
                 + "</ul>"
             )
         if f.evidence:
-            out.append(f"<p class='small'>{e(_('evidence'))}: {e(', '.join(f.evidence))}</p>")
+            refs = ", ".join(evidence_label(x, lang) for x in f.evidence)
+            out.append(f"<p class='small'>{e(_('evidence'))}: {e(refs)}</p>")
         if f.next_steps:
             out.append(
                 f"<b>{e(_('what to do next'))}</b><ul>"
