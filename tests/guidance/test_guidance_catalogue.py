@@ -35,7 +35,14 @@ def wrapped_messages() -> set[str]:
 def test_every_message_has_a_japanese_translation():
     po = polib.pofile(str(PO))
     assert po.metadata["Content-Type"] == "text/plain; charset=UTF-8"
-    translated = {e.msgid: e.msgstr for e in po if e.msgstr}
+    # The merged catalogue, as the package reads it: a message shared with another area (the input
+    # limits of yamlio.py live in limits.po) is translated once.
+    translated = {
+        e.msgid: e.msgstr
+        for path in sorted(PO.parent.glob("*.po"))
+        for e in polib.pofile(str(path))
+        if e.msgstr
+    }
     messages = wrapped_messages()
     assert len(messages) > 250
     missing = sorted(m for m in messages if m not in translated)
