@@ -116,7 +116,10 @@ def test_assay_form_shows_the_unknown_attribute_on_its_field(client, world):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     from django.urls import reverse
 
+    from evqms.dossier.models import indication_choices
+
     page = client.post(reverse("studies:assay-create"), {
+        "indication_code": indication_choices()[0][0],
         "product": world.product.pk, "name": "IL-10", "mechanism": "polarisation", "indication": "Knee OA",
         "reference_lot": world.ref.pk, "model": "LL4", "acceptance_low": "70", "acceptance_high": "130",
         "qc_attribute_code": "potency_relative",
