@@ -83,12 +83,28 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _reader_error(exc, text: str, name: str) -> InputError:
+    """A character YAML does not allow (a control character, a stray BOM), with its line."""
+    line = text.count("\n", 0, exc.position) + 1
+    return InputError(
+        _("not valid YAML: character {char} is not allowed").format(
+            char=f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        ),
+        where=location(file=name, line=line),
+    )
+
+
 def load_yaml(text: str, name: str):
     """Parse YAML; a syntax error becomes an InputError naming the file, line and column."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters at once (ReaderError)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, name) from None
     loader.name = name
     try:
         return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or str(exc)
