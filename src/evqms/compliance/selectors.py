@@ -114,7 +114,13 @@ def part_scores(stored: Assessment) -> list[dict]:
     data = stored.findings
     titles = _part_titles(stored.ruleset_id)
     rows = []
-    for part, counts in data["summary"]["by_part"].items():
+    # In the rule set's order, which the stored item list keeps: PostgreSQL's jsonb does not keep
+    # the order of an object's keys, so "by_part" alone would list section 3-2 before section 1.
+    order = list(dict.fromkeys(i["part"] for i in data.get("items", [])))
+    by_part = data["summary"]["by_part"]
+    parts = sorted(by_part, key=lambda p: (order.index(p) if p in order else len(order), p))
+    for part in parts:
+        counts = by_part[part]
         applicable = sum(n for s, n in counts.items() if s != "not_applicable")
         score = (
             round(100.0 * (counts.get("met", 0) + 0.5 * counts.get("partly_met", 0)) / applicable, 1)
