@@ -113,8 +113,8 @@ class BackoffBackend:
             raise DjangoPermissionDenied
         return None
 
-    def get_user(self, user_id):
-        return None
+    # No get_user(): it never signs anyone in, so no session names it (and the test client's
+    # force_login must not pick it).
 
 
 def lockout_response(request, original_response=None, credentials=None):

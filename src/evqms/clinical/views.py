@@ -122,10 +122,20 @@ def patient_list(request):
     )
 
 
+def _clinical_context(request) -> dict:
+    """What the clinical templates show of patients and links (one policy: clinical/rules.py)."""
+    return {
+        "show_patients": request.user.has_perm("clinical.view_patient_codes"),
+        "can_view_clinical": request.user.has_perm("clinical.view"),
+    }
+
+
 def adverse_event_list(request):
-    _need(request, "clinical.view")
+    _need(request, "clinical.view_adverse_event")
     return render(
-        request, "clinical/adverse_event_list.html", {"events": selectors.adverse_event_list()[:500]}
+        request,
+        "clinical/adverse_event_list.html",
+        {"events": selectors.adverse_event_list()[:500], **_clinical_context(request)},
     )
 
 
@@ -162,7 +172,7 @@ def adverse_event_create(request):
 
 @require_http_methods(["GET", "POST"])
 def adverse_event_detail(request, number: str):
-    _need(request, "clinical.view")
+    _need(request, "clinical.view_adverse_event")
     ae = selectors.get_adverse_event(number)
     if ae is None:
         raise Http404
@@ -214,5 +224,6 @@ def adverse_event_detail(request, number: str):
             "test_form": test_form,
             "samples": samples,
             "can_investigate": request.user.has_perm("clinical.record_investigation"),
+            **_clinical_context(request),
         },
     )

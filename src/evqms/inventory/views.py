@@ -151,6 +151,8 @@ def aliquot_detail(request, container_id: str):
             "path": selectors.location_path(aliquot.location),
             "moves": aliquot.moves.select_related("from_location", "to_location", "moved_by"),
             "administrations": aliquot.administrations.select_related("patient"),
+            # Patient codes follow the clinical policy (clinical/rules.py): others see the count.
+            "show_patients": request.user.has_perm("clinical.view_patient_codes"),
             "shipments": selectors.aliquot_shipments(aliquot),
             "hold": selectors.hold_of(aliquot),
             "label": selectors.label_svg(aliquot),

@@ -114,7 +114,9 @@ class Node:
                 out[name] = (
                     iso_local(value)  # local time with its offset
                     if isinstance(value, dt.datetime)
-                    else value.isoformat() if hasattr(value, "isoformat") else value
+                    else value.isoformat()
+                    if hasattr(value, "isoformat")
+                    else value
                 )
         if self.kind == "material_lot":
             out["biological"] = self.flag
@@ -188,8 +190,7 @@ class Trace:
                 [f"{a[0]}:{self.nodes[a].code}", f"{b[0]}:{self.nodes[b].code}"] for a, b in self.edges
             ),
             "recipients": [
-                {**r, "administered_at": iso_local(r["administered_at"]) or None}
-                for r in self.recipients()
+                {**r, "administered_at": iso_local(r["administered_at"]) or None} for r in self.recipients()
             ],
         }
 
@@ -301,13 +302,28 @@ def _bank_levels(result: Trace) -> None:
 # --- a recall's recipients and its effectiveness ----------------------------------------------
 
 
-def recall_recipients(recall) -> list[dict]:
+PATIENT_CODES = "clinical.view_patient_codes"  # the one policy (clinical/rules.py)
+
+
+def hide_patient_codes(result: Trace, graph: dict, recipients: list[dict]) -> int:
+    """For a reader without PATIENT_CODES: patient nodes leave the graph's text and the recipients
+    keep no code. Returns how many patients there are (they see the count, not the codes)."""
+    for node in graph["nodes"]:
+        if node["kind"] == "patient":
+            node["code"], node["sub"] = "•••", ""
+    for r in recipients:
+        r["patient"] = ""
+    return len(result.of("patient"))
+
+
+def recall_recipients(recall, *, patient_codes: bool = True) -> list[dict]:
     """Everyone who received the recalled lot, in time order: each administration (as frozen when the
     recall was signed) and each shipped unit (with its consignee, address and what became of it).
 
     One dict per row: kind ("administration" | "shipment"), reference, at (aware datetime), recipient
     (patient code or consignee name), place (site or address), contact (physician or contact person),
-    aliquots, route, outcome (code) and outcome_text, confirmed_by, confirmed_at, note."""
+    aliquots, route, outcome (code) and outcome_text, confirmed_by, confirmed_at, note.
+    Without `patient_codes` an administration's recipient is only "patient (code not shown)"."""
     from evqms.core.timefmt import to_local
     from evqms.trace.models import RecallUnit
 
@@ -319,7 +335,7 @@ def recall_recipients(recall) -> list[dict]:
                 "kind_text": _("Administration"),
                 "reference": r["administration"],
                 "at": to_local(r["administered_at"]) if r.get("administered_at") else None,
-                "recipient": r["patient"],
+                "recipient": r["patient"] if patient_codes else _("patient (code not shown)"),
                 "place": "",
                 "contact": r["physician"],
                 "aliquots": list(r["aliquots"]),

@@ -32,7 +32,9 @@ def index(request):
         try:
             return redirect(reverse("trace:trace", args=[direction, code]))
         except NoReverseMatch:  # not an identifier any record can have
-            error = _("no {kind} {code} was found").format(kind=selectors.direction_labels()[direction], code=code)
+            error = _("no {kind} {code} was found").format(
+                kind=selectors.direction_labels()[direction], code=code
+            )
     return render(
         request,
         "trace/index.html",
@@ -67,22 +69,27 @@ def trace_page(request, direction: str, code: str):
     lots = result.of("lot")
     recallable = [lot for lot in lots if lot.status in services.RECALLABLE]
     holds = selectors.active_holds_for_trace(result)
+    lineage, recipients = graph.layout(result), result.recipients()
+    show_patients = request.user.has_perm(selectors.PATIENT_CODES)
+    patient_count = None if show_patients else selectors.hide_patient_codes(result, lineage, recipients)
     return render(
         request,
         "trace/trace.html",
         {
             "result": result,
-            "graph": graph.layout(result),
+            "graph": lineage,
             "labels": selectors.kind_labels(),
             "direction_label": selectors.direction_labels()[direction],
             "sections": [
                 (k, selectors.kind_labels()[k], [(n, holds.get(n.code, ())) for n in result.of(k)])
                 for k in selectors.KIND_ORDER
-                if result.of(k)
+                if result.of(k) and (show_patients or k != "patient")
             ],
+            "show_patients": show_patients,
+            "patient_count": patient_count,
             "holds": holds,
             "can_hold": request.user.has_perm("trace.hold") and direction in ("cell_bank", "material_lot"),
-            "recipients": result.recipients(),
+            "recipients": recipients,
             "recallable": recallable,
             "can_recall": request.user.has_perm("trace.recall"),
         },
@@ -186,7 +193,9 @@ def recall_detail(request, number: str):
         "trace/recall_detail.html",
         {
             "recall": recall,
-            "rows": selectors.recall_recipients(recall),
+            "rows": selectors.recall_recipients(
+                recall, patient_codes=request.user.has_perm(selectors.PATIENT_CODES)
+            ),
             "effectiveness": selectors.recall_effectiveness(recall),
             "held": selectors.recall_held_stock(recall),
             "unit_form": unit_form or forms.RecallUnitForm(),
@@ -201,7 +210,10 @@ def recall_detail(request, number: str):
 def recall_csv(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
-    response = HttpResponse(exports.recall_csv(recall), content_type="text/csv; charset=utf-8")
+    codes = request.user.has_perm(selectors.PATIENT_CODES)
+    response = HttpResponse(
+        exports.recall_csv(recall, patient_codes=codes), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{recall.number}-{recall.lot.number}.csv"'
     return response
 
@@ -210,7 +222,8 @@ def recall_csv(request, number: str):
 def recall_pdf(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
-    response = HttpResponse(exports.recall_pdf(recall), content_type="application/pdf")
+    codes = request.user.has_perm(selectors.PATIENT_CODES)
+    response = HttpResponse(exports.recall_pdf(recall, patient_codes=codes), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{recall.number}-{recall.lot.number}.pdf"'
     return response
 
