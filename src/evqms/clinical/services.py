@@ -169,8 +169,10 @@ def record_consent(*, actor, patient: Patient, consented_on: dt.date, scope: str
 
 
 def _next_number(model, prefix: str) -> str:
-    last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return f"{prefix}-{last + 1:06d}"
+    """ADM-000001, AE-000001: from a locked counter, so two recorded at once never collide."""
+    from evqms.core.numbering import next_number
+
+    return next_number(model, f"{prefix}-", width=6)
 
 
 def administration_snapshot(adm: Administration, containers: list[str]) -> dict:

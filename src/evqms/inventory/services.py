@@ -16,6 +16,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import identifiers
 from evqms.core.db import lock_for_update
+from evqms.core.numbering import next_number
 from evqms.dossier.models import MaterialLot
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
@@ -556,9 +557,8 @@ def ship_aliquots(
         if any(a.pk == aliquot.pk for a in locked):
             raise InputError(_("an aliquot is listed twice"), where="aliquots")
         locked.append(aliquot)
-    last = Shipment.objects.order_by("-id").values_list("id", flat=True).first() or 0
     shipment = Shipment.objects.create(
-        number=f"SH-{last + 1:05d}",
+        number=next_number(Shipment, "SH-", width=5),  # a locked counter: no two shipments share one
         consignee=consignee,
         ship_to_address=consignee.address,
         ship_to_site=consignee.site,

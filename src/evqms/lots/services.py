@@ -20,6 +20,7 @@ from evqms.audit.services import check_signing_password, record_event, write_sig
 from evqms.core import identifiers, keptfiles
 from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
+from evqms.core.numbering import next_number
 from evqms.dossier.models import (
     CellBank,
     MaterialLot,
@@ -139,12 +140,9 @@ def _new_deviation(
     *, actor, lot: Lot, source: str, description: str, qc_result: QCResult | None = None
 ) -> Deviation:
     """Open a deviation inside the caller's transaction (the lot row is locked by the caller)."""
-    n = Deviation.objects.filter(lot=lot).count() + 1
-    while Deviation.objects.filter(number=f"DEV-{lot.number}-{n:02d}").exists():
-        n += 1
     deviation = Deviation.objects.create(
         lot=lot,
-        number=f"DEV-{lot.number}-{n:02d}",
+        number=next_number(Deviation, f"DEV-{lot.number}-", width=2),  # locked counter per lot
         source=source,
         description=description,
         opened_by=actor,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
 from evqms.core.db import lock_for_update
+from evqms.core.numbering import next_number
 from evqms.dossier.models import CellBank, MaterialLot, Product
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
@@ -45,8 +46,8 @@ def _recipients_json(result) -> list[dict]:
 
 
 def _next_number(model, prefix: str) -> str:
-    last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return f"{prefix}-{last + 1:05d}"
+    """RC-00001, HD-00001: from a locked counter, so two made at once never get the same number."""
+    return next_number(model, f"{prefix}-", width=5)
 
 
 def shipped_items(lot: Lot) -> list[ShipmentItem]:
