@@ -214,7 +214,9 @@ def read_warc(path: str | os.PathLike, backend: SearchBackend | None = None) -> 
                         where,
                     )
                 )
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+        # warcio raises AttributeError/TypeError/KeyError on some malformed headers (a record
+        # with no target URI where it expects one): the record is unreadable, not a crash.
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, TypeError, KeyError) as exc:
             crawl.problems.append(
                 Problem(
                     _("{file}, record {n}").format(file=name, n=number + 1),
