@@ -55,7 +55,7 @@ class AccountStateMiddleware:
             return _("Your account is locked after repeated failed password checks: you were signed out.")
         last = request.session.get(LAST_SEEN)
         if isinstance(last, int) and time.time() - last > idle_timeout():
-            return _("You were signed out after {n} minutes without activity.").format(
+            return _("You were signed out after {n} min without activity.").format(
                 n=max(1, idle_timeout() // 60)
             )
         return None

@@ -106,6 +106,14 @@ ACTIONS = {
 }
 
 
+def _done_message(action: str, name: str) -> str:
+    if action == "deactivate":
+        return _("{name} deactivated: their sessions and API tokens no longer work.").format(name=name)
+    if action == "activate":
+        return _("{name} activated.").format(name=name)
+    return _("{name} unlocked.").format(name=name)
+
+
 @require_http_methods(["GET", "POST"])
 def user_detail(request, username: str):
     _need(request, "evqms.manage_users")
@@ -125,7 +133,7 @@ def user_detail(request, username: str):
                     ACTIONS[action](
                         acting_user=request.user, user=user, reason=action_form.cleaned_data["reason"]
                     )
-                    messages.success(request, _("Saved."))
+                    messages.success(request, _done_message(action, user.username))
                     return redirect(reverse("accounts:user-detail", args=[user.username]))
                 status = 400
             elif action == "set-roles":
@@ -137,7 +145,7 @@ def user_detail(request, username: str):
                         role_names=roles_form.cleaned_data["roles"],
                         reason=roles_form.cleaned_data["reason"],
                     )
-                    messages.success(request, _("Saved."))
+                    messages.success(request, _("Roles of {name} saved.").format(name=user.username))
                     return redirect(reverse("accounts:user-detail", args=[user.username]))
                 status = 400
             elif action == "revoke-token":
