@@ -179,6 +179,43 @@ def lift_lot_stock_hold(*, actor, lot: Lot, source: str, reason: str) -> list[Al
     return changed
 
 
+def destroy_held_aliquot(*, actor, aliquot: Aliquot, source: str, reason: str) -> Aliquot:
+    """Controlled disposal of a unit held under `source` (a recall or hold number), decided and signed
+    by QA in the caller's transaction (trace.services.destroy_held_units). The unit leaves storage as
+    discarded; the ordinary discard keeps refusing a held unit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("destroy_held_aliquot must run inside the recall's or hold's transaction")
+    if aliquot.status != "on_hold":
+        raise RuleViolation(
+            _("aliquot {code} is {status}: only a unit on hold is destroyed this way").format(
+                code=aliquot.container_id, status=aliquot.get_status_display()
+            )
+        )
+    before = aliquot_snapshot(aliquot)
+    if aliquot.location_id:
+        AliquotMove.objects.create(
+            aliquot=aliquot,
+            from_location=aliquot.location,
+            to_location=None,
+            moved_by=actor,
+            moved_at=_now(),
+            reason=reason,
+        )
+    aliquot.status, aliquot.location, aliquot.hold_ref, aliquot.held_status = "discarded", None, "", ""
+    aliquot.reason = _("destroyed under {hold}: {reason}").format(hold=hold_label(source), reason=reason)
+    aliquot.save(update_fields=["status", "location", "hold_ref", "held_status", "reason"])
+    record_event(
+        actor=actor,
+        action="aliquot.destroy_held",
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=reason,
+    )
+    return aliquot
+
+
 SHIPPED_OUTCOMES = ("returned", "destroyed", "administered")
 
 

@@ -47,3 +47,19 @@ class HoldForm(forms.Form):
 class HoldReleaseForm(forms.Form):
     reason = forms.CharField(label=_("Reason for lifting the hold"), widget=forms.Textarea(attrs={"rows": 2}))
     password = forms.CharField(label=_("Your password (signature)"), widget=forms.PasswordInput, strip=False)
+
+
+class DestroyHeldForm(forms.Form):
+    """QA's controlled disposal of units in stock on hold under a recall or a hold (signed)."""
+
+    aliquots = forms.MultipleChoiceField(
+        label=_("Units to destroy"), widget=forms.CheckboxSelectMultiple, choices=[]
+    )
+    reason = forms.CharField(
+        label=_("Reason and method of destruction"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    password = forms.CharField(label=_("Your password (signature)"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["aliquots"].choices = [(a.container_id, a.container_id) for a in units]

@@ -107,3 +107,35 @@ class Hold(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class HeldUnitDestruction(models.Model):
+    """A unit in stock on hold under a recall or a QA hold, destroyed in-house by QA's signed decision
+    (controlled disposal: the ordinary discard refuses a held unit)."""
+
+    recall = models.ForeignKey(
+        Recall, null=True, blank=True, on_delete=models.PROTECT, related_name="destructions"
+    )
+    hold = models.ForeignKey(
+        Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="destructions"
+    )
+    aliquot = models.OneToOneField("inventory.Aliquot", on_delete=models.PROTECT, related_name="+")
+    location = models.CharField(_("stored at"), max_length=60, blank=True)
+    reason = models.TextField(_("reason"))
+    destroyed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    destroyed_at = models.DateTimeField(_("destroyed at"))
+    signature = models.ForeignKey("audit.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["destroyed_at", "aliquot__container_id"]
+        verbose_name = _("held unit destroyed")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(recall__isnull=False) & models.Q(hold__isnull=True))
+                | (models.Q(recall__isnull=True) & models.Q(hold__isnull=False)),
+                name="destruction_one_source",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.aliquot_id} destroyed"

@@ -12,3 +12,5 @@ rules.add_perm("trace.hold", is_qa_reviewer)
 # Confirming a shipped unit's fate (returned, destroyed, administered) is recorded by whoever handled
 # it in the stores or QA; closing the recall stays with QA.
 rules.add_perm("trace.recall_effectiveness", is_qa_reviewer | is_operator)
+# Destroying held stock kept in-house (controlled disposal, signed) is QA's decision alone.
+rules.add_perm("trace.destroy_held", is_qa_reviewer)

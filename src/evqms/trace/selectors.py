@@ -397,6 +397,27 @@ def recall_held_stock(recall):
     )
 
 
+def destructions(source):
+    """The held units destroyed in-house under a recall or a hold, with who signed and when."""
+    return source.destructions.select_related("aliquot", "destroyed_by", "signature").order_by(
+        "destroyed_at", "aliquot__container_id"
+    )
+
+
+def hold_held_stock(hold):
+    """The units in stock on hold in the lots an active hold holds (a unit held by a recall of the same
+    lot too is listed: either may destroy it)."""
+    from evqms.inventory.models import Aliquot
+
+    if hold.status != "active":
+        return Aliquot.objects.none()
+    return (
+        Aliquot.objects.filter(status="on_hold", lot__number__in=list(hold.lots))
+        .select_related("location", "lot")
+        .order_by("container_id")
+    )
+
+
 def recall_effectiveness(recall) -> dict:
     units = list(recall_units(recall))
     still_open = [u for u in units if u.outcome == "open"]

@@ -143,10 +143,16 @@ def recall_detail(request, number: str):
     _need(request, "trace.view")
     recall = _recall_or_404(number)
     unit_form, close_form, status = None, forms.RecallCloseForm(), 200
+    destroy_form = None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "close-unit":
+            if action == "destroy-held":
+                _need(request, "trace.destroy_held")
+                destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.recall_held_stock(recall))
+                if _destroy_held(request, recall, destroy_form):
+                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
+            elif action == "close-unit":
                 _need(request, "trace.recall_effectiveness")
                 unit_form = forms.RecallUnitForm(request.POST)
                 if unit_form.is_valid():
@@ -184,6 +190,8 @@ def recall_detail(request, number: str):
         except (errors.InputError, errors.RuleViolation) as exc:
             if action == "close-recall":
                 close_form.add_error(None, str(exc))
+            elif action == "destroy-held" and destroy_form is not None:
+                destroy_form.add_error(None, str(exc))
             else:
                 messages.error(request, str(exc))
         status = 400
@@ -198,6 +206,9 @@ def recall_detail(request, number: str):
             ),
             "effectiveness": selectors.recall_effectiveness(recall),
             "held": selectors.recall_held_stock(recall),
+            "destroyed": selectors.destructions(recall),
+            "destroy_form": destroy_form or forms.DestroyHeldForm(units=selectors.recall_held_stock(recall)),
+            "can_destroy": request.user.has_perm("trace.destroy_held"),
             "unit_form": unit_form or forms.RecallUnitForm(),
             "close_form": close_form,
             "can_confirm": request.user.has_perm("trace.recall_effectiveness") and recall.status == "open",
@@ -205,6 +216,29 @@ def recall_detail(request, number: str):
         },
         status=status,
     )
+
+
+def _destroy_held(request, source, form) -> bool:
+    """The 'destroy held units' form of a recall or hold page: True when done. Refusals of the service
+    are raised for the caller to show on the form."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    done = services.destroy_held_units(
+        request=request,
+        actor=request.user,
+        source=source,
+        aliquots=data["aliquots"],
+        reason=data["reason"],
+        password=data["password"],
+    )
+    messages.success(
+        request,
+        _("Destroyed under {number}: {units}.").format(
+            number=source.number, units=", ".join(d.aliquot.container_id for d in done)
+        ),
+    )
+    return True
 
 
 def recall_csv(request, number: str):
@@ -280,7 +314,21 @@ def hold_detail(request, number: str):
     if hold is None:
         raise Http404
     form, status = forms.HoldReleaseForm(), 200
-    if request.method == "POST":
+    destroy_form = None
+    if request.method == "POST" and request.POST.get("action") == "destroy-held":
+        _need(request, "trace.destroy_held")
+        destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.hold_held_stock(hold))
+        try:
+            done = _destroy_held(request, hold, destroy_form)
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except (errors.InputError, errors.RuleViolation) as exc:
+            destroy_form.add_error(None, str(exc))
+            done = False
+        if done:
+            return redirect(reverse("trace:hold-detail", args=[hold.number]))
+        status = 400
+    elif request.method == "POST":
         _need(request, "trace.hold")
         form = forms.HoldReleaseForm(request.POST)
         if form.is_valid():
@@ -306,6 +354,10 @@ def hold_detail(request, number: str):
         {
             "hold": hold,
             "lot_holds": selectors.hold_lots(hold),
+            "held": selectors.hold_held_stock(hold),
+            "destroyed": selectors.destructions(hold),
+            "destroy_form": destroy_form or forms.DestroyHeldForm(units=selectors.hold_held_stock(hold)),
+            "can_destroy": request.user.has_perm("trace.destroy_held") and hold.status == "active",
             "form": form,
             "can_release": request.user.has_perm("trace.hold") and hold.status == "active",
         },
