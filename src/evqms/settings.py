@@ -9,6 +9,9 @@ Configuration comes from the environment:
 - DATABASE_OWNER_URL  PostgreSQL: the owner role that migrates (DATABASE_URL is then the app's role)
 - EVQMS_AUDIT_CHECKPOINT_EVERY (default 100), EVQMS_AUDIT_CHECKPOINT_HOOK (a command; gets each
   checkpoint line on stdin)
+- EVQMS_UPLOAD_LIMIT_MB (default 50): the largest file uploaded or read by a command;
+  EVQMS_DECOMPRESSED_LIMIT_MB (default 200): the most a compressed upload may expand to
+  (evqms.core.limits reads both where they apply; a mistyped value stops the start)
 """
 
 from __future__ import annotations
@@ -283,6 +286,16 @@ FILE_UPLOAD_PERMISSIONS = 0o600  # Django's default 0o644 would let every local 
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Input bounds: every upload field, import and command file is refused above EVQMS_UPLOAD_LIMIT_MB,
+# naming the setting (evqms.core.limits, the one place they are read).
+try:
+    from evqms.core import limits as _limits
+
+    _limits.check_settings()
+except _limits.LimitSettingError as _exc:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(_exc.message) from None
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 REST_FRAMEWORK = {
