@@ -469,3 +469,160 @@ def units_to_hold(lot) -> list:
     from evqms.inventory.models import HOLDABLE, Aliquot
 
     return list(Aliquot.objects.filter(lot=lot, status__in=HOLDABLE).order_by("container_id"))
+
+
+# --- recalls and holds as records (the API and `evqms trace recalls` / `recall-show`) --------------
+
+
+def recall_list(*, status: str | None = None):
+    """Recalls, newest first, with how many shipped units are still open; `status` open or closed."""
+    from django.db.models import Count, Q
+
+    from evqms.trace.models import Recall
+
+    queryset = Recall.objects.select_related("lot", "initiated_by").annotate(
+        n_open=Count("units", filter=Q(units__outcome="open"), distinct=True),
+        n_units=Count("units", distinct=True),
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-initiated_at", "-id")
+
+
+def recall_summary(recall) -> dict:
+    """One recall in a list (times local with their offset). Works on a `recall_list` row or any
+    Recall (the counts are then read)."""
+    from evqms.core.timefmt import iso_local
+
+    n_units = getattr(recall, "n_units", None)
+    if n_units is None:
+        n_units = recall.units.count()
+    n_open = getattr(recall, "n_open", None)
+    if n_open is None:
+        n_open = recall.units.filter(outcome="open").count()
+    return {
+        "number": recall.number,
+        "lot": recall.lot.number,
+        "status": recall.status,
+        "status_text": str(recall.get_status_display()),
+        "reason": recall.reason,
+        "initiated_by": recall.initiated_by.signature_name(),
+        "initiated_at": iso_local(recall.initiated_at),
+        "administrations": len(recall.recipients or []),
+        "shipped_units": n_units,
+        "open_units": n_open,
+        "closed_at": iso_local(recall.closed_at) or None,
+    }
+
+
+def recall_record(recall, *, patient_codes: bool = True) -> dict:
+    """Everything a recall's page shows, as JSON-ready data: its summary, the recipients (patient codes
+    only for a reader allowed to see them), the shipped units still open, the units in stock on hold
+    and those destroyed in-house."""
+    from evqms.core.timefmt import for_json, iso_local
+
+    rows = recall_recipients(recall, patient_codes=patient_codes)
+    effectiveness = recall_effectiveness(recall)
+    return {
+        **recall_summary(recall),
+        "signature": {
+            "printed_name": recall.signature.printed_name,
+            "meaning": recall.signature.meaning,
+            "record_hash": recall.signature.record_hash,
+        },
+        "closed_by": recall.close_signature.printed_name if recall.close_signature_id else None,
+        "close_reason": recall.close_reason,
+        "recipients": for_json(
+            [{k: (str(v) if k == "kind_text" else v) for k, v in r.items()} for r in rows]
+        ),
+        "open": [
+            {
+                "aliquot": u.aliquot.container_id,
+                "shipment": u.shipment.number,
+                "consignee": u.shipment.consignee.code,
+                "consignee_name": u.shipment.consignee.name,
+                "shipped_at": iso_local(u.shipment.shipped_at),
+            }
+            for u in effectiveness["open"]
+        ],
+        "held_stock": [
+            {"aliquot": a.container_id, "location": a.location.code if a.location_id else None}
+            for a in recall_held_stock(recall)
+        ],
+        "destroyed": [destruction_record(d) for d in destructions(recall)],
+    }
+
+
+def destruction_record(d) -> dict:
+    from evqms.core.timefmt import iso_local
+
+    return {
+        "aliquot": d.aliquot.container_id,
+        "location": d.location or None,
+        "destroyed_at": iso_local(d.destroyed_at),
+        "destroyed_by": d.signature.printed_name,
+        "reason": d.reason,
+    }
+
+
+def hold_list(*, status: str | None = None):
+    from evqms.trace.models import Hold
+
+    queryset = Hold.objects.select_related("placed_by")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-placed_at", "-id")
+
+
+def hold_record(hold, *, detail: bool = False) -> dict:
+    from evqms.core.timefmt import iso_local
+
+    out = {
+        "number": hold.number,
+        "scope": hold.scope,
+        "subject": hold.subject,
+        "status": hold.status,
+        "status_text": str(hold.get_status_display()),
+        "reason": hold.reason,
+        "lots": list(hold.lots),
+        "placed_by": hold.placed_by.signature_name(),
+        "placed_at": iso_local(hold.placed_at),
+        "lifted_at": iso_local(hold.released_at) or None,
+        "lift_reason": hold.release_reason,
+    }
+    if detail:
+        out["held_stock"] = [
+            {
+                "aliquot": a.container_id,
+                "lot": a.lot.number,
+                "location": a.location.code if a.location_id else None,
+            }
+            for a in hold_held_stock(hold)
+        ]
+        out["destroyed"] = [destruction_record(d) for d in destructions(hold)]
+    return out
+
+
+def dashboard_card(user) -> dict | None:
+    """For QA (who close recalls) and whoever confirms shipped units: open recalls and the shipped
+    units they still follow, and the active holds. None for a user who neither closes recalls nor
+    confirms units, or may not read them."""
+    from django.db.models import Q
+
+    from evqms.trace.models import Hold, Recall, RecallUnit
+
+    if not user.has_perm("trace.view") or not (
+        user.has_perm("trace.recall") or user.has_perm("trace.recall_effectiveness")
+    ):
+        return None
+    open_recalls = Recall.objects.filter(status="open").count()
+    active_holds = Hold.objects.filter(status="active").count()
+    open_units = RecallUnit.objects.filter(Q(recall__status="open") & Q(outcome="open")).count()
+    return {
+        "title": _("Recalls"),
+        "value": open_recalls,
+        "caption": _("open recalls; {units} shipped units still open; {holds} active holds").format(
+            units=open_units, holds=active_holds
+        ),
+        "url_name": "trace:index",
+    }

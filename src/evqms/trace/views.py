@@ -40,7 +40,7 @@ def index(request):
         "trace/index.html",
         {
             "directions": selectors.direction_labels(),
-            "recalls": Recall.objects.select_related("lot")[:50],
+            "recalls": selectors.recall_list()[:50],
             "holds": Hold.objects.all()[:50],
             "can_hold": request.user.has_perm("trace.hold"),
             "error": error,
@@ -91,6 +91,8 @@ def trace_page(request, direction: str, code: str):
             "can_hold": request.user.has_perm("trace.hold") and direction in ("cell_bank", "material_lot"),
             "recipients": recipients,
             "recallable": recallable,
+            # Every recall of a lot in the trace, open or closed (a closed one still names the lot).
+            "lot_recalls": list(selectors.recall_list().filter(lot_id__in=[lot.id for lot in lots])[:100]),
             "can_recall": request.user.has_perm("trace.recall"),
         },
     )

@@ -17,6 +17,7 @@ NAVIGATION = [
     ("lots:lot-list", _("Lots"), "lots.view_lot"),
     ("inventory:aliquot-list", _("Inventory"), "inventory.view"),
     ("clinical:administration-list", _("Clinical"), "clinical.view"),
+    ("trace:index", _("Trace"), "trace.view"),  # trace, recalls and holds
     ("studies:index", _("Studies"), "studies.view"),
     ("compliance:index", _("Compliance"), "compliance.view"),
     ("landscape:index", _("Landscape"), "landscape.view"),

@@ -12,13 +12,22 @@ from evqms.dossier.selectors import dashboard_card as dossier_card
 from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
 from evqms.studies.selectors import dashboard_card as studies_card
+from evqms.trace.selectors import dashboard_card as trace_card
 from evqms.web.context import read_permission
 
 
 def _area_cards(user) -> list:
     return [
         card(user)
-        for card in (dossier_card, lots_card, studies_card, inventory_card, clinical_card, compliance_card)
+        for card in (
+            dossier_card,
+            lots_card,
+            studies_card,
+            inventory_card,
+            clinical_card,
+            trace_card,
+            compliance_card,
+        )
     ]
 
 
