@@ -95,7 +95,7 @@ def test_service_error_lands_on_the_field_it_names_in_both_languages(client, lab
     # a duplicate number is put on the number field; a missing field uses Django's own message
     lab.new_lot("UCEV-W-011")
     response = client.post("/lots/new/", _create_data(lab, number="UCEV-W-011"))
-    assert response.context["form"].errors["number"] == ["lot UCEV-W-011 already exists"]
+    assert response.context["form"].errors["number"] == ["lot number UCEV-W-011 already exists"]
     response = client.post("/lots/new/", _create_data(lab, manufactured_on=""))
     assert response.context["form"].errors["manufactured_on"] == ["This field is required."]
 

@@ -212,11 +212,12 @@ def require_unique(kind: str, value: str, *, field: str, scope: dict | None = No
     other = clash(kind, value, scope=scope, exclude_pk=exclude_pk)
     if other is not None:
         existing = getattr(other, KINDS[kind].field)
+        label = kind_labels()[kind]
         if existing == value:
-            raise InputError(_("{value} already exists").format(value=value), where=field)
+            raise InputError(_("{kind} {value} already exists").format(kind=label, value=value), where=field)
         raise InputError(
-            _("{value} already exists as {existing} (identifiers ignore letter case)").format(
-                value=value, existing=existing
+            _("{kind} {value} already exists as {existing} (identifiers ignore letter case)").format(
+                kind=label, value=value, existing=existing
             ),
             where=field,
         )
