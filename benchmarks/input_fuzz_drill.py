@@ -98,6 +98,11 @@ def mutations(seed_bytes: bytes, kind: str, rnd: random.Random) -> list[tuple[st
             laughs += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
         out += [
             ("yaml-billion-laughs", laughs.encode()),
+            # the same, reached by the dossier validation (which walks every reference)
+            (
+                "yaml-billion-laughs-product",
+                (laughs + "dossier_version: 1\nproduct: {id: X, name: *j}\n").encode(),
+            ),
             ("yaml-deep-flow", b"a: " + b"[" * 50_000 + b"]" * 50_000 + b"\n"),
             ("yaml-deep-block", "".join("  " * i + "k:\n" for i in range(3000)).encode()),
             ("yaml-deep-map-flow", b"a: " + b"{x: " * 20_000 + b"1" + b"}" * 20_000 + b"\n"),
