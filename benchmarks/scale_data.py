@@ -92,7 +92,6 @@ def prepare(with_demo: bool = True) -> dict[str, str]:
 
 def loader():
     from django.db import connection
-
     from trace_scale import Loader
 
     return Loader(connection)
@@ -121,7 +120,9 @@ def _insert(load, model, rows) -> int:
     if not rows:
         return 0
     cols = [f.attname for f in model._meta.concrete_fields]
-    return load.insert(model, [model._meta.get_field(c).column for c in cols], ([r[c] for c in cols] for r in rows))
+    return load.insert(
+        model, [model._meta.get_field(c).column for c in cols], ([r[c] for c in cols] for r in rows)
+    )
 
 
 def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10, seed: int = 17) -> dict:
@@ -170,7 +171,13 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
             numbers.append(number)
             made = day0 + dt.timedelta(days=(i * 1400) // max(n, 1))
             out[Lot].append(
-                {**lot_row, "id": lot_id, "number": number, "manufactured_on": made, "expiry": made + dt.timedelta(days=365)}
+                {
+                    **lot_row,
+                    "id": lot_id,
+                    "number": number,
+                    "manufactured_on": made,
+                    "expiry": made + dt.timedelta(days=365),
+                }
             )
             out[MaterialUsage] += [{**u, "id": take(MaterialUsage), "lot_id": lot_id} for u in usages]
             step_map = {}
@@ -191,7 +198,9 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
                         "lot_id": lot_id,
                         "retest_of_id": None if repeat else r["retest_of_id"],
                         "status": "invalidated" if repeat else r["status"],
-                        "invalidation_reason": "repeat kept for the record" if repeat else r["invalidation_reason"],
+                        "invalidation_reason": "repeat kept for the record"
+                        if repeat
+                        else r["invalidation_reason"],
                     }
                 )
             for r in out[QCResult][-results_per_lot:]:
@@ -221,7 +230,9 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
             for k in range(aliquots_per_lot):
                 a = aliquots[k % len(aliquots)]
                 new = take(Aliquot)
-                out[Aliquot].append({**a, "id": new, "lot_id": lot_id, "container_id": f"{number}-A{k + 1:03d}"})
+                out[Aliquot].append(
+                    {**a, "id": new, "lot_id": lot_id, "container_id": f"{number}-A{k + 1:03d}"}
+                )
                 if a["id"] in administered and k < len(aliquots):
                     adm = next(x for x in adms if x["id"] == administered[a["id"]])
                     adm_id = take(Administration)
@@ -234,7 +245,9 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
                             + dt.timedelta(days=30 + rnd.randrange(200)),
                         }
                     )
-                    out[AdministeredAliquot].append({"id": take(AdministeredAliquot), "administration_id": adm_id, "aliquot_id": new})
+                    out[AdministeredAliquot].append(
+                        {"id": take(AdministeredAliquot), "administration_id": adm_id, "aliquot_id": new}
+                    )
             out[RetentionSample] += [{**s, "id": take(RetentionSample), "lot_id": lot_id} for s in retention]
         counts = {}
         for model in (
@@ -263,7 +276,7 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
 
 def append_audit_events(n: int, *, batch: int = 50_000) -> float:
     """n audit events continuing the stored chain (valid hashes), in one transaction; seconds taken."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from evqms.audit.chain import GENESIS, event_hash
     from evqms.audit.models import AuditEvent, ChainHead
@@ -271,7 +284,19 @@ def append_audit_events(n: int, *, batch: int = 50_000) -> float:
 
     t0 = time.perf_counter()
     load = loader()
-    cols = ["seq", "occurred_at", "actor_id", "actor_name", "action", "object_type", "object_id", "before", "after", "reason", "prev_hash"]
+    cols = [
+        "seq",
+        "occurred_at",
+        "actor_id",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+        "reason",
+        "prev_hash",
+    ]
     base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     with transaction.atomic():
         head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first() or (0, GENESIS)
@@ -345,7 +370,9 @@ def fix_sequences() -> None:
             if pk.get_internal_type() not in ("AutoField", "BigAutoField"):
                 continue
             table = model._meta.db_table
-            c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{pk.column}'), COALESCE(MAX({pk.column}), 1)) FROM {table}")
+            c.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{pk.column}'), COALESCE(MAX({pk.column}), 1)) FROM {table}"
+            )
 
 
 def analyse() -> None:
@@ -364,7 +391,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary_ms(values_s: list[float]) -> dict:
     ms = [v * 1000 for v in values_s]
-    return {"median_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 0.95), 1), "n": len(ms)}
+    return {
+        "median_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(percentile(ms, 0.95), 1),
+        "n": len(ms),
+    }
 
 
 def cleanup(home: Path, database: str) -> None:
