@@ -48,7 +48,10 @@ def get_aliquot(container_id: str) -> Aliquot | None:
 
 def hold_of(aliquot: Aliquot) -> dict | None:
     """What holds this aliquot, for its page: {"source", "label", "reason", "placed_at"} or None.
-    A unit of a held lot counts as held even before (or without) its own mark."""
+    A unit of a held lot counts as held even before (or without) its own mark; a discarded unit (e.g.
+    destroyed under the recall) is out of use for good and is not shown as held."""
+    if aliquot.status == "discarded":
+        return None
     holds = active_holds(aliquot.lot_id)
     source = aliquot.hold_ref if aliquot.status == "on_hold" and aliquot.hold_ref else None
     match = next((h for h in holds if h.source == source), None) or (holds[0] if holds else None)

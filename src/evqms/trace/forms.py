@@ -61,5 +61,7 @@ class DestroyHeldForm(forms.Form):
     password = forms.CharField(label=_("Your password (signature)"), widget=forms.PasswordInput, strip=False)
 
     def __init__(self, *args, units=(), **kwargs):
+        # Its own ids: the recall page also shows the close form (id_reason, id_password).
+        kwargs.setdefault("auto_id", "destroy-%s")
         super().__init__(*args, **kwargs)
         self.fields["aliquots"].choices = [(a.container_id, a.container_id) for a in units]
