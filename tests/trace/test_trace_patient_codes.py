@@ -103,3 +103,23 @@ def test_policy_is_one_permission(people):
     ]:
         assert people[role].has_perm("clinical.view_patient_codes") is sees
         assert people[role].has_perm("clinical.view") is sees
+
+
+def test_trace_api_gives_the_analyst_a_count(lineage, people):
+    body = _client(people["analyst"]).get("/api/v1/trace/lot/L1/").json()
+    text = str(body)
+    assert not any(p in text for p in PATIENTS)
+    assert "patient" not in body["nodes"] and body["patient_count"] == 2
+    assert all(r["patient"] == "" for r in body["recipients"]) and body["recipients"]
+    full = _client(people["qa"]).get("/api/v1/trace/lot/L1/").json()
+    assert {n["code"] for n in full["nodes"]["patient"]} == {"P-1", "P-2"} and "patient_count" not in full
+
+
+def test_recall_api_hides_codes_from_the_analyst(lineage, people, rf_request):
+    qa = people["qa"]
+    recall = services.recall_lot(
+        request=rf_request, actor=qa, lot="L1", reason="Endotoxin OOS", password=qa.raw_password
+    )
+    url = f"/api/v1/trace/recalls/{recall.number}/"
+    assert not any(p in str(_client(people["analyst"]).get(url).json()) for p in PATIENTS)
+    assert "P-1" in str(_client(qa).get(url).json())

@@ -38,8 +38,9 @@ class TraceView(APIView):
     )
     def get(self, request, direction: str, code: str):
         result = trace(direction, code)
+        codes = request.user.has_perm(selectors.PATIENT_CODES)  # else patients are a count
         # Which lots and units are on hold, by recall or hold number: {"L1": ["RC-00001"], ...}
-        return Response({**result.as_dict(), "holds": active_holds_for_trace(result)})
+        return Response({**result.as_dict(patient_codes=codes), "holds": active_holds_for_trace(result)})
 
 
 # --- shapes (documentation of what the views return; times are local ISO 8601 with the offset) ---

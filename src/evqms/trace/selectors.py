@@ -175,10 +175,13 @@ class Trace:
             )
         return out
 
-    def as_dict(self) -> dict:
+    def as_dict(self, *, patient_codes: bool = True) -> dict:
+        """Without `patient_codes` (the reader lacks PATIENT_CODES) patients are a count: no patient
+        node, no edge to one and no code in the recipients."""
         order = {k: i for i, k in enumerate(KIND_ORDER)}
-        nodes = sorted(self.nodes.values(), key=lambda n: (order[n.kind], n.level, n.code))
-        return {
+        shown = [n for n in self.nodes.values() if patient_codes or n.kind != "patient"]
+        nodes = sorted(shown, key=lambda n: (order[n.kind], n.level, n.code))
+        out = {
             "direction": self.direction,
             "start": self.start,
             "nodes": {
@@ -187,12 +190,22 @@ class Trace:
                 if any(n.kind == kind for n in nodes)
             },
             "edges": sorted(
-                [f"{a[0]}:{self.nodes[a].code}", f"{b[0]}:{self.nodes[b].code}"] for a, b in self.edges
+                [f"{a[0]}:{self.nodes[a].code}", f"{b[0]}:{self.nodes[b].code}"]
+                for a, b in self.edges
+                if patient_codes or "patient" not in (a[0], b[0])
             ),
             "recipients": [
-                {**r, "administered_at": iso_local(r["administered_at"]) or None} for r in self.recipients()
+                {
+                    **r,
+                    "patient": r["patient"] if patient_codes else "",
+                    "administered_at": iso_local(r["administered_at"]) or None,
+                }
+                for r in self.recipients()
             ],
         }
+        if not patient_codes:
+            out["patient_count"] = len(self.of("patient"))
+        return out
 
 
 def _date(value):
