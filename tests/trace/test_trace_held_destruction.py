@@ -168,3 +168,26 @@ def test_recall_page_destroys_held_units_and_shows_them(recalled, lineage, qa, c
     )
     assert refused.status_code == 403
     assert Aliquot.objects.get(container_id="L1-A005").status == "on_hold"
+
+
+def test_hold_page_destroys_held_units(lineage, qa, client):
+    hold = services.place_hold(actor=qa, scope="material_lot", code="FBS-1", reason="TSE certificate missing")
+    _login(client, qa)
+    url = f"/trace/holds/{hold.number}/"
+    page = client.get(url).content.decode()
+    assert 'id="destroy-held-form"' in page and 'value="L3-A002"' in page
+    empty = client.post(url, {"action": "destroy-held", "reason": "x", "password": qa.raw_password})
+    assert empty.status_code == 400 and Aliquot.objects.get(container_id="L3-A002").status == "on_hold"
+    done = client.post(
+        url,
+        {
+            "action": "destroy-held",
+            "aliquots": ["L3-A002"],
+            "reason": "Incinerated",
+            "password": qa.raw_password,
+        },
+    )
+    assert done.status_code == 302
+    page = client.get(url).content.decode()
+    assert 'id="destroyed-units"' in page and "Incinerated" in page
+    assert Aliquot.objects.get(container_id="L3-A002").status == "discarded"
