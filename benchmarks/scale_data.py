@@ -125,8 +125,19 @@ def _insert(load, model, rows) -> int:
     )
 
 
-def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10, seed: int = 17) -> dict:
-    """n copies of the demo's released lot; returns counts and sample identifiers."""
+def scale_lots(
+    n: int,
+    *,
+    results_per_lot: int = 50,
+    aliquots_per_lot: int = 10,
+    prefix: str = "UCEV-25",
+    status: str | None = None,
+    seed: int = 17,
+) -> dict:
+    """n copies of the demo's released lot; returns counts and sample identifiers.
+
+    `status` (e.g. "qc") with `results_per_lot=0` and `aliquots_per_lot=0` gives lots awaiting
+    their QC results (no results, deviations, aliquots or administrations)."""
     from django.db import connection, transaction
 
     from evqms.clinical.models import AdministeredAliquot, Administration
@@ -167,7 +178,7 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
     with transaction.atomic():
         for i in range(1, n + 1):
             lot_id = take(Lot)
-            number = f"UCEV-25-{i:05d}"
+            number = f"{prefix}-{i:05d}"
             numbers.append(number)
             made = day0 + dt.timedelta(days=(i * 1400) // max(n, 1))
             out[Lot].append(
@@ -175,6 +186,12 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
                     **lot_row,
                     "id": lot_id,
                     "number": number,
+                    "status": status or lot_row["status"],
+                    **(
+                        {"released_at": None, "release_signature_id": None}
+                        if status not in (None, "released")
+                        else {}
+                    ),
                     "manufactured_on": made,
                     "expiry": made + dt.timedelta(days=365),
                 }
@@ -185,7 +202,7 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
                 step_map[s["id"]] = take(StepRecord)
                 out[StepRecord].append({**s, "id": step_map[s["id"]], "lot_id": lot_id})
             result_map = {}
-            for k in range(max(results_per_lot, len(results))):
+            for k in range(max(results_per_lot, len(results)) if results_per_lot else 0):
                 r = results[k % len(results)]
                 new = take(QCResult)
                 repeat = k >= len(results)
@@ -203,11 +220,11 @@ def scale_lots(n: int, *, results_per_lot: int = 50, aliquots_per_lot: int = 10,
                         else r["invalidation_reason"],
                     }
                 )
-            for r in out[QCResult][-results_per_lot:]:
+            for r in out[QCResult][-results_per_lot:] if results_per_lot else []:
                 if r["retest_of_id"] is not None:
                     r["retest_of_id"] = result_map.get(r["retest_of_id"])
             dev_map = {}
-            for k, d in enumerate(deviations, start=1):
+            for k, d in enumerate(deviations if results_per_lot else [], start=1):
                 dev_map[d["id"]] = take(Deviation)
                 out[Deviation].append(
                     {

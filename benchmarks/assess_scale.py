@@ -1,0 +1,148 @@
+"""Compliance assessment at scale: `evqms assess --product` on the database and `evqms assess FILE`.
+
+    python benchmarks/assess_scale.py [--lots 1000 | --full] [--database sqlite|postgres://...]
+
+Database path: a fresh database with the demo, then N copies of the demo's released lot, each with
+its full QC, retention sample, materials used, step records, aliquots and an administration (see
+`scale_data.py`); the demo's studies, risk register and attestations stay. `evqms assess --product
+CODE --no-store` runs in a child process, as a user runs it; printed: wall time and peak RSS
+(os.wait4's ru_maxrss of that child). Floor: the same child start-up with Django and the database
+reading the product's stored assessments (`evqms compliance history`).
+
+File path: dossier files written from examples/full-compliance.yaml with its lot (and the lot's
+retention sample and administration) repeated to 10 and N lots; `evqms assess FILE` timed the
+same way; floor: the example itself (one lot).
+
+Targets (issue 17): 1,000 lots within 1 s, 10,000 within 5 s, memory under 500 MB; the file
+path within 3 s for 1,000 lots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import scale_data as sd
+
+EVQMS = [sys.executable, "-c", "import sys; from evqms.cli import main; sys.exit(main())"]
+EXAMPLE = sd.REPO / "examples" / "full-compliance.yaml"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sd.add_database_argument(p, "evqms_bench_assess")
+    p.add_argument("--lots", type=int, default=1000)
+    p.add_argument("--full", action="store_true", help="10,000 lots in the database")
+    p.add_argument("--file-lots", default="10,1000", help="lots in the dossier files")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each command (the best is printed)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    return p.parse_args(argv)
+
+
+def run_child(args: list[str], env: dict) -> dict:
+    """Wall time and peak RSS of one child process; its exit code (0 met, 1 gaps are both fine)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(EVQMS + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace").strip()
+    proc.stderr.close()
+    if code not in (0, 1):
+        raise SystemExit(f"evqms {' '.join(args)} exited {code}: {err[-500:]}")
+    return {"s": round(wall, 2), "rss_mb": round(usage.ru_maxrss / 1024, 1), "exit": code}
+
+
+def best(args: list[str], env: dict, repeat: int) -> dict:
+    runs = [run_child(args, env) for _ in range(repeat)]
+    top = min(runs, key=lambda r: r["s"])
+    return {**top, "rss_mb": max(r["rss_mb"] for r in runs)}
+
+
+def dossier_with_lots(n: int, out: Path) -> Path:
+    """The full-compliance example with its one lot repeated n times (and its retention sample and
+    administration), written as YAML."""
+    import yaml
+
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    lot0 = data["lots"][0]
+    keep_rs = [r for r in data["retention_samples"] if r.get("lot") != lot0["id"]]
+    rs0 = next(r for r in data["retention_samples"] if r.get("lot") == lot0["id"])
+    adm0 = data["administrations"][0]
+    lots, samples, adms = [], [], []
+    for i in range(1, n + 1):
+        lot_id = f"L-{i:05d}"
+        lot = copy.deepcopy(lot0)
+        lot["id"] = lot_id
+        if isinstance(lot.get("release"), dict) and "signature" in lot["release"]:
+            lot["release"]["signature"] = f"SIG-{i:05d}"
+        lots.append(lot)
+        samples.append({**rs0, "id": f"RS-{lot_id}", "lot": lot_id})
+        adms.append(
+            {**adm0, "id": f"ADM-{i:05d}", "lot": lot_id, "aliquot": f"{lot_id}-V05", "patient": f"P-{i:05d}"}
+        )
+    data["lots"], data["retention_samples"], data["administrations"] = lots, keep_rs + samples, adms
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    n = 10_000 if args.full else args.lots
+    home = sd.configure(args.database)
+    env = dict(os.environ, PYTHONPATH=str(sd.REPO / "src"))
+    t = time.perf_counter()
+    sd.prepare()
+    demo_s = time.perf_counter() - t
+    base = sd.scale_lots(0)
+    product = base["product"]
+    from django.db import connections
+
+    connections.close_all()
+    results: dict = {"database": "sqlite" if args.database == "sqlite" else "postgresql"}
+    product_args = ["assess", "--product", product, "--no-store", "--format", "json"]
+    results["floor_history"] = best(["compliance", "history", product], env, args.repeat)
+    results["demo_product"] = best(product_args, env, args.repeat)
+    data = sd.scale_lots(n)
+    connections.close_all()
+    results["scaled_lots"] = n
+    results["generate_s"] = round(demo_s + data["seconds"], 1)
+    results["scaled_product"] = best(product_args, env, args.repeat)
+    files = {}
+    files["floor_example"] = best(["assess", str(EXAMPLE), "--format", "json"], env, args.repeat)
+    for k in [int(x) for x in args.file_lots.split(",")]:
+        path = dossier_with_lots(k, home / f"dossier-{k}.yaml")
+        files[f"{k} lots"] = {
+            **best(["assess", str(path), "--format", "json"], env, args.repeat),
+            "file_mb": round(path.stat().st_size / 1e6, 2),
+        }
+    results["file"] = files
+    if args.format == "json":
+        print(json.dumps(results))
+    else:
+        lots_demo = 4
+        print(
+            f"{results['database']}: generated {n} lots in {results['generate_s']} s; best of {args.repeat} runs"
+        )
+        print(f"{'what':<46}{'s':>8}{'peak MB':>9}")
+        rows = [
+            ("floor: evqms compliance history (start-up)", results["floor_history"]),
+            (f"assess --product, demo ({lots_demo} lots)", results["demo_product"]),
+            (f"assess --product, {n + lots_demo} lots", results["scaled_product"]),
+            ("floor: assess FILE, the example (1 lot)", files["floor_example"]),
+        ] + [(f"assess FILE, {k} ({v['file_mb']} MB)", v) for k, v in files.items() if k != "floor_example"]
+        for label, r in rows:
+            print(f"{label:<46}{r['s']:>8.2f}{r['rss_mb']:>9.1f}")
+        print("targets: --product 1 s at 1,000 lots, 5 s at 10,000, < 500 MB; FILE 3 s at 1,000 lots")
+    sd.cleanup(home, args.database)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
