@@ -191,3 +191,24 @@ def test_hold_page_destroys_held_units(lineage, qa, client):
     page = client.get(url).content.decode()
     assert 'id="destroyed-units"' in page and "Incinerated" in page
     assert Aliquot.objects.get(container_id="L3-A002").status == "discarded"
+
+
+def test_recall_exports_list_units_destroyed_in_house(recalled, qa, rf_request):
+    import csv
+    import io
+
+    from pypdf import PdfReader
+
+    from evqms.i18n import use_language
+    from evqms.trace.exports import recall_csv, recall_pdf
+
+    _destroy(rf_request, qa, "RC-00001", ["L1-A004"])
+    with use_language("en"):
+        rows = list(csv.reader(io.StringIO(recall_csv(recalled).decode("utf-8-sig"))))
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(recall_pdf(recalled))).pages)
+    destroyed = [r for r in rows if r[2] == "Destroyed in-house"]
+    assert len(destroyed) == 1
+    row = destroyed[0]
+    assert (row[0], row[1], row[3], row[6], row[10]) == ("RC-00001", "L1", "L1-A004", "F-1", "Destroyed")
+    assert row[12].endswith("+09:00") and row[13] == "Autoclaved, certificate DC-7"
+    assert "Destroyed in-house" in text and "L1-A004" in text and "DC-7" in text

@@ -14,7 +14,7 @@ from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.core.timefmt import display_local, iso_local
 from evqms.i18n import _
 from evqms.trace.models import Recall
-from evqms.trace.selectors import recall_effectiveness, recall_held_stock, recall_recipients
+from evqms.trace.selectors import destructions, recall_effectiveness, recall_held_stock, recall_recipients
 
 
 def _headers() -> list[str]:
@@ -59,6 +59,26 @@ def recall_csv(recall: Recall, *, patient_codes: bool = True) -> bytes:
                 r["note"],
             ]
         )
+    # Units kept in-house and destroyed under the recall: part of its record of what became of the lot.
+    for d in destructions(recall):
+        writer.writerow(
+            [
+                recall.number,
+                recall.lot.number,
+                _("Destroyed in-house"),
+                d.aliquot.container_id,
+                iso_local(d.destroyed_at),
+                "",
+                d.location,
+                "",
+                d.aliquot.container_id,
+                "",
+                _("Destroyed"),
+                d.signature.printed_name,
+                iso_local(d.destroyed_at),
+                d.reason,
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -75,6 +95,7 @@ def recall_pdf(recall: Recall, *, patient_codes: bool = True) -> bytes:
             "rows": rows,
             "effectiveness": recall_effectiveness(recall),
             "held": list(recall_held_stock(recall)),
+            "destroyed": [{"d": d, "at_text": display_local(d.destroyed_at)} for d in destructions(recall)],
             "font_family": FONT_FAMILY,
             "initiated_at": display_local(recall.initiated_at),
             "closed_at": display_local(recall.closed_at),
