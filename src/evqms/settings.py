@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "CellBankStatusEnum": "evqms.dossier.models.CellBank.STATUSES",
         "MaterialLotStatusEnum": "evqms.dossier.models.MaterialLot.STATUSES",
         "AliquotStatusEnum": "evqms.inventory.models.ALIQUOT_STATUSES",
+        "RecallStatusEnum": ["open", "closed"],  # trace.api's serializers
+        "HoldStatusEnum": ["active", "released"],
     },
 }
 

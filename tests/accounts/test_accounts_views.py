@@ -109,3 +109,12 @@ def test_users_page_lists_and_acts_with_reason(client, make_user):
     )
     assert actions == {"user.deactivate", "user.unlock", "user.set_roles", "api_token.revoke"}
     assert client.get("/accounts/users/nobody/").status_code == 404
+
+
+def test_a_user_name_the_user_pages_cannot_address_is_refused(db):
+    from evqms.accounts.services import create_user
+    from evqms.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        create_user(acting_user=None, username="a/b", password="x-long-passphrase-9", role_names=["auditor"])
+    assert refused.value.where == "username"

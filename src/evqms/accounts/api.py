@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -31,6 +33,7 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
+    @extend_schema(request=TokenRequestSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         if not data.is_valid():

@@ -7,6 +7,7 @@ address is refused on every call, so deactivating or locking a person stops thei
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -43,3 +44,18 @@ class HashedTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the token header (drf-spectacular finds it by its target)."""
+
+    target_class = "evqms.accounts.api_auth.HashedTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Token <secret> (from POST /api/v1/token/ or the My tokens page)",
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
+
+USERNAME_RE = re.compile(r"[\w.@+-]{1,150}")
 
 
 def ensure_role_groups() -> None:
@@ -53,6 +56,11 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise InputError(_("a user name is required"), where="username")
+    if not USERNAME_RE.fullmatch(username):  # the user pages' URLs accept exactly these
+        raise InputError(
+            _("a user name has 1 to 150 letters, digits and @ . + - _ only: {name}").format(name=username),
+            where="username",
+        )
     unknown = [r for r in role_names if r not in roles.ROLES]
     if unknown:
         raise InputError(

@@ -9,5 +9,5 @@ urlpatterns = [
     path("session/ping/", views.session_ping, name="session-ping"),
     path("tokens/", views.my_tokens, name="my-tokens"),
     path("users/", views.user_list, name="user-list"),
-    path("users/<path:username>/", views.user_detail, name="user-detail"),
+    path("users/<username:username>/", views.user_detail, name="user-detail"),
 ]

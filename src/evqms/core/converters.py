@@ -62,6 +62,17 @@ class NctConverter:
     to_url = to_python
 
 
+class UsernameConverter:
+    """A login name as Django's username validator allows it: letters, digits and @ . + - _."""
+
+    regex = r"[\w.@+-]{1,150}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    to_url = to_python
+
+
 def converter_for(kind: str) -> type:
     return type(f"{kind.title().replace('_', '')}Converter", (IdentifierConverter,), {"kind": kind})
 
@@ -78,4 +89,5 @@ def register() -> None:
         register_converter(converter_for(kind), kind)
     register_converter(AnyIdentifierConverter, "identifier")
     register_converter(NctConverter, "nct")
+    register_converter(UsernameConverter, "username")
     _registered = True
