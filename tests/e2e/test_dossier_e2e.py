@@ -39,6 +39,7 @@ def test_create_product_and_read_the_dossier(page, live_server, make_user, login
     page.fill("#id_name", "AD-MSC EVs for skin ageing")
     page.select_option("#id_source_cell_type", "ad_msc")
     page.select_option("#id_origin", "autologous")
+    page.select_option("#id_indication_code", "skin_ageing")  # the coded indication; the text is its detail
     page.fill("#id_indications", "Photo-ageing of the skin")
     page.check("input[name=routes][value=intradermal]")
     page.fill("#id_dose_unit", "wombats")
