@@ -90,6 +90,7 @@ def test_recall_csv_neutralises_recipient_fields(monkeypatch):
         "note": "@note",
     }
     monkeypatch.setattr(exports, "recall_recipients", lambda recall, **kw: [recipient])
+    monkeypatch.setattr(exports, "destructions", lambda recall: [])  # no unit destroyed in-house
     recall = SimpleNamespace(number="RC-1", lot=SimpleNamespace(number="L1"))
     rows = list(csv.reader(io.StringIO(exports.recall_csv(recall).decode("utf-8-sig"))))
     row = rows[1]
