@@ -346,7 +346,8 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "evqms.core.logstream.CurrentStderrHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"axes": {"level": "ERROR"}},
+    # warcio warns once per malformed header of a saved crawl; the importer reports what it skipped
+    "loggers": {"axes": {"level": "ERROR"}, "warcio": {"level": "ERROR"}},
 }
