@@ -228,7 +228,11 @@ def test_an_edited_stored_head_is_named(cp, capsys):
         "head": head,
         "last": head + 2,
     }
-    _sql("UPDATE audit_chainhead SET seq = seq + 2, hash = 'f' || substr(hash, 2)")
+    # change the first hex digit whatever it is ('f' || ... left a hash that began with f unchanged)
+    _sql(
+        "UPDATE audit_chainhead SET seq = seq + 2, "
+        "hash = CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(hash, 2)"
+    )
     assert verify_chain().problem == "stored-head-differs"
     _sql("DELETE FROM audit_chainhead")
     assert verify_chain().problem == "stored-head-missing"
