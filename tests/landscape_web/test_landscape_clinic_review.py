@@ -100,3 +100,59 @@ def test_review_page_and_form(demo, client):
     listing = client.get("/landscape/clinics/?as_of=2024-06-01&decision=excluded").content.decode()
     assert MINATO in listing and "Cosmetic only." in listing
     assert client.get("/landscape/clinics/results/999999/").status_code == 404
+
+
+def _include_minato(demo):
+    services.override_clinic_decision(
+        actor=demo["qa"], result_id=_minato().pk, decision="included", reason="Injection on the price list."
+    )
+
+
+def test_review_moves_the_institution_in_the_api_and_the_upload_result(demo, english, client):
+    """The API's institution list and the upload result's institution count follow the reviewer's
+    decision, as the summary and the pages do (they kept the rule's list: 3 institutions beside 4)."""
+    _include_minato(demo)
+    client.force_login(demo["qa"])
+    api = client.get("/api/v1/landscape/clinics/?as_of=2024-06-01").json()
+    hosts = [i["institution"] for i in api["institutions"]]
+    assert "minato-clinic.example.jp" in hosts
+    assert len(hosts) == api["summary"]["institutions_included"] == 4
+    minato = next(i for i in api["institutions"] if i["institution"] == "minato-clinic.example.jp")
+    assert minato == {"institution": "minato-clinic.example.jp", "name": "みなとクリニック", "urls": [MINATO]}
+    page = client.get(f"/landscape/import/clinics/{_minato().run_id}/").content.decode()
+    assert 'id="count-included">5<' in page and 'id="count-institutions">4<' in page
+
+
+def test_reviewed_page_on_the_landscape_page_shows_the_reviewers_reason(demo, english, client):
+    """A page a reviewer included is listed among the confirming pages with the reviewer's reason,
+    not only the rule's "does not say how exosomes are put into the body"."""
+    _include_minato(demo)
+    client.force_login(demo["auditor"])
+    page = client.get("/landscape/?as_of=2024-06-01").content.decode()
+    table = page.split('id="clinic-included"')[1].split("</table>")[0]
+    assert MINATO in table and "Injection on the price list." in table
+
+
+def test_clinic_figures_cost_one_query_whatever_the_rows(demo, english, client, django_assert_num_queries):
+    """The summary figures with reviewers' decisions applied are one aggregate query; the clinic
+    pages' query count does not grow with the results or their reviews."""
+    run = _minato().run
+    with django_assert_num_queries(1):
+        selectors.clinic_summary(run)
+    client.force_login(demo["auditor"])
+
+    def count(url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.get(url)  # warm: session, language
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    urls = ["/landscape/clinics/?as_of=2024-06-01", "/landscape/?as_of=2024-06-01"]
+    before = [count(u) for u in urls]
+    for r in ClinicResult.objects.filter(run=run)[:6]:
+        for decision in ("excluded", "included"):
+            services.override_clinic_decision(actor=demo["qa"], result_id=r.pk, decision=decision, reason="x")
+    assert [count(u) for u in urls] == before

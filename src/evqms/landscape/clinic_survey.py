@@ -80,6 +80,19 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
             }
         )
 
+    return {
+        "summary": summarise(results, len(hits)),
+        "results": results,
+        "institutions": institutions_of(results),
+        "problems": [str(p) for p in problems],
+        "skipped": sum(1 for p in problems if p.skipped),
+        "search_pages_seen": searched,
+    }
+
+
+def institutions_of(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The institutions of the included results, each with its name and included URLs, in order of
+    first appearance (the stored run's list, and the report's once reviewers' decisions apply)."""
     institutions: dict[str, dict[str, Any]] = {}
     for result in results:
         if result["decision"] == INCLUDED:
@@ -89,14 +102,7 @@ def survey(crawl: Crawl, backend: SearchBackend | None = None) -> dict[str, Any]
             )
             entry["name"] = entry["name"] or result["institution_name"]
             entry["urls"].append(result["url"])
-    return {
-        "summary": summarise(results, len(hits)),
-        "results": results,
-        "institutions": list(institutions.values()),
-        "problems": [str(p) for p in problems],
-        "skipped": sum(1 for p in problems if p.skipped),
-        "search_pages_seen": searched,
-    }
+    return list(institutions.values())
 
 
 def render_csv(report: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from evqms.landscape import trials_report
 from evqms.landscape.classify_trials import CATEGORIES, apply_override, classify_trial
+from evqms.landscape.clinic_survey import institutions_of
 from evqms.landscape.db_store import DbTrialStore, manifest, override_row
 from evqms.landscape.models import (
     ClinicResult,
@@ -217,14 +218,21 @@ def clinic_decision_counts(run: ClinicSurveyRun) -> dict[str, int]:
 
 
 def clinic_summary(run: ClinicSurveyRun) -> dict[str, Any]:
-    """The run's summary figures with reviewers' decisions applied (the stored summary is the rule's)."""
-    included = clinic_results(run, "included")
-    return {
-        **run.summary,
-        "included": included.count(),
-        "institutions_included": included.order_by().values("institution").distinct().count(),
-        "reviewed": ClinicResultOverride.objects.filter(result__run=run).values("result").distinct().count(),
-    }
+    """The run's summary figures with reviewers' decisions applied (the stored summary is the rule's),
+    in one aggregate query."""
+    from django.db.models import Count, Q
+
+    included = Q(effective="included")
+    figures = (
+        clinic_results(run)
+        .order_by()
+        .aggregate(
+            included=Count("id", filter=included),
+            institutions_included=Count("institution", distinct=True, filter=included),
+            reviewed=Count("id", filter=Q(review_decision__isnull=False)),
+        )
+    )
+    return {**run.summary, **figures}
 
 
 def clinic_result_detail(pk: int) -> dict[str, Any] | None:
@@ -236,26 +244,28 @@ def clinic_result_detail(pk: int) -> dict[str, Any] | None:
 
 def clinic_report(run: ClinicSurveyRun) -> dict[str, Any]:
     """The run as `clinic_survey.survey` returned it (for the CSV export and the API), with the
-    decision that applies; the rule's decision and the reviewer's reason travel beside it."""
+    decision that applies; the rule's decision and the reviewer's reason travel beside it, and the
+    institutions are those of the results included now (the stored list is the rule's)."""
+    results = [
+        {
+            "url": r.url,
+            "decision": r.effective,
+            "reason": r.reason,
+            "matched": r.matched,
+            "sentence": r.sentence,
+            "institution": r.institution,
+            "institution_name": r.institution_name,
+            "title": r.title,
+            "queries": r.queries,
+            "rule_decision": r.decision,
+            "review": f"{r.review_who}: {r.review_reason}" if r.review_decision else "",
+        }
+        for r in clinic_results(run)
+    ]
     return {
         "summary": clinic_summary(run),
-        "results": [
-            {
-                "url": r.url,
-                "decision": r.effective,
-                "reason": r.reason,
-                "matched": r.matched,
-                "sentence": r.sentence,
-                "institution": r.institution,
-                "institution_name": r.institution_name,
-                "title": r.title,
-                "queries": r.queries,
-                "rule_decision": r.decision,
-                "review": f"{r.review_who}: {r.review_reason}" if r.review_decision else "",
-            }
-            for r in clinic_results(run)
-        ],
-        "institutions": run.institutions,
+        "results": results,
+        "institutions": institutions_of(results),
         "problems": run.problems,
     }
 

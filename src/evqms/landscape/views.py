@@ -86,7 +86,6 @@ def index(request):
         "late_phase": report["late_phase"],
         "series": series,
         "run": run,
-        "decisions": selectors.clinic_decision_counts(run) if run else None,
         "summary": selectors.clinic_summary(run) if run else None,
         "included_results": selectors.clinic_results(run, "included")[:50] if run else [],
         "charts": charts,
@@ -187,7 +186,6 @@ def clinics(request):
         "run": run,
         "decision": decision,
         "decision_choices": DECISION_CHOICES,
-        "decisions": selectors.clinic_decision_counts(run) if run else None,
         "summary": selectors.clinic_summary(run) if run else None,
         "results": selectors.clinic_results(run, decision or None) if run else [],
     }
@@ -344,5 +342,10 @@ def upload_clinics_result(request, pk: int):
         run = ClinicSurveyRun.objects.get(pk=pk)
     except ClinicSurveyRun.DoesNotExist:
         raise Http404 from None
-    context = {"kind": "clinics", "run": run, "decisions": selectors.clinic_decision_counts(run)}
+    context = {
+        "kind": "clinics",
+        "run": run,
+        "decisions": selectors.clinic_decision_counts(run),
+        "summary": selectors.clinic_summary(run),
+    }
     return render(request, "landscape/upload_result.html", context)
