@@ -1,6 +1,9 @@
 """A person reads the landscape page (charts drawn by Chart.js), opens a trial and records a
 manual classification, in a real browser, in Japanese then English."""
 
+import csv
+import io
+
 import pytest
 
 
@@ -72,7 +75,9 @@ def test_landscape_charts_trial_detail_and_override(page, live_server, make_user
     # A page that only offers "エクソソーム療法" is not confirmed; a reviewer reads its sentence and decides
     page.goto(f"{live_server.url}/landscape/clinics/?as_of=2024-06-01&decision=not_confirmed")
     row = page.locator("#clinic-results tbody tr", has_text="minato-clinic.example.jp")
-    assert "療法" in row.inner_text() and "does not say how exosomes are put into the body" in row.inner_text()
+    assert (
+        "療法" in row.inner_text() and "does not say how exosomes are put into the body" in row.inner_text()
+    )
     with page.expect_navigation():
         row.locator("a", has_text="Details").click()
     assert "エクソソーム療法" in page.locator("#sentence").inner_text()
@@ -89,3 +94,19 @@ def test_landscape_charts_trial_detail_and_override(page, live_server, make_user
     page.goto(f"{live_server.url}/landscape/clinics/?as_of=2024-06-01")
     values = page.locator("#clinic-summary .value").all_inner_texts()
     assert values[2:] == ["5", "4"]  # the reviewer's decision counts: 4 pages by the rule + 1 reviewed
+    shot(page, "landscape-08-clinics-reviewed-ja")
+
+    # The landscape page lists the reviewed page among the confirming ones, with the reviewer's reason;
+    # the CSV export and the API give the same figures as the page
+    page.goto(f"{live_server.url}/landscape/?as_of=2024-06-01")
+    included = page.locator("#clinic-included tbody tr", has_text="minato-clinic.example.jp")
+    assert "price list on this page names the injection" in included.inner_text()
+    assert page.locator("#clinic-summary .value").all_inner_texts()[2:] == ["5", "4"]
+    page.locator("#clinics-section").scroll_into_view_if_needed()
+    shot(page, "landscape-09-index-reviewed-ja")
+    api = page.request.get(f"{live_server.url}/api/v1/landscape/clinics/?as_of=2024-06-01").json()
+    assert (api["summary"]["included"], api["summary"]["institutions_included"]) == (5, 4)
+    assert len(api["institutions"]) == 4
+    csv_text = page.request.get(f"{live_server.url}/landscape/clinics.csv?as_of=2024-06-01").text()
+    decisions = [row["decision"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert decisions.count("included") == 5

@@ -35,7 +35,7 @@
       data: {
         labels: data.pubmed.labels,
         // One axis for every series (two axes made curves of very different size look alike);
-        // logarithmic when one query finds ten times more records than another (selectors.pubmed_chart).
+        // logarithmic when one query finds LOG_SCALE_RATIO (5) times more records than another (selectors.pubmed_chart).
         datasets: data.pubmed.series.map((s, i) => ({
           label: (data.text[s.name] || s.name) + " · " + (s.query.length > 60 ? s.query.slice(0, 59) + "…" : s.query) + " · " + data.text.retrieved + " " + s.retrieved_on,
           data: s.data, borderColor: lineColours[i % 3], backgroundColor: lineColours[i % 3],
