@@ -14,7 +14,7 @@ from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.core.timefmt import display_local, iso_local
 from evqms.i18n import _
 from evqms.trace.models import Recall
-from evqms.trace.selectors import destructions, recall_effectiveness, recall_held_stock, recall_recipients
+from evqms.trace.selectors import destructions, recall_contents, recall_recipients
 
 
 def _headers() -> list[str]:
@@ -83,9 +83,10 @@ def recall_csv(recall: Recall, *, patient_codes: bool = True) -> bytes:
 
 
 def recall_pdf(recall: Recall, *, patient_codes: bool = True) -> bytes:
+    contents = recall_contents(recall, patient_codes=patient_codes)
     rows = [
         {**r, "at_text": display_local(r["at"]), "confirmed_at_text": display_local(r["confirmed_at"])}
-        for r in recall_recipients(recall, patient_codes=patient_codes)
+        for r in contents["rows"]
     ]
     signature = recall.signature
     html = render_to_string(
@@ -93,9 +94,9 @@ def recall_pdf(recall: Recall, *, patient_codes: bool = True) -> bytes:
         {
             "recall": recall,
             "rows": rows,
-            "effectiveness": recall_effectiveness(recall),
-            "held": list(recall_held_stock(recall)),
-            "destroyed": [{"d": d, "at_text": display_local(d.destroyed_at)} for d in destructions(recall)],
+            "effectiveness": contents["effectiveness"],
+            "held": contents["held"],
+            "destroyed": [{"d": d, "at_text": display_local(d.destroyed_at)} for d in contents["destroyed"]],
             "font_family": FONT_FAMILY,
             "initiated_at": display_local(recall.initiated_at),
             "closed_at": display_local(recall.closed_at),

@@ -329,14 +329,15 @@ def hide_patient_codes(result: Trace, graph: dict, recipients: list[dict]) -> in
     return len(result.of("patient"))
 
 
-def recall_recipients(recall, *, patient_codes: bool = True) -> list[dict]:
+def recall_recipients(recall, *, patient_codes: bool = True, units=None) -> list[dict]:
     """Everyone who received the recalled lot, in time order: each administration (as frozen when the
     recall was signed) and each shipped unit (with its consignee, address and what became of it).
 
     One dict per row: kind ("administration" | "shipment"), reference, at (aware datetime), recipient
     (patient code or consignee name), place (site or address), contact (physician or contact person),
     aliquots, route, outcome (code) and outcome_text, confirmed_by, confirmed_at, note.
-    Without `patient_codes` an administration's recipient is only "patient (code not shown)"."""
+    Without `patient_codes` an administration's recipient is only "patient (code not shown)".
+    `units`: the recall's `recall_units`, when the caller has read them already."""
     from evqms.core.timefmt import to_local
     from evqms.trace.models import RecallUnit
 
@@ -361,7 +362,7 @@ def recall_recipients(recall, *, patient_codes: bool = True) -> list[dict]:
             }
         )
     outcomes = dict(RecallUnit.OUTCOMES)
-    for unit in recall_units(recall):
+    for unit in recall_units(recall) if units is None else units:
         shipment = unit.shipment
         place = ", ".join(
             x for x in (shipment.ship_to_site, shipment.ship_to_address.replace("\n", " ")) if x
@@ -405,7 +406,7 @@ def recall_held_stock(recall):
 
     return (
         Aliquot.objects.filter(lot_id=recall.lot_id, status="on_hold")
-        .select_related("location")
+        .select_related("location", "lot")
         .order_by("container_id")
     )
 
@@ -431,14 +432,27 @@ def hold_held_stock(hold):
     )
 
 
-def recall_effectiveness(recall) -> dict:
-    units = list(recall_units(recall))
+def recall_effectiveness(recall, units=None) -> dict:
+    units = list(recall_units(recall) if units is None else units)
     still_open = [u for u in units if u.outcome == "open"]
     return {
         "shipped": len(units),
         "open": still_open,
         "closed": len(units) - len(still_open),
         "can_close": recall.status == "open" and not still_open,
+    }
+
+
+def recall_contents(recall, *, patient_codes: bool = True) -> dict:
+    """What a recall's page, its PDF and its API record show, each read once: the recipients ("rows"),
+    the follow-up of its shipped units ("effectiveness"), the units in stock on hold ("held") and those
+    destroyed in-house ("destroyed")."""
+    units = list(recall_units(recall))
+    return {
+        "rows": recall_recipients(recall, patient_codes=patient_codes, units=units),
+        "effectiveness": recall_effectiveness(recall, units),
+        "held": list(recall_held_stock(recall)),
+        "destroyed": list(destructions(recall)),
     }
 
 
@@ -502,15 +516,15 @@ def recall_list(*, status: str | None = None):
     return queryset.order_by("-initiated_at", "-id")
 
 
-def recall_summary(recall) -> dict:
-    """One recall in a list (times local with their offset). Works on a `recall_list` row or any
-    Recall (the counts are then read)."""
+def recall_summary(recall, *, shipped: int | None = None, still_open: int | None = None) -> dict:
+    """One recall in a list (times local with their offset). Works on a `recall_list` row, or on any
+    Recall with the counts of its shipped and still open units given or else read."""
     from evqms.core.timefmt import iso_local
 
-    n_units = getattr(recall, "n_units", None)
+    n_units = getattr(recall, "n_units", shipped)
     if n_units is None:
         n_units = recall.units.count()
-    n_open = getattr(recall, "n_open", None)
+    n_open = getattr(recall, "n_open", still_open)
     if n_open is None:
         n_open = recall.units.filter(outcome="open").count()
     return {
@@ -534,10 +548,10 @@ def recall_record(recall, *, patient_codes: bool = True) -> dict:
     and those destroyed in-house."""
     from evqms.core.timefmt import for_json, iso_local
 
-    rows = recall_recipients(recall, patient_codes=patient_codes)
-    effectiveness = recall_effectiveness(recall)
+    contents = recall_contents(recall, patient_codes=patient_codes)
+    effectiveness = contents["effectiveness"]
     return {
-        **recall_summary(recall),
+        **recall_summary(recall, shipped=effectiveness["shipped"], still_open=len(effectiveness["open"])),
         "signature": {
             "printed_name": recall.signature.printed_name,
             "meaning": recall.signature.meaning,
@@ -546,7 +560,7 @@ def recall_record(recall, *, patient_codes: bool = True) -> dict:
         "closed_by": recall.close_signature.printed_name if recall.close_signature_id else None,
         "close_reason": recall.close_reason,
         "recipients": for_json(
-            [{k: (str(v) if k == "kind_text" else v) for k, v in r.items()} for r in rows]
+            [{k: (str(v) if k == "kind_text" else v) for k, v in r.items()} for r in contents["rows"]]
         ),
         "open": [
             {
@@ -560,9 +574,9 @@ def recall_record(recall, *, patient_codes: bool = True) -> dict:
         ],
         "held_stock": [
             {"aliquot": a.container_id, "location": a.location.code if a.location_id else None}
-            for a in recall_held_stock(recall)
+            for a in contents["held"]
         ],
-        "destroyed": [destruction_record(d) for d in destructions(recall)],
+        "destroyed": [destruction_record(d) for d in contents["destroyed"]],
     }
 
 

@@ -134,7 +134,11 @@ def recall(request, lot: str):
 
 
 def _recall_or_404(number: str) -> Recall:
-    recall = Recall.objects.select_related("lot", "initiated_by", "signature").filter(number=number).first()
+    recall = (
+        Recall.objects.select_related("lot", "initiated_by", "signature", "close_signature")
+        .filter(number=number)
+        .first()
+    )
     if recall is None:
         raise Http404
     return recall
@@ -146,6 +150,7 @@ def recall_detail(request, number: str):
     recall = _recall_or_404(number)
     unit_form, close_form, status = None, forms.RecallCloseForm(), 200
     destroy_form = None
+    codes = request.user.has_perm(selectors.PATIENT_CODES)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -198,18 +203,14 @@ def recall_detail(request, number: str):
                 messages.error(request, str(exc))
         status = 400
         recall = _recall_or_404(number)
+    contents = selectors.recall_contents(recall, patient_codes=codes)
     return render(
         request,
         "trace/recall_detail.html",
         {
             "recall": recall,
-            "rows": selectors.recall_recipients(
-                recall, patient_codes=request.user.has_perm(selectors.PATIENT_CODES)
-            ),
-            "effectiveness": selectors.recall_effectiveness(recall),
-            "held": selectors.recall_held_stock(recall),
-            "destroyed": selectors.destructions(recall),
-            "destroy_form": destroy_form or forms.DestroyHeldForm(units=selectors.recall_held_stock(recall)),
+            **contents,
+            "destroy_form": destroy_form or forms.DestroyHeldForm(units=contents["held"]),
             "can_destroy": request.user.has_perm("trace.destroy_held"),
             "unit_form": unit_form or forms.RecallUnitForm(),
             "close_form": close_form,
@@ -350,15 +351,16 @@ def hold_detail(request, number: str):
                 messages.success(request, _("Hold {number} is lifted.").format(number=hold.number))
                 return redirect(reverse("trace:hold-detail", args=[hold.number]))
         status = 400
+    held = list(selectors.hold_held_stock(hold))
     return render(
         request,
         "trace/hold_detail.html",
         {
             "hold": hold,
             "lot_holds": selectors.hold_lots(hold),
-            "held": selectors.hold_held_stock(hold),
-            "destroyed": selectors.destructions(hold),
-            "destroy_form": destroy_form or forms.DestroyHeldForm(units=selectors.hold_held_stock(hold)),
+            "held": held,
+            "destroyed": list(selectors.destructions(hold)),
+            "destroy_form": destroy_form or forms.DestroyHeldForm(units=held),
             "can_destroy": request.user.has_perm("trace.destroy_held") and hold.status == "active",
             "form": form,
             "can_release": request.user.has_perm("trace.hold") and hold.status == "active",
