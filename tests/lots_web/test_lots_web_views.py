@@ -370,3 +370,24 @@ def test_lot_page_in_japanese(client, lab):
     body = _page(client, lot)
     assert "出荷判定" in body and "QC試験結果" in body
     assert "Materials used" not in body
+
+
+def test_lot_page_reads_results_and_release_checklist_once(client, lab):
+    """The lot page computes the release gate and the checklist once: the QC results and the
+    retention-sample check are each one query (the gate, the checklist, the signed snapshot and the
+    QC table share them), however many results the lot has."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lab.product.retention_sample_required = True
+    lab.product.save()
+    lot = lab.quarantined()
+    client.force_login(lab.qa)
+    _page(client, lot)  # per-process caches filled
+    with CaptureQueriesContext(connection) as seen:
+        _page(client, lot)
+    tables = [
+        q["sql"].split(" FROM ", 1)[1].split(" ", 1)[0] for q in seen.captured_queries if " FROM " in q["sql"]
+    ]
+    assert tables.count('"lots_qcresult"') == 1
+    assert tables.count('"inventory_retentionsample"') == 1

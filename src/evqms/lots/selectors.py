@@ -123,13 +123,21 @@ def _both(template: str, **values) -> dict:
     return out
 
 
-def release_gate(lot: Lot, today: dt.date | None = None) -> list[GateProblem]:
+def release_gate(
+    lot: Lot,
+    today: dt.date | None = None,
+    *,
+    current: list[dict] | None = None,
+    checklist: list[CheckItem] | None = None,
+) -> list[GateProblem]:
     """Everything that stops the release of `lot` now; an empty list means it may be released.
 
     The lot is in quarantine; every release-stage attribute has a latest valid result that is
     verified and passes (pass or alert), and no other valid result of it is out of specification
     (an OOS stands until it is invalidated with a documented reason); no deviation is open; the
-    expiry date has not passed.
+    expiry date has not passed; the release checklist is clear. A caller that already holds
+    `current_results(lot)` or `release_checklist(lot)` (the lot page) passes them, so neither is
+    read twice in one request.
     """
     today = today or timezone.localdate()
     problems = []
@@ -142,7 +150,7 @@ def release_gate(lot: Lot, today: dt.date | None = None) -> list[GateProblem]:
                 status,
             )
         )
-    for entry in current_results(lot):
+    for entry in current_results(lot) if current is None else current:
         attribute, result = entry["attribute"], entry["result"]
         if attribute.stage != "release":
             continue
@@ -194,7 +202,8 @@ def release_gate(lot: Lot, today: dt.date | None = None) -> list[GateProblem]:
     if lot.expiry is not None and lot.expiry < today:
         expiry = lot.expiry.isoformat()
         problems.append(GateProblem("expired", _both("the lot expired on {date}", date=expiry), expiry))
-    problems += [item.problem for item in release_checklist(lot) if not item.ok]
+    checklist = release_checklist(lot) if checklist is None else checklist
+    problems += [item.problem for item in checklist if not item.ok]
     return problems
 
 
@@ -237,7 +246,9 @@ def approved_shelf_life(lot: Lot) -> ShelfLife | None:
     if own.status in ("approved", "superseded") and own.shelf_life_months:
         return ShelfLife(own.shelf_life_months, own.version, own.shelf_life_basis, True)
     current = (
-        Specification.objects.filter(product_id=lot.product_id, status="approved", shelf_life_months__isnull=False)
+        Specification.objects.filter(
+            product_id=lot.product_id, status="approved", shelf_life_months__isnull=False
+        )
         .order_by("-version")
         .first()
     )
@@ -376,9 +387,10 @@ def _result_snapshot(r: QCResult) -> dict:
     }
 
 
-def lot_snapshot(lot: Lot) -> dict:
+def lot_snapshot(lot: Lot, results: list[QCResult] | None = None) -> dict:
     """What a release (or rejection) signature signs: the lot's record without its disposition
-    (status, release time), so the signature still applies to the record after the release."""
+    (status, release time), so the signature still applies to the record after the release.
+    `results`: the lot's `_results(lot)` when the caller has read them already."""
     usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material").order_by("id")
     steps = (
         StepRecord.objects.filter(lot=lot)
@@ -420,7 +432,7 @@ def lot_snapshot(lot: Lot) -> dict:
             }
             for s in steps
         ],
-        "results": [_result_snapshot(r) for r in _results(lot)],
+        "results": [_result_snapshot(r) for r in (_results(lot) if results is None else results)],
         "deviations": [
             {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
             for d in Deviation.objects.filter(lot=lot).order_by("number")
@@ -450,7 +462,7 @@ def lot_detail(lot: Lot) -> dict:
     oos_deviation = {
         d.qc_result_id: d.number for d in Deviation.objects.filter(lot=lot, qc_result__isnull=False)
     }
-    snapshot = lot_snapshot(lot)
+    snapshot = lot_snapshot(lot, results)
     usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material", "recorded_by")
     steps = (
         StepRecord.objects.filter(lot=lot)
@@ -463,7 +475,8 @@ def lot_detail(lot: Lot) -> dict:
         )
         .order_by("step__order", "id")
     )
-    gate = release_gate(lot)
+    checklist = release_checklist(lot)
+    gate = release_gate(lot, current=current, checklist=checklist)
     return {
         "id": lot.pk,
         "number": lot.number,
@@ -620,7 +633,7 @@ def lot_detail(lot: Lot) -> dict:
             for s in signatures_for("lot", lot.pk, snapshot)
         ],
         "release_gate": [p.to_dict() for p in gate],
-        "release_checklist": [c.to_dict() for c in release_checklist(lot)],
+        "release_checklist": [c.to_dict() for c in checklist],
         "releasable": not gate,
     }
 

@@ -136,8 +136,7 @@ def _qc_rows(lot, story: dict, can: dict, user, bound: dict) -> list[dict]:
         by_attribute.setdefault(r["attribute"], []).append(_decorate_result(r))
     qc_open = lot.status in QC_OPEN
     rows = []
-    for entry in selectors.current_results(lot):
-        attribute = entry["attribute"]
+    for attribute in lot.specification.attributes.order_by("order", "id"):  # as current_results orders them
         results = by_attribute.get(attribute.code, [])
         for r in results:
             r["can_verify"] = (
@@ -211,7 +210,8 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
         {**p, "text": p["message"].get(gate_lang) or p["message"].get("en")} for p in story["release_gate"]
     ]
     checklist = [
-        {**c, "text": c["message"].get(gate_lang) or c["message"].get("en")} for c in story["release_checklist"]
+        {**c, "text": c["message"].get(gate_lang) or c["message"].get("en")}
+        for c in story["release_checklist"]
     ]
     # The checklist shows its own refusals (with the source of the shelf life); the list above it the rest.
     listed = {c["code"] for c in checklist}
