@@ -118,3 +118,23 @@ def test_a_user_name_the_user_pages_cannot_address_is_refused(db):
     with pytest.raises(InputError) as refused:
         create_user(acting_user=None, username="a/b", password="x-long-passphrase-9", role_names=["auditor"])
     assert refused.value.where == "username"
+
+
+def test_users_page_reads_the_roles_of_all_users_at_once(client, make_user, django_assert_max_num_queries):
+    """The page lists every account with its roles: one query for the roles, not one per account."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = make_user("admin-q", "administrator")
+    client.force_login(admin)
+    make_user("op-q1", "operator")
+    assert client.get("/accounts/users/").status_code == 200
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/accounts/users/").status_code == 200
+    count = len(few)
+    for i in range(2, 12):
+        make_user(f"op-q{i}", "operator", "qc_analyst")
+    assert client.get("/accounts/users/").status_code == 200
+    with django_assert_max_num_queries(count):
+        html = client.get("/accounts/users/").content.decode()
+    assert html.count("op-q") >= 11

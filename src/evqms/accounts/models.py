@@ -13,8 +13,24 @@ class User(AbstractUser):
     def signature_name(self) -> str:
         return self.printed_name or self.get_full_name() or self.get_username()
 
+    def role_set(self) -> set[str]:
+        """The names of the roles, read once per user object (the permission predicates, the menu
+        and the page header ask for them on every request); set_roles forgets them."""
+        cached = getattr(self, "_evqms_roles", None)
+        if cached is None:
+            if "groups" in getattr(self, "_prefetched_objects_cache", {}):  # the users page
+                cached = {g.name for g in self.groups.all()}
+            else:
+                cached = set(self.groups.values_list("name", flat=True))
+            self._evqms_roles = cached
+        return cached
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._evqms_roles = None  # as Django forgets prefetched groups
+
     def role_names(self) -> list[str]:
-        return sorted(self.groups.values_list("name", flat=True))
+        return sorted(self.role_set())
 
     def role_labels(self) -> list[str]:
         """The roles as the reader calls them ('QA reviewer' / 'QA担当者'), not the group names."""

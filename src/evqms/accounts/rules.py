@@ -14,11 +14,7 @@ def has_role(*names: str):
     def predicate(user) -> bool:
         if not user or not user.is_authenticated or not user.is_active:
             return False
-        cached = getattr(user, "_evqms_roles", None)
-        if cached is None:
-            cached = set(user.groups.values_list("name", flat=True))
-            user._evqms_roles = cached
-        return bool(cached.intersection(names))
+        return bool(user.role_set().intersection(names))
 
     return predicate
 
