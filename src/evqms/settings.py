@@ -58,13 +58,14 @@ PRODUCTION = MODE == "production"
 
 def _local_secret_key() -> str:
     """A per-installation key kept in EVQMS_HOME, never in the repository."""
-    path = EVQMS_HOME / "secret_key"
-    if not path.exists():
-        EVQMS_HOME.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(64))
-    return path.read_text().strip()
+    from evqms.core import keyfile
+
+    try:
+        return keyfile.read_or_create(EVQMS_HOME / "secret_key", make=lambda: secrets.token_urlsafe(64))
+    except keyfile.DamagedKey as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 if PRODUCTION:
@@ -237,6 +238,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_LOCKOUT_CALLABLE = "evqms.accounts.lockout.lockout_response"
+AXES_HANDLER = "evqms.accounts.axes_handler.LockoutNotingHandler"  # notes each lock on the account
 AXES_VERBOSE = False
 EVQMS_LOGIN_BACKOFF_AFTER = 10
 

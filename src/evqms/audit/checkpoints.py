@@ -18,13 +18,14 @@ import hashlib
 import hmac
 import logging
 import os
-import secrets
 import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from evqms.core import keyfile
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +58,14 @@ def hook_command() -> str:
 
 
 def load_key(*, create: bool) -> bytes | None:
-    """The MAC key; created (0600, never overwritten) on first use when `create`."""
-    path = key_path()
-    if not path.exists():
-        if not create:
-            return None
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-    text = path.read_text().strip()
+    """The MAC key; made on first use when `create` (evqms.core.keyfile). Without `create`, a
+    missing or empty key file gives None: verify reports the checkpoints it cannot check."""
+    if create:
+        return bytes.fromhex(keyfile.read_or_create(key_path()))
+    try:
+        text = keyfile.read(key_path())
+    except keyfile.DamagedKey:
+        return None
     return bytes.fromhex(text) if text else None
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 import unicodedata
 from pathlib import Path
 
 from django.conf import settings
+
+from evqms.core import keyfile
 
 
 def key_path() -> Path:
@@ -23,18 +23,9 @@ def key_path() -> Path:
 
 
 def _key() -> bytes:
-    path = key_path()
-    if not path.exists():
-        _refuse_new_key_over_existing_patients(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    return bytes.fromhex(
+        keyfile.read_or_create(key_path(), before_create=_refuse_new_key_over_existing_patients)
+    )
 
 
 def _refuse_new_key_over_existing_patients(path: Path) -> None:
