@@ -1,6 +1,6 @@
 """Bounded uploads in the browser: a trial export carrying NaN is refused on its field with the
 reason (not a 500 page), in Japanese; a document above EVQMS_UPLOAD_LIMIT_MB is refused naming
-the limit and the setting, in English. Nothing is stored either time."""
+the limit and the setting, in English and in Japanese. Nothing is stored either time."""
 
 import json
 from pathlib import Path
@@ -52,3 +52,17 @@ def test_refused_uploads_say_why(page, live_server, make_user, login, shot, sett
     assert not Document.objects.exists()
     assert not (tmp_path / "media").exists() or not any(p.is_file() for p in (tmp_path / "media").rglob("*"))
     shot(page, "bounded-uploads-02-document-limit-en")
+
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "ja")
+    page.goto(f"{live_server.url}/dossier/documents/new/")
+    page.fill("#id_code", "SOP-BIG-1")
+    page.fill("#id_title", "Oversized SOP")
+    page.set_input_files("#id_file", str(big))
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.click()
+    body = page.locator("main").inner_text()
+    assert "big-sop.pdf: 上限 1 MB を超えています（EVQMS_UPLOAD_LIMIT_MB）" in body
+    assert "larger than" not in body
+    assert not Document.objects.exists()
+    shot(page, "bounded-uploads-03-document-limit-ja")
