@@ -16,7 +16,7 @@ from evqms.core.timefmt import iso_local
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.inventory import selectors, services
-from evqms.inventory.models import Aliquot, Shipment
+from evqms.inventory.models import Aliquot
 
 
 class CanView(permissions.BasePermission):
@@ -110,10 +110,7 @@ class ShipmentSerializer(serializers.Serializer):
         return iso_local(obj.shipped_at)
 
     def get_aliquots(self, obj) -> list[str]:
-        return [
-            i.aliquot.container_id
-            for i in obj.items.select_related("aliquot").order_by("aliquot__container_id")
-        ]
+        return [i.aliquot.container_id for i in obj.items.all()]  # read with the shipments (selectors)
 
 
 class ShipmentCreateSerializer(serializers.Serializer):
@@ -136,7 +133,7 @@ class ShipmentViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         require(request.user, "inventory.view")
-        qs = selectors.shipments()
+        qs = selectors.shipments(units=True)
         if request.query_params.get("consignee"):
             qs = qs.filter(consignee__code=request.query_params["consignee"])
         if request.query_params.get("lot"):
@@ -170,8 +167,9 @@ class ShipmentViewSet(viewsets.ViewSet):
             shipped_at=data.get("shipped_at"),
             reference=data.get("reference", ""),
         )
-        found = Shipment.objects.select_related("consignee", "shipped_by").get(pk=shipment.pk)
-        return Response(ShipmentSerializer(found).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ShipmentSerializer(selectors.get_shipment(shipment.number)).data, status=status.HTTP_201_CREATED
+        )
 
 
 router = routers.DefaultRouter()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from evqms.dossier.models import MaterialLot
@@ -71,16 +71,27 @@ def consignees():
     return Consignee.objects.annotate(n_shipments=Count("shipments")).order_by("code")
 
 
-def shipments():
-    return (
+def _with_items(queryset):
+    """Shipments with their units (`items`, by container id) read in one more query, not one per shipment."""
+    items = ShipmentItem.objects.select_related("aliquot", "aliquot__lot").order_by("aliquot__container_id")
+    return queryset.prefetch_related(Prefetch("items", queryset=items))
+
+
+def shipments(*, units: bool = False):
+    """Newest first, with `n_units`; with `units`, each shipment's `items` too (the API lists them)."""
+    queryset = (
         Shipment.objects.select_related("consignee", "shipped_by")
         .annotate(n_units=Count("items"))
         .order_by("-shipped_at", "-id")
     )
+    return _with_items(queryset) if units else queryset
 
 
 def get_shipment(number: str) -> Shipment | None:
-    return Shipment.objects.select_related("consignee", "shipped_by").filter(number=number).first()
+    """One shipment with its units (`items`, each with its aliquot and lot)."""
+    return _with_items(
+        Shipment.objects.select_related("consignee", "shipped_by").filter(number=number)
+    ).first()
 
 
 def aliquot_shipments(aliquot: Aliquot) -> list[Shipment]:

@@ -231,7 +231,7 @@ def shipment_detail(request, number: str):
     return render(
         request,
         "inventory/shipment_detail.html",
-        {"shipment": shipment, "items": shipment.items.select_related("aliquot", "aliquot__lot")},
+        {"shipment": shipment, "items": shipment.items.all()},
     )
 
 
