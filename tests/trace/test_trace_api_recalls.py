@@ -189,6 +189,32 @@ def test_holds_through_the_api(world):
     assert api.get("/api/v1/trace/holds/HD-00009/").status_code == 404
 
 
+def test_destroy_held_units_of_a_hold_through_the_api(world):
+    lineage, qa, op = world
+    api = client_for(qa)
+    api.post(
+        "/api/v1/trace/holds/", {"scope": "material_lot", "code": "FBS-1", "reason": "TSE"}, format="json"
+    )
+    url = "/api/v1/trace/holds/HD-00001/destroy-held/"
+    destroy = {"aliquots": ["L3-A002"], "reason": "Autoclaved, certificate DC-9"}
+    r = api.post(url, destroy, format="json")
+    assert r.status_code == 400 and r.json()["where"] == "password"
+    r = api.post(url, {**destroy, "password": "wrong"}, format="json")
+    assert r.status_code == 403 and "password" in r.json()["error"]
+    assert Aliquot.objects.get(container_id="L3-A002").status == "on_hold"
+    r = api.post(url, {**destroy, "aliquots": ["L1-A004"], "password": qa.raw_password}, format="json")
+    assert r.status_code == 409 and "HD-00001" in r.json()["error"]  # not a unit this hold holds
+    r = api.post(url, {**destroy, "password": qa.raw_password}, format="json")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["held_stock"] == []
+    assert [(d["aliquot"], d["reason"]) for d in body["destroyed"]] == [
+        ("L3-A002", "Autoclaved, certificate DC-9")
+    ]
+    assert Aliquot.objects.get(container_id="L3-A002").status == "discarded"
+    assert api.post("/api/v1/trace/holds/HD-00009/destroy-held/", destroy, format="json").status_code == 404
+
+
 def test_reads_need_the_role_and_a_login(world):
     lineage, qa, op = world
     assert APIClient().get("/api/v1/trace/recalls/").status_code in (401, 403)

@@ -169,18 +169,25 @@ def _valid(serializer_class, request) -> dict:
     return s.validated_data
 
 
-def _password(data) -> str:
+def _signed(request, serializer_class, service, **subject) -> Response | None:
+    """Run a signing service with the request's reason and password (required here, 400 without it).
+    None when done; a refused signature (wrong password, locked account) answers 403."""
+    data = _valid(serializer_class, request)
     if not data.get("password"):
         raise InputError(_("your password is required to sign"), where="password")
-    return data["password"]
-
-
-def _signed(call):
-    """Run a signing service; a refused signature (wrong password, locked account) answers 403."""
+    if "aliquots" in data:
+        subject["aliquots"] = data["aliquots"]
     try:
-        return call(), None
+        service(
+            request=request._request,
+            actor=request.user,
+            reason=data.get("reason", ""),
+            password=data["password"],
+            **subject,
+        )
     except SignatureRefused as exc:
-        return None, Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    return None
 
 
 def _recall(number) -> Recall:
@@ -254,18 +261,7 @@ class RecallDestroyHeldView(APIView):
     )
     def post(self, request, number: str):
         recall = _recall(number)
-        data = _valid(DestroyHeldSerializer, request)
-        password = _password(data)
-        _done, refused = _signed(
-            lambda: services.destroy_held_units(
-                request=request._request,
-                actor=request.user,
-                source=recall,
-                aliquots=data["aliquots"],
-                reason=data.get("reason", ""),
-                password=password,
-            )
-        )
+        refused = _signed(request, DestroyHeldSerializer, services.destroy_held_units, source=recall)
         return refused or Response(_recall_detail(request, recall))
 
 
@@ -277,17 +273,7 @@ class RecallCloseView(APIView):
     )
     def post(self, request, number: str):
         recall = _recall(number)
-        data = _valid(SignedReasonSerializer, request)
-        password = _password(data)
-        _done, refused = _signed(
-            lambda: services.close_recall(
-                request=request._request,
-                actor=request.user,
-                recall=recall,
-                reason=data.get("reason", ""),
-                password=password,
-            )
-        )
+        refused = _signed(request, SignedReasonSerializer, services.close_recall, recall=recall)
         return refused or Response(_recall_detail(request, recall))
 
 
@@ -334,18 +320,7 @@ class HoldLiftView(APIView):
         description="QA lifts the hold with a reason (signed: password required).",
     )
     def post(self, request, number: str):
-        hold = _hold(number)
-        data = _valid(SignedReasonSerializer, request)
-        password = _password(data)
-        _done, refused = _signed(
-            lambda: services.release_hold(
-                request=request._request,
-                actor=request.user,
-                hold=hold,
-                reason=data.get("reason", ""),
-                password=password,
-            )
-        )
+        refused = _signed(request, SignedReasonSerializer, services.release_hold, hold=_hold(number))
         return refused or Response(selectors.hold_record(_hold(number), detail=True))
 
 
@@ -356,19 +331,7 @@ class HoldDestroyHeldView(APIView):
         description="QA destroys units in stock on hold under the hold (signed: password required).",
     )
     def post(self, request, number: str):
-        hold = _hold(number)
-        data = _valid(DestroyHeldSerializer, request)
-        password = _password(data)
-        _done, refused = _signed(
-            lambda: services.destroy_held_units(
-                request=request._request,
-                actor=request.user,
-                source=hold,
-                aliquots=data["aliquots"],
-                reason=data.get("reason", ""),
-                password=password,
-            )
-        )
+        refused = _signed(request, DestroyHeldSerializer, services.destroy_held_units, source=_hold(number))
         return refused or Response(selectors.hold_record(_hold(number), detail=True))
 
 
