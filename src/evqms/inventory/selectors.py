@@ -46,18 +46,29 @@ def get_aliquot(container_id: str) -> Aliquot | None:
     )
 
 
+def held_by(aliquot: Aliquot, holds: list | None = None) -> str | None:
+    """The recall or hold number that keeps this aliquot out of use, or None: the one predicate that
+    every stock action (inventory.services.refuse_if_held), the administration and the aliquot's page ask.
+
+    The unit's own mark first; else the lot's active holds (`holds` when the caller has read them), so
+    a unit is held even if it was created or returned after its lot was held."""
+    if aliquot.status == "on_hold" and aliquot.hold_ref:
+        return aliquot.hold_ref
+    holds = active_holds(aliquot.lot_id) if holds is None else holds
+    return holds[0].source if holds else None
+
+
 def hold_of(aliquot: Aliquot) -> dict | None:
-    """What holds this aliquot, for its page: {"source", "label", "reason", "placed_at"} or None.
-    A unit of a held lot counts as held even before (or without) its own mark; a discarded unit (e.g.
-    destroyed under the recall) is out of use for good and is not shown as held."""
+    """What holds this aliquot, for its page: {"source", "label", "reason", "placed_at"} or None
+    (`held_by`). A discarded unit (e.g. destroyed under the recall) is out of use for good and is not
+    shown as held."""
     if aliquot.status == "discarded":
         return None
     holds = active_holds(aliquot.lot_id)
-    source = aliquot.hold_ref if aliquot.status == "on_hold" and aliquot.hold_ref else None
-    match = next((h for h in holds if h.source == source), None) or (holds[0] if holds else None)
-    if source is None and match is None:
+    source = held_by(aliquot, holds)
+    if source is None:
         return None
-    source = source or match.source
+    match = next((h for h in holds if h.source == source), None) or (holds[0] if holds else None)
     return {
         "source": source,
         "recall": source.startswith("RC-"),

@@ -35,6 +35,7 @@ from evqms.inventory.models import (
     StorageLocation,
     TemperatureExcursion,
 )
+from evqms.inventory.selectors import held_by
 from evqms.lots.holds import active_holds, hold_label
 from evqms.lots.models import Lot
 
@@ -93,17 +94,6 @@ def _locked_aliquot(aliquot: Aliquot | str) -> Aliquot:
 
 
 # --- holds (placed by a recall or a QA hold; every stock action refuses a held unit) ------
-
-
-def held_by(aliquot: Aliquot) -> str | None:
-    """The recall or hold number that keeps this aliquot out of use, or None.
-
-    The unit's own mark is checked first; the lot's active holds as well, so a unit is refused even
-    if it was created or returned after its lot was held."""
-    if aliquot.status == "on_hold" and aliquot.hold_ref:
-        return aliquot.hold_ref
-    holds = active_holds(aliquot.lot_id)
-    return holds[0].source if holds else None
 
 
 def refuse_if_held(aliquot: Aliquot, action: str) -> None:
