@@ -82,3 +82,32 @@ def test_notes_on_the_page_and_in_the_api(adm, client):
     api = client.get(f"/api/v1/clinical/administrations/{administration.number}/")
     assert api.status_code == 200
     assert api.json()["notes"] == NOTE
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_report_form_shows_an_onset_before_the_administration_on_the_onset(adm, client, lang):
+    """The page puts the refusal next to the onset the physician typed, in the page's language."""
+    from django.conf import settings
+
+    administration, doc = adm
+    client.force_login(doc)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    before = timezone.localtime(WHEN - dt.timedelta(hours=2))
+    response = client.post(
+        reverse("clinical:adverse-event-create"),
+        {
+            "patient": "P-300",
+            "administration": administration.number,
+            "onset": before.strftime("%Y-%m-%dT%H:%M"),
+            "description": "Knee pain",
+            "ctcae_grade": "1",
+            "causality": "unlikely",
+            "outcome": "unknown",
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["onset"]
+    expected = "投与" if lang == "ja" else "is before the administration"
+    assert expected in form.errors["onset"][0]
+    assert AdverseEvent.objects.count() == 0

@@ -24,6 +24,15 @@ def _need(request, perm: str) -> None:
         raise PermissionDenied
 
 
+def _refuse(form, exc: Exception) -> None:
+    """Show a service's refusal on the form: next to the field its InputError names (the onset
+    before the administration on the onset), anything else above the form."""
+    if isinstance(exc, errors.InputError) and exc.where in form.fields:
+        form.add_error(exc.where, exc.message)
+    else:
+        form.add_error(None, str(exc))
+
+
 def administration_list(request):
     _need(request, "clinical.view")
     q = request.GET.get("q", "").strip()
@@ -65,7 +74,7 @@ def administration_create(request):
                 notes=d["notes"],
             )
         except REFUSALS as exc:
-            form.add_error(None, str(exc))
+            _refuse(form, exc)
         else:
             messages.success(request, _("Administration {number} recorded.").format(number=adm.number))
             return redirect(reverse("clinical:administration-detail", args=[adm.number]))
@@ -106,8 +115,7 @@ def patient_list(request):
                     consented_on=d["consented_on"],
                 )
             except REFUSALS as exc:
-                on_field = isinstance(exc, errors.InputError) and exc.where in form.fields
-                form.add_error(exc.where if on_field else None, exc.message if on_field else str(exc))
+                _refuse(form, exc)
             else:
                 messages.success(request, _("Patient registered."))
                 return redirect(reverse("clinical:patient-list"))
@@ -163,7 +171,7 @@ def adverse_event_create(request):
                 outcome=d["outcome"],
             )
         except REFUSALS as exc:
-            form.add_error(None, str(exc))
+            _refuse(form, exc)
         else:
             messages.success(request, _("Adverse event {number} recorded.").format(number=ae.number))
             return redirect(reverse("clinical:adverse-event-detail", args=[ae.number]))
