@@ -184,19 +184,26 @@ else:
 DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = 0
+    if value < 1:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more (not {raw!r})")
+    return value
+
+
 # Checkpoints of the audit chain outside the database (evqms.audit.checkpoints): the head, with an
 # HMAC whose key is kept in EVQMS_HOME, is appended to a file there every N events and on the
 # first write of each day; the hook command gets each line on stdin to copy it off the machine.
 # Only the test suite switches them off (its rolled-back chains would leave stale checkpoints).
 AUDIT_CHECKPOINTS = PRODUCTION or os.environ.get("EVQMS_AUDIT_CHECKPOINTS", "on") != "off"
-try:
-    AUDIT_CHECKPOINT_EVERY = int(os.environ.get("EVQMS_AUDIT_CHECKPOINT_EVERY", "100"))
-except ValueError:
-    AUDIT_CHECKPOINT_EVERY = 0
-if AUDIT_CHECKPOINT_EVERY < 1:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("EVQMS_AUDIT_CHECKPOINT_EVERY must be a whole number of events, 1 or more")
+AUDIT_CHECKPOINT_EVERY = _positive_int_env("EVQMS_AUDIT_CHECKPOINT_EVERY", 100)
 AUDIT_CHECKPOINT_FILE = EVQMS_HOME / "audit-checkpoints.log"
 AUDIT_CHECKPOINT_KEY_FILE = EVQMS_HOME / "audit-checkpoint.key"
 AUDIT_CHECKPOINT_HOOK = os.environ.get("EVQMS_AUDIT_CHECKPOINT_HOOK", "")
@@ -241,19 +248,6 @@ AXES_LOCKOUT_CALLABLE = "evqms.accounts.lockout.lockout_response"
 AXES_HANDLER = "evqms.accounts.axes_handler.LockoutNotingHandler"  # notes each lock on the account
 AXES_VERBOSE = False
 EVQMS_LOGIN_BACKOFF_AFTER = 10
-
-
-def _positive_int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        value = 0
-    if value < 1:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more (not {raw!r})")
-    return value
 
 
 # API tokens (evqms.accounts.api_auth) last EVQMS_TOKEN_DAYS at most (default 30).

@@ -36,7 +36,7 @@ class HashedTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("the account {name} is inactive").format(name=user.username)
             )
-        if lockout.is_locked(request._request, user.username):
+        if lockout.is_user_locked(request._request, user):
             raise exceptions.AuthenticationFailed(
                 _("the account {name} is locked after repeated failed logins").format(name=user.username)
             )

@@ -41,6 +41,24 @@ def is_locked(request, username: str) -> bool:
     return bool(username) and AxesProxyHandler.is_locked(request, {"username": username})
 
 
+def note_lock(username: str) -> None:
+    """Axes has just locked `username` from some address (LockoutHandler): until that lock's cool-off
+    ends, the account's requests ask axes whether it holds for their address."""
+    from django.contrib.auth import get_user_model
+
+    if username:
+        get_user_model().objects.filter(username=username).update(
+            lock_possible_until=timezone.now() + _cool_off()
+        )
+
+
+def is_user_locked(request, user) -> bool:
+    """`is_locked` for a signed-in person or a token's owner, on every request: the account row
+    (already read) tells whether any lock was recorded in the cool-off; only then is axes asked."""
+    until = user.lock_possible_until
+    return until is not None and until > timezone.now() and is_locked(request, user.get_username())
+
+
 def locked_usernames() -> set[str]:
     """Accounts locked from at least one address now (the administrator's users page)."""
     from axes.models import AccessAttempt
@@ -71,7 +89,9 @@ def locked_sources(username: str) -> list[str]:
 def clear_failures(username: str) -> int:
     """Forget the failed attempts of `username` from every address (the lock and the back-off)."""
     from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth import get_user_model
 
+    get_user_model().objects.filter(username=username).update(lock_possible_until=None)
     return AxesProxyHandler.reset_attempts(username=username) or 0
 
 

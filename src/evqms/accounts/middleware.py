@@ -51,7 +51,7 @@ class AccountStateMiddleware:
     def _refusal(self, request, user) -> str | None:
         if not user.is_active:
             return _("Your account has been deactivated: you were signed out.")
-        if lockout.is_locked(request, user.get_username()):
+        if lockout.is_user_locked(request, user):
             return _("Your account is locked after repeated failed password checks: you were signed out.")
         last = request.session.get(LAST_SEEN)
         if isinstance(last, int) and time.time() - last > idle_timeout():

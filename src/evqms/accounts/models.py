@@ -8,7 +8,10 @@ class User(AbstractUser):
     """A person who uses evqms. `printed_name` is what a signature manifests (21 CFR 11.50)."""
 
     printed_name = models.CharField(_("printed name"), max_length=200, blank=True)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # Set when django-axes locks this account from some address (accounts.lockout): until then each
+    # request of the account asks axes whether the lock holds for its address; otherwise none does.
+    lock_possible_until = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "lock_possible_until"])
 
     def signature_name(self) -> str:
         return self.printed_name or self.get_full_name() or self.get_username()
