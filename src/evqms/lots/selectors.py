@@ -240,21 +240,27 @@ def approved_shelf_life(lot: Lot) -> ShelfLife | None:
     approves nothing); failing that the product's current approved specification, so a shelf life
     approved later from stability data (ICH Q1E, the studies area) covers lots not yet released.
     """
-    from evqms.dossier.models import Specification
-
     own = lot.specification
     if own.status in ("approved", "superseded") and own.shelf_life_months:
         return ShelfLife(own.shelf_life_months, own.version, own.shelf_life_basis, True)
+    return product_shelf_life(lot.product_id)
+
+
+def product_shelf_life(product_id: int) -> ShelfLife | None:
+    """The shelf life the product's current approved specification approves (the stability page
+    shows it beside the study's ICH Q1E estimate), or None."""
+    from evqms.dossier.models import Specification
+
     current = (
         Specification.objects.filter(
-            product_id=lot.product_id, status="approved", shelf_life_months__isnull=False
+            product_id=product_id, status="approved", shelf_life_months__isnull=False
         )
         .order_by("-version")
         .first()
     )
-    if current is not None:
-        return ShelfLife(current.shelf_life_months, current.version, current.shelf_life_basis, False)
-    return None
+    if current is None:
+        return None
+    return ShelfLife(current.shelf_life_months, current.version, current.shelf_life_basis, False)
 
 
 @dataclass(frozen=True)

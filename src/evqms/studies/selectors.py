@@ -411,21 +411,6 @@ def dose_response_studies(*, product: str | None = None):
     return qs.filter(product__code=product) if product else qs
 
 
-def approved_shelf_life(product):
-    """The shelf life the product's current approved specification approves (what the release gate
-    holds lots to), beside which the study's ICH Q1E estimate is shown: {months, version, basis} or None."""
-    from evqms.dossier.models import Specification
-
-    spec = (
-        Specification.objects.filter(product=product, status="approved", shelf_life_months__isnull=False)
-        .order_by("-version")
-        .first()
-    )
-    if spec is None:
-        return None
-    return {"months": spec.shelf_life_months, "version": spec.version, "basis": spec.shelf_life_basis}
-
-
 def stability_shelf_life(study: StabilityStudy) -> tuple[dict | None, str | None]:
     """(the ICH Q1E result, None) or (None, why it cannot be computed yet)."""
     from evqms.analytics.stability import shelf_life

@@ -15,6 +15,7 @@ from evqms.dossier.models import Product
 from evqms.errors import EvqmsError, InputError
 from evqms.errors import PermissionDenied as EvqmsPermissionDenied
 from evqms.lots.models import Lot
+from evqms.lots.selectors import product_shelf_life
 from evqms.studies import forms, plots, selectors, services
 from evqms.studies.models import NTAImport, PotencyAssay, PotencyRun, StabilityStudy
 
@@ -304,6 +305,7 @@ def stability_detail(request, pk):
     return render(request, "studies/stability_detail.html", {
         "study": study, "form": form, "analysis": analysis, "problem": problem, "chart": chart,
         "results": study.results.select_related("lot"), "can_record": request.user.has_perm("studies.record"),
+        "approved": product_shelf_life(study.product_id),  # what the release gate holds lots to
     })  # fmt: skip
 
 

@@ -20,11 +20,3 @@ def lot_status(value):
     from evqms.lots.models import LOT_STATUSES
 
     return dict(LOT_STATUSES).get(value, value)
-
-
-@register.simple_tag
-def approved_shelf_life(product):
-    """The shelf life the product's approved specification holds lots to (shown beside a study's estimate)."""
-    from evqms.studies.selectors import approved_shelf_life as approved
-
-    return approved(product)
