@@ -106,6 +106,15 @@ def _walk(page, live_server, login, shot, lang: str, operator, qa, lot, units):
     assert units[0].container_id in page.locator("#close-errors").inner_text()
     shot(page, f"recall-{lang}-04-close-refused")
 
+    # the dashboard's card counts the open recall and the unit it still follows
+    page.goto(f"{live_server.url}/")
+    card = page.locator(".cards .card:has(a[href='/trace/'])")
+    assert card.locator(".muted").inner_text() == ("Recalls" if en else "回収")
+    assert card.locator(".value").inner_text() == "1"
+    assert ("1 shipped units still open" if en else "未完了の出荷ユニット 1") in card.inner_text()
+    shot(page, f"recall-{lang}-04b-dashboard")
+    page.goto(f"{live_server.url}/trace/recalls/{recall.number}/")
+
     code = units[0].container_id
     page.select_option(f"#outcome-{code}", "destroyed")
     page.fill(f"#note-{code}", "Destruction certificate DC-7" if en else "廃棄証明書 DC-7（薬剤師 伊藤）")
@@ -131,6 +140,24 @@ def _walk(page, live_server, login, shot, lang: str, operator, qa, lot, units):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
     flat = "".join(text.split())  # table cells wrap inside words
     assert "京都ひざクリニック" in flat and "2026-12-0608:30JST" in flat and "DC-7" in flat
+
+    # where the recall shows afterwards: the CSV, the API, the lot page, the trace, a held unit's page
+    csv_text = page.request.get(f"{live_server.url}/trace/recalls/{recall.number}/recipients.csv").text()
+    assert recall.number in csv_text and "京都ひざクリニック" in csv_text and "+09:00" in csv_text
+    assert ("Destroyed" if en else "廃棄") in csv_text
+    record = page.request.get(f"{live_server.url}/api/v1/trace/recalls/{recall.number}/").json()
+    assert (record["status"], record["open_units"], record["shipped_units"]) == ("closed", 0, 1)
+    assert [u["aliquot"] for u in record["held_stock"]] == [units[1].container_id, units[2].container_id]
+    page.goto(f"{live_server.url}/lots/{lot.number}/")
+    assert recall.number in page.locator("#lot-holds").inner_text()  # closing keeps the lot held
+    shot(page, f"recall-{lang}-07-lot-page")
+    page.goto(f"{live_server.url}/trace/lot/{lot.number}/")
+    badges = page.locator(".hold-ref").all_inner_texts()
+    assert len(badges) == 3 and all(recall.number in b for b in badges)  # the lot and its 2 held units
+    shot(page, f"recall-{lang}-08-trace")
+    page.goto(f"{live_server.url}/inventory/aliquots/{units[2].container_id}/")
+    assert recall.number in page.locator("#hold-banner").inner_text()
+    shot(page, f"recall-{lang}-09-held-unit")
 
 
 @pytest.mark.django_db(transaction=True)
