@@ -149,7 +149,7 @@ def test_every_action_on_a_held_unit_is_refused_naming_the_recall(lineage, stock
     with translation.override("ja"):
         with pytest.raises(RuleViolation) as refused:
             inventory.ship_aliquot(actor=op, aliquot="L1-A005", consignee="KYOTO-CL")
-        assert str(refused.value) == "アリコート L1-A005 は回収 RC-00001により保留中です：出荷できません"
+        assert str(refused.value) == "分注品 L1-A005 は回収 RC-00001により保留中です：出荷できません"
     assert AuditEvent.objects.count() == before
     assert Shipment.objects.count() == 1
     # segregation inside storage stays possible, and the unit stays on hold
