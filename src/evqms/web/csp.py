@@ -2,17 +2,20 @@
 
 Templates carry no inline scripts or event handlers (onclick=, onchange=): behaviour lives in
 static files (web/static/web/behaviours.js wires `data-*` attributes). Should a page ever need an
-inline script, it gives it `nonce="{{ csp_nonce }}"`; each response gets a fresh nonce. Styles may
-stay inline (style="" attributes, htmx's indicator style): they cannot run code.
+inline script, it gives it `nonce="{{ csp_nonce }}"`: the nonce is made when a template reads it,
+fresh for that response, and only then does the policy name it. Styles may stay inline (style=""
+attributes, htmx's indicator style): they cannot run code.
 """
 
 from __future__ import annotations
 
 import secrets
 
+from django.utils.functional import lazy
+
 POLICY = (
     "default-src 'self'; "
-    "script-src 'self' 'nonce-{nonce}'; "
+    "script-src {scripts}; "
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; "
     "font-src 'self'; "
@@ -29,13 +32,20 @@ class ContentSecurityPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
+        made = getattr(request, "_csp_nonce", None)  # by a template that read csp_nonce
+        scripts = f"'self' 'nonce-{made}'" if made else "'self'"
         # A view may set its own policy (none does today); never overwrite it.
-        response.headers.setdefault("Content-Security-Policy", POLICY.format(nonce=request.csp_nonce))
+        response.headers.setdefault("Content-Security-Policy", POLICY.format(scripts=scripts))
         return response
 
 
 def nonce(request) -> dict:
-    """Template context: `csp_nonce` for the rare inline script."""
-    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+    """Template context: `csp_nonce` for the rare inline script, made on first use."""
+
+    def make() -> str:
+        if getattr(request, "_csp_nonce", None) is None:
+            request._csp_nonce = secrets.token_urlsafe(16)
+        return request._csp_nonce
+
+    return {"csp_nonce": lazy(make, str)()}
