@@ -52,3 +52,26 @@ def test_assay_form_refuses_an_unknown_code(client, world):
 @pytest.fixture(autouse=True)
 def _db(db):
     return db
+
+
+def test_coded_vocabulary_refusals_are_in_japanese(world):
+    """An unknown indication (potency assay) or route (biodistribution study) is refused on its field
+    in the reader's language (both messages were missing from studies.po: English on a Japanese page)."""
+    from evqms.errors import InputError
+    from evqms.i18n import use_language
+    from evqms.studies import services
+
+    with use_language("ja"), pytest.raises(InputError) as indication:
+        services.create_potency_assay(
+            actor=world.qa, product=world.product, name="A", mechanism="m", indication="no such disease",
+            reference_lot=world.ref, acceptance_low=70, acceptance_high=130, qc_attribute_code="potency",
+        )  # fmt: skip
+    assert indication.value.where == "indication_code"
+    assert "適応" in indication.value.message and "choose" not in indication.value.message
+    with use_language("ja"), pytest.raises(InputError) as route:
+        services.create_biodistribution_study(
+            actor=world.qa, product=world.product, title="T", species="mouse", route="into the knee",
+            label_method="DiR", target="knee", time_points="24 h", fraction_in_target_pct=50, threshold_pct=10,
+        )  # fmt: skip
+    assert route.value.where == "route"
+    assert "投与経路" in route.value.message and "use one of" not in route.value.message
