@@ -28,6 +28,19 @@ def ensure_role_groups() -> None:
         Group.objects.get_or_create(name=name)
 
 
+def _check_roles(role_names: list[str]) -> None:
+    unknown = [r for r in role_names if r not in roles.ROLES]
+    if unknown:
+        raise InputError(
+            _("unknown role {role}; choose from {choices}").format(
+                role=", ".join(unknown), choices=", ".join(roles.ROLES)
+            ),
+            where="role",
+        )
+    if not role_names:
+        raise InputError(_("at least one role is required"), where="role")
+
+
 def _user_record(user) -> dict:
     return {
         "username": user.username,
@@ -61,16 +74,7 @@ def create_user(
             _("a user name has 1 to 150 letters, digits and @ . + - _ only: {name}").format(name=username),
             where="username",
         )
-    unknown = [r for r in role_names if r not in roles.ROLES]
-    if unknown:
-        raise InputError(
-            _("unknown role {role}; choose from {choices}").format(
-                role=", ".join(unknown), choices=", ".join(roles.ROLES)
-            ),
-            where="role",
-        )
-    if not role_names:
-        raise InputError(_("at least one role is required"), where="role")
+    _check_roles(role_names)
     if User.objects.filter(username=username).exists():
         raise InputError(_("user {name} already exists").format(name=username), where="username")
     user = User(username=username, printed_name=printed_name or username, email=email)
@@ -98,16 +102,7 @@ def create_user(
 @transaction.atomic
 def set_roles(*, acting_user, user, role_names: list[str], reason: str):
     require(acting_user, "evqms.manage_users")
-    unknown = [r for r in role_names if r not in roles.ROLES]
-    if unknown:
-        raise InputError(
-            _("unknown role {role}; choose from {choices}").format(
-                role=", ".join(unknown), choices=", ".join(roles.ROLES)
-            ),
-            where="role",
-        )
-    if not role_names:
-        raise InputError(_("at least one role is required"), where="role")
+    _check_roles(role_names)
     reason = _require_reason(reason)
     if acting_user.pk == user.pk and roles.ADMINISTRATOR not in role_names:
         # Otherwise the last administrator could leave nobody able to manage users.
@@ -145,22 +140,21 @@ def _lock_user_row(user):
     return get_user_model().objects.select_for_update().get(pk=user.pk)
 
 
-@transaction.atomic
-def deactivate_user(*, acting_user, user, reason: str):
-    """The account can no longer sign in; its open sessions and API tokens stop at the next request."""
+def _set_active(*, acting_user, user, reason: str, active: bool):
     require(acting_user, "evqms.manage_users")
     reason = _require_reason(reason)
-    if acting_user is not None and acting_user.pk == user.pk:
+    if not active and acting_user is not None and acting_user.pk == user.pk:
         raise RuleViolation(_("an administrator cannot deactivate their own account"))
     user = _lock_user_row(user)
-    if not user.is_active:
-        raise RuleViolation(_("user {name} is already inactive").format(name=user.username))
+    if user.is_active == active:
+        already = _("user {name} is already active") if active else _("user {name} is already inactive")
+        raise RuleViolation(already.format(name=user.username))
     before = _user_record(user)
-    user.is_active = False
+    user.is_active = active
     user.save(update_fields=["is_active"])
     record_event(
         actor=acting_user,
-        action="user.deactivate",
+        action="user.activate" if active else "user.deactivate",
         object_type="user",
         object_id=user.pk,
         before=before,
@@ -168,28 +162,17 @@ def deactivate_user(*, acting_user, user, reason: str):
         reason=reason,
     )
     return user
+
+
+@transaction.atomic
+def deactivate_user(*, acting_user, user, reason: str):
+    """The account can no longer sign in; its open sessions and API tokens stop at the next request."""
+    return _set_active(acting_user=acting_user, user=user, reason=reason, active=False)
 
 
 @transaction.atomic
 def activate_user(*, acting_user, user, reason: str):
-    require(acting_user, "evqms.manage_users")
-    reason = _require_reason(reason)
-    user = _lock_user_row(user)
-    if user.is_active:
-        raise RuleViolation(_("user {name} is already active").format(name=user.username))
-    before = _user_record(user)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    record_event(
-        actor=acting_user,
-        action="user.activate",
-        object_type="user",
-        object_id=user.pk,
-        before=before,
-        after=_user_record(user),
-        reason=reason,
-    )
-    return user
+    return _set_active(acting_user=acting_user, user=user, reason=reason, active=True)
 
 
 @transaction.atomic
