@@ -111,3 +111,68 @@ def test_admin_users_page_deactivate_and_unlock(page, live_server, make_user, lo
     text = page.content()
     assert "user.deactivate" in text and "left the clinic" in text and "user.unlock" in text
     assert not csp, csp
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_each_role_signs_in_and_sees_its_menu(page, live_server, make_user, login, shot, lang):
+    """Every role signs in to the dashboard; the users page is in the administrator's menu only."""
+    from evqms.accounts import roles
+
+    csp = _csp_watch(page)
+    for number, role in enumerate(roles.ROLES, start=1):
+        person = make_user(f"{role}-{lang}", role)
+        login(page, person)
+        if lang == "en" and number == 1:
+            _english(page)
+        assert page.url.rstrip("/") == live_server.url
+        assert page.locator("#my-tokens-link").is_visible()
+        users_entry = page.locator("nav.main a[href='/accounts/users/']")
+        assert users_entry.count() == (1 if role == roles.ADMINISTRATOR else 0)
+        shot(page, f"accounts-07-{number}-{role}-{lang}")
+        with page.expect_navigation():
+            page.locator("form[action='/accounts/logout/'] button").click()
+    assert not csp, csp
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_admin_sets_roles_and_a_locked_session_stops_at_once(
+    browser, page, live_server, make_user, login, shot, lang
+):
+    """The administrator gives QA the auditor's role (with a reason); then five wrong passwords for
+    QA from QA's own address lock it, and QA's open page goes to the login page at its next request."""
+    from django.test import Client
+
+    csp = _csp_watch(page)
+    admin = make_user(f"adm2-{lang}", "administrator")
+    qa = make_user(f"qa2-{lang}", "qa_reviewer")
+    login(page, admin)
+    if lang == "en":
+        _english(page)
+    page.goto(f"{live_server.url}/accounts/users/{qa.username}/")
+    page.check("#roles-form input[value=auditor]")
+    page.fill("#id_roles-reason", "moved to internal audit")
+    with page.expect_navigation():
+        page.click("#roles-form button[type=submit]")
+    assert page.locator(".messages li.success").count() == 1
+    shot(page, f"accounts-08-roles-saved-{lang}")
+    qa.refresh_from_db()
+    assert qa.role_names() == ["auditor", "qa_reviewer"]
+
+    other = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+    qa_page = other.new_page()
+    login(qa_page, qa)
+    if lang == "en":
+        _english(qa_page)
+    assert qa_page.locator("#my-tokens-link").is_visible()
+    guesser = Client(REMOTE_ADDR="127.0.0.1")  # QA's own address, as the browser's
+    for _ in range(5):
+        guesser.post("/accounts/login/", {"username": qa.username, "password": "wrong"})
+    with qa_page.expect_navigation():
+        qa_page.click("#my-tokens-link")
+    assert "/accounts/login/" in qa_page.url
+    assert qa_page.locator(".messages li").count() == 1
+    shot(qa_page, f"accounts-09-locked-session-signed-out-{lang}")
+    other.close()
+    assert not csp, csp
