@@ -93,6 +93,25 @@ def _locked_aliquot(aliquot: Aliquot | str) -> Aliquot:
     return found
 
 
+def _audited(actor, aliquot: Aliquot, action: str, why: str = "", **fields) -> Aliquot:
+    """Set `fields` on the locked aliquot, save them and write the audit event (before and after), in
+    the caller's transaction: every change of an aliquot goes through here."""
+    before = aliquot_snapshot(aliquot)
+    for name, value in fields.items():
+        setattr(aliquot, name, value)
+    aliquot.save(update_fields=list(fields))
+    record_event(
+        actor=actor,
+        action=action,
+        object_type="aliquot",
+        object_id=aliquot.pk,
+        before=before,
+        after=aliquot_snapshot(aliquot),
+        reason=why,
+    )
+    return aliquot
+
+
 # --- holds (placed by a recall or a QA hold; every stock action refuses a held unit) ------
 
 
@@ -122,17 +141,14 @@ def hold_lot_stock(*, actor, lot: Lot, source: str, reason: str) -> list[Aliquot
     for aliquot in lock_aliquots(Aliquot.objects.filter(lot=lot, status__in=HOLDABLE)).select_related(
         "lot", "location"
     ):
-        before = aliquot_snapshot(aliquot)
-        aliquot.held_status, aliquot.status, aliquot.hold_ref = aliquot.status, "on_hold", source
-        aliquot.save(update_fields=["held_status", "status", "hold_ref"])
-        record_event(
-            actor=actor,
-            action="aliquot.hold",
-            object_type="aliquot",
-            object_id=aliquot.pk,
-            before=before,
-            after=aliquot_snapshot(aliquot),
-            reason=reason,
+        _audited(
+            actor,
+            aliquot,
+            "aliquot.hold",
+            reason,
+            held_status=aliquot.status,
+            status="on_hold",
+            hold_ref=source,
         )
         held.append(aliquot)
     return held
@@ -149,23 +165,12 @@ def lift_lot_stock_hold(*, actor, lot: Lot, source: str, reason: str) -> list[Al
     for aliquot in lock_aliquots(
         Aliquot.objects.filter(lot=lot, status="on_hold", hold_ref=source)
     ).select_related("lot", "location"):
-        before = aliquot_snapshot(aliquot)
         if remaining:
-            aliquot.hold_ref = remaining[0].source
+            fields = {"hold_ref": remaining[0].source}
         else:
-            aliquot.status = aliquot.held_status if aliquot.held_status in HOLDABLE else "available"
-            aliquot.hold_ref, aliquot.held_status = "", ""
-        aliquot.save(update_fields=["status", "hold_ref", "held_status"])
-        record_event(
-            actor=actor,
-            action="aliquot.hold_lift",
-            object_type="aliquot",
-            object_id=aliquot.pk,
-            before=before,
-            after=aliquot_snapshot(aliquot),
-            reason=reason,
-        )
-        changed.append(aliquot)
+            back = aliquot.held_status if aliquot.held_status in HOLDABLE else "available"
+            fields = {"status": back, "hold_ref": "", "held_status": ""}
+        changed.append(_audited(actor, aliquot, "aliquot.hold_lift", reason, **fields))
     return changed
 
 
@@ -181,29 +186,16 @@ def destroy_held_aliquot(*, actor, aliquot: Aliquot, source: str, reason: str) -
                 code=aliquot.container_id, status=aliquot.get_status_display()
             )
         )
-    before = aliquot_snapshot(aliquot)
-    if aliquot.location_id:
-        AliquotMove.objects.create(
-            aliquot=aliquot,
-            from_location=aliquot.location,
-            to_location=None,
-            moved_by=actor,
-            moved_at=_now(),
-            reason=reason,
-        )
-    aliquot.status, aliquot.location, aliquot.hold_ref, aliquot.held_status = "discarded", None, "", ""
-    aliquot.reason = _("destroyed under {hold}: {reason}").format(hold=hold_label(source), reason=reason)
-    aliquot.save(update_fields=["status", "location", "hold_ref", "held_status", "reason"])
-    record_event(
-        actor=actor,
-        action="aliquot.destroy_held",
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=reason,
+    return _leave_storage(
+        actor,
+        aliquot,
+        "discarded",
+        reason,
+        "aliquot.destroy_held",
+        reason=_("destroyed under {hold}: {reason}").format(hold=hold_label(source), reason=reason),
+        hold_ref="",
+        held_status="",
     )
-    return aliquot
 
 
 SHIPPED_OUTCOMES = ("returned", "destroyed", "administered")
@@ -223,24 +215,12 @@ def record_shipped_unit_outcome(*, actor, aliquot: Aliquot, outcome: str, source
                 code=aliquot.container_id, status=aliquot.get_status_display()
             )
         )
-    before = aliquot_snapshot(aliquot)
-    if outcome == "returned":
-        aliquot.status, aliquot.hold_ref, aliquot.held_status = "on_hold", source, ""
-    elif outcome == "destroyed":
-        aliquot.status = "discarded"
-    else:
-        aliquot.status = "administered"
-    aliquot.save(update_fields=["status", "hold_ref", "held_status"])
-    record_event(
-        actor=actor,
-        action=f"aliquot.recall_{outcome}",
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=note,
-    )
-    return aliquot
+    fields = {
+        "returned": {"status": "on_hold", "hold_ref": source, "held_status": ""},
+        "destroyed": {"status": "discarded"},
+        "administered": {"status": "administered"},
+    }[outcome]
+    return _audited(actor, aliquot, f"aliquot.recall_{outcome}", note, **fields)
 
 
 # --- locations ----------------------------------------------------------------------------
@@ -390,7 +370,6 @@ def move_aliquot(*, actor, aliquot: Aliquot | str, to_location: StorageLocation,
             where="to_location",
         )
     to_location = _check_space(to_location, moving=aliquot)
-    before = aliquot_snapshot(aliquot)
     AliquotMove.objects.create(
         aliquot=aliquot,
         from_location=aliquot.location,
@@ -399,22 +378,12 @@ def move_aliquot(*, actor, aliquot: Aliquot | str, to_location: StorageLocation,
         moved_at=_now(),
         reason=reason,
     )
-    aliquot.location = to_location
-    aliquot.save(update_fields=["location"])
-    record_event(
-        actor=actor,
-        action="aliquot.move",
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=reason,
-    )
-    return aliquot
+    return _audited(actor, aliquot, "aliquot.move", reason, location=to_location)
 
 
-def _leave_storage(actor, aliquot: Aliquot, status: str, reason: str, action: str) -> Aliquot:
-    before = aliquot_snapshot(aliquot)
+def _leave_storage(actor, aliquot: Aliquot, status: str, why: str, action: str, **fields) -> Aliquot:
+    """The unit leaves storage (shipped, administered, discarded): the move out of its location is
+    kept, and its reason is `why` unless `fields` give another."""
     if aliquot.location_id:
         AliquotMove.objects.create(
             aliquot=aliquot,
@@ -422,20 +391,11 @@ def _leave_storage(actor, aliquot: Aliquot, status: str, reason: str, action: st
             to_location=None,
             moved_by=actor,
             moved_at=_now(),
-            reason=reason,
+            reason=why,
         )
-    aliquot.status, aliquot.reason, aliquot.location = status, reason, None
-    aliquot.save(update_fields=["status", "reason", "location"])
-    record_event(
-        actor=actor,
-        action=action,
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=reason,
+    return _audited(
+        actor, aliquot, action, why, **{"status": status, "reason": why, "location": None, **fields}
     )
-    return aliquot
 
 
 @transaction.atomic
@@ -640,19 +600,7 @@ def reserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Aliqu
                 lot=aliquot.lot.number, status=aliquot.lot.status
             )
         )
-    before = aliquot_snapshot(aliquot)
-    aliquot.status, aliquot.reason = "reserved", reason
-    aliquot.save(update_fields=["status", "reason"])
-    record_event(
-        actor=actor,
-        action="aliquot.reserve",
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=reason,
-    )
-    return aliquot
+    return _audited(actor, aliquot, "aliquot.reserve", reason, status="reserved", reason=reason)
 
 
 @transaction.atomic
@@ -662,19 +610,7 @@ def unreserve_aliquot(*, actor, aliquot: Aliquot | str, reason: str = "") -> Ali
     refuse_if_held(aliquot, "release")
     if aliquot.status != "reserved":
         raise RuleViolation(_("aliquot {code} is not reserved").format(code=aliquot.container_id))
-    before = aliquot_snapshot(aliquot)
-    aliquot.status, aliquot.reason = "available", ""
-    aliquot.save(update_fields=["status", "reason"])
-    record_event(
-        actor=actor,
-        action="aliquot.unreserve",
-        object_type="aliquot",
-        object_id=aliquot.pk,
-        before=before,
-        after=aliquot_snapshot(aliquot),
-        reason=reason,
-    )
-    return aliquot
+    return _audited(actor, aliquot, "aliquot.unreserve", reason, status="available", reason="")
 
 
 def mark_administered(*, actor, aliquot: Aliquot, administration_number: str) -> None:
@@ -800,17 +736,7 @@ def record_retention_sample(
         recorded_at=_now(),
     )
     if aliquot is not None:
-        before = aliquot_snapshot(aliquot)
-        aliquot.status, aliquot.location = "retained", sample.location
-        aliquot.save(update_fields=["status", "location"])
-        record_event(
-            actor=actor,
-            action="aliquot.retain",
-            object_type="aliquot",
-            object_id=aliquot.pk,
-            before=before,
-            after=aliquot_snapshot(aliquot),
-        )
+        _audited(actor, aliquot, "aliquot.retain", status="retained", location=sample.location)
     record_event(
         actor=actor,
         action="retention.create",
