@@ -248,3 +248,25 @@ def test_run_assessment_needs_the_role(world):
     with pytest.raises(PermissionDenied):
         services.run_assessment(actor=world.operator, product=world.product)
     assert Assessment.objects.count() == 0
+
+
+def test_citable_records_are_the_snapshots_records_on_the_demo():
+    """The attestation dialog offers what the engine accepts as a citation: the same 'kind:id' keys
+    as record_dates of the whole snapshot, read from a few id queries (the page used to build the
+    snapshot on every view, its query count growing with the lots). The demo holds every kind."""
+    from evqms.compliance.snapshot import build_snapshot
+    from evqms.dossier.models import Product
+    from evqms.guidance.checks.attestation import record_dates
+    from evqms.testing import factories
+    from evqms.web.demo import load_demo
+
+    load_demo()
+    demo = Product.objects.get(code="ucmsc-sev-oa")
+    factories.process(demo, version=9, status="draft")  # no lot made on it: not evidence
+    for product in Product.objects.all():
+        expected = sorted(record_dates(build_snapshot(product)))
+        assert services.citable_records(product) == expected, product.code
+    assert "process:9" not in services.citable_records(demo)
+    kinds = {key.split(":", 1)[0] for key in services.citable_records(demo)}
+    assert kinds == {"product", "risk_register", "specification", "process", "qms_document", "lot", "study"}
+    assert any(key.endswith(" (safety)") for key in services.citable_records(demo))

@@ -458,11 +458,10 @@ def _may_sign_as(actor, product, role: str) -> None:
 
 
 def citable_records(product) -> list[str]:
-    """What an attestation may cite for this product ('kind:id'), from the current snapshot."""
-    from evqms.compliance.snapshot import build_snapshot
-    from evqms.guidance.checks.attestation import record_dates
+    """What an attestation may cite for this product ('kind:id'), as the current snapshot holds it."""
+    from evqms.compliance import snapshot
 
-    return sorted(record_dates(build_snapshot(product)))
+    return snapshot.citable_records(product)
 
 
 def attest(

@@ -54,6 +54,20 @@ def material_id(material) -> str:
     return f"{material.supplier}/{material.catalogue_number}"
 
 
+def specification_id(product_code: str) -> str:
+    """Every version of a product's specification is one record; versions are told apart by `version`."""
+    return f"SPEC-{product_code}"
+
+
+def qms_document_id(code: str, version) -> str:
+    return f"{code} v{version}"
+
+
+def safety_study_id(title: str) -> str:
+    """A dose-response study with a safe upper dose is also a safety study of its own."""
+    return f"{title} (safety)"
+
+
 def _installed(label: str) -> bool:
     return apps.is_installed(f"evqms.{label}")
 
@@ -237,7 +251,7 @@ def _specifications(specs) -> list[ev.Specification]:
     for spec in sorted(specs, key=lambda s: s.version):
         out.append(
             ev.Specification(
-                id=f"SPEC-{spec.product.code}",
+                id=specification_id(spec.product.code),
                 version=str(spec.version),
                 effective_on=local_date(spec.created_at),
                 attributes=[
@@ -455,7 +469,7 @@ def _qms_documents() -> list[ev.QMSDocument]:
         doc = link.document
         out.append(
             ev.QMSDocument(
-                id=f"{doc.code} v{doc.version}",
+                id=qms_document_id(doc.code, doc.version),
                 element=link.element,
                 title=doc.title,
                 version=str(doc.version),
@@ -620,7 +634,7 @@ def _studies(product, spec_attribute_ids: dict[str, str]) -> ev.Studies:
         if s.safe_high is not None:
             dose_response.append(
                 ev.DoseResponseStudy(
-                    id=f"{s.title} (safety)",
+                    id=safety_study_id(s.title),
                     kind=s.kind,
                     endpoint="safety",
                     supported_max=_study_dose(s.safe_high, s.unit),
@@ -659,15 +673,9 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
     lot_ids = [lot.pk for lot in lots]
     process_ids = {lot.process_id for lot in lots}
     spec_ids = {lot.specification_id for lot in lots}
-    processes = list(
-        ProcessDefinition.objects.filter(product=product).filter(
-            models_q(status__in=("approved", "superseded")) | models_q(pk__in=process_ids)
-        )
-    )
+    processes = list(_in_evidence(ProcessDefinition.objects.filter(product=product), process_ids))
     specs = list(
-        Specification.objects.filter(product=product)
-        .filter(models_q(status__in=("approved", "superseded")) | models_q(pk__in=spec_ids))
-        .select_related("product")
+        _in_evidence(Specification.objects.filter(product=product), spec_ids).select_related("product")
     )
     banks = list(CellBank.objects.filter(lots__in=lot_ids).distinct().select_related("donor", "parent"))
     material_lots = list(
@@ -702,6 +710,50 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
         qms_documents=_qms_documents(),
         attestations=_attestations(product),
     )
+
+
+def _in_evidence(versions, used_ids):
+    """The approved and superseded versions, and any version a lot was made on or tested against."""
+    return versions.filter(models_q(status__in=("approved", "superseded")) | models_q(pk__in=used_ids))
+
+
+def citable_records(product) -> list[str]:
+    """What an attestation may cite ('kind:id'): the keys of
+    `guidance.checks.attestation.record_dates(build_snapshot(product))`, read as a few queries of
+    ids. The compliance page offers them on every view, and the whole snapshot grows with the lots."""
+    from evqms.compliance.models import QMSElementDocument
+    from evqms.dossier.models import ProcessDefinition, Specification
+    from evqms.lots.models import Lot
+
+    lots = Lot.objects.filter(product=product)
+    keys = {f"product:{product.code}"}
+    register = current_register(product)
+    if register is not None:
+        keys.add(f"risk_register:{register.code}")
+    specs = _in_evidence(Specification.objects.filter(product=product), lots.values("specification_id"))
+    if specs.exists():
+        keys.add(f"specification:{specification_id(product.code)}")
+    processes = _in_evidence(ProcessDefinition.objects.filter(product=product), lots.values("process_id"))
+    keys.update(f"process:{v}" for v in processes.values_list("version", flat=True))
+    documents = QMSElementDocument.objects.values_list("document__code", "document__version")
+    keys.update(f"qms_document:{qms_document_id(code, version)}" for code, version in documents)
+    keys.update(f"lot:{number}" for number in lots.values_list("number", flat=True))
+    if _installed("studies"):
+        from evqms.studies import models as sm
+
+        studies = [
+            *sm.PotencyAssay.objects.filter(product=product).values_list("name", flat=True),
+            *sm.BiodistributionStudy.objects.filter(product=product).values_list("title", flat=True),
+            *sm.StabilityStudy.objects.filter(product=product).values_list("name", flat=True),
+        ]
+        for title, safe_high in sm.DoseResponseStudy.objects.filter(product=product).values_list(
+            "title", "safe_high"
+        ):
+            studies.append(title)
+            if safe_high is not None:
+                studies.append(safety_study_id(title))
+        keys.update(f"study:{study}" for study in studies)
+    return sorted(keys)
 
 
 def models_q(**kwargs):

@@ -158,10 +158,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
         )
     if context["can_attest"]:
         items = _attestation_items(ruleset_id if stored else selectors.DEFAULT_RULESET)
-        try:
-            citable = services.citable_records(product)
-        except errors.InputError:
-            citable = []
+        citable = services.citable_records(product)
         context["attest_form"] = attest_form or forms.AttestationForm(
             items=items,
             citable=citable,
@@ -200,10 +197,7 @@ def attest(request, code):
     _need(request, "compliance.attest")
     product = _product(code)
     ruleset_id = request.POST.get("ruleset") or selectors.DEFAULT_RULESET
-    try:
-        citable = services.citable_records(product)
-    except errors.InputError:
-        citable = []
+    citable = services.citable_records(product)
     form = forms.AttestationForm(request.POST, items=_attestation_items(ruleset_id), citable=citable)
     if form.is_valid():
         d = form.cleaned_data
