@@ -276,6 +276,32 @@ def test_verify_runs_the_audit_chain_of_the_archived_database(archive, tmp_path,
     assert [p["code"] for p in problems][:1] == ["audit"], problems
 
 
+def test_verify_holds_the_archived_head_against_the_manifest_in_two_child_runs(
+    archive, tmp_path, capsys, verify_env, monkeypatch
+):
+    """The head `audit verify` replays is the one compared with the manifest's: `backup verify`
+    starts `evqms` twice (audit verify, files verify), not a third time for export-head."""
+    if connection.vendor == "postgresql":
+        pytest.skip("a PostgreSQL archive's manifest has no audit head (it is read from the dump)")
+    runs = []
+    real = backup._evqms_json
+    monkeypatch.setattr(backup, "_evqms_json", lambda args, env: runs.append(args[:2]) or real(args, env))
+    assert main(["backup", "verify", str(archive)]) == 0, capsys.readouterr()
+    assert runs == [["audit", "verify"], ["files", "verify"]]
+
+    other = _rewrite(
+        archive,
+        tmp_path / "other-head.tar",
+        manifest_edit=lambda m: m["audit"]["head"].update(hash="0" * 64),
+    )
+    capsys.readouterr()
+    assert main(["backup", "verify", str(other), "--format", "json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [(p["code"], p["message"]) for p in problems] == [
+        ("audit", "the database's audit head differs from the manifest's")
+    ]
+
+
 def test_restore_refuses_an_archive_without_a_listed_member(archive, tmp_path, target, capsys):
     incomplete = tmp_path / "incomplete.tar"
     with tarfile.open(archive) as src, tarfile.open(incomplete, "w") as dst:
@@ -365,3 +391,23 @@ def test_a_lost_patient_key_with_patients_on_record_is_an_error_not_a_new_key(ma
         assert not key.exists()
     finally:
         key.write_bytes(saved)
+
+
+def test_pg_restore_keeps_the_password_off_its_command_line(monkeypatch, tmp_path):
+    """Before: the whole DATABASE_URL, password included, was pg_restore's --dbname argument, which
+    every account on the machine can read in the process list."""
+    seen = {}
+
+    def fake_run(argv, **kwargs):
+        seen.update(argv=argv, env=kwargs.get("env") or {})
+        return type("Done", (), {"returncode": 0, "stderr": ""})()
+
+    monkeypatch.setattr(backup, "find_pg_tool", lambda name, major: "/usr/bin/pg_restore")
+    monkeypatch.setattr(backup, "pg_server_major", lambda url: 16)
+    monkeypatch.setattr(backup.subprocess, "run", fake_run)
+    backup.pg_restore(
+        tmp_path / "x.pgdump", "postgresql://evqms_owner:s%40cret@db.example:5433/evqms?sslmode=require", 16
+    )
+    assert not any("s%40cret" in a or "s@cret" in a for a in seen["argv"])
+    assert "postgresql://evqms_owner@db.example:5433/evqms?sslmode=require" in seen["argv"]
+    assert seen["env"]["PGPASSWORD"] == "s@cret"
