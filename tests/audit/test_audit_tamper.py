@@ -387,3 +387,26 @@ def test_the_first_write_of_a_new_day_writes_a_checkpoint(cp, monkeypatch):
     daily = AuditEvent.objects.filter(action=checkpoints.ACTION).order_by("-seq").first()
     assert daily.seq == 5 and daily.reason == "first write of the day"
     assert _latest_checkpoint().seq == 5 and verify_chain().ok
+
+
+def test_an_audited_write_between_checkpoints_costs_one_indexed_read_and_no_file(cp, monkeypatch):
+    """The hot path: between checkpoints, an audited write locks the head, reads the latest checkpoint
+    event (one indexed query, never a count of the events) and neither reads nor writes a file."""
+    from django.test.utils import CaptureQueriesContext
+
+    from evqms.core import keyfile
+
+    _events(cp, 2)  # the first writes a checkpoint; the second does not
+    for name in ("read", "read_or_create"):
+        monkeypatch.setattr(keyfile, name, lambda *a, **k: pytest.fail("a key file read on an audited write"))
+    monkeypatch.setattr(checkpoints, "read_lines", lambda: pytest.fail("the checkpoint file read"))
+    monkeypatch.setattr(checkpoints, "append", lambda c: pytest.fail("a checkpoint line written"))
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        record_event(actor=None, action="test.change", object_type="thing", object_id="x")
+    sql = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
+    ]
+    assert len(sql) == 4, sql  # head (locked), latest checkpoint, the event, the head moved
+    assert not any("COUNT(" in s.upper() for s in sql)
