@@ -17,10 +17,11 @@ from django.utils import timezone
 from evqms.accounts import roles
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core.converters import UsernameConverter
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
-USERNAME_RE = re.compile(r"[\w.@+-]{1,150}")
+USERNAME_RE = re.compile(UsernameConverter.regex)  # the user pages' URLs accept exactly these
 
 
 def ensure_role_groups() -> None:
@@ -69,7 +70,7 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise InputError(_("a user name is required"), where="username")
-    if not USERNAME_RE.fullmatch(username):  # the user pages' URLs accept exactly these
+    if not USERNAME_RE.fullmatch(username):
         raise InputError(
             _("a user name has 1 to 150 letters, digits and @ . + - _ only: {name}").format(name=username),
             where="username",
