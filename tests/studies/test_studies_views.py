@@ -144,6 +144,19 @@ def test_trend_page_flags_the_rule_breaking_lot(client, world):
     )
 
 
+@pytest.mark.parametrize(("lang", "shown"), [("ja", "不合格"), ("en", "Rejected")])
+def test_trend_chart_names_a_marked_lot_status_in_the_page_language(client, world, lang, shown):
+    """The chart's axis label of a rejected lot says its status as the table beside it does (the
+    stored code 'rejected' was English on the Japanese page)."""
+    lots = _lots_with_results(world, SERIES, status="released")
+    lots[3].status = "rejected"
+    lots[3].save(update_fields=["status"])
+    _login(client, world.qa, lang)
+    response = client.get(reverse("studies:trend", args=[world.product.code, "modal_size"]))
+    marked = response.context["chart_data"]["marked"]
+    assert marked[3] == shown and marked[2] == ""
+
+
 def test_stability_page_gives_the_shelf_life(client, world):
     from evqms.analytics import stability
     from evqms.testing import factories as f

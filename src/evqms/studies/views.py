@@ -18,6 +18,7 @@ from evqms.lots.models import Lot
 from evqms.lots.selectors import product_shelf_life
 from evqms.studies import forms, plots, selectors, services
 from evqms.studies.models import NTAImport, PotencyAssay, PotencyRun, StabilityStudy
+from evqms.studies.templatetags.studies_tags import lot_status
 
 
 def _need(request, perm):
@@ -235,7 +236,7 @@ def trend(request, product_code, code):
             "labels": [p["lot"] for p in points],
             "values": [p["value"] for p in points],
             "flagged": [bool(p.get("flagged")) for p in points],
-            "marked": [p["status"] if p["marked"] else "" for p in points],
+            "marked": [str(lot_status(p["status"])) if p["marked"] else "" for p in points],
             "lsl": [t["lsl"]] * n if t["lsl"] is not None else None,
             "usl": [t["usl"]] * n if t["usl"] is not None else None,
         }
