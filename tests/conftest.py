@@ -66,7 +66,7 @@ def make_user(db):
 
     def _make(username: str, *roles: str, password: str = "correct-horse-battery-9"):
         user = services.create_user(
-            acting_user=None,
+            actor=None,
             username=username,
             password=password,
             role_names=list(roles) or ["operator"],

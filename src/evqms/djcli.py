@@ -213,7 +213,7 @@ def _users_create(args) -> int:
 
     password = sys.stdin.readline().rstrip("\n")
     user = services.create_user(
-        acting_user=None,
+        actor=None,
         username=args.name,
         password=password,
         role_names=args.role,
@@ -265,25 +265,25 @@ def _users_account_action(args) -> int:
     from django.contrib.auth import get_user_model
 
     from evqms.accounts import services
-    from evqms.accounts.cli_auth import acting_user
+    from evqms.accounts.cli_auth import actor
     from evqms.errors import InputError
 
-    admin = acting_user(args)  # before any transaction: a wrong password stays counted
+    admin = actor(args)  # before any transaction: a wrong password stays counted
     user = get_user_model().objects.filter(username=args.name).first()
     if user is None:
         raise InputError(_("no user {name}").format(name=args.name), where="USER")
     action = args.account_action
     if action == "deactivate":
-        services.deactivate_user(acting_user=admin, user=user, reason=args.reason)
+        services.deactivate_user(actor=admin, user=user, reason=args.reason)
         print(_("deactivated {name}: its sessions and API tokens no longer work").format(name=user.username))
     elif action == "activate":
-        services.activate_user(acting_user=admin, user=user, reason=args.reason)
+        services.activate_user(actor=admin, user=user, reason=args.reason)
         print(_("activated {name}").format(name=user.username))
     elif action == "unlock":
-        count = services.unlock_user(acting_user=admin, user=user, reason=args.reason)
+        count = services.unlock_user(actor=admin, user=user, reason=args.reason)
         print(_("unlocked {name} ({n} failed-attempt records cleared)").format(name=user.username, n=count))
     else:
-        services.set_roles(acting_user=admin, user=user, role_names=args.role, reason=args.reason)
+        services.set_roles(actor=admin, user=user, role_names=args.role, reason=args.reason)
         print(
             _("{name} now has roles {roles}").format(name=user.username, roles=", ".join(user.role_names()))
         )

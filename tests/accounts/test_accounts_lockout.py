@@ -97,7 +97,7 @@ def test_administrator_unlocks_with_an_audited_reason(client, make_user):
     assert (
         client.post("/accounts/login/", {"username": "qa2", "password": qa.raw_password}).status_code == 429
     )
-    services.unlock_user(acting_user=admin, user=qa, reason="called the help desk, identity checked")
+    services.unlock_user(actor=admin, user=qa, reason="called the help desk, identity checked")
     assert "qa2" not in lockout.locked_usernames()
     event = AuditEvent.objects.filter(action="user.unlock").latest("id")
     assert event.reason == "called the help desk, identity checked"
@@ -113,6 +113,6 @@ def test_unlock_needs_administrator_and_reason(make_user):
     admin = make_user("admin2", "administrator")
     qa = make_user("qa3", "qa_reviewer")
     with pytest.raises(PermissionDenied):
-        services.unlock_user(acting_user=qa, user=admin, reason="x")
+        services.unlock_user(actor=qa, user=admin, reason="x")
     with pytest.raises(InputError):
-        services.unlock_user(acting_user=admin, user=qa, reason="  ")
+        services.unlock_user(actor=admin, user=qa, reason="  ")

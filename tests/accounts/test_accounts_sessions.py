@@ -20,7 +20,7 @@ def test_deactivated_session_is_refused_at_the_next_request(client, make_user):
     admin = make_user("admin1", "administrator")
     qa = make_user("qa1", "qa_reviewer")
     _login(client, qa)
-    services.deactivate_user(acting_user=admin, user=qa, reason="left")
+    services.deactivate_user(actor=admin, user=qa, reason="left")
     response = client.get("/lots/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     # The API with the session cookie is refused too.
@@ -32,7 +32,7 @@ def test_session_api_call_refused_after_deactivation(client, make_user):
     qa = make_user("qa2", "qa_reviewer")
     _login(client, qa)
     assert client.get("/api/v1/clinical/administrations/").status_code == 200
-    services.deactivate_user(acting_user=admin, user=qa, reason="left")
+    services.deactivate_user(actor=admin, user=qa, reason="left")
     assert client.get("/api/v1/clinical/administrations/").status_code in (401, 403)
 
 
@@ -128,7 +128,7 @@ def test_after_unlock_the_session_works_and_reads_no_lockout_record(client, make
     other = client.__class__()
     for _ in range(5):
         other.post("/accounts/login/", {"username": "qa9", "password": "wrong"})
-    services.unlock_user(acting_user=admin, user=qa, reason="called the desk")
+    services.unlock_user(actor=admin, user=qa, reason="called the desk")
     _login(client, qa)
     response, axes_queries = _queries_on("axes_", client, "post", "/accounts/session/ping/")
     assert response.status_code == 200 and axes_queries == []
@@ -138,7 +138,7 @@ def test_a_token_call_reads_no_lockout_record_while_the_account_was_never_locked
     from django.test import Client
 
     qa = make_user("qa10", "qa_reviewer")
-    _token, secret = services.create_token(acting_user=qa)
+    _token, secret = services.create_token(actor=qa)
     api = Client(HTTP_AUTHORIZATION=f"Token {secret}")
     api.get("/api/v1/clinical/administrations/")  # the first call marks the token used
     response, axes_queries = _queries_on("axes_", api, "get", "/api/v1/clinical/administrations/")

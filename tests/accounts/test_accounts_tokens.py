@@ -53,10 +53,10 @@ def test_token_is_stored_as_sha256_only(client, make_user):
 def test_token_expires_after_the_configured_days(client, make_user, settings):
     settings.EVQMS_TOKEN_DAYS = 7
     qa = make_user("qa2", "qa_reviewer")
-    token, secret = services.create_token(acting_user=qa, name="short")
+    token, secret = services.create_token(actor=qa, name="short")
     assert timedelta(days=6, hours=23) < token.expires_at - timezone.now() <= timedelta(days=7)
     with pytest.raises(InputError) as exc:
-        services.create_token(acting_user=qa, days=8)
+        services.create_token(actor=qa, days=8)
     assert exc.value.where == "days" and "7" in exc.value.message
     assert _get(client, secret).status_code == 200
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -67,23 +67,23 @@ def test_token_expires_after_the_configured_days(client, make_user, settings):
 def test_owner_revokes_own_token_and_it_stops(client, make_user):
     qa = make_user("qa3", "qa_reviewer")
     other = make_user("qa4", "qa_reviewer")
-    token, secret = services.create_token(acting_user=qa)
+    token, secret = services.create_token(actor=qa)
     with pytest.raises(PermissionDenied):  # someone else's token: only an administrator
-        services.revoke_token(acting_user=other, token=token, reason="x")
-    services.revoke_token(acting_user=qa, token=token)
+        services.revoke_token(actor=other, token=token, reason="x")
+    services.revoke_token(actor=qa, token=token)
     assert _get(client, secret).status_code == 401
     with pytest.raises(RuleViolation):
-        services.revoke_token(acting_user=qa, token=token)
+        services.revoke_token(actor=qa, token=token)
     assert AuditEvent.objects.filter(action="api_token.revoke", object_id=str(token.pk)).exists()
 
 
 def test_administrator_revokes_with_reason(client, make_user):
     admin = make_user("admin1", "administrator")
     qa = make_user("qa5", "qa_reviewer")
-    token, secret = services.create_token(acting_user=qa)
+    token, secret = services.create_token(actor=qa)
     with pytest.raises(InputError):
-        services.revoke_token(acting_user=admin, token=token, reason="")
-    services.revoke_token(acting_user=admin, token=token, reason="laptop stolen")
+        services.revoke_token(actor=admin, token=token, reason="")
+    services.revoke_token(actor=admin, token=token, reason="laptop stolen")
     token.refresh_from_db()
     assert token.revoked_by == admin and token.revoke_reason == "laptop stolen"
     assert _get(client, secret).status_code == 401
@@ -92,16 +92,16 @@ def test_administrator_revokes_with_reason(client, make_user):
 def test_deactivated_accounts_token_stops_at_once(client, make_user):
     admin = make_user("admin2", "administrator")
     qa = make_user("qa6", "qa_reviewer")
-    _token, secret = services.create_token(acting_user=qa)
+    _token, secret = services.create_token(actor=qa)
     assert _get(client, secret).status_code == 200
-    services.deactivate_user(acting_user=admin, user=qa, reason="left the clinic")
+    services.deactivate_user(actor=admin, user=qa, reason="left the clinic")
     response = _get(client, secret)
     assert response.status_code == 401 and "inactive" in response.json()["detail"]
 
 
 def test_locked_accounts_token_stops_from_the_locked_address(client, make_user):
     qa = make_user("qa7", "qa_reviewer")
-    _token, secret = services.create_token(acting_user=qa)
+    _token, secret = services.create_token(actor=qa)
     for _ in range(5):
         client.post("/accounts/login/", {"username": "qa7", "password": "wrong"})
     response = _get(client, secret)

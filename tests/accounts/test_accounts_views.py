@@ -56,7 +56,7 @@ def test_cannot_revoke_someone_elses_token_from_my_page(client, make_user):
 
     qa = make_user("qa3", "qa_reviewer")
     other = make_user("qa4", "qa_reviewer")
-    token, _secret = services.create_token(acting_user=other)
+    token, _secret = services.create_token(actor=other)
     _login(client, qa)
     assert client.post("/accounts/tokens/", {"action": "revoke", "token": token.pk}).status_code == 404
     token.refresh_from_db()
@@ -75,7 +75,7 @@ def test_users_page_lists_and_acts_with_reason(client, make_user):
 
     admin = make_user("admin1", "administrator")
     qa = make_user("qa6", "qa_reviewer")
-    token, _secret = services.create_token(acting_user=qa)
+    token, _secret = services.create_token(actor=qa)
     for _ in range(5):
         client.post("/accounts/login/", {"username": "qa6", "password": "wrong"}, REMOTE_ADDR="192.0.2.1")
     _login(client, admin)
@@ -116,7 +116,7 @@ def test_a_user_name_the_user_pages_cannot_address_is_refused(db):
     from evqms.errors import InputError
 
     with pytest.raises(InputError) as refused:
-        create_user(acting_user=None, username="a/b", password="x-long-passphrase-9", role_names=["auditor"])
+        create_user(actor=None, username="a/b", password="x-long-passphrase-9", role_names=["auditor"])
     assert refused.value.where == "username"
 
 

@@ -76,5 +76,5 @@ def test_service_refuses_user_creation_without_admin_role(make_user):
     operator = make_user("op", "operator")
     with pytest.raises(PermissionDenied):
         services.create_user(
-            acting_user=operator, username="x", password="long-enough-password-1", role_names=["operator"]
+            actor=operator, username="x", password="long-enough-password-1", role_names=["operator"]
         )

@@ -48,7 +48,7 @@ def test_service_call_writes_one_event_with_actor_and_after(make_user):
 
     before = AuditEvent.objects.count()
     user = services.create_user(
-        acting_user=admin,
+        actor=admin,
         username="qa1",
         password="a-long-password-42",
         role_names=["qa_reviewer"],

@@ -65,7 +65,7 @@ class TokenView(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         try:
-            token, secret = services.create_token(acting_user=user, name=d["name"], days=d.get("days"))
+            token, secret = services.create_token(actor=user, name=d["name"], days=d.get("days"))
         except InputError as exc:
             return Response({"error": exc.message, "where": exc.where}, status=status.HTTP_400_BAD_REQUEST)
         return Response(

@@ -27,8 +27,7 @@ is_auditor = has_role(roles.AUDITOR)
 is_administrator = has_role(roles.ADMINISTRATOR)
 is_staff_member = has_role(*roles.ROLES)  # any role: may read the QMS
 
-rules.add_perm("evqms.view_records", is_staff_member)
-rules.add_perm("evqms.view_audit_trail", is_auditor | is_qa_reviewer | is_administrator)
+rules.add_perm("audit.view", is_auditor | is_qa_reviewer | is_administrator)
 rules.add_perm("evqms.manage_users", is_administrator)
 
 

@@ -55,7 +55,7 @@ def _user_record(user) -> dict:
 @transaction.atomic
 def create_user(
     *,
-    acting_user,
+    actor,
     username: str,
     password: str,
     role_names: list[str],
@@ -63,9 +63,9 @@ def create_user(
     email: str = "",
     check_permission: bool = True,
 ):
-    """Create a user with roles. `acting_user` None means the command line on the server (system)."""
-    if check_permission and acting_user is not None:
-        require(acting_user, "evqms.manage_users")
+    """Create a user with roles. `actor` None means the command line on the server (system)."""
+    if check_permission and actor is not None:
+        require(actor, "evqms.manage_users")
     User = get_user_model()
     username = (username or "").strip()
     if not username:
@@ -91,7 +91,7 @@ def create_user(
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="user.create",
         object_type="user",
         object_id=user.pk,
@@ -101,11 +101,11 @@ def create_user(
 
 
 @transaction.atomic
-def set_roles(*, acting_user, user, role_names: list[str], reason: str):
-    require(acting_user, "evqms.manage_users")
+def set_roles(*, actor, user, role_names: list[str], reason: str):
+    require(actor, "evqms.manage_users")
     _check_roles(role_names)
     reason = _require_reason(reason)
-    if acting_user.pk == user.pk and roles.ADMINISTRATOR not in role_names:
+    if actor.pk == user.pk and roles.ADMINISTRATOR not in role_names:
         # Otherwise the last administrator could leave nobody able to manage users.
         raise RuleViolation(_("an administrator cannot remove their own administrator role"))
     user = _lock_user_row(user)
@@ -116,7 +116,7 @@ def set_roles(*, acting_user, user, role_names: list[str], reason: str):
     user.save(update_fields=["is_staff"])
     user._evqms_roles = None
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="user.set_roles",
         object_type="user",
         object_id=user.pk,
@@ -141,10 +141,10 @@ def _lock_user_row(user):
     return get_user_model().objects.select_for_update().get(pk=user.pk)
 
 
-def _set_active(*, acting_user, user, reason: str, active: bool):
-    require(acting_user, "evqms.manage_users")
+def _set_active(*, actor, user, reason: str, active: bool):
+    require(actor, "evqms.manage_users")
     reason = _require_reason(reason)
-    if not active and acting_user is not None and acting_user.pk == user.pk:
+    if not active and actor is not None and actor.pk == user.pk:
         raise RuleViolation(_("an administrator cannot deactivate their own account"))
     user = _lock_user_row(user)
     if user.is_active == active:
@@ -154,7 +154,7 @@ def _set_active(*, acting_user, user, reason: str, active: bool):
     user.is_active = active
     user.save(update_fields=["is_active"])
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="user.activate" if active else "user.deactivate",
         object_type="user",
         object_id=user.pk,
@@ -166,27 +166,27 @@ def _set_active(*, acting_user, user, reason: str, active: bool):
 
 
 @transaction.atomic
-def deactivate_user(*, acting_user, user, reason: str):
+def deactivate_user(*, actor, user, reason: str):
     """The account can no longer sign in; its open sessions and API tokens stop at the next request."""
-    return _set_active(acting_user=acting_user, user=user, reason=reason, active=False)
+    return _set_active(actor=actor, user=user, reason=reason, active=False)
 
 
 @transaction.atomic
-def activate_user(*, acting_user, user, reason: str):
-    return _set_active(acting_user=acting_user, user=user, reason=reason, active=True)
+def activate_user(*, actor, user, reason: str):
+    return _set_active(actor=actor, user=user, reason=reason, active=True)
 
 
 @transaction.atomic
-def unlock_user(*, acting_user, user, reason: str) -> int:
+def unlock_user(*, actor, user, reason: str) -> int:
     """Forget the failed logins that lock `user` (from every address); returns how many were kept."""
     from evqms.accounts import lockout
 
-    require(acting_user, "evqms.manage_users")
+    require(actor, "evqms.manage_users")
     reason = _require_reason(reason)
     sources = lockout.locked_sources(user.username)
     count = lockout.clear_failures(user.username)
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="user.unlock",
         object_type="user",
         object_id=user.pk,
@@ -217,14 +217,14 @@ def _token_record(token) -> dict:
 
 
 @transaction.atomic
-def create_token(*, acting_user, name: str = "", days: int | None = None):
-    """A new token for `acting_user` (a person makes tokens only for themselves). Returns
+def create_token(*, actor, name: str = "", days: int | None = None):
+    """A new token for `actor` (a person makes tokens only for themselves). Returns
     (token, secret); the secret is not stored and cannot be shown again."""
     from django.conf import settings
 
     from evqms.accounts.models import ApiToken
 
-    require(acting_user, "accounts.own_tokens")
+    require(actor, "accounts.own_tokens")
     name = (name or "").strip()
     if len(name) > 100:
         raise InputError(_("at most {n} characters").format(n=100), where="name")
@@ -238,7 +238,7 @@ def create_token(*, acting_user, name: str = "", days: int | None = None):
     secret = "evq_" + secrets.token_urlsafe(32)
     now = timezone.now()
     token = ApiToken.objects.create(
-        user=acting_user,
+        user=actor,
         name=name,
         prefix=secret[:12],
         digest=token_digest(secret),
@@ -246,7 +246,7 @@ def create_token(*, acting_user, name: str = "", days: int | None = None):
         expires_at=now + timedelta(days=days),
     )
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="api_token.create",
         object_type="api_token",
         object_id=token.pk,
@@ -256,26 +256,26 @@ def create_token(*, acting_user, name: str = "", days: int | None = None):
 
 
 @transaction.atomic
-def revoke_token(*, acting_user, token, reason: str = ""):
+def revoke_token(*, actor, token, reason: str = ""):
     """Revoke a token: its owner may revoke their own, an administrator anyone's (with a reason)."""
     from evqms.accounts.models import ApiToken
 
-    own = acting_user is not None and token.user_id == acting_user.pk
+    own = actor is not None and token.user_id == actor.pk
     if own:
-        require(acting_user, "accounts.own_tokens")
+        require(actor, "accounts.own_tokens")
     else:
-        require(acting_user, "evqms.manage_users")
+        require(actor, "evqms.manage_users")
         reason = _require_reason(reason)
     token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     if token.revoked_at is not None:
         raise RuleViolation(_("token {prefix} is already revoked").format(prefix=token.prefix))
     before = _token_record(token)
     token.revoked_at = timezone.now()
-    token.revoked_by = acting_user
+    token.revoked_by = actor
     token.revoke_reason = reason
     token.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     record_event(
-        actor=acting_user,
+        actor=actor,
         action="api_token.revoke",
         object_type="api_token",
         object_id=token.pk,

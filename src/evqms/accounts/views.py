@@ -68,7 +68,7 @@ def my_tokens(request):
             if token is None:
                 raise Http404
             try:
-                services.revoke_token(acting_user=request.user, token=token)
+                services.revoke_token(actor=request.user, token=token)
             except REFUSALS as exc:
                 messages.error(request, str(exc))
             else:
@@ -77,7 +77,7 @@ def my_tokens(request):
         if form.is_valid():
             try:
                 token, secret = services.create_token(
-                    acting_user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                    actor=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
                 )
             except REFUSALS as exc:
                 _refuse(form, exc)
@@ -131,7 +131,7 @@ def user_detail(request, username: str):
                 action_form = forms.AccountActionForm(request.POST, prefix="act")
                 if action_form.is_valid():
                     ACTIONS[action](
-                        acting_user=request.user, user=user, reason=action_form.cleaned_data["reason"]
+                        actor=request.user, user=user, reason=action_form.cleaned_data["reason"]
                     )
                     messages.success(request, _done_message(action, user.username))
                     return redirect(reverse("accounts:user-detail", args=[user.username]))
@@ -140,7 +140,7 @@ def user_detail(request, username: str):
                 roles_form = forms.RolesForm(request.POST, prefix="roles")
                 if roles_form.is_valid():
                     services.set_roles(
-                        acting_user=request.user,
+                        actor=request.user,
                         user=user,
                         role_names=roles_form.cleaned_data["roles"],
                         reason=roles_form.cleaned_data["reason"],
@@ -155,7 +155,7 @@ def user_detail(request, username: str):
                     if token is None:
                         raise Http404
                     services.revoke_token(
-                        acting_user=request.user, token=token, reason=revoke_form.cleaned_data["reason"]
+                        actor=request.user, token=token, reason=revoke_form.cleaned_data["reason"]
                     )
                     messages.success(request, _("Token {prefix} revoked.").format(prefix=token.prefix))
                     return redirect(reverse("accounts:user-detail", args=[user.username]))

@@ -16,7 +16,7 @@ def _date(value: str | None):
 
 
 def trail(request):
-    if not request.user.has_perm("evqms.view_audit_trail"):
+    if not request.user.has_perm("audit.view"):
         raise PermissionDenied
     filters = {
         k: request.GET.get(k, "").strip()

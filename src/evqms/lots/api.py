@@ -123,7 +123,7 @@ class LotViewSet(viewsets.ViewSet):
         responses=LotSummarySerializer(many=True),
     )
     def list(self, request):
-        require(request.user, "lots.view_lot")
+        require(request.user, "lots.view")
         qs = selectors.lot_list(
             status=request.query_params.get("status"),
             product=request.query_params.get("product"),
@@ -133,7 +133,7 @@ class LotViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, number=None):
-        require(request.user, "lots.view_lot")
+        require(request.user, "lots.view")
         return Response(for_json(selectors.lot_detail(_lot_or_404(number))))  # times local, with offset
 
     @extend_schema(request=LotCreateSerializer, responses={201: LotSummarySerializer})
@@ -176,7 +176,7 @@ class LotViewSet(viewsets.ViewSet):
     def results(self, request, number=None):
         lot = _lot_or_404(number)
         if request.method == "GET":
-            require(request.user, "lots.view_lot")
+            require(request.user, "lots.view")
             qs = QCResult.objects.filter(lot=lot).select_related("attribute", "analyst", "verified_by")
             return Response(QCResultSerializer(qs, many=True).data)
         data = _valid(QCResultCreateSerializer, request)
@@ -251,7 +251,7 @@ class QCResultViewSet(viewsets.ViewSet):
 
     @extend_schema(parameters=[RESULT_ID], responses=QCResultSerializer)
     def retrieve(self, request, pk=None):
-        require(request.user, "lots.view_lot")
+        require(request.user, "lots.view")
         result = get_object_or_404(
             QCResult.objects.select_related("attribute", "analyst", "verified_by"), pk=pk
         )

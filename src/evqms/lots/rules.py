@@ -6,7 +6,7 @@ import rules
 
 from evqms.accounts.rules import is_operator, is_qa_reviewer, is_qc_analyst, is_staff_member
 
-rules.add_perm("lots.view_lot", is_staff_member)
+rules.add_perm("lots.view", is_staff_member)
 rules.add_perm("lots.create_lot", is_operator)
 rules.add_perm("lots.record_manufacturing", is_operator)  # materials used, step records
 rules.add_perm("lots.submit_to_qc", is_operator | is_qa_reviewer)

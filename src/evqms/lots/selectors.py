@@ -645,7 +645,7 @@ def lot_detail(lot: Lot) -> dict:
 
 
 def dashboard_card(user) -> dict | None:
-    if not user.has_perm("lots.view_lot"):
+    if not user.has_perm("lots.view"):
         return None
     from django.urls import NoReverseMatch, reverse
 

@@ -50,7 +50,7 @@ def _detail_url(lot) -> str:
 
 
 def lot_list(request):
-    _need(request, "lots.view_lot")
+    _need(request, "lots.view")
     filters = {k: request.GET.get(k, "").strip() for k in ("status", "product", "q")}
     qs = selectors.lot_list(
         status=filters["status"] or None, product=filters["product"] or None, search=filters["q"] or None
@@ -264,13 +264,13 @@ def _render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", st
 
 
 def lot_detail(request, number):
-    _need(request, "lots.view_lot")
+    _need(request, "lots.view")
     return _render_lot(request, _lot_or_404(number))
 
 
 def qc_raw_file(request, number, result_id):
     """The instrument file a QC result was recorded from, as kept, only while it matches its recorded hash."""
-    _need(request, "lots.view_lot")
+    _need(request, "lots.view")
     result = QCResult.objects.filter(lot=_lot_or_404(number), pk=result_id).first()
     if result is None or not result.raw_file:
         raise Http404(_("this QC result has no raw file"))

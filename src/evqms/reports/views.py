@@ -13,7 +13,7 @@ from evqms.reports import coa
 
 @pdf_view
 def coa_pdf(request, number):
-    if not request.user.has_perm("lots.view_lot"):
+    if not request.user.has_perm("lots.view"):
         raise PermissionDenied
     lot = selectors.get_lot(number)
     if lot is None:

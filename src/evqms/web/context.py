@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 NAVIGATION = [
     ("web:dashboard", _("Dashboard"), None),
     ("dossier:product-list", _("Products"), "dossier.view"),
-    ("lots:lot-list", _("Lots"), "lots.view_lot"),
+    ("lots:lot-list", _("Lots"), "lots.view"),
     ("inventory:aliquot-list", _("Inventory"), "inventory.view"),
     ("clinical:administration-list", _("Clinical"), "clinical.view"),
     ("trace:index", _("Trace"), "trace.view"),  # trace, recalls and holds
     ("studies:index", _("Studies"), "studies.view"),
     ("compliance:index", _("Compliance"), "compliance.view"),
     ("landscape:index", _("Landscape"), "landscape.view"),
-    ("audit:trail", _("Audit trail"), "evqms.view_audit_trail"),
+    ("audit:trail", _("Audit trail"), "audit.view"),
     ("accounts:user-list", _("Users"), "evqms.manage_users"),
 ]
 

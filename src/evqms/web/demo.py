@@ -81,7 +81,7 @@ def load_demo() -> list[dict]:
             if user is None:
                 password = creds.get(username) or f"{username}-{secrets.token_urlsafe(9)}"
                 user = services.create_user(
-                    acting_user=None,
+                    actor=None,
                     username=username,
                     password=password,
                     role_names=[role],
