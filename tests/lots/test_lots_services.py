@@ -12,7 +12,7 @@ from evqms.audit.models import AuditEvent, Signature
 from evqms.audit.selectors import verify_chain
 from evqms.audit.services import SignatureRefused
 from evqms.errors import InputError, PermissionDenied, RuleViolation
-from evqms.lots import selectors, services
+from evqms.lots import records, selectors, services
 from evqms.lots.models import Deviation, Lot, ParameterValue, QCResult
 
 pytestmark = pytest.mark.django_db
@@ -347,7 +347,7 @@ def test_release_writes_signature_status_and_audit(world, rf_request):
     assert sig.meaning == "release" and sig.printed_name == "Qa1" and sig.object_id == str(lot.pk)
     from evqms.core.canonical import canonical_hash
 
-    assert sig.record_hash == canonical_hash(selectors.lot_snapshot(lot))
+    assert sig.record_hash == canonical_hash(records.lot_release_record(lot))
     detail = selectors.lot_detail(lot)
     assert detail["signatures"][0]["valid"] is True and detail["status"] == "released"
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))

@@ -1,5 +1,5 @@
-"""Reads for lots: lists, the whole story of one lot, current results, the release gate, the snapshot
-a release signature signs, and the dashboard card."""
+"""Reads for lots: lists, the whole story of one lot, current results, the release gate and the
+dashboard card."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from evqms.i18n import _, bilingual, use_language
 from evqms.lots.evaluation import criterion_text
 from evqms.lots.holds import active_holds
 from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.records import lot_qc_results, lot_release_record
 
 PASSING = ("pass", "alert")
 
@@ -66,20 +67,12 @@ def get_lot(number: str) -> Lot | None:
     )
 
 
-def _results(lot: Lot) -> list[QCResult]:
-    return list(
-        QCResult.objects.filter(lot=lot)
-        .select_related("attribute", "analyst", "verified_by", "retest_of")
-        .order_by("attribute__order", "attribute__id", "recorded_at", "id")
-    )
-
-
 def current_results(lot: Lot, results: list[QCResult] | None = None) -> list[dict]:
     """One entry per attribute of the lot's specification, in specification order:
     {"attribute": SpecAttribute, "result": the latest VALID QCResult or None,
      "standing_oos": [valid failing results other than the latest], "history": every result}.
     """
-    results = _results(lot) if results is None else results
+    results = lot_qc_results(lot) if results is None else results
     out = []
     for attribute in lot.specification.attributes.all().order_by("order", "id"):
         mine = [r for r in results if r.attribute_id == attribute.pk]
@@ -368,84 +361,6 @@ def _status_text(status: str) -> str:
     return names.get(status, status)
 
 
-# --- the signed snapshot ------------------------------------------------------------------
-
-
-def _result_snapshot(r: QCResult) -> dict:
-    return {
-        "id": r.pk,
-        "attribute": r.attribute.code,
-        "value": r.value,
-        "unit": r.unit,
-        "value_in_spec_unit": r.value_in_spec_unit,
-        "reported_value": r.reported_value,
-        "text_value": r.text_value,
-        "method": r.method,
-        "limits": r.limits,
-        "verdict": r.verdict,
-        "status": r.status,
-        "invalidation_reason": r.invalidation_reason,
-        "retest_of": r.retest_of_id,
-        "analyst": r.analyst.get_username(),
-        "tested_at": r.tested_at,
-        "verified_by": r.verified_by.get_username() if r.verified_by_id else None,
-        "raw_file_sha256": r.raw_file_sha256,
-    }
-
-
-def lot_snapshot(lot: Lot, results: list[QCResult] | None = None) -> dict:
-    """What a release (or rejection) signature signs: the lot's record without its disposition
-    (status, release time), so the signature still applies to the record after the release.
-    `results`: the lot's `_results(lot)` when the caller has read them already."""
-    usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material").order_by("id")
-    steps = (
-        StepRecord.objects.filter(lot=lot)
-        .select_related("step")
-        .prefetch_related(
-            Prefetch("values", queryset=ParameterValue.objects.select_related("parameter").order_by("id"))
-        )
-        .order_by("step__order", "id")
-    )
-    return {
-        "lot": lot.number,
-        "product": lot.product.code,
-        "process_version": lot.process.version,
-        "specification_version": lot.specification.version,
-        "cell_bank": lot.cell_bank.code,
-        "manufactured_on": lot.manufactured_on,
-        "expiry": lot.expiry,
-        "volume_ml": lot.volume_ml,
-        "materials": [
-            {
-                "material": u.material_lot.material.name,
-                "lot": u.material_lot.lot_number,
-                "quantity": u.quantity,
-                "unit": u.unit,
-                "animal_species": u.material_lot.animal_species,
-            }
-            for u in usages
-        ],
-        "steps": [
-            {
-                "order": s.step.order,
-                "step": s.step.name,
-                "started_at": s.started_at,
-                "finished_at": s.finished_at,
-                "values": [
-                    {"parameter": v.parameter.name, "value": v.value, "unit": v.unit, "in_range": v.in_range}
-                    for v in s.values.all()
-                ],
-            }
-            for s in steps
-        ],
-        "results": [_result_snapshot(r) for r in (_results(lot) if results is None else results)],
-        "deviations": [
-            {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
-            for d in Deviation.objects.filter(lot=lot).order_by("number")
-        ],
-    }
-
-
 # --- the whole story ----------------------------------------------------------------------
 
 
@@ -462,13 +377,13 @@ def lot_detail(lot: Lot) -> dict:
     lot = Lot.objects.select_related("product", "process", "specification", "cell_bank", "created_by").get(
         pk=lot.pk
     )
-    results = _results(lot)
+    results = lot_qc_results(lot)
     current = current_results(lot, results)
     current_ids = {e["result"].pk for e in current if e["result"] is not None}
     oos_deviation = {
         d.qc_result_id: d.number for d in Deviation.objects.filter(lot=lot, qc_result__isnull=False)
     }
-    snapshot = lot_snapshot(lot, results)
+    release_record = lot_release_record(lot, results)
     usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material", "recorded_by")
     steps = (
         StepRecord.objects.filter(lot=lot)
@@ -636,7 +551,7 @@ def lot_detail(lot: Lot) -> dict:
                 "applies_to_current": s.applies_to_current,
                 "valid": s.valid,
             }
-            for s in signatures_for("lot", lot.pk, snapshot)
+            for s in signatures_for("lot", lot.pk, release_record)
         ],
         "release_gate": [p.to_dict() for p in gate],
         "release_checklist": [c.to_dict() for c in checklist],

@@ -33,6 +33,7 @@ from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.records import deviation_record, lot_record, lot_release_record, qc_result_record
 
 QC_OPEN_STATUSES = ("qc", "quarantine")
 VALUE_PLACES = Decimal("1e-10")
@@ -70,55 +71,6 @@ def _require_status(lot: Lot, allowed: tuple[str, ...], action: str) -> None:
         )
 
 
-def _lot_record(lot: Lot) -> dict:
-    return {
-        "number": lot.number,
-        "product": lot.product.code,
-        "process_version": lot.process.version,
-        "specification_version": lot.specification.version,
-        "cell_bank": lot.cell_bank.code,
-        "status": lot.status,
-        "manufactured_on": lot.manufactured_on,
-        "expiry": lot.expiry,
-        "volume_ml": lot.volume_ml,
-        "notes": lot.notes,
-    }
-
-
-def _result_record(r: QCResult) -> dict:
-    return {
-        "lot": r.lot.number,
-        "attribute": r.attribute.code,
-        "value": r.value,
-        "unit": r.unit,
-        "value_in_spec_unit": r.value_in_spec_unit,
-        "reported_value": r.reported_value,
-        "text_value": r.text_value,
-        "method": r.method,
-        "verdict": r.verdict,
-        "status": r.status,
-        "limits": r.limits,
-        "retest_of": r.retest_of_id,
-        "analyst": r.analyst.get_username(),
-        "tested_at": r.tested_at,
-        "verified_by": r.verified_by.get_username() if r.verified_by_id else None,
-        "raw_file_sha256": r.raw_file_sha256,
-        "invalidation_reason": r.invalidation_reason,
-    }
-
-
-def _deviation_record(d: Deviation) -> dict:
-    return {
-        "number": d.number,
-        "lot": d.lot.number,
-        "source": d.source,
-        "description": d.description,
-        "status": d.status,
-        "qc_result": d.qc_result_id,
-        "resolution": d.resolution,
-    }
-
-
 def _text_required(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -154,7 +106,7 @@ def _new_deviation(
         action="deviation.open",
         object_type="deviation",
         object_id=deviation.pk,
-        after=_deviation_record(deviation),
+        after=deviation_record(deviation),
     )
     return deviation
 
@@ -229,9 +181,7 @@ def create_lot(
             )
     except IntegrityError:
         raise InputError(_("lot {lot} already exists").format(lot=number), where="number") from None
-    record_event(
-        actor=actor, action="lot.create", object_type="lot", object_id=lot.pk, after=_lot_record(lot)
-    )
+    record_event(actor=actor, action="lot.create", object_type="lot", object_id=lot.pk, after=lot_record(lot))
     return lot
 
 
@@ -434,7 +384,7 @@ def submit_to_qc(*, actor, lot: Lot) -> Lot:
     missing = [s.name for s in lot.process.steps.all() if s.pk not in recorded]
     if missing:
         raise RuleViolation(_("steps not recorded yet: {steps}").format(steps=", ".join(missing)))
-    before = _lot_record(lot)
+    before = lot_record(lot)
     lot.status = "qc"
     lot.save(update_fields=["status"])
     record_event(
@@ -443,7 +393,7 @@ def submit_to_qc(*, actor, lot: Lot) -> Lot:
         object_type="lot",
         object_id=lot.pk,
         before=before,
-        after=_lot_record(lot),
+        after=lot_record(lot),
     )
     return lot
 
@@ -463,7 +413,7 @@ def set_lot_expiry(*, actor, lot: Lot, expiry: dt.date, reason: str = "") -> Lot
         reason = _text_required(reason, "reason", _("a reason is required to change a recorded expiry"))
     if lot.expiry == expiry:
         return lot
-    before = _lot_record(lot)
+    before = lot_record(lot)
     lot.expiry = expiry
     lot.save(update_fields=["expiry"])
     record_event(
@@ -472,7 +422,7 @@ def set_lot_expiry(*, actor, lot: Lot, expiry: dt.date, reason: str = "") -> Lot
         object_type="lot",
         object_id=lot.pk,
         before=before,
-        after=_lot_record(lot),
+        after=lot_record(lot),
         reason=reason or "",
     )
     return lot
@@ -639,7 +589,7 @@ def record_qc_result(
         action="qc_result.record",
         object_type="qc_result",
         object_id=result.pk,
-        after={**_result_record(result), **({"derived": result.derived} if result.derived else {})},
+        after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
         reason=judged.reason,
     )
     if judged.verdict == evaluation.FAIL and _open_oos_deviation(result) is None:
@@ -688,7 +638,7 @@ def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
     result = _locked_result(result)
     if result.status != "valid":
         raise RuleViolation(_("this result is already invalidated"))
-    before = _result_record(result)
+    before = qc_result_record(result)
     result.status = "invalidated"
     result.invalidation_reason = reason
     result.save(update_fields=["status", "invalidation_reason"])
@@ -698,7 +648,7 @@ def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
         object_type="qc_result",
         object_id=result.pk,
         before=before,
-        after=_result_record(result),
+        after=qc_result_record(result),
         reason=reason,
     )
     return result
@@ -717,7 +667,7 @@ def verify_qc_result(*, actor, result: QCResult) -> QCResult:
         raise RuleViolation(_("an invalidated result cannot be verified"))
     if result.verified_by_id:
         raise RuleViolation(_("this result is already verified"))
-    before = _result_record(result)
+    before = qc_result_record(result)
     result.verified_by = actor
     result.verified_at = _now()
     result.save(update_fields=["verified_by", "verified_at"])
@@ -727,7 +677,7 @@ def verify_qc_result(*, actor, result: QCResult) -> QCResult:
         object_type="qc_result",
         object_id=result.pk,
         before=before,
-        after=_result_record(result),
+        after=qc_result_record(result),
     )
     return result
 
@@ -742,7 +692,7 @@ def complete_qc(*, actor, lot: Lot) -> Lot:
     missing = [a.code for a in lot.specification.attributes.filter(stage="release") if a.pk not in have]
     if missing:
         raise RuleViolation(_("no valid result yet for: {attributes}").format(attributes=", ".join(missing)))
-    before = _lot_record(lot)
+    before = lot_record(lot)
     lot.status = "quarantine"
     lot.save(update_fields=["status"])
     record_event(
@@ -751,7 +701,7 @@ def complete_qc(*, actor, lot: Lot) -> Lot:
         object_type="lot",
         object_id=lot.pk,
         before=before,
-        after=_lot_record(lot),
+        after=lot_record(lot),
     )
     return lot
 
@@ -779,7 +729,7 @@ def close_deviation(*, actor, deviation: Deviation, resolution: str) -> Deviatio
     deviation = lock_for_update(Deviation.objects.filter(pk=deviation.pk)).select_related("lot").get()
     if deviation.status != "open":
         raise RuleViolation(_("deviation {number} is already closed").format(number=deviation.number))
-    before = _deviation_record(deviation)
+    before = deviation_record(deviation)
     deviation.status = "closed"
     deviation.resolution = resolution
     deviation.closed_by = actor
@@ -791,7 +741,7 @@ def close_deviation(*, actor, deviation: Deviation, resolution: str) -> Deviatio
         object_type="deviation",
         object_id=deviation.pk,
         before=before,
-        after=_deviation_record(deviation),
+        after=deviation_record(deviation),
         reason=resolution,
     )
     return deviation
@@ -842,7 +792,7 @@ def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") ->
     lockout); then, with the lot row locked, the release gate is checked again, so of two people
     releasing the same lot at once exactly one succeeds.
     """
-    from evqms.lots.selectors import lot_snapshot, release_gate
+    from evqms.lots.selectors import release_gate
 
     require(actor, "lots.release_lot")
     check_signing_password(
@@ -854,13 +804,13 @@ def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") ->
         problems = release_gate(locked)
         if problems:
             raise ReleaseBlocked(problems)
-        before = _lot_record(locked)
+        before = lot_record(locked)
         signature = write_signature(
             signer=actor,
             meaning="release",
             object_type="lot",
             object_id=locked.pk,
-            record=lot_snapshot(locked),
+            record=lot_release_record(locked),
             reason=reason or "",
         )
         locked.status = "released"
@@ -873,7 +823,7 @@ def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") ->
             object_type="lot",
             object_id=locked.pk,
             before=before,
-            after={**_lot_record(locked), "signature_id": signature.pk},
+            after={**lot_record(locked), "signature_id": signature.pk},
             reason=reason or "",
         )
     return locked
@@ -881,7 +831,6 @@ def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") ->
 
 def reject_lot(*, request, actor, lot: Lot, password: str, reason: str) -> Lot:
     """QA rejection with an electronic signature (meaning "rejection"); a reason is required."""
-    from evqms.lots.selectors import lot_snapshot
 
     require(actor, "lots.reject_lot")
     reason = _text_required(reason, "reason", _("a reason is required to reject a lot"))
@@ -892,13 +841,13 @@ def reject_lot(*, request, actor, lot: Lot, password: str, reason: str) -> Lot:
         locked = _locked_lot(lot)
         _refuse_if_prohibited(actor, locked)
         _require_status(locked, ("in_process", "qc", "quarantine"), _("reject it"))
-        before = _lot_record(locked)
+        before = lot_record(locked)
         signature = write_signature(
             signer=actor,
             meaning="rejection",
             object_type="lot",
             object_id=locked.pk,
-            record=lot_snapshot(locked),
+            record=lot_release_record(locked),
             reason=reason,
         )
         locked.status = "rejected"
@@ -909,7 +858,7 @@ def reject_lot(*, request, actor, lot: Lot, password: str, reason: str) -> Lot:
             object_type="lot",
             object_id=locked.pk,
             before=before,
-            after={**_lot_record(locked), "signature_id": signature.pk},
+            after={**lot_record(locked), "signature_id": signature.pk},
             reason=reason,
         )
     return locked
@@ -925,7 +874,7 @@ def mark_expired(*, actor, today: dt.date | None = None) -> list[Lot]:
     for lot in lock_for_update(Lot.objects.filter(status="released", expiry__lt=today)).select_related(
         "product", "process", "specification", "cell_bank"
     ):
-        before = _lot_record(lot)
+        before = lot_record(lot)
         lot.status = "expired"
         lot.save(update_fields=["status"])
         record_event(
@@ -934,7 +883,7 @@ def mark_expired(*, actor, today: dt.date | None = None) -> list[Lot]:
             object_type="lot",
             object_id=lot.pk,
             before=before,
-            after=_lot_record(lot),
+            after=lot_record(lot),
         )
         changed.append(lot)
     return changed

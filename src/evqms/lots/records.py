@@ -1,0 +1,133 @@
+"""The audited and signed projections of lot records.
+
+An audit event stores `lot_record`, `qc_result_record` or `deviation_record` as its before and
+after; a release or rejection signature signs `lot_release_record`. Each projection is written
+once here, so the event and the signature check read the same fields. Changing a projection
+changes the hash of every record signed from then on: a signature over the old projection no
+longer applies to the record as it is now.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+
+
+def lot_record(lot: Lot) -> dict:
+    """The lot's own fields, with its status: what an audit event stores."""
+    return {
+        "number": lot.number,
+        "product": lot.product.code,
+        "process_version": lot.process.version,
+        "specification_version": lot.specification.version,
+        "cell_bank": lot.cell_bank.code,
+        "status": lot.status,
+        "manufactured_on": lot.manufactured_on,
+        "expiry": lot.expiry,
+        "volume_ml": lot.volume_ml,
+        "notes": lot.notes,
+    }
+
+
+def _result_fields(r: QCResult) -> dict:
+    return {
+        "attribute": r.attribute.code,
+        "value": r.value,
+        "unit": r.unit,
+        "value_in_spec_unit": r.value_in_spec_unit,
+        "reported_value": r.reported_value,
+        "text_value": r.text_value,
+        "method": r.method,
+        "limits": r.limits,
+        "verdict": r.verdict,
+        "status": r.status,
+        "invalidation_reason": r.invalidation_reason,
+        "retest_of": r.retest_of_id,
+        "analyst": r.analyst.get_username(),
+        "tested_at": r.tested_at,
+        "verified_by": r.verified_by.get_username() if r.verified_by_id else None,
+        "raw_file_sha256": r.raw_file_sha256,
+    }
+
+
+def qc_result_record(r: QCResult) -> dict:
+    """A QC result with its lot's number: what an audit event stores."""
+    return {"lot": r.lot.number, **_result_fields(r)}
+
+
+def deviation_record(d: Deviation) -> dict:
+    return {
+        "number": d.number,
+        "lot": d.lot.number,
+        "source": d.source,
+        "description": d.description,
+        "status": d.status,
+        "qc_result": d.qc_result_id,
+        "resolution": d.resolution,
+    }
+
+
+def lot_qc_results(lot: Lot) -> list[QCResult]:
+    """Every QC result of the lot, valid or not, in specification order then as recorded."""
+    return list(
+        QCResult.objects.filter(lot=lot)
+        .select_related("attribute", "analyst", "verified_by", "retest_of")
+        .order_by("attribute__order", "attribute__id", "recorded_at", "id")
+    )
+
+
+def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
+    """What a release (or rejection) signature signs: the lot's record without its disposition
+    (status, release time), so the signature still applies to the record after the release, with
+    its materials, steps, QC results and deviations.
+    `results`: the lot's `lot_qc_results(lot)` when the caller has read them already."""
+    if results is None:
+        results = lot_qc_results(lot)
+    usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material").order_by("id")
+    steps = (
+        StepRecord.objects.filter(lot=lot)
+        .select_related("step")
+        .prefetch_related(
+            Prefetch("values", queryset=ParameterValue.objects.select_related("parameter").order_by("id"))
+        )
+        .order_by("step__order", "id")
+    )
+    return {
+        "lot": lot.number,
+        "product": lot.product.code,
+        "process_version": lot.process.version,
+        "specification_version": lot.specification.version,
+        "cell_bank": lot.cell_bank.code,
+        "manufactured_on": lot.manufactured_on,
+        "expiry": lot.expiry,
+        "volume_ml": lot.volume_ml,
+        "materials": [
+            {
+                "material": u.material_lot.material.name,
+                "lot": u.material_lot.lot_number,
+                "quantity": u.quantity,
+                "unit": u.unit,
+                "animal_species": u.material_lot.animal_species,
+            }
+            for u in usages
+        ],
+        "steps": [
+            {
+                "order": s.step.order,
+                "step": s.step.name,
+                "started_at": s.started_at,
+                "finished_at": s.finished_at,
+                "values": [
+                    {"parameter": v.parameter.name, "value": v.value, "unit": v.unit, "in_range": v.in_range}
+                    for v in s.values.all()
+                ],
+            }
+            for s in steps
+        ],
+        "results": [{"id": r.pk, **_result_fields(r)} for r in results],
+        "deviations": [
+            {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
+            for d in Deviation.objects.filter(lot=lot).order_by("number")
+        ],
+    }
