@@ -244,6 +244,24 @@ def test_verification_is_by_a_second_person(world):
         services.verify_qc_result(actor=world.analyst2, result=r)
 
 
+def test_verification_refusal_is_what_the_service_refuses(world):
+    """The lot page offers Verify exactly when the predicate has no reason against it."""
+    lot = qc_lot(world)
+    r = record(world, lot, "endotoxin", D("0.1"), "EU/mL")
+
+    def refusal(actor, **facts):
+        given = {"lot": lot, "analyst": r.analyst.get_username(), "status": "valid", "verified": False}
+        return services.verification_refusal(actor, **{**given, **facts})
+
+    assert refusal(world.qa) is None
+    assert "own result" in refusal(world.analyst)
+    assert "lots.verify_qc_result" in refusal(world.operator)
+    assert "invalidated" in refusal(world.qa, status="invalidated")
+    assert "already verified" in refusal(world.qa, verified=True)
+    lot.status = "released"
+    assert "cannot verify a QC result" in refusal(world.qa)
+
+
 def test_complete_qc_needs_every_release_attribute(world):
     lot = qc_lot(world)
     record(world, lot, "endotoxin", D("0.1"), "EU/mL")

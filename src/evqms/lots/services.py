@@ -29,12 +29,13 @@ from evqms.dossier.models import (
     SpecAttribute,
     Specification,
 )
-from evqms.errors import InputError, RuleViolation
+from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
 from evqms.lots.records import deviation_record, lot_record, lot_release_record, qc_result_record
 
+# A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
 QC_OPEN_STATUSES = ("qc", "quarantine")
 VALUE_PLACES = Decimal("1e-10")
 
@@ -62,13 +63,18 @@ def _locked_lot(lot: Lot) -> Lot:
     )
 
 
+def _status_refusal(lot: Lot, allowed: tuple[str, ...], action: str) -> str | None:
+    if lot.status in allowed:
+        return None
+    return _("lot {lot} is {status}: cannot {action}").format(
+        lot=lot.number, status=lot.get_status_display(), action=action
+    )
+
+
 def _require_status(lot: Lot, allowed: tuple[str, ...], action: str) -> None:
-    if lot.status not in allowed:
-        raise RuleViolation(
-            _("lot {lot} is {status}: cannot {action}").format(
-                lot=lot.number, status=lot.get_status_display(), action=action
-            )
-        )
+    refusal = _status_refusal(lot, allowed, action)
+    if refusal:
+        raise RuleViolation(refusal)
 
 
 def _text_required(value: str, field: str, message: str) -> str:
@@ -654,6 +660,26 @@ def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
     return result
 
 
+def verification_refusal(actor, *, lot: Lot, analyst: str, status: str, verified: bool) -> str | None:
+    """Why `actor` may not verify a QC result of `lot`, or None when they may: the result was
+    tested by `analyst` (a username), has `status` ("valid" or "invalid") and is `verified` or
+    not. The service refuses with this reason; the lot page offers the button when it is None."""
+    try:
+        require(actor, "lots.verify_qc_result")
+    except PermissionDenied as exc:
+        return str(exc)
+    closed = _status_refusal(lot, QC_OPEN_STATUSES, _("verify a QC result"))
+    if closed:
+        return closed
+    if analyst == actor.get_username():
+        return _("no one verifies their own result: a second person must verify it")
+    if status != "valid":
+        return _("an invalidated result cannot be verified")
+    if verified:
+        return _("this result is already verified")
+    return None
+
+
 @transaction.atomic
 def verify_qc_result(*, actor, result: QCResult) -> QCResult:
     """Second-person verification: never by the analyst who performed the test."""
@@ -661,12 +687,15 @@ def verify_qc_result(*, actor, result: QCResult) -> QCResult:
     lot = _locked_lot(result.lot)
     _require_status(lot, QC_OPEN_STATUSES, _("verify a QC result"))
     result = _locked_result(result)
-    if result.analyst_id == actor.pk:
-        raise RuleViolation(_("no one verifies their own result: a second person must verify it"))
-    if result.status != "valid":
-        raise RuleViolation(_("an invalidated result cannot be verified"))
-    if result.verified_by_id:
-        raise RuleViolation(_("this result is already verified"))
+    refusal = verification_refusal(
+        actor,
+        lot=lot,
+        analyst=result.analyst.get_username(),
+        status=result.status,
+        verified=bool(result.verified_by_id),
+    )
+    if refusal:
+        raise RuleViolation(refusal)
     before = qc_result_record(result)
     result.verified_by = actor
     result.verified_at = _now()
