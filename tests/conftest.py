@@ -79,6 +79,15 @@ def make_user(db):
 
 
 @pytest.fixture
+def world(make_user):
+    """The lot area's test world (`evqms.testing.world.World`): a user per role, a product with its
+    process, specification, cell bank and a medium lot, and lots taken to a state by the services."""
+    from evqms.testing.world import World
+
+    return World.build(make_user)
+
+
+@pytest.fixture
 def rf_request(rf):
     """A request object for services that need one (signatures count failures per request)."""
     request = rf.post("/")

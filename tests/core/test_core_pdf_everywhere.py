@@ -17,7 +17,6 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from evqms.cli import main
-from lot_state_fixtures import *  # noqa: F403  (the `lab` fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,21 +65,21 @@ def test_the_font_comes_from_the_installed_package():
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_certificate_of_analysis(lab, tmp_path, capsys, monkeypatch, lang):
+def test_certificate_of_analysis(world, tmp_path, capsys, monkeypatch, lang):
     monkeypatch.setenv("EVQMS_LANG", lang)  # `--lang` sets it for the process; restore it afterwards
-    lot = lab.quarantined(f"UCEV-F-{lang.upper()}")
+    lot = world.quarantined_lot(f"UCEV-F-{lang.upper()}")
     out = tmp_path / "coa.pdf"
     assert main(["report", "coa", lot.number, "-o", str(out), "--lang", lang]) == 0, capsys.readouterr().err
     assert_ipaex_subset_only(out.read_bytes())
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_compliance_report_from_the_page(client, lab, lang):
+def test_compliance_report_from_the_page(client, world, lang):
     from evqms.compliance import services
 
-    services.run_assessment(actor=None, product=lab.product, ruleset_refs=["jsrm-2024"])
-    client.force_login(lab.qa)
-    response = client.get(f"/compliance/{lab.product.code}/report.pdf?lang={lang}")
+    services.run_assessment(actor=None, product=world.product, ruleset_refs=["jsrm-2024"])
+    client.force_login(world.qa)
+    response = client.get(f"/compliance/{world.product.code}/report.pdf?lang={lang}")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert_ipaex_subset_only(response.content)
 
@@ -95,13 +94,17 @@ def test_compliance_report_from_a_dossier_file(tmp_path, capsys, monkeypatch):
     assert_ipaex_subset_only(out.read_bytes())
 
 
-def test_recall_pdf(lab, rf_request):
+def test_recall_pdf(world, rf_request):
     from evqms.testing import factories as f
     from evqms.trace import exports, services
 
-    lot = f.lot("UCEV-F-R", status="released", prod=lab.product, bank=lab.bank)
+    lot = f.lot("UCEV-F-R", status="released", prod=world.product, bank=world.bank)
     recall = services.recall_lot(
-        request=rf_request, actor=lab.qa, lot=lot.number, reason="Endotoxin OOS", password=lab.qa.raw_password
+        request=rf_request,
+        actor=world.qa,
+        lot=lot.number,
+        reason="Endotoxin OOS",
+        password=world.qa.raw_password,
     )
     assert_ipaex_subset_only(exports.recall_pdf(recall))
 
@@ -137,20 +140,20 @@ def _is_error_page(response, status):
         ("ja", "PDFを作成できませんでした", "make install"),
     ],
 )
-def test_missing_font_answers_503_with_what_to_do(client, lab, no_font, lang, title, todo):
-    lot = lab.new_lot(f"UCEV-F-N{lang}")
-    html = _is_error_page(_get(client, lab.auditor, f"/lots/{lot.number}/coa.pdf", lang), 503)
+def test_missing_font_answers_503_with_what_to_do(client, world, no_font, lang, title, todo):
+    lot = world.new_lot(f"UCEV-F-N{lang}")
+    html = _is_error_page(_get(client, world.auditor, f"/lots/{lot.number}/coa.pdf", lang), 503)
     assert title in html and todo in html and "japanize-matplotlib" in html
 
 
-def test_compliance_report_without_font_is_the_same_page(client, lab, no_font):
+def test_compliance_report_without_font_is_the_same_page(client, world, no_font):
     from evqms.compliance import services
 
-    services.run_assessment(actor=None, product=lab.product, ruleset_refs=["jsrm-2024"])
-    _is_error_page(_get(client, lab.qa, f"/compliance/{lab.product.code}/report.pdf", "en"), 503)
+    services.run_assessment(actor=None, product=world.product, ruleset_refs=["jsrm-2024"])
+    _is_error_page(_get(client, world.qa, f"/compliance/{world.product.code}/report.pdf", "en"), 503)
 
 
-def test_any_other_failure_is_a_500_page_not_a_traceback(client, lab, rf_request, monkeypatch):
+def test_any_other_failure_is_a_500_page_not_a_traceback(client, world, rf_request, monkeypatch):
     from evqms.testing import factories as f
     from evqms.trace import exports, services
 
@@ -158,13 +161,13 @@ def test_any_other_failure_is_a_500_page_not_a_traceback(client, lab, rf_request
         raise OSError("disk full")
 
     monkeypatch.setattr(exports, "recall_pdf", broken)
-    lot = f.lot("UCEV-F-X", status="released", prod=lab.product, bank=lab.bank)
+    lot = f.lot("UCEV-F-X", status="released", prod=world.product, bank=world.bank)
     recall = services.recall_lot(
-        request=rf_request, actor=lab.qa, lot=lot.number, reason="x", password=lab.qa.raw_password
+        request=rf_request, actor=world.qa, lot=lot.number, reason="x", password=world.qa.raw_password
     )
-    html = _is_error_page(_get(client, lab.qa, f"/trace/recalls/{recall.number}/recipients.pdf", "en"), 500)
+    html = _is_error_page(_get(client, world.qa, f"/trace/recalls/{recall.number}/recipients.pdf", "en"), 500)
     assert "OSError" in html and "Try again" in html and "disk full" not in html
 
 
-def test_a_missing_record_is_still_404(client, lab):
-    assert _get(client, lab.auditor, "/lots/NO-SUCH-LOT/coa.pdf", "en").status_code == 404
+def test_a_missing_record_is_still_404(client, world):
+    assert _get(client, world.auditor, "/lots/NO-SUCH-LOT/coa.pdf", "en").status_code == 404

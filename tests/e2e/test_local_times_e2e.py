@@ -10,8 +10,6 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from lot_state_fixtures import *  # noqa: F403  (the `lab` fixture)
-
 EARLY = dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)  # 08:30 JST on 6 December
 
 
@@ -21,20 +19,20 @@ def _switch_to_english(page):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_audit_trail_and_lot_page_show_jst(page, live_server, login, shot, lab):
+def test_audit_trail_and_lot_page_show_jst(page, live_server, login, shot, world):
     from evqms.lots import services
 
     with mock.patch.object(timezone, "now", lambda: EARLY):
-        lot = lab.in_qc("UCEV-TZ-001")
+        lot = world.in_qc("UCEV-TZ-001")
         services.record_qc_result(
-            actor=lab.analyst,
+            actor=world.analyst,
             lot=lot,
-            attribute=lab.attr("endotoxin"),
+            attribute=world.attr("endotoxin"),
             value="0.10",
             unit="EU/mL",
             tested_at=EARLY,
         )
-    login(page, lab.auditor)
+    login(page, world.auditor)
     page.goto(f"{live_server.url}/audit/?object_type=lot")
     rows = page.locator("table tbody tr")
     assert rows.first.locator("td").nth(1).inner_text() == "2026-12-06 08:30:00 JST"
@@ -57,12 +55,12 @@ def test_audit_trail_and_lot_page_show_jst(page, live_server, login, shot, lab):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pdf_error_page(page, live_server, login, shot, lab, monkeypatch):
+def test_pdf_error_page(page, live_server, login, shot, world, monkeypatch):
     from evqms.core import pdf
 
-    lot = lab.new_lot("UCEV-TZ-002")
+    lot = world.new_lot("UCEV-TZ-002")
     monkeypatch.setattr(pdf, "FONT_PACKAGE", "no_such_font_package")  # as on a broken install
-    login(page, lab.auditor)
+    login(page, world.auditor)
     page.goto(f"{live_server.url}/lots/{lot.number}/")
     response = page.goto(f"{live_server.url}/lots/{lot.number}/coa.pdf")
     assert response.status == 503

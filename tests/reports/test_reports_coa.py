@@ -43,10 +43,10 @@ def _fonts(data: bytes) -> list[tuple[str, bool]]:
     return out
 
 
-def _released(lab, rf_request, number="UCEV-C-001"):
-    lot = lab.quarantined(number)
+def _released(world, rf_request, number="UCEV-C-001"):
+    lot = world.quarantined_lot(number)
     return services.release_lot(
-        request=rf_request, actor=lab.qa, lot=lot, password=lab.qa.raw_password, reason="all results pass"
+        request=rf_request, actor=world.qa, lot=lot, password=world.qa.raw_password, reason="all results pass"
     )
 
 
@@ -56,8 +56,8 @@ def _run(args, capsys):
     return code, captured.out, captured.err
 
 
-def test_released_lot_english(lab, rf_request, tmp_path, capsys):
-    lot = _released(lab, rf_request)
+def test_released_lot_english(world, rf_request, tmp_path, capsys):
+    lot = _released(world, rf_request)
     out = tmp_path / "coa-en.pdf"
     code, stdout, _err = _run(["report", "coa", lot.number, "-o", str(out), "--lang", "en"], capsys)
     assert code == 0, _err
@@ -93,8 +93,8 @@ def test_released_lot_english(lab, rf_request, tmp_path, capsys):
     assert fonts and all("IPAex" in name and embedded for name, embedded in fonts), fonts
 
 
-def test_released_lot_japanese(lab, rf_request, tmp_path, capsys):
-    lot = _released(lab, rf_request)
+def test_released_lot_japanese(world, rf_request, tmp_path, capsys):
+    lot = _released(world, rf_request)
     out = tmp_path / "coa-ja.pdf"
     code, stdout, _err = _run(["report", "coa", lot.number, "-o", str(out), "--lang", "ja"], capsys)
     assert code == 0
@@ -117,8 +117,8 @@ def test_released_lot_japanese(lab, rf_request, tmp_path, capsys):
     assert any("IPAex" in name and embedded for name, embedded in fonts)
 
 
-def test_unreleased_lot_gets_a_draft_and_final_only_refuses(lab, tmp_path, capsys):
-    lot = lab.quarantined("UCEV-C-002")
+def test_unreleased_lot_gets_a_draft_and_final_only_refuses(world, tmp_path, capsys):
+    lot = world.quarantined_lot("UCEV-C-002")
     out = tmp_path / "draft.pdf"
     code, stdout, _err = _run(["report", "coa", lot.number, "-o", str(out), "--lang", "en"], capsys)
     assert code == 0 and "DRAFT certificate" in stdout
@@ -136,7 +136,7 @@ def test_unreleased_lot_gets_a_draft_and_final_only_refuses(lab, tmp_path, capsy
     assert "草案 — 出荷判定前" in _text(out.read_bytes())
 
 
-def test_unknown_lot_is_bad_input(lab, tmp_path, capsys):
+def test_unknown_lot_is_bad_input(world, tmp_path, capsys):
     code, _out, err = _run(
         ["report", "coa", "NO-SUCH-LOT", "-o", str(tmp_path / "x.pdf"), "--lang", "en"], capsys
     )
@@ -144,16 +144,21 @@ def test_unknown_lot_is_bad_input(lab, tmp_path, capsys):
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_retest_and_invalidated_result_are_noted(lab, rf_request, tmp_path, capsys):
-    lot = lab.in_qc("UCEV-C-003")
-    endotoxin = lab.attr("endotoxin")
+def test_retest_and_invalidated_result_are_noted(world, rf_request, tmp_path, capsys):
+    lot = world.in_qc("UCEV-C-003")
+    endotoxin = world.attr("endotoxin")
     oos = services.record_qc_result(
-        actor=lab.analyst, lot=lot, attribute=endotoxin, value="0.62", unit="EU/mL", tested_at=timezone.now()
+        actor=world.analyst,
+        lot=lot,
+        attribute=endotoxin,
+        value="0.62",
+        unit="EU/mL",
+        tested_at=timezone.now(),
     )
     assert oos.verdict == "fail"
-    services.invalidate_qc_result(actor=lab.analyst, result=oos, reason="contaminated tube, LAB-77")
+    services.invalidate_qc_result(actor=world.analyst, result=oos, reason="contaminated tube, LAB-77")
     retest = services.record_qc_result(
-        actor=lab.analyst,
+        actor=world.analyst,
         lot=lot,
         attribute=endotoxin,
         value="0.21",
@@ -161,7 +166,7 @@ def test_retest_and_invalidated_result_are_noted(lab, rf_request, tmp_path, caps
         tested_at=timezone.now(),
         retest_of=oos,
     )
-    services.verify_qc_result(actor=lab.analyst2, result=retest)
+    services.verify_qc_result(actor=world.analyst2, result=retest)
     out = tmp_path / "retest.pdf"
     code, _o, _e = _run(["report", "coa", lot.number, "-o", str(out), "--lang", "en"], capsys)
     assert code == 0
@@ -172,8 +177,8 @@ def test_retest_and_invalidated_result_are_noted(lab, rf_request, tmp_path, caps
     assert "0.21 EU/mL" in text, text
 
 
-def test_signature_that_no_longer_applies_voids_the_certificate(lab, rf_request, tmp_path, capsys):
-    lot = _released(lab, rf_request, "UCEV-C-004")
+def test_signature_that_no_longer_applies_voids_the_certificate(world, rf_request, tmp_path, capsys):
+    lot = _released(world, rf_request, "UCEV-C-004")
     # someone changes the record behind the application's back
     QCResult.objects.filter(lot=lot, attribute__code="modal_size").update(method="edited afterwards")
     out = tmp_path / "changed.pdf"
@@ -186,10 +191,10 @@ def test_signature_that_no_longer_applies_voids_the_certificate(lab, rf_request,
     assert code == 1
 
 
-def test_missing_font_is_a_clear_error(lab, tmp_path, capsys, monkeypatch):
+def test_missing_font_is_a_clear_error(world, tmp_path, capsys, monkeypatch):
     from evqms.core import pdf
 
-    lot = lab.quarantined("UCEV-C-005")
+    lot = world.quarantined_lot("UCEV-C-005")
     monkeypatch.setattr(pdf, "FONT_PACKAGE", "no_such_font_package")  # the font package is not installed
     code, _o, err = _run(["report", "coa", lot.number, "-o", str(tmp_path / "x.pdf"), "--lang", "en"], capsys)
     assert code == 2
@@ -200,14 +205,14 @@ def test_missing_font_is_a_clear_error(lab, tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_download_from_the_lot_page(client, lab, rf_request):
-    lot = _released(lab, rf_request, "UCEV-C-006")
-    client.force_login(lab.auditor)
+def test_download_from_the_lot_page(client, world, rf_request):
+    lot = _released(world, rf_request, "UCEV-C-006")
+    client.force_login(world.auditor)
     response = client.get(f"/lots/{lot.number}/coa.pdf?lang=en")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="CoA-{lot.number}-en.pdf"'
     assert response.content.startswith(b"%PDF") and "Qa1" in _text(response.content)
-    draft = lab.in_qc("UCEV-C-007")
+    draft = world.in_qc("UCEV-C-007")
     response = client.get(f"/reports/coa/{draft.number}.pdf?lang=ja")
     assert response.status_code == 200 and "DRAFT" in response["Content-Disposition"]
     assert client.get("/lots/NOPE/coa.pdf").status_code == 404

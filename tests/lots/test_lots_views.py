@@ -24,10 +24,10 @@ def _now_local():
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
-def test_list_filters_by_status_product_and_search(client, lab):
-    lab.new_lot("UCEV-W-001")
-    lab.in_qc("UCEV-W-002")
-    client.force_login(lab.auditor)
+def test_list_filters_by_status_product_and_search(client, world):
+    world.new_lot("UCEV-W-001")
+    world.in_qc("UCEV-W-002")
+    client.force_login(world.auditor)
     body = client.get("/lots/").content.decode()
     assert "UCEV-W-001" in body and "UCEV-W-002" in body
     body = client.get("/lots/?status=qc").content.decode()
@@ -40,22 +40,22 @@ def test_list_filters_by_status_product_and_search(client, lab):
     assert client.get("/lots/new/").status_code == 403
 
 
-def test_only_operators_create_lots(client, lab):
-    for user in (lab.analyst, lab.qa, lab.auditor):
+def test_only_operators_create_lots(client, world):
+    for user in (world.analyst, world.qa, world.auditor):
         client.force_login(user)
         assert client.get("/lots/new/").status_code == 403
         assert client.post("/lots/new/", {"number": "X"}).status_code == 403
-    client.force_login(lab.operator)
+    client.force_login(world.operator)
     assert client.get("/lots/new/").status_code == 200
 
 
-def _create_data(lab, **kw):
+def _create_data(world, **kw):
     data = {
         "number": "UCEV-W-010",
-        "product": lab.product.pk,
-        "process": lab.process.pk,
-        "specification": lab.spec.pk,
-        "cell_bank": lab.bank.pk,
+        "product": world.product.pk,
+        "process": world.process.pk,
+        "specification": world.spec.pk,
+        "cell_bank": world.bank.pk,
         "manufactured_on": "2024-05-01",
         "expiry": "2025-05-01",
         "volume_ml": "12.5",
@@ -65,20 +65,20 @@ def _create_data(lab, **kw):
     return data
 
 
-def test_create_lot_and_land_on_its_page(client, lab):
-    client.force_login(lab.operator)
-    response = client.post("/lots/new/", _create_data(lab))
+def test_create_lot_and_land_on_its_page(client, world):
+    client.force_login(world.operator)
+    response = client.post("/lots/new/", _create_data(world))
     assert response.status_code == 302 and response["Location"] == "/lots/UCEV-W-010/"
     lot = Lot.objects.get(number="UCEV-W-010")
-    assert lot.created_by == lab.operator and str(lot.volume_ml) == "12.500"
+    assert lot.created_by == world.operator and str(lot.volume_ml) == "12.500"
     body = _page(client, lot)
     assert "UCEV-W-010" in body and "v1" in body and "MCB-001" in body
 
 
-def test_service_error_lands_on_the_field_it_names_in_both_languages(client, lab):
-    client.force_login(lab.operator)
+def test_service_error_lands_on_the_field_it_names_in_both_languages(client, world):
+    client.force_login(world.operator)
     # expiry before manufacture: the service says where="expiry"
-    bad = _create_data(lab, expiry="2024-04-01")
+    bad = _create_data(world, expiry="2024-04-01")
     response = client.post("/lots/new/", bad)
     assert response.status_code == 400
     form = response.context["form"]
@@ -93,23 +93,23 @@ def test_service_error_lands_on_the_field_it_names_in_both_languages(client, lab
     response = client.post("/lots/new/", bad)
     assert response.context["form"].errors["expiry"] == ["the expiry must be after the manufacturing date"]
     # a duplicate number is put on the number field; a missing field uses Django's own message
-    lab.new_lot("UCEV-W-011")
-    response = client.post("/lots/new/", _create_data(lab, number="UCEV-W-011"))
+    world.new_lot("UCEV-W-011")
+    response = client.post("/lots/new/", _create_data(world, number="UCEV-W-011"))
     assert response.context["form"].errors["number"] == ["lot number UCEV-W-011 already exists"]
-    response = client.post("/lots/new/", _create_data(lab, manufactured_on=""))
+    response = client.post("/lots/new/", _create_data(world, manufactured_on=""))
     assert response.context["form"].errors["manufactured_on"] == ["This field is required."]
 
 
-def test_japanese_field_error_for_a_required_field(client, lab):
-    client.force_login(lab.operator)
-    response = client.post("/lots/new/", _create_data(lab, manufactured_on=""))
+def test_japanese_field_error_for_a_required_field(client, world):
+    client.force_login(world.operator)
+    response = client.post("/lots/new/", _create_data(world, manufactured_on=""))
     assert response.context["form"].errors["manufactured_on"] == ["この項目は必須です。"]
 
 
-def test_step_form_maps_parameter_errors_onto_the_parameter(client, lab, english):
-    lot = lab.new_lot()
-    client.force_login(lab.operator)
-    step = lab.process.steps.get(order=1)
+def test_step_form_maps_parameter_errors_onto_the_parameter(client, world, english):
+    lot = world.new_lot()
+    client.force_login(world.operator)
+    step = world.process.steps.get(order=1)
     time_param = step.parameters.get(name="Culture time")
     conf = step.parameters.get(name="Confluence at harvest")
     start = (timezone.localtime() - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
@@ -138,9 +138,9 @@ def test_step_form_maps_parameter_errors_onto_the_parameter(client, lab, english
     assert Deviation.objects.filter(lot=lot, source="parameter", status="open").count() == 1
 
 
-def test_qc_entry_oos_retest_and_roles(client, lab, english):
-    lot = lab.in_qc()
-    endotoxin = lab.attr("endotoxin")
+def test_qc_entry_oos_retest_and_roles(client, world, english):
+    lot = world.in_qc()
+    endotoxin = world.attr("endotoxin")
     url = f"/lots/{lot.number}/qc/{endotoxin.pk}/"
     entry = {
         f"a{endotoxin.pk}-value": "0.495",
@@ -148,9 +148,9 @@ def test_qc_entry_oos_retest_and_roles(client, lab, english):
         f"a{endotoxin.pk}-method": "LAL kinetic",
         f"a{endotoxin.pk}-tested_at": _now_local(),
     }
-    client.force_login(lab.operator)
+    client.force_login(world.operator)
     assert client.post(url, entry).status_code == 403  # operators do not enter QC results
-    client.force_login(lab.analyst)
+    client.force_login(world.analyst)
     response = client.post(url, entry)
     assert response.status_code == 302
     result = QCResult.objects.get(lot=lot, attribute=endotoxin)
@@ -195,17 +195,17 @@ def test_qc_entry_oos_retest_and_roles(client, lab, english):
     client.post(verify)
     new.refresh_from_db()
     assert new.verified_by is None
-    client.force_login(lab.analyst2)
+    client.force_login(world.analyst2)
     assert f'action="{verify}"' in _page(client, lot)
     client.post(verify)
     new.refresh_from_db()
-    assert new.verified_by == lab.analyst2
+    assert new.verified_by == world.analyst2
 
 
-def test_qc_entry_field_errors(client, lab, english):
-    lot = lab.in_qc()
-    size = lab.attr("modal_size")
-    client.force_login(lab.analyst)
+def test_qc_entry_field_errors(client, world, english):
+    lot = world.in_qc()
+    size = world.attr("modal_size")
+    client.force_login(world.analyst)
     url = f"/lots/{lot.number}/qc/{size.pk}/"
     response = client.post(
         url, {f"a{size.pk}-value": "-3", f"a{size.pk}-unit": "nm", f"a{size.pk}-tested_at": _now_local()}
@@ -227,14 +227,14 @@ def test_qc_entry_field_errors(client, lab, english):
     assert not QCResult.objects.filter(lot=lot).exists()
 
 
-def test_raw_file_sha256_is_shown(client, lab):
+def test_raw_file_sha256_is_shown(client, world):
     import hashlib
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    lot = lab.in_qc()
-    conc = lab.attr("particle_concentration")
-    client.force_login(lab.analyst)
+    lot = world.in_qc()
+    conc = world.attr("particle_concentration")
+    client.force_login(world.analyst)
     raw = b"Sample,Concentration\nUCEV,5.2E10\n"
     upload = SimpleUploadedFile("nta-export.csv", raw, content_type="text/csv")
     response = client.post(
@@ -252,9 +252,9 @@ def test_raw_file_sha256_is_shown(client, lab):
     assert "5.2 × 10¹⁰ particles/mL" in body
 
 
-def test_release_dialog_wrong_password_shows_error_and_does_not_release(client, lab, english):
-    lot = lab.quarantined()
-    client.force_login(lab.qa)
+def test_release_dialog_wrong_password_shows_error_and_does_not_release(client, world, english):
+    lot = world.quarantined_lot()
+    client.force_login(world.qa)
     body = _page(client, lot)
     assert 'id="release-dialog"' in body and 'id="gate-clear"' in body
     response = client.post(
@@ -269,7 +269,7 @@ def test_release_dialog_wrong_password_shows_error_and_does_not_release(client, 
 
     response = client.post(
         f"/lots/{lot.number}/release/",
-        {"release-password": lab.qa.raw_password, "release-reason": "all pass"},
+        {"release-password": world.qa.raw_password, "release-reason": "all pass"},
     )
     assert response.status_code == 302
     lot.refresh_from_db()
@@ -281,47 +281,48 @@ def test_release_dialog_wrong_password_shows_error_and_does_not_release(client, 
     assert "Applies to the current record" in body
 
 
-def test_release_is_for_qa_and_not_for_who_tested(client, lab):
-    lot = lab.quarantined()
-    client.force_login(lab.analyst)
+def test_release_is_for_qa_and_not_for_who_tested(client, world):
+    lot = world.quarantined_lot()
+    client.force_login(world.analyst)
     assert 'id="release-dialog"' not in _page(client, lot)
     assert (
         client.post(
-            f"/lots/{lot.number}/release/", {"release-password": lab.analyst.raw_password}
+            f"/lots/{lot.number}/release/", {"release-password": world.analyst.raw_password}
         ).status_code
         == 403
     )
     # a QA reviewer who also tested the lot is refused by separation of duties
     from django.contrib.auth.models import Group
 
-    lab.analyst.groups.add(Group.objects.get_or_create(name="qa_reviewer")[0])
-    client.force_login(lab.analyst)
-    response = client.post(f"/lots/{lot.number}/release/", {"release-password": lab.analyst.raw_password})
+    world.analyst.groups.add(Group.objects.get_or_create(name="qa_reviewer")[0])
+    client.force_login(world.analyst)
+    response = client.post(f"/lots/{lot.number}/release/", {"release-password": world.analyst.raw_password})
     lot.refresh_from_db()
     assert lot.status == "quarantine"
     assert response.status_code == 400
     assert "you tested this lot" in response.content.decode() or "試験" in response.content.decode()
 
 
-def test_release_gate_lists_what_blocks(client, lab, english):
-    lot = lab.quarantined(skip=("sterility",))
-    client.force_login(lab.qa)
+def test_release_gate_lists_what_blocks(client, world, english):
+    lot = world.in_qc()
+    world.test_all(lot, skip=("sterility",))
+    client.force_login(world.qa)
     body = _page(client, lot)
     assert 'data-code="missing_result"' in body and "sterility: no valid result" in body
     assert 'data-code="status"' in body
 
 
-def test_reject_needs_a_reason_and_the_password(client, lab, english):
-    lot = lab.in_qc()
-    client.force_login(lab.qa)
+def test_reject_needs_a_reason_and_the_password(client, world, english):
+    lot = world.in_qc()
+    client.force_login(world.qa)
     response = client.post(
-        f"/lots/{lot.number}/reject/", {"reject-password": lab.qa.raw_password, "reject-reason": ""}
+        f"/lots/{lot.number}/reject/", {"reject-password": world.qa.raw_password, "reject-reason": ""}
     )
     assert response.status_code == 400
     assert "a reason is required to reject a lot" in response.content.decode()
     response = client.post(
         f"/lots/{lot.number}/reject/",
-        {"reject-password": lab.qa.raw_password, "reject-reason": "confirmed OOS"},
+        {"reject-password": world.qa.raw_password, "reject-reason": "confirmed OOS"},
     )
     assert response.status_code == 302
     lot.refresh_from_db()
@@ -329,9 +330,9 @@ def test_reject_needs_a_reason_and_the_password(client, lab, english):
     assert "Rejection" in _page(client, lot)
 
 
-def test_deviation_open_and_close_by_qa(client, lab, english):
-    lot = lab.in_qc()
-    client.force_login(lab.analyst)
+def test_deviation_open_and_close_by_qa(client, world, english):
+    lot = world.in_qc()
+    client.force_login(world.analyst)
     response = client.post(f"/lots/{lot.number}/deviations/", {"description": ""})
     assert response.status_code == 400 and "describe the deviation" in response.content.decode()
     client.post(f"/lots/{lot.number}/deviations/", {"description": "freezer alarm during storage"})
@@ -342,47 +343,47 @@ def test_deviation_open_and_close_by_qa(client, lab, english):
         ).status_code
         == 403
     )
-    client.force_login(lab.qa)
+    client.force_login(world.qa)
     client.post(
         f"/lots/{lot.number}/deviations/{dev.pk}/close/", {f"dev{dev.pk}-resolution": "temperature log OK"}
     )
     dev.refresh_from_db()
-    assert dev.status == "closed" and dev.closed_by == lab.qa
+    assert dev.status == "closed" and dev.closed_by == world.qa
 
 
-def test_animal_origin_material_is_flagged(client, lab, english):
+def test_animal_origin_material_is_flagged(client, world, english):
     from evqms.lots import services
     from evqms.testing import factories as f
 
     fbs = f.material_lot(
         "Fetal bovine serum", "FBS-23-11", animal_species="bovine", kind="serum", is_biological=True
     )
-    lot = lab.new_lot()
-    services.record_material_usage(actor=lab.operator, lot=lot, material_lot=fbs, quantity="50", unit="mL")
-    client.force_login(lab.auditor)
+    lot = world.new_lot()
+    services.record_material_usage(actor=world.operator, lot=lot, material_lot=fbs, quantity="50", unit="mL")
+    client.force_login(world.auditor)
     body = _page(client, lot)
     assert 'id="animal-flag"' in body and "bovine" in body and 'class="animal"' in body
 
 
-def test_lot_page_in_japanese(client, lab):
-    lot = lab.quarantined()
-    client.force_login(lab.qa)
+def test_lot_page_in_japanese(client, world):
+    lot = world.quarantined_lot()
+    client.force_login(world.qa)
     body = _page(client, lot)
     assert "出荷判定" in body and "QC試験結果" in body
     assert "Materials used" not in body
 
 
-def test_lot_page_reads_results_and_release_checklist_once(client, lab):
+def test_lot_page_reads_results_and_release_checklist_once(client, world):
     """The lot page computes the release gate and the checklist once: the QC results and the
     retention-sample check are each one query (the gate, the checklist, the signed snapshot and the
     QC table share them), however many results the lot has."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    lab.product.retention_sample_required = True
-    lab.product.save()
-    lot = lab.quarantined()
-    client.force_login(lab.qa)
+    world.product.retention_sample_required = True
+    world.product.save()
+    lot = world.quarantined_lot()
+    client.force_login(world.qa)
     _page(client, lot)  # per-process caches filled
     with CaptureQueriesContext(connection) as seen:
         _page(client, lot)
