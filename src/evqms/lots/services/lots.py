@@ -1,0 +1,171 @@
+"""Lots: creation, the move to QC, the expiry date and the expiry of released lots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evqms.accounts.rules import require
+from evqms.audit.services import record_event
+from evqms.core import identifiers
+from evqms.core.db import lock_for_update
+from evqms.dossier.models import CellBank, ProcessDefinition, Specification
+from evqms.errors import InputError, RuleViolation
+from evqms.i18n import _
+from evqms.lots import evaluation
+from evqms.lots.models import Lot, StepRecord
+from evqms.lots.records import lot_record
+from evqms.lots.services._common import locked_lot, require_status, required_text
+
+
+@transaction.atomic
+def create_lot(
+    *,
+    actor,
+    product,
+    process: ProcessDefinition,
+    specification: Specification,
+    cell_bank: CellBank,
+    number: str,
+    manufactured_on: dt.date,
+    volume_ml: Decimal | None = None,
+    expiry: dt.date | None = None,
+    notes: str = "",
+) -> Lot:
+    require(actor, "lots.create_lot")
+    number = identifiers.clean("lot", number, field="number")
+    if process.product_id != product.pk:
+        raise InputError(
+            _("process v{version} belongs to another product").format(version=process.version),
+            where="process",
+        )
+    if process.status != "approved":
+        raise RuleViolation(
+            _("process v{version} is not approved ({status})").format(
+                version=process.version, status=process.get_status_display()
+            )
+        )
+    if specification.product_id != product.pk:
+        raise InputError(
+            _("specification v{version} belongs to another product").format(version=specification.version),
+            where="specification",
+        )
+    if specification.status != "approved":
+        raise RuleViolation(
+            _("specification v{version} is not approved ({status})").format(
+                version=specification.version, status=specification.get_status_display()
+            )
+        )
+    if cell_bank.status != "available":
+        raise RuleViolation(
+            _("cell bank {code} is not available ({status})").format(
+                code=cell_bank.code, status=cell_bank.get_status_display()
+            )
+        )
+    if expiry is not None and expiry <= manufactured_on:
+        raise InputError(_("the expiry must be after the manufacturing date"), where="expiry")
+    if volume_ml is not None:
+        volume_ml = evaluation.to_decimal(volume_ml, field="volume_ml")
+        if volume_ml <= 0:
+            raise InputError(_("the volume must be positive"), where="volume_ml")
+    identifiers.require_unique("lot", number, field="number")
+    try:
+        with transaction.atomic():
+            lot = Lot.objects.create(
+                number=number,
+                product=product,
+                process=process,
+                specification=specification,
+                cell_bank=cell_bank,
+                manufactured_on=manufactured_on,
+                volume_ml=volume_ml,
+                expiry=expiry,
+                notes=notes or "",
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise InputError(_("lot {lot} already exists").format(lot=number), where="number") from None
+    record_event(actor=actor, action="lot.create", object_type="lot", object_id=lot.pk, after=lot_record(lot))
+    return lot
+
+
+@transaction.atomic
+def submit_to_qc(*, actor, lot: Lot) -> Lot:
+    """in_process -> qc, once every step of the process has a record."""
+    require(actor, "lots.submit_to_qc")
+    lot = locked_lot(lot)
+    require_status(lot, ("in_process",), _("submit to QC"))
+    recorded = set(StepRecord.objects.filter(lot=lot).values_list("step_id", flat=True))
+    missing = [s.name for s in lot.process.steps.all() if s.pk not in recorded]
+    if missing:
+        raise RuleViolation(_("steps not recorded yet: {steps}").format(steps=", ".join(missing)))
+    before = lot_record(lot)
+    lot.status = "qc"
+    lot.save(update_fields=["status"])
+    record_event(
+        actor=actor,
+        action="lot.submit_to_qc",
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after=lot_record(lot),
+    )
+    return lot
+
+
+@transaction.atomic
+def set_lot_expiry(*, actor, lot: Lot, expiry: dt.date, reason: str = "") -> Lot:
+    """Record or correct the expiry date of a lot not yet disposed of (audited, with a reason when
+    it changes a recorded date); the release gate judges it against the approved shelf life."""
+    require(actor, "lots.set_expiry")
+    lot = locked_lot(lot)
+    require_status(lot, ("in_process", "qc", "quarantine"), _("set its expiry"))
+    if not isinstance(expiry, dt.date) or isinstance(expiry, dt.datetime):
+        raise InputError(_("a date is required"), where="expiry")
+    if expiry <= lot.manufactured_on:
+        raise InputError(_("the expiry must be after the manufacturing date"), where="expiry")
+    if lot.expiry is not None and lot.expiry != expiry:
+        reason = required_text(reason, "reason", _("a reason is required to change a recorded expiry"))
+    if lot.expiry == expiry:
+        return lot
+    before = lot_record(lot)
+    lot.expiry = expiry
+    lot.save(update_fields=["expiry"])
+    record_event(
+        actor=actor,
+        action="lot.set_expiry",
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after=lot_record(lot),
+        reason=reason or "",
+    )
+    return lot
+
+
+@transaction.atomic
+def mark_expired(*, actor, today: dt.date | None = None) -> list[Lot]:
+    """Released lots whose expiry date has passed become expired (actor None = the system)."""
+    if actor is not None:
+        require(actor, "lots.mark_expired")
+    today = today or timezone.localdate()
+    changed = []
+    for lot in lock_for_update(Lot.objects.filter(status="released", expiry__lt=today)).select_related(
+        "product", "process", "specification", "cell_bank"
+    ):
+        before = lot_record(lot)
+        lot.status = "expired"
+        lot.save(update_fields=["status"])
+        record_event(
+            actor=actor,
+            action="lot.expire",
+            object_type="lot",
+            object_id=lot.pk,
+            before=before,
+            after=lot_record(lot),
+        )
+        changed.append(lot)
+    return changed

@@ -1,0 +1,326 @@
+"""QC results and their one set of rules: the lot open for QC, the analyst's role, one valid
+result per attribute unless a retest, limits frozen onto the result, the verdict and its OOS
+deviation, invalidation with a reason, second-person verification, and the end of QC."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from evqms.accounts.rules import require
+from evqms.audit.services import record_event
+from evqms.core import keptfiles
+from evqms.core.canonical import sha256_hex
+from evqms.core.db import lock_for_update
+from evqms.dossier.models import SpecAttribute
+from evqms.errors import InputError, PermissionDenied, RuleViolation
+from evqms.i18n import _
+from evqms.lots import evaluation
+from evqms.lots.models import Deviation, Lot, QCResult
+from evqms.lots.records import lot_record, qc_result_record
+from evqms.lots.services._common import aware, locked_lot, now, require_status, required_text, status_refusal
+from evqms.lots.services.deviations import new_deviation
+
+# A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
+QC_OPEN_STATUSES = ("qc", "quarantine")
+VALUE_PLACES = Decimal("1e-10")
+
+
+def _frozen_limits(attribute: SpecAttribute) -> dict:
+    return evaluation.freeze_limits(
+        kind=attribute.kind,
+        unit=attribute.unit,
+        lower=attribute.lower,
+        lower_inclusive=attribute.lower_inclusive,
+        upper=attribute.upper,
+        upper_inclusive=attribute.upper_inclusive,
+        alert_lower=attribute.alert_lower,
+        alert_upper=attribute.alert_upper,
+        decimal_places=attribute.decimal_places,
+        acceptable=attribute.acceptable,
+        choices=attribute.choices,
+        spec_version=attribute.specification.version,
+        attribute_code=attribute.code,
+    )
+
+
+def _raw_file_content(raw_file) -> tuple[str, bytes]:
+    if isinstance(raw_file, tuple):
+        name, data = raw_file
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return str(name), bytes(data)
+    name = getattr(raw_file, "name", None) or "raw-file"
+    if hasattr(raw_file, "seek"):
+        raw_file.seek(0)
+    if hasattr(raw_file, "chunks"):
+        data = b"".join(raw_file.chunks())
+    else:
+        data = raw_file.read()
+    return name.rsplit("/", 1)[-1], data
+
+
+def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text_value: str = "") -> dict:
+    """Check and judge one entry without writing anything (also used by the QC import's first pass).
+
+    Returns limits, value (Decimal or None), value_in_spec_unit, evaluation.
+    """
+    limits = _frozen_limits(attribute)
+    if attribute.kind == "qualitative":
+        judged = evaluation.evaluate_qualitative(text_value, limits, field="text_value")
+        return {
+            "limits": limits,
+            "value": None,
+            "value_in_spec_unit": None,
+            "evaluation": judged,
+            "text_value": text_value.strip(),
+        }
+    if value is None or value == "":
+        raise InputError(
+            _("a numeric value is required for {attribute}").format(attribute=attribute.code), where="value"
+        )
+    number = evaluation.to_decimal(value, field="value")
+    evaluation.check_physical(number, limits, field="value")
+    in_unit = evaluation.convert(number, unit or attribute.unit, attribute.unit, field="unit")
+    evaluation.check_physical(in_unit, limits, field="value")
+    judged = evaluation.evaluate_quantitative(in_unit, limits)
+    return {
+        "limits": limits,
+        "value": number,
+        "value_in_spec_unit": in_unit,
+        "evaluation": judged,
+        "text_value": "",
+    }
+
+
+def _fit(value: Decimal | None) -> Decimal | None:
+    """Fit a Decimal in the result columns (10 decimal places)."""
+    return None if value is None else value.quantize(VALUE_PLACES)
+
+
+@keptfiles.removed_on_error  # a refused result leaves no raw file
+@transaction.atomic
+def record_qc_result(
+    *,
+    actor,
+    lot: Lot,
+    attribute: SpecAttribute,
+    value=None,
+    unit: str = "",
+    text_value: str = "",
+    method: str = "",
+    tested_at: dt.datetime,
+    raw_file=None,
+    retest_of: QCResult | None = None,
+    analyst=None,
+    stored_file_name: str = "",
+    stored_file_sha256: str = "",
+    derived: dict | None = None,
+) -> QCResult:
+    """Record a QC result judged against limits frozen onto it; a failing result opens an OOS deviation.
+
+    `derived` keeps what an instrument file or analysis gave beside the value (e.g. the NTA figures).
+
+    `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` let the QC
+    import point results at the import file it has already stored.
+    """
+    require(actor, "lots.record_qc_result")
+    analyst = analyst or actor
+    if analyst.pk != actor.pk:
+        require(analyst, "lots.record_qc_result")
+    lot = locked_lot(lot)
+    require_status(lot, QC_OPEN_STATUSES, _("record a QC result"))
+    if attribute.specification_id != lot.specification_id:
+        raise InputError(
+            _("attribute {attribute} is not in specification v{version} of lot {lot}").format(
+                attribute=attribute.code, version=lot.specification.version, lot=lot.number
+            ),
+            where="attribute",
+        )
+    tested_at = aware(tested_at, "tested_at")
+    entry = evaluate_entry(attribute=attribute, value=value, unit=unit, text_value=text_value)
+    existing = QCResult.objects.filter(lot=lot, attribute=attribute, status="valid")
+    if retest_of is not None:
+        if retest_of.lot_id != lot.pk or retest_of.attribute_id != attribute.pk:
+            raise InputError(
+                _("a retest must repeat a result of the same lot and attribute"), where="retest_of"
+            )
+    elif existing.exists():
+        raise RuleViolation(
+            _(
+                "{attribute} already has a valid result for lot {lot}: record a retest of it, or invalidate it first"
+            ).format(attribute=attribute.code, lot=lot.number)
+        )
+    judged = entry["evaluation"]
+    result = QCResult(
+        lot=lot,
+        attribute=attribute,
+        value=_fit(entry["value"]),
+        unit=(unit or attribute.unit or "").strip(),
+        value_in_spec_unit=_fit(entry["value_in_spec_unit"]),
+        reported_value=_fit(judged.reported),
+        text_value=entry["text_value"],
+        method=(method or attribute.method).strip(),
+        limits=entry["limits"],
+        verdict=judged.verdict,
+        retest_of=retest_of,
+        analyst=analyst,
+        tested_at=tested_at,
+        recorded_at=now(),
+        derived=derived or {},
+    )
+    if raw_file is not None:
+        name, data = _raw_file_content(raw_file)
+        result.raw_file_name = name
+        result.raw_file_sha256 = sha256_hex(data)
+        keptfiles.save(result.raw_file, name, data)
+    elif stored_file_name:
+        result.raw_file.name = stored_file_name
+        result.raw_file_name = stored_file_name.rsplit("/", 1)[-1]
+        result.raw_file_sha256 = stored_file_sha256
+    result.save()
+    record_event(
+        actor=actor,
+        action="qc_result.record",
+        object_type="qc_result",
+        object_id=result.pk,
+        after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
+        reason=judged.reason,
+    )
+    if judged.verdict == evaluation.FAIL and _open_oos_deviation(result) is None:
+        # A failing retest belongs to the investigation already open for the original OOS.
+        shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
+        new_deviation(
+            actor=actor,
+            lot=lot,
+            source="oos",
+            qc_result=result,
+            description=_("OOS: {attribute} = {value}, {reason}").format(
+                attribute=attribute.name, value=shown, reason=judged.reason
+            ),
+        )
+    return result
+
+
+def _open_oos_deviation(result: QCResult) -> Deviation | None:
+    """The open OOS deviation of the result this one retests (following the retest chain)."""
+    seen = set()
+    current = result.retest_of
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        deviation = Deviation.objects.filter(qc_result=current, status="open").first()
+        if deviation is not None:
+            return deviation
+        current = current.retest_of
+    return None
+
+
+def _locked_result(result: QCResult) -> QCResult:
+    return (
+        lock_for_update(QCResult.objects.filter(pk=result.pk))
+        .select_related("lot", "attribute", "analyst")
+        .get()
+    )
+
+
+@transaction.atomic
+def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
+    """Mark a result invalid (e.g. a documented laboratory error); it is never deleted."""
+    require(actor, "lots.invalidate_qc_result")
+    reason = required_text(reason, "reason", _("a reason is required to invalidate a result"))
+    lot = locked_lot(result.lot)
+    require_status(lot, QC_OPEN_STATUSES, _("invalidate a QC result"))
+    result = _locked_result(result)
+    if result.status != "valid":
+        raise RuleViolation(_("this result is already invalidated"))
+    before = qc_result_record(result)
+    result.status = "invalidated"
+    result.invalidation_reason = reason
+    result.save(update_fields=["status", "invalidation_reason"])
+    record_event(
+        actor=actor,
+        action="qc_result.invalidate",
+        object_type="qc_result",
+        object_id=result.pk,
+        before=before,
+        after=qc_result_record(result),
+        reason=reason,
+    )
+    return result
+
+
+def verification_refusal(actor, *, lot: Lot, analyst: str, status: str, verified: bool) -> str | None:
+    """Why `actor` may not verify a QC result of `lot`, or None when they may: the result was
+    tested by `analyst` (a username), has `status` ("valid" or "invalid") and is `verified` or
+    not. The service refuses with this reason; the lot page offers the button when it is None."""
+    try:
+        require(actor, "lots.verify_qc_result")
+    except PermissionDenied as exc:
+        return str(exc)
+    closed = status_refusal(lot, QC_OPEN_STATUSES, _("verify a QC result"))
+    if closed:
+        return closed
+    if analyst == actor.get_username():
+        return _("no one verifies their own result: a second person must verify it")
+    if status != "valid":
+        return _("an invalidated result cannot be verified")
+    if verified:
+        return _("this result is already verified")
+    return None
+
+
+@transaction.atomic
+def verify_qc_result(*, actor, result: QCResult) -> QCResult:
+    """Second-person verification: never by the analyst who performed the test."""
+    require(actor, "lots.verify_qc_result")
+    lot = locked_lot(result.lot)
+    require_status(lot, QC_OPEN_STATUSES, _("verify a QC result"))
+    result = _locked_result(result)
+    refusal = verification_refusal(
+        actor,
+        lot=lot,
+        analyst=result.analyst.get_username(),
+        status=result.status,
+        verified=bool(result.verified_by_id),
+    )
+    if refusal:
+        raise RuleViolation(refusal)
+    before = qc_result_record(result)
+    result.verified_by = actor
+    result.verified_at = now()
+    result.save(update_fields=["verified_by", "verified_at"])
+    record_event(
+        actor=actor,
+        action="qc_result.verify",
+        object_type="qc_result",
+        object_id=result.pk,
+        before=before,
+        after=qc_result_record(result),
+    )
+    return result
+
+
+@transaction.atomic
+def complete_qc(*, actor, lot: Lot) -> Lot:
+    """qc -> quarantine once every release-stage attribute has a valid result."""
+    require(actor, "lots.complete_qc")
+    lot = locked_lot(lot)
+    require_status(lot, ("qc",), _("complete QC"))
+    have = set(QCResult.objects.filter(lot=lot, status="valid").values_list("attribute_id", flat=True))
+    missing = [a.code for a in lot.specification.attributes.filter(stage="release") if a.pk not in have]
+    if missing:
+        raise RuleViolation(_("no valid result yet for: {attributes}").format(attributes=", ".join(missing)))
+    before = lot_record(lot)
+    lot.status = "quarantine"
+    lot.save(update_fields=["status"])
+    record_event(
+        actor=actor,
+        action="lot.complete_qc",
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after=lot_record(lot),
+    )
+    return lot
