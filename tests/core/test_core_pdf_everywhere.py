@@ -142,7 +142,7 @@ def _is_error_page(response, status):
 )
 def test_missing_font_answers_503_with_what_to_do(client, world, no_font, lang, title, todo):
     lot = world.new_lot(f"UCEV-F-N{lang}")
-    html = _is_error_page(_get(client, world.auditor, f"/lots/{lot.number}/coa.pdf", lang), 503)
+    html = _is_error_page(_get(client, world.auditor, f"/reports/coa/{lot.number}.pdf", lang), 503)
     assert title in html and todo in html and "japanize-matplotlib" in html
 
 
@@ -170,4 +170,4 @@ def test_any_other_failure_is_a_500_page_not_a_traceback(client, world, rf_reque
 
 
 def test_a_missing_record_is_still_404(client, world):
-    assert _get(client, world.auditor, "/lots/NO-SUCH-LOT/coa.pdf", "en").status_code == 404
+    assert _get(client, world.auditor, "/reports/coa/NO-SUCH-LOT.pdf", "en").status_code == 404

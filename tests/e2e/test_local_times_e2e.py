@@ -62,7 +62,7 @@ def test_pdf_error_page(page, live_server, login, shot, world, monkeypatch):
     monkeypatch.setattr(pdf, "FONT_PACKAGE", "no_such_font_package")  # as on a broken install
     login(page, world.auditor)
     page.goto(f"{live_server.url}/lots/{lot.number}/")
-    response = page.goto(f"{live_server.url}/lots/{lot.number}/coa.pdf")
+    response = page.goto(f"{live_server.url}/reports/coa/{lot.number}.pdf")
     assert response.status == 503
     assert page.locator("h1").inner_text() == "PDFを作成できませんでした"
     assert "make install" in page.locator("#pdf-error").inner_text()

@@ -208,11 +208,15 @@ def test_missing_font_is_a_clear_error(world, tmp_path, capsys, monkeypatch):
 def test_download_from_the_lot_page(client, world, rf_request):
     lot = _released(world, rf_request, "UCEV-C-006")
     client.force_login(world.auditor)
-    response = client.get(f"/lots/{lot.number}/coa.pdf?lang=en")
+    page = client.get(f"/lots/{lot.number}/").content.decode()
+    # the lot page links to the one certificate URL, which the reports area owns
+    assert f'href="/reports/coa/{lot.number}.pdf?lang=ja"' in page
+    assert f'href="/reports/coa/{lot.number}.pdf?lang=en"' in page
+    response = client.get(f"/reports/coa/{lot.number}.pdf?lang=en")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="CoA-{lot.number}-en.pdf"'
     assert response.content.startswith(b"%PDF") and "Qa1" in _text(response.content)
     draft = world.in_qc("UCEV-C-007")
     response = client.get(f"/reports/coa/{draft.number}.pdf?lang=ja")
     assert response.status_code == 200 and "DRAFT" in response["Content-Disposition"]
-    assert client.get("/lots/NOPE/coa.pdf").status_code == 404
+    assert client.get("/reports/coa/NOPE.pdf").status_code == 404

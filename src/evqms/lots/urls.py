@@ -1,7 +1,6 @@
 from django.urls import path
 
 from evqms.lots import views
-from evqms.reports import views as report_views
 
 app_name = "lots"
 urlpatterns = [
@@ -22,5 +21,4 @@ urlpatterns = [
     path("<lot:number>/expiry/", views.set_expiry, name="set-expiry"),
     path("<lot:number>/release/", views.release, name="release"),
     path("<lot:number>/reject/", views.reject, name="reject"),
-    path("<lot:number>/coa.pdf", report_views.coa_pdf, name="coa"),
 ]

@@ -1,11 +1,11 @@
-"""Download of the certificate of analysis (PDF) from the lot page."""
+"""Download of the certificate of analysis (PDF), the one CoA URL the lot page links to."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 
 from evqms.core.pdf_views import pdf_view
+from evqms.core.views import page_language, require
 from evqms.errors import InputError
 from evqms.lots import selectors
 from evqms.reports import coa
@@ -13,12 +13,11 @@ from evqms.reports import coa
 
 @pdf_view
 def coa_pdf(request, number):
-    if not request.user.has_perm("lots.view"):
-        raise PermissionDenied
+    require(request, "lots.view")
     lot = selectors.get_lot(number)
     if lot is None:
         raise Http404
-    lang = request.GET.get("lang") or ("ja" if (request.LANGUAGE_CODE or "ja").startswith("ja") else "en")
+    lang = request.GET.get("lang") or page_language(request)
     if lang not in coa.LANGS:
         lang = "ja"
     try:
