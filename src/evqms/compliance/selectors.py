@@ -303,7 +303,7 @@ def evidence_url(reference: str, product) -> str | None:
         if reference.startswith(prefix):
             try:
                 url = reverse(name, args=args(reference[len(prefix) :].strip()))
-            except NoReverseMatch:
+            except NoReverseMatch:  # a stored id that breaks the identifier rule: shown unlinked
                 return None
             url += anchors.get(prefix, "")
             if prefix == "risk ":

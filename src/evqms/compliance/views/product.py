@@ -1,0 +1,303 @@
+"""The compliance page of a product: products with their latest score, every item with status,
+reasons, evidence links and next steps, scores per part, what changed; its report (PDF/HTML,
+either language); the attestation, QMS-document and comparability dialogs.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from evqms import errors
+from evqms.audit.services import SignatureRefused
+from evqms.compliance import forms, selectors, services
+from evqms.compliance.models import QMS_ELEMENTS, Assessment
+from evqms.compliance.reporting import render_stored
+from evqms.compliance.views import product_or_404
+from evqms.core.pdf_views import pdf_view
+from evqms.core.timefmt import local_date
+from evqms.core.views import attempt, page_language, require
+from evqms.guidance import ruleset as rulesets
+from evqms.guidance.report import STATUS_LABELS
+from evqms.guidance.ruleset import LEVELS
+from evqms.guidance.text import evidence_label
+
+# --- index ------------------------------------------------------------------------------------
+
+
+def index(request):
+    require(request, "compliance.view")
+    rows = []
+    for product, latest in selectors.latest_per_product().items():
+        rows.append({"product": product, "latest": latest})
+    return render(
+        request,
+        "compliance/index.html",
+        {
+            "rows": rows,
+            "ruleset_id": selectors.DEFAULT_RULESET,
+            "can_run": request.user.has_perm("compliance.run_assessment"),
+        },
+    )
+
+
+# --- the compliance page of a product -----------------------------------------------------------
+
+
+def _items(stored: Assessment, product, lang: str) -> list[dict]:
+    out = []
+    for i in stored.findings["items"]:
+        out.append(
+            {
+                "id": i["id"],
+                "section": i["section"],
+                "level": LEVELS.get(i["level"], {}).get(lang, i["level"]),
+                "text": i["text"].get(lang, i["text"]["en"]),
+                "status": i["status"],
+                "status_label": STATUS_LABELS[i["status"]][lang],
+                "reasons": [r.get(lang, r["en"]) for r in i["reasons"]],
+                "evidence": [
+                    {"ref": evidence_label(e, lang), "url": selectors.evidence_url(e, product)}
+                    for e in i["evidence"]
+                ],
+                "next_steps": [s.get(lang, s["en"]) for s in i["next_steps"]],
+                "needs_attestation": i["status"] == "needs_attestation",
+                "interpretation": (i.get("interpretation") or {}).get(lang, ""),
+            }
+        )
+    return out
+
+
+def _attestation_items(ruleset_id: str) -> list[str]:
+    try:
+        rs = rulesets.load(ruleset_id)
+    except errors.InputError:
+        return []
+    return [i.id for i in rs.items if any(c.name == "attestation" for c in i.checks)]
+
+
+def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, dialog="", status=200):
+    require(request, "compliance.view")
+    product = product_or_404(code)
+    lang = page_language(request)
+    ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
+    history = list(selectors.assessments_for(product, ruleset_id)[:20])
+    stored = history[0] if history else None
+    previous = history[1] if len(history) > 1 else None
+    context = {
+        "product": product,
+        "ruleset_id": ruleset_id,
+        "rulesets": sorted(set(rulesets.available()) | set(selectors.ruleset_ids_assessed(product))),
+        "stored": stored,
+        "history": history,
+        "can_run": request.user.has_perm("compliance.run_assessment"),
+        "can_attest": request.user.has_perm("compliance.attest"),
+        "attestations": selectors.attestations_for(product),
+        "register": selectors.current_register(product),
+        "dialog": dialog or ("attest" if attest_form is not None and attest_form.errors else ""),
+    }
+    context.update(_qms_context(request, product, qms_form, cmp_form))
+    if stored is not None:
+        titles = {p["part"]: p for p in selectors.part_scores(stored)}
+        items = _items(stored, product, lang)
+        parts = []
+        for part, row in titles.items():
+            parts.append(
+                {
+                    "title": row["title"].get(lang, part),
+                    "score": row["score"],
+                    "counts": row["counts"],
+                    "items": [
+                        i
+                        for i, raw in zip(items, stored.findings["items"], strict=True)
+                        if raw["part"] == part
+                    ],
+                }
+            )
+        change = selectors.diff(previous, stored)
+        statuses = {i["id"]: i["status"] for i in stored.findings["items"]}
+        for c in change["items"]:
+            c["before_label"] = STATUS_LABELS[c["before"]][lang] if c["before"] else "—"
+            c["after_label"] = STATUS_LABELS[c["after"]][lang]
+        context.update(
+            {
+                "parts": parts,
+                "change": change,
+                "statuses": [(s, STATUS_LABELS[s][lang]) for s in STATUS_LABELS],
+                "counts": stored.findings["summary"]["by_status"],
+                "ruleset_title": stored.findings["ruleset"]["title"].get(lang, stored.ruleset_id),
+                "open_items": sum(1 for s in statuses.values() if s not in ("met", "not_applicable")),
+            }
+        )
+    if context["can_attest"]:
+        items = _attestation_items(ruleset_id if stored else selectors.DEFAULT_RULESET)
+        citable = services.citable_records(product)
+        context["attest_form"] = attest_form or forms.AttestationForm(
+            items=items,
+            citable=citable,
+            initial={
+                "item_id": items[0] if items else "",
+                "cites": [c for c in citable if c.startswith("risk_register:")],
+            },
+        )
+        context["attest_ruleset"] = ruleset_id if items else selectors.DEFAULT_RULESET
+    return render(request, "compliance/product.html", context, status=status)
+
+
+@require_POST
+def assess_now(request, code):
+    require(request, "compliance.run_assessment")
+    product = product_or_404(code)
+    ruleset_id = request.POST.get("ruleset") or selectors.DEFAULT_RULESET
+    try:
+        rows = services.run_assessment(actor=request.user, product=product, ruleset_refs=[ruleset_id])
+    except errors.InputError as exc:
+        messages.error(request, _("Not assessed: {reason}").format(reason=str(exc)))
+    else:
+        stored, _engine = rows[0]
+        score = "—" if stored.score is None else f"{stored.score:.1f}"
+        messages.success(
+            request,
+            _("Assessed against {ruleset}: score {score}.").format(ruleset=stored.ruleset_id, score=score),
+        )
+    return redirect(reverse("compliance:product", args=[product.code]) + f"?ruleset={ruleset_id}")
+
+
+@require_POST
+def attest(request, code):
+    require(request, "compliance.attest")
+    product = product_or_404(code)
+    ruleset_id = request.POST.get("ruleset") or selectors.DEFAULT_RULESET
+    citable = services.citable_records(product)
+    form = forms.AttestationForm(request.POST, items=_attestation_items(ruleset_id), citable=citable)
+
+    def sign(d):
+        try:
+            return services.attest(
+                request=request,
+                actor=request.user,
+                product=product,
+                item_id=d["item_id"],
+                role=d["role"],
+                statement=d["statement"],
+                cites=d["cites"],
+                password=d["password"],
+                ruleset_id=ruleset_id,
+            )
+        except errors.PermissionDenied as exc:  # signing in a role one does not hold: told in the dialog
+            raise errors.RuleViolation(str(exc)) from exc
+
+    success = _("Attestation for {item} signed. Assess again to see its effect.").format(
+        item=request.POST.get("item_id", "")
+    )
+    if attempt(request, form, sign, success=success):
+        return redirect(reverse("compliance:product", args=[product.code]) + "#attestations")
+    return product_page(request, code, attest_form=form, status=400)
+
+
+# --- QMS documents and comparability ------------------------------------------------------------
+
+
+def _qms_context(request, product, qms_form=None, cmp_form=None) -> dict:
+    can_manage = request.user.has_perm("compliance.manage_qms_links")
+    context = {
+        "qms_links": selectors.qms_links(),
+        "comparability": selectors.comparability_rows(product),
+        "can_manage_qms": can_manage,
+    }
+    if can_manage:
+        documents = selectors.linkable_documents()
+        awaiting = selectors.processes_awaiting_comparability(product)
+        context["qms_form"] = qms_form or forms.QMSLinkForm(documents=documents)
+        context["cmp_form"] = cmp_form or forms.ComparabilityForm(
+            processes=awaiting, documents=documents, initial={"process": awaiting.first()}
+        )
+        context["cmp_open"] = awaiting.exists()
+    return context
+
+
+@require_POST
+def qms_link(request, code):
+    require(request, "compliance.manage_qms_links")
+    product = product_or_404(code)
+    form = forms.QMSLinkForm(request.POST, documents=selectors.linkable_documents())
+
+    def link(d):
+        try:
+            return services.link_qms_document(
+                actor=request.user, element=d["element"], document=d["document"], review_due=d["review_due"]
+            )
+        except errors.RuleViolation as exc:  # already linked: the document is what to change
+            raise errors.InputError(str(exc), where="document") from exc
+
+    if form.is_valid():
+        d = form.cleaned_data
+        success = _("{document} linked to {element}. Assess again to see its effect.").format(
+            document=d["document"], element=dict(QMS_ELEMENTS).get(d["element"], d["element"])
+        )
+        if attempt(request, form, link, success=success):
+            return redirect(reverse("compliance:product", args=[product.code]) + "#qms-documents")
+    return product_page(request, code, qms_form=form, status=400)
+
+
+@require_POST
+def comparability_approve(request, code):
+    require(request, "compliance.manage_qms_links")
+    product = product_or_404(code)
+    documents = selectors.linkable_documents()
+    form = forms.ComparabilityForm(
+        request.POST,
+        processes=selectors.processes_awaiting_comparability(product),
+        documents=documents,
+    )
+
+    def approve(d):
+        try:
+            return services.approve_comparability(
+                request=request,
+                actor=request.user,
+                process=d["process"],
+                summary=d["summary"],
+                password=d["password"],
+                document=d["document"],
+            )
+        except SignatureRefused as exc:
+            raise errors.InputError(str(exc), where="password") from exc
+        except errors.RuleViolation as exc:  # the process version is what to choose again
+            raise errors.InputError(str(exc), where="process") from exc
+
+    if form.is_valid():
+        success = _(
+            "Comparability of process version {version} approved and signed. Assess again to see its effect."
+        ).format(version=form.cleaned_data["process"].version)
+        if attempt(request, form, approve, success=success):
+            return redirect(reverse("compliance:product", args=[product.code]) + "#comparability")
+    return product_page(request, code, cmp_form=form, dialog="comparability", status=400)
+
+
+@pdf_view
+def report(request, code, fmt):
+    require(request, "compliance.view")
+    if fmt not in ("pdf", "html"):
+        raise Http404
+    product = product_or_404(code)
+    ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
+    stored = selectors.assessments_for(product, ruleset_id).first()
+    if stored is None:
+        raise Http404
+    lang = request.GET.get("lang") or page_language(request)
+    if lang not in ("en", "ja"):
+        lang = "en"
+    body = render_stored(stored, lang, fmt)
+    day = local_date(stored.assessed_at)  # the day it was assessed where the reader is, not in UTC
+    filename = f"compliance-{product.code}-{stored.ruleset_id}-{day:%Y%m%d}-{lang}.{fmt}"
+    if fmt == "pdf":
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    else:
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    return response
