@@ -1,6 +1,6 @@
 """/api/v1/inventory/: aliquots (read only), consignees (read only) and shipments (list, detail, and
-shipping units to a registered consignee). Every write goes through `inventory.services`, which checks
-the role; errors are 400 (bad input), 403 (role) and 409 (a rule, e.g. a unit held by a recall)."""
+shipping units to a registered consignee). Every write goes through `inventory.services.distribution`,
+which checks the role; errors are 400 (bad input), 403 (role) and 409 (a rule, e.g. a unit held by a recall)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from evqms.core import identifiers
 from evqms.core.timefmt import iso_local
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.inventory import selectors, services
+from evqms.inventory import selectors
 from evqms.inventory.models import Aliquot
+from evqms.inventory.services import distribution
 
 
 class CanView(permissions.BasePermission):
@@ -78,7 +79,7 @@ class ConsigneeViewSet(viewsets.ViewSet):
     """The consignee register (clinics, pharmacies, distributors a recall notifies)."""
 
     lookup_field = "code"
-    lookup_value_regex = services.CONSIGNEE_CODE.pattern
+    lookup_value_regex = distribution.CONSIGNEE_CODE.pattern
 
     @extend_schema(responses=ConsigneeSerializer(many=True))
     def list(self, request):
@@ -160,7 +161,7 @@ class ShipmentViewSet(viewsets.ViewSet):
             field, messages = next(iter(s.errors.items()))
             raise InputError(" ".join(str(m) for m in messages), where=field)
         data = s.validated_data
-        shipment = services.ship_aliquots(
+        shipment = distribution.ship_aliquots(
             actor=request.user,
             aliquots=[a.strip() for a in data["aliquots"]],
             consignee=data["consignee"],

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from evqms.dossier.models import MaterialLot
 from evqms.errors import EvqmsError
-from evqms.inventory import services
 from evqms.inventory.models import Aliquot, Consignee, RetentionSample, Shipment, StorageLocation
+from evqms.inventory.services import aliquots, distribution, locations, retention
 from evqms.lots.models import Lot
 
 DEMO_LOTS = ("UCEV-24-001", "UCEV-24-004")
@@ -18,10 +18,10 @@ DEMO_LOTS = ("UCEV-24-001", "UCEV-24-004")
 
 def _locations(actor) -> list[StorageLocation]:
     if not StorageLocation.objects.filter(code="TKY").exists():
-        site = services.create_location(
+        site = locations.create_location(
             actor=actor, code="TKY", name="Tokyo cell processing centre", kind="site"
         )
-        freezer = services.create_location(
+        freezer = locations.create_location(
             actor=actor,
             code="TKY-F01",
             name="-80 °C freezer 1",
@@ -29,14 +29,14 @@ def _locations(actor) -> list[StorageLocation]:
             parent=site,
             temperature_c="-80",
         )
-        rack = services.create_location(
+        rack = locations.create_location(
             actor=actor, code="TKY-F01-R1", name="Rack 1", kind="rack", parent=freezer
         )
-        box = services.create_location(
+        box = locations.create_location(
             actor=actor, code="TKY-F01-R1-B1", name="Box 1 (9×9)", kind="box", parent=rack, capacity=81
         )
         for i in range(1, 31):
-            services.create_location(
+            locations.create_location(
                 actor=actor, code=f"TKY-F01-R1-B1-{i:02d}", name=f"Position {i}", kind="position", parent=box
             )
     return list(
@@ -61,7 +61,7 @@ def load(users: dict) -> None:
         try:
             with transaction.atomic():
                 places, free = free[:6], free[6:]
-                created = services.create_aliquots(
+                created = aliquots.create_aliquots(
                     actor=actor,
                     lot=lot,
                     count=6,
@@ -71,7 +71,7 @@ def load(users: dict) -> None:
                     locations=places if len(places) == 6 else None,
                 )
                 if not RetentionSample.objects.filter(lot=lot, status="in_stock").exists():
-                    services.record_retention_sample(actor=actor, aliquot=created[-1])
+                    retention.record_retention_sample(actor=actor, aliquot=created[-1])
         except EvqmsError:
             continue
     _distribution(actor)
@@ -80,9 +80,9 @@ def load(users: dict) -> None:
         if mlot is None or RetentionSample.objects.filter(material_lot=mlot).exists():
             continue
         if kept:
-            services.record_retention_sample(actor=actor, material_lot=mlot, quantity="5 mL")
+            retention.record_retention_sample(actor=actor, material_lot=mlot, quantity="5 mL")
         else:
-            services.record_retention_not_kept(
+            retention.record_retention_not_kept(
                 actor=actor,
                 material_lot=mlot,
                 reason="Supplier retains samples of each serum lot for 10 years (quality agreement QA-2023-11).",
@@ -114,14 +114,14 @@ DEMO_CONSIGNEES = (
 def _distribution(actor) -> None:
     for data in DEMO_CONSIGNEES:
         if not Consignee.objects.filter(code=data["code"]).exists():
-            services.create_consignee(actor=actor, **data)
+            distribution.create_consignee(actor=actor, **data)
     if Shipment.objects.filter(consignee__code="KYOTO-KNEE").exists():
         return
     unit = Aliquot.objects.filter(container_id="UCEV-24-001-A005", status="available").first()
     if unit is None:
         return
     try:
-        services.ship_aliquots(
+        distribution.ship_aliquots(
             actor=actor, aliquots=[unit], consignee="KYOTO-KNEE", reference="ヤマト 4471-2290-118"
         )
     except EvqmsError:

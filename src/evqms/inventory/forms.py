@@ -78,9 +78,7 @@ class RetentionForm(forms.Form):
         label=_("Aliquot of a product lot (container id)"), max_length=60, required=False
     )
     # A lot awaiting release has no aliquots yet: its retention sample is taken from the lot itself.
-    lot = forms.CharField(
-        label=_("or product lot number (before release)"), max_length=60, required=False
-    )
+    lot = forms.CharField(label=_("or product lot number (before release)"), max_length=60, required=False)
     material_lot = forms.CharField(label=_("or material lot number"), max_length=100, required=False)
     quantity = forms.CharField(label=_("Quantity"), max_length=60, required=False)
     location = forms.CharField(label=_("Location (code)"), max_length=60, required=False)

@@ -48,7 +48,8 @@ def get_aliquot(container_id: str) -> Aliquot | None:
 
 def held_by(aliquot: Aliquot, holds: list | None = None) -> str | None:
     """The recall or hold number that keeps this aliquot out of use, or None: the one predicate that
-    every stock action (inventory.services.refuse_if_held), the administration and the aliquot's page ask.
+    every stock action (inventory.services.holds.refuse_if_held), the administration and the aliquot's
+    page ask.
 
     The unit's own mark first; else the lot's active holds (`holds` when the caller has read them), so
     a unit is held even if it was created or returned after its lot was held."""

@@ -9,29 +9,17 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from evqms import errors
+from evqms.core.views import act, attempt, require, show_refusal
 from evqms.dossier.models import MaterialLot
 from evqms.i18n import _
-from evqms.inventory import forms, selectors, services
+from evqms.inventory import forms, selectors
 from evqms.inventory.models import ALIQUOT_STATUSES, StorageLocation
+from evqms.inventory.services import aliquots, distribution, locations, retention
 from evqms.lots.models import Lot
-
-REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
-
-
-def _need(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _apply_error(form, exc: Exception) -> None:
-    """Put a service's refusal on the form: next to the field it names, else on top."""
-    if isinstance(exc, errors.InputError) and exc.where in form.fields:
-        form.add_error(exc.where, exc.message)
-    else:
-        form.add_error(None, str(exc))
 
 
 def _location(code: str) -> StorageLocation:
@@ -42,7 +30,7 @@ def _location(code: str) -> StorageLocation:
 
 
 def aliquot_list(request):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     filters = {k: request.GET.get(k, "").strip() for k in ("status", "lot", "q")}
     qs = selectors.aliquot_list(
         status=filters["status"] or None, lot=filters["lot"] or None, search=filters["q"] or None
@@ -60,41 +48,70 @@ def aliquot_list(request):
     )
 
 
+def _lot(number: str) -> Lot:
+    lot = Lot.objects.filter(number=number.strip()).first()
+    if lot is None:
+        raise errors.InputError(_("unknown lot {lot}").format(lot=number), where="lot")
+    return lot
+
+
 @require_http_methods(["GET", "POST"])
 def aliquot_create(request):
-    _need(request, "inventory.manage_stock")
+    require(request, "inventory.manage_stock")
     form = forms.AliquotCreateForm(request.POST or None, initial={"lot": request.GET.get("lot", "")})
+
+    def create(data):
+        return aliquots.create_aliquots(
+            actor=request.user,
+            lot=_lot(data["lot"]),
+            count=data["count"],
+            volume_ml=data["volume_ml"],
+            particle_count=data["particle_count"] or None,
+            protein_ug=data["protein_ug"],
+        )
+
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            lot = Lot.objects.filter(number=data["lot"].strip()).first()
-            if lot is None:
-                raise errors.InputError(_("unknown lot {lot}").format(lot=data["lot"]), where="lot")
-            created = services.create_aliquots(
-                actor=request.user,
-                lot=lot,
-                count=data["count"],
-                volume_ml=data["volume_ml"],
-                particle_count=data["particle_count"] or None,
-                protein_ug=data["protein_ug"],
-            )
-        except REFUSALS as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("{n} aliquots created.").format(n=len(created)))
-            return redirect(f"{_url('inventory:aliquot-list')}?lot={lot.number}")
+        success = _("{n} aliquots created.").format(n=form.cleaned_data["count"])
+        if done := attempt(request, form, create, success=success):
+            return redirect(f"{reverse('inventory:aliquot-list')}?lot={done.result[0].lot.number}")
     return render(request, "inventory/aliquot_create.html", {"form": form})
 
 
-def _url(name, *args):
-    from django.urls import reverse
-
-    return reverse(name, args=args)
+def _aliquot_action(request, aliquot, action: str):
+    """The aliquot page's buttons other than Ship: Done when the action was written, None when it was
+    refused (the reason is flashed) or its form is invalid."""
+    if action == "move":
+        form = forms.MoveForm(request.POST)
+        if not form.is_valid():
+            return form, None
+        data = form.cleaned_data
+        return form, act(
+            request,
+            lambda: aliquots.move_aliquot(
+                actor=request.user,
+                aliquot=aliquot,
+                to_location=_location(data["to_location"]),
+                reason=data["reason"],
+            ),
+            success=_("Moved."),
+        )
+    service = {
+        "discard": aliquots.discard_aliquot,
+        "reserve": aliquots.reserve_aliquot,
+        "unreserve": aliquots.unreserve_aliquot,
+    }.get(action)
+    if service is None:
+        return None, None
+    reason = request.POST.get("reason", "")
+    done = act(
+        request, lambda: service(actor=request.user, aliquot=aliquot, reason=reason), success=_("Saved.")
+    )
+    return forms.ReasonForm(request.POST), done
 
 
 @require_http_methods(["GET", "POST"])
 def aliquot_detail(request, container_id: str):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     aliquot = selectors.get_aliquot(container_id)
     if aliquot is None:
         raise Http404
@@ -103,7 +120,7 @@ def aliquot_detail(request, container_id: str):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "ship":
-            _need(request, "inventory.manage_stock")
+            require(request, "inventory.manage_stock")
             ship_form = forms.ShipForm(request.POST)
             shipment = _ship(request, aliquot, ship_form)
             if shipment is not None:
@@ -113,35 +130,15 @@ def aliquot_detail(request, container_id: str):
                         code=container_id, consignee=shipment.consignee.name, shipment=shipment.number
                     ),
                 )
-                return redirect(_url("inventory:aliquot-detail", container_id))
-            status = 400
-        try:
+                return redirect(reverse("inventory:aliquot-detail", args=[container_id]))
+        else:
+            form, done = _aliquot_action(request, aliquot, action)
+            if done:
+                return redirect(reverse("inventory:aliquot-detail", args=[container_id]))
             if action == "move":
-                move_form = forms.MoveForm(request.POST)
-                if move_form.is_valid():
-                    services.move_aliquot(
-                        actor=request.user,
-                        aliquot=aliquot,
-                        to_location=_location(move_form.cleaned_data["to_location"]),
-                        reason=move_form.cleaned_data["reason"],
-                    )
-                    messages.success(request, _("Moved."))
-                    return redirect(_url("inventory:aliquot-detail", container_id))
-            elif action in ("discard", "reserve", "unreserve"):
-                reason_form = forms.ReasonForm(request.POST)
-                reason = request.POST.get("reason", "")
-                if action == "discard":
-                    services.discard_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
-                elif action == "reserve":
-                    services.reserve_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
-                else:
-                    services.unreserve_aliquot(actor=request.user, aliquot=aliquot, reason=reason)
-                messages.success(request, _("Saved."))
-                return redirect(_url("inventory:aliquot-detail", container_id))
-        except errors.PermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except REFUSALS as exc:
-            messages.error(request, str(exc))
+                move_form = form
+            elif form is not None:
+                reason_form = form
         status = 400  # the action was refused or its form is invalid: nothing was written
     return render(
         request,
@@ -168,12 +165,13 @@ def aliquot_detail(request, container_id: str):
 
 
 def _ship(request, aliquot, form):
-    """Ship to the chosen consignee; a refusal lands on the form (the field it names or on top)."""
+    """Ship to the chosen consignee; a refusal lands on the form (the field it names or on top). The
+    success message names the shipment, so it is written by the caller once the number exists."""
     if not form.is_valid():
         return None
     data = form.cleaned_data
     try:
-        return services.ship_aliquot(
+        return distribution.ship_aliquot(
             actor=request.user,
             aliquot=aliquot,
             consignee=data["consignee"],
@@ -183,27 +181,24 @@ def _ship(request, aliquot, form):
     except errors.PermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc
     except (errors.InputError, errors.RuleViolation) as exc:
-        _apply_error(form, exc)
+        show_refusal(form, exc)
         return None
 
 
 @require_http_methods(["GET", "POST"])
 def consignee_list(request):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     form = forms.ConsigneeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        _need(request, "inventory.manage_consignees")
-        if form.is_valid():
-            try:
-                services.create_consignee(actor=request.user, **form.cleaned_data)
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            except (errors.InputError, errors.RuleViolation) as exc:
-                _apply_error(form, exc)
-            else:
-                messages.success(request, _("Consignee registered."))
-                return redirect(_url("inventory:consignee-list"))
+        require(request, "inventory.manage_consignees")
+        if attempt(
+            request,
+            form,
+            lambda data: distribution.create_consignee(actor=request.user, **data),
+            success=_("Consignee registered."),
+        ):
+            return redirect(reverse("inventory:consignee-list"))
         status = 400
     return render(
         request,
@@ -218,13 +213,13 @@ def consignee_list(request):
 
 
 def shipment_list(request):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     page = Paginator(selectors.shipments(), 50).get_page(request.GET.get("page"))
     return render(request, "inventory/shipment_list.html", {"page": page})
 
 
 def shipment_detail(request, number: str):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     shipment = selectors.get_shipment(number)
     if shipment is None:
         raise Http404
@@ -236,7 +231,7 @@ def shipment_detail(request, number: str):
 
 
 def label_svg(request, container_id: str):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     aliquot = selectors.get_aliquot(container_id)
     if aliquot is None:
         raise Http404
@@ -244,43 +239,40 @@ def label_svg(request, container_id: str):
 
 
 def labels(request, lot: str):
-    _need(request, "inventory.view")
-    aliquots = list(selectors.aliquot_list(lot=lot))
-    if not aliquots:
+    require(request, "inventory.view")
+    units = list(selectors.aliquot_list(lot=lot))
+    if not units:
         raise Http404
     return render(
         request,
         "inventory/labels.html",
         {
-            "lot": aliquots[0].lot,
-            "labels": [(a, selectors.label_svg(a, scale=2)) for a in aliquots],
+            "lot": units[0].lot,
+            "labels": [(a, selectors.label_svg(a, scale=2)) for a in units],
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
 def location_list(request):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     form = forms.LocationForm(request.POST or None)
+
+    def create(data):
+        return locations.create_location(
+            actor=request.user,
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            parent=_location(data["parent"]) if data["parent"] else None,
+            capacity=data["capacity"],
+            temperature_c=data["temperature_c"],
+        )
+
     if request.method == "POST":
-        _need(request, "inventory.manage_locations")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.create_location(
-                    actor=request.user,
-                    code=data["code"],
-                    name=data["name"],
-                    kind=data["kind"],
-                    parent=_location(data["parent"]) if data["parent"] else None,
-                    capacity=data["capacity"],
-                    temperature_c=data["temperature_c"],
-                )
-            except REFUSALS as exc:
-                _apply_error(form, exc)  # a refused code is shown on its field
-            else:
-                messages.success(request, _("Location created."))
-                return redirect(_url("inventory:location-list"))
+        require(request, "inventory.manage_locations")
+        if attempt(request, form, create, success=_("Location created.")):
+            return redirect(reverse("inventory:location-list"))
     return render(
         request,
         "inventory/location_list.html",
@@ -294,33 +286,28 @@ def location_list(request):
 
 @require_http_methods(["GET", "POST"])
 def location_detail(request, code: str):
-    _need(request, "inventory.view")
+    require(request, "inventory.view")
     location = selectors.get_location(code)
     if location is None:
         raise Http404
     form = forms.ExcursionForm(request.POST if request.method == "POST" else None)
     status = 200
+
+    def record(data):
+        return locations.record_excursion(
+            actor=request.user,
+            location=location,
+            started_at=data["started_at"],
+            ended_at=data["ended_at"],
+            extreme_temperature_c=data["extreme_temperature_c"],
+            description=data["description"],
+            assessment=data["assessment"].strip(),
+        )
+
     if request.method == "POST":
-        _need(request, "inventory.record_excursion")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.record_excursion(
-                    actor=request.user,
-                    location=location,
-                    started_at=data["started_at"],
-                    ended_at=data["ended_at"],
-                    extreme_temperature_c=data["extreme_temperature_c"],
-                    description=data["description"],
-                    assessment=data["assessment"].strip(),
-                )
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            except (errors.InputError, errors.RuleViolation) as exc:
-                _apply_error(form, exc)
-            else:
-                messages.success(request, _("Temperature excursion recorded."))
-                return redirect(_url("inventory:location-detail", location.code))
+        require(request, "inventory.record_excursion")
+        if attempt(request, form, record, success=_("Temperature excursion recorded.")):
+            return redirect(reverse("inventory:location-detail", args=[location.code]))
         status = 400
     return render(
         request,
@@ -338,48 +325,44 @@ def location_detail(request, code: str):
     )
 
 
+def _material_lot(number: str) -> MaterialLot:
+    found = MaterialLot.objects.filter(lot_number=number.strip()).first()
+    if found is None:
+        raise errors.InputError(_("unknown material lot {lot}").format(lot=number), where="material_lot")
+    return found
+
+
+def _record_retention(actor, data):
+    """A retention sample, or for a material lot with a reason given, why none is kept."""
+    mlot = _material_lot(data["material_lot"]) if data["material_lot"] else None
+    product_lot = _lot(data["lot"]) if data["lot"].strip() else None
+    if mlot is not None and data["not_kept_reason"].strip():
+        return retention.record_retention_not_kept(
+            actor=actor, material_lot=mlot, reason=data["not_kept_reason"]
+        )
+    return retention.record_retention_sample(
+        actor=actor,
+        aliquot=data["aliquot"].strip() or None,
+        lot=product_lot,
+        material_lot=mlot,
+        quantity=data["quantity"],
+        location=_location(data["location"]) if data["location"] else None,
+    )
+
+
 @require_http_methods(["GET", "POST"])
-def retention(request):
-    _need(request, "inventory.view")
+def retention_page(request):
+    require(request, "inventory.view")
     form = forms.RetentionForm(request.POST or None, initial={"lot": request.GET.get("lot", "")[:60]})
     if request.method == "POST":
-        _need(request, "inventory.record_retention")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                mlot = None
-                if data["material_lot"]:
-                    mlot = MaterialLot.objects.filter(lot_number=data["material_lot"].strip()).first()
-                    if mlot is None:
-                        raise errors.InputError(
-                            _("unknown material lot {lot}").format(lot=data["material_lot"]),
-                            where="material_lot",
-                        )
-                product_lot = None
-                if data["lot"].strip():
-                    product_lot = Lot.objects.filter(number=data["lot"].strip()).first()
-                    if product_lot is None:
-                        raise errors.InputError(
-                            _("unknown lot {lot}").format(lot=data["lot"].strip()), where="lot"
-                        )
-                if mlot is not None and data["not_kept_reason"].strip():
-                    services.record_retention_not_kept(
-                        actor=request.user, material_lot=mlot, reason=data["not_kept_reason"]
-                    )
-                else:
-                    services.record_retention_sample(
-                        actor=request.user,
-                        aliquot=data["aliquot"].strip() or None,
-                        lot=product_lot,
-                        material_lot=mlot,
-                        quantity=data["quantity"],
-                        location=_location(data["location"]) if data["location"] else None,
-                    )
-            except REFUSALS as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Retention record saved."))
-                return redirect(_url("inventory:retention"))
+        require(request, "inventory.record_retention")
+        if attempt(
+            request,
+            form,
+            lambda data: _record_retention(request.user, data),
+            success=_("Retention record saved."),
+        ):
+            return redirect(reverse("inventory:retention"))
     return render(
         request,
         "inventory/retention.html",
