@@ -20,9 +20,10 @@ from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.trace import selectors, services
+from evqms.trace import selectors
 from evqms.trace.models import Hold, Recall
 from evqms.trace.selectors import active_holds_for_trace, trace
+from evqms.trace.services import disposal, holds, recalls
 
 
 class CanTrace(permissions.BasePermission):
@@ -210,7 +211,7 @@ def _hold(number) -> Hold:
 
 def _recall_detail(request, recall) -> dict:
     codes = request.user.has_perm(selectors.PATIENT_CODES)  # the one patient-code policy
-    return selectors.recall_record(_recall(recall.number), patient_codes=codes)
+    return selectors.recall_detail(_recall(recall.number), patient_codes=codes)
 
 
 STATUS = OpenApiParameter("status", str, enum=["open", "closed"], description="only open or closed recalls")
@@ -243,7 +244,7 @@ class RecallUnitView(APIView):
     def post(self, request, number: str):
         recall = _recall(number)
         data = _valid(UnitOutcomeSerializer, request)
-        services.close_recall_unit(
+        recalls.close_recall_unit(
             actor=request.user,
             recall=recall,
             aliquot=data["aliquot"],
@@ -261,7 +262,7 @@ class RecallDestroyHeldView(APIView):
     )
     def post(self, request, number: str):
         recall = _recall(number)
-        refused = _signed(request, DestroyHeldSerializer, services.destroy_held_units, source=recall)
+        refused = _signed(request, DestroyHeldSerializer, disposal.destroy_held_units, source=recall)
         return refused or Response(_recall_detail(request, recall))
 
 
@@ -273,7 +274,7 @@ class RecallCloseView(APIView):
     )
     def post(self, request, number: str):
         recall = _recall(number)
-        refused = _signed(request, SignedReasonSerializer, services.close_recall, recall=recall)
+        refused = _signed(request, SignedReasonSerializer, recalls.close_recall, recall=recall)
         return refused or Response(_recall_detail(request, recall))
 
 
@@ -289,7 +290,7 @@ class HoldListView(APIView):
         wanted = request.query_params.get("status") or None
         if wanted not in (None, "active", "released"):
             raise InputError(_("status is active or released"), where="status")
-        return Response([selectors.hold_record(h) for h in selectors.hold_list(status=wanted)])
+        return Response([selectors.hold_summary(h) for h in selectors.hold_list(status=wanted)])
 
     @extend_schema(
         request=PlaceHoldSerializer,
@@ -298,19 +299,17 @@ class HoldListView(APIView):
     )
     def post(self, request):
         data = _valid(PlaceHoldSerializer, request)
-        hold = services.place_hold(
+        hold = holds.place_hold(
             actor=request.user, scope=data["scope"], code=data["code"], reason=data.get("reason", "")
         )
-        return Response(
-            selectors.hold_record(_hold(hold.number), detail=True), status=status.HTTP_201_CREATED
-        )
+        return Response(selectors.hold_detail(_hold(hold.number)), status=status.HTTP_201_CREATED)
 
 
 class HoldDetailView(APIView):
     @extend_schema(responses=HoldDetailSerializer)
     def get(self, request, number: str):
         require(request.user, "trace.view")
-        return Response(selectors.hold_record(_hold(number), detail=True))
+        return Response(selectors.hold_detail(_hold(number)))
 
 
 class HoldLiftView(APIView):
@@ -320,8 +319,8 @@ class HoldLiftView(APIView):
         description="QA lifts the hold with a reason (signed: password required).",
     )
     def post(self, request, number: str):
-        refused = _signed(request, SignedReasonSerializer, services.release_hold, hold=_hold(number))
-        return refused or Response(selectors.hold_record(_hold(number), detail=True))
+        refused = _signed(request, SignedReasonSerializer, holds.release_hold, hold=_hold(number))
+        return refused or Response(selectors.hold_detail(_hold(number)))
 
 
 class HoldDestroyHeldView(APIView):
@@ -331,8 +330,8 @@ class HoldDestroyHeldView(APIView):
         description="QA destroys units in stock on hold under the hold (signed: password required).",
     )
     def post(self, request, number: str):
-        refused = _signed(request, DestroyHeldSerializer, services.destroy_held_units, source=_hold(number))
-        return refused or Response(selectors.hold_record(_hold(number), detail=True))
+        refused = _signed(request, DestroyHeldSerializer, disposal.destroy_held_units, source=_hold(number))
+        return refused or Response(selectors.hold_detail(_hold(number)))
 
 
 # Recalls and holds first: "trace/recalls/RC-00001/" would otherwise read as a trace from "recalls".

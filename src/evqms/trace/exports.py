@@ -14,7 +14,8 @@ from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.core.timefmt import display_local, iso_local
 from evqms.i18n import _
 from evqms.trace.models import Recall
-from evqms.trace.selectors import destructions, recall_contents, recall_recipients
+from evqms.trace.selectors.held_stock import destructions
+from evqms.trace.selectors.recalls import recall_contents, recall_recipients
 
 
 def _headers() -> list[str]:

@@ -7,7 +7,7 @@ MAX_PER_COLUMN nodes and says how many more there are (the tables under the draw
 from __future__ import annotations
 
 from evqms.core.timefmt import local_date
-from evqms.trace.selectors import KIND_ORDER, Trace, kind_labels
+from evqms.trace.selectors.genealogy import KIND_ORDER, Trace, kind_labels
 
 COL_W, COL_GAP, NODE_H, ROW_GAP, TOP = 112, 14, 40, 10, 34
 MAX_PER_COLUMN = 30

@@ -12,20 +12,17 @@ from django.views.decorators.http import require_http_methods
 from evqms import errors
 from evqms.core import identifiers
 from evqms.core.pdf_views import pdf_view
+from evqms.core.views import act, attempt, require, show_refusal
 from evqms.i18n import _
 from evqms.lots.models import Lot
-from evqms.trace import exports, forms, graph, selectors, services
-from evqms.trace.models import Hold, Recall
+from evqms.trace import exports, forms, graph, selectors
+from evqms.trace.models import Hold, Recall, RecallUnit
 from evqms.trace.queries import DIRECTIONS
-
-
-def _need(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+from evqms.trace.services import disposal, holds, recalls
 
 
 def index(request):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     direction, code = request.GET.get("direction", ""), identifiers.normalise(request.GET.get("code", ""))
     error = None
     if direction in DIRECTIONS and code:
@@ -50,7 +47,7 @@ def index(request):
 
 
 def trace_page(request, direction: str, code: str):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     if direction not in DIRECTIONS:
         raise Http404
     try:
@@ -67,7 +64,7 @@ def trace_page(request, direction: str, code: str):
             status=404,
         )
     lots = result.of("lot")
-    recallable = [lot for lot in lots if lot.status in services.RECALLABLE]
+    recallable = [lot for lot in lots if lot.status in recalls.RECALLABLE]
     holds = selectors.active_holds_for_trace(result)
     lineage, recipients = graph.layout(result), result.recipients()
     show_patients = request.user.has_perm(selectors.PATIENT_CODES)
@@ -100,25 +97,21 @@ def trace_page(request, direction: str, code: str):
 
 @require_http_methods(["GET", "POST"])
 def recall(request, lot: str):
-    _need(request, "trace.recall")
+    require(request, "trace.recall")
     found = Lot.objects.filter(number=lot).first()
     if found is None:
         raise Http404
     form = forms.RecallForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = services.recall_lot(
-                request=request,
-                actor=request.user,
-                lot=found,
-                reason=form.cleaned_data["reason"],
-                password=form.cleaned_data["password"],
-            )
-        except (errors.InputError, errors.RuleViolation, errors.PermissionDenied) as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Lot {lot} is recalled.").format(lot=found.number))
-            return redirect(reverse("trace:recall-detail", args=[done.number]))
+
+    def recall_lot(data):
+        return recalls.recall_lot(
+            request=request, actor=request.user, lot=found, reason=data["reason"], password=data["password"]
+        )
+
+    if done := attempt(
+        request, form, recall_lot, success=_("Lot {lot} is recalled.").format(lot=found.number)
+    ):
+        return redirect(reverse("trace:recall-detail", args=[done.result.number]))
     preview = selectors.trace("lot", found.number).recipients()
     return render(
         request,
@@ -127,7 +120,7 @@ def recall(request, lot: str):
             "lot": found,
             "form": form,
             "recipients": preview,
-            "shipped": services.shipped_items(found),
+            "shipped": recalls.shipped_items(found),
             "to_hold": selectors.units_to_hold(found),
         },
     )
@@ -144,63 +137,64 @@ def _recall_or_404(number: str) -> Recall:
     return recall
 
 
+def _close_unit(request, recall: Recall):
+    """The 'confirm a shipped unit' form: Done when recorded; an invalid form or a refusal is flashed."""
+    form = forms.RecallUnitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome and give the evidence."))
+        return form, None
+    data = form.cleaned_data
+    success = _("{code} closed as {outcome}.").format(
+        code=data["aliquot"], outcome=dict(RecallUnit.OUTCOMES)[data["outcome"]]
+    )
+    return form, act(
+        request,
+        lambda: recalls.close_recall_unit(
+            actor=request.user,
+            recall=recall,
+            aliquot=data["aliquot"],
+            outcome=data["outcome"],
+            note=data["note"],
+        ),
+        success=success,
+    )
+
+
+def _close_recall(request, recall: Recall, form):
+    def close(data):
+        return recalls.close_recall(
+            request=request,
+            actor=request.user,
+            recall=recall,
+            reason=data["reason"],
+            password=data["password"],
+        )
+
+    return attempt(request, form, close, success=_("Recall {number} is closed.").format(number=recall.number))
+
+
 @require_http_methods(["GET", "POST"])
 def recall_detail(request, number: str):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     recall = _recall_or_404(number)
     unit_form, close_form, status = None, forms.RecallCloseForm(), 200
     destroy_form = None
     codes = request.user.has_perm(selectors.PATIENT_CODES)
     if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "destroy-held":
-                _need(request, "trace.destroy_held")
-                destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.recall_held_stock(recall))
-                if _destroy_held(request, recall, destroy_form):
-                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
-            elif action == "close-unit":
-                _need(request, "trace.recall_effectiveness")
-                unit_form = forms.RecallUnitForm(request.POST)
-                if unit_form.is_valid():
-                    data = unit_form.cleaned_data
-                    unit = services.close_recall_unit(
-                        actor=request.user,
-                        recall=recall,
-                        aliquot=data["aliquot"],
-                        outcome=data["outcome"],
-                        note=data["note"],
-                    )
-                    messages.success(
-                        request,
-                        _("{code} closed as {outcome}.").format(
-                            code=unit.aliquot.container_id, outcome=unit.get_outcome_display()
-                        ),
-                    )
-                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
-                messages.error(request, _("Choose an outcome and give the evidence."))
-            elif action == "close-recall":
-                _need(request, "trace.recall")
-                close_form = forms.RecallCloseForm(request.POST)
-                if close_form.is_valid():
-                    services.close_recall(
-                        request=request,
-                        actor=request.user,
-                        recall=recall,
-                        reason=close_form.cleaned_data["reason"],
-                        password=close_form.cleaned_data["password"],
-                    )
-                    messages.success(request, _("Recall {number} is closed.").format(number=recall.number))
-                    return redirect(reverse("trace:recall-detail", args=[recall.number]))
-        except errors.PermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except (errors.InputError, errors.RuleViolation) as exc:
-            if action == "close-recall":
-                close_form.add_error(None, str(exc))
-            elif action == "destroy-held" and destroy_form is not None:
-                destroy_form.add_error(None, str(exc))
-            else:
-                messages.error(request, str(exc))
+        action, done = request.POST.get("action"), None
+        if action == "destroy-held":
+            require(request, "trace.destroy_held")
+            destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.recall_held_stock(recall))
+            done = _destroy_held(request, recall, destroy_form)
+        elif action == "close-unit":
+            require(request, "trace.recall_effectiveness")
+            unit_form, done = _close_unit(request, recall)
+        elif action == "close-recall":
+            require(request, "trace.recall")
+            close_form = forms.RecallCloseForm(request.POST)
+            done = _close_recall(request, recall, close_form)
+        if done:
+            return redirect(reverse("trace:recall-detail", args=[recall.number]))
         status = 400
         recall = _recall_or_404(number)
     contents = selectors.recall_contents(recall, patient_codes=codes)
@@ -222,19 +216,25 @@ def recall_detail(request, number: str):
 
 
 def _destroy_held(request, source, form) -> bool:
-    """The 'destroy held units' form of a recall or hold page: True when done. Refusals of the service
-    are raised for the caller to show on the form."""
+    """The 'destroy held units' form of a recall or hold page: True when done, else the refusal is on
+    the form. The success message names the units destroyed, so it is written once they are known."""
     if not form.is_valid():
         return False
     data = form.cleaned_data
-    done = services.destroy_held_units(
-        request=request,
-        actor=request.user,
-        source=source,
-        aliquots=data["aliquots"],
-        reason=data["reason"],
-        password=data["password"],
-    )
+    try:
+        done = disposal.destroy_held_units(
+            request=request,
+            actor=request.user,
+            source=source,
+            aliquots=data["aliquots"],
+            reason=data["reason"],
+            password=data["password"],
+        )
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except (errors.InputError, errors.RuleViolation) as exc:
+        show_refusal(form, exc)
+        return False
     messages.success(
         request,
         _("Destroyed under {number}: {units}.").format(
@@ -245,7 +245,7 @@ def _destroy_held(request, source, form) -> bool:
 
 
 def recall_csv(request, number: str):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     recall = _recall_or_404(number)
     codes = request.user.has_perm(selectors.PATIENT_CODES)
     response = HttpResponse(
@@ -257,7 +257,7 @@ def recall_csv(request, number: str):
 
 @pdf_view
 def recall_pdf(request, number: str):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     recall = _recall_or_404(number)
     codes = request.user.has_perm(selectors.PATIENT_CODES)
     response = HttpResponse(exports.recall_pdf(recall, patient_codes=codes), content_type="application/pdf")
@@ -268,47 +268,65 @@ def recall_pdf(request, number: str):
 # --- holds ------------------------------------------------------------------------------------
 
 
+def _hold_preview(scope: str, code: str):
+    """The lots a hold on the typed item would cover, or None while it names no known item."""
+    if not (scope and code):
+        return None
+    try:
+        subject, _code = holds.hold_subject(scope, code)
+        return holds.downstream_lots(scope, subject)
+    except errors.InputError:
+        return None
+
+
+def _place_hold(request, form):
+    """The placed hold, or None with the refusal on the form. The success message names the hold's
+    number, so it is written once the hold exists."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        hold = holds.place_hold(
+            actor=request.user, scope=data["scope"], code=data["code"], reason=data["reason"]
+        )
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except (errors.InputError, errors.RuleViolation) as exc:
+        show_refusal(form, exc)
+        return None
+    messages.success(
+        request, _("Hold {number} placed on {n} lots.").format(number=hold.number, n=len(hold.lots))
+    )
+    return hold
+
+
 @require_http_methods(["GET", "POST"])
 def hold_new(request):
-    _need(request, "trace.hold")
+    require(request, "trace.hold")
     initial = {k: request.GET.get(k, "") for k in ("scope", "code")}
     form = forms.HoldForm(request.POST or None, initial=initial)
-    preview, status = None, 200
-    scope = (request.POST or request.GET).get("scope", "")
-    code = (request.POST or request.GET).get("code", "").strip()
-    if scope and code:
-        try:
-            subject, _code = services._subject(scope, code)
-            preview = services.downstream_lots(scope, subject)
-        except errors.InputError:
-            preview = None
+    asked = request.POST or request.GET
+    preview, status = _hold_preview(asked.get("scope", ""), asked.get("code", "").strip()), 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                hold = services.place_hold(
-                    actor=request.user, scope=data["scope"], code=data["code"], reason=data["reason"]
-                )
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            except (errors.InputError, errors.RuleViolation) as exc:
-                if isinstance(exc, errors.InputError) and exc.where in form.fields:
-                    form.add_error(exc.where, exc.message)
-                else:
-                    form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Hold {number} placed on {n} lots.").format(number=hold.number, n=len(hold.lots)),
-                )
-                return redirect(reverse("trace:hold-detail", args=[hold.number]))
+        hold = _place_hold(request, form)
+        if hold is not None:
+            return redirect(reverse("trace:hold-detail", args=[hold.number]))
         status = 400
     return render(request, "trace/hold_form.html", {"form": form, "preview": preview}, status=status)
 
 
+def _release_hold(request, hold: Hold, form):
+    def release(data):
+        return holds.release_hold(
+            request=request, actor=request.user, hold=hold, reason=data["reason"], password=data["password"]
+        )
+
+    return attempt(request, form, release, success=_("Hold {number} is lifted.").format(number=hold.number))
+
+
 @require_http_methods(["GET", "POST"])
 def hold_detail(request, number: str):
-    _need(request, "trace.view")
+    require(request, "trace.view")
     hold = (
         Hold.objects.select_related("placed_by", "released_by", "release_signature")
         .filter(number=number)
@@ -318,38 +336,17 @@ def hold_detail(request, number: str):
         raise Http404
     form, status = forms.HoldReleaseForm(), 200
     destroy_form = None
-    if request.method == "POST" and request.POST.get("action") == "destroy-held":
-        _need(request, "trace.destroy_held")
-        destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.hold_held_stock(hold))
-        try:
+    if request.method == "POST":
+        if request.POST.get("action") == "destroy-held":
+            require(request, "trace.destroy_held")
+            destroy_form = forms.DestroyHeldForm(request.POST, units=selectors.hold_held_stock(hold))
             done = _destroy_held(request, hold, destroy_form)
-        except errors.PermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except (errors.InputError, errors.RuleViolation) as exc:
-            destroy_form.add_error(None, str(exc))
-            done = False
+        else:
+            require(request, "trace.hold")
+            form = forms.HoldReleaseForm(request.POST)
+            done = _release_hold(request, hold, form)
         if done:
             return redirect(reverse("trace:hold-detail", args=[hold.number]))
-        status = 400
-    elif request.method == "POST":
-        _need(request, "trace.hold")
-        form = forms.HoldReleaseForm(request.POST)
-        if form.is_valid():
-            try:
-                services.release_hold(
-                    request=request,
-                    actor=request.user,
-                    hold=hold,
-                    reason=form.cleaned_data["reason"],
-                    password=form.cleaned_data["password"],
-                )
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            except (errors.InputError, errors.RuleViolation) as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Hold {number} is lifted.").format(number=hold.number))
-                return redirect(reverse("trace:hold-detail", args=[hold.number]))
         status = 400
     held = list(selectors.hold_held_stock(hold))
     return render(
