@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evqms.accounts import roles
+from evqms.accounts.records import api_token_record, user_record
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.converters import UsernameConverter
@@ -40,16 +41,6 @@ def _check_roles(role_names: list[str]) -> None:
         )
     if not role_names:
         raise InputError(_("at least one role is required"), where="role")
-
-
-def _user_record(user) -> dict:
-    return {
-        "username": user.username,
-        "printed_name": user.printed_name,
-        "email": user.email,
-        "is_active": user.is_active,
-        "roles": user.role_names(),
-    }
 
 
 @transaction.atomic
@@ -95,7 +86,7 @@ def create_user(
         action="user.create",
         object_type="user",
         object_id=user.pk,
-        after=_user_record(user),
+        after=user_record(user),
     )
     return user
 
@@ -109,7 +100,7 @@ def set_roles(*, actor, user, role_names: list[str], reason: str):
         # Otherwise the last administrator could leave nobody able to manage users.
         raise RuleViolation(_("an administrator cannot remove their own administrator role"))
     user = _lock_user_row(user)
-    before = _user_record(user)
+    before = user_record(user)
     ensure_role_groups()
     user.groups.set(Group.objects.filter(name__in=role_names))
     user.is_staff = roles.ADMINISTRATOR in role_names
@@ -121,7 +112,7 @@ def set_roles(*, actor, user, role_names: list[str], reason: str):
         object_type="user",
         object_id=user.pk,
         before=before,
-        after=_user_record(user),
+        after=user_record(user),
         reason=reason,
     )
     return user
@@ -150,7 +141,7 @@ def _set_active(*, actor, user, reason: str, active: bool):
     if user.is_active == active:
         already = _("user {name} is already active") if active else _("user {name} is already inactive")
         raise RuleViolation(already.format(name=user.username))
-    before = _user_record(user)
+    before = user_record(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
     record_event(
@@ -159,7 +150,7 @@ def _set_active(*, actor, user, reason: str, active: bool):
         object_type="user",
         object_id=user.pk,
         before=before,
-        after=_user_record(user),
+        after=user_record(user),
         reason=reason,
     )
     return user
@@ -206,16 +197,6 @@ def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _token_record(token) -> dict:
-    return {
-        "user": token.user.username,
-        "name": token.name,
-        "prefix": token.prefix,
-        "expires_at": token.expires_at.isoformat(),
-        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
-    }
-
-
 @transaction.atomic
 def create_token(*, actor, name: str = "", days: int | None = None):
     """A new token for `actor` (a person makes tokens only for themselves). Returns
@@ -250,7 +231,7 @@ def create_token(*, actor, name: str = "", days: int | None = None):
         action="api_token.create",
         object_type="api_token",
         object_id=token.pk,
-        after=_token_record(token),
+        after=api_token_record(token),
     )
     return token, secret
 
@@ -269,7 +250,7 @@ def revoke_token(*, actor, token, reason: str = ""):
     token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     if token.revoked_at is not None:
         raise RuleViolation(_("token {prefix} is already revoked").format(prefix=token.prefix))
-    before = _token_record(token)
+    before = api_token_record(token)
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.revoke_reason = reason
@@ -280,7 +261,7 @@ def revoke_token(*, actor, token, reason: str = ""):
         object_type="api_token",
         object_id=token.pk,
         before=before,
-        after=_token_record(token),
+        after=api_token_record(token),
         reason=reason,
     )
     return token
