@@ -42,7 +42,7 @@ def test_the_second_save_from_a_stale_form_is_refused(people, make_user, bank):
     url = reverse("dossier:cell-bank-edit", args=[bank.pk])
     base = {"kind": "MCB", "donor": bank.donor_id, "passage": "3", "status": "quarantine"}
     seen_first, seen_second = _opened(first, url), _opened(second, url)
-    assert seen_first == seen_second == fingerprint(records.cell_bank(bank))
+    assert seen_first == seen_second == fingerprint(records.cell_bank_record(bank))
 
     r = first.post(url, {**base, "vials": "15", "location": "Tank 1", "seen": seen_first, "reason": "used 5"})
     assert r.status_code == 302
@@ -76,7 +76,7 @@ def test_the_conflict_message_is_japanese_on_a_japanese_page(people, make_user, 
 
 
 def test_services_check_the_fingerprint_only_when_given(people, bank):
-    stale = fingerprint(records.cell_bank(bank))
+    stale = fingerprint(records.cell_bank_record(bank))
     services.update_cell_bank(actor=people.operator, bank=bank, vials=18, reason="2 used")
     with pytest.raises(EditConflict, match="cell bank MCB-1"):
         services.update_cell_bank(actor=people.operator, bank=bank, vials=17, seen=stale, reason="1 used")

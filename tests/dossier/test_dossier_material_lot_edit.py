@@ -88,7 +88,7 @@ def test_reason_role_and_stale_form(people, serum):
     from evqms.core.concurrency import fingerprint
     from evqms.dossier import records
 
-    stale = fingerprint(records.material_lot(serum))
+    stale = fingerprint(records.material_lot_record(serum))
     services.update_material_lot(actor=people.operator, lot=serum, reason="typo", expiry=TODAY())
     with pytest.raises(EditConflict):
         services.update_material_lot(

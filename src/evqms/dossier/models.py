@@ -10,14 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evqms.core.identifiers import unique_ignoring_case
+from evqms.core.views import page_language
 from evqms.guidance import vocabulary
 
 
 def _vocabulary_choices(name: str) -> list[tuple[str, str]]:
-    """(code, label) of a controlled vocabulary, labelled in the active language."""
-    from django.utils.translation import get_language
-
-    lang = "ja" if (get_language() or "").startswith("ja") else "en"
+    """(code, label) of a controlled vocabulary, labelled in the page's language."""
+    lang = page_language()
     return [(t.code, t.label[lang]) for t in vocabulary.terms(name)]
 
 

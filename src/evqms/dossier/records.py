@@ -1,11 +1,13 @@
-"""Plain-dict snapshots of dossier records: the before/after of audit events and what a signature signs."""
+"""The dossier's records as audited and signed: `<model>_record(obj)` is the plain dict an audit
+event stores before and after a change; `<model>_signed_record(obj)` is what an approval signs
+(the same without the status, which the approval itself changes)."""
 
 from __future__ import annotations
 
 from evqms.dossier import models as m
 
 
-def product(p: m.Product) -> dict:
+def product_record(p: m.Product) -> dict:
     return {
         "code": p.code,
         "name": p.name,
@@ -23,7 +25,7 @@ def product(p: m.Product) -> dict:
     }
 
 
-def donor(d: m.Donor) -> dict:
+def donor_record(d: m.Donor) -> dict:
     return {
         "code": d.code,
         "consent_on": d.consent_on,
@@ -33,7 +35,7 @@ def donor(d: m.Donor) -> dict:
     }
 
 
-def donor_test(r: m.DonorTestResult) -> dict:
+def donor_test_record(r: m.DonorTestResult) -> dict:
     return {
         "donor": r.donor.code,
         "marker": r.marker.code,
@@ -43,11 +45,11 @@ def donor_test(r: m.DonorTestResult) -> dict:
     }
 
 
-def marker(k: m.InfectiousMarker) -> dict:
+def marker_record(k: m.InfectiousMarker) -> dict:
     return {"code": k.code, "name": k.name, "required": k.required}
 
 
-def cell_bank(b: m.CellBank) -> dict:
+def cell_bank_record(b: m.CellBank) -> dict:
     return {
         "code": b.code,
         "kind": b.kind,
@@ -62,7 +64,7 @@ def cell_bank(b: m.CellBank) -> dict:
     }
 
 
-def material(x: m.Material) -> dict:
+def material_record(x: m.Material) -> dict:
     return {
         "name": x.name,
         "supplier": x.supplier,
@@ -72,7 +74,7 @@ def material(x: m.Material) -> dict:
     }
 
 
-def material_lot(x: m.MaterialLot) -> dict:
+def material_lot_record(x: m.MaterialLot) -> dict:
     return {
         "material": f"{x.material.supplier} {x.material.catalogue_number}",
         "lot_number": x.lot_number,
@@ -89,7 +91,7 @@ def material_lot(x: m.MaterialLot) -> dict:
     }
 
 
-def document(d: m.Document) -> dict:
+def document_record(d: m.Document) -> dict:
     return {
         "code": d.code,
         "version": d.version,
@@ -103,7 +105,7 @@ def document(d: m.Document) -> dict:
     }
 
 
-def parameter(p: m.ProcessParameter) -> dict:
+def parameter_record(p: m.ProcessParameter) -> dict:
     return {
         "name": p.name,
         "unit": p.unit,
@@ -114,17 +116,17 @@ def parameter(p: m.ProcessParameter) -> dict:
     }
 
 
-def step(s: m.ProcessStep) -> dict:
+def step_record(s: m.ProcessStep) -> dict:
     return {
         "order": s.order,
         "kind": s.kind,
         "name": s.name,
         "method": s.method,
-        "parameters": [parameter(p) for p in s.parameters.order_by("id")],
+        "parameters": [parameter_record(p) for p in s.parameters.order_by("id")],
     }
 
 
-def process(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
+def process_record(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
     out = {"product": p.product.code, "version": p.version, "status": p.status, "description": p.description}
     # Only when declared: versions signed before these fields existed keep the record they signed.
     if p.xeno_free:
@@ -133,7 +135,7 @@ def process(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
     if bill:
         out["bill_of_materials"] = bill
     if with_steps:
-        out["steps"] = [step(s) for s in p.steps.order_by("order")]
+        out["steps"] = [step_record(s) for s in p.steps.order_by("order")]
     return out
 
 
@@ -164,7 +166,7 @@ ATTRIBUTE_FIELDS = (
 )
 
 
-def attribute(a: m.SpecAttribute) -> dict:
+def attribute_record(a: m.SpecAttribute) -> dict:
     out = {f: getattr(a, f) for f in ATTRIBUTE_FIELDS}
     for f in ("lower", "upper", "alert_lower", "alert_upper"):  # the same number, however it was stored
         if out[f] is not None:
@@ -172,12 +174,31 @@ def attribute(a: m.SpecAttribute) -> dict:
     return out
 
 
-def specification(s: m.Specification, *, with_attributes: bool = True) -> dict:
+def specification_record(s: m.Specification, *, with_attributes: bool = True) -> dict:
     out = {"product": s.product.code, "version": s.version, "status": s.status, "description": s.description}
     # Only when set: versions signed before the shelf life was recorded keep the record they signed.
     if s.shelf_life_months is not None:
         out["shelf_life_months"] = s.shelf_life_months
         out["shelf_life_basis"] = s.shelf_life_basis
     if with_attributes:
-        out["attributes"] = [attribute(a) for a in s.attributes.order_by("order", "id")]
+        out["attributes"] = [attribute_record(a) for a in s.attributes.order_by("order", "id")]
     return out
+
+
+def document_signed_record(d: m.Document) -> dict:
+    """What an approval signs: the content hash and identity, not the (changing) status."""
+    rec = document_record(d)
+    rec.pop("status")
+    return rec
+
+
+def process_signed_record(p: m.ProcessDefinition) -> dict:
+    rec = process_record(p)
+    rec.pop("status")
+    return rec
+
+
+def specification_signed_record(s: m.Specification) -> dict:
+    rec = specification_record(s)
+    rec.pop("status")
+    return rec

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q
 
 from evqms.audit.selectors import SignatureStatus, signatures_for
 from evqms.dossier import models as m
-from evqms.dossier import services
+from evqms.dossier import records, services
 
 
 def product_list(search: str | None = None):
@@ -116,9 +116,7 @@ class DocumentRow:
 def documents() -> list[DocumentRow]:
     rows = []
     for doc in m.Document.objects.select_related("uploaded_by").order_by("code", "-version"):
-        rows.append(
-            DocumentRow(doc, signatures_for("document", doc.pk, services.document_signed_record(doc)))
-        )
+        rows.append(DocumentRow(doc, signatures_for("document", doc.pk, records.document_signed_record(doc))))
     return rows
 
 
@@ -134,11 +132,11 @@ def file_intact(doc: m.Document) -> bool:
 
 
 def process_signatures(process: m.ProcessDefinition) -> list[SignatureStatus]:
-    return signatures_for("process", process.pk, services.process_signed_record(process))
+    return signatures_for("process", process.pk, records.process_signed_record(process))
 
 
 def specification_signatures(spec: m.Specification) -> list[SignatureStatus]:
-    return signatures_for("specification", spec.pk, services.specification_signed_record(spec))
+    return signatures_for("specification", spec.pk, records.specification_signed_record(spec))
 
 
 def dashboard_card(user) -> dict | None:

@@ -136,7 +136,7 @@ def product_edit(request, code):
     return _edit_page(
         request,
         forms.ProductForm(request.POST or None, initial=initial, editing=True),
-        record=records.product(product),
+        record=records.product_record(product),
         update=partial(services.update_product, actor=request.user, product=product),
         success=_("Product updated."),
         title=_("Edit product {code}").format(code=product.code),
@@ -423,7 +423,7 @@ def attribute_edit(request, pk):
     return _edit_page(
         request,
         forms.AttributeForm(request.POST or None, initial=forms.AttributeForm.initial_from(attr)),
-        record=records.attribute(attr),
+        record=records.attribute_record(attr),
         update=partial(services.update_spec_attribute, actor=request.user, attribute=attr),
         success=_("Attribute saved."),
         title=_("Edit attribute {code}").format(code=attr.code),
@@ -496,7 +496,7 @@ def donor_edit(request, pk):
     return _edit_page(
         request,
         forms.DonorEditForm(request.POST or None, initial=initial),
-        record=records.donor(donor),
+        record=records.donor_record(donor),
         update=partial(services.update_donor, actor=request.user, donor=donor),
         success=_("Donor updated."),
         title=_("Edit donor {donor}").format(donor=donor.code),
@@ -560,7 +560,7 @@ def cell_bank_edit(request, pk):
     return _edit_page(
         request,
         forms.CellBankEditForm(request.POST or None, initial=initial, bank=bank),
-        record=records.cell_bank(bank),
+        record=records.cell_bank_record(bank),
         update=partial(services.update_cell_bank, actor=request.user, bank=bank),
         success=_("Cell bank updated."),
         title=_("Edit cell bank {bank}").format(bank=bank.code),
@@ -593,7 +593,7 @@ def material_edit(request, pk):
     return _edit_page(
         request,
         forms.MaterialEditForm(request.POST or None, initial=initial, fixed=fixed),
-        record=records.material(material),
+        record=records.material_record(material),
         update=partial(services.update_material, actor=request.user, material=material),
         success=_("Material updated."),
         title=_("Edit material {material}").format(material=material.name),
@@ -609,7 +609,7 @@ def material_lot_edit(request, pk):
     return _edit_page(
         request,
         forms.MaterialLotEditForm(request.POST or None, initial=forms.MaterialLotEditForm.initial_from(lot)),
-        record=records.material_lot(lot),
+        record=records.material_lot_record(lot),
         update=partial(services.update_material_lot, actor=request.user, lot=lot),
         success=_("Material lot updated."),
         title=_("Edit material lot {lot}").format(lot=f"{lot.material.name} {lot.lot_number}"),

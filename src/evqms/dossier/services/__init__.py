@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from evqms.dossier.services._common import EDITABLE, ImmutableRecord
 from evqms.dossier.services.cell_banks import CELL_BANK_FIELDS, create_cell_bank, update_cell_bank
-from evqms.dossier.services.documents import approve_document, document_signed_record, upload_document
+from evqms.dossier.services.documents import approve_document, upload_document
 from evqms.dossier.services.donors import (
     DONOR_FIELDS,
     add_infectious_marker,
@@ -37,7 +37,6 @@ from evqms.dossier.services.processes import (
     add_process_step,
     approve_process,
     create_process_version,
-    process_signed_record,
     remove_process_parameter,
     remove_process_step,
     set_process_materials,
@@ -53,7 +52,6 @@ from evqms.dossier.services.specifications import (
     create_specification_version,
     remove_spec_attribute,
     set_shelf_life,
-    specification_signed_record,
     update_spec_attribute,
     update_specification,
 )
@@ -82,9 +80,7 @@ __all__ = [
     "create_specification_from_template",
     "create_specification_version",
     "decide_material_lot",
-    "document_signed_record",
     "panel_gaps",
-    "process_signed_record",
     "receive_material_lot",
     "record_donor_test",
     "remove_process_parameter",
@@ -93,7 +89,6 @@ __all__ = [
     "set_process_materials",
     "set_shelf_life",
     "set_donor_eligibility",
-    "specification_signed_record",
     "update_cell_bank",
     "update_donor",
     "update_material",

@@ -115,7 +115,7 @@ def create_cell_bank(
         action="cell_bank.create",
         object_type="cell_bank",
         object_id=bank.pk,
-        after=records.cell_bank(bank),
+        after=records.cell_bank_record(bank),
     )
     return bank
 
@@ -153,7 +153,7 @@ def update_cell_bank(
             _("unknown field {field}").format(field=", ".join(sorted(unknown))), where="cell_bank"
         )
     locked = lock_for_update(m.CellBank.objects.filter(pk=bank.pk)).get()
-    before = records.cell_bank(locked)
+    before = records.cell_bank_record(locked)
     require_unchanged(seen, before, what=_("cell bank {code}").format(code=locked.code))
     if "kind" in changes:
         _choice(changes["kind"], m.CellBank.KINDS, "kind")
@@ -192,7 +192,7 @@ def update_cell_bank(
         bank_pk=locked.pk,
         check_sources=relinked or becomes_available,
     )
-    after = records.cell_bank(locked)
+    after = records.cell_bank_record(locked)
     if after == before:
         return locked
     if becomes_available and not (reason or "").strip():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from pathlib import PurePath
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +10,7 @@ from django.utils import timezone
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
 from evqms.core import keptfiles
+from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records
@@ -21,8 +20,6 @@ from evqms.dossier.validation import (
 )
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @keptfiles.removed_on_error  # a refused upload leaves no file
@@ -38,8 +35,8 @@ def upload_document(
     _choice(kind, m.Document.KINDS, "kind")
     if not content:
         raise InputError(_("the file is empty"), where="file")
-    original_name = PurePath(text_required(original_name, "file")).name
-    digest = hashlib.sha256(content).hexdigest()
+    text_required(original_name, "file")
+    digest = sha256_hex(content)
     existing = list(lock_for_update(m.Document.objects.filter(code=code)).order_by("-version"))
     if existing and existing[0].sha256 == digest:
         raise RuleViolation(
@@ -57,30 +54,22 @@ def upload_document(
         version=version,
         title=text_required(title, "title"),
         kind=kind,
-        original_name=original_name,
-        sha256=digest,
         status="draft",
         uploaded_by=actor,
         uploaded_at=timezone.now(),
     )
-    safe = _SAFE_NAME.sub("_", f"{code}-v{version}-{original_name}")[:150]
-    keptfiles.save(doc.file, safe, content)
+    own_name = keptfiles.original_name(original_name)
+    kept = keptfiles.keep(doc.file, own_name, content, stored_as=f"{code}-v{version}-{own_name}")
+    doc.original_name, doc.sha256 = kept.original_name, kept.sha256
     doc.save(force_insert=True)
     record_event(
         actor=actor,
         action="document.upload",
         object_type="document",
         object_id=doc.pk,
-        after=records.document(doc),
+        after=records.document_record(doc),
     )
     return doc
-
-
-def document_signed_record(doc: m.Document) -> dict:
-    """What an approval signs: the content hash and identity, not the (changing) status."""
-    rec = records.document(doc)
-    rec.pop("status")
-    return rec
 
 
 def approve_document(*, request, actor, document: m.Document, password: str, reason: str = "") -> m.Document:
@@ -102,16 +91,16 @@ def approve_document(*, request, actor, document: m.Document, password: str, rea
             meaning="approval",
             object_type="document",
             object_id=locked.pk,
-            record=document_signed_record(locked),
+            record=records.document_signed_record(locked),
             reason=reason,
         )
         _supersede(
             m.Document.objects.filter(code=locked.code, status="approved").exclude(pk=locked.pk),
             actor,
             "document",
-            records.document,
+            records.document_record,
         )
-        before = records.document(locked)
+        before = records.document_record(locked)
         locked.status = "approved"
         locked.save(update_fields=["status"])
         record_event(
@@ -120,7 +109,7 @@ def approve_document(*, request, actor, document: m.Document, password: str, rea
             object_type="document",
             object_id=locked.pk,
             before=before,
-            after={**records.document(locked), "signature_id": signature.pk},
+            after={**records.document_record(locked), "signature_id": signature.pk},
             reason=reason,
         )
     return locked

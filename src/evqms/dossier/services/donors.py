@@ -34,7 +34,7 @@ def add_infectious_marker(*, actor, code: str, name: str, required: bool = True)
         action="marker.create",
         object_type="infectious_marker",
         object_id=marker.pk,
-        after=records.marker(marker),
+        after=records.marker_record(marker),
     )
     return marker
 
@@ -60,7 +60,7 @@ def create_donor(
         action="donor.create",
         object_type="donor",
         object_id=donor.pk,
-        after=records.donor(donor),
+        after=records.donor_record(donor),
     )
     return donor
 
@@ -85,11 +85,11 @@ def record_donor_test(
         action="donor.test_result",
         object_type="donor",
         object_id=donor.pk,
-        after=records.donor_test(row),
+        after=records.donor_test_record(row),
     )
     if result != "negative" and donor.eligibility == "eligible":
         # A reactive result withdraws eligibility at once; QA decides again after investigation.
-        before = records.donor(donor)
+        before = records.donor_record(donor)
         donor.eligibility = "pending"
         donor.save(update_fields=["eligibility"])
         record_event(
@@ -98,7 +98,7 @@ def record_donor_test(
             object_type="donor",
             object_id=donor.pk,
             before=before,
-            after=records.donor(donor),
+            after=records.donor_record(donor),
             reason=_("non-negative result for {marker}").format(marker=marker.name),
         )
     return row
@@ -135,7 +135,7 @@ def set_donor_eligibility(*, actor, donor: m.Donor, eligibility: str, notes: str
             )
     if eligibility == "ineligible" and not (notes or "").strip():
         raise InputError(_("give the reason"), where="notes")
-    before = records.donor(locked)
+    before = records.donor_record(locked)
     locked.eligibility = eligibility
     if notes:
         locked.eligibility_notes = notes
@@ -146,7 +146,7 @@ def set_donor_eligibility(*, actor, donor: m.Donor, eligibility: str, notes: str
         object_type="donor",
         object_id=locked.pk,
         before=before,
-        after=records.donor(locked),
+        after=records.donor_record(locked),
         reason=notes or "",
     )
     return locked
@@ -169,7 +169,7 @@ def update_donor(*, actor, donor: m.Donor, reason: str, seen: str | None = None,
         raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="donor")
     reason = text_required(reason, "reason")
     locked = lock_for_update(m.Donor.objects.filter(pk=donor.pk)).get()
-    before = records.donor(locked)
+    before = records.donor_record(locked)
     require_unchanged(seen, before, what=_("donor {code}").format(code=locked.code))
     if "consent_on" in changes:
         consent_on = changes["consent_on"]
@@ -186,7 +186,7 @@ def update_donor(*, actor, donor: m.Donor, reason: str, seen: str | None = None,
         if document is not None and document.kind != "consent":
             raise InputError(_("choose a consent form document"), where="consent_document")
         locked.consent_document = document
-    after = records.donor(locked)
+    after = records.donor_record(locked)
     if after == before:
         return locked
     locked.save(update_fields=["consent_on", "consent_document"])

@@ -47,7 +47,7 @@ def create_material(
         action="material.create",
         object_type="material",
         object_id=material.pk,
-        after=records.material(material),
+        after=records.material_record(material),
     )
     return material
 
@@ -75,7 +75,7 @@ def update_material(
         )
     reason = text_required(reason, "reason")
     locked = lock_for_update(m.Material.objects.filter(pk=material.pk)).get()
-    before = records.material(locked)
+    before = records.material_record(locked)
     require_unchanged(seen, before, what=_("material {name}").format(name=locked.name))
     cleaned = {}
     if "name" in changes:
@@ -114,7 +114,7 @@ def update_material(
         object_type="material",
         object_id=locked.pk,
         before=before,
-        after=records.material(locked),
+        after=records.material_record(locked),
         reason=reason,
     )
     return locked
@@ -190,7 +190,7 @@ def receive_material_lot(
         action="material_lot.receive",
         object_type="material_lot",
         object_id=lot.pk,
-        after=records.material_lot(lot),
+        after=records.material_lot_record(lot),
     )
     return lot
 
@@ -215,7 +215,7 @@ def update_material_lot(
         )
     reason = text_required(reason, "reason")
     locked = lock_for_update(m.MaterialLot.objects.select_related("material").filter(pk=lot.pk)).get()
-    before = records.material_lot(locked)
+    before = records.material_lot_record(locked)
     require_unchanged(seen, before, what=_("material lot {code}").format(code=locked.lot_number))
     if "expiry" in changes:
         if changes["expiry"] is None:
@@ -239,7 +239,7 @@ def update_material_lot(
                 where="animal_origin_justification",
             )
         locked.animal_origin_justification = text
-    after = records.material_lot(locked)
+    after = records.material_lot_record(locked)
     if after == before:
         return locked
     locked.save(update_fields=list(MATERIAL_LOT_EDITABLE))
@@ -278,7 +278,7 @@ def decide_material_lot(*, actor, lot: m.MaterialLot, decision: str, reason: str
             )
         if not locked.animal_component_free and not locked.animal_origin_justification.strip():
             raise RuleViolation(_("an animal-derived lot needs a justification before acceptance"))
-    before = records.material_lot(locked)
+    before = records.material_lot_record(locked)
     locked.acceptance_status = decision
     locked.save(update_fields=["acceptance_status"])
     record_event(
@@ -287,7 +287,7 @@ def decide_material_lot(*, actor, lot: m.MaterialLot, decision: str, reason: str
         object_type="material_lot",
         object_id=locked.pk,
         before=before,
-        after=records.material_lot(locked),
+        after=records.material_lot_record(locked),
         reason=reason,
     )
     return locked

@@ -90,13 +90,13 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
                 process=new, order=s.order, kind=s.kind, name=s.name, method=s.method
             )
             for p in s.parameters.order_by("id"):
-                m.ProcessParameter.objects.create(step=copy, **records.parameter(p))
+                m.ProcessParameter.objects.create(step=copy, **records.parameter_record(p))
     record_event(
         actor=actor,
         action="process.create",
         object_type="process",
         object_id=new.pk,
-        after={**records.process(new), "copied_from": previous.version if previous else None},
+        after={**records.process_record(new), "copied_from": previous.version if previous else None},
     )
     return new
 
@@ -109,7 +109,7 @@ def update_process(*, actor, process: m.ProcessDefinition, description: str) -> 
         _locked_process(process),
         "process",
         description,
-        lambda p: records.process(p, with_steps=False),
+        lambda p: records.process_record(p, with_steps=False),
     )
 
 
@@ -125,11 +125,11 @@ def set_process_materials(
     for x in chosen:
         if not isinstance(x, m.Material):
             raise InputError(_("choose materials from the dossier"), where="materials")
-    before = records.process(locked, with_steps=False)
+    before = records.process_record(locked, with_steps=False)
     locked.xeno_free = bool(xeno_free)
     locked.save(update_fields=["xeno_free"])
     locked.bill_of_materials.set(chosen)
-    after = records.process(locked, with_steps=False)
+    after = records.process_record(locked, with_steps=False)
     if after != before:
         record_event(
             actor=actor,
@@ -161,7 +161,7 @@ def add_process_step(
         action="process.step.add",
         object_type="process",
         object_id=locked.pk,
-        after=records.step(step),
+        after=records.step_record(step),
     )
     return step
 
@@ -171,7 +171,7 @@ def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessSt
     require(actor, "dossier.edit_process")
     _locked_process(step.process)
     step = m.ProcessStep.objects.select_related("process").get(pk=step.pk)  # as stored, under the lock
-    before = records.step(step)
+    before = records.step_record(step)
     if "kind" in changes:
         _choice(changes["kind"], m.ProcessStep.KINDS, "kind")
     if "name" in changes:
@@ -188,7 +188,7 @@ def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessSt
         object_type="process",
         object_id=step.process_id,
         before=before,
-        after=records.step(step),
+        after=records.step_record(step),
     )
     return step
 
@@ -197,7 +197,7 @@ def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessSt
 def remove_process_step(*, actor, step: m.ProcessStep) -> None:
     require(actor, "dossier.edit_process")
     process = _locked_process(step.process)
-    before = records.step(step)
+    before = records.step_record(step)
     step.delete()  # a draft's content, never a GMP record: an approved version cannot get here
     record_event(
         actor=actor, action="process.step.remove", object_type="process", object_id=process.pk, before=before
@@ -214,7 +214,7 @@ def add_process_parameter(*, actor, step: m.ProcessStep, **fields) -> m.ProcessP
         action="process.parameter.add",
         object_type="process",
         object_id=process.pk,
-        after={"step": step.order, **records.parameter(param)},
+        after={"step": step.order, **records.parameter_record(param)},
     )
     return param
 
@@ -224,7 +224,7 @@ def update_process_parameter(*, actor, parameter: m.ProcessParameter, **changes)
     require(actor, "dossier.edit_process")
     process = _locked_process(parameter.step.process)
     parameter = m.ProcessParameter.objects.get(pk=parameter.pk)  # as stored, under the lock
-    before = records.parameter(parameter)
+    before = records.parameter_record(parameter)
     cleaned = clean_parameter({**before, **changes})
     for field, value in cleaned.items():
         setattr(parameter, field, value)
@@ -235,7 +235,7 @@ def update_process_parameter(*, actor, parameter: m.ProcessParameter, **changes)
         object_type="process",
         object_id=process.pk,
         before={"step": parameter.step.order, **before},
-        after={"step": parameter.step.order, **records.parameter(parameter)},
+        after={"step": parameter.step.order, **records.parameter_record(parameter)},
     )
     return parameter
 
@@ -244,7 +244,7 @@ def update_process_parameter(*, actor, parameter: m.ProcessParameter, **changes)
 def remove_process_parameter(*, actor, parameter: m.ProcessParameter) -> None:
     require(actor, "dossier.edit_process")
     process = _locked_process(parameter.step.process)
-    before = {"step": parameter.step.order, **records.parameter(parameter)}
+    before = {"step": parameter.step.order, **records.parameter_record(parameter)}
     parameter.delete()
     record_event(
         actor=actor,
@@ -253,12 +253,6 @@ def remove_process_parameter(*, actor, parameter: m.ProcessParameter) -> None:
         object_id=process.pk,
         before=before,
     )
-
-
-def process_signed_record(process: m.ProcessDefinition) -> dict:
-    rec = records.process(process)
-    rec.pop("status")
-    return rec
 
 
 def _approve_version(
@@ -333,6 +327,6 @@ def approve_process(
         lock=_locked_process,
         has_content=lambda p: p.steps.exists(),
         empty_message=_("a process without steps cannot be approved"),
-        signed_record=process_signed_record,
-        summary=lambda p: records.process(p, with_steps=False),
+        signed_record=records.process_signed_record,
+        summary=lambda p: records.process_record(p, with_steps=False),
     )

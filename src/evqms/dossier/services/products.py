@@ -122,7 +122,7 @@ def create_product(
         action="product.create",
         object_type="product",
         object_id=product.pk,
-        after=records.product(product),
+        after=records.product_record(product),
     )
     return product
 
@@ -136,11 +136,11 @@ def update_product(
     if unknown:
         raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="product")
     locked = lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
-    before = records.product(locked)
+    before = records.product_record(locked)
     require_unchanged(seen, before, what=_("product {code}").format(code=locked.code))
     for field, value in _clean_product(changes).items():
         setattr(locked, field, value)
-    after = records.product(locked)
+    after = records.product_record(locked)
     if after == before:
         return locked
     locked.save()

@@ -49,14 +49,14 @@ def create_specification_version(
         spec.shelf_life_basis = previous.shelf_life_basis
         spec.save(update_fields=["shelf_life_months", "shelf_life_basis"])
         for a in previous.attributes.order_by("order", "id"):
-            m.SpecAttribute.objects.create(specification=spec, **records.attribute(a))
+            m.SpecAttribute.objects.create(specification=spec, **records.attribute_record(a))
     record_event(
         actor=actor,
         action="specification.create",
         object_type="specification",
         object_id=spec.pk,
         after={
-            **records.specification(spec),
+            **records.specification_record(spec),
             "copied_from": previous.version if previous is not None and copy_previous else None,
         },
     )
@@ -71,7 +71,7 @@ def update_specification(*, actor, specification: m.Specification, description: 
         _locked_spec(specification),
         "specification",
         description,
-        lambda sp: records.specification(sp, with_attributes=False),
+        lambda sp: records.specification_record(sp, with_attributes=False),
     )
 
 
@@ -97,11 +97,11 @@ def set_shelf_life(*, actor, specification: m.Specification, months, basis: str)
                 where="shelf_life_months",
             )
         basis = text_required(basis, "shelf_life_basis")
-    before = records.specification(locked, with_attributes=False)
+    before = records.specification_record(locked, with_attributes=False)
     locked.shelf_life_months = value
     locked.shelf_life_basis = basis or ""
     locked.save(update_fields=["shelf_life_months", "shelf_life_basis"])
-    after = records.specification(locked, with_attributes=False)
+    after = records.specification_record(locked, with_attributes=False)
     if after != before:
         record_event(
             actor=actor,
@@ -129,7 +129,7 @@ def add_spec_attribute(*, actor, specification: m.Specification, **fields) -> m.
         action="specification.attribute.add",
         object_type="specification",
         object_id=spec.pk,
-        after=records.attribute(attr),
+        after=records.attribute_record(attr),
     )
     return attr
 
@@ -141,7 +141,7 @@ def update_spec_attribute(
     require(actor, "dossier.edit_specification")
     spec = _locked_spec(attribute.specification)
     attribute = m.SpecAttribute.objects.get(pk=attribute.pk)  # as it is now, under the lock
-    before = records.attribute(attribute)
+    before = records.attribute_record(attribute)
     require_unchanged(seen, before, what=_("attribute {code}").format(code=attribute.code))
     cleaned = clean_attribute({**before, **changes})
     if spec.attributes.filter(code=cleaned["code"]).exclude(pk=attribute.pk).exists():
@@ -149,7 +149,7 @@ def update_spec_attribute(
     for field, value in cleaned.items():
         setattr(attribute, field, value)
     attribute.save()
-    after = records.attribute(attribute)
+    after = records.attribute_record(attribute)
     if after != before:
         record_event(
             actor=actor,
@@ -166,7 +166,7 @@ def update_spec_attribute(
 def remove_spec_attribute(*, actor, attribute: m.SpecAttribute) -> None:
     require(actor, "dossier.edit_specification")
     spec = _locked_spec(attribute.specification)
-    before = records.attribute(attribute)
+    before = records.attribute_record(attribute)
     attribute.delete()
     record_event(
         actor=actor,
@@ -203,12 +203,6 @@ def create_specification_from_template(
     return spec
 
 
-def specification_signed_record(spec: m.Specification) -> dict:
-    rec = records.specification(spec)
-    rec.pop("status")
-    return rec
-
-
 def approve_specification(
     *, request, actor, specification: m.Specification, password: str, reason: str = ""
 ) -> m.Specification:
@@ -223,6 +217,6 @@ def approve_specification(
         lock=_locked_spec,
         has_content=lambda sp: sp.attributes.exists(),
         empty_message=_("a specification without attributes cannot be approved"),
-        signed_record=specification_signed_record,
-        summary=lambda sp: records.specification(sp, with_attributes=False),
+        signed_record=records.specification_signed_record,
+        summary=lambda sp: records.specification_record(sp, with_attributes=False),
     )
