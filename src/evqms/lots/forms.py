@@ -1,8 +1,8 @@
 """Forms of the lot pages: they only parse what a person typed; the services judge it.
 
-A service refuses bad input with `InputError(where=...)`; `attach_input_error` puts that message
-on the form field the `where` names (e.g. "values[12].unit" -> field "p12_unit"), so the person
-sees it beside what they typed.
+A service refuses bad input with `InputError(where=...)`; the page shows the message on the field
+the `where` names (`evqms.core.views`), with `field_for` translating the step form's own names
+("values[12].unit" -> field "p12_unit"), so the person sees it beside what they typed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evqms.core.uploads import validate_upload_size
+from evqms.core.views import field_for_where
 from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -168,25 +169,14 @@ class SignForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-_WHERE_FIELD = re.compile(r'field "([^"]+)"')
-_VALUES = re.compile(r"^values\[(\d+)\](\.unit)?$")
+_PARAMETER = re.compile(r"\bvalues\[(\d+)\](\.unit)?")
 
 
-def field_for_where(form: forms.Form, where: str | None) -> str | None:
-    """The form field a service's `where` names, or None (then the error belongs to the whole form)."""
-    if not where:
-        return None
-    match = _WHERE_FIELD.search(where)
-    name = match.group(1) if match else where.strip()
-    values = _VALUES.match(name)
-    if values:
-        name = f"p{values.group(1)}" + ("_unit" if values.group(2) else "")
-    if name in form.fields:
-        return name
-    base = re.split(r"[\[.]", name, maxsplit=1)[0]
-    return base if base in form.fields else None
-
-
-def attach_input_error(form: forms.Form, exc) -> None:
-    """Put a service's InputError on the field it names (or on the form)."""
-    form.add_error(field_for_where(form, getattr(exc, "where", None)), getattr(exc, "message", str(exc)))
+def field_for(form: forms.Form, where: str | None) -> str | None:
+    """The field a service's `where` names: the step service calls a parameter's value and unit
+    `values[N]` and `values[N].unit`, which the step form shows as `pN` and `pN_unit`."""
+    parameter = _PARAMETER.search(where or "")
+    if parameter:
+        name = f"p{parameter.group(1)}" + ("_unit" if parameter.group(2) else "")
+        return name if name in form.fields else None
+    return field_for_where(form, where)

@@ -1,0 +1,197 @@
+"""The lot page (the batch record): what `lot_detail` tells, shown in the page language, with the
+forms the signed-in person may use on it now.
+
+A refused action renders this page again with the person's form bound (`bound`: key -> form), so
+the service's message stands next to what they typed.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from evqms.core.views import page_language
+from evqms.lots import forms, selectors, services
+from evqms.reports import formatting as fmt
+
+# A lot not yet released, rejected or expired: it can still get an expiry, a deviation or a rejection.
+DISPOSABLE = ("in_process", "qc", "quarantine")
+
+PERMISSIONS = (
+    "record_manufacturing",
+    "submit_to_qc",
+    "record_qc_result",
+    "verify_qc_result",
+    "invalidate_qc_result",
+    "complete_qc",
+    "open_deviation",
+    "close_deviation",
+    "release_lot",
+    "reject_lot",
+    "set_expiry",
+)
+
+
+def _permissions(user) -> dict:
+    return {n: user.has_perm(f"lots.{n}") for n in PERMISSIONS}
+
+
+def _decorate_result(r: dict) -> dict:
+    r["shown"] = fmt.fmt_result(r)
+    r["entered"] = fmt.fmt_entered(r)
+    r["criterion_shown"] = fmt.fmt_criterion(r["limits"])
+    r["alert_shown"] = fmt.fmt_alert(r["limits"])
+    r["tested_shown"] = fmt.fmt_datetime_short(r["tested_at"])
+    r["verified_shown"] = fmt.fmt_datetime_short(r["verified_at"])
+    return r
+
+
+def _result_actions(r: dict, lot, can: dict, user, bound: dict) -> None:
+    """The verify button (the service's own rule decides) and the invalidation form of one result."""
+    r["can_verify"] = (
+        services.verification_refusal(
+            user,
+            lot=lot,
+            analyst=r["analyst"]["username"],
+            status=r["status"],
+            verified=bool(r["verified_by"]),
+        )
+        is None
+    )
+    open_valid = lot.status in services.QC_OPEN_STATUSES and r["status"] == "valid"
+    r["invalidate_form"] = (
+        bound.get(("invalidate", r["id"])) or forms.ReasonForm(prefix=f"inv{r['id']}")
+        if open_valid and can["invalidate_qc_result"]
+        else None
+    )
+    r["retest_form"] = None
+
+
+def _qc_rows(lot, story: dict, can: dict, user, bound: dict) -> list[dict]:
+    by_attribute: dict[str, list[dict]] = {}
+    for r in story["results"]:
+        by_attribute.setdefault(r["attribute"], []).append(_decorate_result(r))
+    may_record = lot.status in services.QC_OPEN_STATUSES and can["record_qc_result"]
+    rows = []
+    for attribute in lot.specification.attributes.order_by("order", "id"):  # as current_results orders them
+        results = by_attribute.get(attribute.code, [])
+        for r in results:
+            _result_actions(r, lot, can, user, bound)
+        if results and may_record:
+            last = results[-1]
+            last["retest_form"] = bound.get(("retest", last["id"])) or forms.QCResultForm(
+                attribute=attribute, prefix=f"r{last['id']}"
+            )
+        entry_form = None
+        if not results and may_record:
+            entry_form = bound.get(("qc", attribute.pk)) or forms.QCResultForm(attribute=attribute)
+        rows.append(
+            {
+                "attribute": attribute,
+                "criterion": fmt.fmt_criterion(fmt.spec_limits(attribute)),
+                "results": results,
+                "entry_form": entry_form,
+            }
+        )
+    return rows
+
+
+def _step_rows(lot, story: dict, can: dict, bound: dict) -> list[dict]:
+    recorded: dict[int, list[dict]] = {}
+    for s in story["steps"]:
+        for v in s["values"]:
+            v["value_shown"] = fmt.fmt_number(v["value"])
+            v["range_shown"] = "–".join(
+                fmt.fmt_number(x) if x is not None else "" for x in (v["low"], v["high"])
+            )
+        s["started_shown"] = fmt.fmt_datetime_short(s["started_at"])
+        s["finished_shown"] = fmt.fmt_datetime_short(s["finished_at"])
+        recorded.setdefault(s["order"], []).append(s)
+    rows = []
+    for step in lot.process.steps.prefetch_related("parameters").order_by("order"):
+        form = None
+        if lot.status == "in_process" and can["record_manufacturing"] and step.order not in recorded:
+            form = bound.get(("step", step.pk)) or forms.StepRecordForm(step=step)
+        rows.append({"step": step, "records": recorded.get(step.order, []), "form": form})
+    return rows
+
+
+def _signature_rows(story: dict) -> list[dict]:
+    for s in story["signatures"]:
+        s["signed_shown"] = fmt.fmt_datetime(s["signed_at"])
+    return story["signatures"]
+
+
+def _release_gate(story: dict, lang: str) -> dict:
+    """What blocks release, in the page language; the checklist shows its own refusals (with the
+    source of the shelf life), the list above it the rest."""
+    gate = [{**p, "text": p["message"].get(lang) or p["message"].get("en")} for p in story["release_gate"]]
+    checklist = [
+        {**c, "text": c["message"].get(lang) or c["message"].get("en")} for c in story["release_checklist"]
+    ]
+    listed = {c["code"] for c in checklist}
+    return {"gate": gate, "gate_other": [p for p in gate if p["code"] not in listed], "checklist": checklist}
+
+
+def _show_record(story: dict, can: dict, bound: dict) -> None:
+    """Times and quantities as shown, and the close form of each open deviation."""
+    for d in story["deviations"]:
+        d["opened_shown"] = fmt.fmt_datetime_short(d["opened_at"])
+        d["closed_shown"] = fmt.fmt_datetime_short(d["closed_at"])
+        d["close_form"] = (
+            bound.get(("close", d["id"])) or forms.CloseDeviationForm(prefix=f"dev{d['id']}")
+            if d["status"] == "open" and can["close_deviation"]
+            else None
+        )
+    story["volume_shown"] = fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "—"
+    for m in story["materials"]:
+        m["quantity_shown"] = fmt.fmt_number(m["quantity"])
+
+
+def _lot_forms(lot, can: dict, bound: dict) -> dict:
+    """The forms and buttons of the lot as a whole, offered by its status and the person's roles."""
+    status = lot.status
+    return {
+        "expiry_form": (
+            bound.get(("expiry",)) or forms.ExpiryForm(initial={"expiry": lot.expiry})
+            if can["set_expiry"] and status in DISPOSABLE
+            else None
+        ),
+        "material_form": (
+            bound.get(("material",)) or forms.MaterialUsageForm()
+            if status == "in_process" and can["record_manufacturing"]
+            else None
+        ),
+        "deviation_form": (
+            bound.get(("deviation",)) or forms.DeviationForm()
+            if can["open_deviation"] and status in DISPOSABLE
+            else None
+        ),
+        "release_form": bound.get(("release",)) or forms.SignForm(prefix="release"),
+        "reject_form": bound.get(("reject",)) or forms.SignForm(prefix="reject"),
+        "show_release": can["release_lot"] and status == "quarantine",
+        "show_reject": can["reject_lot"] and status in DISPOSABLE,
+        "can_submit": can["submit_to_qc"] and status == "in_process",
+        "can_complete": can["complete_qc"] and status == "qc",
+        "qc_open": status in services.QC_OPEN_STATUSES,
+    }
+
+
+def render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", status: int = 200):
+    bound = bound or {}
+    user = request.user
+    can = _permissions(user)
+    story = selectors.lot_detail(lot)
+    lot.refresh_from_db()
+    _show_record(story, can, bound)
+    context = {
+        "lot": lot,
+        "story": story,
+        "can": can,
+        **_release_gate(story, page_language(request)),
+        **_lot_forms(lot, can, bound),
+        "qc_rows": _qc_rows(lot, story, can, user, bound),
+        "step_rows": _step_rows(lot, story, can, bound),
+        "signatures": _signature_rows(story),
+        "dialog": dialog,
+    }
+    return render(request, "lots/lot_detail.html", context, status=status)
