@@ -17,7 +17,6 @@ from evqms.accounts.rules import require
 from evqms.analytics.nta_stats import number_fraction_pct
 from evqms.audit.services import record_event
 from evqms.core import keptfiles, limits
-from evqms.core.canonical import sha256_hex
 from evqms.core.timefmt import display_local
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
@@ -204,26 +203,17 @@ def attach_nta_export(
                 lot=lot.number, status=lot.get_status_display()
             )
         )
-    filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "nta-export"
+    filename = keptfiles.original_name(filename or "", "nta-export")
     data = bytes(data)
     limits.check_size(len(data), name=filename)  # before parsing: EVQMS_UPLOAD_LIMIT_MB
     plan = nta_attribute_plan(lot, concentration_attribute, size_attributes)
-    parsed = parse_nta_export(data, filename)
-    if parsed["no_particles"]:
-        raise InputError(
-            _("the NTA export has no tracked particles: there is no concentration or size to record"),
-            where=location(file=filename),
-        )
-    if parsed["warnings"] and not confirm_warnings:
-        raise NTAWarnings(parsed["warnings"], parsed)
-    captured_at = nta_captured_at(parsed)
-    tested_at, tested_at_source, tested_at_reason = _nta_tested_at(tested_at, captured_at, tested_at_reason)
+    parsed = _recordable_export(data, filename, confirm_warnings)
+    tested_at, tested_at_source, tested_at_reason = _nta_tested_at(
+        tested_at, nta_captured_at(parsed), tested_at_reason
+    )
     factor, dilution, dilution_source = _nta_dilution(parsed, dilution, plan)
-    sha = sha256_hex(data)
     nta = NTAImport(
         lot=lot,
-        original_name=filename,
-        sha256=sha,
         instrument=parsed["instrument"],
         software=parsed.get("software") or "",
         parsed=parsed,
@@ -238,57 +228,10 @@ def attach_nta_export(
         imported_by=actor,
         imported_at=now(),
     )
-    keptfiles.save(nta.file, filename, data)
+    kept = keptfiles.keep(nta.file, filename, data)
+    nta.original_name, nta.sha256 = kept.original_name, kept.sha256
     nta.save()
-    attributes = {a.code: a for a in lot.specification.attributes.filter(code__in=list(plan))}
-    method = f"NTA ({parsed['instrument']})"  # stored data: one language
-    recorded = []
-    for code, statistic in plan.items():
-        if statistic == "concentration":
-            figure, unit = parsed["concentration_per_ml"] * factor, CONCENTRATION_UNIT
-        elif window := FRACTION_RE.fullmatch(statistic):
-            hist = parsed["histogram"]
-            low, high = float(window.group(1)), float(window.group(2))
-            figure = number_fraction_pct(hist["bin_centres_nm"], hist["concentration_per_ml"], low, high)
-            unit = "%"
-        else:
-            figure, unit = parsed["size_nm"][statistic], SIZE_UNIT
-        if figure is None:
-            raise InputError(
-                _("the NTA export gives no {stat} for attribute {code}").format(stat=statistic, code=code),
-                where=location(file=filename),
-            )
-        result = record_qc_result(
-            actor=actor,
-            lot=lot,
-            attribute=attributes[code],
-            value=decimal_from_float(figure, code),
-            unit=unit,
-            method=method,
-            tested_at=tested_at,
-            stored_file_name=nta.file.name,
-            stored_file_sha256=sha,
-            derived={
-                "source": "nta",
-                "nta_import": nta.pk,
-                "statistic": statistic,
-                "recomputed": figure,
-                "stated": _stated_figure(parsed, statistic),
-                "unit": unit,
-                "instrument": parsed["instrument"],
-                "software": parsed.get("software"),
-                "dilution": dilution,
-                "dilution_source": dilution_source,
-                "captured_at": parsed.get("captured_at"),
-                "tested_at_source": tested_at_source,
-                "videos": parsed.get("videos"),
-                "concentration_per_ml": parsed["concentration_per_ml"],
-                "size_nm": parsed["size_nm"],
-                "file_sha256": sha,
-                "warnings": parsed["warnings"],
-            },
-        )
-        recorded.append(result)
+    recorded = _record_nta_results(actor, nta, factor)
     nta.qc_results.set(recorded)
     record_event(
         actor=actor,
@@ -297,8 +240,8 @@ def attach_nta_export(
         object_id=nta.pk,
         after={
             "lot": lot.number,
-            "file": filename,
-            "sha256": sha,
+            "file": nta.original_name,
+            "sha256": nta.sha256,
             "instrument": parsed["instrument"],
             "filled": plan,
             "qc_results": [r.pk for r in recorded],
@@ -309,18 +252,95 @@ def attach_nta_export(
             "dilution": dilution,
             "dilution_source": dilution_source,
         },
-        reason="; ".join(
-            r
-            for r in (
-                "warnings confirmed by the analyst" if parsed["warnings"] else "",
-                f"tested at differs from the file's capture time: {tested_at_reason}"
-                if tested_at_reason
-                else "",
-            )
-            if r
-        ),
+        reason=_nta_event_reason(nta),
     )
     return nta
+
+
+def _recordable_export(data: bytes, filename: str, confirm_warnings: bool) -> dict:
+    """The parsed export, refused when it tracked no particles or has warnings not confirmed."""
+    parsed = parse_nta_export(data, filename)
+    if parsed["no_particles"]:
+        raise InputError(
+            _("the NTA export has no tracked particles: there is no concentration or size to record"),
+            where=location(file=filename),
+        )
+    if parsed["warnings"] and not confirm_warnings:
+        raise NTAWarnings(parsed["warnings"], parsed)
+    return parsed
+
+
+def _nta_figure(parsed: dict, code: str, statistic: str, factor: float, filename: str) -> tuple[float, str]:
+    """(figure, unit) the export gives for one planned attribute: the sample's concentration
+    (the file's times `factor`), the percentage within a size window, or a size statistic."""
+    if statistic == "concentration":
+        figure, unit = parsed["concentration_per_ml"] * factor, CONCENTRATION_UNIT
+    elif window := FRACTION_RE.fullmatch(statistic):
+        hist = parsed["histogram"]
+        low, high = float(window.group(1)), float(window.group(2))
+        figure = number_fraction_pct(hist["bin_centres_nm"], hist["concentration_per_ml"], low, high)
+        unit = "%"
+    else:
+        figure, unit = parsed["size_nm"][statistic], SIZE_UNIT
+    if figure is None:
+        raise InputError(
+            _("the NTA export gives no {stat} for attribute {code}").format(stat=statistic, code=code),
+            where=location(file=filename),
+        )
+    return figure, unit
+
+
+def _record_nta_results(actor, nta: NTAImport, factor: float) -> list:
+    """One QC result per planned attribute, through the lot's QC rules, each carrying what the
+    export gave (recomputed and stated figures, instrument, dilution, times) in `derived`."""
+    lot, parsed = nta.lot, nta.parsed
+    attributes = {a.code: a for a in lot.specification.attributes.filter(code__in=list(nta.filled))}
+    method = f"NTA ({parsed['instrument']})"  # stored data: one language
+    recorded = []
+    for code, statistic in nta.filled.items():
+        figure, unit = _nta_figure(parsed, code, statistic, factor, nta.original_name)
+        result = record_qc_result(
+            actor=actor,
+            lot=lot,
+            attribute=attributes[code],
+            value=decimal_from_float(figure, code),
+            unit=unit,
+            method=method,
+            tested_at=nta.tested_at,
+            stored_file_name=nta.file.name,
+            stored_file_sha256=nta.sha256,
+            derived={
+                "source": "nta",
+                "nta_import": nta.pk,
+                "statistic": statistic,
+                "recomputed": figure,
+                "stated": _stated_figure(parsed, statistic),
+                "unit": unit,
+                "instrument": parsed["instrument"],
+                "software": parsed.get("software"),
+                "dilution": nta.dilution,
+                "dilution_source": nta.dilution_source,
+                "captured_at": parsed.get("captured_at"),
+                "tested_at_source": nta.tested_at_source,
+                "videos": parsed.get("videos"),
+                "concentration_per_ml": parsed["concentration_per_ml"],
+                "size_nm": parsed["size_nm"],
+                "file_sha256": nta.sha256,
+                "warnings": parsed["warnings"],
+            },
+        )
+        recorded.append(result)
+    return recorded
+
+
+def _nta_event_reason(nta: NTAImport) -> str:
+    """Why the import's audit event departs from the file: warnings confirmed, another tested-at."""
+    reasons = []
+    if nta.warnings:
+        reasons.append("warnings confirmed by the analyst")
+    if nta.tested_at_reason:
+        reasons.append(f"tested at differs from the file's capture time: {nta.tested_at_reason}")
+    return "; ".join(reasons)
 
 
 def nta_captured_at(parsed: dict) -> dt.datetime | None:

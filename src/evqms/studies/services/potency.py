@@ -12,33 +12,14 @@ from django.db import transaction
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import keptfiles, limits
-from evqms.core.canonical import sha256_hex
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot
 from evqms.lots.services import record_qc_result
 from evqms.studies.models import POTENCY_MODELS, PotencyAssay, PotencyRun
+from evqms.studies.records import potency_assay_record
 from evqms.studies.services.common import checked_when, decimal_from_float, now, required_text
-
-
-def _assay_record(a: PotencyAssay) -> dict:
-    return {
-        "product": a.product.code,
-        "name": a.name,
-        "mechanism": a.mechanism,
-        "indication": a.indication,
-        "indication_code": a.indication_code,
-        "readout": a.readout,
-        "kind": a.kind,
-        "reference_lot": a.reference_lot.number,
-        "model": a.model,
-        "dose_unit": a.dose_unit,
-        "acceptance_low": a.acceptance_low,
-        "acceptance_high": a.acceptance_high,
-        "qc_attribute_code": a.qc_attribute_code,
-        "guidance_items": a.guidance_items,
-    }
 
 
 def potency_attribute(product, code: str):
@@ -149,7 +130,7 @@ def create_potency_assay(
         guidance_items=list(guidance_items or []), created_by=actor, created_at=now(),
     )  # fmt: skip
     record_event(actor=actor, action="potency_assay.create", object_type="potency_assay", object_id=assay.pk,
-                 after=_assay_record(assay))  # fmt: skip
+                 after=potency_assay_record(assay))  # fmt: skip
     return assay
 
 
@@ -266,7 +247,7 @@ def record_potency_run(
                          where="test_lot")  # fmt: skip
     if test_lot.pk == assay.reference_lot_id:
         raise InputError(_("the test lot is the reference lot"), where="test_lot")
-    filename = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "plate.csv"
+    filename = keptfiles.original_name(filename or "", "plate.csv")
     data = bytes(data)
     limits.check_size(len(data), name=filename)  # before fitting: EVQMS_UPLOAD_LIMIT_MB
     tested_at = checked_when(tested_at, "tested_at")
@@ -275,52 +256,68 @@ def record_potency_run(
         response_column=response_column, curve_column=curve_column, reference_label=reference_label,
         test_label=test_label,
     )  # fmt: skip
-    rp = fitted["relative_potency_pct"]
-    ci = fitted["ci_pct"]
-    p = fitted["parallelism"]["p"] if fitted.get("parallelism") else None
-    rp_dec = decimal_from_float(rp, "relative_potency").quantize(Decimal("0.0001"))
-    sha = sha256_hex(data)
-    run = PotencyRun(
-        assay=assay, test_lot=test_lot, original_name=filename, sha256=sha,
-        columns={"dose": dose_column, "response": response_column, "curve": curve_column,
-                 "reference_label": fitted["reference_label"], "test_label": fitted["test_label"]},
-        fitted=fitted, relative_potency_pct=rp_dec,
-        ci_low_pct=None if ci[0] is None else decimal_from_float(ci[0], "ci").quantize(Decimal("0.0001")),
-        ci_high_pct=None if ci[1] is None else decimal_from_float(ci[1], "ci").quantize(Decimal("0.0001")),
-        parallelism_p=p, parallel=bool(p is None or p >= 0.05),
-        within_acceptance=bool(assay.acceptance_low <= rp_dec <= assay.acceptance_high),
-        analyst=actor, tested_at=tested_at, recorded_at=now(),
-    )  # fmt: skip
-    keptfiles.save(run.plate_file, filename, data)
+    columns = {"dose": dose_column, "response": response_column, "curve": curve_column,
+               "reference_label": fitted["reference_label"], "test_label": fitted["test_label"]}  # fmt: skip
+    run = _potency_run(actor, assay, test_lot, fitted, columns, tested_at)
+    kept = keptfiles.keep(run.plate_file, filename, data)
+    run.original_name, run.sha256 = kept.original_name, kept.sha256
     run.save()
     if record_qc:
-        code = assay.qc_attribute_code
-        attribute = test_lot.specification.attributes.filter(code=code).first() if code else None
-        if attribute is None:
-            raise InputError(
-                _(
-                    "specification v{version} of lot {lot} has no attribute {code} for relative potency"
-                ).format(version=test_lot.specification.version, lot=test_lot.number, code=code or "-"),
-                where="qc_attribute_code",
-            )
-        result = record_qc_result(
-            actor=actor, lot=test_lot, attribute=attribute, value=rp_dec, unit="%",
-            method=f"{assay.name}: relative potency vs reference lot {assay.reference_lot.number} ({assay.model})",
-            tested_at=tested_at, stored_file_name=run.plate_file.name, stored_file_sha256=sha,
-            derived={
-            "source": "potency", "potency_run": run.pk, "assay": assay.name,
-            "reference_lot": assay.reference_lot.number, "model": fitted["model"],
-            "relative_potency_pct": rp, "ci_pct": ci, "parallelism": fitted["parallelism"],
-            "file_sha256": sha,
-            },
-        )  # fmt: skip
-        run.qc_result = result
+        run.qc_result = _record_relative_potency(actor, run)
         run.save(update_fields=["qc_result"])
     record_event(
         actor=actor, action="potency_run.record", object_type="potency_run", object_id=run.pk,
         after={"assay": assay.name, "test_lot": test_lot.number, "reference_lot": assay.reference_lot.number,
-               "file": filename, "sha256": sha, "relative_potency_pct": rp_dec, "ci_pct": ci,
-               "parallelism_p": p, "within_acceptance": run.within_acceptance,
-               "qc_result": run.qc_result_id},
+               "file": run.original_name, "sha256": run.sha256, "relative_potency_pct": run.relative_potency_pct,
+               "ci_pct": fitted["ci_pct"], "parallelism_p": run.parallelism_p,
+               "within_acceptance": run.within_acceptance, "qc_result": run.qc_result_id},
     )  # fmt: skip
     return run
+
+
+def _percent(value: float, field: str) -> Decimal:
+    """A computed percentage as recorded: four decimals."""
+    return decimal_from_float(value, field).quantize(Decimal("0.0001"))
+
+
+def _potency_run(
+    actor, assay: PotencyAssay, test_lot: Lot, fitted: dict, columns: dict, tested_at
+) -> PotencyRun:
+    """The run as fitted (not saved): relative potency and its interval in %, whether the curves
+    are parallel (p >= 0.05, or no test) and whether the potency is within the assay's range."""
+    ci = fitted["ci_pct"]
+    p = fitted["parallelism"]["p"] if fitted.get("parallelism") else None
+    rp = _percent(fitted["relative_potency_pct"], "relative_potency")
+    return PotencyRun(
+        assay=assay, test_lot=test_lot, columns=columns, fitted=fitted, relative_potency_pct=rp,
+        ci_low_pct=None if ci[0] is None else _percent(ci[0], "ci"),
+        ci_high_pct=None if ci[1] is None else _percent(ci[1], "ci"),
+        parallelism_p=p, parallel=bool(p is None or p >= 0.05),
+        within_acceptance=bool(assay.acceptance_low <= rp <= assay.acceptance_high),
+        analyst=actor, tested_at=tested_at, recorded_at=now(),
+    )  # fmt: skip
+
+
+def _record_relative_potency(actor, run: PotencyRun):
+    """The test lot's QC result of the assay's attribute: the run's relative potency in %."""
+    assay, test_lot, fitted = run.assay, run.test_lot, run.fitted
+    code = assay.qc_attribute_code
+    attribute = test_lot.specification.attributes.filter(code=code).first() if code else None
+    if attribute is None:
+        raise InputError(
+            _("specification v{version} of lot {lot} has no attribute {code} for relative potency").format(
+                version=test_lot.specification.version, lot=test_lot.number, code=code or "-"
+            ),
+            where="qc_attribute_code",
+        )
+    return record_qc_result(
+        actor=actor, lot=test_lot, attribute=attribute, value=run.relative_potency_pct, unit="%",
+        method=f"{assay.name}: relative potency vs reference lot {assay.reference_lot.number} ({assay.model})",
+        tested_at=run.tested_at, stored_file_name=run.plate_file.name, stored_file_sha256=run.sha256,
+        derived={
+            "source": "potency", "potency_run": run.pk, "assay": assay.name,
+            "reference_lot": assay.reference_lot.number, "model": fitted["model"],
+            "relative_potency_pct": fitted["relative_potency_pct"], "ci_pct": fitted["ci_pct"],
+            "parallelism": fitted["parallelism"], "file_sha256": run.sha256,
+        },
+    )  # fmt: skip
