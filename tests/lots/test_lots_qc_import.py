@@ -88,6 +88,34 @@ def test_results_for_a_released_lot_are_refused(world, rf_request):
     assert "Released" in report.errors[0].message
 
 
+def test_rows_are_judged_by_the_qc_result_rules(world, lot):
+    """The import has no rule of its own: an existing valid result and an analyst without the QC
+    role are refused by record_qc_result, each error on its row and column."""
+    import datetime as dt
+
+    from evqms.lots import services
+
+    services.record_qc_result(
+        actor=world.analyst,
+        lot=lot,
+        attribute=world.attr("endotoxin"),
+        value="0.1",
+        unit="EU/mL",
+        tested_at=dt.datetime(2024, 6, 1, 9, 0),
+    )
+    csv = (
+        "lot,attribute,value,unit,tested_at,analyst,text_value\n"
+        "UCEV-T-001,endotoxin,0.12,EU/mL,2024-06-02,,\n"
+        "UCEV-T-001,modal_size,121,nm,2024-06-02,op1,\n"
+        "UCEV-T-001,cd63,,,2024-06-02,,positive\n"
+    )
+    report = import_qc_results(actor=world.analyst, filename="again.csv", data=csv.encode())
+    assert [(e.row, e.column) for e in report.errors] == [(2, "attribute"), (3, "analyst")]
+    assert "already has a valid result" in report.errors[0].message
+    assert "op1 is not a QC analyst" in report.errors[1].message
+    assert QCResult.objects.filter(lot=lot).count() == 1  # the row that was fine is rolled back too
+
+
 def test_excel_import(world, lot):
     wb = openpyxl.Workbook()
     ws = wb.active

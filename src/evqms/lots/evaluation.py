@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from evqms.core import units
 from evqms.errors import InputError
 from evqms.i18n import _
 
@@ -85,6 +86,26 @@ def freeze_limits(
         "choices": list(choices or []),
         "spec_version": spec_version,
     }
+
+
+def attribute_limits(attribute) -> dict:
+    """The limits of a specification attribute as a result freezes them (and as a page shows them
+    before any result exists): the one place they are read from the specification."""
+    return freeze_limits(
+        kind=attribute.kind,
+        unit=attribute.unit,
+        lower=attribute.lower,
+        lower_inclusive=attribute.lower_inclusive,
+        upper=attribute.upper,
+        upper_inclusive=attribute.upper_inclusive,
+        alert_lower=attribute.alert_lower,
+        alert_upper=attribute.alert_upper,
+        decimal_places=attribute.decimal_places,
+        acceptable=attribute.acceptable,
+        choices=attribute.choices,
+        spec_version=attribute.specification.version,
+        attribute_code=attribute.code,
+    )
 
 
 def round_half_up(value: Decimal, places: int | None) -> Decimal:
@@ -205,23 +226,6 @@ def parameter_in_range(value: Decimal, low: Decimal | None, high: Decimal | None
 
 
 # --- units --------------------------------------------------------------------------------
-# evqms.core.units.convert (pint, with particles, EU, copies ...) is the project's converter;
-# until it is present this module falls back to a small pint registry of its own.
-
-_FALLBACK_REGISTRY = None
-
-
-def _fallback_registry():
-    global _FALLBACK_REGISTRY
-    if _FALLBACK_REGISTRY is None:
-        import pint
-
-        ureg = pint.UnitRegistry(non_int_type=Decimal)
-        ureg.define("particle = [particle_count] = particles")
-        ureg.define("endotoxin_unit = [endotoxin] = EU")
-        ureg.define("copies = [copy_count] = copy")
-        _FALLBACK_REGISTRY = ureg
-    return _FALLBACK_REGISTRY
 
 
 def _clean_unit(unit: str) -> str:
@@ -229,7 +233,8 @@ def _clean_unit(unit: str) -> str:
 
 
 def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit") -> Decimal:
-    """`value` in `from_unit` expressed in `to_unit`; InputError naming `field` when impossible."""
+    """`value` in `from_unit` expressed in `to_unit` (the project's registry, `evqms.core.units`);
+    InputError naming `field` when impossible."""
     if _clean_unit(from_unit) == _clean_unit(to_unit):
         return value
     if not (from_unit or "").strip() or not (to_unit or "").strip():
@@ -239,27 +244,4 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
             ),
             where=field,
         )
-    try:
-        from evqms.core.units import convert as core_convert
-    except ImportError:
-        core_convert = None
-    core_error = None
-    if core_convert is not None:
-        try:
-            return Decimal(core_convert(value, from_unit, to_unit))
-        except InputError as exc:  # e.g. a unit only this module's registry defines: try it below
-            core_error = exc
-    import pint
-
-    ureg = _fallback_registry()
-    try:
-        quantity = ureg.Quantity(value, _clean_unit(from_unit))
-        converted = quantity.to(_clean_unit(to_unit)).magnitude
-    except (pint.errors.PintError, ValueError, AttributeError, TypeError, AssertionError):
-        if core_error is not None:
-            raise InputError(core_error.message, where=field) from None
-        raise InputError(
-            _("unit {given} cannot be converted to {expected}").format(given=from_unit, expected=to_unit),
-            where=field,
-        ) from None
-    return Decimal(str(converted))
+    return units.convert(value, from_unit, to_unit, field=field)

@@ -15,19 +15,19 @@ import itertools
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
-from evqms.core.canonical import sha256_hex
-from evqms.core.limits import check_size, check_zip_expansion, csv_rows, decode_text, sniff_dialect
+from evqms.core import keptfiles
+from evqms.core.limits import check_zip_expansion, csv_rows, decode_text, sniff_dialect
+from evqms.dossier.models import SpecAttribute
 from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
-from evqms.lots.models import Lot, QCResult
+from evqms.lots.models import Lot
+from evqms.lots.services.qc import record_qc_result
 
 COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst")
 REQUIRED = ("lot", "attribute", "tested_at")
@@ -189,22 +189,6 @@ def _tested_at(value) -> dt.datetime:
     return parsed
 
 
-# --- storing the original -----------------------------------------------------------------
-
-
-def store_original(filename: str, data: bytes) -> tuple[str, str]:
-    """Keep the file unchanged as imports/<sha256 prefix>-<name>; returns (stored name, sha256)."""
-    digest = sha256_hex(data)
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1] or "import"
-    name = f"imports/{digest[:16]}-{base}"
-    if default_storage.exists(name):
-        with default_storage.open(name, "rb") as fh:
-            if sha256_hex(fh.read()) == digest:
-                return name, digest
-    stored = default_storage.save(name, ContentFile(data))
-    return stored, digest
-
-
 # --- the import ---------------------------------------------------------------------------
 
 
@@ -220,14 +204,117 @@ def _column_of(exc: EvqmsError) -> str | None:
     return None
 
 
-def import_qc_results(*, actor, filename: str, data: bytes) -> ImportReport:
-    """Import every row or none; the report lists each problem by row and column."""
-    from evqms.lots import services
+@dataclass(frozen=True)
+class _Entry:
+    """One row read into what `record_qc_result` takes."""
 
+    row: int
+    lot: Lot
+    attribute: SpecAttribute
+    cells: dict
+    tested_at: dt.datetime
+    analyst: object
+
+
+def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> list[_Entry]:
+    """Find each row's lot, attribute and analyst and read its test time; a row that names what
+    does not exist, or repeats an earlier row's lot and attribute, is an error of its own."""
+    wanted = {
+        column: {str(r.get(column) or "").strip() for _n, r in rows} - {""} for column in ("lot", "analyst")
+    }
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=wanted["analyst"])}
+    lots = {
+        lot.number: lot
+        for lot in Lot.objects.filter(number__in=wanted["lot"]).select_related("specification")
+    }
+    seen: dict[tuple[str, str], int] = {}
+    entries = []
+    for number, row in rows:
+        found = len(errors)
+        lot_number, code = str(row.get("lot") or "").strip(), str(row.get("attribute") or "").strip()
+        lot = lots.get(lot_number)
+        if not lot_number:
+            errors.append(RowError(number, "lot", _("a lot number is required")))
+        elif lot is None:
+            errors.append(RowError(number, "lot", _("unknown lot {lot}").format(lot=lot_number)))
+        attribute = (
+            lot.specification.attributes.filter(code=code).first() if lot is not None and code else None
+        )
+        if lot is not None and attribute is None:
+            message = _("unknown attribute {code} in specification v{version}").format(
+                code=code or _("(empty)"), version=lot.specification.version
+            )
+            errors.append(RowError(number, "attribute", message))
+        if (lot_number, code) in seen:
+            message = _("duplicate of row {row}").format(row=seen[(lot_number, code)])
+            errors.append(RowError(number, "attribute", message))
+        else:
+            seen[(lot_number, code)] = number
+        try:
+            tested_at = _tested_at(row.get("tested_at"))
+        except InputError as exc:
+            errors.append(RowError(number, "tested_at", exc.message))
+        name = str(row.get("analyst") or "").strip()
+        analyst = users.get(name) if name else actor
+        if analyst is None:
+            errors.append(RowError(number, "analyst", _("unknown user {name}").format(name=name)))
+        if len(errors) == found:
+            entries.append(_Entry(number, lot, attribute, row, tested_at, analyst))
+    return entries
+
+
+def _record_entries(actor, entries: list[_Entry], report: ImportReport) -> None:
+    """Record every entry through `record_qc_result` in one transaction, each row's refusal kept
+    with its row and column; any error (here or from reading) rolls every row back."""
+    try:
+        with transaction.atomic():
+            for entry in entries:
+                try:
+                    result = record_qc_result(
+                        actor=actor,
+                        lot=entry.lot,
+                        attribute=entry.attribute,
+                        value=entry.cells.get("value") or None,
+                        unit=str(entry.cells.get("unit") or ""),
+                        text_value=str(entry.cells.get("text_value") or ""),
+                        method=str(entry.cells.get("method") or ""),
+                        tested_at=entry.tested_at,
+                        analyst=entry.analyst,
+                        stored_file_name=report.stored_as,
+                        stored_file_sha256=report.sha256,
+                    )
+                except (InputError, RuleViolation, PermissionDenied) as exc:
+                    message = getattr(exc, "message", None) or str(exc)
+                    report.errors.append(RowError(entry.row, _column_of(exc), message))
+                else:
+                    report.created.append(result.pk)
+            if report.errors:
+                raise _Rollback
+            record_event(
+                actor=actor,
+                action="qc_result.import",
+                object_type="qc_import",
+                object_id=report.sha256[:16],
+                after={
+                    "filename": report.filename,
+                    "sha256": report.sha256,
+                    "stored_as": report.stored_as,
+                    "rows": report.rows,
+                    "results": report.created,
+                },
+            )
+    except _Rollback:
+        report.created = []
+        report.errors.sort(key=lambda e: e.row or 0)  # stable: a row's errors keep their order
+        _record_refusal(actor, report)
+
+
+def import_qc_results(*, actor, filename: str, data: bytes) -> ImportReport:
+    """Import every row or none; the report lists each problem by row and column. The file is kept
+    (`keptfiles.keep_import`) whatever the outcome; each result is judged by `record_qc_result`."""
     require(actor, "lots.import_qc_results")
-    check_size(len(data), name=filename)  # above EVQMS_UPLOAD_LIMIT_MB: refused, nothing kept
-    stored, digest = store_original(filename, data)
-    report = ImportReport(filename=filename.rsplit("/", 1)[-1], sha256=digest, stored_as=stored)
+    kept = keptfiles.keep_import(filename, data)  # above EVQMS_UPLOAD_LIMIT_MB: refused, nothing kept
+    report = ImportReport(filename=kept.original_name, sha256=kept.sha256, stored_as=kept.name)
     try:
         rows = read_rows(report.filename, data)
     except InputError as exc:
@@ -237,142 +324,8 @@ def import_qc_results(*, actor, filename: str, data: bytes) -> ImportReport:
         _record_refusal(actor, report)
         return report
     report.rows = len(rows)
-    users = {
-        u.username: u
-        for u in get_user_model().objects.filter(
-            username__in={str(r.get("analyst") or "").strip() for _n, r in rows} - {""}
-        )
-    }
-    lots = {
-        lot.number: lot
-        for lot in Lot.objects.filter(
-            number__in={str(r.get("lot") or "").strip() for _n, r in rows}
-        ).select_related("specification")
-    }
-    seen: dict[tuple[str, str], int] = {}
-    prepared = []
-    for number, row in rows:
-        err = len(report.errors)
-        lot_number, code = str(row.get("lot") or "").strip(), str(row.get("attribute") or "").strip()
-        lot = lots.get(lot_number)
-        if not lot_number:
-            report.errors.append(RowError(number, "lot", _("a lot number is required")))
-        elif lot is None:
-            report.errors.append(RowError(number, "lot", _("unknown lot {lot}").format(lot=lot_number)))
-        elif lot.status not in services.QC_OPEN_STATUSES:
-            report.errors.append(
-                RowError(
-                    number,
-                    "lot",
-                    _("lot {lot} is {status}: no results can be added").format(
-                        lot=lot_number, status=lot.get_status_display()
-                    ),
-                )
-            )
-        attribute = None
-        if lot is not None:
-            attribute = lot.specification.attributes.filter(code=code).first() if code else None
-            if attribute is None:
-                report.errors.append(
-                    RowError(
-                        number,
-                        "attribute",
-                        _("unknown attribute {code} in specification v{version}").format(
-                            code=code or _("(empty)"), version=lot.specification.version
-                        ),
-                    )
-                )
-        key = (lot_number, code)
-        if key in seen:
-            report.errors.append(
-                RowError(number, "attribute", _("duplicate of row {row}").format(row=seen[key]))
-            )
-        else:
-            seen[key] = number
-        if (
-            lot is not None
-            and attribute is not None
-            and lot.status in services.QC_OPEN_STATUSES
-            and QCResult.objects.filter(lot=lot, attribute=attribute, status="valid").exists()
-        ):
-            report.errors.append(
-                RowError(
-                    number,
-                    "attribute",
-                    _("lot {lot} already has a valid {code} result (record a retest in the lot page)").format(
-                        lot=lot_number, code=code
-                    ),
-                )
-            )
-        try:
-            tested_at = _tested_at(row.get("tested_at"))
-        except InputError as exc:
-            report.errors.append(RowError(number, "tested_at", exc.message))
-            tested_at = None
-        analyst = actor
-        name = str(row.get("analyst") or "").strip()
-        if name:
-            analyst = users.get(name)
-            if analyst is None:
-                report.errors.append(RowError(number, "analyst", _("unknown user {name}").format(name=name)))
-            elif not analyst.has_perm("lots.record_qc_result"):
-                report.errors.append(
-                    RowError(number, "analyst", _("{name} is not a QC analyst").format(name=name))
-                )
-        if attribute is not None:
-            try:
-                services.evaluate_entry(
-                    attribute=attribute,
-                    value=row.get("value") or None,
-                    unit=str(row.get("unit") or ""),
-                    text_value=str(row.get("text_value") or ""),
-                )
-            except InputError as exc:
-                report.errors.append(RowError(number, _column_of(exc) or "value", exc.message))
-        if len(report.errors) == err:
-            prepared.append((number, lot, attribute, row, tested_at, analyst))
-    if report.errors:
-        _record_refusal(actor, report)
-        return report
-    try:
-        with transaction.atomic():
-            for number, lot, attribute, row, tested_at, analyst in prepared:
-                try:
-                    result = services.record_qc_result(
-                        actor=actor,
-                        lot=lot,
-                        attribute=attribute,
-                        value=row.get("value") or None,
-                        unit=str(row.get("unit") or ""),
-                        text_value=str(row.get("text_value") or ""),
-                        method=str(row.get("method") or ""),
-                        tested_at=tested_at,
-                        analyst=analyst,
-                        stored_file_name=stored,
-                        stored_file_sha256=digest,
-                    )
-                    report.created.append(result.pk)
-                except (InputError, RuleViolation, PermissionDenied) as exc:
-                    column = _column_of(exc) if isinstance(exc, InputError) else None
-                    report.errors.append(RowError(number, column, getattr(exc, "message", None) or str(exc)))
-            if report.errors:
-                raise _Rollback
-            record_event(
-                actor=actor,
-                action="qc_result.import",
-                object_type="qc_import",
-                object_id=digest[:16],
-                after={
-                    "filename": report.filename,
-                    "sha256": digest,
-                    "stored_as": stored,
-                    "rows": report.rows,
-                    "results": report.created,
-                },
-            )
-    except _Rollback:
-        report.created = []
-        _record_refusal(actor, report)
+    entries = _map_rows(actor, rows, report.errors)
+    _record_entries(actor, entries, report)
     return report
 
 

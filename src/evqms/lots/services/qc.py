@@ -12,7 +12,6 @@ from django.db import transaction
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import keptfiles
-from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError, PermissionDenied, RuleViolation
@@ -28,22 +27,58 @@ QC_OPEN_STATUSES = ("qc", "quarantine")
 VALUE_PLACES = Decimal("1e-10")
 
 
-def _frozen_limits(attribute: SpecAttribute) -> dict:
-    return evaluation.freeze_limits(
-        kind=attribute.kind,
-        unit=attribute.unit,
-        lower=attribute.lower,
-        lower_inclusive=attribute.lower_inclusive,
-        upper=attribute.upper,
-        upper_inclusive=attribute.upper_inclusive,
-        alert_lower=attribute.alert_lower,
-        alert_upper=attribute.alert_upper,
-        decimal_places=attribute.decimal_places,
-        acceptable=attribute.acceptable,
-        choices=attribute.choices,
-        spec_version=attribute.specification.version,
-        attribute_code=attribute.code,
-    )
+class QCRuleViolation(RuleViolation):
+    """A QC result rule refused the entry; `where` names the part of the entry it concerns ("lot",
+    "attribute"), so an import can point at the column."""
+
+    def __init__(self, message: str, *, where: str):
+        super().__init__(message)
+        self.where = where
+
+
+class NotAnAnalyst(PermissionDenied):
+    """The person named as having performed the test does not hold the QC analyst role."""
+
+    where = "analyst"
+
+
+def require_qc_entry(actor, lot: Lot, *, analyst=None) -> None:
+    """Refuse unless a QC result may be taken for `lot` now: `actor`, and the `analyst` who
+    performed the test when someone else did, hold the QC analyst role, and the lot is in QC or
+    in quarantine. A service that reads an instrument file asks this before reading it."""
+    require(actor, "lots.record_qc_result")
+    if analyst is not None and analyst.pk != actor.pk and not analyst.has_perm("lots.record_qc_result"):
+        raise NotAnAnalyst(_("{name} is not a QC analyst").format(name=analyst.get_username()))
+    refusal = status_refusal(lot, QC_OPEN_STATUSES, _("record a QC result"))
+    if refusal:
+        raise QCRuleViolation(refusal, where="lot")
+
+
+def _require_attribute_of(lot: Lot, attribute: SpecAttribute) -> None:
+    if attribute.specification_id != lot.specification_id:
+        raise InputError(
+            _("attribute {attribute} is not in specification v{version} of lot {lot}").format(
+                attribute=attribute.code, version=lot.specification.version, lot=lot.number
+            ),
+            where="attribute",
+        )
+
+
+def _require_one_valid_result(lot: Lot, attribute: SpecAttribute, retest_of: QCResult | None) -> None:
+    """An attribute has one valid result per lot: a further one is a retest of a result of the same
+    lot and attribute, never a second first result."""
+    if retest_of is not None:
+        if retest_of.lot_id != lot.pk or retest_of.attribute_id != attribute.pk:
+            raise InputError(
+                _("a retest must repeat a result of the same lot and attribute"), where="retest_of"
+            )
+    elif QCResult.objects.filter(lot=lot, attribute=attribute, status="valid").exists():
+        raise QCRuleViolation(
+            _(
+                "{attribute} already has a valid result for lot {lot}: record a retest of it, or invalidate it first"
+            ).format(attribute=attribute.code, lot=lot.number),
+            where="attribute",
+        )
 
 
 def _raw_file_content(raw_file) -> tuple[str, bytes]:
@@ -59,15 +94,15 @@ def _raw_file_content(raw_file) -> tuple[str, bytes]:
         data = b"".join(raw_file.chunks())
     else:
         data = raw_file.read()
-    return name.rsplit("/", 1)[-1], data
+    return name, data
 
 
 def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text_value: str = "") -> dict:
-    """Check and judge one entry without writing anything (also used by the QC import's first pass).
+    """Check and judge one entry against the attribute's limits without writing anything.
 
     Returns limits, value (Decimal or None), value_in_spec_unit, evaluation.
     """
-    limits = _frozen_limits(attribute)
+    limits = evaluation.attribute_limits(attribute)
     if attribute.kind == "qualitative":
         judged = evaluation.evaluate_qualitative(text_value, limits, field="text_value")
         return {
@@ -100,6 +135,36 @@ def _fit(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(VALUE_PLACES)
 
 
+def _attach_raw_file(result: QCResult, raw_file, stored_file_name: str, stored_file_sha256: str) -> None:
+    """Keep the instrument's raw file with the result, or point the result at a file already kept."""
+    if raw_file is not None:
+        kept = keptfiles.keep(result.raw_file, *_raw_file_content(raw_file))
+        result.raw_file_name = kept.original_name
+        result.raw_file_sha256 = kept.sha256
+    elif stored_file_name:
+        result.raw_file.name = stored_file_name
+        result.raw_file_name = keptfiles.original_name(stored_file_name)
+        result.raw_file_sha256 = stored_file_sha256
+
+
+def _open_oos(actor, result: QCResult, reason: str) -> None:
+    """A failing result opens an OOS deviation, unless it retests a result whose OOS is still open:
+    a failing retest belongs to the investigation already open for the original."""
+    if result.verdict != evaluation.FAIL or _open_oos_deviation(result) is not None:
+        return
+    attribute = result.attribute
+    shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
+    new_deviation(
+        actor=actor,
+        lot=result.lot,
+        source="oos",
+        qc_result=result,
+        description=_("OOS: {attribute} = {value}, {reason}").format(
+            attribute=attribute.name, value=shown, reason=reason
+        ),
+    )
+
+
 @keptfiles.removed_on_error  # a refused result leaves no raw file
 @transaction.atomic
 def record_qc_result(
@@ -123,36 +188,16 @@ def record_qc_result(
 
     `derived` keeps what an instrument file or analysis gave beside the value (e.g. the NTA figures).
 
-    `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` let the QC
-    import point results at the import file it has already stored.
+    `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` point the
+    result at an original already kept (an import file, an NTA export, a potency plate).
     """
-    require(actor, "lots.record_qc_result")
     analyst = analyst or actor
-    if analyst.pk != actor.pk:
-        require(analyst, "lots.record_qc_result")
     lot = locked_lot(lot)
-    require_status(lot, QC_OPEN_STATUSES, _("record a QC result"))
-    if attribute.specification_id != lot.specification_id:
-        raise InputError(
-            _("attribute {attribute} is not in specification v{version} of lot {lot}").format(
-                attribute=attribute.code, version=lot.specification.version, lot=lot.number
-            ),
-            where="attribute",
-        )
+    require_qc_entry(actor, lot, analyst=analyst)
+    _require_attribute_of(lot, attribute)
     tested_at = aware(tested_at, "tested_at")
     entry = evaluate_entry(attribute=attribute, value=value, unit=unit, text_value=text_value)
-    existing = QCResult.objects.filter(lot=lot, attribute=attribute, status="valid")
-    if retest_of is not None:
-        if retest_of.lot_id != lot.pk or retest_of.attribute_id != attribute.pk:
-            raise InputError(
-                _("a retest must repeat a result of the same lot and attribute"), where="retest_of"
-            )
-    elif existing.exists():
-        raise RuleViolation(
-            _(
-                "{attribute} already has a valid result for lot {lot}: record a retest of it, or invalidate it first"
-            ).format(attribute=attribute.code, lot=lot.number)
-        )
+    _require_one_valid_result(lot, attribute, retest_of)
     judged = entry["evaluation"]
     result = QCResult(
         lot=lot,
@@ -171,15 +216,7 @@ def record_qc_result(
         recorded_at=now(),
         derived=derived or {},
     )
-    if raw_file is not None:
-        name, data = _raw_file_content(raw_file)
-        result.raw_file_name = name
-        result.raw_file_sha256 = sha256_hex(data)
-        keptfiles.save(result.raw_file, name, data)
-    elif stored_file_name:
-        result.raw_file.name = stored_file_name
-        result.raw_file_name = stored_file_name.rsplit("/", 1)[-1]
-        result.raw_file_sha256 = stored_file_sha256
+    _attach_raw_file(result, raw_file, stored_file_name, stored_file_sha256)
     result.save()
     record_event(
         actor=actor,
@@ -189,18 +226,7 @@ def record_qc_result(
         after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
         reason=judged.reason,
     )
-    if judged.verdict == evaluation.FAIL and _open_oos_deviation(result) is None:
-        # A failing retest belongs to the investigation already open for the original OOS.
-        shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
-        new_deviation(
-            actor=actor,
-            lot=lot,
-            source="oos",
-            qc_result=result,
-            description=_("OOS: {attribute} = {value}, {reason}").format(
-                attribute=attribute.name, value=shown, reason=judged.reason
-            ),
-        )
+    _open_oos(actor, result, judged.reason)
     return result
 
 
@@ -253,7 +279,7 @@ def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
 
 def verification_refusal(actor, *, lot: Lot, analyst: str, status: str, verified: bool) -> str | None:
     """Why `actor` may not verify a QC result of `lot`, or None when they may: the result was
-    tested by `analyst` (a username), has `status` ("valid" or "invalid") and is `verified` or
+    tested by `analyst` (a username), has `status` ("valid" or "invalidated") and is `verified` or
     not. The service refuses with this reason; the lot page offers the button when it is None."""
     try:
         require(actor, "lots.verify_qc_result")
