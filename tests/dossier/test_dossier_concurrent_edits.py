@@ -86,7 +86,7 @@ def test_services_check_the_fingerprint_only_when_given(people, bank):
 
 
 def test_an_attribute_edit_starts_from_the_stored_attribute_not_the_callers_copy(people, product):
-    spec = services.create_specification_from_template(product, people.analyst)
+    spec = services.create_specification_from_template(actor=people.analyst, product=product)
     copy_a = spec.attributes.get(code="endotoxin")
     copy_b = m.SpecAttribute.objects.get(pk=copy_a.pk)
     services.update_spec_attribute(actor=people.analyst, attribute=copy_a, unit="EU/mL", upper="0.25")

@@ -591,7 +591,7 @@ def test_valid_attributes_are_stored_normalised(people, draft_spec):
 
 
 def test_spec_versioning_and_approval(people, product, rf_request):
-    v1 = services.create_specification_from_template(product, people.analyst)
+    v1 = services.create_specification_from_template(actor=people.analyst, product=product)
     services.update_specification(actor=people.qa2, specification=v1, description="edited by QA 2")
     with pytest.raises(SignatureRefused, match="author"):
         services.approve_specification(
@@ -638,7 +638,7 @@ def test_spec_versioning_and_approval(people, product, rf_request):
 
 
 def test_release_template_content(people, product):
-    spec = services.create_specification_from_template(product, people.analyst)
+    spec = services.create_specification_from_template(actor=people.analyst, product=product)
     attrs = {a.code: a for a in spec.attributes.all()}
     assert {
         "particle_concentration",
@@ -676,7 +676,9 @@ def test_release_template_content(people, product):
 
 
 def test_template_endotoxin_k_over_m(people, product, make_user):
-    spec = services.create_specification_from_template(product, people.analyst, max_dose_ml_per_kg="0.1")
+    spec = services.create_specification_from_template(
+        actor=people.analyst, product=product, max_dose_ml_per_kg="0.1"
+    )
     endo = spec.attributes.get(code="endotoxin")
     assert endo.upper == D("50")  # 5 EU/kg / 0.1 mL/kg
     assert "EL = K/M" in endo.source
@@ -689,7 +691,9 @@ def test_template_endotoxin_k_over_m(people, product, make_user):
         indications="ALS",
         routes=["intrathecal"],
     )
-    spec_it = services.create_specification_from_template(it, people.analyst, max_dose_ml_per_kg="0.1")
+    spec_it = services.create_specification_from_template(
+        actor=people.analyst, product=it, max_dose_ml_per_kg="0.1"
+    )
     assert spec_it.attributes.get(code="endotoxin").upper == D("2")  # 0.2 EU/kg / 0.1 mL/kg
 
 
@@ -697,4 +701,4 @@ def test_spec_roles(people, product):
     with pytest.raises(PermissionDenied):
         services.create_specification_version(actor=people.operator, product=product)
     with pytest.raises(PermissionDenied):
-        services.create_specification_from_template(product, people.physician)
+        services.create_specification_from_template(actor=people.physician, product=product)

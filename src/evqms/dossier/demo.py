@@ -402,7 +402,7 @@ class _Loader:
     def specification(self, product):
         spec = m.Specification.objects.filter(product=product, version=1).first()
         if spec is None:
-            spec = services.create_specification_from_template(product, self.analyst)
+            spec = services.create_specification_from_template(actor=self.analyst, product=product)
         if spec.status == "draft" and spec.shelf_life_months is None:
             # The lots' expiry is manufacture + this; the studies demo's stability study (relative
             # potency at -80 °C) gives 18.3 months by ICH Q1E, approved rounded down to whole months.

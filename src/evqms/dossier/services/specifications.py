@@ -178,7 +178,7 @@ def remove_spec_attribute(*, actor, attribute: m.SpecAttribute) -> None:
 
 
 def create_specification_from_template(
-    product: m.Product, actor, *, max_dose_ml_per_kg=None, description: str = ""
+    *, actor, product: m.Product, max_dose_ml_per_kg=None, description: str = ""
 ) -> m.Specification:
     """A new draft specification holding the default EV release template (catalogue section 8).
 
