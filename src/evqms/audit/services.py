@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evqms.audit import checkpoints
-from evqms.audit.chain import GENESIS, event_hash, invalidation_row_hash, signature_row_hash
+from evqms.audit.chain import GENESIS, event_hash
 from evqms.audit.models import SIGNATURE_MEANINGS, AuditEvent, ChainHead, Signature, SignatureInvalidation
+from evqms.audit.records import signature_invalidation_record, signature_record
 from evqms.core.canonical import canonical_hash, canonical_json
 from evqms.core.db import lock_for_update
 from evqms.core.timefmt import local_date
@@ -177,14 +178,7 @@ def write_signature(
         action=f"signature.{meaning}",
         object_type=object_type,
         object_id=object_id,
-        after={
-            "signature_id": signature.pk,
-            "printed_name": signature.printed_name,
-            "meaning": meaning,
-            "record_hash": signature.record_hash,
-            # The whole row's hash: verify names a signature row deleted or altered afterwards.
-            "row_hash": signature_row_hash(signature),
-        },
+        after=signature_record(signature),
         reason=reason,
     )
     return signature
@@ -202,7 +196,7 @@ def sign(
     reason: str = "",
     prohibited: Iterable[tuple[int, str]] = (),
 ) -> Signature:
-    """Sign `record` (a dict snapshot of exactly what is signed) with a freshly re-entered password."""
+    """Sign `record` (exactly what is signed: the app's `<model>_record`) with a freshly re-entered password."""
     if meaning not in SIGNATURE_MEANINGS:
         raise InputError(_("unknown signature meaning {meaning}").format(meaning=meaning), where="meaning")
     check_signing_password(request=request, signer=signer, password=password, prohibited=prohibited)
@@ -232,12 +226,7 @@ def invalidate_signature(*, actor, signature: Signature, reason: str) -> Signatu
         object_type=signature.object_type,
         object_id=signature.object_id,
         before={"signature_id": signature.pk, "valid": True},
-        after={
-            "signature_id": signature.pk,
-            "valid": False,
-            "invalidation_id": inv.pk,
-            "row_hash": invalidation_row_hash(inv),
-        },
+        after=signature_invalidation_record(inv),
         reason=reason,
     )
     return inv
