@@ -5,7 +5,6 @@ missing). Rules live in the services; a refusal is shown next to the field it na
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -178,8 +177,6 @@ def _ship(request, aliquot, form):
             shipped_at=data["shipped_at"],
             reference=data["reference"],
         )
-    except errors.PermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
     except (errors.InputError, errors.RuleViolation) as exc:
         show_refusal(form, exc)
         return None

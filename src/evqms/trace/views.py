@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -230,8 +229,6 @@ def _destroy_held(request, source, form) -> bool:
             reason=data["reason"],
             password=data["password"],
         )
-    except errors.PermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
     except (errors.InputError, errors.RuleViolation) as exc:
         show_refusal(form, exc)
         return False
@@ -289,8 +286,6 @@ def _place_hold(request, form):
         hold = holds.place_hold(
             actor=request.user, scope=data["scope"], code=data["code"], reason=data["reason"]
         )
-    except errors.PermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
     except (errors.InputError, errors.RuleViolation) as exc:
         show_refusal(form, exc)
         return None

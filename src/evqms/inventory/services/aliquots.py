@@ -11,7 +11,7 @@ from evqms.core import identifiers
 from evqms.core.db import lock_for_update
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
-from evqms.inventory.models import IN_STORAGE, Aliquot, AliquotMove, StorageLocation
+from evqms.inventory.models import IN_STORAGE, Aliquot, StorageLocation
 from evqms.inventory.records import aliquot_record
 from evqms.inventory.services.holds import refuse_if_held
 from evqms.inventory.services.locations import check_space
@@ -20,6 +20,7 @@ from evqms.inventory.services.stock import (
     leave_storage,
     locked_aliquot,
     parse_decimal,
+    record_move,
     require_transaction,
 )
 from evqms.lots.holds import active_holds, hold_label
@@ -107,14 +108,7 @@ def move_aliquot(*, actor, aliquot: Aliquot | str, to_location: StorageLocation,
             where="to_location",
         )
     to_location = check_space(to_location, moving=aliquot)
-    AliquotMove.objects.create(
-        aliquot=aliquot,
-        from_location=aliquot.location,
-        to_location=to_location,
-        moved_by=actor,
-        moved_at=timezone.now(),
-        reason=reason,
-    )
+    record_move(actor, aliquot, to_location, reason)
     return change_aliquot(actor, aliquot, "aliquot.move", reason, location=to_location)
 
 

@@ -77,18 +77,24 @@ def change_aliquot(actor, aliquot: Aliquot, action: str, why: str = "", **fields
     return aliquot
 
 
+def record_move(actor, aliquot: Aliquot, to_location, reason: str) -> AliquotMove:
+    """The aliquot's move from where it is now to `to_location` (None: out of storage), kept beside
+    its audit event so the location history reads without replaying the audit trail."""
+    return AliquotMove.objects.create(
+        aliquot=aliquot,
+        from_location=aliquot.location,
+        to_location=to_location,
+        moved_by=actor,
+        moved_at=timezone.now(),
+        reason=reason,
+    )
+
+
 def leave_storage(actor, aliquot: Aliquot, status: str, why: str, action: str, **fields) -> Aliquot:
     """The unit leaves storage (shipped, administered, discarded): the move out of its location is
     kept, and its reason is `why` unless `fields` give another."""
     if aliquot.location_id:
-        AliquotMove.objects.create(
-            aliquot=aliquot,
-            from_location=aliquot.location,
-            to_location=None,
-            moved_by=actor,
-            moved_at=timezone.now(),
-            reason=why,
-        )
+        record_move(actor, aliquot, None, why)
     return change_aliquot(
         actor, aliquot, action, why, **{"status": status, "reason": why, "location": None, **fields}
     )
