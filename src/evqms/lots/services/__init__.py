@@ -20,6 +20,7 @@ from evqms.lots.services.qc import (
     evaluate_entry,
     invalidate_qc_result,
     record_qc_result,
+    require_qc_entry,
     verification_refusal,
     verify_qc_result,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "record_step",
     "reject_lot",
     "release_lot",
+    "require_qc_entry",
     "set_lot_expiry",
     "submit_to_qc",
     "verification_refusal",

@@ -97,6 +97,79 @@ def _material_departures(process: ProcessDefinition, material_lot: MaterialLot) 
     return out
 
 
+def _step_times(lot: Lot, step: ProcessStep, started_at, finished_at) -> tuple[dt.datetime, dt.datetime]:
+    """The step belongs to the lot's process version and finishes after it starts, both in the past."""
+    if step.process_id != lot.process_id:
+        raise InputError(
+            _("step {step} is not a step of process v{version}").format(
+                step=step.name, version=lot.process.version
+            ),
+            where="step",
+        )
+    started_at, finished_at = aware(started_at, "started_at"), aware(finished_at, "finished_at")
+    if finished_at < started_at:
+        raise InputError(_("the step finishes before it starts"), where="finished_at")
+    return started_at, finished_at
+
+
+def _parameter_values(step: ProcessStep, values: dict) -> list[tuple]:
+    """(parameter, value in the parameter's unit, in range) for each given {parameter id: (value, unit)}."""
+    parameters = {p.pk: p for p in step.parameters.all()}
+    converted = []
+    for pid, given in values.items():
+        parameter = parameters.get(int(pid))
+        field = f"values[{pid}]"
+        if parameter is None:
+            raise InputError(
+                _("parameter {id} does not belong to step {step}").format(id=pid, step=step.name), where=field
+            )
+        try:
+            raw, unit = given
+        except (TypeError, ValueError):
+            raise InputError(_("give each value as (value, unit)"), where=field) from None
+        number = evaluation.to_decimal(raw, field=field)
+        in_unit = evaluation.convert(number, unit or parameter.unit, parameter.unit, field=f"{field}.unit")
+        in_unit = in_unit.quantize(Decimal("1e-6"))
+        converted.append(
+            (parameter, in_unit, evaluation.parameter_in_range(in_unit, parameter.low, parameter.high))
+        )
+    return converted
+
+
+def _store_value(actor, lot: Lot, record: StepRecord, parameter, value: Decimal, in_range: bool) -> dict:
+    """Store one parameter value; outside its range it opens a deviation. Returns what is audited."""
+    deviation = None
+    if not in_range:
+        deviation = new_deviation(
+            actor=actor,
+            lot=lot,
+            source="parameter",
+            description=_("{parameter} = {value} {unit} outside {low}–{high} {unit} (step {step})").format(
+                parameter=parameter.name,
+                value=value.normalize(),
+                unit=parameter.unit,
+                low=parameter.low.normalize() if parameter.low is not None else "",
+                high=parameter.high.normalize() if parameter.high is not None else "",
+                step=record.step.name,
+            ),
+        )
+    ParameterValue.objects.create(
+        step_record=record,
+        parameter=parameter,
+        value=value,
+        unit=parameter.unit,
+        in_range=in_range,
+        deviation=deviation,
+    )
+    return {
+        "parameter": parameter.name,
+        "value": value,
+        "unit": parameter.unit,
+        "in_range": in_range,
+        "deviation": deviation.number if deviation else None,
+    }
+
+
 @transaction.atomic
 def record_step(
     *,
@@ -116,36 +189,8 @@ def record_step(
     require(actor, "lots.record_manufacturing")
     lot = locked_lot(lot)
     require_status(lot, ("in_process",), _("record a step"))
-    if step.process_id != lot.process_id:
-        raise InputError(
-            _("step {step} is not a step of process v{version}").format(
-                step=step.name, version=lot.process.version
-            ),
-            where="step",
-        )
-    started_at, finished_at = aware(started_at, "started_at"), aware(finished_at, "finished_at")
-    if finished_at < started_at:
-        raise InputError(_("the step finishes before it starts"), where="finished_at")
-    parameters = {p.pk: p for p in step.parameters.all()}
-    values = values or {}
-    converted = []
-    for pid, given in values.items():
-        parameter = parameters.get(int(pid))
-        field = f"values[{pid}]"
-        if parameter is None:
-            raise InputError(
-                _("parameter {id} does not belong to step {step}").format(id=pid, step=step.name), where=field
-            )
-        try:
-            raw, unit = given
-        except (TypeError, ValueError):
-            raise InputError(_("give each value as (value, unit)"), where=field) from None
-        number = evaluation.to_decimal(raw, field=field)
-        in_unit = evaluation.convert(number, unit or parameter.unit, parameter.unit, field=f"{field}.unit")
-        in_unit = in_unit.quantize(Decimal("1e-6"))
-        converted.append(
-            (parameter, in_unit, evaluation.parameter_in_range(in_unit, parameter.low, parameter.high))
-        )
+    started_at, finished_at = _step_times(lot, step, started_at, finished_at)
+    converted = _parameter_values(step, values or {})
     record = StepRecord.objects.create(
         lot=lot,
         step=step,
@@ -155,42 +200,7 @@ def record_step(
         notes=notes or "",
         recorded_at=now(),
     )
-    logged = []
-    for parameter, value, in_range in converted:
-        deviation = None
-        if not in_range:
-            deviation = new_deviation(
-                actor=actor,
-                lot=lot,
-                source="parameter",
-                description=_(
-                    "{parameter} = {value} {unit} outside {low}–{high} {unit} (step {step})"
-                ).format(
-                    parameter=parameter.name,
-                    value=value.normalize(),
-                    unit=parameter.unit,
-                    low=parameter.low.normalize() if parameter.low is not None else "",
-                    high=parameter.high.normalize() if parameter.high is not None else "",
-                    step=step.name,
-                ),
-            )
-        ParameterValue.objects.create(
-            step_record=record,
-            parameter=parameter,
-            value=value,
-            unit=parameter.unit,
-            in_range=in_range,
-            deviation=deviation,
-        )
-        logged.append(
-            {
-                "parameter": parameter.name,
-                "value": value,
-                "unit": parameter.unit,
-                "in_range": in_range,
-                "deviation": deviation.number if deviation else None,
-            }
-        )
+    logged = [_store_value(actor, lot, record, *entry) for entry in converted]
     record_event(
         actor=actor,
         action="lot.step",
