@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evqms import errors
 from evqms.core.uploads import read_upload
+from evqms.core.views import attempt, require, show_refusal
 from evqms.dossier.models import Product
-from evqms.errors import EvqmsError, InputError
-from evqms.errors import PermissionDenied as EvqmsPermissionDenied
 from evqms.lots.models import Lot
 from evqms.lots.selectors import product_shelf_life
 from evqms.studies import forms, plots, selectors, services
@@ -21,27 +21,12 @@ from evqms.studies.models import NTAImport, PotencyAssay, PotencyRun, StabilityS
 from evqms.studies.templatetags.studies_tags import lot_status
 
 
-def _need(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _fail(form, exc: EvqmsError):
-    if isinstance(exc, EvqmsPermissionDenied):
-        raise PermissionDenied(str(exc))
-    # an input error about one field is shown on that field
-    if isinstance(exc, InputError) and exc.where in form.fields:
-        form.add_error(exc.where, exc.message)
-    else:
-        form.add_error(None, str(exc))
-
-
 def _svg(text: str) -> HttpResponse:
     return HttpResponse(text, content_type="image/svg+xml; charset=utf-8")
 
 
 def index(request):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     return render(request, "studies/index.html", {**selectors.overview(), "can_define":
                   request.user.has_perm("studies.define")})  # fmt: skip
 
@@ -50,43 +35,19 @@ def index(request):
 
 
 def nta_upload(request, lot_number):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     lot = get_object_or_404(Lot.objects.select_related("product", "specification"), number=lot_number)
     context = {"lot": lot, "can_record": request.user.has_perm("studies.record")}
     try:
         context["plan"] = services.nta_attribute_plan(lot)
-    except InputError as exc:
+    except errors.InputError as exc:
         context["plan_error"] = str(exc)
     if request.method == "POST":
-        _need(request, "studies.record")
+        require(request, "studies.record")
         form = forms.NTAUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            d = form.cleaned_data
-            try:
-                nta = services.attach_nta_export(
-                    actor=request.user, lot=lot, filename=request.FILES["file"].name, data=d["file"],
-                    concentration_attribute=d["concentration_attribute"].strip() or None,
-                    size_attributes=d["size_attributes"], tested_at=d["tested_at"],
-                    tested_at_reason=d["tested_at_reason"], dilution=d["dilution"],
-                    confirm_warnings=d["confirm_warnings"],
-                )  # fmt: skip
-            except services.NTAWarnings as exc:
-                form.add_error(
-                    None, _("The export has warnings: review them, then confirm and upload it again.")
-                )
-                context.update(
-                    warnings=exc.warnings,
-                    comparison=selectors.nta_comparison(exc.parsed),
-                    histogram=[{"label": request.FILES["file"].name, **selectors.nta_histogram(exc.parsed)}],
-                )
-            except EvqmsError as exc:
-                _fail(form, exc)
-                context["facts"] = _nta_facts(d["file"], request.FILES["file"].name)
-            else:
-                messages.success(
-                    request, _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(),
-                                                                            file=nta.original_name)
-                )  # fmt: skip
+            nta = _attach_nta(request, lot, form, context)
+            if nta is not None:
                 return redirect("studies:nta-detail", pk=nta.pk)
     else:
         form = forms.NTAUploadForm()
@@ -99,11 +60,45 @@ def nta_upload(request, lot_number):
     return render(request, "studies/nta_upload.html", context)
 
 
+def _attach_nta(request, lot, form, context) -> NTAImport | None:
+    """The recorded import, or None with the refusal on the form: an export with warnings shows
+    them beside the file's figures, any other refusal what the chosen file records. The success
+    message counts the results, so it is written once they are recorded."""
+    d, upload = form.cleaned_data, request.FILES["file"]
+    try:
+        nta = services.attach_nta_export(
+            actor=request.user, lot=lot, filename=upload.name, data=d["file"],
+            concentration_attribute=d["concentration_attribute"].strip() or None,
+            size_attributes=d["size_attributes"], tested_at=d["tested_at"],
+            tested_at_reason=d["tested_at_reason"], dilution=d["dilution"],
+            confirm_warnings=d["confirm_warnings"],
+        )  # fmt: skip
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.NTAWarnings as exc:
+        form.add_error(None, _("The export has warnings: review them, then confirm and upload it again."))
+        context.update(
+            warnings=exc.warnings,
+            comparison=selectors.nta_comparison(exc.parsed),
+            histogram=[{"label": upload.name, **selectors.nta_histogram(exc.parsed)}],
+        )
+        return None
+    except (errors.InputError, errors.RuleViolation) as exc:
+        show_refusal(form, exc)
+        context["facts"] = _nta_facts(d["file"], upload.name)
+        return None
+    messages.success(
+        request,
+        _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(), file=nta.original_name),
+    )
+    return nta
+
+
 def _nta_facts(data: bytes, filename: str) -> dict | None:
     """What the chosen file records that the form needs: capture time and dilution."""
     try:
         parsed = services.parse_nta_export(data, filename)
-    except EvqmsError as exc:
+    except errors.EvqmsError as exc:
         return {"error": str(exc)}
     captured = services.nta_captured_at(parsed)
     return {
@@ -120,7 +115,7 @@ def _nta_facts(data: bytes, filename: str) -> dict | None:
 def nta_preview(request, lot_number):
     """The file's capture time and dilution, shown as soon as a file is chosen (htmx), before
     anything is recorded: the form then asks for the dilution when the file lacks it."""
-    _need(request, "studies.record")
+    require(request, "studies.record")
     lot = get_object_or_404(Lot, number=lot_number)
     upload = request.FILES.get("file")
     form = forms.NTAUploadForm()
@@ -128,7 +123,7 @@ def nta_preview(request, lot_number):
     if upload is not None:
         try:
             facts = _nta_facts(read_upload(upload), upload.name)
-        except InputError as exc:  # above EVQMS_UPLOAD_LIMIT_MB
+        except errors.InputError as exc:  # above EVQMS_UPLOAD_LIMIT_MB
             facts = {"error": str(exc)}
         if facts and facts.get("captured_value"):
             form = forms.NTAUploadForm(initial={"tested_at": facts["captured_value"]})
@@ -136,7 +131,7 @@ def nta_preview(request, lot_number):
 
 
 def nta_detail(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     nta = get_object_or_404(NTAImport.objects.select_related("lot", "imported_by"), pk=pk)
     return render(
         request,
@@ -151,7 +146,7 @@ def nta_detail(request, pk):
 
 
 def nta_svg(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     nta = get_object_or_404(NTAImport, pk=pk)
     return _svg(plots.nta_size_svg(selectors.nta_overlay(nta)))
 
@@ -160,38 +155,35 @@ def nta_svg(request, pk):
 
 
 def assay_create(request):
-    _need(request, "studies.define")
+    require(request, "studies.define")
     form = forms.PotencyAssayForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            assay = services.create_potency_assay(actor=request.user, **form.cleaned_data)
-        except EvqmsError as exc:
-            _fail(form, exc)
-        else:
-            return redirect("studies:assay-detail", pk=assay.pk)
+
+    def create(data):
+        return services.create_potency_assay(actor=request.user, **data)
+
+    if done := attempt(request, form, create, success=_("Recorded.")):
+        return redirect("studies:assay-detail", pk=done.result.pk)
     return render(request, "studies/form.html", {"form": form, "title": _("New potency assay")})
 
 
 def assay_detail(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     assay = get_object_or_404(PotencyAssay.objects.select_related("product", "reference_lot"), pk=pk)
     can_record = request.user.has_perm("studies.record")
     form = forms.PotencyRunForm(request.POST or None, request.FILES or None, assay=assay)
     if request.method == "POST":
-        _need(request, "studies.record")
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                run = services.record_potency_run(
-                    actor=request.user, assay=assay, test_lot=d["test_lot"], filename=request.FILES["file"].name,
-                    data=d["file"], dose_column=d["dose_column"].strip(), response_column=d["response_column"].strip(),
-                    curve_column=d["curve_column"].strip(), reference_label=d["reference_label"].strip() or None,
-                    test_label=d["test_label"].strip() or None, tested_at=d["tested_at"], record_qc=d["record_qc"],
-                )  # fmt: skip
-            except EvqmsError as exc:
-                _fail(form, exc)
-            else:
-                return redirect("studies:run-detail", pk=run.pk)
+        require(request, "studies.record")
+
+    def record(d):
+        return services.record_potency_run(
+            actor=request.user, assay=assay, test_lot=d["test_lot"], filename=request.FILES["file"].name,
+            data=d["file"], dose_column=d["dose_column"].strip(), response_column=d["response_column"].strip(),
+            curve_column=d["curve_column"].strip(), reference_label=d["reference_label"].strip() or None,
+            test_label=d["test_label"].strip() or None, tested_at=d["tested_at"], record_qc=d["record_qc"],
+        )  # fmt: skip
+
+    if done := attempt(request, form, record, success=_("Recorded.")):
+        return redirect("studies:run-detail", pk=done.result.pk)
     return render(request, "studies/assay_detail.html", {
         "assay": assay, "runs": assay.runs.select_related("test_lot", "analyst"), "form": form,
         "can_record": can_record,
@@ -199,7 +191,7 @@ def assay_detail(request, pk):
 
 
 def run_detail(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     run = get_object_or_404(
         PotencyRun.objects.select_related("assay__reference_lot", "test_lot", "qc_result"), pk=pk
     )
@@ -207,7 +199,7 @@ def run_detail(request, pk):
 
 
 def run_svg(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     run = get_object_or_404(PotencyRun.objects.select_related("assay"), pk=pk)
     return _svg(plots.dose_response_svg(selectors.potency_curves(run), run.assay.dose_unit))
 
@@ -216,13 +208,11 @@ def run_svg(request, pk):
 
 
 def _trend(request, product_code, code):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     product = get_object_or_404(Product, code=product_code)
     try:
         return selectors.trend(product, code)
-    except InputError as exc:
-        from django.http import Http404
-
+    except errors.InputError as exc:
         raise Http404(str(exc)) from None
 
 
@@ -267,35 +257,33 @@ def trend_svg(request, product_code, code):
 
 
 def stability_create(request):
-    _need(request, "studies.define")
+    require(request, "studies.define")
     form = forms.StabilityStudyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            study = services.create_stability_study(actor=request.user, **form.cleaned_data)
-        except EvqmsError as exc:
-            _fail(form, exc)
-        else:
-            return redirect("studies:stability-detail", pk=study.pk)
+
+    def create(data):
+        return services.create_stability_study(actor=request.user, **data)
+
+    if done := attempt(request, form, create, success=_("Recorded.")):
+        return redirect("studies:stability-detail", pk=done.result.pk)
     return render(request, "studies/form.html", {"form": form, "title": _("New stability study")})
 
 
 def stability_detail(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     study = get_object_or_404(StabilityStudy.objects.select_related("product"), pk=pk)
     form = forms.StabilityResultForm(request.POST or None, study=study)
     if request.method == "POST":
-        _need(request, "studies.record")
-        if form.is_valid():
-            try:
-                services.add_stability_result(actor=request.user, study=study, **form.cleaned_data)
-            except EvqmsError as exc:
-                _fail(form, exc)
-            else:
-                return redirect("studies:stability-detail", pk=study.pk)
+        require(request, "studies.record")
+
+    def add(data):
+        return services.add_stability_result(actor=request.user, study=study, **data)
+
+    if attempt(request, form, add, success=_("Recorded.")):
+        return redirect("studies:stability-detail", pk=study.pk)
     analysis, problem = None, None
     try:
         analysis = selectors.stability_analysis(study)
-    except InputError as exc:
+    except errors.InputError as exc:
         problem = str(exc)
     chart = None
     if analysis:
@@ -311,13 +299,11 @@ def stability_detail(request, pk):
 
 
 def stability_svg(request, pk):
-    _need(request, "studies.view")
+    require(request, "studies.view")
     study = get_object_or_404(StabilityStudy, pk=pk)
     try:
         analysis = selectors.stability_analysis(study)
-    except InputError as exc:
-        from django.http import Http404
-
+    except errors.InputError as exc:
         raise Http404(str(exc)) from None
     lower = float(study.lower) if study.lower is not None else None
     upper = float(study.upper) if study.upper is not None else None
@@ -328,16 +314,10 @@ def stability_svg(request, pk):
 
 
 def _record_create(request, form_class, service, title):
-    _need(request, "studies.define")
+    require(request, "studies.define")
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(actor=request.user, **form.cleaned_data)
-        except EvqmsError as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, _("Recorded."))
-            return redirect("studies:index")
+    if attempt(request, form, lambda data: service(actor=request.user, **data), success=_("Recorded.")):
+        return redirect("studies:index")
     return render(request, "studies/form.html", {"form": form, "title": title})
 
 
