@@ -1,7 +1,7 @@
 """Matplotlib SVG plots for reports (pages draw the same series with Chart.js).
 
 Each function takes the series a selector built and returns SVG text. Text stays text in the
-SVG (svg.fonttype "none"), so Japanese labels render with the report's embedded font.
+SVG (svg.fonttype "none"), set in IPAex Gothic, the font the project installs for its PDFs.
 No pyplot: a Figure with the Agg/SVG canvas, safe in a multi-threaded server.
 """
 
@@ -15,21 +15,23 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
+from evqms.core.pdf import japanese_font_path  # noqa: E402
 from evqms.i18n import _  # noqa: E402
 
 
-def _font_families() -> list[str]:
-    """The Japanese fonts installed here, then DejaVu (matplotlib's own): a missing family in the list
-    makes matplotlib log a 'findfont' warning on every plot."""
+def _japanese_family() -> str:
+    """The family of the project's packaged IPAex Gothic (the PDFs' font), registered with
+    matplotlib: text is measured and named with it on any machine, Japanese fonts installed or not."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return [f for f in ("IPAexGothic", "Noto Sans CJK JP") if f in installed] + ["DejaVu Sans"]
+    path = str(japanese_font_path())
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 RC = {
     "svg.fonttype": "none",
-    "font.family": _font_families(),
+    "font.family": [_japanese_family(), "DejaVu Sans"],  # DejaVu: glyphs IPAex lacks
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
