@@ -21,7 +21,7 @@ from evqms.core.timefmt import display_local
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots.models import Lot
-from evqms.lots.services import QC_OPEN_STATUSES, record_qc_result
+from evqms.lots.services import record_qc_result, require_qc_entry
 from evqms.studies.models import NTAImport
 from evqms.studies.services.common import checked_when, decimal_from_float, now
 
@@ -196,13 +196,7 @@ def attach_nta_export(
     dilution: the file's, or `dilution` when the file records none; it is never assumed.
     """
     require(actor, "studies.record")
-    require(actor, "lots.record_qc_result")
-    if lot.status not in QC_OPEN_STATUSES:
-        raise RuleViolation(
-            _("lot {lot} is {status}: cannot record a QC result").format(
-                lot=lot.number, status=lot.get_status_display()
-            )
-        )
+    require_qc_entry(actor, lot)
     filename = keptfiles.original_name(filename or "", "nta-export")
     data = bytes(data)
     limits.check_size(len(data), name=filename)  # before parsing: EVQMS_UPLOAD_LIMIT_MB
