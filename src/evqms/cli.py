@@ -16,12 +16,21 @@ from evqms import __version__
 from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _, env_language
 
-# Modules that add sub-commands; each has register(subparsers).
-COMMAND_MODULES = (
-    "evqms.djcli",  # demo, serve, users, audit, lots, trace, report (need the database)
-    "evqms.analytics.cli",  # analyze nta|potency|spc|stability
-    "evqms.guidance.cli",  # assess, guidance list
-    "evqms.landscape.cli",  # landscape trials|pubmed|clinics
+# Where each command lives: the module that adds it (`register(subparsers)`), in the order
+# `evqms --help` lists them. A test holds every module to exactly the commands named here and the
+# README's command list to this registry.
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("evqms.djcli", ("demo", "serve", "users", "manage")),
+    ("evqms.lots.cli", ("lots",)),
+    ("evqms.reports.cli", ("report",)),
+    ("evqms.trace.cli", ("trace",)),
+    ("evqms.core.cli", ("identifiers",)),
+    ("evqms.audit.cli", ("audit",)),
+    ("evqms.ops.cli", ("files", "backup", "restore")),
+    ("evqms.analytics.cli", ("analyze",)),
+    ("evqms.compliance.cli", ("assess", "compliance")),
+    ("evqms.guidance.cli", ("guidance",)),
+    ("evqms.landscape.cli", ("landscape",)),
 )
 
 
@@ -44,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evqms {__version__}")
     parser.add_argument("--lang", choices=["en", "ja"], help=_("language of messages and reports"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module, _commands in COMMANDS:
+        importlib.import_module(module).register(subparsers)
     return parser
 
 

@@ -1,37 +1,16 @@
-"""`evqms` sub-commands that need the database: demo, serve, users, audit, manage.
+"""The commands of the installation as a whole: demo, serve, users and manage.
 
-Areas built on the QMS add theirs in their own `cli` module listed in DJANGO_COMMAND_MODULES.
+They sit at the top of the house (the demo loads every area); each area's own commands live in
+its `cli` module, listed in `evqms.cli.COMMANDS`.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 from evqms.i18n import _
-
-DJANGO_COMMAND_MODULES = (
-    "evqms.lots.cli",  # lots list/show
-    "evqms.reports.cli",  # report coa
-    "evqms.trace.cli",  # trace
-    "evqms.compliance.cli",  # assess --product (extends guidance's assess)
-    "evqms.core.files_cli",  # files verify
-    "evqms.core.identifiers_cli",  # identifiers check
-    "evqms.audit.cli",  # audit verify|export-head|checkpoint|grant-app-role
-    "evqms.core.backup_cli",  # backup, backup verify, restore
-)
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evqms.settings")
-    import django
-    from django.utils import translation
-
-    from evqms.i18n import env_language
-
-    django.setup()
-    translation.activate(env_language())
+from evqms.startup import setup_django
 
 
 def register(subparsers) -> None:
@@ -107,9 +86,6 @@ def register(subparsers) -> None:
     )
     manage.add_argument("args", nargs=argparse_remainder())
     manage.set_defaults(handler=_manage)
-
-    for name in DJANGO_COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
 
 
 def argparse_remainder():

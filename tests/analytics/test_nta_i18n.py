@@ -10,7 +10,7 @@ import polib
 import evqms
 
 SRC = Path(evqms.__file__).resolve().parent
-MODULES = ["nta.py", "nta_stats.py", "nta_nanosight.py", "nta_zetaview.py", "cli_nta.py"]
+MODULES = ["nta.py", "nta_stats.py", "nta_nanosight.py", "nta_zetaview.py", "cli/nta.py"]
 
 
 def _msgids() -> set[str]:
@@ -38,7 +38,8 @@ def test_every_message_is_translated():
 
 
 def test_bilingual_labels_have_both_languages():
-    from evqms.analytics import cli_nta, nta_nanosight
+    from evqms.analytics import nta_nanosight
+    from evqms.analytics.cli import nta as cli_nta
 
     for table in (cli_nta.LABELS, nta_nanosight._WORDS):
         for key, text in table.items():

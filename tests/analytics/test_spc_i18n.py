@@ -10,7 +10,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "evqms"
 # modules that show users messages (spc_charts and spc_capability are numbers only)
-MODULES = ["spc.py", "spc_rules.py", "cli_spc.py", "stability.py", "cli_stability.py"]
+MODULES = ["spc.py", "spc_rules.py", "cli/spc.py", "stability.py", "cli/stability.py"]
 
 
 def wrapped_messages(path: Path) -> list[str]:

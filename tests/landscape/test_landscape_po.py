@@ -16,7 +16,7 @@ PO = PACKAGE.parent / "locale" / "ja" / "landscape.po"
 
 def wrapped_messages() -> set[str]:
     found = set()
-    for path in PACKAGE.glob("*.py"):
+    for path in [*PACKAGE.glob("*.py"), *PACKAGE.glob("cli/*.py")]:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
                 assert isinstance(node.args[0], ast.Constant), f"{path.name}: _() of a non-literal"

@@ -23,10 +23,10 @@ WEB_MODULES = (
     "selectors.py",
     "views.py",
     "demo.py",
-    "cli.py",
-    "cli_trials.py",
-    "cli_pubmed.py",
-    "cli_clinics.py",
+    "cli/__init__.py",
+    "cli/trials.py",
+    "cli/pubmed.py",
+    "cli/clinics.py",
 )
 
 

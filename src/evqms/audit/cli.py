@@ -81,7 +81,7 @@ def register(subparsers) -> None:
 
 
 def _verify(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.audit.selectors import verify_chain
@@ -121,25 +121,28 @@ def _parse_at(text: str):
 
 
 def _export_head(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     import datetime as dt
 
     from evqms.audit.selectors import head_hash
     from evqms.cliutil import emit, to_json
+    from evqms.core.timefmt import display_local
 
     seq, digest = head_hash()
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC)
     if args.format == "json":
-        emit(to_json({"seq": seq, "head_hash": digest, "exported_at": now}))
+        emit(to_json({"seq": seq, "head_hash": digest, "exported_at": now.isoformat(timespec="seconds")}))
     else:
-        emit(f"{digest}  seq={seq}  exported_at={now}")
+        # The hash stays the first word (what `audit verify --expect-head` takes); the time is
+        # read by a person, so it is local with its zone.
+        emit(f"{digest}  seq={seq}  exported_at={display_local(now, seconds=True)}")
     return 0
 
 
 def _checkpoint(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.audit import checkpoints
@@ -168,7 +171,7 @@ def _checkpoint(args) -> int:
 
 
 def _grant_app_role(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from django.db import connection

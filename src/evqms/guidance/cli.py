@@ -1,40 +1,13 @@
-"""`evqms assess` and `evqms guidance list|hazards`: the compliance engine without a database."""
+"""`evqms guidance list|hazards`: the rule sets' items and the starter hazard list, without a database.
+
+Judging a dossier (`evqms assess`) is compliance's command, on top of this engine."""
 
 from __future__ import annotations
 
-import argparse
-
 from evqms.i18n import _
-
-FORMATS = ("text", "json", "html", "pdf")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "assess",
-        help=_("check a dossier file against guidance rule sets"),
-        description=_(
-            "Judge every item of the rule sets (default jsrm-2024) against the evidence in a dossier "
-            "file (YAML or JSON). Exit 0 when every applicable item is met, 1 when any item is not met, "
-            "partly met or needs an attestation, 2 on bad input."
-        ),
-        epilog=_("Example: evqms assess examples/typical-clinic.yaml --format pdf -o report.pdf --lang ja"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("dossier", metavar="DOSSIER", nargs="?", help=_("dossier file (.yaml, .yml or .json)"))
-    p.add_argument(
-        "--ruleset",
-        action="append",
-        metavar="ID_OR_FILE",
-        help=_("rule set id or YAML file; repeat for several (default jsrm-2024)"),
-    )
-    p.add_argument("--format", choices=FORMATS, default="text", help=_("output format"))
-    p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE instead of standard output"))
-    p.add_argument("--lang", choices=["en", "ja"], help=_("language of the report"))
-    p.add_argument("--assessor", default="", help=_("name of the assessor printed on the report"))
-    _database_arguments(p)
-    p.set_defaults(handler=run_assess)
-
     g = subparsers.add_parser(
         "guidance",
         help=_("list guidance rule sets, their items and the starter hazards"),
@@ -64,52 +37,10 @@ def register(subparsers) -> None:
     g.set_defaults(handler=lambda args: (g.print_help(), 2)[1])
 
 
-def _database_arguments(parser) -> None:
-    """`--product CODE`: the database path, owned by evqms.compliance (which imports no Django here)."""
-    try:
-        from evqms.compliance.cli import add_product_arguments
-    except ImportError:  # installed without the QMS apps
-        return
-    add_product_arguments(parser)
-
-
 def _language(args) -> str:
     from evqms.i18n import current_language
 
     return args.lang or current_language()
-
-
-def run_assess(args) -> int:
-    if getattr(args, "product", None) or not args.dossier:
-        from evqms.compliance.cli import run_assess_product  # sets up Django only on this path
-
-        return run_assess_product(args)
-    from evqms.cliutil import emit
-    from evqms.guidance import report, ruleset
-    from evqms.guidance.dossier import load_dossier
-    from evqms.guidance.engine import assess
-
-    rulesets = [ruleset.load(ref) for ref in (args.ruleset or [ruleset.DEFAULT])]
-    snapshot = load_dossier(args.dossier)
-    assessments = [assess(snapshot, rs) for rs in rulesets]
-    lang = _language(args)
-    meta = {
-        "dossier": args.dossier,
-        "assessor": args.assessor,
-        "physician": snapshot.product.responsible_physician,
-    }
-    if args.format == "json":
-        emit(report.render_json(assessments), args.output)
-    elif args.format == "html":
-        emit(report.render_html(assessments, lang, meta), args.output)
-    elif args.format == "pdf":
-        # The font is the one the project installs (a PyPI package); found outside the pure report.
-        from evqms.core.pdf import japanese_font_path
-
-        emit(report.render_pdf(assessments, lang, meta, font_path=japanese_font_path()), args.output)
-    else:
-        emit(report.render_text(assessments, lang), args.output)
-    return 0 if all(a.all_met() for a in assessments) else 1
 
 
 def run_list(args) -> int:

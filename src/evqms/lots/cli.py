@@ -1,4 +1,4 @@
-"""`evqms lots list|show|import-qc`: lots from the database (registered by evqms.djcli)."""
+"""`evqms lots list|show|import-qc`: lots from the database."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
 
 
 def _list(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit, to_json
@@ -93,7 +93,7 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit, to_json
@@ -195,7 +195,7 @@ def render_text(s: dict) -> str:
 
 
 def _import(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.accounts.cli_auth import actor

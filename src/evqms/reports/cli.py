@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 
 
 def run_coa(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit

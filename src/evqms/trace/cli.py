@@ -65,7 +65,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit, to_json
@@ -141,7 +141,7 @@ def render_text(result) -> str:
 
 
 def run_recalls(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit, to_json
@@ -182,13 +182,13 @@ def _display(iso: str | None) -> str:
 
 
 def run_recall_show(args) -> int:
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.cliutil import emit, to_json
     from evqms.errors import InputError
     from evqms.trace.models import Recall
-    from evqms.trace.selectors import recall_record
+    from evqms.trace.selectors import recall_detail
 
     number = (args.number or "").strip()
     recall = (
@@ -198,7 +198,7 @@ def run_recall_show(args) -> int:
     )
     if recall is None:
         raise InputError(_("unknown recall {number}").format(number=number), where="RC-NUMBER")
-    record = recall_record(recall)
+    record = recall_detail(recall)
     if args.format == "json":
         emit(to_json(record), args.output)
         return 0

@@ -7,10 +7,10 @@ import importlib
 from evqms.i18n import _
 
 ANALYSES = (
-    "evqms.analytics.cli_nta",
-    "evqms.analytics.cli_potency",
-    "evqms.analytics.cli_spc",
-    "evqms.analytics.cli_stability",
+    "evqms.analytics.cli.nta",
+    "evqms.analytics.cli.potency",
+    "evqms.analytics.cli.spc",
+    "evqms.analytics.cli.stability",
 )
 
 

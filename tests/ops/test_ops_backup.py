@@ -22,7 +22,9 @@ from django.db import connection, transaction
 
 from evqms.audit.services import record_event
 from evqms.cli import main
-from evqms.core import backup
+from evqms.ops import backup
+from evqms.ops.backup import postgres
+from evqms.ops.backup import verify as backup_verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -284,8 +286,10 @@ def test_verify_holds_the_archived_head_against_the_manifest_in_two_child_runs(
     if connection.vendor == "postgresql":
         pytest.skip("a PostgreSQL archive's manifest has no audit head (it is read from the dump)")
     runs = []
-    real = backup._evqms_json
-    monkeypatch.setattr(backup, "_evqms_json", lambda args, env: runs.append(args[:2]) or real(args, env))
+    real = backup_verify._evqms_json
+    monkeypatch.setattr(
+        backup_verify, "_evqms_json", lambda args, env: runs.append(args[:2]) or real(args, env)
+    )
     assert main(["backup", "verify", str(archive)]) == 0, capsys.readouterr()
     assert runs == [["audit", "verify"], ["files", "verify"]]
 
@@ -365,10 +369,10 @@ def test_restore_of_a_missing_file_is_bad_input(tmp_path, target, capsys):
 
 
 def test_pg_dump_of_an_older_major_is_refused_with_the_reason(monkeypatch):
-    monkeypatch.setattr(backup.glob, "glob", lambda pattern: [])
-    monkeypatch.setattr(backup.shutil, "which", lambda name: "/usr/bin/pg_dump")
-    monkeypatch.setattr(backup, "_tool_major", lambda path: 15)
-    monkeypatch.setattr(backup.os, "access", lambda path, mode: True)
+    monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(postgres.shutil, "which", lambda name: "/usr/bin/pg_dump")
+    monkeypatch.setattr(postgres, "_tool_major", lambda path: 15)
+    monkeypatch.setattr(postgres.os, "access", lambda path, mode: True)
     monkeypatch.delenv("EVQMS_PG_BIN", raising=False)
     with pytest.raises(backup.BackupError, match="PostgreSQL 16 or newer"):
         backup.find_pg_tool("pg_dump", 16)
@@ -402,9 +406,9 @@ def test_pg_restore_keeps_the_password_off_its_command_line(monkeypatch, tmp_pat
         seen.update(argv=argv, env=kwargs.get("env") or {})
         return type("Done", (), {"returncode": 0, "stderr": ""})()
 
-    monkeypatch.setattr(backup, "find_pg_tool", lambda name, major: "/usr/bin/pg_restore")
-    monkeypatch.setattr(backup, "pg_server_major", lambda url: 16)
-    monkeypatch.setattr(backup.subprocess, "run", fake_run)
+    monkeypatch.setattr(postgres, "find_pg_tool", lambda name, major: "/usr/bin/pg_restore")
+    monkeypatch.setattr(postgres, "pg_server_major", lambda url: 16)
+    monkeypatch.setattr(postgres.subprocess, "run", fake_run)
     backup.pg_restore(
         tmp_path / "x.pgdump", "postgresql://evqms_owner:s%40cret@db.example:5433/evqms?sslmode=require", 16
     )

@@ -19,7 +19,7 @@ def _store(args):
     An explicit flag rather than "Django is set up": inside a Django process (tests, a shell)
     the offline file path must stay the default, and a user must see which store answered."""
     if getattr(args, "db", False):
-        from evqms.djcli import setup_django
+        from evqms.startup import setup_django
 
         setup_django()
         from evqms.landscape.db_store import DbTrialStore
@@ -56,16 +56,16 @@ def _load_online(args) -> tuple[list[RawInput], Loaded, str]:
 
 def _ingest_files_db(paths: list[str], as_of: dt.date):
     """--db with files: the service the web upload uses too (lenient: bad files are reported)."""
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.landscape import services
-    from evqms.landscape.db_store import manifest
+    from evqms.landscape.selectors import ingest_manifest
 
     done = services.ingest_trial_files(
         actor=None, as_of=as_of, raw_inputs=[RawInput(p, read_bytes(p)) for p in paths]
     )
-    return done.inputs, done.loaded, manifest(done.ingest)
+    return done.inputs, done.loaded, ingest_manifest(done.ingest)
 
 
 def _add_to_store(args, as_of, source, query, raws, loaded: Loaded) -> dict:

@@ -71,7 +71,7 @@ def register(subparsers) -> None:
     ingest.add_argument("--as-of", help=_("date of the snapshot, YYYY-MM-DD (default today)"))
     _formats(ingest, ("text", "json"))
     _db_option(ingest)
-    ingest.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_ingest"))
+    ingest.set_defaults(handler=_handler("evqms.landscape.cli.trials", "run_ingest"))
 
     report = _sub(
         trial_cmds,
@@ -82,7 +82,7 @@ def register(subparsers) -> None:
     report.add_argument("--as-of", help=_("report the records as they were on this date (default today)"))
     _formats(report, ("text", "json", "csv"))
     _db_option(report)
-    report.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_report"))
+    report.set_defaults(handler=_handler("evqms.landscape.cli.trials", "run_report"))
 
     override = _sub(
         trial_cmds,
@@ -99,7 +99,7 @@ def register(subparsers) -> None:
     override.add_argument("--why", required=True, help=_("the reason"))
     override.add_argument("--when", help=_("date it applies from, YYYY-MM-DD (default today)"))
     _db_option(override)
-    override.set_defaults(handler=_handler("evqms.landscape.cli_trials", "run_override"))
+    override.set_defaults(handler=_handler("evqms.landscape.cli.trials", "run_override"))
 
     pubmed = _sub(
         areas,
@@ -127,7 +127,7 @@ def register(subparsers) -> None:
     counts.add_argument("--base-url", help=_("E-utilities base URL"))
     _formats(counts, ("text", "json"))
     _db_option(counts)
-    counts.set_defaults(handler=_handler("evqms.landscape.cli_pubmed", "run_counts"))
+    counts.set_defaults(handler=_handler("evqms.landscape.cli.pubmed", "run_counts"))
 
     clinics = _sub(
         areas,
@@ -152,7 +152,7 @@ def register(subparsers) -> None:
     _crawl_options(classify)
     _formats(classify, ("json", "csv", "text"), default="json")
     _db_option(classify)
-    classify.set_defaults(handler=_handler("evqms.landscape.cli_clinics", "run_classify"))
+    classify.set_defaults(handler=_handler("evqms.landscape.cli.clinics", "run_classify"))
     crawl = _sub(
         clinic_cmds,
         "crawl",
@@ -163,7 +163,7 @@ def register(subparsers) -> None:
     crawl.add_argument(
         "--warc", metavar="FILE", help=_("WARC file to write (default a dated file in the store)")
     )
-    crawl.set_defaults(handler=_handler("evqms.landscape.cli_clinics", "run_crawl"))
+    crawl.set_defaults(handler=_handler("evqms.landscape.cli.clinics", "run_crawl"))
 
 
 def _crawl_options(parser) -> None:

@@ -37,7 +37,7 @@ def run_counts(args) -> int:
 
 def _save(args, query, rows, client) -> None:
     """--db: the counts become a dated series in the database (what the web page charts)."""
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.landscape import services

@@ -67,7 +67,7 @@ def run_classify(args) -> int:
 
 def _save(source: Path, crawl, report, backend) -> None:
     """--db: the classified run and its input file become a survey run in the database."""
-    from evqms.djcli import setup_django
+    from evqms.startup import setup_django
 
     setup_django()
     from evqms.landscape import services
