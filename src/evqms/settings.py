@@ -185,17 +185,29 @@ DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _positive_int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
+def _numeric_setting(read, *args):
+    """A numeric setting read by evqms.core.limits (the one parser: a whole number, 1 or more); a
+    mistyped value stops the start, naming the variable in the user's language."""
+    from evqms.core import limits
+
     try:
-        value = int(raw) if raw else default
-    except ValueError:
-        value = 0
-    if value < 1:
+        return read(*args)
+    except limits.LimitSettingError as exc:
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more (not {raw!r})")
-    return value
+        raise ImproperlyConfigured(exc.message) from None
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    from evqms.core.limits import positive_int_env
+
+    return _numeric_setting(positive_int_env, name, default)
+
+
+def _check_limit_settings() -> None:
+    from evqms.core.limits import check_settings
+
+    _numeric_setting(check_settings)
 
 
 # Checkpoints of the audit chain outside the database (evqms.audit.checkpoints): the head, with an
@@ -284,14 +296,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # Input bounds: every upload field, import and command file is refused above EVQMS_UPLOAD_LIMIT_MB,
 # naming the setting (evqms.core.limits, the one place they are read).
-try:
-    from evqms.core import limits as _limits
-
-    _limits.check_settings()
-except _limits.LimitSettingError as _exc:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(_exc.message) from None
+_check_limit_settings()
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 REST_FRAMEWORK = {

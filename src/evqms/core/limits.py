@@ -41,20 +41,7 @@ class Limit:
     default_mb: int
 
     def megabytes(self) -> int:
-        raw = os.environ.get(self.setting, "").strip()
-        if not raw:
-            return self.default_mb
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise LimitSettingError(
-                _("{setting} must be a whole number of megabytes, 1 or more (not {value!r})").format(
-                    setting=self.setting, value=raw
-                )
-            )
-        return value
+        return positive_int_env(self.setting, self.default_mb, megabytes=True)
 
     def bytes(self) -> int:
         return self.megabytes() * MB
@@ -66,6 +53,27 @@ DECOMPRESSED = Limit("EVQMS_DECOMPRESSED_LIMIT_MB", 200)
 
 class LimitSettingError(InputError):
     """A limit setting that is not a positive whole number (said at start-up and on use)."""
+
+
+def positive_int_env(setting: str, default: int, *, megabytes: bool = False) -> int:
+    """The whole number, 1 or more, in the environment variable `setting` (`default` when unset or
+    blank); a LimitSettingError naming the variable otherwise. The one reader of numeric settings:
+    the limits here and those settings.py reads at start-up."""
+    raw = os.environ.get(setting, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        message = (
+            _("{setting} must be a whole number of megabytes, 1 or more (not {value!r})")
+            if megabytes
+            else _("{setting} must be a whole number, 1 or more (not {value!r})")
+        )
+        raise LimitSettingError(message.format(setting=setting, value=raw))
+    return value
 
 
 def check_settings() -> None:
