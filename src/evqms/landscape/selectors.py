@@ -9,7 +9,6 @@ from typing import Any
 from evqms.landscape import trials_report
 from evqms.landscape.classify_trials import CATEGORIES, apply_override, classify_trial
 from evqms.landscape.clinic_survey import institutions_of
-from evqms.landscape.db_store import DbTrialStore, manifest, override_row
 from evqms.landscape.models import (
     ClinicResult,
     ClinicResultOverride,
@@ -20,6 +19,76 @@ from evqms.landscape.models import (
     TrialRecord,
 )
 from evqms.landscape.trials import BUCKETS
+
+
+def ingest_manifest(ingest) -> dict[str, Any]:
+    """An Ingest row as the file store's ingest.json."""
+    return {
+        "id": ingest.key,
+        "as_of": ingest.as_of.isoformat(),
+        "ingested_at": ingest.ingested_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "source": ingest.source,
+        "query": ingest.query or None,
+        "inputs": list(ingest.inputs),
+        "records": ingest.record_count,
+        "problems": list(ingest.problems),
+        "raw_sha256": ingest.raw_sha256,
+        "raw_path": ingest.raw_path,
+    }
+
+
+def override_row(override) -> dict[str, Any]:
+    """A TrialOverride row as a line of the file store's overrides.jsonl."""
+    return {
+        "nct_id": override.nct_id,
+        "category": override.category,
+        "who": override.who,
+        "why": override.reason,
+        "when": override.effective_from.isoformat(),
+        "recorded_at": override.recorded_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "recorded_by": override.recorded_by.get_username(),
+    }
+
+
+def trial_ingests() -> list[dict[str, Any]]:
+    """Every trial ingest as the file store's ingest.json, oldest first."""
+    return [ingest_manifest(i) for i in Ingest.objects.order_by("as_of", "ingested_at", "key")]
+
+
+def ingest_records(key: str) -> list[dict[str, Any]]:
+    """The trial records of one ingest, in the order stored."""
+    return list(TrialRecord.objects.filter(ingest__key=key).order_by("id").values_list("data", flat=True))
+
+
+def trial_records_as_of(date: dt.date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(trials as they were on `date`, the ingests they come from): the latest ingest dated
+    on or before `date` that holds a trial gives its record."""
+    rows = (
+        TrialRecord.objects.filter(ingest__as_of__lte=date)
+        .order_by("ingest__as_of", "ingest__ingested_at", "ingest__key")
+        .values_list("nct_id", "ingest_id", "data")
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    used: dict[str, int] = {}
+    for nct_id, ingest_id, data in rows.iterator(chunk_size=2000):
+        latest[nct_id] = data
+        used[nct_id] = ingest_id
+    sources = [ingest_manifest(i) for i in Ingest.objects.filter(pk__in=set(used.values())).order_by("key")]
+    return [latest[k] for k in sorted(latest)], sources
+
+
+def trial_overrides() -> list[dict[str, Any]]:
+    return [override_row(o) for o in TrialOverride.objects.select_related("recorded_by").order_by("id")]
+
+
+def trial_overrides_as_of(date: dt.date) -> dict[str, dict[str, Any]]:
+    """The override in force on `date` for each trial that has one (the latest recorded)."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for o in (
+        TrialOverride.objects.filter(effective_from__lte=date).select_related("recorded_by").order_by("id")
+    ):
+        chosen[o.nct_id] = override_row(o)
+    return chosen
 
 
 def snapshot_dates() -> list[dt.date]:
@@ -37,10 +106,9 @@ def start_year(trial: dict[str, Any]) -> str | None:
 
 def trials_report_as_of(as_of: dt.date) -> dict[str, Any]:
     """The CLI's report (`trials_report.build_report`) on the database, plus counts by start year."""
-    store = DbTrialStore()
-    trials, sources = store.records_as_of(as_of)
+    trials, sources = trial_records_as_of(as_of)
     report = trials_report.build_report(
-        trials, as_of=as_of, sources=sources, overrides=store.overrides_as_of(as_of)
+        trials, as_of=as_of, sources=sources, overrides=trial_overrides_as_of(as_of)
     )
     category_of = {t["nct_id"]: t["category"] for t in report["trials"]}
     years = sorted({y for y in (start_year(t) for t in trials) if y})
@@ -115,7 +183,7 @@ def trial_detail(nct_id: str, as_of: dt.date) -> dict[str, Any] | None:
     return {
         "record": record,
         "trial": record.data,
-        "ingest": manifest(record.ingest),
+        "ingest": ingest_manifest(record.ingest),
         "rule": rule,
         "result": result,
         "overridden": bool(in_force),
