@@ -61,7 +61,36 @@ def _text_list(value, field: str) -> list[str]:
 
 
 def clean_attribute(data: dict) -> dict:
-    """Validate and normalise one specification attribute; returns the model fields."""
+    """Validate and normalise one specification attribute; returns the model fields. The checks run
+    in the order of the form, so the first refusal is the one nearest the top."""
+    out = _attribute_identity(data)
+    bounds = {f: decimal_or_none(data.get(f), f) for f in QUANT_FIELDS}
+    places = _decimal_places(data.get("decimal_places"))
+    choices = _text_list(data.get("choices"), "choices")
+    acceptable = _text_list(data.get("acceptable"), "acceptable")
+    unit = (data.get("unit") or "").strip()
+    if out["kind"] == "qualitative":
+        _check_qualitative(bounds, unit, places, choices, acceptable)
+        out.update(
+            unit="",
+            decimal_places=None,
+            choices=choices,
+            acceptable=acceptable,
+            **dict.fromkeys(QUANT_FIELDS),
+        )
+        return out
+    if choices or acceptable:
+        raise InputError(
+            _("a quantitative attribute has no list of values"), where="choices" if choices else "acceptable"
+        )
+    out["unit"] = check_unit(unit, "unit")
+    _check_limits(bounds, lower_inclusive=out["lower_inclusive"], upper_inclusive=out["upper_inclusive"])
+    out.update(decimal_places=places, choices=[], acceptable=[], **bounds)
+    return out
+
+
+def _attribute_identity(data: dict) -> dict:
+    """Code, kind, stage, names and flags: what every attribute has, whatever its kind."""
     kinds = {k for k, _label in SpecAttribute.KINDS}
     stages = {k for k, _label in SpecAttribute.STAGES}
     code = text_required(data.get("code"), "code")
@@ -87,57 +116,48 @@ def clean_attribute(data: dict) -> dict:
     }
     if data.get("order") is not None:
         out["order"] = int(data["order"])
-    bounds = {f: decimal_or_none(data.get(f), f) for f in QUANT_FIELDS}
-    places = data.get("decimal_places")
-    if places is not None and places != "":
-        try:
-            places = int(places)
-        except (TypeError, ValueError):
-            raise InputError(_("a whole number from 0 to 10 is expected"), where="decimal_places") from None
-        if not 0 <= places <= 10:
-            raise InputError(_("a whole number from 0 to 10 is expected"), where="decimal_places")
-    else:
-        places = None
-    choices = _text_list(data.get("choices"), "choices")
-    acceptable = _text_list(data.get("acceptable"), "acceptable")
-    unit = (data.get("unit") or "").strip()
+    return out
 
-    if kind == "qualitative":
-        for f in QUANT_FIELDS:
-            if bounds[f] is not None:
-                raise InputError(_("a qualitative attribute has no numeric limits"), where=f)
-        if unit:
-            raise InputError(_("a qualitative attribute has no unit"), where="unit")
-        if places is not None:
-            raise InputError(_("a qualitative attribute has no decimal places"), where="decimal_places")
-        if len(choices) < 2:
-            raise InputError(_("list at least two possible values"), where="choices")
-        if not acceptable:
-            raise InputError(_("list the acceptable values"), where="acceptable")
-        outside = [a for a in acceptable if a not in choices]
-        if outside:
-            raise InputError(
-                _("acceptable values must be among the possible values: {values}").format(
-                    values=", ".join(outside)
-                ),
-                where="acceptable",
-            )
-        if set(acceptable) == set(choices):
-            raise InputError(_("at least one possible value must be unacceptable"), where="acceptable")
-        out.update(
-            unit="",
-            decimal_places=None,
-            choices=choices,
-            acceptable=acceptable,
-            **dict.fromkeys(QUANT_FIELDS),
-        )
-        return out
 
-    if choices or acceptable:
+def _decimal_places(places) -> int | None:
+    if places is None or places == "":
+        return None
+    try:
+        places = int(places)
+    except (TypeError, ValueError):
+        raise InputError(_("a whole number from 0 to 10 is expected"), where="decimal_places") from None
+    if not 0 <= places <= 10:
+        raise InputError(_("a whole number from 0 to 10 is expected"), where="decimal_places")
+    return places
+
+
+def _check_qualitative(bounds: dict, unit: str, places, choices: list[str], acceptable: list[str]) -> None:
+    """A qualitative attribute has possible values, some of them acceptable, and nothing numeric."""
+    for f in QUANT_FIELDS:
+        if bounds[f] is not None:
+            raise InputError(_("a qualitative attribute has no numeric limits"), where=f)
+    if unit:
+        raise InputError(_("a qualitative attribute has no unit"), where="unit")
+    if places is not None:
+        raise InputError(_("a qualitative attribute has no decimal places"), where="decimal_places")
+    if len(choices) < 2:
+        raise InputError(_("list at least two possible values"), where="choices")
+    if not acceptable:
+        raise InputError(_("list the acceptable values"), where="acceptable")
+    outside = [a for a in acceptable if a not in choices]
+    if outside:
         raise InputError(
-            _("a quantitative attribute has no list of values"), where="choices" if choices else "acceptable"
+            _("acceptable values must be among the possible values: {values}").format(
+                values=", ".join(outside)
+            ),
+            where="acceptable",
         )
-    out["unit"] = check_unit(unit, "unit")
+    if set(acceptable) == set(choices):
+        raise InputError(_("at least one possible value must be unacceptable"), where="acceptable")
+
+
+def _check_limits(bounds: dict, *, lower_inclusive: bool, upper_inclusive: bool) -> None:
+    """The acceptance range leaves some value passing, and the alert limits lie inside it."""
     lower, upper = bounds["lower"], bounds["upper"]
     alert_lower, alert_upper = bounds["alert_lower"], bounds["alert_upper"]
     if lower is not None and upper is not None:
@@ -148,14 +168,12 @@ def clean_attribute(data: dict) -> dict:
                 ),
                 where="lower",
             )
-        if lower == upper and not (out["lower_inclusive"] and out["upper_inclusive"]):
+        if lower == upper and not (lower_inclusive and upper_inclusive):
             raise InputError(_("equal limits must both be inclusive, or no value could pass"), where="upper")
     _check_alert(alert_lower, "alert_lower", lower, upper)
     _check_alert(alert_upper, "alert_upper", lower, upper)
     if alert_lower is not None and alert_upper is not None and alert_lower > alert_upper:
         raise InputError(_("the lower alert limit is above the upper alert limit"), where="alert_lower")
-    out.update(decimal_places=places, choices=[], acceptable=[], **bounds)
-    return out
 
 
 def _check_alert(alert: Decimal | None, field: str, lower: Decimal | None, upper: Decimal | None) -> None:

@@ -96,6 +96,24 @@ def _versions(mlot: MaterialLot) -> str:
     return ", ".join(f"v{str(v).removeprefix('v')}" for v in mlot.justified_processes) or "-"
 
 
+def _undeclared(mlot: MaterialLot, name: str, reasons: list, steps: list) -> None:
+    reasons.append(
+        bi(
+            "Material lot {lot} ({name}): animal origin not declared; the product name is no proof.",
+            lot=mlot.id,
+            name=name,
+        )
+    )
+    steps.append(
+        bi("Obtain the supplier's animal-origin declaration and grade for material lot {lot}.", lot=mlot.id)
+    )
+
+
+def _material_name(snap: EvidenceSnapshot, material_id: str) -> str:
+    material = snap.material(material_id)
+    return material.name if material else material_id
+
+
 @check("culture_materials_xeno_free")
 def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
     """Judged on what the lots used: each (released) lot's culture material lots on its process version.
@@ -123,82 +141,14 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
     if not pairs:
         return _declared_materials(snap, culture_ids)
     reasons, steps, evidence = [], [], []
-    bad = incomplete = 0
-    for lot in lots:
-        if not any(pair_lot is lot for pair_lot, _ in pairs):
-            incomplete += 1
-            reasons.append(bi("Lot {lot} records no culture material lot.", lot=lot.id))
-            steps.append(bi("Record the culture material lots lot {lot} consumed.", lot=lot.id))
+    incomplete = _lots_without_culture_lots(lots, pairs, reasons, steps)
+    bad = 0
     for lot, mlot in pairs:
-        material = snap.material(mlot.material)
-        name = material.name if material else mlot.material
         for e in (ref("lot", lot.id), ref("material lot", mlot.id)):
             if e not in evidence:
                 evidence.append(e)
-        verdict = _xeno_free(mlot)
-        if verdict:
-            continue
-        if verdict is None:
+        if not _used_lot_acceptable(snap, lot, mlot, reasons, steps):
             bad += 1
-            reasons.append(
-                bi(
-                    "Material lot {lot} ({name}): animal origin not declared; the product name is no proof.",
-                    lot=mlot.id,
-                    name=name,
-                )
-            )
-            steps.append(
-                bi(
-                    "Obtain the supplier's animal-origin declaration and grade for material lot {lot}.",
-                    lot=mlot.id,
-                )
-            )
-        elif not (mlot.justification.strip() and mlot.tse_compliance.strip()):
-            bad += 1
-            reasons.append(
-                bi(
-                    "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record.",
-                    lot=mlot.id,
-                    name=name,
-                    origin=mlot.animal_origin,
-                )
-            )
-            steps.append(
-                bi(
-                    "Replace {name} with a xeno-free alternative, or record a justification and a bovine-virus/TSE compliance record.",
-                    name=name,
-                )
-            )
-        elif not _covers(mlot, lot.process_version):
-            bad += 1
-            reasons.append(
-                bi(
-                    "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); its justification covers only process versions {versions}.",
-                    lot=lot.id,
-                    version=lot.process_version,
-                    name=name,
-                    mlot=mlot.id,
-                    origin=mlot.animal_origin,
-                    versions=_versions(mlot),
-                )
-            )
-            steps.append(
-                bi(
-                    "Investigate lot {lot} as a deviation (animal-derived material on a process whose justification does not cover it).",
-                    lot=lot.id,
-                )
-            )
-        else:
-            reasons.append(
-                bi(
-                    "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); justified for this process, with TSE/viral compliance record.",
-                    lot=lot.id,
-                    version=lot.process_version,
-                    name=name,
-                    mlot=mlot.id,
-                    origin=mlot.animal_origin,
-                )
-            )
     if bad:
         # Any unjustified animal component in culture defeats the recommendation.
         return CheckResult(NOT_MET, reasons, evidence, steps)
@@ -214,12 +164,73 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
     return CheckResult(MET, reasons, evidence)
 
 
+def _lots_without_culture_lots(lots, pairs, reasons: list, steps: list) -> int:
+    """Lots that record no culture material lot at all: the evidence for them is incomplete."""
+    missing = 0
+    for lot in lots:
+        if not any(pair_lot is lot for pair_lot, _ in pairs):
+            missing += 1
+            reasons.append(bi("Lot {lot} records no culture material lot.", lot=lot.id))
+            steps.append(bi("Record the culture material lots lot {lot} consumed.", lot=lot.id))
+    return missing
+
+
+def _used_lot_acceptable(snap: EvidenceSnapshot, lot, mlot: MaterialLot, reasons: list, steps: list) -> bool:
+    """Whether a lot could use this culture material lot: declared free, or of animal origin with a
+    justification and TSE/viral record that covers the lot's process version (said in reasons)."""
+    verdict = _xeno_free(mlot)
+    if verdict:
+        return True
+    name = _material_name(snap, mlot.material)
+    if verdict is None:
+        _undeclared(mlot, name, reasons, steps)
+        return False
+    if not (mlot.justification.strip() and mlot.tse_compliance.strip()):
+        reasons.append(
+            bi(
+                "Material lot {lot} ({name}) is of animal origin ({origin}) without justification and TSE/viral compliance record.",
+                lot=mlot.id,
+                name=name,
+                origin=mlot.animal_origin,
+            )
+        )
+        steps.append(
+            bi(
+                "Replace {name} with a xeno-free alternative, or record a justification and a bovine-virus/TSE compliance record.",
+                name=name,
+            )
+        )
+        return False
+    facts = dict(lot=lot.id, version=lot.process_version, name=name, mlot=mlot.id, origin=mlot.animal_origin)
+    if not _covers(mlot, lot.process_version):
+        reasons.append(
+            bi(
+                "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); its justification covers only process versions {versions}.",
+                versions=_versions(mlot),
+                **facts,
+            )
+        )
+        steps.append(
+            bi(
+                "Investigate lot {lot} as a deviation (animal-derived material on a process whose justification does not cover it).",
+                lot=lot.id,
+            )
+        )
+        return False
+    reasons.append(
+        bi(
+            "Lot {lot} (process v{version}) used {name} lot {mlot} of animal origin ({origin}); justified for this process, with TSE/viral compliance record.",
+            **facts,
+        )
+    )
+    return True
+
+
 def _declared_materials(snap: EvidenceSnapshot, culture_ids: set[str]) -> CheckResult:
     """No lot records what it used yet: judge the culture materials' declared lots."""
     reasons, steps, evidence, good, total = [], [], [], 0, 0
     for material_id in sorted(culture_ids):
-        material = snap.material(material_id)
-        name = material.name if material else material_id
+        name = _material_name(snap, material_id)
         lots = [m for m in snap.material_lots if m.material == material_id]
         if not lots:
             total += 1
@@ -237,19 +248,7 @@ def _declared_materials(snap: EvidenceSnapshot, culture_ids: set[str]) -> CheckR
             if verdict:
                 good += 1
             elif verdict is None:
-                reasons.append(
-                    bi(
-                        "Material lot {lot} ({name}): animal origin not declared; the product name is no proof.",
-                        lot=mlot.id,
-                        name=name,
-                    )
-                )
-                steps.append(
-                    bi(
-                        "Obtain the supplier's animal-origin declaration and grade for material lot {lot}.",
-                        lot=mlot.id,
-                    )
-                )
+                _undeclared(mlot, name, reasons, steps)
             elif mlot.justification.strip() and mlot.tse_compliance.strip() and mlot.justified_processes:
                 good += 1
                 reasons.append(
