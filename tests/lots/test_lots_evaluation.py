@@ -14,7 +14,6 @@ from evqms.lots.evaluation import (
     PASS,
     check_physical,
     convert,
-    criterion_text,
     evaluate_qualitative,
     evaluate_quantitative,
     freeze_limits,
@@ -87,12 +86,6 @@ def test_alert_compares_the_rounded_value():
 def test_one_sided_limits():
     assert evaluate_quantitative(D("1e15"), limits(lower=D("1e9"))).verdict == PASS
     assert evaluate_quantitative(D("0"), limits(upper=D("0.5"))).verdict == PASS
-
-
-def test_criterion_text():
-    assert criterion_text(limits(unit="EU/mL", upper=D("0.5"), upper_inclusive=False)) == "< 0.5 EU/mL"
-    assert criterion_text(limits(unit="nm", lower=D("50"), upper=D("200"))) == "≥ 50 – ≤ 200 nm"
-    assert criterion_text(freeze_limits(kind="qualitative", acceptable=["positive"])) == "positive"
 
 
 def test_frozen_limits_are_plain_json():

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from evqms.core import units
 from evqms.errors import InputError
 from evqms.i18n import _
+from evqms.lots.display import criterion_text
 
 PASS, ALERT, FAIL = "pass", "alert", "fail"
 
@@ -120,20 +121,6 @@ class Evaluation:
     verdict: str  # pass, alert, fail
     reported: Decimal | None  # the rounded value compared with the limits (quantitative)
     reason: str  # why (empty for a plain pass)
-
-
-def criterion_text(limits: dict) -> str:
-    """The acceptance criterion as people write it: '≥ 1E+9 and ≤ 1E+12 particles/mL', '< 0.5 EU/mL'."""
-    if limits.get("kind") == "qualitative":
-        return " / ".join(limits.get("acceptable") or [])
-    parts = []
-    if limits.get("lower") is not None:
-        parts.append(("≥ " if limits.get("lower_inclusive", True) else "> ") + limits["lower"])
-    if limits.get("upper") is not None:
-        parts.append(("≤ " if limits.get("upper_inclusive", True) else "< ") + limits["upper"])
-    text = " – ".join(parts) if len(parts) == 2 else (parts[0] if parts else _("report"))
-    unit = limits.get("unit") or ""
-    return f"{text} {unit}".strip()
 
 
 def may_be_negative(limits: dict) -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.lots import selectors
+from evqms.lots import display, evaluation, selectors
 from evqms.reports import formatting as fmt
 
 LANGS = ("ja", "en")
@@ -77,7 +77,7 @@ def _result_note(r: dict, by_id: dict[int, dict]) -> str:
             notes.append(
                 _("Retest of result #{id} ({value}, {verdict}; {status}).").format(
                     id=original["id"],
-                    value=fmt.fmt_result(original),
+                    value=display.result_text(original),
                     verdict=original["verdict_display"],
                     status=status,
                 )
@@ -85,7 +85,7 @@ def _result_note(r: dict, by_id: dict[int, dict]) -> str:
     if r.get("retests"):
         notes.append(_("Retested: {ids}.").format(ids=", ".join(f"#{i}" for i in r["retests"])))
     if r.get("verdict") == "alert":
-        notes.append(_("Beyond the alert limit ({alert}).").format(alert=fmt.fmt_alert(r["limits"])))
+        notes.append(_("Beyond the alert limit ({alert}).").format(alert=display.alert_text(r["limits"])))
     if not r.get("verified_by"):
         notes.append(_("Not verified by a second person."))
     return pdf_text(" ".join(notes))
@@ -105,10 +105,12 @@ def _context(lot, lang: str) -> dict:
                 "attribute": current["attribute"],
                 "name": current["attribute_name"],
                 "method": r["method"] if r else attributes[current["attribute"]].method,
-                "criterion": fmt.fmt_criterion(
-                    r["limits"] if r else fmt.spec_limits(attributes[current["attribute"]]), pdf=True
+                "criterion": fmt.pdf_html(
+                    display.criterion_text(
+                        r["limits"] if r else evaluation.attribute_limits(attributes[current["attribute"]])
+                    )
                 ),
-                "result": fmt.fmt_result(r, pdf=True) if r else _("no valid result"),
+                "result": fmt.pdf_html(display.result_text(r)) if r else _("no valid result"),
                 "verdict": r["verdict"] if r else "",
                 "verdict_display": r["verdict_display"] if r else "—",
                 "note": _result_note(r, by_id) if r else "",
@@ -119,7 +121,7 @@ def _context(lot, lang: str) -> dict:
         {
             "id": r["id"],
             "attribute": r["attribute_name"],
-            "result": fmt.fmt_result(r, pdf=True),
+            "result": fmt.pdf_html(display.result_text(r)),
             "verdict_display": r["verdict_display"],
             "reason": r["invalidation_reason"],
             "retests": ", ".join(f"#{i}" for i in r["retests"]),
@@ -132,7 +134,7 @@ def _context(lot, lang: str) -> dict:
     for s in story["signatures"]:
         if s["meaning"] not in ("release", "rejection"):
             continue
-        entry = {**s, "signed_shown": fmt.fmt_datetime(s["signed_at"])}
+        entry = {**s, "signed_shown": display.zoned_time_text(s["signed_at"])}
         signatures.append(entry)
         if s["id"] == story["release_signature_id"]:
             release = entry
@@ -156,8 +158,8 @@ def _context(lot, lang: str) -> dict:
         "watermark": watermark,
         "font_family": FONT_FAMILY,
         "footer_css": css_string(f"{story['number']} · {_('Certificate of analysis')}"),
-        "generated": fmt.fmt_datetime(timezone.now()),
-        "volume": fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "",
+        "generated": display.zoned_time_text(timezone.now()),
+        "volume": display.format_number(story["volume_ml"]) if story["volume_ml"] is not None else "",
     }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
+from evqms.core.timefmt import display_local
 from evqms.core.views import page_language
-from evqms.lots import forms, selectors, services
-from evqms.reports import formatting as fmt
+from evqms.lots import display, evaluation, forms, selectors, services
 
 # A lot not yet released, rejected or expired: it can still get an expiry, a deviation or a rejection.
 DISPOSABLE = ("in_process", "qc", "quarantine")
@@ -36,12 +36,12 @@ def _permissions(user) -> dict:
 
 
 def _decorate_result(r: dict) -> dict:
-    r["shown"] = fmt.fmt_result(r)
-    r["entered"] = fmt.fmt_entered(r)
-    r["criterion_shown"] = fmt.fmt_criterion(r["limits"])
-    r["alert_shown"] = fmt.fmt_alert(r["limits"])
-    r["tested_shown"] = fmt.fmt_datetime_short(r["tested_at"])
-    r["verified_shown"] = fmt.fmt_datetime_short(r["verified_at"])
+    r["shown"] = display.result_text(r)
+    r["entered"] = display.entered_text(r)
+    r["criterion_shown"] = display.criterion_text(r["limits"])
+    r["alert_shown"] = display.alert_text(r["limits"])
+    r["tested_shown"] = display_local(r["tested_at"])
+    r["verified_shown"] = display_local(r["verified_at"])
     return r
 
 
@@ -87,7 +87,7 @@ def _qc_rows(lot, story: dict, can: dict, user, bound: dict) -> list[dict]:
         rows.append(
             {
                 "attribute": attribute,
-                "criterion": fmt.fmt_criterion(fmt.spec_limits(attribute)),
+                "criterion": display.criterion_text(evaluation.attribute_limits(attribute)),
                 "results": results,
                 "entry_form": entry_form,
             }
@@ -99,12 +99,12 @@ def _step_rows(lot, story: dict, can: dict, bound: dict) -> list[dict]:
     recorded: dict[int, list[dict]] = {}
     for s in story["steps"]:
         for v in s["values"]:
-            v["value_shown"] = fmt.fmt_number(v["value"])
+            v["value_shown"] = display.format_number(v["value"])
             v["range_shown"] = "–".join(
-                fmt.fmt_number(x) if x is not None else "" for x in (v["low"], v["high"])
+                display.format_number(x) if x is not None else "" for x in (v["low"], v["high"])
             )
-        s["started_shown"] = fmt.fmt_datetime_short(s["started_at"])
-        s["finished_shown"] = fmt.fmt_datetime_short(s["finished_at"])
+        s["started_shown"] = display_local(s["started_at"])
+        s["finished_shown"] = display_local(s["finished_at"])
         recorded.setdefault(s["order"], []).append(s)
     rows = []
     for step in lot.process.steps.prefetch_related("parameters").order_by("order"):
@@ -117,7 +117,7 @@ def _step_rows(lot, story: dict, can: dict, bound: dict) -> list[dict]:
 
 def _signature_rows(story: dict) -> list[dict]:
     for s in story["signatures"]:
-        s["signed_shown"] = fmt.fmt_datetime(s["signed_at"])
+        s["signed_shown"] = display.zoned_time_text(s["signed_at"])
     return story["signatures"]
 
 
@@ -135,16 +135,18 @@ def _release_gate(story: dict, lang: str) -> dict:
 def _show_record(story: dict, can: dict, bound: dict) -> None:
     """Times and quantities as shown, and the close form of each open deviation."""
     for d in story["deviations"]:
-        d["opened_shown"] = fmt.fmt_datetime_short(d["opened_at"])
-        d["closed_shown"] = fmt.fmt_datetime_short(d["closed_at"])
+        d["opened_shown"] = display_local(d["opened_at"])
+        d["closed_shown"] = display_local(d["closed_at"])
         d["close_form"] = (
             bound.get(("close", d["id"])) or forms.CloseDeviationForm(prefix=f"dev{d['id']}")
             if d["status"] == "open" and can["close_deviation"]
             else None
         )
-    story["volume_shown"] = fmt.fmt_number(story["volume_ml"]) if story["volume_ml"] is not None else "—"
+    story["volume_shown"] = (
+        display.format_number(story["volume_ml"]) if story["volume_ml"] is not None else "—"
+    )
     for m in story["materials"]:
-        m["quantity_shown"] = fmt.fmt_number(m["quantity"])
+        m["quantity_shown"] = display.format_number(m["quantity"])
 
 
 def _lot_forms(lot, can: dict, bound: dict) -> dict:
