@@ -4,7 +4,6 @@ tests). Views parse and display; the services check roles and rules and write th
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,28 +12,16 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.clinical import forms, selectors, services
+from evqms.core.views import act, attempt, require, show_refusal
 from evqms.i18n import _
 from evqms.inventory.models import RetentionSample
 
-REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
-
-
-def _need(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _refuse(form, exc: Exception) -> None:
-    """Show a service's refusal on the form: next to the field its InputError names (the onset
-    before the administration on the onset), anything else above the form."""
-    if isinstance(exc, errors.InputError) and exc.where in form.fields:
-        form.add_error(exc.where, exc.message)
-    else:
-        form.add_error(None, str(exc))
+# What a create form shows on itself; the page's require() has asked the service's permission.
+REFUSALS = (errors.InputError, errors.RuleViolation)
 
 
 def administration_list(request):
-    _need(request, "clinical.view")
+    require(request, "clinical.view")
     q = request.GET.get("q", "").strip()
     page = Paginator(selectors.administration_list(search=q or None), 50).get_page(request.GET.get("page"))
     return render(
@@ -51,7 +38,7 @@ def administration_list(request):
 
 @require_http_methods(["GET", "POST"])
 def administration_create(request):
-    _need(request, "clinical.record_administration")
+    require(request, "clinical.record_administration")
     form = forms.AdministrationForm(
         request.POST or None,
         initial={"patient": request.GET.get("patient", ""), "aliquots": request.GET.get("aliquot", "")},
@@ -74,7 +61,7 @@ def administration_create(request):
                 notes=d["notes"],
             )
         except REFUSALS as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, _("Administration {number} recorded.").format(number=adm.number))
             return redirect(reverse("clinical:administration-detail", args=[adm.number]))
@@ -82,7 +69,7 @@ def administration_create(request):
 
 
 def administration_detail(request, number: str):
-    _need(request, "clinical.view")
+    require(request, "clinical.view")
     adm = selectors.get_administration(number)
     if adm is None:
         raise Http404
@@ -99,26 +86,23 @@ def administration_detail(request, number: str):
 
 @require_http_methods(["GET", "POST"])
 def patient_list(request):
-    _need(request, "clinical.view")
+    require(request, "clinical.view")
     form = forms.PatientForm(request.POST or None)
     if request.method == "POST":
-        _need(request, "clinical.register_patient")
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.register_patient(
-                    actor=request.user,
-                    code=d["code"],
-                    clinic_identifier=d["clinic_identifier"],
-                    birth_year=d["birth_year"],
-                    sex=d["sex"],
-                    consented_on=d["consented_on"],
-                )
-            except REFUSALS as exc:
-                _refuse(form, exc)
-            else:
-                messages.success(request, _("Patient registered."))
-                return redirect(reverse("clinical:patient-list"))
+        require(request, "clinical.register_patient")
+
+        def register(data):
+            return services.register_patient(
+                actor=request.user,
+                code=data["code"],
+                clinic_identifier=data["clinic_identifier"],
+                birth_year=data["birth_year"],
+                sex=data["sex"],
+                consented_on=data["consented_on"],
+            )
+
+        if attempt(request, form, register, success=_("Patient registered.")):
+            return redirect(reverse("clinical:patient-list"))
     return render(
         request,
         "clinical/patient_list.html",
@@ -139,7 +123,7 @@ def _clinical_context(request) -> dict:
 
 
 def adverse_event_list(request):
-    _need(request, "clinical.view_adverse_event")
+    require(request, "clinical.view_adverse_event")
     return render(
         request,
         "clinical/adverse_event_list.html",
@@ -149,7 +133,7 @@ def adverse_event_list(request):
 
 @require_http_methods(["GET", "POST"])
 def adverse_event_create(request):
-    _need(request, "clinical.record_adverse_event")
+    require(request, "clinical.record_adverse_event")
     initial = {
         "administration": request.GET.get("administration", ""),
         "patient": request.GET.get("patient", ""),
@@ -171,7 +155,7 @@ def adverse_event_create(request):
                 outcome=d["outcome"],
             )
         except REFUSALS as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, _("Adverse event {number} recorded.").format(number=ae.number))
             return redirect(reverse("clinical:adverse-event-detail", args=[ae.number]))
@@ -180,7 +164,7 @@ def adverse_event_create(request):
 
 @require_http_methods(["GET", "POST"])
 def adverse_event_detail(request, number: str):
-    _need(request, "clinical.view_adverse_event")
+    require(request, "clinical.view_adverse_event")
     ae = selectors.get_adverse_event(number)
     if ae is None:
         raise Http404
@@ -189,36 +173,19 @@ def adverse_event_detail(request, number: str):
     )
     test_form = forms.SampleTestForm()
     if request.method == "POST":
-        _need(request, "clinical.record_investigation")
-        try:
-            if request.POST.get("action") == "investigate":
-                inv_form = forms.InvestigationForm(request.POST)
-                if inv_form.is_valid():
-                    services.update_investigation(
-                        actor=request.user, adverse_event=ae, **inv_form.cleaned_data
-                    )
-                    messages.success(request, _("Saved."))
-                    return redirect(reverse("clinical:adverse-event-detail", args=[number]))
-            else:
-                test_form = forms.SampleTestForm(request.POST)
-                if test_form.is_valid():
-                    d = test_form.cleaned_data
-                    sample = RetentionSample.objects.filter(pk=d["retention_sample"]).first()
-                    if sample is None:
-                        raise errors.InputError(_("unknown retention sample"), where="retention_sample")
-                    services.record_sample_test(
-                        actor=request.user,
-                        adverse_event=ae,
-                        retention_sample=sample,
-                        test=d["test"],
-                        result=d["result"],
-                        tested_on=d["tested_on"],
-                        conclusion=d["conclusion"],
-                    )
-                    messages.success(request, _("Saved."))
-                    return redirect(reverse("clinical:adverse-event-detail", args=[number]))
-        except REFUSALS as exc:
-            messages.error(request, str(exc))
+        require(request, "clinical.record_investigation")
+        if request.POST.get("action") == "investigate":
+            form = inv_form = forms.InvestigationForm(request.POST)
+            record = _update_investigation
+        else:
+            form = test_form = forms.SampleTestForm(request.POST)
+            record = _record_sample_test
+        # A refusal is flashed above both forms; the page shows the event again.
+        saved = form.is_valid() and act(
+            request, lambda: record(request, ae, form.cleaned_data), success=_("Saved.")
+        )
+        if saved:
+            return redirect(reverse("clinical:adverse-event-detail", args=[number]))
     lot_ids = ae.administration.aliquots.values_list("lot_id", flat=True)
     samples = RetentionSample.objects.filter(lot_id__in=lot_ids, status="in_stock").select_related(
         "lot", "aliquot"
@@ -234,4 +201,23 @@ def adverse_event_detail(request, number: str):
             "can_investigate": request.user.has_perm("clinical.record_investigation"),
             **_clinical_context(request),
         },
+    )
+
+
+def _update_investigation(request, ae, data: dict):
+    return services.update_investigation(actor=request.user, adverse_event=ae, **data)
+
+
+def _record_sample_test(request, ae, data: dict):
+    sample = RetentionSample.objects.filter(pk=data["retention_sample"]).first()
+    if sample is None:
+        raise errors.InputError(_("unknown retention sample"), where="retention_sample")
+    return services.record_sample_test(
+        actor=request.user,
+        adverse_event=ae,
+        retention_sample=sample,
+        test=data["test"],
+        result=data["result"],
+        tested_on=data["tested_on"],
+        conclusion=data["conclusion"],
     )
