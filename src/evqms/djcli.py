@@ -6,6 +6,7 @@ its `cli` module, listed in `evqms.cli.COMMANDS`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -84,14 +85,8 @@ def register(subparsers) -> None:
         help=_("run a Django management command (e.g. migrate, check --deploy)"),
         epilog=_("Example: evqms manage check --deploy"),
     )
-    manage.add_argument("args", nargs=argparse_remainder())
+    manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=_manage)
-
-
-def argparse_remainder():
-    import argparse
-
-    return argparse.REMAINDER
 
 
 def _prepare_database() -> None:

@@ -1,10 +1,12 @@
-"""A local HTTP server that replays recorded responses (never a real host), for the online
-clients: each path has a queue of (status, headers, body) answers; the last one repeats."""
+"""Fixtures of the landscape tests: a local HTTP server that replays recorded responses (never a
+real host) for the online clients, where each path has a queue of (status, headers, body) answers
+and the last one repeats; an empty file store; the web tests' users and demo data."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -66,12 +68,53 @@ def store_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def english_messages(monkeypatch):
     """Messages are asserted in English (also when Django's active language is Japanese);
-    the Japanese catalogue is checked separately."""
+    the Japanese catalogue is checked separately. Used by the tests of the pure core and the CLI."""
     from evqms.i18n import use_language
 
     monkeypatch.setenv("EVQMS_LANG", "en")
     with use_language("en"):
         yield
+
+
+@pytest.fixture
+def ctgov(fixtures_dir) -> Path:
+    return fixtures_dir / "landscape" / "ctgov"
+
+
+@pytest.fixture
+def file_home(tmp_path, monkeypatch):
+    """An empty $EVQMS_HOME for the file store (the database is pytest-django's)."""
+    monkeypatch.setenv("EVQMS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EVQMS_LANG", "en")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def english():
+    from django.utils import translation
+
+    from evqms.i18n import use_language
+
+    with use_language("en"), translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def demo_users(make_user):
+    return {
+        "qa": make_user("qa", "qa_reviewer"),
+        "admin": make_user("admin", "administrator"),
+        "operator": make_user("operator", "operator"),
+        "auditor": make_user("auditor", "auditor"),
+    }
+
+
+@pytest.fixture
+def demo(demo_users):
+    from evqms.landscape import demo as landscape_demo
+
+    landscape_demo.load(demo_users)
+    return demo_users

@@ -6,6 +6,9 @@ import pytest
 
 from evqms.landscape.classify_trials import apply_override, classify_trial
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 # The five late-phase trials the seed lists (section 3): titles as registered, EVs given.
 SEED_LATE_PHASE_TITLES = [
     "Efficacy and Safety of EXOSOME-MSC Therapy to Reduce Hyper-inflammation In Moderate COVID-19 Patients",

@@ -17,6 +17,9 @@ from evqms.landscape.clinics import classify_page, clinic_names, institution_of
 from evqms.landscape.crawl import read_crawl, read_manifest, read_warc
 from evqms.landscape.text import PageText, decode_html, normalise, page_text
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 # Counted by hand from the fixture pages: 注射, 点滴 (Shift_JIS), 注入 (EUC-JP) and ダーマペン pages confirm
 # administration; inc_ryoho.html only offers "エクソソーム療法" and is not confirmed (seed section 6).
 EXPECTED_SUMMARY = {"analysed": 12, "unique_urls": 10, "included": 4, "institutions_included": 4}

@@ -16,6 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from evqms.i18n import use_language
 from evqms.testing.inputfuzz import check_cli, mutated
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "landscape"
 PAGE = (FIX / "ctgov" / "ev_search_page1.json").read_bytes()
 WARC_GZ = (FIX / "upload" / "clinics_small.warc.gz").read_bytes()

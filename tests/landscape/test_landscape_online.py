@@ -14,6 +14,9 @@ from evqms.landscape.http import FetchError, PoliteClient, retry_after_seconds
 from evqms.landscape.pubmed import CountCache, PubmedClient, yearly_counts
 from evqms.landscape.store import TrialStore
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 def client(sleeps, **kw):
     return PoliteClient(min_interval=0, backoff_base=0.001, sleep=sleeps.append, **kw)

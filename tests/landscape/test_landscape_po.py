@@ -7,8 +7,12 @@ import re
 from pathlib import Path
 
 import polib
+import pytest
 
 import evqms.landscape
+
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 PACKAGE = Path(evqms.landscape.__file__).parent
 PO = PACKAGE.parent / "locale" / "ja" / "landscape.po"

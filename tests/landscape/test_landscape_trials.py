@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 from evqms.errors import InputError
 from evqms.landscape.trials import BUCKETS, RecordError, latest_versions, load_studies, phase_bucket
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 # The real records (AACT fixtures): bucket, status, type, version date, enrolment, countries.
 REAL = {
     "aact_NCT00973089.json": ("Not applicable", "WITHDRAWN", "INTERVENTIONAL", "2024-01-22", 0, ["Israel"]),

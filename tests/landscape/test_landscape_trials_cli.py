@@ -13,6 +13,9 @@ from evqms.cli import main
 from evqms.landscape.store import RawInput, TrialStore, parse_date
 from evqms.landscape.trials import BUCKETS
 
+# Messages are asserted in English (the Japanese catalogue is checked on its own).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 @pytest.fixture
 def ctgov(fixtures_dir) -> Path:

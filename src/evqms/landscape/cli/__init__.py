@@ -44,7 +44,12 @@ def register(subparsers) -> None:
     )
     areas = landscape.add_subparsers(dest="landscape_area", metavar="AREA", parser_class=type(landscape))
     landscape.set_defaults(handler=lambda args: landscape.print_help() or 2)
+    _register_trials(areas)
+    _register_pubmed(areas)
+    _register_clinics(areas)
 
+
+def _register_trials(areas) -> None:
     trials = _sub(
         areas,
         "trials",
@@ -101,6 +106,8 @@ def register(subparsers) -> None:
     _db_option(override)
     override.set_defaults(handler=_handler("evqms.landscape.cli.trials", "run_override"))
 
+
+def _register_pubmed(areas) -> None:
     pubmed = _sub(
         areas,
         "pubmed",
@@ -129,6 +136,8 @@ def register(subparsers) -> None:
     _db_option(counts)
     counts.set_defaults(handler=_handler("evqms.landscape.cli.pubmed", "run_counts"))
 
+
+def _register_clinics(areas) -> None:
     clinics = _sub(
         areas,
         "clinics",
