@@ -63,9 +63,8 @@ def _ed_levels(text: str) -> tuple[float, ...]:
 
 
 def run(args) -> int:
+    from evqms.analytics.potency import fit_dose_response, get_model, read_potency_csv
     from evqms.cliutil import emit, to_json
-
-    from .potency import fit_dose_response, get_model, read_potency_csv
 
     model = get_model(args.model)
     if model is None:
