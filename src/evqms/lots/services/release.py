@@ -58,7 +58,7 @@ def _refuse_if_prohibited(actor, lot: Lot) -> None:
 
 
 def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") -> Lot:
-    """QA release with an electronic signature over the lot's canonical snapshot.
+    """QA release with an electronic signature over the lot's release record (`lot_release_record`).
 
     The password is checked first, outside the transaction (a wrong one must stay counted by the
     lockout); then, with the lot row locked, the release gate is checked again, so of two people

@@ -1,0 +1,24 @@
+"""What the lot service tests share: a QC result recorded now, a lot made and submitted to QC."""
+
+from django.utils import timezone
+
+from evqms.lots import services
+
+NOW = timezone.now
+
+
+def record(world, lot, code, value=None, unit="", text="", **kw):
+    return services.record_qc_result(
+        actor=kw.pop("actor", world.analyst),
+        lot=lot,
+        attribute=world.attr(code),
+        value=value,
+        unit=unit,
+        text_value=text,
+        tested_at=NOW(),
+        **kw,
+    )
+
+
+def qc_lot(world, number="UCEV-T-001"):
+    return world.manufacture(world.new_lot(number))
