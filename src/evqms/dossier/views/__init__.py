@@ -37,19 +37,22 @@ def form_page(request, form, *, title: str, back: str, submit: str, multipart: b
 
 
 def form_view(
-    request, form, action, *, success: str, title: str, submit: str, back: str, done, multipart=False
+    request, form, action, *, success: str, title: str, submit: str, back: str, done=None, multipart=False
 ):
     """A form page: on a valid POST run `action(cleaned_data)` and go to `done` (a URL, or a function
-    of the result giving one); otherwise show the form with the service's refusal on it."""
+    of the result giving one; by default back where the page came from); otherwise show the form
+    with the service's refusal on it."""
     finished = attempt(request, form, action, success=success)
     if finished:
+        done = done or back
         return redirect(done(finished.result) if callable(done) else done)
     return form_page(request, form, title=title, back=back, submit=submit, multipart=multipart)
 
 
-def edit_page(request, form, *, record: dict, update, success: str, title: str, back: str, done: str):
+def edit_page(request, form, *, record: dict, update, success: str, title: str, back: str):
     """An edit page: the form carries the fingerprint of `record` as shown (evqms.core.concurrency),
-    `update(seen=..., **cleaned_data)` saves (fields named `code` are shown, never changed)."""
+    `update(seen=..., **cleaned_data)` saves (fields named `code` are shown, never changed), then
+    the page goes `back`."""
     form.fields["seen"] = SeenField()
     form.initial["seen"] = fingerprint(record)
 
@@ -58,7 +61,7 @@ def edit_page(request, form, *, record: dict, update, success: str, title: str, 
             data.pop("code", None)
         return update(seen=data.pop("seen"), **data)
 
-    return form_view(request, form, act, success=success, title=title, submit=_("Save"), back=back, done=done)
+    return form_view(request, form, act, success=success, title=title, submit=_("Save"), back=back)
 
 
 def back_url(request) -> str:

@@ -37,7 +37,6 @@ def document_upload(request):
         title=_("Upload a document"),
         submit=_("Upload"),
         back=back_url(request),
-        done=back_url(request),
         multipart=True,
     )
 

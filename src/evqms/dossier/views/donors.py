@@ -26,7 +26,6 @@ def donor_create(request):
         title=_("New donor"),
         submit=_("Create"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -43,7 +42,6 @@ def donor_edit(request, pk):
         success=_("Donor updated."),
         title=_("Edit donor {donor}").format(donor=donor.code),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -59,7 +57,6 @@ def donor_test(request, pk):
         title=_("Infectious-marker result for donor {donor}").format(donor=donor.code),
         submit=_("Record"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -75,7 +72,6 @@ def donor_eligibility(request, pk):
         title=_("Eligibility of donor {donor}").format(donor=donor.code),
         submit=_("Save"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -90,7 +86,6 @@ def cell_bank_create(request):
         title=_("New cell bank"),
         submit=_("Create"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -107,5 +102,4 @@ def cell_bank_edit(request, pk):
         success=_("Cell bank updated."),
         title=_("Edit cell bank {bank}").format(bank=bank.code),
         back=back_url(request),
-        done=back_url(request),
     )

@@ -25,7 +25,6 @@ def material_create(request):
         title=_("New material"),
         submit=_("Create"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -43,7 +42,6 @@ def material_edit(request, pk):
         success=_("Material updated."),
         title=_("Edit material {material}").format(material=material.name),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -59,7 +57,6 @@ def material_lot_edit(request, pk):
         success=_("Material lot updated."),
         title=_("Edit material lot {lot}").format(lot=f"{lot.material.name} {lot.lot_number}"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -74,7 +71,6 @@ def material_lot_create(request):
         title=_("Receive a material lot"),
         submit=_("Receive"),
         back=back_url(request),
-        done=back_url(request),
     )
 
 
@@ -90,5 +86,4 @@ def material_lot_decide(request, pk):
         title=_("Accept or reject {lot}").format(lot=lot),
         submit=_("Record"),
         back=back_url(request),
-        done=back_url(request),
     )

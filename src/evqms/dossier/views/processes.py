@@ -78,7 +78,6 @@ def process_materials(request, pk):
         title=_("Bill of materials of process v{version}").format(version=proc.version),
         submit=_("Save"),
         back=page,
-        done=page,
     )
 
 

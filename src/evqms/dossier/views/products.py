@@ -59,7 +59,6 @@ def product_edit(request, code):
         success=_("Product updated."),
         title=_("Edit product {code}").format(code=product.code),
         back=detail,
-        done=detail,
     )
 
 

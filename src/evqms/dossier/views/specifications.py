@@ -85,7 +85,6 @@ def specification_shelf_life(request, pk):
         title=_("Shelf life approved with specification v{version}").format(version=spec.version),
         submit=_("Save"),
         back=page,
-        done=page,
     )
 
 
@@ -102,7 +101,6 @@ def attribute_add(request, pk):
         title=_("New attribute for {spec}").format(spec=spec),
         submit=_("Add"),
         back=spec_page,
-        done=spec_page,
     )
 
 
@@ -119,7 +117,6 @@ def attribute_edit(request, pk):
         success=_("Attribute saved."),
         title=_("Edit attribute {code}").format(code=attr.code),
         back=spec_page,
-        done=spec_page,
     )
 
 
