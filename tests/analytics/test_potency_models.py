@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evqms.analytics.potency_fit import Layout, _Problem
 from evqms.analytics.potency_models import MODELS, PARAMS, ed_dose, evaluate, get_model
+from evqms.analytics.potency_problem import Layout, Problem
 
 DOSES = np.array([0.0, 0.3, 1.0, 2.0, 4.0, 8.0, 16.0, 40.0])
 THETAS = {
@@ -51,7 +51,7 @@ def test_analytic_rss_hessian_matches_finite_differences_of_gradient(name):
     rng = np.random.default_rng(3)
     y = evaluate(model, DOSES, THETAS[name], 0)[0] + rng.normal(0, 0.3, DOSES.size)
     layout = Layout.build(model, ("all",), ())
-    problem = _Problem(layout, DOSES, y, np.array(["all"] * DOSES.size, dtype=object))
+    problem = Problem(layout, DOSES, y, np.array(["all"] * DOSES.size, dtype=object))
     theta = np.array([THETAS[name][p] for p in model.params])
     h, grad, _ = problem.half_hessian(theta)
     num = np.zeros_like(h)
