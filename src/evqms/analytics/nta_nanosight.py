@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -228,119 +229,20 @@ def _graph(rows: _Rows, start: int, n: int) -> tuple[np.ndarray, np.ndarray, int
 
 
 def parse_nanosight(text: str, filename: str) -> NTAResult:
+    """The export's figures recomputed per video from the Number histograms, then averaged over
+    the videos that tracked particles, with a warning wherever the file states otherwise."""
     rows = _Rows(text, filename)
     software, anchor = _version(rows)
     _check_complete(rows)
-
-    block = _number_block(rows)
-    names_i = rows.find(lambda c: _first(c) == "Filename", block)
-    if names_i is None:
-        raise rows.error(_("no Filename row in the size data"), block)
-    n, avg_col, se_col = _video_columns(rows.rows[names_i][1])
-    if n < 1:
-        raise rows.error(_("no videos listed"), names_i)
-    names = [(_cell(rows.rows[names_i][1], 1 + v) or str(v + 1)) for v in range(n)]
-
-    stated_size: dict[str, tuple] = {}
-    tracks: list[str | None] = [None] * n
-    i = names_i + 1
-    while i < len(rows.rows) and _first(rows.rows[i][1]) != "Graph Data":
-        first = _first(rows.rows[i][1])
-        if first in SIZE_ROWS:
-            stated_size[SIZE_ROWS[first]] = _stated_row(rows, i, n, avg_col, se_col, first)
-        elif first == "Valid Tracks":
-            tracks = _stated_row(rows, i, n, None, None, first)[0]
-        i += 1
-    centres, hist, _header = _graph(rows, i, n)
+    size = _size_data(rows)
+    n = len(size.names)
+    centres, hist, _header = _graph(rows, size.graph_from, n)
     results = _results(rows, n)
-
     warnings: list[str] = []
     notes: list[str] = []
-    labels = _figure_names()
-
-    # Dilution: the file's concentrations are already corrected for it.
-    dilution = None
-    dilution_recorded = False
-    if results["dilution"]:
-        d_i, d_texts = results["dilution"]
-        values = set()
-        for v, t in enumerate(d_texts):
-            if t is None or t.lower() == "not recorded":
-                continue
-            values.add(number(t, filename, rows.rows[d_i][0], column=f"Dilution factor {v + 1}"))
-            dilution_recorded = True
-        if len(values) == 1:
-            dilution = values.pop()
-        elif len(values) > 1:
-            notes.append(
-                _(
-                    "the videos record different dilution factors; each video's concentration is corrected for its own"
-                )
-            )
-    if dilution is None:
-        notes.append(_("dilution factor not recorded: concentrations are those of the sample as measured"))
-
-    conc_texts = results["concentration"][0] if results["concentration"] else [None] * n
-    ppf_texts = results["ppf"][0] if results["ppf"] else [None] * n
-    videos: list[VideoResult] = []
-    for v in range(n):
-        col = hist[:, v]
-        conc = float(col.sum())
-        stated = {"concentration_per_ml": _float(conc_texts[v])}
-        stated.update(
-            {k: _float(stated_size[k][0][v]) if k in stated_size else None for k in SizeStats.FIELDS}
-        )
-        if conc <= 0:
-            videos.append(
-                VideoResult(
-                    v + 1,
-                    names[v],
-                    None,
-                    _float(ppf_texts[v]),
-                    _float(tracks[v]),
-                    SizeStats.empty(),
-                    no_particles=True,
-                    stated=stated,
-                )
-            )
-            warnings.append(_("video {video}: no particles tracked").format(video=v + 1))
-            continue
-        stats = nta_stats.size_stats(centres, col, anchor=anchor, ddof=0, mode="parabola")
-        videos.append(
-            VideoResult(v + 1, names[v], conc, _float(ppf_texts[v]), _float(tracks[v]), stats, stated=stated)
-        )
-        checks = [("concentration_per_ml", conc, conc_texts[v])]
-        checks += [(k, getattr(stats, k), stated_size[k][0][v]) for k in SizeStats.FIELDS if k in stated_size]
-        for key, mine, theirs in checks:
-            if not agrees(mine, theirs):
-                warnings.append(
-                    _(
-                        "video {video}: {figure} recomputed from the histogram is {mine}, the file states {theirs}"
-                    ).format(video=v + 1, figure=labels[key], mine=_fmt(mine), theirs=theirs)
-                )
-
+    dilution, dilution_recorded = _dilution(rows, results, notes)
+    videos = _videos(size, results, centres, hist, anchor, warnings)
     measured = [vr for vr in videos if not vr.no_particles]
-    stated_top = {
-        "concentration_per_ml": {
-            "average": _float(results["concentration"][1]) if results["concentration"] else None,
-            "standard_error": _float(results["concentration"][2]) if results["concentration"] else None,
-        },
-        "size_nm": {k: _float(stated_size[k][1]) if k in stated_size else None for k in SizeStats.FIELDS},
-        "size_nm_se": {k: _float(stated_size[k][2]) if k in stated_size else None for k in SizeStats.FIELDS},
-    }
-    captured = rows.find(lambda c: _first(c) == "Time Captured")
-    captured_at = None
-    if captured is not None:
-        # "15:28:16  01/04/2021": NTA writes the time, then the date day first
-        when = (_cell(rows.rows[captured][1], 1) or "").split()
-        if len(when) == 2:
-            captured_at = capture_time(when[1], when[0], day_first=True)
-    extra = {
-        "version": ".".join(_VERSION_RE.search(software).groups()),
-        "percentile_anchor": anchor,
-        "dilution_recorded": dilution_recorded,
-        "captured_at": captured_at,
-    }
     common = dict(
         file=filename,
         instrument=NANOSIGHT,
@@ -351,8 +253,13 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
         bin_centres_nm=centres.tolist(),
         warnings=warnings,
         notes=notes,
-        stated=stated_top,
-        extra=extra,
+        stated=_stated_averages(results, size.stated),
+        extra={
+            "version": ".".join(_VERSION_RE.search(software).groups()),
+            "percentile_anchor": anchor,
+            "dilution_recorded": dilution_recorded,
+            "captured_at": _captured_at(rows),
+        },
     )
     if not measured:
         warnings.insert(0, _("no particles tracked in any video: there is no size or concentration result"))
@@ -370,39 +277,169 @@ def parse_nanosight(text: str, filename: str) -> NTAResult:
     avg, se = {}, {}
     for k in SizeStats.FIELDS:
         avg[k], se[k] = nta_stats.mean_and_standard_error([getattr(vr.size_nm, k) for vr in measured])
-    size_avg = SizeStats(**avg)
-    size_se = SizeStats(**se) if len(measured) > 1 else None
-
     if len(measured) == n:  # the file's average is over all videos; compare only like with like
-        checks = []
-        if results["concentration"]:
-            checks += [
-                (labels["average"], "concentration_per_ml", conc_avg, results["concentration"][1]),
-                (labels["standard_error"], "concentration_per_ml", conc_se, results["concentration"][2]),
-            ]
-        for k in SizeStats.FIELDS:
-            if k in stated_size:
-                checks += [
-                    (labels["average"], k, avg[k], stated_size[k][1]),
-                    (labels["standard_error"], k, se[k], stated_size[k][2]),
-                ]
-        for what, key, mine, theirs in checks:
-            if not agrees(mine, theirs):
-                warnings.append(
-                    _(
-                        "{what} {figure} recomputed from the histograms is {mine}, the file states {theirs}"
-                    ).format(what=what, figure=labels[key], mine=_fmt(mine), theirs=theirs)
-                )
-
+        warnings.extend(_average_disagreements(results, size.stated, conc_avg, conc_se, avg, se))
     histogram = hist[:, [vr.index - 1 for vr in measured]].mean(axis=1)
     return NTAResult(
         concentration_per_ml=conc_avg,
         concentration_per_ml_se=conc_se,
-        size_nm=size_avg,
-        size_nm_se=size_se,
+        size_nm=SizeStats(**avg),
+        size_nm_se=SizeStats(**se) if len(measured) > 1 else None,
         histogram_per_ml=histogram.tolist(),
         **common,
     )
+
+
+@dataclass
+class _SizeData:
+    """The Number block of `[Size Data]`: video names, the stated size rows, valid tracks and
+    where the graph data starts looking from."""
+
+    names: list[str]
+    stated: dict[str, tuple]
+    tracks: list[str | None]
+    graph_from: int
+
+
+def _size_data(rows: _Rows) -> _SizeData:
+    block = _number_block(rows)
+    names_i = rows.find(lambda c: _first(c) == "Filename", block)
+    if names_i is None:
+        raise rows.error(_("no Filename row in the size data"), block)
+    n, avg_col, se_col = _video_columns(rows.rows[names_i][1])
+    if n < 1:
+        raise rows.error(_("no videos listed"), names_i)
+    names = [(_cell(rows.rows[names_i][1], 1 + v) or str(v + 1)) for v in range(n)]
+    stated: dict[str, tuple] = {}
+    tracks: list[str | None] = [None] * n
+    i = names_i + 1
+    while i < len(rows.rows) and _first(rows.rows[i][1]) != "Graph Data":
+        first = _first(rows.rows[i][1])
+        if first in SIZE_ROWS:
+            stated[SIZE_ROWS[first]] = _stated_row(rows, i, n, avg_col, se_col, first)
+        elif first == "Valid Tracks":
+            tracks = _stated_row(rows, i, n, None, None, first)[0]
+        i += 1
+    return _SizeData(names, stated, tracks, i)
+
+
+def _dilution(rows: _Rows, results: dict, notes: list[str]) -> tuple[float | None, bool]:
+    """(the dilution all videos record or None, whether any video records one); the file's
+    concentrations are already corrected for it."""
+    dilution = None
+    dilution_recorded = False
+    if results["dilution"]:
+        d_i, d_texts = results["dilution"]
+        values = set()
+        for v, t in enumerate(d_texts):
+            if t is None or t.lower() == "not recorded":
+                continue
+            values.add(number(t, rows.filename, rows.rows[d_i][0], column=f"Dilution factor {v + 1}"))
+            dilution_recorded = True
+        if len(values) == 1:
+            dilution = values.pop()
+        elif len(values) > 1:
+            notes.append(
+                _(
+                    "the videos record different dilution factors; each video's concentration is corrected for its own"
+                )
+            )
+    if dilution is None:
+        notes.append(_("dilution factor not recorded: concentrations are those of the sample as measured"))
+    return dilution, dilution_recorded
+
+
+def _videos(
+    size: _SizeData, results: dict, centres, hist, anchor: str, warnings: list[str]
+) -> list[VideoResult]:
+    """Each video's concentration and size statistics from its histogram column, warning where
+    the figure the file states for the video differs."""
+    n = len(size.names)
+    labels = _figure_names()
+    conc_texts = results["concentration"][0] if results["concentration"] else [None] * n
+    ppf_texts = results["ppf"][0] if results["ppf"] else [None] * n
+    videos: list[VideoResult] = []
+    for v in range(n):
+        col = hist[:, v]
+        conc = float(col.sum())
+        stated = {"concentration_per_ml": _float(conc_texts[v])}
+        stated.update(
+            {k: _float(size.stated[k][0][v]) if k in size.stated else None for k in SizeStats.FIELDS}
+        )
+        ppf, tracks = _float(ppf_texts[v]), _float(size.tracks[v])
+        if conc <= 0:
+            videos.append(
+                VideoResult(
+                    v + 1,
+                    size.names[v],
+                    None,
+                    ppf,
+                    tracks,
+                    SizeStats.empty(),
+                    no_particles=True,
+                    stated=stated,
+                )
+            )
+            warnings.append(_("video {video}: no particles tracked").format(video=v + 1))
+            continue
+        stats = nta_stats.size_stats(centres, col, anchor=anchor, ddof=0, mode="parabola")
+        videos.append(VideoResult(v + 1, size.names[v], conc, ppf, tracks, stats, stated=stated))
+        checks = [("concentration_per_ml", conc, conc_texts[v])]
+        checks += [(k, getattr(stats, k), size.stated[k][0][v]) for k in SizeStats.FIELDS if k in size.stated]
+        for key, mine, theirs in checks:
+            if not agrees(mine, theirs):
+                warnings.append(
+                    _(
+                        "video {video}: {figure} recomputed from the histogram is {mine}, the file states {theirs}"
+                    ).format(video=v + 1, figure=labels[key], mine=_fmt(mine), theirs=theirs)
+                )
+    return videos
+
+
+def _stated_averages(results: dict, stated_size: dict[str, tuple]) -> dict:
+    """The averages and standard errors the file states, as numbers (None where absent)."""
+    conc = results["concentration"]
+    return {
+        "concentration_per_ml": {
+            "average": _float(conc[1]) if conc else None,
+            "standard_error": _float(conc[2]) if conc else None,
+        },
+        "size_nm": {k: _float(stated_size[k][1]) if k in stated_size else None for k in SizeStats.FIELDS},
+        "size_nm_se": {k: _float(stated_size[k][2]) if k in stated_size else None for k in SizeStats.FIELDS},
+    }
+
+
+def _captured_at(rows: _Rows) -> str | None:
+    captured = rows.find(lambda c: _first(c) == "Time Captured")
+    if captured is None:
+        return None
+    # "15:28:16  01/04/2021": NTA writes the time, then the date day first
+    when = (_cell(rows.rows[captured][1], 1) or "").split()
+    return capture_time(when[1], when[0], day_first=True) if len(when) == 2 else None
+
+
+def _average_disagreements(results, stated_size, conc_avg, conc_se, avg: dict, se: dict) -> list[str]:
+    """A warning for each average or standard error over the videos that the file states otherwise."""
+    labels = _figure_names()
+    checks = []
+    if results["concentration"]:
+        checks += [
+            (labels["average"], "concentration_per_ml", conc_avg, results["concentration"][1]),
+            (labels["standard_error"], "concentration_per_ml", conc_se, results["concentration"][2]),
+        ]
+    for k in SizeStats.FIELDS:
+        if k in stated_size:
+            checks += [
+                (labels["average"], k, avg[k], stated_size[k][1]),
+                (labels["standard_error"], k, se[k], stated_size[k][2]),
+            ]
+    return [
+        _("{what} {figure} recomputed from the histograms is {mine}, the file states {theirs}").format(
+            what=what, figure=labels[key], mine=_fmt(mine), theirs=theirs
+        )
+        for what, key, mine, theirs in checks
+        if not agrees(mine, theirs)
+    ]
 
 
 def _float(text: str | None) -> float | None:

@@ -110,100 +110,30 @@ def _section(lines: list[str], start: int, filename: str, cols: tuple[int, int],
 
 
 def parse_zetaview(text: str, filename: str) -> NTAResult:
+    """The report's figures recomputed from the linear size section, with a warning wherever the
+    header states otherwise (traces, the log section's count, the number and volume D50)."""
     lines = text.splitlines()
-    header: dict[str, tuple[str, int]] = {}
-    size_at = None
-    for i, line in enumerate(lines):
-        if line.strip() == "Size Distribution":
-            size_at = i
-            break
-        for key, value in _header_fields(line):
-            header.setdefault(key, (value, i + 1))
-    if size_at is None:
-        raise InputError(
-            _("no 'Size Distribution' section: the size data is missing"),
-            where=location(file=filename, line=len(lines)),
-        )
-    if size_at + 1 >= len(lines):
-        raise InputError(
-            _("the file ends after 'Size Distribution': the size data is missing"),
-            where=location(file=filename, line=size_at + 1),
-        )
-    names = [c.strip() for c in lines[size_at + 1].split("\t")]
-    try:
-        cols = (names.index("Number"), next(k for k, c in enumerate(names) if c.startswith("Concentration")))
-    except (ValueError, StopIteration):
-        raise InputError(
-            _("the size section's column header lacks 'Number' or 'Concentration'"),
-            where=location(file=filename, line=size_at + 2),
-        ) from None
-
-    def header_number(key: str) -> float | None:
-        if key not in header or not header[key][0]:
-            return None
-        text_value, line_no = header[key]
-        return _num(text_value, filename, line_no, key)
-
-    centres, numbers, concs, nxt = _section(lines, size_at + 2, filename, cols, until_minus_one=True)
+    header = _Header(lines, filename)
+    cols = _size_columns(lines, header.size_at, filename)
+    centres, numbers, concs, nxt = _section(lines, header.size_at + 2, filename, cols, until_minus_one=True)
     _lc, log_numbers, _lconc, _end = _section(lines, nxt, filename, cols, until_minus_one=False)
 
-    software = header.get("Software", ("", 0))[0] or "ZetaView"
+    software = header.text("Software") or "ZetaView"
     warnings: list[str] = []
     notes: list[str] = []
     m = _VERSION_RE.search(software)
-    version = ".".join(m.groups()) if m else None
     if not m or m.group(1) != "8":
         warnings.append(
             _(
                 "ZetaView software {software!r} is not a tested version (8.x): check the figures against the instrument's report"
             ).format(software=software)
         )
-
-    dilution = header_number("Dilution")
-    if dilution is None:
-        notes.append(_("dilution not recorded: concentrations are those of the sample as measured"))
-    elif dilution <= 0:
-        raise InputError(
-            _("the dilution must be positive"),
-            where=location(file=filename, line=header["Dilution"][1], field="Dilution"),
-        )
-    factor = dilution or 1.0
-    traces = header_number("Number of Traces")
+    dilution = _dilution(header, notes)
+    traces = header.number("Number of Traces")
     total = float(np.sum(numbers)) if numbers else 0.0
     measured = float(np.sum(concs)) if concs else 0.0
-    cycles = re.search(r"#Cycles\s+(\d+)", header.get("Camera", ("", 0))[0])
-    extra = {
-        "version": version,
-        "sample": header.get("Sample", ("", 0))[0] or None,
-        "traces": int(traces) if traces is not None else None,
-        "positions": _int(header_number("Positions")),
-        "cycles": int(cycles.group(1)) if cycles else None,
-        "particles_per_frame": header_number("Average Number of Particles"),
-        "temperature_c": header_number("Temperature"),
-        "concentration_per_ml_measured": measured if total > 0 else None,
-        "size_nm_volume": None,
-        "dilution_recorded": dilution is not None,
-        "captured_at": capture_time(header.get("Date", ("", 0))[0], header.get("Time", ("", 0))[0]),
-    }
-    stated = {
-        "d50_number": header_number("Median Number (D50)"),
-        "d50_volume": header_number("Median Volume (D50)"),
-        "traces": traces,
-    }
-
-    if traces is not None and traces != total:
-        warnings.append(
-            _("the header states {stated} traces, the size distribution holds {found} particles").format(
-                stated=_g(traces), found=_g(total)
-            )
-        )
-    if log_numbers and abs(float(np.sum(log_numbers)) - total) > 0.5:
-        warnings.append(
-            _("the log section holds {log} particles, the linear section {linear}").format(
-                log=_g(float(np.sum(log_numbers))), linear=_g(total)
-            )
-        )
-
+    extra = _extra(header, m, traces, measured if total > 0 else None, dilution)
+    warnings.extend(_count_disagreements(traces, total, log_numbers))
     common = dict(
         file=filename,
         instrument=ZETAVIEW,
@@ -216,7 +146,11 @@ def parse_zetaview(text: str, filename: str) -> NTAResult:
         bin_centres_nm=list(centres),
         warnings=warnings,
         notes=notes,
-        stated=stated,
+        stated={
+            "d50_number": header.number("Median Number (D50)"),
+            "d50_volume": header.number("Median Volume (D50)"),
+            "traces": traces,
+        },
         extra=extra,
     )
     if total <= 0:
@@ -233,19 +167,120 @@ def parse_zetaview(text: str, filename: str) -> NTAResult:
     volume = nta_stats.size_stats(centres, numbers, anchor="centre", ddof=0, mode="class", weighting="volume")
     extra["size_nm_volume"] = volume.to_dict()
     for label, mine in (("Median Number (D50)", size.d50), ("Median Volume (D50)", volume.d50)):
-        theirs = header[label][0].split()[0] if header.get(label, ("", 0))[0].split() else None
+        theirs = header.text(label).split()[0] if header.text(label).split() else None
         if not agrees(mine, theirs):
             warnings.append(
                 _("{figure} recomputed from the histogram is {mine}, the file states {theirs}").format(
                     figure=label, mine=_g(mine), theirs=theirs
                 )
             )
+    factor = dilution or 1.0
     return NTAResult(
         concentration_per_ml=measured * factor,
         size_nm=size,
         histogram_per_ml=[c * factor for c in concs],
         **common,
     )
+
+
+class _Header:
+    """The `Key: value` fields before `Size Distribution` (the first of a repeated key counts),
+    each with its line, and the index of the `Size Distribution` line."""
+
+    def __init__(self, lines: list[str], filename: str):
+        self.filename = filename
+        self.fields: dict[str, tuple[str, int]] = {}
+        size_at = None
+        for i, line in enumerate(lines):
+            if line.strip() == "Size Distribution":
+                size_at = i
+                break
+            for key, value in _header_fields(line):
+                self.fields.setdefault(key, (value, i + 1))
+        if size_at is None:
+            raise InputError(
+                _("no 'Size Distribution' section: the size data is missing"),
+                where=location(file=filename, line=len(lines)),
+            )
+        if size_at + 1 >= len(lines):
+            raise InputError(
+                _("the file ends after 'Size Distribution': the size data is missing"),
+                where=location(file=filename, line=size_at + 1),
+            )
+        self.size_at = size_at
+
+    def text(self, key: str) -> str:
+        return self.fields.get(key, ("", 0))[0]
+
+    def line(self, key: str) -> int:
+        return self.fields[key][1]
+
+    def number(self, key: str) -> float | None:
+        if key not in self.fields or not self.fields[key][0]:
+            return None
+        text_value, line_no = self.fields[key]
+        return _num(text_value, self.filename, line_no, key)
+
+
+def _size_columns(lines: list[str], size_at: int, filename: str) -> tuple[int, int]:
+    """The columns of Number and Concentration in the size section's header."""
+    names = [c.strip() for c in lines[size_at + 1].split("\t")]
+    try:
+        return names.index("Number"), next(k for k, c in enumerate(names) if c.startswith("Concentration"))
+    except (ValueError, StopIteration):
+        raise InputError(
+            _("the size section's column header lacks 'Number' or 'Concentration'"),
+            where=location(file=filename, line=size_at + 2),
+        ) from None
+
+
+def _dilution(header: _Header, notes: list[str]) -> float | None:
+    dilution = header.number("Dilution")
+    if dilution is None:
+        notes.append(_("dilution not recorded: concentrations are those of the sample as measured"))
+    elif dilution <= 0:
+        raise InputError(
+            _("the dilution must be positive"),
+            where=location(file=header.filename, line=header.line("Dilution"), field="Dilution"),
+        )
+    return dilution
+
+
+def _extra(header: _Header, version, traces, measured: float | None, dilution) -> dict:
+    """What the header records beyond the figures: sample, traces, positions, cycles, particles
+    per frame, temperature, the concentration as measured, the capture time."""
+    cycles = re.search(r"#Cycles\s+(\d+)", header.text("Camera"))
+    return {
+        "version": ".".join(version.groups()) if version else None,
+        "sample": header.text("Sample") or None,
+        "traces": int(traces) if traces is not None else None,
+        "positions": _int(header.number("Positions")),
+        "cycles": int(cycles.group(1)) if cycles else None,
+        "particles_per_frame": header.number("Average Number of Particles"),
+        "temperature_c": header.number("Temperature"),
+        "concentration_per_ml_measured": measured,
+        "size_nm_volume": None,
+        "dilution_recorded": dilution is not None,
+        "captured_at": capture_time(header.text("Date"), header.text("Time")),
+    }
+
+
+def _count_disagreements(traces: float | None, total: float, log_numbers: list[float]) -> list[str]:
+    """Warnings where the header's traces or the log section's count differ from the linear section's."""
+    warnings = []
+    if traces is not None and traces != total:
+        warnings.append(
+            _("the header states {stated} traces, the size distribution holds {found} particles").format(
+                stated=_g(traces), found=_g(total)
+            )
+        )
+    if log_numbers and abs(float(np.sum(log_numbers)) - total) > 0.5:
+        warnings.append(
+            _("the log section holds {log} particles, the linear section {linear}").format(
+                log=_g(float(np.sum(log_numbers))), linear=_g(total)
+            )
+        )
+    return warnings
 
 
 def _num(text: str, filename: str, line: int, key: str) -> float:

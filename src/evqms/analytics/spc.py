@@ -161,6 +161,49 @@ def analyze_table(
     rules: str = "all", confidence: float = 0.95,
 ) -> dict:  # fmt: skip
     """Read a CSV and compute a control chart; returns the JSON-able result."""
+    numeric, text = _columns_to_read(chart, value, subgroup, size, nsigmas)
+    columns, lines = read_csv_columns(data, filename, numeric, text)
+    values = np.array(columns[value], dtype=float)
+    warnings: list[str] = []
+    extra: dict = {}
+    if chart in spc_charts.VARIABLE_CHARTS:
+        groups, labels, group_lines = _group_rows(values, columns[subgroup], lines, filename, value, subgroup)
+        _check_subgroups(chart, groups, labels, group_lines, filename, subgroup)
+        mask = parse_calibration(calibration, len(groups))
+        comp = spc_charts.variables_chart(chart, groups, mask, nsigmas)
+        phase1_obs = np.concatenate([g for g, m in zip(groups, mask, strict=True) if m])
+        point_labels = labels
+    elif chart == "i":
+        _check_two_points(values, filename, value)
+        mask = parse_calibration(calibration, len(values))
+        comp = spc_charts.individuals_chart(values, mask, nsigmas)
+        extra["moving_range"] = spc_charts.moving_range_limits(values, mask, nsigmas)
+        phase1_obs = values[mask]
+        point_labels = None
+    else:
+        sizes = np.array(columns[size], dtype=float) if size else np.ones(len(values))
+        _check_counts(values, sizes, lines, filename, value, size, chart)
+        _check_two_points(values, filename, value)
+        if chart == "c" and len(np.unique(sizes)) > 1:
+            raise InputError(
+                _("a c chart needs equal inspection units; use a u chart for varying sizes"),
+                where=location(file=filename, column=size),
+            )
+        mask = parse_calibration(calibration, len(values))
+        if chart in ("p", "np") and np.sum(values[mask]) == 0:
+            warnings.append(_("no nonconforming units in the calibration phase: the limits collapse to zero"))
+        comp = spc_charts.attribute_chart(chart, values, sizes, mask, nsigmas)
+        phase1_obs = None
+        point_labels = None
+    capability = None
+    if lsl is not None or usl is not None:
+        capability = _capability(chart, comp, phase1_obs, lsl, usl, target, confidence)
+    return build_result(comp, mask, rules, capability, point_labels, warnings, extra)
+
+
+def _columns_to_read(chart: str, value: str, subgroup: str | None, size: str | None, nsigmas: float):
+    """(numeric columns, text columns) the chart reads; refuses a chart type, sigma multiple or
+    missing --subgroup/--size before the file is read."""
     if chart not in spc_charts.CHARTS:
         raise InputError(_("unknown chart type {chart}").format(chart=chart), where=location(field="--chart"))
     if not nsigmas > 0:
@@ -182,82 +225,54 @@ def analyze_table(
             )
     if size and chart in spc_charts.ATTRIBUTE_CHARTS:
         numeric.append(size)
-    columns, lines = read_csv_columns(data, filename, numeric, text)
-    values = np.array(columns[value], dtype=float)
-    warnings: list[str] = []
-    extra: dict = {}
+    return numeric, text
 
-    if chart in spc_charts.VARIABLE_CHARTS:
-        groups, labels, group_lines = _group_rows(values, columns[subgroup], lines, filename, value, subgroup)
-        if len(groups) < 2:
-            raise InputError(
-                _("a control chart needs at least two subgroups; found {n}").format(n=len(groups)),
-                where=location(file=filename, column=subgroup),
-            )
-        for g, label, line in zip(groups, labels, group_lines, strict=True):
-            if len(g) < 2:
-                raise InputError(
-                    _("subgroup {label} has a single value; an {chart} chart needs subgroups of 2 or more "
-                      "(use --chart i for individual values)").format(label=label, chart=chart),
-                    where=location(file=filename, line=line, column=subgroup),
-                )  # fmt: skip
-            if chart == "r" and len(g) > spc_charts.MAX_RANGE_SIZE:
-                raise InputError(
-                    _("subgroup {label} has {n} values; an R chart takes at most 25 (use an S chart)").format(
-                        label=label, n=len(g)
-                    ),
-                    where=location(file=filename, line=line, column=subgroup),
-                )
-        mask = parse_calibration(calibration, len(groups))
-        comp = spc_charts.variables_chart(chart, groups, mask, nsigmas)
-        phase1_obs = np.concatenate([g for g, m in zip(groups, mask, strict=True) if m])
-        point_labels = labels
-    elif chart == "i":
-        if len(values) < 2:
-            raise InputError(
-                _("a control chart needs at least two subgroups; found {n}").format(n=len(values)),
-                where=location(file=filename, column=value),
-            )
-        mask = parse_calibration(calibration, len(values))
-        comp = spc_charts.individuals_chart(values, mask, nsigmas)
-        extra["moving_range"] = spc_charts.moving_range_limits(values, mask, nsigmas)
-        phase1_obs = values[mask]
-        point_labels = None
-    else:
-        sizes = np.array(columns[size], dtype=float) if size else np.ones(len(values))
-        _check_counts(values, sizes, lines, filename, value, size, chart)
-        if len(values) < 2:
-            raise InputError(
-                _("a control chart needs at least two subgroups; found {n}").format(n=len(values)),
-                where=location(file=filename, column=value),
-            )
-        if chart == "c" and len(np.unique(sizes)) > 1:
-            raise InputError(
-                _("a c chart needs equal inspection units; use a u chart for varying sizes"),
-                where=location(file=filename, column=size),
-            )
-        mask = parse_calibration(calibration, len(values))
-        if chart in ("p", "np") and np.sum(values[mask]) == 0:
-            warnings.append(_("no nonconforming units in the calibration phase: the limits collapse to zero"))
-        comp = spc_charts.attribute_chart(chart, values, sizes, mask, nsigmas)
-        phase1_obs = None
-        point_labels = None
 
-    capability = None
-    if lsl is not None or usl is not None:
-        if phase1_obs is None:
+def _check_subgroups(chart: str, groups, labels, group_lines, filename: str, subgroup: str) -> None:
+    """At least two subgroups, each of two or more values (an R chart: at most 25)."""
+    if len(groups) < 2:
+        raise InputError(
+            _("a control chart needs at least two subgroups; found {n}").format(n=len(groups)),
+            where=location(file=filename, column=subgroup),
+        )
+    for g, label, line in zip(groups, labels, group_lines, strict=True):
+        if len(g) < 2:
             raise InputError(
-                _("capability needs a variables chart (xbar, r, s or i)"), where=location(field="--lsl/--usl")
+                _("subgroup {label} has a single value; an {chart} chart needs subgroups of 2 or more "
+                  "(use --chart i for individual values)").format(label=label, chart=chart),
+                where=location(file=filename, line=line, column=subgroup),
+            )  # fmt: skip
+        if chart == "r" and len(g) > spc_charts.MAX_RANGE_SIZE:
+            raise InputError(
+                _("subgroup {label} has {n} values; an R chart takes at most 25 (use an S chart)").format(
+                    label=label, n=len(g)
+                ),
+                where=location(file=filename, line=line, column=subgroup),
             )
-        if lsl is not None and usl is not None and lsl >= usl:
-            raise InputError(_("--lsl must be below --usl"), where=location(field="--lsl"))
-        # the process centre is the grand mean (the X-bar centre); sigma the chart's estimate
-        proc_center = float(np.mean(phase1_obs)) if chart != "xbar" else float(comp.center[0])
-        capability = spc_capability.capability(
-            phase1_obs, proc_center, float(comp.sigma), lsl=lsl, usl=usl, target=target,
-            nsigmas=3.0, confidence=confidence,
-        )  # fmt: skip
-    return build_result(comp, mask, rules, capability, point_labels, warnings, extra)
+
+
+def _check_two_points(values, filename: str, value: str) -> None:
+    if len(values) < 2:
+        raise InputError(
+            _("a control chart needs at least two subgroups; found {n}").format(n=len(values)),
+            where=location(file=filename, column=value),
+        )
+
+
+def _capability(chart: str, comp, phase1_obs, lsl, usl, target, confidence: float) -> dict:
+    """Process capability against the specification limits, from a variables chart's phase I."""
+    if phase1_obs is None:
+        raise InputError(
+            _("capability needs a variables chart (xbar, r, s or i)"), where=location(field="--lsl/--usl")
+        )
+    if lsl is not None and usl is not None and lsl >= usl:
+        raise InputError(_("--lsl must be below --usl"), where=location(field="--lsl"))
+    # the process centre is the grand mean (the X-bar centre); sigma the chart's estimate
+    proc_center = float(np.mean(phase1_obs)) if chart != "xbar" else float(comp.center[0])
+    return spc_capability.capability(
+        phase1_obs, proc_center, float(comp.sigma), lsl=lsl, usl=usl, target=target,
+        nsigmas=3.0, confidence=confidence,
+    )  # fmt: skip
 
 
 def _scalar_or_list(arr: np.ndarray):

@@ -183,69 +183,15 @@ def shelf_life(
     horizon = float(horizon) if horizon is not None else HORIZON_FACTOR * tmax
     if not horizon > 0:
         raise InputError(_("--horizon must be positive"), where=location(field="--horizon"))
-    warnings: list[str] = []
-
     fits = model_fits(data)
-    if k == 1:
-        model = "cics"
-        pool = None
-    else:
-        pool = poolability(data, fits)
-        pool["alpha"] = alpha_pool
-        if pool["p_slopes"] < alpha_pool:
-            model = "dids"
-        elif pool["p_intercepts"] < alpha_pool:
-            model = "dics"
-        else:
-            model = "cics"
-
-    by_model: dict[str, float | None] = {}
-    worst_by_model: dict[str, str | None] = {}
-    by_batch_by_model: dict[str, dict] = {}
-    for m in ("cics", "dics", "dids_pooled_mse"):
-        fm = "dids" if m.startswith("dids") else m
-        if k == 1 and m != "cics":
-            continue
-        if m == "cics":
-            life = _batch_shelf_life("cics", fits["cics"], 0, k, spec, confidence, horizon)
-            lives = {b: life for b in data.batches}
-        else:
-            lives = {
-                b: _batch_shelf_life(fm, fits[fm], j, k, spec, confidence, horizon)
-                for j, b in enumerate(data.batches)
-            }
-        by_batch_by_model[m] = lives
-        by_model[m], worst_by_model[m] = _worst(lives) if m != "cics" else (lives[data.batches[0]], None)
-    # separate regression per batch (JMP / expirest "dids")
-    individual = {}
-    for j, b in enumerate(data.batches):
-        sel = data.batch == j
-        fit_b = _fit(design_matrix("cics", data.time[sel], data.batch[sel], 1), data.value[sel])
-        individual[b] = _batch_shelf_life("cics", fit_b, 0, 1, spec, confidence, horizon)
-    if k > 1:
-        by_batch_by_model["dids_individual"] = individual
-        by_model["dids_individual"], worst_by_model["dids_individual"] = _worst(individual)
-
+    model, pool = _chosen_model(data, fits, alpha_pool)
+    by_model, worst_by_model, by_batch_by_model = _lives_by_model(data, fits, spec, confidence, horizon)
     key = model if model != "dids" else f"dids_{dids_convention}"
     chosen_life = by_model[key]
-    worst = worst_by_model.get(key)
-    if model == "cics":
-        worst = None
+    worst = None if model == "cics" else worst_by_model.get(key)
     chosen_fit = fits[model]
     lines = {b: _line(model, chosen_fit, j, k) for j, b in enumerate(data.batches)}
-
-    if chosen_life is None:
-        warnings.append(
-            _("the confidence bound does not cross the specification within {horizon:g} time units "
-              "(by default 3 x the longest time studied): no shelf life is estimated").format(horizon=horizon)
-        )  # fmt: skip
-    elif chosen_life == 0.0:
-        warnings.append(_("the confidence bound is outside the specification already at time 0"))
-    elif chosen_life > min(2 * tmax, tmax + 12):
-        warnings.append(
-            _("the shelf life {life:.3g} extrapolates beyond what ICH Q1E allows (up to twice the period "
-              "studied, {tmax:g}, and no more than 12 months beyond it)").format(life=chosen_life, tmax=tmax)
-        )  # fmt: skip
+    warnings = _shelf_life_warnings(chosen_life, horizon, tmax)
     return {
         "model": model,
         "shelf_life": chosen_life,
@@ -269,6 +215,72 @@ def shelf_life(
         "horizon": horizon,
         "warnings": warnings,
     }
+
+
+def _chosen_model(
+    data: StabilityData, fits: dict[str, LinearFit], alpha_pool: float
+) -> tuple[str, dict | None]:
+    """(model, poolability tests): ICH Q1E pools slopes, then intercepts, where the batches do
+    not differ at `alpha_pool`; one batch is its own common line."""
+    if len(data.batches) == 1:
+        return "cics", None
+    pool = poolability(data, fits)
+    pool["alpha"] = alpha_pool
+    if pool["p_slopes"] < alpha_pool:
+        return "dids", pool
+    if pool["p_intercepts"] < alpha_pool:
+        return "dics", pool
+    return "cics", pool
+
+
+def _lives_by_model(data: StabilityData, fits, spec: dict, confidence: float, horizon: float):
+    """(shelf life, worst batch, shelf life of each batch), each by model: the fitted models,
+    and a separate regression per batch (JMP / expirest "dids") when there are several."""
+    k = len(data.batches)
+    by_model: dict[str, float | None] = {}
+    worst_by_model: dict[str, str | None] = {}
+    by_batch_by_model: dict[str, dict] = {}
+    for m in ("cics", "dics", "dids_pooled_mse"):
+        fm = "dids" if m.startswith("dids") else m
+        if k == 1 and m != "cics":
+            continue
+        if m == "cics":
+            life = _batch_shelf_life("cics", fits["cics"], 0, k, spec, confidence, horizon)
+            lives = {b: life for b in data.batches}
+        else:
+            lives = {
+                b: _batch_shelf_life(fm, fits[fm], j, k, spec, confidence, horizon)
+                for j, b in enumerate(data.batches)
+            }
+        by_batch_by_model[m] = lives
+        by_model[m], worst_by_model[m] = _worst(lives) if m != "cics" else (lives[data.batches[0]], None)
+    individual = {}
+    for j, b in enumerate(data.batches):
+        sel = data.batch == j
+        fit_b = _fit(design_matrix("cics", data.time[sel], data.batch[sel], 1), data.value[sel])
+        individual[b] = _batch_shelf_life("cics", fit_b, 0, 1, spec, confidence, horizon)
+    if k > 1:
+        by_batch_by_model["dids_individual"] = individual
+        by_model["dids_individual"], worst_by_model["dids_individual"] = _worst(individual)
+    return by_model, worst_by_model, by_batch_by_model
+
+
+def _shelf_life_warnings(life: float | None, horizon: float, tmax: float) -> list[str]:
+    """No crossing within the horizon, out of specification at time 0, or an extrapolation
+    beyond ICH Q1E's limit."""
+    if life is None:
+        return [
+            _("the confidence bound does not cross the specification within {horizon:g} time units "
+              "(by default 3 x the longest time studied): no shelf life is estimated").format(horizon=horizon)
+        ]  # fmt: skip
+    if life == 0.0:
+        return [_("the confidence bound is outside the specification already at time 0")]
+    if life > min(2 * tmax, tmax + 12):
+        return [
+            _("the shelf life {life:.3g} extrapolates beyond what ICH Q1E allows (up to twice the period "
+              "studied, {tmax:g}, and no more than 12 months beyond it)").format(life=life, tmax=tmax)
+        ]  # fmt: skip
+    return []
 
 
 def load_table(
