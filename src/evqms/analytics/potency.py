@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evqms.core.limits import csv_rows, decode_text, sniff_dialect
+from evqms.core.limits import csv_rows, decode_text, read_file, sniff_dialect
 from evqms.errors import InputError, location
 from evqms.i18n import _
 
@@ -169,6 +169,4 @@ def _check_curves(data: PlateData, curve_column: str | None) -> None:
 
 
 def read_potency_csv(path, dose: str, response: str, curve: str | None = None) -> PlateData:
-    from evqms.cliutil import read_bytes
-
-    return parse_potency_csv(_decode(read_bytes(path), str(path)), str(path), dose, response, curve)
+    return parse_potency_csv(_decode(read_file(path), str(path)), str(path), dose, response, curve)
