@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.lots.models import QCResult
@@ -39,8 +40,6 @@ SIZE_LABELS = (
 
 
 def overview() -> dict:
-    from evqms.dossier.models import SpecAttribute
-
     trend_attributes = (
         SpecAttribute.objects.filter(kind="quantitative", specification__status="approved")
         .select_related("specification__product")
@@ -171,8 +170,6 @@ def potency_curves(run: PotencyRun, points: int = 120) -> dict:
 
 
 def _spec_attribute(product, code):
-    from evqms.dossier.models import SpecAttribute
-
     return (
         SpecAttribute.objects.filter(specification__product=product, code=code)
         .select_related("specification")
@@ -195,46 +192,31 @@ def trend(product, code: str, rules: str = "all") -> dict:
     Run rules flag points; capability is against the specification limits."""
     import numpy as np
 
-    from evqms.analytics import spc, spc_capability, spc_charts
+    from evqms.analytics import spc
 
     attribute = _spec_attribute(product, code)
     if attribute is None:
         raise InputError(
             _("no specification attribute {code} for this product").format(code=code), where="code"
         )
-    results = (
-        QCResult.objects.filter(
-            lot__product=product,
-            lot__status__in=TREND_LOT_STATUSES,
-            attribute__code=code,
-            status="valid",
-            value_in_spec_unit__isnull=False,
-        )
-        .select_related("lot")
-        .order_by("lot__manufactured_on", "lot__number", "tested_at", "recorded_at", "id")
-    )
-    reportable: OrderedDict[str, float] = OrderedDict()
-    lots = {}
-    for r in results:
-        reportable[r.lot.number] = float(r.value_in_spec_unit)  # later results replace earlier ones
-        lots[r.lot.number] = r.lot
-    lsl = float(attribute.lower) if attribute.lower is not None else None
-    usl = float(attribute.upper) if attribute.upper is not None else None
-    labels = list(reportable)
-    values = np.array(list(reportable.values()), dtype=float)
-    mask = np.array([lots[n].status not in TREND_EXCLUDED_FROM_LIMITS for n in labels], dtype=bool)
+    lots = _reportable_lots(product, code)
+    labels = list(lots)
+    values = np.array([value for _lot, value in lots.values()], dtype=float)
+    mask = np.array([lot.status not in TREND_EXCLUDED_FROM_LIMITS for lot, _v in lots.values()], dtype=bool)
     listed = [
         {
             "index": i + 1,
-            "lot": n,
-            "status": lots[n].status,
-            "marked": lots[n].status in TREND_MARKED_STATUSES,
-            "manufactured_on": lots[n].manufactured_on.isoformat(),
+            "lot": lot.number,
+            "status": lot.status,
+            "marked": lot.status in TREND_MARKED_STATUSES,
+            "manufactured_on": lot.manufactured_on.isoformat(),
             "value": float(v),
             "in_limits_basis": bool(m),
         }
-        for i, (n, v, m) in enumerate(zip(labels, values, mask, strict=True))
+        for i, ((lot, _value), v, m) in enumerate(zip(lots.values(), values, mask, strict=True))
     ]
+    lsl = float(attribute.lower) if attribute.lower is not None else None
+    usl = float(attribute.upper) if attribute.upper is not None else None
     base = {
         "attribute": attribute,
         "product": product,
@@ -246,24 +228,58 @@ def trend(product, code: str, rules: str = "all") -> dict:
         "basis_count": int(mask.sum()),
         "chart_kind": "i",
     }
-    if mask.sum() < TREND_MIN_LOTS:
-        return {
-            **base,
-            "enough": False,
-            "message": _(
-                "insufficient data: control limits need the results of at least {minimum} lots "
-                "(not rejected); {count} so far"
-            ).format(minimum=TREND_MIN_LOTS, count=int(mask.sum())),
-        }
+    too_few = _too_few_for_limits(values, mask)
+    if too_few:
+        return {**base, "enough": False, "message": too_few}
+    result = _individuals_chart(values, mask, labels, listed, lsl, usl, rules)
+    return {**base, "enough": True, "chart": result, "out_of_control": spc.out_of_control(result)}
+
+
+def _reportable_lots(product, code: str) -> OrderedDict:
+    """lot number -> (lot, its reportable value in the specification's unit), in manufacture
+    order: the latest valid result of each lot replaces its earlier ones."""
+    results = (
+        QCResult.objects.filter(
+            lot__product=product,
+            lot__status__in=TREND_LOT_STATUSES,
+            attribute__code=code,
+            status="valid",
+            value_in_spec_unit__isnull=False,
+        )
+        .select_related("lot")
+        .order_by("lot__manufactured_on", "lot__number", "tested_at", "recorded_at", "id")
+    )
+    lots: OrderedDict[str, tuple] = OrderedDict()
+    for r in results:
+        lots[r.lot.number] = (r.lot, float(r.value_in_spec_unit))  # later results replace earlier ones
+    return lots
+
+
+def _too_few_for_limits(values, mask) -> str | None:
+    """Why control limits cannot be estimated (too few lots, or no lot-to-lot variation), or None."""
+    import numpy as np
+
+    count = int(mask.sum())
+    if count < TREND_MIN_LOTS:
+        return _(
+            "insufficient data: control limits need the results of at least {minimum} lots "
+            "(not rejected); {count} so far"
+        ).format(minimum=TREND_MIN_LOTS, count=count)
     if not np.any(np.diff(values[mask])):
-        return {
-            **base,
-            "enough": False,
-            "message": _(
-                "insufficient data: the {count} lots all have the same value, so the lot-to-lot "
-                "variation (and the control limits) cannot be estimated"
-            ).format(count=int(mask.sum())),
-        }
+        return _(
+            "insufficient data: the {count} lots all have the same value, so the lot-to-lot "
+            "variation (and the control limits) cannot be estimated"
+        ).format(count=count)
+    return None
+
+
+def _individuals_chart(values, mask, labels, listed, lsl, usl, rules: str) -> dict:
+    """The I-MR chart with limits from the lots in `mask`, its run rules and capability, each
+    point carrying its lot's row and whether it is flagged."""
+    import numpy as np
+
+    from evqms.analytics import spc, spc_capability, spc_charts
+
     comp = spc_charts.individuals_chart(values, mask)
     extra = {"moving_range": spc_charts.moving_range_limits(values, mask)}
     phase1 = values[mask]
@@ -277,12 +293,7 @@ def trend(product, code: str, rules: str = "all") -> dict:
         point.update(row)
         point["mr_beyond_limits"] = point["index"] in mr_beyond
         point["flagged"] = bool(point["beyond_limits"] or point["rules"])
-    return {
-        **base,
-        "enough": True,
-        "chart": result,
-        "out_of_control": spc.out_of_control(result),
-    }
+    return result
 
 
 # --- stability ------------------------------------------------------------------------------

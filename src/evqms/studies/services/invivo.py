@@ -7,6 +7,7 @@ from django.db import transaction
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.errors import InputError
+from evqms.guidance import vocabulary
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.studies.models import BiodistributionStudy, DoseResponseStudy
@@ -15,8 +16,6 @@ from evqms.studies.services.common import now, required_text
 
 def _route_code(text: str) -> str:
     """Routes use the one code list ('intra-articular' is intra_articular)."""
-    from evqms.guidance import vocabulary
-
     code = vocabulary.match("route", text)
     if code is None:
         raise InputError(

@@ -12,7 +12,9 @@ from django.db import transaction
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import keptfiles, limits
+from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError, RuleViolation, location
+from evqms.guidance import vocabulary
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot
@@ -26,8 +28,6 @@ def potency_attribute(product, code: str):
     """The product's specification attribute that a potency assay's relative potency fills: it
     must exist (in the approved specification, or the latest one while none is approved), be
     quantitative and be stated in %, so that the run and the lot's QC result are one number."""
-    from evqms.dossier.models import SpecAttribute
-
     code = (code or "").strip()
     if not code:
         raise InputError(
@@ -65,8 +65,6 @@ def potency_attribute(product, code: str):
 
 def _indication_code(code: str, text: str) -> str:
     """The coded indication the assay links to the product by (a known text names its code)."""
-    from evqms.guidance import vocabulary
-
     code = (code or "").strip()
     if not code:
         found = vocabulary.match_indication(text)

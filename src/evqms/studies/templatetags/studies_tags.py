@@ -1,5 +1,7 @@
 from django import template
 
+from evqms.lots.models import LOT_STATUSES
+
 register = template.Library()
 
 
@@ -17,6 +19,4 @@ def sig(value, figures=4):
 @register.filter
 def lot_status(value):
     """A lot status code in the reader's language ('released' -> '出荷判定済み' in Japanese)."""
-    from evqms.lots.models import LOT_STATUSES
-
     return dict(LOT_STATUSES).get(value, value)
