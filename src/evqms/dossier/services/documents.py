@@ -15,6 +15,7 @@ from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import EDITABLE, _choice
+from evqms.dossier.services._versions import supersede
 from evqms.dossier.validation import (
     text_required,
 )
@@ -94,7 +95,7 @@ def approve_document(*, request, actor, document: m.Document, password: str, rea
             record=records.document_signed_record(locked),
             reason=reason,
         )
-        _supersede(
+        supersede(
             m.Document.objects.filter(code=locked.code, status="approved").exclude(pk=locked.pk),
             actor,
             "document",
@@ -121,18 +122,3 @@ def _file_sha256(doc: m.Document) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _supersede(queryset, actor, object_type: str, snapshot) -> None:
-    for old in lock_for_update(queryset):
-        before = snapshot(old)
-        old.status = "superseded"
-        old.save(update_fields=["status"])
-        record_event(
-            actor=actor,
-            action=f"{object_type}.supersede",
-            object_type=object_type,
-            object_id=old.pk,
-            before=before,
-            after=snapshot(old),
-        )

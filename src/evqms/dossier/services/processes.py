@@ -6,68 +6,25 @@ from django.db import transaction
 from django.db.models import Max
 
 from evqms.accounts.rules import require
-from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records
-from evqms.dossier.services._common import EDITABLE, ImmutableRecord, _authors, _choice
-from evqms.dossier.services.documents import _supersede
+from evqms.dossier.services._common import _choice
+from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
 from evqms.dossier.validation import (
     clean_parameter,
     text_required,
 )
-from evqms.errors import InputError, RuleViolation
+from evqms.errors import InputError
 from evqms.i18n import _
-
-
-def _editable(record, what: str) -> None:
-    if record.status != EDITABLE:
-        raise ImmutableRecord(
-            _(
-                "{what} v{version} is {status}: approved versions are never changed; create a new version"
-            ).format(what=what, version=record.version, status=record.get_status_display())
-        )
-
-
-def _new_draft_version(model, product: m.Product, description: str, draft_exists_message: str):
-    """Create the next draft version of a versioned record (process or specification) of `product`.
-
-    The product row is locked so two users cannot both create version n+1; a product has at most
-    one draft of each kind. Returns (new version, previous latest version or None)."""
-    lock_for_update(m.Product.objects.filter(pk=product.pk)).get()
-    versions = model.objects.filter(product=product)
-    if versions.filter(status=EDITABLE).exists():
-        raise RuleViolation(draft_exists_message)
-    previous = versions.order_by("-version").first()
-    new = model.objects.create(
-        product=product,
-        version=(previous.version + 1) if previous else 1,
-        status=EDITABLE,
-        description=description or "",
-    )
-    return new, previous
-
-
-def _update_description(actor, locked, kind: str, description: str, summary):
-    before = summary(locked)
-    locked.description = description or ""
-    locked.save(update_fields=["description"])
-    record_event(
-        actor=actor,
-        action=f"{kind}.update",
-        object_type=kind,
-        object_id=locked.pk,
-        before=before,
-        after=summary(locked),
-    )
-    return locked
 
 
 def _locked_process(process: m.ProcessDefinition) -> m.ProcessDefinition:
     locked = (
         lock_for_update(m.ProcessDefinition.objects.filter(pk=process.pk)).select_related("product").get()
     )
-    _editable(locked, _("process"))
+    editable(locked, _("process"))
     return locked
 
 
@@ -75,7 +32,7 @@ def _locked_process(process: m.ProcessDefinition) -> m.ProcessDefinition:
 def create_process_version(*, actor, product: m.Product, description: str = "") -> m.ProcessDefinition:
     """A new draft version, starting as a copy of the latest version's steps and parameters."""
     require(actor, "dossier.edit_process")
-    new, previous = _new_draft_version(
+    new, previous = new_draft_version(
         m.ProcessDefinition,
         product,
         description,
@@ -104,7 +61,7 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
 @transaction.atomic
 def update_process(*, actor, process: m.ProcessDefinition, description: str) -> m.ProcessDefinition:
     require(actor, "dossier.edit_process")
-    return _update_description(
+    return update_description(
         actor,
         _locked_process(process),
         "process",
@@ -255,68 +212,11 @@ def remove_process_parameter(*, actor, parameter: m.ProcessParameter) -> None:
     )
 
 
-def _approve_version(
-    *,
-    request,
-    actor,
-    password: str,
-    reason: str,
-    obj,
-    kind: str,
-    perm: str,
-    lock,
-    has_content,
-    empty_message,
-    signed_record,
-    summary,
-):
-    """QA approval of a draft version (process or specification) with a signature; the product's
-    previously approved version of that kind becomes superseded. Nobody approves their own version."""
-    require(actor, perm)
-    why = _("an author of this version may not approve it")
-    check_signing_password(
-        request=request,
-        signer=actor,
-        password=password,
-        prohibited=[(pk, why) for pk in _authors(kind, obj.pk)],
-    )
-    with transaction.atomic():
-        locked = lock(obj)
-        if actor.pk in _authors(kind, locked.pk):
-            raise RuleViolation(why)
-        if not has_content(locked):
-            raise RuleViolation(empty_message)
-        signature = write_signature(
-            signer=actor,
-            meaning="approval",
-            object_type=kind,
-            object_id=locked.pk,
-            record=signed_record(locked),
-            reason=reason,
-        )
-        _supersede(
-            type(locked).objects.filter(product=locked.product, status="approved"), actor, kind, summary
-        )
-        before = summary(locked)
-        locked.status = "approved"
-        locked.save(update_fields=["status"])
-        record_event(
-            actor=actor,
-            action=f"{kind}.approve",
-            object_type=kind,
-            object_id=locked.pk,
-            before=before,
-            after={**summary(locked), "signature_id": signature.pk},
-            reason=reason,
-        )
-    return locked
-
-
 def approve_process(
     *, request, actor, process: m.ProcessDefinition, password: str, reason: str = ""
 ) -> m.ProcessDefinition:
     """QA approval with a signature; the previously approved version becomes superseded."""
-    return _approve_version(
+    return approve_version(
         request=request,
         actor=actor,
         password=password,

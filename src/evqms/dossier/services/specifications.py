@@ -11,12 +11,7 @@ from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier import records, spec_template
-from evqms.dossier.services.processes import (
-    _approve_version,
-    _editable,
-    _new_draft_version,
-    _update_description,
-)
+from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
 from evqms.dossier.validation import (
     clean_attribute,
     decimal_or_none,
@@ -28,7 +23,7 @@ from evqms.i18n import _
 
 def _locked_spec(spec: m.Specification) -> m.Specification:
     locked = lock_for_update(m.Specification.objects.filter(pk=spec.pk)).select_related("product").get()
-    _editable(locked, _("specification"))
+    editable(locked, _("specification"))
     return locked
 
 
@@ -38,7 +33,7 @@ def create_specification_version(
 ) -> m.Specification:
     """A new draft version, starting as a copy of the latest version's attributes."""
     require(actor, "dossier.edit_specification")
-    spec, previous = _new_draft_version(
+    spec, previous = new_draft_version(
         m.Specification,
         product,
         description,
@@ -66,7 +61,7 @@ def create_specification_version(
 @transaction.atomic
 def update_specification(*, actor, specification: m.Specification, description: str) -> m.Specification:
     require(actor, "dossier.edit_specification")
-    return _update_description(
+    return update_description(
         actor,
         _locked_spec(specification),
         "specification",
@@ -206,7 +201,7 @@ def create_specification_from_template(
 def approve_specification(
     *, request, actor, specification: m.Specification, password: str, reason: str = ""
 ) -> m.Specification:
-    return _approve_version(
+    return approve_version(
         request=request,
         actor=actor,
         password=password,
