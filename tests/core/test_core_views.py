@@ -72,6 +72,12 @@ def test_success_flashes_and_returns_what_the_service_gave_even_none():
     assert [str(m) for m in get_messages(request)] == ["Recorded."]
 
 
+def test_the_success_message_may_name_what_the_service_made():
+    request = _post({"onset": "2026-12-01"})
+    views.attempt(request, _form(request), lambda d: "SH-00007", success=lambda n: f"Shipment {n} recorded.")
+    assert [str(m) for m in get_messages(request)] == ["Shipment SH-00007 recorded."]
+
+
 def test_a_service_permission_denied_is_a_403_and_get_runs_nothing():
     request = _post({"onset": "2026-12-01"})
 

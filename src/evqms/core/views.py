@@ -65,9 +65,11 @@ class Done:
     result: Any
 
 
-def attempt(request, form, action, *, success: str, field_for=field_for_where) -> Done | None:
-    """On a POST with a valid form run `action(form.cleaned_data)`: flash `success` and return
-    Done(result); on refusal put it on the form and return None (also for GET or invalid input)."""
+def attempt(request, form, action, *, success, field_for=field_for_where) -> Done | None:
+    """On a POST with a valid form run `action(form.cleaned_data)`: flash `success` (a text, or a
+    function of the result when the message names what the service made, e.g. a shipment's number)
+    and return Done(result); on refusal put it on the form and return None (also for GET or
+    invalid input)."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -77,7 +79,7 @@ def attempt(request, form, action, *, success: str, field_for=field_for_where) -
     except (errors.InputError, errors.RuleViolation) as exc:  # RuleViolation covers signatures refused
         show_refusal(form, exc, field_for=field_for)
         return None
-    messages.success(request, success)
+    messages.success(request, success(result) if callable(success) else success)
     return Done(result)
 
 
