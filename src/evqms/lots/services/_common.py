@@ -7,10 +7,12 @@ import datetime as dt
 
 from django.utils import timezone
 
+from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
-from evqms.lots.models import Lot
+from evqms.lots.models import Deviation, Lot, QCResult
+from evqms.lots.records import deviation_record, lot_record, qc_result_record
 
 
 def now() -> dt.datetime:
@@ -54,3 +56,31 @@ def aware(value: dt.datetime, field: str) -> dt.datetime:
     if value > now() + dt.timedelta(minutes=5):
         raise InputError(_("{when} is in the future").format(when=value.isoformat()), where=field)
     return value
+
+
+# How each lot record is named in the audit trail and what of it an event stores.
+_AUDITED = {
+    Lot: ("lot", lot_record),
+    QCResult: ("qc_result", qc_result_record),
+    Deviation: ("deviation", deviation_record),
+}
+
+
+def audited_update(record, *, actor, action: str, reason: str = "", **fields):
+    """Set `fields` on `record` (a lot, a QC result or a deviation), save only them and audit the
+    change, before and after, in the caller's transaction."""
+    object_type, projection = _AUDITED[type(record)]
+    before = projection(record)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.save(update_fields=list(fields))
+    record_event(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=record.pk,
+        before=before,
+        after=projection(record),
+        reason=reason,
+    )
+    return record

@@ -13,7 +13,7 @@ from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import deviation_record
-from evqms.lots.services._common import locked_lot, now, required_text
+from evqms.lots.services._common import audited_update, locked_lot, now, required_text
 
 
 def new_deviation(
@@ -59,19 +59,13 @@ def close_deviation(*, actor, deviation: Deviation, resolution: str) -> Deviatio
     deviation = lock_for_update(Deviation.objects.filter(pk=deviation.pk)).select_related("lot").get()
     if deviation.status != "open":
         raise RuleViolation(_("deviation {number} is already closed").format(number=deviation.number))
-    before = deviation_record(deviation)
-    deviation.status = "closed"
-    deviation.resolution = resolution
-    deviation.closed_by = actor
-    deviation.closed_at = now()
-    deviation.save(update_fields=["status", "resolution", "closed_by", "closed_at"])
-    record_event(
+    return audited_update(
+        deviation,
         actor=actor,
         action="deviation.close",
-        object_type="deviation",
-        object_id=deviation.pk,
-        before=before,
-        after=deviation_record(deviation),
         reason=resolution,
+        status="closed",
+        resolution=resolution,
+        closed_by=actor,
+        closed_at=now(),
     )
-    return deviation

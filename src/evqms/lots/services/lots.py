@@ -18,7 +18,15 @@ from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot, StepRecord
 from evqms.lots.records import lot_record
-from evqms.lots.services._common import locked_lot, require_status, required_text
+from evqms.lots.services._common import audited_update, locked_lot, require_status, required_text
+
+
+def _require_approved_version(product, version, field: str, *, foreign: str, unapproved: str) -> None:
+    """A lot is made on an approved version (of the process or the specification) of its own product."""
+    if version.product_id != product.pk:
+        raise InputError(foreign.format(version=version.version), where=field)
+    if version.status != "approved":
+        raise RuleViolation(unapproved.format(version=version.version, status=version.get_status_display()))
 
 
 @transaction.atomic
@@ -37,28 +45,20 @@ def create_lot(
 ) -> Lot:
     require(actor, "lots.create_lot")
     number = identifiers.clean("lot", number, field="number")
-    if process.product_id != product.pk:
-        raise InputError(
-            _("process v{version} belongs to another product").format(version=process.version),
-            where="process",
-        )
-    if process.status != "approved":
-        raise RuleViolation(
-            _("process v{version} is not approved ({status})").format(
-                version=process.version, status=process.get_status_display()
-            )
-        )
-    if specification.product_id != product.pk:
-        raise InputError(
-            _("specification v{version} belongs to another product").format(version=specification.version),
-            where="specification",
-        )
-    if specification.status != "approved":
-        raise RuleViolation(
-            _("specification v{version} is not approved ({status})").format(
-                version=specification.version, status=specification.get_status_display()
-            )
-        )
+    _require_approved_version(
+        product,
+        process,
+        "process",
+        foreign=_("process v{version} belongs to another product"),
+        unapproved=_("process v{version} is not approved ({status})"),
+    )
+    _require_approved_version(
+        product,
+        specification,
+        "specification",
+        foreign=_("specification v{version} belongs to another product"),
+        unapproved=_("specification v{version} is not approved ({status})"),
+    )
     if cell_bank.status != "available":
         raise RuleViolation(
             _("cell bank {code} is not available ({status})").format(
@@ -102,18 +102,7 @@ def submit_to_qc(*, actor, lot: Lot) -> Lot:
     missing = [s.name for s in lot.process.steps.all() if s.pk not in recorded]
     if missing:
         raise RuleViolation(_("steps not recorded yet: {steps}").format(steps=", ".join(missing)))
-    before = lot_record(lot)
-    lot.status = "qc"
-    lot.save(update_fields=["status"])
-    record_event(
-        actor=actor,
-        action="lot.submit_to_qc",
-        object_type="lot",
-        object_id=lot.pk,
-        before=before,
-        after=lot_record(lot),
-    )
-    return lot
+    return audited_update(lot, actor=actor, action="lot.submit_to_qc", status="qc")
 
 
 @transaction.atomic
@@ -131,19 +120,7 @@ def set_lot_expiry(*, actor, lot: Lot, expiry: dt.date, reason: str = "") -> Lot
         reason = required_text(reason, "reason", _("a reason is required to change a recorded expiry"))
     if lot.expiry == expiry:
         return lot
-    before = lot_record(lot)
-    lot.expiry = expiry
-    lot.save(update_fields=["expiry"])
-    record_event(
-        actor=actor,
-        action="lot.set_expiry",
-        object_type="lot",
-        object_id=lot.pk,
-        before=before,
-        after=lot_record(lot),
-        reason=reason or "",
-    )
-    return lot
+    return audited_update(lot, actor=actor, action="lot.set_expiry", reason=reason or "", expiry=expiry)
 
 
 @transaction.atomic
@@ -156,16 +133,5 @@ def mark_expired(*, actor, today: dt.date | None = None) -> list[Lot]:
     for lot in lock_for_update(Lot.objects.filter(status="released", expiry__lt=today)).select_related(
         "product", "process", "specification", "cell_bank"
     ):
-        before = lot_record(lot)
-        lot.status = "expired"
-        lot.save(update_fields=["status"])
-        record_event(
-            actor=actor,
-            action="lot.expire",
-            object_type="lot",
-            object_id=lot.pk,
-            before=before,
-            after=lot_record(lot),
-        )
-        changed.append(lot)
+        changed.append(audited_update(lot, actor=actor, action="lot.expire", status="expired"))
     return changed

@@ -18,8 +18,16 @@ from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Deviation, Lot, QCResult
-from evqms.lots.records import lot_record, qc_result_record
-from evqms.lots.services._common import aware, locked_lot, now, require_status, required_text, status_refusal
+from evqms.lots.records import qc_result_record
+from evqms.lots.services._common import (
+    audited_update,
+    aware,
+    locked_lot,
+    now,
+    require_status,
+    required_text,
+    status_refusal,
+)
 from evqms.lots.services.deviations import new_deviation
 
 # A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
@@ -261,20 +269,14 @@ def invalidate_qc_result(*, actor, result: QCResult, reason: str) -> QCResult:
     result = _locked_result(result)
     if result.status != "valid":
         raise RuleViolation(_("this result is already invalidated"))
-    before = qc_result_record(result)
-    result.status = "invalidated"
-    result.invalidation_reason = reason
-    result.save(update_fields=["status", "invalidation_reason"])
-    record_event(
+    return audited_update(
+        result,
         actor=actor,
         action="qc_result.invalidate",
-        object_type="qc_result",
-        object_id=result.pk,
-        before=before,
-        after=qc_result_record(result),
         reason=reason,
+        status="invalidated",
+        invalidation_reason=reason,
     )
-    return result
 
 
 def verification_refusal(actor, *, lot: Lot, analyst: str, status: str, verified: bool) -> str | None:
@@ -313,19 +315,9 @@ def verify_qc_result(*, actor, result: QCResult) -> QCResult:
     )
     if refusal:
         raise RuleViolation(refusal)
-    before = qc_result_record(result)
-    result.verified_by = actor
-    result.verified_at = now()
-    result.save(update_fields=["verified_by", "verified_at"])
-    record_event(
-        actor=actor,
-        action="qc_result.verify",
-        object_type="qc_result",
-        object_id=result.pk,
-        before=before,
-        after=qc_result_record(result),
+    return audited_update(
+        result, actor=actor, action="qc_result.verify", verified_by=actor, verified_at=now()
     )
-    return result
 
 
 @transaction.atomic
@@ -338,15 +330,4 @@ def complete_qc(*, actor, lot: Lot) -> Lot:
     missing = [a.code for a in lot.specification.attributes.filter(stage="release") if a.pk not in have]
     if missing:
         raise RuleViolation(_("no valid result yet for: {attributes}").format(attributes=", ".join(missing)))
-    before = lot_record(lot)
-    lot.status = "quarantine"
-    lot.save(update_fields=["status"])
-    record_event(
-        actor=actor,
-        action="lot.complete_qc",
-        object_type="lot",
-        object_id=lot.pk,
-        before=before,
-        after=lot_record(lot),
-    )
-    return lot
+    return audited_update(lot, actor=actor, action="lot.complete_qc", status="quarantine")

@@ -51,10 +51,52 @@ def prohibited_signers(lot: Lot) -> list[tuple[int, str]]:
     return unique
 
 
-def _refuse_if_prohibited(actor, lot: Lot) -> None:
-    for uid, why in prohibited_signers(lot):
+def _check_signer(request, actor, lot: Lot, password: str) -> None:
+    """The signer's password, checked outside the transaction: a wrong one must stay counted by
+    the lockout; no one signs the disposition of a lot they made, tested or verified."""
+    check_signing_password(
+        request=request, signer=actor, password=password, prohibited=prohibited_signers(lot)
+    )
+
+
+def _locked_for_disposition(actor, lot: Lot) -> Lot:
+    """The lot row locked, and the separation of duties checked again under the lock."""
+    locked = locked_lot(lot)
+    for uid, why in prohibited_signers(locked):
         if uid == actor.pk:
             raise RuleViolation(why)
+    return locked
+
+
+def _sign_disposition(*, actor, lot: Lot, meaning: str, status: str, action: str, reason: str) -> Lot:
+    """Sign the lot's release record with `meaning`, give the lot `status` (a release also keeps
+    the signature and its time on the lot) and audit both, in the caller's transaction."""
+    before = lot_record(lot)
+    signature = write_signature(
+        signer=actor,
+        meaning=meaning,
+        object_type="lot",
+        object_id=lot.pk,
+        record=lot_release_record(lot),
+        reason=reason,
+    )
+    lot.status = status
+    changed = ["status"]
+    if meaning == "release":
+        lot.released_at = signature.signed_at
+        lot.release_signature = signature
+        changed += ["released_at", "release_signature"]
+    lot.save(update_fields=changed)
+    record_event(
+        actor=actor,
+        action=action,
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after={**lot_record(lot), "signature_id": signature.pk},
+        reason=reason,
+    )
+    return lot
 
 
 def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") -> Lot:
@@ -67,70 +109,35 @@ def release_lot(*, request, actor, lot: Lot, password: str, reason: str = "") ->
     from evqms.lots.selectors import release_gate
 
     require(actor, "lots.release_lot")
-    check_signing_password(
-        request=request, signer=actor, password=password, prohibited=prohibited_signers(lot)
-    )
+    _check_signer(request, actor, lot, password)
     with transaction.atomic():
-        locked = locked_lot(lot)
-        _refuse_if_prohibited(actor, locked)
+        locked = _locked_for_disposition(actor, lot)
         problems = release_gate(locked)
         if problems:
             raise ReleaseBlocked(problems)
-        before = lot_record(locked)
-        signature = write_signature(
-            signer=actor,
-            meaning="release",
-            object_type="lot",
-            object_id=locked.pk,
-            record=lot_release_record(locked),
-            reason=reason or "",
-        )
-        locked.status = "released"
-        locked.released_at = signature.signed_at
-        locked.release_signature = signature
-        locked.save(update_fields=["status", "released_at", "release_signature"])
-        record_event(
+        return _sign_disposition(
             actor=actor,
+            lot=locked,
+            meaning="release",
+            status="released",
             action="lot.release",
-            object_type="lot",
-            object_id=locked.pk,
-            before=before,
-            after={**lot_record(locked), "signature_id": signature.pk},
             reason=reason or "",
         )
-    return locked
 
 
 def reject_lot(*, request, actor, lot: Lot, password: str, reason: str) -> Lot:
     """QA rejection with an electronic signature (meaning "rejection"); a reason is required."""
-
     require(actor, "lots.reject_lot")
     reason = required_text(reason, "reason", _("a reason is required to reject a lot"))
-    check_signing_password(
-        request=request, signer=actor, password=password, prohibited=prohibited_signers(lot)
-    )
+    _check_signer(request, actor, lot, password)
     with transaction.atomic():
-        locked = locked_lot(lot)
-        _refuse_if_prohibited(actor, locked)
+        locked = _locked_for_disposition(actor, lot)
         require_status(locked, ("in_process", "qc", "quarantine"), _("reject it"))
-        before = lot_record(locked)
-        signature = write_signature(
-            signer=actor,
-            meaning="rejection",
-            object_type="lot",
-            object_id=locked.pk,
-            record=lot_release_record(locked),
-            reason=reason,
-        )
-        locked.status = "rejected"
-        locked.save(update_fields=["status"])
-        record_event(
+        return _sign_disposition(
             actor=actor,
+            lot=locked,
+            meaning="rejection",
+            status="rejected",
             action="lot.reject",
-            object_type="lot",
-            object_id=locked.pk,
-            before=before,
-            after={**lot_record(locked), "signature_id": signature.pk},
             reason=reason,
         )
-    return locked
