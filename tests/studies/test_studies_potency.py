@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,9 +11,12 @@ import pytest
 from django.utils import translation
 
 from evqms.analytics.potency import read_potency_csv, usp_relative_potency
+from evqms.audit.models import AuditEvent
+from evqms.core.canonical import canonical_json
 from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.lots.models import QCResult
 from evqms.studies import selectors, services
+from evqms.studies.records import potency_assay_record
 
 POTENCY_PLATE = Path(__file__).resolve().parents[1] / "fixtures" / "potency" / "plate_two_lots.csv"
 
@@ -81,6 +85,16 @@ def test_run_stores_relative_potency_matching_analytics(world):
     grid_x, grid_y = curves["curves"][0]["fit"][60]
     assert grid_y == pytest.approx(float(direct.constrained.predict([grid_x], "REF")[0]), rel=1e-9)
     assert ref_fit["e"] > 0
+
+
+def test_the_assay_event_is_its_records_projection(world):
+    """What the audit trail keeps of an assay: exactly `potency_assay_record`, the definition a
+    relative potency is judged by."""
+    assay = _assay(world)
+    created = json.loads(AuditEvent.objects.filter(action="potency_assay.create").latest("seq").after)
+    assert created == json.loads(canonical_json(potency_assay_record(assay)))
+    assert created["reference_lot"] == world.ref.number and created["product"] == world.product.code
+    assert (created["acceptance_low"], created["acceptance_high"], created["model"]) == ("70", "130", "LL4")
 
 
 def test_assay_rules(world):

@@ -1,4 +1,8 @@
-"""What every studies service shares: the time now, a checked time, a recorded decimal, required text."""
+"""What every studies service shares: the time now, a checked time, a recorded decimal.
+
+A time and a required text are checked by the lot services' own rules (the same future margin
+and messages as a QC result's tested-at), so a study record and the QC result it fills agree.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from django.utils import timezone
 
 from evqms.errors import InputError
 from evqms.i18n import _
+from evqms.lots.services._common import aware, required_text
+
+__all__ = ["checked_when", "decimal_from_float", "now", "required_text"]
 
 
 def now() -> dt.datetime:
@@ -17,15 +24,8 @@ def now() -> dt.datetime:
 
 
 def checked_when(value: dt.datetime | None, field: str) -> dt.datetime:
-    if value is None:
-        return now()
-    if not isinstance(value, dt.datetime):
-        raise InputError(_("a date and time is required"), where=field)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now() + dt.timedelta(minutes=5):
-        raise InputError(_("{when} is in the future").format(when=value.isoformat()), where=field)
-    return value
+    """`value` made aware and refused when in the future; now when none is given."""
+    return now() if value is None else aware(value, field)
 
 
 def decimal_from_float(value: float, field: str) -> Decimal:
@@ -33,10 +33,3 @@ def decimal_from_float(value: float, field: str) -> Decimal:
     if value is None or not math.isfinite(value):
         raise InputError(_("no finite value to record"), where=field)
     return Decimal(f"{value:.10g}")
-
-
-def required_text(value, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InputError(message, where=field)
-    return value
