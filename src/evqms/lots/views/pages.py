@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from evqms.core import identifiers
 from evqms.core.canonical import sha256_hex
 from evqms.core.views import attempt, require
 from evqms.dossier.models import Product
@@ -59,10 +58,11 @@ def lot_create(request):
     def create(data):
         return services.create_lot(actor=request.user, **data)
 
-    # The number as the service stores it (NFKC, trimmed), for the message shown after it did.
-    number = identifiers.normalise(form.data.get("number"))
-    if done := attempt(request, form, create, success=_("Lot {lot} created.").format(lot=number)):
-        return redirect(detail_url(done.result))
+    created = attempt(
+        request, form, create, success=lambda lot: _("Lot {lot} created.").format(lot=lot.number)
+    )
+    if created:
+        return redirect(detail_url(created.result))
     return render(request, "lots/lot_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
