@@ -215,14 +215,10 @@ def parameter_in_range(value: Decimal, low: Decimal | None, high: Decimal | None
 # --- units --------------------------------------------------------------------------------
 
 
-def _clean_unit(unit: str) -> str:
-    return (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("℃", "degC").replace("°C", "degC")
-
-
 def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit") -> Decimal:
     """`value` in `from_unit` expressed in `to_unit` (the project's registry, `evqms.core.units`);
     InputError naming `field` when impossible."""
-    if _clean_unit(from_unit) == _clean_unit(to_unit):
+    if units.normalise(from_unit) == units.normalise(to_unit):
         return value
     if not (from_unit or "").strip() or not (to_unit or "").strip():
         raise InputError(
