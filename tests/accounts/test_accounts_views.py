@@ -138,3 +138,20 @@ def test_users_page_reads_the_roles_of_all_users_at_once(client, make_user, djan
     with django_assert_max_num_queries(count):
         html = client.get("/accounts/users/").content.decode()
     assert html.count("op-q") >= 11
+
+
+def test_revoking_my_token_flashes_the_outcome_and_a_second_revoke_is_refused(client, make_user):
+    from django.contrib.messages import get_messages
+
+    from evqms.accounts import services
+
+    qa = make_user("qa-revoke", "qa_reviewer")
+    token, _secret = services.create_token(actor=qa, name="LIMS")
+    _login(client, qa)
+    client.cookies["django_language"] = "en"
+    for expected in (f"Token {token.prefix} revoked.", f"token {token.prefix} is already revoked"):
+        response = client.post("/accounts/tokens/", {"action": "revoke", "token": token.pk})
+        assert response.status_code == 302 and response.url == "/accounts/tokens/"
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [expected]
+        client.get(response.url)  # shows, and so clears, the message
+    assert AuditEvent.objects.filter(action="api_token.revoke").count() == 1

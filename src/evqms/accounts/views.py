@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,14 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from evqms import errors
 from evqms.accounts import forms, roles, selectors, services
 from evqms.accounts.middleware import idle_timeout
+from evqms.core.views import act, require, show_refusal
 from evqms.i18n import _
 
+# Caught here, not through core.views.attempt/act: the users page answers a refusal with its status
+# (409 for a rule, 400 for input) and the token form shows the new secret instead of a message.
 REFUSALS = (errors.InputError, errors.RuleViolation, errors.PermissionDenied)
-
-
-def _need(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -52,14 +49,9 @@ def session_ping(request):
 # --- My tokens -------------------------------------------------------------------------------
 
 
-def _refuse(form, exc) -> None:
-    on_field = isinstance(exc, errors.InputError) and exc.where in form.fields
-    form.add_error(exc.where if on_field else None, exc.message if on_field else str(exc))
-
-
 @require_http_methods(["GET", "POST"])
 def my_tokens(request):
-    _need(request, "accounts.own_tokens")
+    require(request, "accounts.own_tokens")
     form = forms.TokenForm(request.POST or None)
     created = None
     if request.method == "POST":
@@ -67,12 +59,11 @@ def my_tokens(request):
             token = selectors.tokens_of(request.user).filter(pk=request.POST.get("token") or 0).first()
             if token is None:
                 raise Http404
-            try:
-                services.revoke_token(actor=request.user, token=token)
-            except REFUSALS as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("Token {prefix} revoked.").format(prefix=token.prefix))
+            act(
+                request,
+                lambda: services.revoke_token(actor=request.user, token=token),
+                success=_("Token {prefix} revoked.").format(prefix=token.prefix),
+            )
             return redirect(reverse("accounts:my-tokens"))
         if form.is_valid():
             try:
@@ -80,7 +71,7 @@ def my_tokens(request):
                     actor=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
                 )
             except REFUSALS as exc:
-                _refuse(form, exc)
+                show_refusal(form, exc)
             else:
                 created = {"token": token, "secret": secret}
                 form = forms.TokenForm()
@@ -95,7 +86,7 @@ def my_tokens(request):
 
 
 def user_list(request):
-    _need(request, "evqms.manage_users")
+    require(request, "evqms.manage_users")
     return render(request, "accounts/user_list.html", {"rows": selectors.users_overview()})
 
 
@@ -116,7 +107,7 @@ def _done_message(action: str, name: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def user_detail(request, username: str):
-    _need(request, "evqms.manage_users")
+    require(request, "evqms.manage_users")
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise Http404
@@ -130,9 +121,7 @@ def user_detail(request, username: str):
             if action in ACTIONS:
                 action_form = forms.AccountActionForm(request.POST, prefix="act")
                 if action_form.is_valid():
-                    ACTIONS[action](
-                        actor=request.user, user=user, reason=action_form.cleaned_data["reason"]
-                    )
+                    ACTIONS[action](actor=request.user, user=user, reason=action_form.cleaned_data["reason"])
                     messages.success(request, _done_message(action, user.username))
                     return redirect(reverse("accounts:user-detail", args=[user.username]))
                 status = 400
