@@ -7,6 +7,7 @@ password, locked account, separation of duties), 409 a business rule (e.g. the r
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,6 +15,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 
 from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
@@ -25,7 +27,6 @@ from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.lots import selectors, services
 from evqms.lots.models import QCResult
-from evqms.lots.selectors import get_lot
 
 
 class LotSummarySerializer(serializers.Serializer):
@@ -101,10 +102,8 @@ def _valid(serializer_class, request):
 
 
 def _lot_or_404(number):
-    lot = get_lot(number)
+    lot = selectors.get_lot(number)
     if lot is None:
-        from django.http import Http404
-
         raise Http404(_("unknown lot {lot}").format(lot=number))
     return lot
 
@@ -276,8 +275,6 @@ class QCResultViewSet(viewsets.ViewSet):
 
 
 def _router():
-    from rest_framework.routers import DefaultRouter
-
     router = DefaultRouter(trailing_slash=True)
     router.include_root_view = False
     router.register("lots", LotViewSet, basename="lots-lot")

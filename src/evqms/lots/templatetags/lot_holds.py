@@ -11,7 +11,6 @@ register = template.Library()
 
 @register.inclusion_tag("lots/_hold_banner.html")
 def lot_hold_banner(lot):
-    holds = active_holds(lot) if lot is not None and getattr(lot, "pk", None) else []
     return {
         "holds": [
             {
@@ -20,6 +19,6 @@ def lot_hold_banner(lot):
                 "label": hold_label(h.source, h.source_kind),
                 "hold": h,
             }
-            for h in holds
+            for h in active_holds(lot)
         ]
     }
