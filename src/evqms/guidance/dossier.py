@@ -105,7 +105,22 @@ def _json_path(path) -> str:
     return out
 
 
+@lru_cache(maxsize=1)
+def _quick_check():
+    """The schema compiled to a yes/no (`schemacheck`); None when it uses a keyword that is not compiled."""
+    from evqms.guidance import schemacheck
+
+    try:
+        return schemacheck.compile_schema(_validator().schema)
+    except schemacheck.Unsupported:
+        return None
+
+
 def validate(data, name: str) -> None:
+    # Valid data is passed by the compiled check; jsonschema runs only to name what is wrong.
+    quick = _quick_check()
+    if quick is not None and quick(data):
+        return
     errors = sorted(
         _validator().iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
     )
@@ -273,7 +288,7 @@ def parse_dossier(raw: bytes, name: str):
     if name.lower().endswith(".json"):
         data = load_json(text, name=name)
     else:
-        data = load_yaml(text, name)
+        data = load_yaml(text, name, lines=False)  # messages cite JSON paths; a syntax error still its line
     if not isinstance(data, dict):
         raise InputError(_("a dossier must be a mapping (product, lots, ...)"), where=name)
     return data
