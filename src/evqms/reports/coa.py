@@ -91,24 +91,23 @@ def _result_note(r: dict, by_id: dict[int, dict]) -> str:
     return pdf_text(" ".join(notes))
 
 
-def _context(lot, lang: str) -> dict:
-    story = selectors.lot_detail(lot)
-    by_id = {r["id"]: r for r in story["results"]}
+def _release_rows(lot, story: dict, by_id: dict[int, dict]) -> list[dict]:
+    """One row per release-stage attribute: its current valid result against the limits frozen on
+    it, or the specification's limits when it has none."""
     attributes = {a.code: a for a in lot.specification.attributes.all()}
     rows = []
     for current in story["current_results"]:
         if current["stage"] != "release":
             continue
         r = by_id.get(current["result_id"]) if current["result_id"] else None
+        attribute = attributes[current["attribute"]]
         rows.append(
             {
                 "attribute": current["attribute"],
                 "name": current["attribute_name"],
-                "method": r["method"] if r else attributes[current["attribute"]].method,
+                "method": r["method"] if r else attribute.method,
                 "criterion": fmt.pdf_html(
-                    display.criterion_text(
-                        r["limits"] if r else evaluation.attribute_limits(attributes[current["attribute"]])
-                    )
+                    display.criterion_text(r["limits"] if r else evaluation.attribute_limits(attribute))
                 ),
                 "result": fmt.pdf_html(display.result_text(r)) if r else _("no valid result"),
                 "verdict": r["verdict"] if r else "",
@@ -117,7 +116,11 @@ def _context(lot, lang: str) -> dict:
                 "result_id": r["id"] if r else None,
             }
         )
-    other = [
+    return rows
+
+
+def _invalidated_rows(story: dict) -> list[dict]:
+    return [
         {
             "id": r["id"],
             "attribute": r["attribute_name"],
@@ -129,6 +132,11 @@ def _context(lot, lang: str) -> dict:
         for r in story["results"]
         if r["status"] == "invalidated" and r["stage"] == "release"
     ]
+
+
+def _disposition(story: dict) -> dict:
+    """The release and rejection signatures, whether the certificate is final, and its watermark
+    when it is not."""
     signatures = []
     release = None
     for s in story["signatures"]:
@@ -147,15 +155,18 @@ def _context(lot, lang: str) -> dict:
         watermark = _("NOT VALID — the record changed after release")
     else:
         watermark = _("DRAFT — not released")
+    return {"signatures": signatures, "release": release, "final": final, "watermark": watermark}
+
+
+def _context(lot, lang: str) -> dict:
+    story = selectors.lot_detail(lot)
+    by_id = {r["id"]: r for r in story["results"]}
     return {
         "lang": lang,
         "story": story,
-        "rows": rows,
-        "invalidated": other,
-        "signatures": signatures,
-        "release": release,
-        "final": final,
-        "watermark": watermark,
+        "rows": _release_rows(lot, story, by_id),
+        "invalidated": _invalidated_rows(story),
+        **_disposition(story),
         "font_family": FONT_FAMILY,
         "footer_css": css_string(f"{story['number']} · {_('Certificate of analysis')}"),
         "generated": display.zoned_time_text(timezone.now()),
