@@ -1,11 +1,11 @@
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from evqms.audit import selectors
 from evqms.audit.messages import finding_text
+from evqms.core.views import require
 
 
 def _date(value: str | None):
@@ -16,8 +16,7 @@ def _date(value: str | None):
 
 
 def trail(request):
-    if not request.user.has_perm("audit.view"):
-        raise PermissionDenied
+    require(request, "audit.view")
     filters = {
         k: request.GET.get(k, "").strip()
         for k in ("object_type", "object_id", "actor", "action", "since", "until")

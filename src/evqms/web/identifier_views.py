@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.core import identifiers
+from evqms.core.views import field_for_where, require, show_refusal
 from evqms.i18n import _
 from evqms.web.identifiers import correct_identifier
 
@@ -28,15 +29,19 @@ class CorrectionForm(forms.Form):
         self.fields["kind"].choices = sorted(identifiers.kind_labels().items(), key=lambda kv: kv[1])
 
 
+def _shown_field(form, where):
+    """The field a refusal names, except the hidden record id: that one is told above the form."""
+    field = field_for_where(form, where)
+    return None if field == "pk" else field
+
+
 @require_http_methods(["GET", "POST"])
 def identifier_check(request):
-    if not request.user.has_perm("web.view_identifier_check"):
-        raise PermissionDenied
+    require(request, "web.view_identifier_check")
     can_correct = request.user.has_perm("web.correct_identifier")
     form = None
     if request.method == "POST":
-        if not can_correct:
-            raise PermissionDenied
+        require(request, "web.correct_identifier")
         form = CorrectionForm(request.POST)
         if form.is_valid():
             d = form.cleaned_data
@@ -51,11 +56,8 @@ def identifier_check(request):
                 )
             except errors.PermissionDenied as exc:
                 raise PermissionDenied(str(exc)) from exc
-            except errors.InputError as exc:
-                field = exc.where if exc.where in form.fields and exc.where != "pk" else None
-                form.add_error(field, exc.message if field else str(exc))
-            except errors.RuleViolation as exc:
-                form.add_error(None, str(exc))
+            except (errors.InputError, errors.RuleViolation) as exc:
+                show_refusal(form, exc, field_for=_shown_field)
             else:
                 value = getattr(record, identifiers.KINDS[d["kind"]].field)
                 messages.success(request, _("Corrected: {old} is now {new}.").format(old=d["old"], new=value))
