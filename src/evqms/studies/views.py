@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from evqms import errors
 from evqms.core.uploads import read_upload
-from evqms.core.views import attempt, require, show_refusal
+from evqms.core.views import attempt, require
 from evqms.dossier.models import Product
 from evqms.lots.models import Lot
 from evqms.lots.selectors import product_shelf_life
@@ -45,10 +44,8 @@ def nta_upload(request, lot_number):
     if request.method == "POST":
         require(request, "studies.record")
         form = forms.NTAUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            nta = _attach_nta(request, lot, form, context)
-            if nta is not None:
-                return redirect("studies:nta-detail", pk=nta.pk)
+        if done := attempt(request, form, _nta_recorder(request, lot, context), success=_nta_recorded):
+            return redirect("studies:nta-detail", pk=done.result.pk)
     else:
         form = forms.NTAUploadForm()
     # choosing a file shows what it records (capture time, dilution) before anything is written
@@ -60,38 +57,38 @@ def nta_upload(request, lot_number):
     return render(request, "studies/nta_upload.html", context)
 
 
-def _attach_nta(request, lot, form, context) -> NTAImport | None:
-    """The recorded import, or None with the refusal on the form: an export with warnings shows
-    them beside the file's figures, any other refusal what the chosen file records. The success
-    message counts the results, so it is written once they are recorded."""
-    d, upload = form.cleaned_data, request.FILES["file"]
-    try:
-        nta = services.attach_nta_export(
-            actor=request.user, lot=lot, filename=upload.name, data=d["file"],
-            concentration_attribute=d["concentration_attribute"].strip() or None,
-            size_attributes=d["size_attributes"], tested_at=d["tested_at"],
-            tested_at_reason=d["tested_at_reason"], dilution=d["dilution"],
-            confirm_warnings=d["confirm_warnings"],
-        )  # fmt: skip
-    except errors.PermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except services.NTAWarnings as exc:
-        form.add_error(None, _("The export has warnings: review them, then confirm and upload it again."))
-        context.update(
-            warnings=exc.warnings,
-            comparison=selectors.nta_comparison(exc.parsed),
-            histogram=[{"label": upload.name, **selectors.nta_histogram(exc.parsed)}],
-        )
-        return None
-    except (errors.InputError, errors.RuleViolation) as exc:
-        show_refusal(form, exc)
-        context["facts"] = _nta_facts(d["file"], upload.name)
-        return None
-    messages.success(
-        request,
-        _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(), file=nta.original_name),
-    )
-    return nta
+def _nta_recorder(request, lot, context):
+    """The upload's action: an export with warnings is refused with them shown beside the file's
+    figures, for the analyst to confirm; any other refusal shows what the chosen file records."""
+    upload = request.FILES.get("file")
+
+    def record(d):
+        try:
+            return services.attach_nta_export(
+                actor=request.user, lot=lot, filename=upload.name, data=d["file"],
+                concentration_attribute=d["concentration_attribute"].strip() or None,
+                size_attributes=d["size_attributes"], tested_at=d["tested_at"],
+                tested_at_reason=d["tested_at_reason"], dilution=d["dilution"],
+                confirm_warnings=d["confirm_warnings"],
+            )  # fmt: skip
+        except services.NTAWarnings as exc:
+            context.update(
+                warnings=exc.warnings,
+                comparison=selectors.nta_comparison(exc.parsed),
+                histogram=[{"label": upload.name, **selectors.nta_histogram(exc.parsed)}],
+            )
+            raise errors.RuleViolation(
+                _("The export has warnings: review them, then confirm and upload it again.")
+            ) from exc
+        except (errors.InputError, errors.RuleViolation):
+            context["facts"] = _nta_facts(d["file"], upload.name)  # what the refused file records
+            raise
+
+    return record
+
+
+def _nta_recorded(nta) -> str:
+    return _("{n} QC results recorded from {file}.").format(n=nta.qc_results.count(), file=nta.original_name)
 
 
 def _nta_facts(data: bytes, filename: str) -> dict | None:
