@@ -30,54 +30,103 @@ def user(username: str = "factory-user", *roles: str):
 
 
 def product(code: str = "ucmsc-sev-oa", **kw) -> d.Product:
-    defaults = dict(name="UC-MSC small EVs for knee osteoarthritis", ev_type="natural", source_cell_type="uc_msc",
-                    origin="allogeneic", indications="Knee osteoarthritis", routes=["intra_articular"],
-                    dose_unit="particles",
-                    # tests of retention samples turn the policy on; other areas' tests release without one
-                    retention_sample_required=False)
+    defaults = dict(
+        name="UC-MSC small EVs for knee osteoarthritis",
+        ev_type="natural",
+        source_cell_type="uc_msc",
+        origin="allogeneic",
+        indications="Knee osteoarthritis",
+        routes=["intra_articular"],
+        dose_unit="particles",
+        # tests of retention samples turn the policy on; other areas' tests release without one
+        retention_sample_required=False,
+    )
     defaults.update(kw)
     return d.Product.objects.get_or_create(code=code, defaults=defaults)[0]
 
 
 def donor(code: str = "D-0001") -> d.Donor:
-    return d.Donor.objects.get_or_create(code=code, defaults={"consent_on": dt.date(2024, 1, 10),
-                                                              "eligibility": "eligible"})[0]
+    return d.Donor.objects.get_or_create(
+        code=code, defaults={"consent_on": dt.date(2024, 1, 10), "eligibility": "eligible"}
+    )[0]
 
 
 def cell_bank(code: str = "MCB-001", *, kind: str = "MCB", donor_obj=None, parent=None, passage: int = 3):
     if donor_obj is None and parent is None:
         donor_obj = donor()
     return d.CellBank.objects.get_or_create(
-        code=code, defaults=dict(kind=kind, donor=donor_obj, parent=parent, passage=passage,
-                                 frozen_on=dt.date(2024, 2, 1), vials=50, status="available"))[0]
+        code=code,
+        defaults=dict(
+            kind=kind,
+            donor=donor_obj,
+            parent=parent,
+            passage=passage,
+            frozen_on=dt.date(2024, 2, 1),
+            vials=50,
+            status="available",
+        ),
+    )[0]
 
 
-def material_lot(name: str = "Xeno-free MSC medium", lot_number: str = "XF-24-001", *, animal_species: str = "",
-                 kind: str = "basal_medium", grade: str = "gmp", status: str = "accepted",
-                 expiry: dt.date | None = None, is_biological: bool = False) -> d.MaterialLot:
+def material_lot(
+    name: str = "Xeno-free MSC medium",
+    lot_number: str = "XF-24-001",
+    *,
+    animal_species: str = "",
+    kind: str = "basal_medium",
+    grade: str = "gmp",
+    status: str = "accepted",
+    expiry: dt.date | None = None,
+    is_biological: bool = False,
+) -> d.MaterialLot:
     material = d.Material.objects.get_or_create(
-        supplier="Acme Bio", catalogue_number=f"CAT-{name[:12]}", defaults=dict(name=name, kind=kind))[0]
+        supplier="Acme Bio", catalogue_number=f"CAT-{name[:12]}", defaults=dict(name=name, kind=kind)
+    )[0]
     return d.MaterialLot.objects.get_or_create(
-        material=material, lot_number=lot_number,
-        defaults=dict(expiry=expiry or dt.date.today() + dt.timedelta(days=365), received_on=dt.date(2024, 3, 1),
-                      animal_species=animal_species, grade=grade, acceptance_status=status,
-                      is_biological=is_biological))[0]
+        material=material,
+        lot_number=lot_number,
+        defaults=dict(
+            expiry=expiry or dt.date.today() + dt.timedelta(days=365),
+            received_on=dt.date(2024, 3, 1),
+            animal_species=animal_species,
+            grade=grade,
+            acceptance_status=status,
+            is_biological=is_biological,
+        ),
+    )[0]
 
 
 def process(prod=None, version: int = 1, status: str = "approved") -> d.ProcessDefinition:
     prod = prod or product()
-    proc, created = d.ProcessDefinition.objects.get_or_create(product=prod, version=version,
-                                                              defaults={"status": status})
+    proc, created = d.ProcessDefinition.objects.get_or_create(
+        product=prod, version=version, defaults={"status": status}
+    )
     if created:
-        culture = d.ProcessStep.objects.create(process=proc, order=1, kind="culture", name="Culture in xeno-free medium")
-        d.ProcessParameter.objects.create(step=culture, name="Culture time", unit="h", low=Decimal("48"),
-                                          high=Decimal("72"), critical=True)
-        d.ProcessParameter.objects.create(step=culture, name="Confluence at harvest", unit="%", low=Decimal("70"),
-                                          high=Decimal("90"), in_process_control=True)
-        purify = d.ProcessStep.objects.create(process=proc, order=2, kind="purification", name="TFF and SEC",
-                                              method="TFF + SEC")
-        d.ProcessParameter.objects.create(step=purify, name="Transmembrane pressure", unit="bar", low=Decimal("0.2"),
-                                          high=Decimal("1.0"), critical=True)
+        culture = d.ProcessStep.objects.create(
+            process=proc, order=1, kind="culture", name="Culture in xeno-free medium"
+        )
+        d.ProcessParameter.objects.create(
+            step=culture, name="Culture time", unit="h", low=Decimal("48"), high=Decimal("72"), critical=True
+        )
+        d.ProcessParameter.objects.create(
+            step=culture,
+            name="Confluence at harvest",
+            unit="%",
+            low=Decimal("70"),
+            high=Decimal("90"),
+            in_process_control=True,
+        )
+        purify = d.ProcessStep.objects.create(
+            process=proc, order=2, kind="purification", name="TFF and SEC", method="TFF + SEC"
+        )
+        d.ProcessParameter.objects.create(
+            step=purify,
+            name="Transmembrane pressure",
+            unit="bar",
+            low=Decimal("0.2"),
+            high=Decimal("1.0"),
+            critical=True,
+        )
         d.ProcessStep.objects.create(process=proc, order=3, kind="fill", name="Sterile filtration and fill")
     return proc
 
@@ -86,36 +135,90 @@ def specification(prod=None, version: int = 1, status: str = "approved") -> d.Sp
     prod = prod or product()
     # A generous approved shelf life: the factory lots (made 2024-05-01, expiring a year from today) stay within it.
     spec, created = d.Specification.objects.get_or_create(
-        product=prod, version=version,
-        defaults={"status": status, "shelf_life_months": 60, "shelf_life_basis": "test stability data"})
+        product=prod,
+        version=version,
+        defaults={"status": status, "shelf_life_months": 60, "shelf_life_basis": "test stability data"},
+    )
     if created:
         attrs = [
-            dict(code="particle_concentration", name="Particle concentration", method="NTA", kind="quantitative",
-                 unit="particles/mL", lower=Decimal("1e9"), upper=Decimal("1e12"), is_cqa=True,
-                 guidance_items=["JSRM-3-R1"]),
-            dict(code="modal_size", name="Modal particle size", method="NTA", kind="quantitative", unit="nm",
-                 lower=Decimal("50"), upper=Decimal("200"), alert_upper=Decimal("180"), decimal_places=0,
-                 guidance_items=["JSRM-3-R1"]),
-            dict(code="cd63", name="CD63", method="Western blot", kind="qualitative",
-                 choices=["positive", "negative"], acceptable=["positive"], guidance_items=["JSRM-3-R1"]),
-            dict(code="endotoxin", name="Endotoxin", method="LAL kinetic", kind="quantitative", unit="EU/mL",
-                 upper=Decimal("0.5"), upper_inclusive=False, decimal_places=2),
-            dict(code="sterility", name="Sterility", method="JP 4.06", kind="qualitative",
-                 choices=["no growth", "growth"], acceptable=["no growth"]),
+            dict(
+                code="particle_concentration",
+                name="Particle concentration",
+                method="NTA",
+                kind="quantitative",
+                unit="particles/mL",
+                lower=Decimal("1e9"),
+                upper=Decimal("1e12"),
+                is_cqa=True,
+                guidance_items=["JSRM-3-R1"],
+            ),
+            dict(
+                code="modal_size",
+                name="Modal particle size",
+                method="NTA",
+                kind="quantitative",
+                unit="nm",
+                lower=Decimal("50"),
+                upper=Decimal("200"),
+                alert_upper=Decimal("180"),
+                decimal_places=0,
+                guidance_items=["JSRM-3-R1"],
+            ),
+            dict(
+                code="cd63",
+                name="CD63",
+                method="Western blot",
+                kind="qualitative",
+                choices=["positive", "negative"],
+                acceptable=["positive"],
+                guidance_items=["JSRM-3-R1"],
+            ),
+            dict(
+                code="endotoxin",
+                name="Endotoxin",
+                method="LAL kinetic",
+                kind="quantitative",
+                unit="EU/mL",
+                upper=Decimal("0.5"),
+                upper_inclusive=False,
+                decimal_places=2,
+            ),
+            dict(
+                code="sterility",
+                name="Sterility",
+                method="JP 4.06",
+                kind="qualitative",
+                choices=["no growth", "growth"],
+                acceptable=["no growth"],
+            ),
         ]
         for i, a in enumerate(attrs):
             d.SpecAttribute.objects.create(specification=spec, order=i, stage="release", **a)
     return spec
 
 
-def lot(number: str = "L-0001", *, status: str = "in_process", prod=None, bank=None, created_by=None,
-        manufactured_on: dt.date | None = None, expiry: dt.date | None = None):
+def lot(
+    number: str = "L-0001",
+    *,
+    status: str = "in_process",
+    prod=None,
+    bank=None,
+    created_by=None,
+    manufactured_on: dt.date | None = None,
+    expiry: dt.date | None = None,
+):
     from evqms.lots.models import Lot
 
     prod = prod or product()
     return Lot.objects.create(
-        number=number, product=prod, process=process(prod), specification=specification(prod),
-        cell_bank=bank or cell_bank(), status=status, manufactured_on=manufactured_on or dt.date(2024, 5, 1),
-        expiry=expiry or dt.date.today() + dt.timedelta(days=365), created_by=created_by or user(),
+        number=number,
+        product=prod,
+        process=process(prod),
+        specification=specification(prod),
+        cell_bank=bank or cell_bank(),
+        status=status,
+        manufactured_on=manufactured_on or dt.date(2024, 5, 1),
+        expiry=expiry or dt.date.today() + dt.timedelta(days=365),
+        created_by=created_by or user(),
         released_at=timezone.now() if status == "released" else None,
     )
