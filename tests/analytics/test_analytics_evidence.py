@@ -321,10 +321,10 @@ def test_lot_signal_refuses_bad_input():
         lot_signal({"A": (1, 10)}, alpha=0)
     with pytest.raises(InputError, match="events, exposures"):
         lot_signal({"A": 3})
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="lot A: events cannot be negative"):
         lot_signal({"A": (-1, 10)})
-    with pytest.raises(InputError):
-        lot_signal({"A": (1, -10)})
+    with pytest.raises(InputError, match="lot B: exposures must be a positive number"):
+        lot_signal({"A": (1, 10), "B": (1, -10)})
 
 
 def test_holm_by_hand():

@@ -443,8 +443,13 @@ def lot_signal(events_by_lot: dict, alpha: float = 0.05) -> list[LotSignal]:
     for lot, pair in dict(events_by_lot).items():
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise InputError(_("lot {lot}: give (events, exposures)").format(lot=lot))
-        events, exposures = _count(pair[0], "events"), pair[1]
-        exposures = 0.0 if exposures == 0 else _positive(exposures, "exposures")
+        try:  # the lot is named, so a table of many lots shows which row is wrong
+            events = _count(pair[0], "events")
+            exposures = 0.0 if pair[1] == 0 else _positive(pair[1], "exposures")
+        except InputError as e:
+            raise InputError(
+                _("lot {lot}: {message}").format(lot=lot, message=e.message), where=e.where
+            ) from None
         lots[str(lot)] = (events, exposures)
     total_x = sum(x for x, _t in lots.values())
     total_t = sum(t for _x, t in lots.values())
