@@ -33,7 +33,9 @@ def test_the_lot_page_links_a_download_that_returns_the_original_bytes(client, w
     listed = [r["raw_file_url"] for r in selectors.lot_detail(result.lot)["results"]]
     assert listed == [url]
     client.force_login(world.qa)
-    assert f'href="{url}"' in client.get(reverse("lots:lot-detail", args=[result.lot.number])).content.decode()
+    assert (
+        f'href="{url}"' in client.get(reverse("lots:lot-detail", args=[result.lot.number])).content.decode()
+    )
     response = client.get(url)
     body = b"".join(response.streaming_content)
     assert response.status_code == 200 and body == DATA
