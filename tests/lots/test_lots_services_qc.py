@@ -71,6 +71,19 @@ def test_bad_values_are_refused_naming_the_field(world):
     assert QCResult.objects.count() == 0
 
 
+def test_a_value_the_result_columns_cannot_hold_is_refused(world):
+    """Found by the import fuzz test: a thousand-digit value made the rounding raise InvalidOperation
+    (a 500) instead of an input error."""
+    lot = qc_lot(world)
+    with pytest.raises(InputError) as exc:
+        record(world, lot, "endotoxin", "9" * 1000 + ".12", "EU/mL")
+    assert exc.value.where == "value" and "too large" in exc.value.message
+    with pytest.raises(InputError) as exc:  # 1e16 particles/uL is 1e19 particles/mL once converted
+        record(world, lot, "particle_concentration", D("1e16"), "particles/uL")
+    assert exc.value.where == "unit"
+    assert record(world, lot, "modal_size", D("999999999999999999"), "nm").verdict == "fail"
+
+
 def test_raw_file_kept_unchanged_with_its_sha256(world):
     lot = qc_lot(world)
     data = "Sample,Concentration (particles/ml)\nUCEV,2.5E+09\n日本語\n".encode()

@@ -33,6 +33,8 @@ from evqms.lots.services.deviations import new_deviation
 # A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
 QC_OPEN_STATUSES = ("qc", "quarantine")
 VALUE_PLACES = Decimal("1e-10")
+# 18 digits before the point and 10 after: what a result column holds in 28 significant digits.
+LARGEST_VALUE = Decimal("1e18")
 
 
 class QCRuleViolation(RuleViolation):
@@ -124,10 +126,10 @@ def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text
         raise InputError(
             _("a numeric value is required for {attribute}").format(attribute=attribute.code), where="value"
         )
-    number = evaluation.to_decimal(value, field="value")
+    number = _storable(evaluation.to_decimal(value, field="value"), "value")
     evaluation.check_physical(number, limits, field="value")
     in_unit = evaluation.convert(number, unit or attribute.unit, attribute.unit, field="unit")
-    evaluation.check_physical(in_unit, limits, field="value")
+    evaluation.check_physical(_storable(in_unit, "unit"), limits, field="value")
     judged = evaluation.evaluate_quantitative(in_unit, limits)
     return {
         "limits": limits,
@@ -136,6 +138,16 @@ def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text
         "evaluation": judged,
         "text_value": "",
     }
+
+
+def _storable(number: Decimal, field: str) -> Decimal:
+    """Refuse a number the result columns cannot hold (10 decimal places within 28 digits)."""
+    if abs(number) >= LARGEST_VALUE:
+        raise InputError(
+            _("too large to record: a value must be below {largest}").format(largest=LARGEST_VALUE),
+            where=field,
+        )
+    return number
 
 
 def _fit(value: Decimal | None) -> Decimal | None:
