@@ -264,6 +264,11 @@ EVQMS_LOGIN_BACKOFF_AFTER = 10
 
 # API tokens (evqms.accounts.api_auth) last EVQMS_TOKEN_DAYS at most (default 30).
 EVQMS_TOKEN_DAYS = _positive_int_env("EVQMS_TOKEN_DAYS", 30)
+# Days from the day the clinic learnt of a serious adverse event to its report's due date: death or
+# life-threatening 7, other serious 15 (Act on the Safety of Regenerative Medicine and its
+# Enforcement Regulation, reports of illnesses etc.; see README).
+EVQMS_SAE_DAYS_FATAL = _positive_int_env("EVQMS_SAE_DAYS_FATAL", 7)
+EVQMS_SAE_DAYS_SERIOUS = _positive_int_env("EVQMS_SAE_DAYS_SERIOUS", 15)
 # A session without a request for EVQMS_SESSION_IDLE_MINUTES (default 30) is ended; the page warns
 # SESSION_IDLE_WARNING seconds before (web/static/web/session.js).
 SESSION_IDLE_TIMEOUT = _positive_int_env("EVQMS_SESSION_IDLE_MINUTES", 30) * 60

@@ -160,14 +160,20 @@ class AdverseEvent(models.Model):
     ctcae_grade = models.PositiveSmallIntegerField(
         _("CTCAE grade"), choices=CTCAE_GRADES, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    ctcae_term = models.CharField(_("CTCAE term"), max_length=200, blank=True)
+    # Columns added later carry database defaults too, so rows written outside the ORM (bulk loads)
+    # stay valid.
+    ctcae_term = models.CharField(_("CTCAE term"), max_length=200, blank=True, db_default="")
     # `serious` is kept equal to "any seriousness criterion" by the services (adverse_events.py);
     # `seriousness` keeps the free-text detail (before the criteria were coded it was the only record).
     serious = models.BooleanField(_("serious"), default=False)
-    seriousness_criteria = models.JSONField(_("seriousness criteria"), default=list, blank=True)
+    seriousness_criteria = models.JSONField(
+        _("seriousness criteria"), default=list, db_default=[], blank=True
+    )
     seriousness = models.CharField(_("seriousness detail"), max_length=200, blank=True)
     learned_on = models.DateField(_("clinic learnt of it on"), null=True, blank=True)
-    expectedness = models.CharField(_("expectedness"), max_length=20, choices=EXPECTEDNESS, default="unknown")
+    expectedness = models.CharField(
+        _("expectedness"), max_length=20, choices=EXPECTEDNESS, default="unknown", db_default="unknown"
+    )
     causality = models.CharField(_("causality"), max_length=20, choices=CAUSALITY)
     outcome = models.CharField(_("outcome"), max_length=20, choices=OUTCOMES, default="unknown")
     outcome_on = models.DateField(_("outcome date"), null=True, blank=True)

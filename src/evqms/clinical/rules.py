@@ -18,3 +18,8 @@ rules.add_perm("clinical.register_patient", is_physician)
 rules.add_perm("clinical.record_administration", is_physician)
 rules.add_perm("clinical.record_adverse_event", is_physician | is_qa_reviewer)
 rules.add_perm("clinical.record_investigation", is_physician | is_qa_reviewer | is_qc_analyst)
+# Outcomes and safety reporting are the physician's: which instruments a product uses, the
+# evaluations, and the signed submission of a safety report.
+rules.add_perm("clinical.manage_outcomes", is_physician)
+rules.add_perm("clinical.record_evaluation", is_physician)
+rules.add_perm("clinical.record_safety_report", is_physician)

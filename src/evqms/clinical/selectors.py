@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+import datetime as dt
+from dataclasses import dataclass
 
-from evqms.clinical.models import AdministeredAliquot, Administration, AdverseEvent, Patient
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from evqms.clinical.models import (
+    AdministeredAliquot,
+    Administration,
+    AdverseEvent,
+    Evaluation,
+    FollowUpVisit,
+    InstrumentUse,
+    Patient,
+    SafetyReport,
+)
+from evqms.clinical.services.outcomes import catalogue, uses_for
+from evqms.clinical.services.safety import Clock, clock
+from evqms.clinical.services.visits import visit_state
 from evqms.i18n import _
 
 
@@ -34,7 +50,7 @@ def adverse_event_list():
 def get_adverse_event(number: str) -> AdverseEvent | None:
     return (
         AdverseEvent.objects.select_related("patient", "administration", "reported_by")
-        .prefetch_related("sample_tests__retention_sample")
+        .prefetch_related("sample_tests__retention_sample", "follow_ups__recorded_by")
         .filter(number=number)
         .first()
     )
@@ -59,3 +75,135 @@ def dashboard_card(user) -> dict | None:
         "caption": caption,
         "url_name": "clinical:administration-list",
     }
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+def instrument_uses():
+    """Every product's instrument uses, active first."""
+    return InstrumentUse.objects.select_related("product", "instrument", "enabled_by").order_by(
+        "-active", "product__code", "instrument__code", "indication_code"
+    )
+
+
+def instruments_available() -> list:
+    """The instrument definitions evqms can use (shipped and the site's), by code."""
+    return sorted(catalogue().values(), key=lambda d: d.code)
+
+
+def active_uses_for(adm: Administration):
+    return uses_for(adm)
+
+
+def evaluations_of(adm: Administration):
+    return (
+        Evaluation.objects.filter(administration=adm)
+        .select_related("instrument", "recorded_by")
+        .order_by("instrument__code", "evaluated_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    visit: FollowUpVisit
+    state: str  # upcoming, due, overdue, done, missed
+    outside_window: bool  # done, but evaluated outside its window
+
+
+def _visit_rows(qs, today: dt.date) -> list[VisitRow]:
+    rows = []
+    for v in qs:
+        outside = False
+        if v.evaluation_id:
+            day = timezone.localtime(v.evaluation.evaluated_at).date()
+            outside = not v.window_start <= day <= v.window_end
+        rows.append(VisitRow(v, visit_state(v, today), outside))
+    return rows
+
+
+def _visits():
+    return FollowUpVisit.objects.select_related(
+        "administration__patient",
+        "administration__physician",
+        "baseline__instrument",
+        "evaluation",
+        "closed_by",
+    )
+
+
+def visits_of(adm: Administration, today: dt.date | None = None) -> list[VisitRow]:
+    return _visit_rows(
+        _visits().filter(administration=adm).order_by("due_on", "baseline__instrument__code"),
+        today or timezone.localdate(),
+    )
+
+
+def get_visit(pk) -> FollowUpVisit | None:
+    return _visits().filter(pk=pk).first()
+
+
+def visits_due_for(user, *, today: dt.date | None = None, include_missed: bool = False) -> list[VisitRow]:
+    """What a person has to do about follow-up visits: those due (window open) or overdue (window
+    closed, neither evaluated nor recorded as missed), oldest first. A physician sees the visits of
+    their own administrations; QA and auditors with clinical access see every one; anyone else none.
+    With `include_missed` the visits recorded as missed are listed too (with their reason)."""
+    if not user.has_perm("clinical.view"):
+        return []
+    today = today or timezone.localdate()
+    statuses = ["scheduled", "missed"] if include_missed else ["scheduled"]
+    qs = _visits().filter(status__in=statuses).filter(Q(status="missed") | Q(window_start__lte=today))
+    if user.has_perm("clinical.record_evaluation"):
+        qs = qs.filter(administration__physician=user)
+    return _visit_rows(qs.order_by("window_end", "id"), today)
+
+
+# --- safety reports ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    report: SafetyReport
+    clock: Clock
+
+
+def _reports():
+    return SafetyReport.objects.select_related(
+        "adverse_event__patient",
+        "adverse_event__administration",
+        "product",
+        "submission_recorded_by",
+        "signature",
+    )
+
+
+def reports_of(ae: AdverseEvent, today: dt.date | None = None) -> list[ReportRow]:
+    today = today or timezone.localdate()
+    return [
+        ReportRow(r, clock(r, today))
+        for r in _reports().filter(adverse_event=ae).order_by("clock_start", "id")
+    ]
+
+
+def get_safety_report(number: str) -> SafetyReport | None:
+    return _reports().filter(number=number).first()
+
+
+def safety_reports(*, today: dt.date | None = None, only_open: bool = False) -> list[ReportRow]:
+    """Every safety report with its clock: the ones still to submit first (soonest due first)."""
+    today = today or timezone.localdate()
+    qs = _reports()
+    if only_open:
+        qs = qs.filter(submitted_on__isnull=True)
+    rows = [ReportRow(r, clock(r, today)) for r in qs.order_by("due_on", "id")[:1000]]
+    return sorted(
+        rows, key=lambda row: (row.report.submitted_on is not None, row.report.due_on, row.report.pk)
+    )
+
+
+def safety_reports_due_for(user, *, today: dt.date | None = None) -> list[ReportRow]:
+    """The reports a physician has to submit (any not yet submitted; who submits is the clinic's
+    choice), for a later work queue."""
+    if not user.has_perm("clinical.record_safety_report"):
+        return []
+    return safety_reports(today=today, only_open=True)

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="adverseevent",
             name="ctcae_term",
-            field=models.CharField(blank=True, max_length=200, verbose_name="CTCAE term"),
+            field=models.CharField(blank=True, db_default="", max_length=200, verbose_name="CTCAE term"),
         ),
         migrations.AddField(
             model_name="adverseevent",
@@ -67,6 +67,7 @@ class Migration(migrations.Migration):
                     ("unexpected", "Unexpected"),
                     ("unknown", "Not yet assessed"),
                 ],
+                db_default="unknown",
                 default="unknown",
                 max_length=20,
                 verbose_name="expectedness",
@@ -85,12 +86,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="adverseevent",
             name="seriousness_criteria",
-            field=models.JSONField(blank=True, default=list, verbose_name="seriousness criteria"),
+            field=models.JSONField(
+                blank=True, db_default=[], default=list, verbose_name="seriousness criteria"
+            ),
         ),
         migrations.AddField(
             model_name="historicaladverseevent",
             name="ctcae_term",
-            field=models.CharField(blank=True, max_length=200, verbose_name="CTCAE term"),
+            field=models.CharField(blank=True, db_default="", max_length=200, verbose_name="CTCAE term"),
         ),
         migrations.AddField(
             model_name="historicaladverseevent",
@@ -101,6 +104,7 @@ class Migration(migrations.Migration):
                     ("unexpected", "Unexpected"),
                     ("unknown", "Not yet assessed"),
                 ],
+                db_default="unknown",
                 default="unknown",
                 max_length=20,
                 verbose_name="expectedness",
@@ -119,7 +123,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicaladverseevent",
             name="seriousness_criteria",
-            field=models.JSONField(blank=True, default=list, verbose_name="seriousness criteria"),
+            field=models.JSONField(
+                blank=True, db_default=[], default=list, verbose_name="seriousness criteria"
+            ),
         ),
         migrations.AlterField(
             model_name="adverseevent",

@@ -11,6 +11,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.clinical.models import (
     CAUSALITY,
+    EXPECTEDNESS,
     OUTCOMES,
     Administration,
     AdverseEvent,
@@ -19,6 +20,7 @@ from evqms.clinical.models import (
 )
 from evqms.clinical.records import adverse_event_record
 from evqms.clinical.services.patients import get_patient
+from evqms.clinical.services.safety import clean_criteria, open_report
 from evqms.core.db import lock_for_update
 from evqms.core.numbering import next_number
 from evqms.core.timefmt import display_local
@@ -38,11 +40,19 @@ def record_adverse_event(
     description: str,
     ctcae_grade,
     causality: str,
+    ctcae_term: str = "",
+    seriousness_criteria=(),
     serious: bool = False,
     seriousness: str = "",
+    expectedness: str = "unknown",
+    learned_on: dt.date | None = None,
     outcome: str = "unknown",
+    outcome_on: dt.date | None = None,
     investigation: str = "",
 ) -> AdverseEvent:
+    """Record an adverse event of an administration. It is serious when it meets a seriousness
+    criterion (`serious` is kept equal to that); a serious event opens its initial safety report,
+    due from `learned_on` (the day the clinic learnt of it; today when not given)."""
     require(actor, "clinical.record_adverse_event")
     patient = get_patient(patient) if isinstance(patient, str) else patient
     administration = _administration_of(patient, administration)
@@ -50,23 +60,35 @@ def record_adverse_event(
         raise InputError(_("describe the event"), where="description")
     grade = _ctcae_grade(ctcae_grade)
     _check_coded(causality=causality, outcome=outcome)
+    if expectedness not in dict(EXPECTEDNESS):
+        raise InputError(_("unknown expectedness {value}").format(value=expectedness), where="expectedness")
     onset = _onset(onset, administration)
     if grade == 5 and outcome != "fatal":
         raise InputError(_("a grade 5 event has the outcome fatal"), where="outcome")
-    serious = bool(serious) or grade >= 4
-    if serious and not seriousness.strip() and grade < 4:
-        raise InputError(_("name the seriousness criterion"), where="seriousness")
+    criteria = clean_criteria(seriousness_criteria, grade)
+    if serious and not criteria:
+        raise InputError(
+            _("a serious event meets at least one seriousness criterion"), where="seriousness_criteria"
+        )
+    learned_on = _learned_on(learned_on, onset)
+    if outcome_on is not None and outcome_on < timezone.localtime(onset).date():
+        raise InputError(_("the outcome date is before the onset"), where="outcome_on")
     ae = AdverseEvent.objects.create(
         number=next_number(AdverseEvent, "AE-", width=6),
         patient=patient,
         administration=administration,
         onset=onset,
         description=description.strip(),
+        ctcae_term=(ctcae_term or "").strip(),
         ctcae_grade=grade,
-        serious=serious,
+        serious=bool(criteria),
+        seriousness_criteria=criteria,
         seriousness=seriousness.strip(),
+        expectedness=expectedness,
+        learned_on=learned_on,
         causality=causality,
         outcome=outcome,
+        outcome_on=outcome_on,
         investigation=investigation,
         reported_by=actor,
         reported_at=timezone.now(),
@@ -78,7 +100,20 @@ def record_adverse_event(
         object_id=ae.pk,
         after=adverse_event_record(ae),
     )
+    if ae.serious:
+        open_report(actor=actor, adverse_event=ae, kind="initial", clock_start=learned_on)
     return ae
+
+
+def _learned_on(learned_on: dt.date | None, onset: dt.datetime) -> dt.date:
+    """The day the clinic learnt of the event: not before its onset, not in the future."""
+    today = timezone.localdate()
+    learned_on = learned_on or today
+    if learned_on > today:
+        raise InputError(_("the day the clinic learnt of it is in the future"), where="learned_on")
+    if learned_on < timezone.localtime(onset).date():
+        raise InputError(_("the clinic cannot learn of an event before its onset"), where="learned_on")
+    return learned_on
 
 
 def _administration_of(patient: Patient, administration: Administration | str) -> Administration:
