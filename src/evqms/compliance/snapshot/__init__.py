@@ -61,7 +61,9 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
         .select_related("product", "process", "cell_bank", "release_signature")
         .order_by("number")
     )
-    lot_ids = [lot.pk for lot in made]
+    # The lots' records are read with this query of their ids (a subquery), never a list of ids:
+    # 10,000 ids as parameters are slow to send and past SQLite's limit at 32,767.
+    lot_ids = Lot.objects.filter(product=product).values("pk")
     process_ids = {lot.process_id for lot in made}
     spec_ids = {lot.specification_id for lot in made}
     processes = list(_in_evidence(ProcessDefinition.objects.filter(product=product), process_ids))
@@ -76,7 +78,7 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
     )
     cell_banks, donors = dossier.cell_banks_and_donors(banks)
     materials, mlots = dossier.materials_and_lots(material_lots)
-    out_lots, deviations = lots.lots_and_deviations(made)
+    out_lots, deviations = lots.lots_and_deviations(made, lot_ids)
     administrations, adverse_events = clinical.administrations_and_events(lot_ids)
     specifications = dossier.specification_versions(specs)
     latest_ids = {}

@@ -1,9 +1,16 @@
-"""The lots in the evidence snapshot: step records, valid QC results, release, and deviations."""
+"""The lots in the evidence snapshot: step records, valid QC results, release, and deviations.
+
+Each kind of record is read for all the product's lots in one query and grouped by lot here, so the
+snapshot costs the same few queries at 4 lots as at 10,000 (a query per lot and kind was ten
+seconds at 1,000 lots)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
+
+from django.contrib.auth import get_user_model
 
 from evqms.compliance.snapshot.ids import (
     LOT_STATUS,
@@ -11,23 +18,37 @@ from evqms.compliance.snapshot.ids import (
     attribute_id,
     local_date,
     num,
-    parameter_ref,
 )
+from evqms.dossier.models import SpecAttribute
 from evqms.guidance import evidence as ev
 from evqms.guidance import vocabulary
-from evqms.lots.models import Deviation, ParameterValue
+from evqms.lots.models import Deviation, MaterialUsage, ParameterValue, QCResult, StepRecord
+
+QC_FIELDS = (
+    "lot_id",
+    "attribute_id",
+    "analyst_id",
+    "value",
+    "unit",
+    "value_in_spec_unit",
+    "reported_value",
+    "text_value",
+    "method",
+    "tested_at",
+    "derived",
+    "raw_file_sha256",
+)
 
 
-def _qc_result(result) -> ev.QCResult:
-    attribute = result.attribute
-    value = result.reported_value
+def _qc_result(row: dict, attribute, analyst: str) -> ev.QCResult:
+    value = row["reported_value"]
     if value is None:
-        value = result.value_in_spec_unit if result.value_in_spec_unit is not None else result.value
-    derived = result.derived or {}
+        value = row["value_in_spec_unit"] if row["value_in_spec_unit"] is not None else row["value"]
+    derived = row["derived"] or {}
     size = derived.get("size_nm") if isinstance(derived.get("size_nm"), dict) else {}
     markers = []
     category = attribute_category(attribute)
-    text = result.text_value.strip().lower()
+    text = row["text_value"].strip().lower()
     if category == "ev_marker" and text in ("positive", "negative"):
         marker = attribute.marker or vocabulary.infer_marker(attribute.code, attribute.name)
         markers.append(
@@ -44,45 +65,104 @@ def _qc_result(result) -> ev.QCResult:
 
     return ev.QCResult(
         attribute=attribute_id(attribute),
-        tested_on=local_date(result.tested_at),
+        tested_on=local_date(row["tested_at"]),
         value=num(value),
         # Reported and converted values are in the specification's unit; a value as entered is in its own.
         unit=(
             ""
             if value is None
-            else (result.unit or attribute.unit)
-            if result.reported_value is None and result.value_in_spec_unit is None
+            else (row["unit"] or attribute.unit)
+            if row["reported_value"] is None and row["value_in_spec_unit"] is None
             else attribute.unit
         ),
-        result=result.text_value,
-        method=result.method,
+        result=row["text_value"],
+        method=row["method"],
         replicates=derived.get("videos") if isinstance(derived.get("videos"), int) else None,
         markers=markers,
         mode_nm=size_stat("mode"),
         d10_nm=size_stat("d10"),
         d50_nm=size_stat("d50"),
         d90_nm=size_stat("d90"),
-        analyst=result.analyst.get_username(),
-        raw_file_sha256=result.raw_file_sha256,
+        analyst=analyst,
+        raw_file_sha256=row["raw_file_sha256"],
     )
 
 
-def lots_and_deviations(lots) -> tuple[list[ev.Lot], list[ev.Deviation]]:
+def _usernames(ids) -> dict[int, str]:
+    user = get_user_model()
+    return dict(user.objects.filter(pk__in=ids).values_list("pk", user.USERNAME_FIELD))
+
+
+def _step_records(lot_ids) -> tuple[dict, dict, dict]:
+    """({lot id: [(record id, step name, operator id)]} in step order, {record id: {parameter: value}},
+    {(lot id, deviation id): 'step/parameter'} for the values that opened a deviation)."""
+    records = defaultdict(list)
+    for pk, lot_id, step, operator_id in (
+        StepRecord.objects.filter(lot__in=lot_ids)
+        .order_by("lot_id", "step__order", "id")
+        .values_list("pk", "lot_id", "step__name", "operator_id")
+    ):
+        records[lot_id].append((pk, step, operator_id))
+    parameters, parameter_of = defaultdict(dict), {}
+    for record_id, lot_id, name, step, value, deviation_id in (
+        ParameterValue.objects.filter(step_record__lot__in=lot_ids)
+        .order_by("id")
+        .values_list(
+            "step_record_id",
+            "step_record__lot_id",
+            "parameter__name",
+            "parameter__step__name",
+            "value",
+            "deviation_id",
+        )
+    ):
+        parameters[record_id][name] = num(value)
+        if deviation_id is not None:
+            parameter_of[lot_id, deviation_id] = f"{step}/{name}"  # as ids.parameter_ref names it
+    return records, parameters, parameter_of
+
+
+def _valid_results(lot_ids) -> tuple[dict, set]:
+    """{lot id: [result row]} of the valid QC results, in the order the lot page lists them, and the
+    analysts' ids."""
+    by_lot, analysts = defaultdict(list), set()
+    for row in (
+        QCResult.objects.filter(lot__in=lot_ids, status="valid")
+        .order_by("lot_id", "attribute__order", "recorded_at", "id")
+        .values(*QC_FIELDS)
+    ):
+        by_lot[row["lot_id"]].append(row)
+        analysts.add(row["analyst_id"])
+    return by_lot, analysts
+
+
+def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]]:
+    """`lots` in snapshot order (product, process, cell bank and release signature read with them);
+    `lot_ids` a query of their ids, which each kind of record is read with."""
+    materials = defaultdict(set)
+    for lot_id, number in MaterialUsage.objects.filter(lot__in=lot_ids).values_list(
+        "lot_id", "material_lot__lot_number"
+    ):
+        materials[lot_id].add(number)
+    records, parameters, parameter_of = _step_records(lot_ids)
+    results, analysts = _valid_results(lot_ids)
+    attributes = {
+        a.pk: a
+        for a in SpecAttribute.objects.filter(
+            pk__in={r["attribute_id"] for rows in results.values() for r in rows}
+        ).select_related("specification")
+    }
+    operators = {op for rows in records.values() for _pk, _step, op in rows}
+    names = _usernames(operators | analysts)
+    lot_deviations = defaultdict(list)
+    for row in (
+        Deviation.objects.filter(lot__in=lot_ids)
+        .order_by("opened_at", "id")
+        .values("pk", "lot_id", "number", "description", "status", "opened_at")
+    ):
+        lot_deviations[row["lot_id"]].append(row)
     out, deviations = [], []
     for lot in lots:
-        usages = lot.material_usages.select_related("material_lot").order_by("material_lot__lot_number")
-        step_records = []
-        for record in lot.step_records.select_related("step", "operator").prefetch_related(
-            "values__parameter"
-        ):
-            step_records.append(
-                ev.StepRecord(
-                    step=record.step.name,
-                    parameters={v.parameter.name: num(v.value) for v in record.values.all()},
-                    operator=record.operator.get_username(),
-                )
-            )
-        results = lot.qc_results.filter(status="valid").select_related("attribute__specification", "analyst")
         signature = lot.release_signature
         out.append(
             ev.Lot(
@@ -90,12 +170,21 @@ def lots_and_deviations(lots) -> tuple[list[ev.Lot], list[ev.Deviation]]:
                 product=lot.product.code,
                 process_version=str(lot.process.version),
                 cell_bank=lot.cell_bank.code,
-                material_lots=sorted({u.material_lot.lot_number for u in usages}),
+                material_lots=sorted(materials.get(lot.pk, ())),
                 manufactured_on=lot.manufactured_on,
                 status=LOT_STATUS.get(lot.status, lot.status),
-                step_records=step_records,
+                step_records=[
+                    ev.StepRecord(
+                        step=step, parameters=dict(parameters.get(pk, {})), operator=names[operator]
+                    )
+                    for pk, step, operator in records.get(lot.pk, ())
+                ],
                 qc_results=sorted(
-                    (_qc_result(r) for r in results), key=lambda r: (r.attribute, r.tested_on or dt.date.min)
+                    (
+                        _qc_result(r, attributes[r["attribute_id"]], names[r["analyst_id"]])
+                        for r in results.get(lot.pk, ())
+                    ),
+                    key=lambda r: (r.attribute, r.tested_on or dt.date.min),
                 ),
                 release=ev.Release(
                     released_on=local_date(lot.released_at or signature.signed_at),
@@ -107,20 +196,16 @@ def lots_and_deviations(lots) -> tuple[list[ev.Lot], list[ev.Deviation]]:
                 expiry=lot.expiry,
             )
         )
-        values = ParameterValue.objects.filter(step_record__lot=lot, deviation__isnull=False).select_related(
-            "parameter__step"
-        )
-        parameter_of = {v.deviation_id: parameter_ref(v.parameter) for v in values}
-        for deviation in Deviation.objects.filter(lot=lot).order_by("opened_at", "id"):
+        for d in lot_deviations.get(lot.pk, ()):
             deviations.append(
                 ev.Deviation(
-                    id=deviation.number,
+                    id=d["number"],
                     lot=lot.number,
-                    description=deviation.description,
-                    parameter=parameter_of.get(deviation.pk, ""),
-                    status=deviation.status,
-                    approved=deviation.status == "closed",  # QA closes a deviation after review
-                    opened_on=local_date(deviation.opened_at),
+                    description=d["description"],
+                    parameter=parameter_of.get((lot.pk, d["pk"]), ""),
+                    status=d["status"],
+                    approved=d["status"] == "closed",  # QA closes a deviation after review
+                    opened_on=local_date(d["opened_at"]),
                 )
             )
     return out, deviations
