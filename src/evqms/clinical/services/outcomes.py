@@ -41,6 +41,7 @@ class Item:
     min: Decimal
     max: Decimal
     step: Decimal
+    anchors: dict  # {"min": {en, ja}, "max": {en, ja}}, either may be absent
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,14 @@ def _definition(entry, name: str) -> Definition:
         step = _decimal(raw.get("step", 1), item_where)
         if not low < high or step <= 0:
             raise InputError(_("an item's range needs min < max and a positive step"), where=item_where)
-        items.append(Item(str(raw["code"]), _bilingual(raw.get("text"), item_where), low, high, step))
+        anchors = {
+            end: _bilingual(text, item_where)
+            for end, text in (raw.get("anchors") or {}).items()
+            if end in ("min", "max") and text
+        }
+        items.append(
+            Item(str(raw["code"]), _bilingual(raw.get("text"), item_where), low, high, step, anchors)
+        )
     if rule == "single" and len(items) > 1:
         raise InputError(_("the score rule 'single' takes exactly one item"), where=where)
     if not items and not entry.get("licensed"):

@@ -76,6 +76,10 @@ class Clock:
     def overdue(self) -> bool:
         return self.state in ("overdue", "late")
 
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_left if self.state == "overdue" else 0
+
 
 def clock(report: SafetyReport, today: dt.date | None = None) -> Clock:
     if report.submitted_on is not None:

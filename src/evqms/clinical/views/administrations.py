@@ -1,5 +1,6 @@
-"""Clinical pages: administrations, patients, adverse events (with investigation and retained-sample
-tests). Views parse and display; the services check roles and rules and write the audit trail."""
+"""Clinical pages: administrations (with their outcomes), patients, adverse events (with investigation,
+retained-sample tests, follow-up information and safety reports). Views parse and display; the
+services check roles and rules and write the audit trail."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.clinical import forms, selectors, services
-from evqms.core.views import act, attempt, require, show_refusal
+from evqms.clinical.models import SERIOUSNESS_CRITERIA
+from evqms.core.views import act, attempt, page_language, require, show_refusal
 from evqms.i18n import _
 from evqms.inventory.models import RetentionSample
 
@@ -73,6 +75,8 @@ def administration_detail(request, number: str):
     adm = selectors.get_administration(number)
     if adm is None:
         raise Http404
+    evaluations = list(selectors.evaluations_of(adm))
+    with_baseline = {e.instrument_use_id for e in evaluations if e.kind == "baseline"}
     return render(
         request,
         "clinical/administration_detail.html",
@@ -80,6 +84,11 @@ def administration_detail(request, number: str):
             "adm": adm,
             "events": adm.adverse_events.all(),
             "can_report": request.user.has_perm("clinical.record_adverse_event"),
+            "evaluations": evaluations,
+            "visits": selectors.visits_of(adm),
+            "baseline_to_record": [u for u in selectors.active_uses_for(adm) if u.pk not in with_baseline],
+            "can_evaluate": request.user.has_perm("clinical.record_evaluation"),
+            "lang": page_language(request),
         },
     )
 
@@ -148,11 +157,15 @@ def adverse_event_create(request):
                 administration=d["administration"],
                 onset=d["onset"],
                 description=d["description"],
+                ctcae_term=d["ctcae_term"],
                 ctcae_grade=d["ctcae_grade"],
-                serious=d["serious"],
+                seriousness_criteria=d["seriousness_criteria"],
                 seriousness=d["seriousness"],
+                expectedness=d["expectedness"],
+                learned_on=d["learned_on"],
                 causality=d["causality"],
                 outcome=d["outcome"],
+                outcome_on=d["outcome_on"],
             )
         except REFUSALS as exc:
             show_refusal(form, exc)
@@ -172,7 +185,25 @@ def adverse_event_detail(request, number: str):
         initial={"investigation": ae.investigation, "outcome": ae.outcome, "causality": ae.causality}
     )
     test_form = forms.SampleTestForm()
-    if request.method == "POST":
+    follow_form = forms.AdverseEventFollowUpForm(initial={"needs_report": True})
+    if request.method == "POST" and request.POST.get("action") == "follow_up":
+        require(request, "clinical.record_adverse_event")
+        follow_form = forms.AdverseEventFollowUpForm(request.POST)
+
+        def follow_up(data):
+            return services.record_ae_follow_up(
+                actor=request.user,
+                adverse_event=ae,
+                learned_on=data["learned_on"],
+                information=data["information"],
+                outcome=data["outcome"],
+                seriousness_criteria=data["seriousness_criteria"] or None,
+                needs_report=data["needs_report"],
+            )
+
+        if attempt(request, follow_form, follow_up, success=_("Follow-up information recorded.")):
+            return redirect(reverse("clinical:adverse-event-detail", args=[number]))
+    elif request.method == "POST":
         require(request, "clinical.record_investigation")
         if request.POST.get("action") == "investigate":
             form = inv_form = forms.InvestigationForm(request.POST)
@@ -199,9 +230,21 @@ def adverse_event_detail(request, number: str):
             "test_form": test_form,
             "samples": samples,
             "can_investigate": request.user.has_perm("clinical.record_investigation"),
+            "follow_form": follow_form,
+            "can_follow_up": request.user.has_perm("clinical.record_adverse_event"),
+            "reports": selectors.reports_of(ae),
+            "criteria": _criteria_labels(ae),
             **_clinical_context(request),
         },
     )
+
+
+def _criteria_labels(ae) -> list[str]:
+    """The event's seriousness criteria in the page's language; an unknown stored code is shown as is."""
+    labels = dict(SERIOUSNESS_CRITERIA)
+    stored = ae.seriousness_criteria
+    stored = stored if isinstance(stored, list) else [stored]
+    return [str(labels.get(str(code), code)) for code in stored if code]
 
 
 def _update_investigation(request, ae, data: dict):
