@@ -116,7 +116,7 @@ def _bilingual(value, where: str) -> dict:
     if isinstance(value, str):
         return {"en": value, "ja": value}
     if not isinstance(value, dict) or not value.get("en"):
-        raise InputError(_("a text needs at least its English ({{en: ..., ja: ...}})"), where=where)
+        raise InputError(_("a text needs at least its English ({en: ..., ja: ...})"), where=where)
     return {"en": str(value["en"]), "ja": str(value.get("ja") or value["en"])}
 
 
