@@ -96,3 +96,27 @@ def test_each_demo_login_opens_the_dashboard(client):
     for username, _role, _printed in DEMO_USERS:
         client.force_login(get_user_model().objects.get(username=username))
         assert client.get("/").status_code == 200, username
+
+
+def test_the_demo_releases_within_the_release_rules():
+    """Released demo lots expire within manufacture + the approved 18 months (the stability study's
+    ICH Q1E 18.3 months, rounded down), keep a retention sample, and no lot's material departs from its
+    process version's bill of materials."""
+    from evqms.dossier.models import Specification
+    from evqms.lots.models import Deviation, Lot
+    from evqms.lots.selectors import add_months
+    from evqms.studies.models import StabilityStudy
+    from evqms.studies.selectors import stability_shelf_life
+
+    load_demo()
+    spec = Specification.objects.get(product__code="ucmsc-sev-oa", version=1)
+    assert spec.status == "approved" and spec.shelf_life_months == 18
+    released = Lot.objects.filter(status="released").order_by("number")
+    assert [lot.number for lot in released] == ["UCEV-24-001", "UCEV-24-004"]
+    for lot in released:
+        assert lot.expiry == add_months(lot.manufactured_on, 18)
+        assert lot.retention_samples.filter(status="in_stock").exists()
+    assert not Deviation.objects.filter(source="material").exists()
+    result, error = stability_shelf_life(StabilityStudy.objects.get(product__code="ucmsc-sev-oa"))
+    assert error is None and round(result["shelf_life"], 1) == 18.3
+    assert int(result["shelf_life"]) == spec.shelf_life_months
