@@ -3,4 +3,8 @@ from django.urls import path
 from evqms.reports import views
 
 app_name = "reports"
-urlpatterns = [path("coa/<lot:number>.pdf", views.coa_pdf, name="coa")]
+urlpatterns = [
+    path("coa/<lot:number>.pdf", views.coa_pdf, name="coa"),
+    path("safety/<adverse_event:number>.pdf", views.safety_report_pdf, name="safety-pdf"),
+    path("safety/<adverse_event:number>.json", views.safety_report_e2b, name="safety-e2b"),
+]

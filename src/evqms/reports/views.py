@@ -1,6 +1,9 @@
-"""Download of the certificate of analysis (PDF), the one CoA URL the lot page links to."""
+"""Downloads: the certificate of analysis (PDF), the one CoA URL the lot page links to; the serious-
+adverse-event report (PDF) and its E2B(R3) export (JSON), linked from the adverse event's page."""
 
 from __future__ import annotations
+
+import json
 
 from django.http import Http404, HttpResponse
 
@@ -8,7 +11,7 @@ from evqms.core.pdf_views import pdf_view
 from evqms.core.views import page_language, require
 from evqms.errors import InputError
 from evqms.lots import selectors
-from evqms.reports import coa
+from evqms.reports import coa, safety
 
 
 @pdf_view
@@ -28,4 +31,36 @@ def coa_pdf(request, number):
     kind = "" if certificate.final else "-DRAFT"
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="CoA-{lot.number}-{lang}{kind}.pdf"'
+    return response
+
+
+def _safety_case(request, number):
+    """The event and the report asked for (?report=SR-..., else its latest); 404 for neither."""
+    require(request, "clinical.view")
+    try:
+        ae = safety.find_event(number)
+        return ae, safety.pick_report(ae, request.GET.get("report") or None)
+    except InputError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@pdf_view
+def safety_report_pdf(request, number):
+    ae, report = _safety_case(request, number)
+    lang = request.GET.get("lang") or page_language(request)
+    if lang not in safety.LANGS:
+        lang = "ja"
+    document = safety.build_document(ae, report, lang)
+    response = HttpResponse(document.pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+def safety_report_e2b(request, number):
+    ae, report = _safety_case(request, number)
+    case = safety.e2b_case(ae, report)
+    response = HttpResponse(
+        json.dumps(case, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{report.number}-{ae.number}-E2B.json"'
     return response
