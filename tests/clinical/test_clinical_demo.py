@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evqms.clinical import demo as clinical_demo
-from evqms.clinical.models import Administration, AdverseEvent, Patient
+from evqms.clinical.models import Administration, AdverseEvent, FollowUpVisit, Patient, SafetyReport
 from evqms.inventory import demo as inventory_demo
 from evqms.inventory.models import Aliquot, RetentionSample
 from evqms.testing import factories as f
@@ -41,7 +41,18 @@ def test_demo_loads_once(users):
     assert (
         RetentionSample.objects.filter(material_lot__lot_number="FBS-23-11", status="not_kept").count() == 1
     )
-    assert sorted(Patient.objects.values_list("code", flat=True)) == ["PT-0001", "PT-0002"]
-    assert Administration.objects.count() == 2 and AdverseEvent.objects.count() == 1
+    assert sorted(Patient.objects.values_list("code", flat=True)) == [
+        "PT-0001",
+        "PT-0002",
+        "PT-0003",
+        "PT-0004",
+    ]
+    # Two administrations and one mild event, then two patients followed up, each with a serious event.
+    assert Administration.objects.count() == 4 and AdverseEvent.objects.count() == 3
+    assert sorted(FollowUpVisit.objects.exclude(status="scheduled").values_list("status", flat=True)) == [
+        "done",
+        "missed",
+    ]
+    assert SafetyReport.objects.filter(kind="initial").count() == 2
     split = Administration.objects.get(patient__code="PT-0002")
     assert sorted(split.aliquots.values_list("lot__number", flat=True)) == ["UCEV-24-001", "UCEV-24-004"]

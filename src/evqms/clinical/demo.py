@@ -1,22 +1,39 @@
-"""Demo clinical records: two pseudonymised patients, administrations of the demo aliquots and one
-adverse event. Idempotent; skipped quietly when the demo aliquots do not exist."""
+"""Demo clinical records: pseudonymised patients, administrations of the demo aliquots and an
+adverse event; then outcomes and safety reporting: the numeric pain rating enabled for the product,
+baselines and follow-ups (one visit missed, with its reason), a serious event reported in time and
+one reported late. Idempotent; skipped quietly when the demo aliquots do not exist. Signing the
+submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it the
+reports stay open."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from django.conf import settings
+from django.db import transaction
+from django.test import RequestFactory
 from django.utils import timezone
 
 from evqms.clinical import services
-from evqms.clinical.models import Patient
+from evqms.clinical.models import Administration, InstrumentUse, Patient
+from evqms.dossier.models import Product
 from evqms.errors import EvqmsError
 from evqms.inventory.models import Aliquot
 
 
 def load(users: dict) -> None:
     physician = users["physician"]
-    if Patient.objects.filter(code__in=("PT-0001", "PT-0002")).exists():
-        return
+    if not Patient.objects.filter(code__in=("PT-0001", "PT-0002")).exists():
+        _administrations(physician)
+    if Patient.objects.filter(code="PT-0001").exists() and not InstrumentUse.objects.exists():
+        try:
+            _outcomes_and_safety(physician)
+        except EvqmsError:
+            return  # e.g. too few aliquots in stock on this database: the rest of the demo stands
+
+
+def _administrations(physician) -> None:
     first = Aliquot.objects.filter(lot__number="UCEV-24-001", status="available").order_by("container_id")
     fourth = Aliquot.objects.filter(lot__number="UCEV-24-004", status="available").order_by("container_id")
     if not first.exists():
@@ -70,3 +87,138 @@ def load(users: dict) -> None:
         )
     except EvqmsError:
         return  # e.g. the demo lot has expired on this machine's date: nothing to show
+
+
+def _passwords() -> dict:
+    path = settings.EVQMS_HOME / "demo-logins.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _outcomes_and_safety(physician) -> None:
+    product = Product.objects.filter(code="ucmsc-sev-oa").first()
+    stock = list(
+        Aliquot.objects.filter(lot__number__in=("UCEV-24-001", "UCEV-24-004"), status="available")
+        .order_by("lot__number", "container_id")
+        .values_list("container_id", flat=True)[:2]
+    )
+    if product is None or len(stock) < 2:
+        return
+    with transaction.atomic():  # all of it or none, so a later load tries again
+        in_time, late = _records(physician, product, stock)
+    password = _passwords().get(physician.get_username())
+    if password:
+        _submit(physician, password, in_time, late)
+
+
+def _records(physician, product, stock):
+    nrs = services.enable_instrument(
+        actor=physician,
+        product=product,
+        instrument="nrs-pain",
+        follow_up_months=[1, 3, 6, 12],
+        window_days=14,
+    )
+    today = timezone.localdate()
+    now = timezone.now()
+    first = Administration.objects.filter(patient__code="PT-0001").order_by("administered_at").first()
+    if first is not None:
+        services.record_baseline(
+            actor=physician,
+            administration=first,
+            use=nrs,
+            evaluated_at=first.administered_at - dt.timedelta(hours=1),
+            values={"pain": "6"},
+        )
+    given = {}
+    for code, chart, year, sex, days_ago, aliquot in (
+        ("PT-0003", "KNEE-CLINIC-11020", 1955, "female", 100, stock[0]),
+        ("PT-0004", "KNEE-CLINIC-11311", 1949, "male", 75, stock[1]),
+    ):
+        services.register_patient(
+            actor=physician,
+            code=code,
+            clinic_identifier=chart,
+            birth_year=year,
+            sex=sex,
+            consented_on=today - dt.timedelta(days=days_ago + 10),
+            consent_scope="Intra-articular UC-MSC sEV, knee OA; outcome and safety follow-up",
+        )
+        at = (now - dt.timedelta(days=days_ago)).replace(hour=1, minute=30, second=0, microsecond=0)
+        adm = services.record_administration(
+            actor=physician,
+            patient=code,
+            aliquots=[aliquot],
+            administered_at=at,
+            route="intra_articular",
+            site="right knee",
+        )
+        services.record_baseline(
+            actor=physician,
+            administration=adm,
+            use=nrs,
+            evaluated_at=at - dt.timedelta(hours=1),
+            values={"pain": "7"},
+        )
+        given[code] = adm
+    # PT-0003 came at one month (pain 7 -> 4); PT-0004 moved away and missed it.
+    m1 = given["PT-0003"].visits.get(month=1)
+    services.record_follow_up(
+        actor=physician,
+        visit=m1,
+        evaluated_at=timezone.make_aware(dt.datetime.combine(m1.due_on, dt.time(10, 0))),
+        values={"pain": "4"},
+    )
+    services.record_missed_visit(
+        actor=physician,
+        visit=given["PT-0004"].visits.get(month=1),
+        reason="Moved to another prefecture; two phone calls unanswered",
+    )
+    in_time = services.record_adverse_event(
+        actor=physician,
+        patient="PT-0003",
+        administration=given["PT-0003"],
+        onset=given["PT-0003"].administered_at + dt.timedelta(days=9),
+        description="Septic arthritis of the right knee; admitted for arthroscopic lavage and IV antibiotics",
+        ctcae_term="Joint infection",
+        ctcae_grade=3,
+        seriousness_criteria=["hospitalisation"],
+        expectedness="unexpected",
+        learned_on=today - dt.timedelta(days=90),
+        causality="possible",
+        outcome="recovered",
+        outcome_on=today - dt.timedelta(days=70),
+    )
+    late = services.record_adverse_event(
+        actor=physician,
+        patient="PT-0004",
+        administration=given["PT-0004"],
+        onset=given["PT-0004"].administered_at + dt.timedelta(days=15),
+        description="Deep vein thrombosis of the left calf found at an outside clinic",
+        ctcae_term="Thromboembolic event",
+        ctcae_grade=2,
+        seriousness_criteria=["other_important"],
+        expectedness="unexpected",
+        learned_on=today - dt.timedelta(days=58),
+        causality="unlikely",
+        outcome="recovering",
+    )
+    return in_time, late
+
+
+def _submit(physician, password, in_time, late) -> None:
+    request = RequestFactory().post("/clinical/demo/")
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    for event, after_days, why in (
+        (in_time, 10, ""),
+        (late, 20, "The outside clinic's letter reached the physician only after the due date"),
+    ):
+        report = event.safety_reports.get(kind="initial")
+        services.record_submission(
+            request=request,
+            actor=physician,
+            report=report,
+            password=password,
+            submitted_on=report.clock_start + dt.timedelta(days=after_days),
+            submitted_to="Certified committee for regenerative medicine",
+            late_reason=why,
+        )

@@ -82,7 +82,9 @@ class AdverseEventForm(forms.Form):
         required=False,
         help_text=_("The reporting clock of a serious event starts on this day (blank: today)."),
     )
-    expectedness = forms.ChoiceField(label=_("Expectedness"), choices=EXPECTEDNESS, initial="unknown")
+    expectedness = forms.ChoiceField(
+        label=_("Expectedness"), choices=EXPECTEDNESS, initial="unknown", required=False
+    )
     causality = forms.ChoiceField(label=_("Causality"), choices=CAUSALITY)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOMES, initial="unknown")
     outcome_on = _date(_("Outcome date"), required=False)

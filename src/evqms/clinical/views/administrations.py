@@ -4,7 +4,6 @@ services check roles and rules and write the audit trail."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,12 +13,9 @@ from django.views.decorators.http import require_http_methods
 from evqms import errors
 from evqms.clinical import forms, selectors, services
 from evqms.clinical.models import SERIOUSNESS_CRITERIA
-from evqms.core.views import act, attempt, page_language, require, show_refusal
+from evqms.core.views import act, attempt, page_language, require
 from evqms.i18n import _
 from evqms.inventory.models import RetentionSample
-
-# What a create form shows on itself; the page's require() has asked the service's permission.
-REFUSALS = (errors.InputError, errors.RuleViolation)
 
 
 def administration_list(request):
@@ -45,28 +41,26 @@ def administration_create(request):
         request.POST or None,
         initial={"patient": request.GET.get("patient", ""), "aliquots": request.GET.get("aliquot", "")},
     )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            adm = services.record_administration(
-                actor=request.user,
-                patient=d["patient"],
-                aliquots=d["aliquots"].replace(",", " ").split(),
-                administered_at=d["administered_at"],
-                route=d["route"],
-                site=d["site"],
-                dose=d["dose"] or None,
-                dose_unit=d["dose_unit"],
-                protein_dose=d["protein_dose"] or None,
-                protein_unit=d["protein_unit"],
-                body_weight_kg=d["body_weight_kg"] or None,
-                notes=d["notes"],
-            )
-        except REFUSALS as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, _("Administration {number} recorded.").format(number=adm.number))
-            return redirect(reverse("clinical:administration-detail", args=[adm.number]))
+
+    def record(d):
+        return services.record_administration(
+            actor=request.user,
+            patient=d["patient"],
+            aliquots=d["aliquots"].replace(",", " ").split(),
+            administered_at=d["administered_at"],
+            route=d["route"],
+            site=d["site"],
+            dose=d["dose"] or None,
+            dose_unit=d["dose_unit"],
+            protein_dose=d["protein_dose"] or None,
+            protein_unit=d["protein_unit"],
+            body_weight_kg=d["body_weight_kg"] or None,
+            notes=d["notes"],
+        )
+
+    recorded = _("Administration {number} recorded.")
+    if done := attempt(request, form, record, success=lambda adm: recorded.format(number=adm.number)):
+        return redirect(reverse("clinical:administration-detail", args=[done.result.number]))
     return render(request, "clinical/administration_create.html", {"form": form})
 
 
@@ -148,30 +142,28 @@ def adverse_event_create(request):
         "patient": request.GET.get("patient", ""),
     }
     form = forms.AdverseEventForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            ae = services.record_adverse_event(
-                actor=request.user,
-                patient=d["patient"],
-                administration=d["administration"],
-                onset=d["onset"],
-                description=d["description"],
-                ctcae_term=d["ctcae_term"],
-                ctcae_grade=d["ctcae_grade"],
-                seriousness_criteria=d["seriousness_criteria"],
-                seriousness=d["seriousness"],
-                expectedness=d["expectedness"],
-                learned_on=d["learned_on"],
-                causality=d["causality"],
-                outcome=d["outcome"],
-                outcome_on=d["outcome_on"],
-            )
-        except REFUSALS as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, _("Adverse event {number} recorded.").format(number=ae.number))
-            return redirect(reverse("clinical:adverse-event-detail", args=[ae.number]))
+
+    def record(d):
+        return services.record_adverse_event(
+            actor=request.user,
+            patient=d["patient"],
+            administration=d["administration"],
+            onset=d["onset"],
+            description=d["description"],
+            ctcae_term=d["ctcae_term"],
+            ctcae_grade=d["ctcae_grade"],
+            seriousness_criteria=d["seriousness_criteria"],
+            seriousness=d["seriousness"],
+            expectedness=d["expectedness"] or "unknown",
+            learned_on=d["learned_on"],
+            causality=d["causality"],
+            outcome=d["outcome"],
+            outcome_on=d["outcome_on"],
+        )
+
+    recorded = _("Adverse event {number} recorded.")
+    if done := attempt(request, form, record, success=lambda ae: recorded.format(number=ae.number)):
+        return redirect(reverse("clinical:adverse-event-detail", args=[done.result.number]))
     return render(request, "clinical/adverse_event_create.html", {"form": form})
 
 
