@@ -56,16 +56,12 @@ __all__ = [
 
 def build_snapshot(product) -> ev.EvidenceSnapshot:
     """The evidence snapshot of `product` as the database holds it now."""
-    made = list(
-        Lot.objects.filter(product=product)
-        .select_related("product", "process", "cell_bank", "release_signature")
-        .order_by("number")
-    )
+    made = lots.lot_rows(product)
     # The lots' records are read with this query of their ids (a subquery), never a list of ids:
     # 10,000 ids as parameters are slow to send and past SQLite's limit at 32,767.
     lot_ids = Lot.objects.filter(product=product).values("pk")
-    process_ids = {lot.process_id for lot in made}
-    spec_ids = {lot.specification_id for lot in made}
+    process_ids = {lot["process_id"] for lot in made}
+    spec_ids = {lot["specification_id"] for lot in made}
     processes = list(_in_evidence(ProcessDefinition.objects.filter(product=product), process_ids))
     specs = list(
         _in_evidence(Specification.objects.filter(product=product), spec_ids).select_related("product")

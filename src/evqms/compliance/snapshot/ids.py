@@ -30,6 +30,17 @@ def local_date(value: dt.datetime | None) -> dt.date | None:
     return timezone.localdate(value) if value is not None else None
 
 
+def local_date_function():
+    """`local_date` with the current time zone looked up once, for records read by the thousand
+    (the lookup is a context-local read, as long as the conversion itself)."""
+    zone = timezone.get_current_timezone()
+
+    def local(value: dt.datetime | None) -> dt.date | None:
+        return value.astimezone(zone).date() if value is not None else None
+
+    return local
+
+
 def attribute_id(attribute) -> str:
     """Unique across specification versions: code@vN."""
     return f"{attribute.code}@v{attribute.specification.version}"

@@ -16,13 +16,13 @@ from evqms.compliance.snapshot.ids import (
     LOT_STATUS,
     attribute_category,
     attribute_id,
-    local_date,
+    local_date_function,
     num,
 )
 from evqms.dossier.models import SpecAttribute
 from evqms.guidance import evidence as ev
 from evqms.guidance import vocabulary
-from evqms.lots.models import Deviation, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
 
 QC_FIELDS = (
     "lot_id",
@@ -40,31 +40,41 @@ QC_FIELDS = (
 )
 
 
-def _qc_result(row: dict, attribute, analyst: str) -> ev.QCResult:
+class _Attribute:
+    """What a result takes from its specification attribute, worked out once per attribute, not
+    once per result (the category and marker are inferred from text)."""
+
+    __slots__ = ("id", "unit", "marker", "marker_category")
+
+    def __init__(self, attribute):
+        self.id = attribute_id(attribute)
+        self.unit = attribute.unit
+        self.marker = self.marker_category = None  # None: not an EV-marker attribute
+        if attribute_category(attribute) == "ev_marker":
+            marker = attribute.marker or vocabulary.infer_marker(attribute.code, attribute.name)
+            self.marker = marker or attribute.name
+            self.marker_category = vocabulary.marker_category(marker) if marker else ""
+
+
+def _size_stat(size: dict, key: str) -> Decimal | None:
+    figure = size.get(key)
+    return num(Decimal(str(figure))) if isinstance(figure, (int, float, str)) and figure != "" else None
+
+
+def _qc_result(row: dict, attribute: _Attribute, analyst: str, local_date) -> ev.QCResult:
     value = row["reported_value"]
     if value is None:
         value = row["value_in_spec_unit"] if row["value_in_spec_unit"] is not None else row["value"]
     derived = row["derived"] or {}
     size = derived.get("size_nm") if isinstance(derived.get("size_nm"), dict) else {}
     markers = []
-    category = attribute_category(attribute)
     text = row["text_value"].strip().lower()
-    if category == "ev_marker" and text in ("positive", "negative"):
-        marker = attribute.marker or vocabulary.infer_marker(attribute.code, attribute.name)
+    if attribute.marker is not None and text in ("positive", "negative"):
         markers.append(
-            ev.MarkerResult(
-                marker=marker or attribute.name,
-                result=text,
-                category=vocabulary.marker_category(marker) if marker else "",
-            )
+            ev.MarkerResult(marker=attribute.marker, result=text, category=attribute.marker_category)
         )
-
-    def size_stat(key):
-        figure = size.get(key)
-        return num(Decimal(str(figure))) if isinstance(figure, (int, float, str)) and figure != "" else None
-
     return ev.QCResult(
-        attribute=attribute_id(attribute),
+        attribute=attribute.id,
         tested_on=local_date(row["tested_at"]),
         value=num(value),
         # Reported and converted values are in the specification's unit; a value as entered is in its own.
@@ -79,10 +89,10 @@ def _qc_result(row: dict, attribute, analyst: str) -> ev.QCResult:
         method=row["method"],
         replicates=derived.get("videos") if isinstance(derived.get("videos"), int) else None,
         markers=markers,
-        mode_nm=size_stat("mode"),
-        d10_nm=size_stat("d10"),
-        d50_nm=size_stat("d50"),
-        d90_nm=size_stat("d90"),
+        mode_nm=_size_stat(size, "mode"),
+        d10_nm=_size_stat(size, "d10"),
+        d50_nm=_size_stat(size, "d50"),
+        d90_nm=_size_stat(size, "d90"),
         analyst=analyst,
         raw_file_sha256=row["raw_file_sha256"],
     )
@@ -136,9 +146,32 @@ def _valid_results(lot_ids) -> tuple[dict, set]:
     return by_lot, analysts
 
 
+LOT_FIELDS = (
+    "pk",
+    "number",
+    "product__code",
+    "process_id",
+    "process__version",
+    "specification_id",
+    "cell_bank__code",
+    "manufactured_on",
+    "status",
+    "released_at",
+    "expiry",
+    "release_signature_id",
+    "release_signature__signed_at",
+    "release_signature__printed_name",
+)
+
+
+def lot_rows(product) -> list[dict]:
+    """The product's lots in snapshot order, as values (model rows cost more than the rest of a lot)."""
+    return list(Lot.objects.filter(product=product).order_by("number").values(*LOT_FIELDS))
+
+
 def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]]:
-    """`lots` in snapshot order (product, process, cell bank and release signature read with them);
-    `lot_ids` a query of their ids, which each kind of record is read with."""
+    """`lots` the rows of `lot_rows`; `lot_ids` a query of their ids, which each kind of record is
+    read with."""
     materials = defaultdict(set)
     for lot_id, number in MaterialUsage.objects.filter(lot__in=lot_ids).values_list(
         "lot_id", "material_lot__lot_number"
@@ -147,7 +180,7 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
     records, parameters, parameter_of = _step_records(lot_ids)
     results, analysts = _valid_results(lot_ids)
     attributes = {
-        a.pk: a
+        a.pk: _Attribute(a)
         for a in SpecAttribute.objects.filter(
             pk__in={r["attribute_id"] for rows in results.values() for r in rows}
         ).select_related("specification")
@@ -161,48 +194,49 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
         .values("pk", "lot_id", "number", "description", "status", "opened_at")
     ):
         lot_deviations[row["lot_id"]].append(row)
+    local_date = local_date_function()
     out, deviations = [], []
     for lot in lots:
-        signature = lot.release_signature
+        pk, number = lot["pk"], lot["number"]
         out.append(
             ev.Lot(
-                id=lot.number,
-                product=lot.product.code,
-                process_version=str(lot.process.version),
-                cell_bank=lot.cell_bank.code,
-                material_lots=sorted(materials.get(lot.pk, ())),
-                manufactured_on=lot.manufactured_on,
-                status=LOT_STATUS.get(lot.status, lot.status),
+                id=number,
+                product=lot["product__code"],
+                process_version=str(lot["process__version"]),
+                cell_bank=lot["cell_bank__code"],
+                material_lots=sorted(materials.get(pk, ())),
+                manufactured_on=lot["manufactured_on"],
+                status=LOT_STATUS.get(lot["status"], lot["status"]),
                 step_records=[
                     ev.StepRecord(
-                        step=step, parameters=dict(parameters.get(pk, {})), operator=names[operator]
+                        step=step, parameters=dict(parameters.get(record, {})), operator=names[operator]
                     )
-                    for pk, step, operator in records.get(lot.pk, ())
+                    for record, step, operator in records.get(pk, ())
                 ],
                 qc_results=sorted(
                     (
-                        _qc_result(r, attributes[r["attribute_id"]], names[r["analyst_id"]])
-                        for r in results.get(lot.pk, ())
+                        _qc_result(r, attributes[r["attribute_id"]], names[r["analyst_id"]], local_date)
+                        for r in results.get(pk, ())
                     ),
                     key=lambda r: (r.attribute, r.tested_on or dt.date.min),
                 ),
                 release=ev.Release(
-                    released_on=local_date(lot.released_at or signature.signed_at),
-                    released_by=signature.printed_name,
-                    signature=f"signature {signature.pk}",
+                    released_on=local_date(lot["released_at"] or lot["release_signature__signed_at"]),
+                    released_by=lot["release_signature__printed_name"],
+                    signature=f"signature {lot['release_signature_id']}",
                 )
-                if signature is not None
+                if lot["release_signature_id"] is not None
                 else None,
-                expiry=lot.expiry,
+                expiry=lot["expiry"],
             )
         )
-        for d in lot_deviations.get(lot.pk, ()):
+        for d in lot_deviations.get(pk, ()):
             deviations.append(
                 ev.Deviation(
                     id=d["number"],
-                    lot=lot.number,
+                    lot=number,
                     description=d["description"],
-                    parameter=parameter_of.get((lot.pk, d["pk"]), ""),
+                    parameter=parameter_of.get((pk, d["pk"]), ""),
                     status=d["status"],
                     approved=d["status"] == "closed",  # QA closes a deviation after review
                     opened_on=local_date(d["opened_at"]),
