@@ -67,7 +67,10 @@ def dashboard_card(user) -> dict | None:
         AdverseEvent.objects.filter(serious=True).exclude(outcome__in=("recovered", "fatal")).count()
     )
     caption = _("administrations recorded")
-    if open_serious:
+    overdue = SafetyReport.objects.filter(submitted_on__isnull=True, due_on__lt=timezone.localdate()).count()
+    if overdue:
+        caption = _("administrations; {n} safety reports overdue").format(n=overdue)
+    elif open_serious:
         caption = _("administrations; {n} serious adverse events not recovered").format(n=open_serious)
     return {
         "title": _("Clinical"),
