@@ -94,7 +94,7 @@ def migrate(verbosity: int = 0) -> None:
     only, and the owner's URL is dropped from the environment it hands on (e.g. to gunicorn)."""
     from django.core.management import call_command
 
-    owner_url = getattr(settings, "DATABASE_OWNER_URL", "") or os.environ.get("DATABASE_OWNER_URL", "")
+    owner_url = settings.DATABASE_OWNER_URL
     if not owner_url or connection.vendor != "postgresql":
         call_command("migrate", interactive=False, verbosity=verbosity)
         return
