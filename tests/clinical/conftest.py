@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from evqms.clinical import services
 from evqms.inventory import services as inventory
@@ -28,3 +29,30 @@ def world(db):
         sex="female",
     )
     return op, doc, lot, aliquots, patient
+
+
+@pytest.fixture
+def administered(world):
+    """The world's first aliquot given to P-100 a day ago."""
+    _op, doc, _lot, aliquots, _patient = world
+    return services.record_administration(
+        actor=doc,
+        patient="P-100",
+        aliquots=[aliquots[0].container_id],
+        administered_at=timezone.now() - dt.timedelta(days=1),
+        route="intra_articular",
+    )
+
+
+@pytest.fixture
+def reported(world, administered):
+    """A grade 1 fever from the moment of that administration."""
+    return services.record_adverse_event(
+        actor=world[1],
+        patient="P-100",
+        administration=administered,
+        onset=administered.administered_at,
+        description="Fever",
+        ctcae_grade=1,
+        causality="possible",
+    )

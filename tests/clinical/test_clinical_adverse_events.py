@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from evqms.clinical import services
 from evqms.clinical.models import AdverseEvent
@@ -13,23 +12,14 @@ from evqms.errors import InputError
 from evqms.inventory import services as inventory
 from evqms.testing import factories as f
 
-WHEN = timezone.now() - dt.timedelta(days=1)
 
-
-def test_adverse_events(world):
-    _op, doc, _lot, aliquots, _p = world
-    adm = services.record_administration(
-        actor=doc,
-        patient="P-100",
-        aliquots=[aliquots[0].container_id],
-        administered_at=WHEN,
-        route="intra_articular",
-    )
+def test_adverse_events(world, administered):
+    doc, adm = world[1], administered
     count = AdverseEvent.objects.count()
     kw = dict(
         actor=doc,
         administration=adm.number,
-        onset=WHEN + dt.timedelta(hours=5),
+        onset=adm.administered_at + dt.timedelta(hours=5),
         description="Swelling",
         causality="possible",
     )
@@ -49,24 +39,9 @@ def test_adverse_events(world):
     assert ae.serious is True and ae.number.startswith("AE-")
 
 
-def test_retained_sample_test_must_be_of_the_administered_lot(world):
+def test_retained_sample_test_must_be_of_the_administered_lot(world, reported):
     op, doc, lot, aliquots, _p = world
-    adm = services.record_administration(
-        actor=doc,
-        patient="P-100",
-        aliquots=[aliquots[0].container_id],
-        administered_at=WHEN,
-        route="intra_articular",
-    )
-    ae = services.record_adverse_event(
-        actor=doc,
-        patient="P-100",
-        administration=adm,
-        onset=WHEN,
-        description="Fever",
-        ctcae_grade=1,
-        causality="possible",
-    )
+    ae = reported
     kept = inventory.record_retention_sample(actor=op, aliquot=aliquots[3])
     other = f.lot("L-OTHER", status="released")
     (oa,) = inventory.create_aliquots(actor=op, lot=other, count=1, volume_ml="1")

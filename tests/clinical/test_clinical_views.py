@@ -11,7 +11,6 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from evqms.clinical import services
 from evqms.clinical.models import Administration, Patient, RetainedSampleTest
 from evqms.testing import factories as f
 
@@ -68,24 +67,9 @@ def test_an_administration_is_refused_on_its_field_or_above_the_form_and_recorde
     assert _flashed(response) == [f"Administration {adm.number} recorded."]
 
 
-def test_the_investigation_page_saves_and_flashes_a_refusal(world, physician):
-    op, doc, _lot, aliquots, _patient = world
-    adm = services.record_administration(
-        actor=doc,
-        patient="P-100",
-        aliquots=[aliquots[0].container_id],
-        administered_at=WHEN,
-        route="intra_articular",
-    )
-    ae = services.record_adverse_event(
-        actor=doc,
-        patient="P-100",
-        administration=adm,
-        onset=WHEN,
-        description="Fever",
-        ctcae_grade=1,
-        causality="possible",
-    )
+def test_the_investigation_page_saves_and_flashes_a_refusal(world, physician, reported):
+    op, _doc, _lot, aliquots, _patient = world
+    ae = reported
     url = reverse("clinical:adverse-event-detail", args=[ae.number])
     response = physician.post(
         url,
