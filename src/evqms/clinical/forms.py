@@ -125,7 +125,7 @@ class InstrumentUseForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("Product"), queryset=Product.objects.order_by("code"), to_field_name="code"
     )
-    instrument = forms.ChoiceField(label=_("Instrument"))
+    instrument = forms.ChoiceField(label=_("Outcome instrument"))
     indication_code = forms.ChoiceField(label=_("Indication (blank: any)"), required=False)
     follow_up_months = forms.CharField(label=_("Follow-up months"), initial="1, 3, 6, 12", max_length=100)
     window_days = forms.IntegerField(label=_("Visit window (± days)"), initial=14)
