@@ -48,6 +48,6 @@ def test_alert_result_and_entered():
     assert alert_text(lim) == "≥ 60, ≤ 180"
     entry = {"limits": lim, "reported_value": D("120"), "value": D("0.12"), "unit": "um", "text_value": ""}
     assert result_text(entry) == "120 nm"
-    assert entered_text(entry) == "0.12 um"
+    assert entered_text(entry) == "0.12 µm"  # units as printed, whatever was typed
     assert entered_text({**entry, "unit": "nm"}) == ""
     assert result_text({"limits": lim, "text_value": "no growth"}) == "no growth"

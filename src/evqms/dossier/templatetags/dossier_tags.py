@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 
+from evqms.core.display import alert_text, criterion_text, format_number
 from evqms.core.units import unit_label
-from evqms.i18n import _
 
 register = template.Library()
 
 
 @register.filter
 def num(value) -> str:
-    """1E+10 -> 1×10^10, 0.500000 -> 0.5, 200.0000 -> 200."""
-    if value is None or value == "":
-        return ""
-    d = Decimal(value).normalize()
-    if d != 0 and (abs(d) >= Decimal("1e7") or abs(d) < Decimal("1e-4")):
-        mantissa, exponent = f"{d:e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-        return f"{mantissa}×10^{int(exponent)}"
-    text = format(d, "f")
-    return text
+    """A number as people write it (core.display): 1E+10 -> '1 × 10¹⁰', 0.500000 -> '0.5'."""
+    return format_number(value)
 
 
 @register.filter
@@ -31,30 +21,30 @@ def unit(text) -> str:
     return unit_label(text or "")
 
 
+def _limits(attr) -> dict:
+    return {
+        "kind": attr.kind,
+        "unit": attr.unit,
+        "lower": attr.lower,
+        "lower_inclusive": attr.lower_inclusive,
+        "upper": attr.upper,
+        "upper_inclusive": attr.upper_inclusive,
+        "alert_lower": attr.alert_lower,
+        "alert_upper": attr.alert_upper,
+        "acceptable": attr.acceptable,
+    }
+
+
 @register.filter
 def criterion(attr) -> str:
-    """The acceptance criterion as people read it: '≥ 50 – ≤ 200 nm', '< 0.5 EU/mL', 'positive'."""
-    if attr.kind == "qualitative":
-        return " / ".join(attr.acceptable or [])
-    u = unit_label(attr.unit)
-    parts = []
-    if attr.lower is not None:
-        parts.append(f"{'≥' if attr.lower_inclusive else '>'} {num(attr.lower)}")
-    if attr.upper is not None:
-        parts.append(f"{'≤' if attr.upper_inclusive else '<'} {num(attr.upper)}")
-    if not parts:
-        return _("report")
-    return f"{' and '.join(parts) if len(parts) == 1 else parts[0] + ' – ' + parts[1]} {u}".strip()
+    """The acceptance criterion as the lot page and the CoA write it: '≥ 50 – ≤ 200 nm'."""
+    return criterion_text(_limits(attr))
 
 
 @register.filter
 def alert(attr) -> str:
-    parts = []
-    if attr.alert_lower is not None:
-        parts.append(f"< {num(attr.alert_lower)}")
-    if attr.alert_upper is not None:
-        parts.append(f"> {num(attr.alert_upper)}")
-    return ", ".join(parts)
+    """The alert limits as the lot page writes them (the range inside which no alert is raised)."""
+    return alert_text(_limits(attr))
 
 
 @register.filter
