@@ -156,3 +156,20 @@ def test_follow_up_and_missed_visits(given, make_user):
     assert selectors.visits_due_for(make_user("cl-doc2", "physician"), today=dt.date(2025, 8, 15)) == []
     assert selectors.visits_due_for(make_user("cl-op2", "operator"), today=dt.date(2025, 8, 15)) == []
     assert selectors.visits_due_for(make_user("cl-qa2", "qa_reviewer"), today=dt.date(2025, 8, 15))
+
+
+def test_a_disabled_instrument_takes_no_new_baseline(given):
+    doc, adm, use = given
+    with pytest.raises(InputError, match="reason"):
+        services.disable_instrument(actor=doc, use=use, reason="")
+    services.disable_instrument(actor=doc, use=use, reason="Replaced by the VAS")
+    with pytest.raises(RuleViolation, match="no longer used for"):
+        services.record_baseline(
+            actor=doc,
+            administration=adm,
+            use=use,
+            evaluated_at=GIVEN - dt.timedelta(hours=1),
+            values={"pain": "7"},
+        )
+    with pytest.raises(RuleViolation, match="no longer used for"):
+        services.disable_instrument(actor=doc, use=use, reason="again")

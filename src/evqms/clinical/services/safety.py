@@ -257,11 +257,8 @@ def record_submission(
     # The password is checked before the transaction: a wrong one is a failed login that must stay recorded.
     check_signing_password(request=request, signer=actor, password=password)
     with transaction.atomic():
-        locked = (
-            lock_for_update(SafetyReport.objects.filter(pk=report.pk))
-            .select_related("adverse_event", "product")
-            .get()
-        )
+        # The row alone: PostgreSQL cannot lock the nullable side of an outer join (event, product).
+        locked = lock_for_update(SafetyReport.objects.filter(pk=report.pk)).get()
         if locked.submitted_on is not None:
             raise RuleViolation(
                 _("report {number} was already submitted on {day}").format(

@@ -142,11 +142,8 @@ def record_baseline(
 
 def _locked_open_visit(visit: FollowUpVisit) -> FollowUpVisit:
     """The visit's row, locked; refused unless it is still scheduled (one outcome per visit)."""
-    locked = (
-        lock_for_update(FollowUpVisit.objects.filter(pk=visit.pk))
-        .select_related("administration", "baseline__instrument_use__instrument", "evaluation")
-        .get()
-    )
+    # The row alone: PostgreSQL cannot lock the nullable side of an outer join (the evaluation).
+    locked = lock_for_update(FollowUpVisit.objects.filter(pk=visit.pk)).get()
     label = _("visit month {month} of {number}").format(
         month=locked.month, number=locked.administration.number
     )
