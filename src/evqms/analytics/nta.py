@@ -110,7 +110,7 @@ def _trimmed_histogram(centres: list[float], conc: list[float]) -> dict:
 def decode_export(data: bytes, filename: str) -> str:
     """Text of an export. The instruments write Windows-1252/latin-1; a file re-saved as UTF-8
     (with or without BOM) or UTF-16 reads the same, since every figure is ASCII."""
-    if not data or not data.strip():
+    if not data or data.isspace():
         raise InputError(_("the NTA export is empty"), where=location(file=filename))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:

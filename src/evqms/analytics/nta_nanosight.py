@@ -52,22 +52,29 @@ def _figure_names() -> dict[str, str]:
 
 
 class _Rows:
-    """The CSV rows with the line number each starts on."""
+    """The CSV rows with the line number each starts on, and each row's first cell stripped
+    (what every section scan compares; computed once instead of once per scan)."""
 
     def __init__(self, text: str, filename: str):
         self.filename = filename
-        self.rows: list[tuple[int, list[str]]] = []
         reader = csv.reader(io.StringIO(text, newline=""))
-        start = 1
         try:
-            for cells in reader:
-                self.rows.append((start, cells))
-                start = reader.line_num + 1
+            table = list(reader)
+            if reader.line_num == len(table):  # one line per row: row i starts on line i + 1
+                self.rows = list(enumerate(table, start=1))
+            else:  # a quoted cell spans lines: count them row by row
+                self.rows = []
+                reader = csv.reader(io.StringIO(text, newline=""))
+                start = 1
+                for cells in reader:
+                    self.rows.append((start, cells))
+                    start = reader.line_num + 1
         except csv.Error as exc:
             raise InputError(
                 _("unreadable CSV: {reason}").format(reason=str(exc)),
                 where=location(file=filename, line=reader.line_num),
             ) from None
+        self.firsts = [cells[0].strip() if cells else "" for _line, cells in self.rows]
 
     def find(self, predicate, start: int = 0) -> int | None:
         for i in range(start, len(self.rows)):
@@ -85,7 +92,7 @@ def _first(cells: list[str]) -> str:
 
 
 def _blank(cells: list[str]) -> bool:
-    return not any(c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 def _version(rows: _Rows) -> tuple[str, str]:
@@ -115,15 +122,17 @@ def _check_complete(rows: _Rows) -> None:
     export cut short (a copy interrupted, a disk full) stops inside one of them. (Exports made
     "without percentiles" have no table: a block followed by anything else is complete.)"""
     state = None  # None, "graph", "gap" (blank line after a graph), "percentile"
-    for _line, cells in rows.rows:
-        first = _first(cells)
+    table = rows.rows
+    for i, first in enumerate(rows.firsts):
+        # a blank row has an empty first cell: the rows of numbers are told apart by that alone
+        blank = not first and _blank(table[i][1])
         if first == "Graph Data":
             state = "graph"
-        elif state == "graph" and _blank(cells):
+        elif state == "graph" and blank:
             state = "gap"
         elif state in ("graph", "gap") and first == "Percentile":
             state = "percentile"
-        elif state == "gap" and not _blank(cells):
+        elif state == "gap" and not blank:
             state = None
         elif state == "percentile" and first == "100":
             state = None
@@ -203,6 +212,49 @@ def _graph(rows: _Rows, start: int, n: int) -> tuple[np.ndarray, np.ndarray, int
     header = rows.find(lambda c: _first(c).startswith("Bin centre"), start)
     if header is None:
         raise rows.error(_("no graph data (Bin centre) in the size data"), start)
+    table = _graph_table(rows, header + 1, n)
+    if table is None:
+        centres, hist = _graph_rows(rows, header, n)
+    else:
+        centres, hist = table
+    if (hist < 0).any():
+        bad = int(np.argwhere(hist < 0)[0][0])
+        raise rows.error(_("negative concentration in the graph data"), header + 1 + bad)
+    return centres, hist, header
+
+
+def _graph_end(rows: _Rows, start: int) -> int:
+    """Index of the row that ends the graph data (a blank row, `Percentile`, the file's end)."""
+    firsts, table = rows.firsts, rows.rows
+    for i in range(start, len(firsts)):
+        first = firsts[i]
+        if first == "Percentile" or (not first and _blank(table[i][1])):
+            return i
+    return len(firsts)
+
+
+def _graph_table(rows: _Rows, start: int, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The graph data read in bulk, or None when any row is short, holds a cell that is not a
+    finite number, or there are no rows: `_graph_rows` then reads it row by row and names the
+    first such cell. Every cell here is one `float()` would read, so the values are the same."""
+    end = _graph_end(rows, start)
+    need = 1 + n
+    block = [cells for _line, cells in rows.rows[start:end]]
+    if not block or min(map(len, block)) < need:
+        return None
+    try:
+        values = list(map(float, [c for cells in block for c in cells[:need]]))
+    except ValueError:
+        return None
+    table = np.array(values, dtype=float).reshape(len(block), need)
+    if not np.isfinite(table).all():
+        return None
+    # the same C-ordered (bins x videos) array as the row-by-row reading builds
+    return table[:, 0].copy(), np.ascontiguousarray(table[:, 1:])
+
+
+def _graph_rows(rows: _Rows, header: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The graph data row by row, refusing the first row or cell that is not a number."""
     centres, table = [], []
     i = header + 1
     while i < len(rows.rows):
@@ -221,11 +273,7 @@ def _graph(rows: _Rows, start: int, n: int) -> tuple[np.ndarray, np.ndarray, int
         i += 1
     if not centres:
         raise rows.error(_("the graph data has no rows"), header)
-    hist = np.asarray(table, dtype=float)
-    if (hist < 0).any():
-        bad = int(np.argwhere(hist < 0)[0][0])
-        raise rows.error(_("negative concentration in the graph data"), header + 1 + bad)
-    return np.asarray(centres, dtype=float), hist, header
+    return np.asarray(centres, dtype=float), np.asarray(table, dtype=float)
 
 
 def parse_nanosight(text: str, filename: str) -> NTAResult:
@@ -355,7 +403,6 @@ def _videos(
     """Each video's concentration and size statistics from its histogram column, warning where
     the figure the file states for the video differs."""
     n = len(size.names)
-    labels = _figure_names()
     conc_texts = results["concentration"][0] if results["concentration"] else [None] * n
     ppf_texts = results["ppf"][0] if results["ppf"] else [None] * n
     videos: list[VideoResult] = []
@@ -391,7 +438,7 @@ def _videos(
                 warnings.append(
                     _(
                         "video {video}: {figure} recomputed from the histogram is {mine}, the file states {theirs}"
-                    ).format(video=v + 1, figure=labels[key], mine=_fmt(mine), theirs=theirs)
+                    ).format(video=v + 1, figure=_figure_names()[key], mine=_fmt(mine), theirs=theirs)
                 )
     return videos
 
@@ -420,25 +467,25 @@ def _captured_at(rows: _Rows) -> str | None:
 
 def _average_disagreements(results, stated_size, conc_avg, conc_se, avg: dict, se: dict) -> list[str]:
     """A warning for each average or standard error over the videos that the file states otherwise."""
-    labels = _figure_names()
     checks = []
     if results["concentration"]:
         checks += [
-            (labels["average"], "concentration_per_ml", conc_avg, results["concentration"][1]),
-            (labels["standard_error"], "concentration_per_ml", conc_se, results["concentration"][2]),
+            ("average", "concentration_per_ml", conc_avg, results["concentration"][1]),
+            ("standard_error", "concentration_per_ml", conc_se, results["concentration"][2]),
         ]
     for k in SizeStats.FIELDS:
         if k in stated_size:
             checks += [
-                (labels["average"], k, avg[k], stated_size[k][1]),
-                (labels["standard_error"], k, se[k], stated_size[k][2]),
+                ("average", k, avg[k], stated_size[k][1]),
+                ("standard_error", k, se[k], stated_size[k][2]),
             ]
+    disagreeing = [check for check in checks if not agrees(check[2], check[3])]
+    labels = _figure_names() if disagreeing else {}  # words looked up only for a warning
     return [
         _("{what} {figure} recomputed from the histograms is {mine}, the file states {theirs}").format(
-            what=what, figure=labels[key], mine=_fmt(mine), theirs=theirs
+            what=labels[what], figure=labels[key], mine=_fmt(mine), theirs=theirs
         )
-        for what, key, mine, theirs in checks
-        if not agrees(mine, theirs)
+        for what, key, mine, theirs in disagreeing
     ]
 
 

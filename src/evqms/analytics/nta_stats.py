@@ -123,6 +123,10 @@ def parabolic_mode(centres, weights) -> float:
     """Vertex of the parabola through the highest bin and its two neighbours (its centre when
     it lies at either end of the histogram or the three points are collinear)."""
     c, w = sorted_histogram(centres, weights)
+    return _parabolic_mode_sorted(c, w)
+
+
+def _parabolic_mode_sorted(c: np.ndarray, w: np.ndarray) -> float:
     if float(w.sum()) <= 0:
         raise ValueError("no particles")
     k = int(np.argmax(w))
@@ -142,6 +146,10 @@ def parabolic_mode(centres, weights) -> float:
 def modal_class(centres, weights) -> float:
     """Centre of the most populated bin (the first of equals)."""
     c, w = sorted_histogram(centres, weights)
+    return _modal_class_sorted(c, w)
+
+
+def _modal_class_sorted(c: np.ndarray, w: np.ndarray) -> float:
     if float(w.sum()) <= 0:
         raise ValueError("no particles")
     return float(c[int(np.argmax(w))])
@@ -158,7 +166,8 @@ def size_stats(
         raise ValueError("weighting must be 'number' or 'volume'")
     mean, sd = weighted_mean_sd(c, w, ddof=ddof)
     d10, d50, d90 = _percentiles_sorted(c, w, (0.1, 0.5, 0.9), anchor)
-    m = parabolic_mode(c, w) if mode == "parabola" else modal_class(c, w)
+    # c and w are sorted already: the mode need not sort them again
+    m = _parabolic_mode_sorted(c, w) if mode == "parabola" else _modal_class_sorted(c, w)
     return SizeStats(mean=mean, mode=m, sd=sd, d10=d10, d50=d50, d90=d90)
 
 

@@ -64,6 +64,50 @@ def _section(lines: list[str], start: int, filename: str, cols: tuple[int, int],
     """Rows of a size section from `start`: (centres, numbers, concentrations, next index).
     The linear section must end at its -1 row; the log section ends at the file's end or at
     the first line that is not a row of numbers."""
+    table = _section_table(lines, start, cols, until_minus_one)
+    if table is not None:
+        return table
+    return _section_rows(lines, start, filename, cols, until_minus_one)
+
+
+def _section_table(lines: list[str], start: int, cols: tuple[int, int], until_minus_one: bool):
+    """A regular section read in bulk: the linear one up to the first line that starts with a
+    minus sign (its -1 row), the log one to the end of the file. None when anything is
+    irregular (a blank or short line, a cell that is not a finite number, a negative count, no
+    -1 row, text after the log rows): `_section_rows` then reads the section line by line and
+    refuses, or stops, exactly where it should. Every cell here is one `float()` would read,
+    so the values are the same."""
+    if until_minus_one:
+        try:  # a -1 row written with a space before it is not found here: the row by row path reads it
+            end = start + [line[:1] for line in lines[start:]].index("-")
+        except ValueError:
+            return None
+    else:
+        end = len(lines)
+    rows = [line.split("\t") for line in lines[start : end + 1 if until_minus_one else end]]
+    if not rows or min(map(len, rows)) < max(cols) + 1:
+        return None
+    if until_minus_one:
+        last = rows.pop()
+        try:
+            if float(last[0]) != -1.0:
+                return None
+        except ValueError:
+            return None
+    try:
+        centres = list(map(float, [r[0] for r in rows]))
+        numbers = list(map(float, [r[cols[0]] for r in rows]))
+        concs = list(map(float, [r[cols[1]] for r in rows]))
+    except ValueError:
+        return None
+    values = np.array([centres, numbers, concs], dtype=float)
+    if not np.isfinite(values).all() or (values[1:] < 0).any() or (values[0] == -1.0).any():
+        return None
+    return centres, numbers, concs, end + 1 if until_minus_one else end
+
+
+def _section_rows(lines: list[str], start: int, filename: str, cols: tuple[int, int], until_minus_one: bool):
+    """A size section line by line (see `_section`)."""
     centres, numbers, concs = [], [], []
     i = start
     need = max(cols) + 1
