@@ -18,6 +18,7 @@ from evqms.analytics.nta_stats import number_fraction_pct
 from evqms.audit.services import record_event
 from evqms.core import keptfiles, limits
 from evqms.core.timefmt import display_local
+from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots.models import Lot
@@ -98,7 +99,13 @@ def default_nta_statistic(attribute) -> str | None:
 def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=None) -> dict[str, str]:
     """Which of the lot's specification attributes an NTA export fills: code -> statistic
     ("concentration" or a size statistic). Named attributes must exist; defaults apply otherwise."""
-    codes = {a.code: a for a in lot.specification.attributes.all()}
+    return _attribute_plan(lot, concentration_attribute, size_attributes)[0]
+
+
+def _attribute_plan(lot: Lot, concentration_attribute, size_attributes) -> tuple[dict[str, str], dict]:
+    """The plan and the lot's specification attributes by code, read once for the whole import."""
+    # by the specification's id: the specification row itself is read only to name it in a refusal
+    codes = {a.code: a for a in SpecAttribute.objects.filter(specification_id=lot.specification_id)}
     plan: dict[str, str] = {}
     if concentration_attribute:
         if concentration_attribute not in codes:
@@ -147,7 +154,7 @@ def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=N
             ).format(version=lot.specification.version, lot=lot.number),  # fmt: skip
             where=location(field="attributes"),
         )
-    return plan
+    return plan, codes
 
 
 def _stated_figure(parsed: dict, statistic: str):
@@ -200,7 +207,7 @@ def attach_nta_export(
     filename = keptfiles.original_name(filename or "", "nta-export")
     data = bytes(data)
     limits.check_size(len(data), name=filename)  # before parsing: EVQMS_UPLOAD_LIMIT_MB
-    plan = nta_attribute_plan(lot, concentration_attribute, size_attributes)
+    plan, attributes = _attribute_plan(lot, concentration_attribute, size_attributes)
     parsed = _recordable_export(data, filename, confirm_warnings)
     tested_at, tested_at_source, tested_at_reason = _nta_tested_at(
         tested_at, nta_captured_at(parsed), tested_at_reason
@@ -225,8 +232,8 @@ def attach_nta_export(
     kept = keptfiles.keep(nta.file, filename, data)
     nta.original_name, nta.sha256 = kept.original_name, kept.sha256
     nta.save()
-    recorded = _record_nta_results(actor, nta, factor)
-    nta.qc_results.set(recorded)
+    recorded = _record_nta_results(actor, nta, factor, attributes)
+    nta.qc_results.add(*recorded)  # a new import: nothing to compare with, as set() would
     record_event(
         actor=actor,
         action="nta.attach",
@@ -284,11 +291,11 @@ def _nta_figure(parsed: dict, code: str, statistic: str, factor: float, filename
     return figure, unit
 
 
-def _record_nta_results(actor, nta: NTAImport, factor: float) -> list:
+def _record_nta_results(actor, nta: NTAImport, factor: float, attributes: dict) -> list:
     """One QC result per planned attribute, through the lot's QC rules, each carrying what the
-    export gave (recomputed and stated figures, instrument, dilution, times) in `derived`."""
+    export gave (recomputed and stated figures, instrument, dilution, times) in `derived`.
+    `attributes`: the specification's attributes by code, as read for the plan."""
     lot, parsed = nta.lot, nta.parsed
-    attributes = {a.code: a for a in lot.specification.attributes.filter(code__in=list(nta.filled))}
     method = f"NTA ({parsed['instrument']})"  # stored data: one language
     recorded = []
     for code, statistic in nta.filled.items():
