@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 
 from evqms.core.canonical import canonical_json, sha256_hex
 
 GENESIS = "0" * 64
+
+# An event row as verification reads it: the hashed fields in `event_hash`'s order, then the hash.
+ROW_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+_json_str = json.encoder.encode_basestring  # the string encoder of json.dumps(ensure_ascii=False)
+_UTC = dt.UTC
 
 
 def event_hash(
@@ -38,6 +58,45 @@ def event_hash(
         "prev_hash": prev_hash,
     }
     return sha256_hex(canonical_json(payload))
+
+
+def at_text(occurred_at) -> str | None:
+    """canonical_json's text of an event time (aware, in UTC, microseconds, 'Z'); None for anything
+    else (a naive time, not a time), which `event_hash` then judges."""
+    if type(occurred_at) is not dt.datetime or occurred_at.tzinfo is None:
+        return None
+    return occurred_at.astimezone(_UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def row_hash(seq, at, actor_id, actor_name, action, object_type, object_id, before, after, reason, prev_hash):
+    """`event_hash` of a row as read from the database, without the generic canonical encoder.
+
+    `at` is the time as `at_text` gives it. The JSON is written out in canonical_json's key
+    order with json's own string encoder, so it is byte for byte what `event_hash` hashes (a test
+    holds the two together); a value of another type goes through `event_hash` itself.
+    """
+    if (
+        type(seq) is not int
+        or type(at) is not str
+        or not (actor_id is None or type(actor_id) is int)
+        or type(actor_name) is not str
+        or type(action) is not str
+        or type(object_type) is not str
+        or type(object_id) is not str
+        or type(before) is not str
+        or type(after) is not str
+        or type(reason) is not str
+        or type(prev_hash) is not str
+    ):
+        return None
+    text = (
+        f'{{"action":{_json_str(action)},"actor_id":{"null" if actor_id is None else actor_id},'
+        f'"actor_name":{_json_str(actor_name)},"after":{_json_str(after)},"before":{_json_str(before)},'
+        f'"object_id":{_json_str(object_id)},"object_type":{_json_str(object_type)},'
+        f'"occurred_at":{_json_str(at)},"prev_hash":{_json_str(prev_hash)},"reason":{_json_str(reason)},'
+        f'"seq":{seq}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def hash_of_row(row) -> str:
@@ -133,32 +192,68 @@ class VerifyResult:
         }
 
 
-def verify_rows(rows, expect_head: str | None = None, visit=None) -> VerifyResult:
+def verify_rows(rows, expect_head: str | None = None, visit=None, time_text=None) -> VerifyResult:
     """Replay the chain over rows in sequence order; name the first broken link.
 
+    A row is a tuple in `ROW_FIELDS` order. Its time is a datetime, or text: the canonical text
+    itself (`at_text`), or what `time_text(value)` turns into it (None when it cannot).
     `visit(row)` sees every row that links correctly (the checks of signatures and checkpoints
     collect what they need on the one pass)."""
     prev = GENESIS
     expected_seq = 1
     count = 0
+    loads = json.loads
     for row in rows:
+        (
+            seq,
+            at,
+            actor_id,
+            actor_name,
+            action,
+            object_type,
+            object_id,
+            before,
+            after,
+            reason,
+            prev_hash,
+            digest,
+        ) = row
         count += 1
-        if row.seq != expected_seq:
-            problem = "missing" if row.seq > expected_seq else "reordered"
+        if seq != expected_seq:
+            problem = "missing" if seq > expected_seq else "reordered"
             return _broken(count, prev, expected_seq, problem)
-        if row.prev_hash != prev:
-            return _broken(count, prev, row.seq, "reordered")
-        for text in (row.before, row.after):
-            if text:
-                try:
-                    json.loads(text)
-                except ValueError:
-                    return _broken(count, prev, row.seq, "edited")
-        if hash_of_row(row) != row.hash:
-            return _broken(count, prev, row.seq, "edited")
+        if prev_hash != prev:
+            return _broken(count, prev, seq, "reordered")
+        try:
+            if before:
+                loads(before)
+            if after:
+                loads(after)
+        except (ValueError, TypeError):
+            return _broken(count, prev, seq, "edited")
+        text = time_text(at) if time_text is not None else at if type(at) is str else at_text(at)
+        computed = text is not None and row_hash(
+            seq, text, actor_id, actor_name, action, object_type, object_id, before, after, reason, prev_hash
+        )
+        if not computed:  # a value of an unexpected type: the generic encoder decides (or refuses)
+            computed = event_hash(
+                seq=seq,
+                occurred_at=at,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                before=before,
+                after=after,
+                reason=reason,
+                prev_hash=prev_hash,
+            )
+        if computed != digest:
+            return _broken(count, prev, seq, "edited")
         if visit is not None:
             visit(row)
-        prev = row.hash
+        prev = digest
         expected_seq += 1
     result = VerifyResult(True, count, prev, last_seq=expected_seq - 1)
     if expect_head and expect_head != prev:

@@ -6,8 +6,19 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
+
 from evqms.audit import checkpoints
-from evqms.audit.chain import VerifyResult, invalidation_row_hash, signature_row_hash, verify_rows
+from evqms.audit.chain import (
+    ROW_FIELDS,
+    VerifyResult,
+    at_text,
+    invalidation_row_hash,
+    signature_row_hash,
+    verify_rows,
+)
 from evqms.audit.models import AuditEvent, ChainHead, Signature, SignatureInvalidation
 from evqms.core.canonical import canonical_hash
 from evqms.i18n import _
@@ -31,25 +42,63 @@ def verify_chain(expect_head: str | None = None, external_checkpoints: list[str]
     inv_events: dict[int, tuple[int, dict]] = {}
 
     def visit(row):
-        if row.seq in wanted:
-            seen_hash[row.seq] = row.hash
-        if row.action == checkpoints.ACTION:
-            cp_events[row.seq] = row.hash
-        elif row.action.startswith("signature."):
-            after = json.loads(row.after) if row.after else {}
+        seq, action, digest = row[0], row[4], row[11]
+        if seq in wanted:
+            seen_hash[seq] = digest
+        if action == checkpoints.ACTION:
+            cp_events[seq] = digest
+        elif action.startswith("signature."):
+            after = json.loads(row[8]) if row[8] else {}
             if not isinstance(after, dict) or "signature_id" not in after:
                 return
-            target = inv_events if row.action == "signature.invalidate" else sig_events
-            target.setdefault(after["signature_id"], (row.seq, after))
+            target = inv_events if action == "signature.invalidate" else sig_events
+            target.setdefault(after["signature_id"], (seq, after))
 
-    rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
-    result = verify_rows(rows, expect_head=expect_head, visit=visit)
+    rows, time_text = _event_rows()
+    result = verify_rows(rows, expect_head=expect_head, visit=visit, time_text=time_text)
     if result.problem in ("missing", "reordered", "edited"):
         return result  # the rest compares against a chain that is already broken
     _check_stored_head(result, head, seen_hash)
     _check_checkpoints(result, file_lines, parsed, bad_lines, seen_hash, cp_events)
     _check_signatures(result, sig_rows, inv_rows, sig_events, inv_events)
     return result
+
+
+# Rows fetched per round trip (a server-side cursor on PostgreSQL: memory stays flat at any size).
+VERIFY_CHUNK = 10_000
+
+
+def _event_rows():
+    """Every event as a `ROW_FIELDS` tuple in sequence order, and how to read its time as text.
+
+    Plain tuples, not model instances, and the time as text, not a datetime made by Django's
+    converter per row: PostgreSQL writes the canonical text itself (`to_char`, microseconds,
+    UTC); SQLite's stored text is read by `datetime.fromisoformat` (`_sqlite_time_text`)."""
+    fields = list(ROW_FIELDS)
+    qs = AuditEvent.objects.order_by("seq")
+    time_text = None
+    if connection.vendor == "postgresql":
+        sql = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        qs, fields[1] = qs.annotate(at_text=RawSQL(sql, (), output_field=TextField())), "at_text"
+    elif connection.vendor == "sqlite":
+        qs, fields[1] = qs.annotate(at_raw=RawSQL("occurred_at", (), output_field=TextField())), "at_raw"
+        time_text = _sqlite_time_text
+    # Any other database: Django's datetimes, turned into text by the chain.
+    return qs.values_list(*fields).iterator(chunk_size=VERIFY_CHUNK), time_text
+
+
+def _sqlite_time_text(raw):
+    """The canonical text of a time as SQLite stores it ('2024-01-01 00:00:00.000001', UTC)."""
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except (TypeError, ValueError):  # not ISO text: whatever Django's own converter makes of it
+        try:
+            value = connection.ops.convert_datetimefield_value(raw, None, connection)
+        except (TypeError, ValueError, AttributeError):  # unreadable: hashed as nothing, so found edited
+            return None
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=connection.timezone)  # Django's make_aware, the connection's zone
+    return at_text(value)
 
 
 def _check_stored_head(result: VerifyResult, head, seen_hash) -> None:
