@@ -65,3 +65,15 @@ class DestroyHeldForm(forms.Form):
         kwargs.setdefault("auto_id", "destroy-%s")
         super().__init__(*args, **kwargs)
         self.fields["aliquots"].choices = [(a.container_id, a.container_id) for a in units]
+
+
+class EventHoldForm(forms.Form):
+    """Hold the lots of an adverse event and the siblings chosen from its trace, signed."""
+
+    lots = forms.MultipleChoiceField(label=_("Lots to hold"), widget=forms.CheckboxSelectMultiple, choices=[])
+    reason = forms.CharField(label=_("Reason for the hold"), widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(label=_("Your password (signature)"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, numbers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lots"].choices = [(n, n) for n in numbers]

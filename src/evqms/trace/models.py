@@ -71,9 +71,15 @@ class RecallUnit(models.Model):
 
 
 class Hold(models.Model):
-    """QA's hold on everything downstream of a product, a cell bank or a material lot."""
+    """QA's hold on everything downstream of a product, a cell bank or a material lot; or the lots
+    chosen from an adverse event's trace (its lot and siblings), placed in one signed step."""
 
-    SCOPES = [("product", _("Product")), ("cell_bank", _("Cell bank")), ("material_lot", _("Material lot"))]
+    SCOPES = [
+        ("product", _("Product")),
+        ("cell_bank", _("Cell bank")),
+        ("material_lot", _("Material lot")),
+        ("adverse_event", _("Adverse event")),
+    ]
     STATUSES = [("active", _("Active")), ("released", _("Lifted"))]
     number = models.CharField(_("hold number"), max_length=40, unique=True)
     scope = models.CharField(_("held item"), max_length=20, choices=SCOPES)
@@ -86,10 +92,17 @@ class Hold(models.Model):
     material_lot = models.ForeignKey(
         "dossier.MaterialLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    adverse_event = models.ForeignKey(
+        "clinical.AdverseEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     subject = models.CharField(_("code"), max_length=100)
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="active")
     lots = models.JSONField(_("lots held"), default=list)
+    # A hold from an adverse event is signed when placed (password re-entered).
+    signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     placed_at = models.DateTimeField(_("placed at"))
     released_by = models.ForeignKey(
@@ -104,6 +117,13 @@ class Hold(models.Model):
     class Meta:
         ordering = ["-placed_at", "-id"]
         verbose_name = _("hold")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(scope="adverse_event") & models.Q(adverse_event__isnull=False))
+                | (~models.Q(scope="adverse_event") & models.Q(adverse_event__isnull=True)),
+                name="hold_event_scope",
+            )
+        ]
 
     def __str__(self):
         return self.number

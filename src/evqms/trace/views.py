@@ -17,7 +17,7 @@ from evqms.lots.models import Lot
 from evqms.trace import exports, forms, graph, selectors
 from evqms.trace.models import Hold, Recall, RecallUnit
 from evqms.trace.queries import DIRECTIONS
-from evqms.trace.services import disposal, holds, recalls
+from evqms.trace.services import disposal, event_holds, holds, recalls
 
 
 def index(request):
@@ -358,4 +358,81 @@ def hold_detail(request, number: str):
             "can_release": request.user.has_perm("trace.hold") and hold.status == "active",
         },
         status=status,
+    )
+
+
+# --- a hold from an adverse event -----------------------------------------------------------------
+
+
+def _candidate_rows(candidates, selected: set[str]) -> list[dict]:
+    """The sibling groups for the page; a lot listed in an earlier group (or among the event's own) has
+    its checkbox there only, so one lot is never two boxes that disagree."""
+    seen = {lot.number for lot in candidates.event_lots}
+    groups = []
+    for group in candidates.groups:
+        rows = []
+        for lot in group.lots:
+            rows.append({"lot": lot, "box": lot.number not in seen, "checked": lot.number in selected})
+            seen.add(lot.number)
+        groups.append({"group": group, "rows": rows})
+    return groups
+
+
+@require_http_methods(["GET", "POST"])
+def event_hold(request, number: str):
+    require(request, "trace.hold_from_event")
+    try:
+        candidates = selectors.event_hold_candidates(number)
+    except errors.InputError as exc:
+        raise Http404(str(exc)) from exc
+    own = [lot.number for lot in candidates.event_lots]
+    form = forms.EventHoldForm(
+        request.POST or None, numbers=sorted(candidates.numbers), initial={"lots": own}
+    )
+
+    def place(data):
+        return event_holds.place_event_hold(
+            request=request,
+            actor=request.user,
+            adverse_event=candidates.event,
+            lots=data["lots"],
+            reason=data["reason"],
+            password=data["password"],
+        )
+
+    def placed(hold):
+        return _("Hold {number} placed on {n} lots.").format(number=hold.number, n=len(hold.lots))
+
+    if done := attempt(request, form, place, success=placed):
+        return redirect(reverse("trace:hold-detail", args=[done.result.number]))
+    selected = set(form.data.getlist("lots")) if form.is_bound else set(own)
+    return render(
+        request,
+        "trace/event_hold_form.html",
+        {
+            "candidates": candidates,
+            "own": [{"lot": lot, "checked": lot.number in selected} for lot in candidates.event_lots],
+            "groups": _candidate_rows(candidates, selected),
+            "form": form,
+            "holds": selectors.event_holds_by_number(candidates.event),
+            "can_open_event": request.user.has_perm("clinical.view_adverse_event"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def event_hold_list(request, number: str):
+    require(request, "trace.view")
+    holds_placed = selectors.event_holds_by_number(number)
+    if holds_placed is None:
+        raise Http404
+    return render(
+        request,
+        "trace/event_holds.html",
+        {
+            "event": number,
+            "holds": holds_placed,
+            "can_hold": request.user.has_perm("trace.hold_from_event"),
+            "can_open_event": request.user.has_perm("clinical.view_adverse_event"),
+        },
     )

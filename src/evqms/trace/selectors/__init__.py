@@ -1,6 +1,7 @@
 """Trace reads: the genealogy (one query per direction, assembled into a lineage graph), recalls and
 holds as pages, exports and the API read them, and the stock held under them."""
 
+from evqms.trace.selectors.event_holds import event_hold_candidates, event_holds_by_number
 from evqms.trace.selectors.genealogy import (
     KIND_ORDER,
     PATIENT_CODES,
@@ -41,6 +42,8 @@ __all__ = [
     "destruction_summary",
     "destructions",
     "direction_labels",
+    "event_hold_candidates",
+    "event_holds_by_number",
     "hide_patient_codes",
     "hold_detail",
     "hold_held_stock",

@@ -39,9 +39,14 @@ def hold_lot(actor, lot: Lot, kind: str, source: str, reason: str, now) -> LotHo
     return hold
 
 
+# What a hold on everything downstream can be placed on (a hold from an adverse event names its
+# lots one by one: services/event_holds.py).
+DOWNSTREAM_SCOPES = ("product", "cell_bank", "material_lot")
+
+
 def hold_subject(scope: str, code) -> tuple[object, str]:
     """The held item and its code; InputError naming the field when unknown."""
-    if scope not in dict(Hold.SCOPES):
+    if scope not in DOWNSTREAM_SCOPES:
         raise InputError(_("choose a product, a cell bank or a material lot"), where="scope")
     if not isinstance(code, str):
         return code, getattr(code, "lot_number", None) or code.code
