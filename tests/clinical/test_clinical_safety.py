@@ -140,6 +140,17 @@ def test_follow_up_information_can_make_an_event_serious(world, adm):
     assert ae.serious is True
     (report,) = ae.safety_reports.all()
     assert (report.kind, report.clock_start, report.due_on) == ("initial", day, day + dt.timedelta(days=15))
+    # New information on the serious event opens a follow-up report, due by the same criteria.
+    later = day + dt.timedelta(days=4)
+    services.record_ae_follow_up(
+        actor=doc, adverse_event=ae, learned_on=later, information="Culture: S. aureus"
+    )
+    services.record_ae_follow_up(
+        actor=doc, adverse_event=ae, learned_on=later, information="Typo corrected", needs_report=False
+    )
+    follow = ae.safety_reports.get(kind="follow_up")
+    assert (follow.clock_start, follow.due_on) == (later, later + dt.timedelta(days=15))
+    assert ae.follow_ups.count() == 3
     with pytest.raises(InputError, match="a follow-up comes after it"):
         services.record_ae_follow_up(
             actor=doc, adverse_event=ae, learned_on=LEARNT - dt.timedelta(days=1), information="x"

@@ -181,8 +181,10 @@ def record_ae_follow_up(
     )
     if ae.serious and not was_serious:
         open_report(actor=actor, adverse_event=ae, kind="initial", clock_start=learned_on)
-    elif ae.serious and needs_report and ae.safety_reports.exists():
-        open_report(actor=actor, adverse_event=ae, kind="follow_up", clock_start=learned_on)
+    elif ae.serious and needs_report:
+        # A serious event recorded before the clock existed has no report yet: this one is its first.
+        kind = "follow_up" if ae.safety_reports.exists() else "initial"
+        open_report(actor=actor, adverse_event=ae, kind=kind, clock_start=learned_on)
     return row
 
 
