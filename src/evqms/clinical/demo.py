@@ -111,6 +111,16 @@ def _outcomes_and_safety(physician) -> None:
 
 
 def _records(physician, product, stock):
+    """The outcome records (a pain rating at baseline and the one-month visit, one visit missed) and
+    two serious adverse events; returns the events whose reports are submitted, in time and late."""
+    given = _followed_patients(physician, product, stock)
+    _first_visits(physician, given)
+    return _serious_events(physician, given)
+
+
+def _followed_patients(physician, product, stock) -> dict:
+    """The pain rating enabled for the product with PT-0001's baseline, and two patients more given
+    one aliquot each after their baseline: their administrations by patient code."""
     nrs = services.enable_instrument(
         actor=physician,
         product=product,
@@ -160,6 +170,10 @@ def _records(physician, product, stock):
             values={"pain": "7"},
         )
         given[code] = adm
+    return given
+
+
+def _first_visits(physician, given: dict) -> None:
     # PT-0003 came at one month (pain 7 -> 4); PT-0004 moved away and missed it.
     m1 = given["PT-0003"].visits.get(month=1)
     services.record_follow_up(
@@ -173,6 +187,10 @@ def _records(physician, product, stock):
         visit=given["PT-0004"].visits.get(month=1),
         reason="Moved to another prefecture; two phone calls unanswered",
     )
+
+
+def _serious_events(physician, given: dict):
+    today = timezone.localdate()
     in_time = services.record_adverse_event(
         actor=physician,
         patient="PT-0003",
