@@ -67,15 +67,13 @@ def _locked_head() -> ChainHead:
     return head
 
 
-def _append(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> AuditEvent:
-    occurred_at = _utc_now()
-    actor_id = actor.pk if actor is not None else None
-    actor_name = actor.get_username() if actor is not None else SYSTEM_ACTOR
-    fields = dict(
+def _event_fields(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> dict:
+    """The hashed fields of the event that follows `head` (`record_event` and `record_events`)."""
+    return dict(
         seq=head.seq + 1,
-        occurred_at=occurred_at,
-        actor_id=actor_id,
-        actor_name=actor_name,
+        occurred_at=_utc_now(),
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else SYSTEM_ACTOR,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -83,6 +81,19 @@ def _append(head: ChainHead, *, actor, action, object_type, object_id, before, a
         after=canonical_json(after) if after is not None else "",
         reason=reason or "",
         prev_hash=head.hash,
+    )
+
+
+def _append(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> AuditEvent:
+    fields = _event_fields(
+        head,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        reason=reason,
     )
     event = AuditEvent(**fields, hash=event_hash(**fields))
     event.save(force_insert=True)
@@ -125,6 +136,68 @@ def _append_checkpoint(head: ChainHead, why: str) -> checkpoints.Checkpoint:
     checkpoint = checkpoints.make(event.seq, event.hash, event.occurred_at)
     transaction.on_commit(lambda: checkpoints.append(checkpoint), robust=True)
     return checkpoint
+
+
+def record_events(*, actor, events: Iterable[dict]) -> int:
+    """Append `events` in order, each a dict of `record_event`'s arguments but the actor, exactly
+    as that many `record_event` calls would: the same rows, hashes, chain order and checkpoints.
+    The head is locked once and the events between checkpoints are written in bulk (an import of
+    thousands of rows). Returns how many were appended; must run inside the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_events must be called inside transaction.atomic()")
+    head = _locked_head()
+    newest = _newest_checkpoint() if checkpoints.enabled() else None
+    pending: list[dict] = []
+    for event in events:
+        if checkpoints.enabled():
+            why = _checkpoint_reason(head.seq, newest, local_date(_utc_now()))
+            if why:  # where record_event would put it: after the events before it
+                _write_events(pending)
+                pending = []
+                checkpoint = _append_checkpoint(head, why)
+                newest = (checkpoint.seq, local_date(checkpoint.at))
+        fields = _event_fields(head, actor=actor, **{"before": None, "after": None, "reason": "", **event})
+        fields["hash"] = event_hash(**fields)
+        head.seq, head.hash = fields["seq"], fields["hash"]
+        pending.append(fields)
+    _write_events(pending)
+    return head.seq
+
+
+def _newest_checkpoint() -> tuple[int, dt.date] | None:
+    last = (
+        AuditEvent.objects.filter(action=checkpoints.ACTION)
+        .order_by("-seq")
+        .values_list("seq", "occurred_at")
+        .first()
+    )
+    return None if last is None else (last[0], local_date(last[1]))
+
+
+def _checkpoint_reason(head_seq: int, newest: tuple[int, dt.date] | None, today: dt.date) -> str:
+    """`_checkpoint_due`'s rule, given the newest checkpoint (seq, local date) already read."""
+    if newest is None:
+        return "first"
+    if head_seq - newest[0] >= checkpoints.every():
+        return f"every {checkpoints.every()} events"
+    if newest[1] != today:
+        return "first write of the day"
+    return ""
+
+
+def _write_events(rows: list[dict]) -> None:
+    """Insert events built by `record_events`, then move the stored head through each in turn: its
+    guard lets it advance one event at a time, to that event's hash (migration 0003)."""
+    if not rows:
+        return
+    AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows])
+    quote = connection.ops.quote_name
+    table, pk = quote(ChainHead._meta.db_table), quote(ChainHead._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET seq = %s, hash = %s WHERE {pk} = %s",
+            [(row["seq"], row["hash"], 1) for row in rows],
+        )
 
 
 @transaction.atomic

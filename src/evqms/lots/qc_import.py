@@ -24,10 +24,10 @@ from evqms.audit.services import record_event
 from evqms.core import keptfiles
 from evqms.core.limits import check_zip_expansion, csv_rows, decode_text, sniff_dialect
 from evqms.dossier.models import SpecAttribute
-from evqms.errors import EvqmsError, InputError, PermissionDenied, RuleViolation
+from evqms.errors import EvqmsError, InputError
 from evqms.i18n import _
 from evqms.lots.models import Lot
-from evqms.lots.services.qc import record_qc_result
+from evqms.lots.services.qc import QCEntriesRefused, QCEntry, record_qc_results
 
 COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst")
 REQUIRED = ("lot", "attribute", "tested_at")
@@ -206,7 +206,7 @@ def _column_of(exc: EvqmsError) -> str | None:
 
 @dataclass(frozen=True)
 class _Entry:
-    """One row read into what `record_qc_result` takes."""
+    """One row read into what `record_qc_results` takes."""
 
     row: int
     lot: Lot
@@ -227,6 +227,7 @@ def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> li
         lot.number: lot
         for lot in Lot.objects.filter(number__in=wanted["lot"]).select_related("specification")
     }
+    attributes = _attributes_of(lots.values())
     seen: dict[tuple[str, str], int] = {}
     entries = []
     for number, row in rows:
@@ -237,9 +238,7 @@ def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> li
             errors.append(RowError(number, "lot", _("a lot number is required")))
         elif lot is None:
             errors.append(RowError(number, "lot", _("unknown lot {lot}").format(lot=lot_number)))
-        attribute = (
-            lot.specification.attributes.filter(code=code).first() if lot is not None and code else None
-        )
+        attribute = attributes.get((lot.specification_id, code)) if lot is not None and code else None
         if lot is not None and attribute is None:
             message = _("unknown attribute {code} in specification v{version}").format(
                 code=code or _("(empty)"), version=lot.specification.version
@@ -263,31 +262,47 @@ def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> li
     return entries
 
 
+def _attributes_of(lots) -> dict[tuple[int, str], SpecAttribute]:
+    """The attributes of the lots' specifications by (specification id, code), each holding its
+    specification (one query for the file, not one a row)."""
+    specifications = {lot.specification_id: lot.specification for lot in lots}
+    found: dict[tuple[int, str], SpecAttribute] = {}
+    for attribute in SpecAttribute.objects.filter(specification_id__in=list(specifications)):
+        attribute.specification = specifications[attribute.specification_id]
+        found.setdefault((attribute.specification_id, attribute.code), attribute)
+    return found
+
+
 def _record_entries(actor, entries: list[_Entry], report: ImportReport) -> None:
-    """Record every entry through `record_qc_result` in one transaction, each row's refusal kept
+    """Record every entry through `record_qc_results` in one transaction, each row's refusal kept
     with its row and column; any error (here or from reading) rolls every row back."""
     try:
         with transaction.atomic():
-            for entry in entries:
-                try:
-                    result = record_qc_result(
-                        actor=actor,
-                        lot=entry.lot,
-                        attribute=entry.attribute,
-                        value=entry.cells.get("value") or None,
-                        unit=str(entry.cells.get("unit") or ""),
-                        text_value=str(entry.cells.get("text_value") or ""),
-                        method=str(entry.cells.get("method") or ""),
-                        tested_at=entry.tested_at,
-                        analyst=entry.analyst,
-                        stored_file_name=report.stored_as,
-                        stored_file_sha256=report.sha256,
-                    )
-                except (InputError, RuleViolation, PermissionDenied) as exc:
+            try:
+                results = record_qc_results(
+                    actor=actor,
+                    entries=[
+                        QCEntry(
+                            lot=entry.lot,
+                            attribute=entry.attribute,
+                            value=entry.cells.get("value") or None,
+                            unit=str(entry.cells.get("unit") or ""),
+                            text_value=str(entry.cells.get("text_value") or ""),
+                            method=str(entry.cells.get("method") or ""),
+                            tested_at=entry.tested_at,
+                            analyst=entry.analyst,
+                            stored_file_name=report.stored_as,
+                            stored_file_sha256=report.sha256,
+                        )
+                        for entry in entries
+                    ],
+                )
+            except QCEntriesRefused as refused:
+                for index, exc in refused.refusals:
                     message = getattr(exc, "message", None) or str(exc)
-                    report.errors.append(RowError(entry.row, _column_of(exc), message))
-                else:
-                    report.created.append(result.pk)
+                    report.errors.append(RowError(entries[index].row, _column_of(exc), message))
+            else:
+                report.created.extend(result.pk for result in results)
             if report.errors:
                 raise _Rollback
             record_event(

@@ -5,12 +5,14 @@ deviation, invalidation with a reason, second-person verification, and the end o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 
 from evqms.accounts.rules import require
-from evqms.audit.services import record_event
+from evqms.audit.services import record_events
 from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
 from evqms.dossier.models import SpecAttribute
@@ -23,6 +25,7 @@ from evqms.lots.services._common import (
     audited_update,
     aware,
     locked_lot,
+    locked_lots,
     now,
     require_status,
     required_text,
@@ -74,15 +77,18 @@ def _require_attribute_of(lot: Lot, attribute: SpecAttribute) -> None:
         )
 
 
-def _require_one_valid_result(lot: Lot, attribute: SpecAttribute, retest_of: QCResult | None) -> None:
+def _require_one_valid_result(
+    lot: Lot, attribute: SpecAttribute, retest_of: QCResult | None, valid: set[tuple[int, int]]
+) -> None:
     """An attribute has one valid result per lot: a further one is a retest of a result of the same
-    lot and attribute, never a second first result."""
+    lot and attribute, never a second first result. `valid` holds the (lot, attribute) ids that
+    have a valid result, those recorded before this entry included."""
     if retest_of is not None:
         if retest_of.lot_id != lot.pk or retest_of.attribute_id != attribute.pk:
             raise InputError(
                 _("a retest must repeat a result of the same lot and attribute"), where="retest_of"
             )
-    elif QCResult.objects.filter(lot=lot, attribute=attribute, status="valid").exists():
+    elif (lot.pk, attribute.pk) in valid:
         raise QCRuleViolation(
             _(
                 "{attribute} already has a valid result for lot {lot}: record a retest of it, or invalidate it first"
@@ -167,11 +173,13 @@ def _attach_raw_file(result: QCResult, raw_file, stored_file_name: str, stored_f
         result.raw_file_sha256 = stored_file_sha256
 
 
-def _open_oos(actor, result: QCResult, reason: str) -> None:
+def _opens_oos(result: QCResult) -> bool:
     """A failing result opens an OOS deviation, unless it retests a result whose OOS is still open:
     a failing retest belongs to the investigation already open for the original."""
-    if result.verdict != evaluation.FAIL or _open_oos_deviation(result) is not None:
-        return
+    return result.verdict == evaluation.FAIL and _open_oos_deviation(result) is None
+
+
+def _open_oos(actor, result: QCResult, reason: str) -> None:
     attribute = result.attribute
     shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
     new_deviation(
@@ -185,8 +193,34 @@ def _open_oos(actor, result: QCResult, reason: str) -> None:
     )
 
 
-@keptfiles.removed_on_error  # a refused result leaves no raw file
-@transaction.atomic
+@dataclass
+class QCEntry:
+    """One result to record: what `record_qc_result` takes, for `record_qc_results`."""
+
+    lot: Lot
+    attribute: SpecAttribute
+    tested_at: dt.datetime
+    value: object = None
+    unit: str = ""
+    text_value: str = ""
+    method: str = ""
+    raw_file: object = None
+    retest_of: QCResult | None = None
+    analyst: object = None
+    stored_file_name: str = ""
+    stored_file_sha256: str = ""
+    derived: dict | None = None
+
+
+class QCEntriesRefused(RuleViolation):
+    """`record_qc_results` wrote nothing: `refusals` pairs the index of each refused entry with
+    the error the QC rules raised for it, in entry order."""
+
+    def __init__(self, refusals: list[tuple[int, Exception]]):
+        super().__init__(_("{n} QC results refused").format(n=len(refusals)))
+        self.refusals = refusals
+
+
 def record_qc_result(
     *,
     actor,
@@ -210,44 +244,112 @@ def record_qc_result(
 
     `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` point the
     result at an original already kept (an import file, an NTA export, a potency plate).
+    The one-entry case of `record_qc_results`: a refusal raises the rule's own error.
     """
-    analyst = analyst or actor
-    lot = locked_lot(lot)
+    entry = QCEntry(
+        lot=lot,
+        attribute=attribute,
+        tested_at=tested_at,
+        value=value,
+        unit=unit,
+        text_value=text_value,
+        method=method,
+        raw_file=raw_file,
+        retest_of=retest_of,
+        analyst=analyst,
+        stored_file_name=stored_file_name,
+        stored_file_sha256=stored_file_sha256,
+        derived=derived,
+    )
+    try:
+        return record_qc_results(actor=actor, entries=[entry])[0]
+    except QCEntriesRefused as refused:
+        raise refused.refusals[0][1] from None
+
+
+@keptfiles.removed_on_error  # a refused result leaves no raw file
+@transaction.atomic
+def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
+    """Record every entry or none, each judged by the same rules as one `record_qc_result` call
+    after the entries before it (the lot open for QC, the analyst's role, the attribute of the
+    lot's specification, one valid result per attribute unless a retest, limits frozen, verdict).
+
+    Every entry is checked first; if any is refused, `QCEntriesRefused` lists them all and nothing
+    is written. Then the results, their history rows, the OOS deviations and the audit events are
+    written as one-by-one recording writes them (the same rows, events and chain order), with each
+    lot read and locked once and the rows inserted in bulk.
+    """
+    entries = list(entries)
+    lots = locked_lots(entry.lot for entry in entries)
+    valid = set(
+        QCResult.objects.filter(lot_id__in=list(lots), status="valid").values_list("lot_id", "attribute_id")
+    )
+    checked: list[tuple[QCResult, str]] = []
+    refusals: list[tuple[int, Exception]] = []
+    for index, entry in enumerate(entries):
+        try:
+            result, reason = _checked_result(actor, entry, lots[entry.lot.pk], valid)
+        except (InputError, RuleViolation, PermissionDenied) as exc:
+            refusals.append((index, exc))
+        else:
+            valid.add((result.lot_id, result.attribute_id))
+            checked.append((result, reason))
+    if refusals:
+        raise QCEntriesRefused(refusals)
+    for (result, _reason), entry in zip(checked, entries, strict=True):
+        _attach_raw_file(result, entry.raw_file, entry.stored_file_name, entry.stored_file_sha256)
+    results = QCResult.objects.bulk_create([result for result, _reason in checked])
+    QCResult.history.bulk_history_create(results)  # the "+" row each save() would have written
+    events: list[dict] = []
+    for result, reason in checked:
+        events.append(
+            dict(
+                action="qc_result.record",
+                object_type="qc_result",
+                object_id=result.pk,
+                after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
+                reason=reason,
+            )
+        )
+        if _opens_oos(result):  # its events follow the result's, as one by one
+            record_events(actor=actor, events=events)
+            events = []
+            _open_oos(actor, result, reason)
+    record_events(actor=actor, events=events)
+    return results
+
+
+def _checked_result(actor, entry: QCEntry, lot: Lot, valid: set[tuple[int, int]]) -> tuple[QCResult, str]:
+    """The QC rules for one entry, against `lot` as read under its lock: the unsaved result and
+    the reason for its verdict."""
+    analyst = entry.analyst or actor
+    attribute = entry.attribute
     require_qc_entry(actor, lot, analyst=analyst)
     _require_attribute_of(lot, attribute)
-    tested_at = aware(tested_at, "tested_at")
-    entry = evaluate_entry(attribute=attribute, value=value, unit=unit, text_value=text_value)
-    _require_one_valid_result(lot, attribute, retest_of)
-    judged = entry["evaluation"]
+    tested_at = aware(entry.tested_at, "tested_at")
+    judged_entry = evaluate_entry(
+        attribute=attribute, value=entry.value, unit=entry.unit, text_value=entry.text_value
+    )
+    _require_one_valid_result(lot, attribute, entry.retest_of, valid)
+    judged = judged_entry["evaluation"]
     result = QCResult(
         lot=lot,
         attribute=attribute,
-        value=_fit(entry["value"]),
-        unit=(unit or attribute.unit or "").strip(),
-        value_in_spec_unit=_fit(entry["value_in_spec_unit"]),
+        value=_fit(judged_entry["value"]),
+        unit=(entry.unit or attribute.unit or "").strip(),
+        value_in_spec_unit=_fit(judged_entry["value_in_spec_unit"]),
         reported_value=_fit(judged.reported),
-        text_value=entry["text_value"],
-        method=(method or attribute.method).strip(),
-        limits=entry["limits"],
+        text_value=judged_entry["text_value"],
+        method=(entry.method or attribute.method).strip(),
+        limits=judged_entry["limits"],
         verdict=judged.verdict,
-        retest_of=retest_of,
+        retest_of=entry.retest_of,
         analyst=analyst,
         tested_at=tested_at,
         recorded_at=now(),
-        derived=derived or {},
+        derived=entry.derived or {},
     )
-    _attach_raw_file(result, raw_file, stored_file_name, stored_file_sha256)
-    result.save()
-    record_event(
-        actor=actor,
-        action="qc_result.record",
-        object_type="qc_result",
-        object_id=result.pk,
-        after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
-        reason=judged.reason,
-    )
-    _open_oos(actor, result, judged.reason)
-    return result
+    return result, judged.reason
 
 
 def _open_oos_deviation(result: QCResult) -> Deviation | None:
