@@ -242,3 +242,25 @@ def test_the_compiled_check_keeps_jsonschemas_meaning_of_types():
     assert check({"c": 1.0}) and not check({"c": True})
     assert check({"e": 1}) and check({"e": "a"}) and not check({"e": False})
     assert not check([]) and check({})
+
+
+@pytest.mark.parametrize(
+    ("one", "two"),
+    [
+        (1, 1.0),
+        (1, True),
+        (0, False),
+        ("1", 1),
+        ([1, True], [1.0, True]),
+        ([1], [True]),
+        ({"a": 1}, {"a": 1.0}),
+        ({"a": 1}, {"b": 1}),
+        ({"a": [0]}, {"a": [False]}),
+        (None, None),
+        ([], {}),
+    ],
+)
+def test_equal_is_jsonschemas(one, two):
+    from jsonschema._utils import equal as jsonschema_equal
+
+    assert schemacheck.equal(one, two) == jsonschema_equal(one, two)

@@ -110,8 +110,8 @@ def _quick_check():
     """The schema compiled to a yes/no (`schemacheck`); None when it uses a keyword that is not compiled."""
     from evqms.guidance import schemacheck
 
-    try:
-        return schemacheck.compile_schema(_validator().schema)
+    try:  # from the file itself: valid data is passed without importing jsonschema
+        return schemacheck.compile_schema(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     except schemacheck.Unsupported:
         return None
 

@@ -12,11 +12,31 @@ jsonschema, so this module never words an error.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-
-from jsonschema._utils import equal
+from collections.abc import Callable, Mapping, Sequence
 
 Check = Callable[[object], bool]
+
+
+def equal(one, two) -> bool:
+    """jsonschema's equality for enum and const: True is not 1, 1 is 1.0, containers compare deeply.
+    (Written out so that valid data is passed without importing jsonschema.)"""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two, strict=True))
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return one.keys() == two.keys() and all(equal(one[k], two[k]) for k in one)
+    return _unbool(one) == _unbool(two)
+
+
+_TRUE, _FALSE = object(), object()
+
+
+def _unbool(value):
+    return _TRUE if value is True else _FALSE if value is False else value
+
 
 # Keywords that say nothing about validity (without a format checker, `format` would be one too,
 # but no dossier schema uses it: it stays unsupported rather than silently ignored).
