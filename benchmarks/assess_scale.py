@@ -42,6 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--full", action="store_true", help="10,000 lots in the database")
     p.add_argument("--file-lots", default="10,1000", help="lots in the dossier files")
     p.add_argument("--repeat", type=int, default=1, help="runs of each command (the fastest is printed)")
+    p.add_argument("--file-only", action="store_true", help="only the file path (no database, no demo)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     return p.parse_args(argv)
 
@@ -134,27 +135,34 @@ def dossier_with_lots(n: int, out: Path) -> Path:
 def main(argv=None) -> int:
     args = parse_args(argv)
     n = 10_000 if args.full else args.lots
-    home = sd.configure(args.database)
-    env = dict(os.environ, PYTHONPATH=str(sd.REPO / "src"))
-    t = time.perf_counter()
-    sd.prepare()
-    demo_s = time.perf_counter() - t
-    base = sd.scale_lots(0)
-    product = base["product"]
-    from django.db import connections
+    if args.file_only:
+        import tempfile
 
-    connections.close_all()
-    results: dict = {"database": "sqlite" if args.database == "sqlite" else "postgresql"}
-    product_args = ["assess", "--product", product, "--no-store", "--format", "json"]
-    results["floor_history"] = best(["compliance", "history", product], env, args.repeat)
-    results["demo_product"] = best(product_args, env, args.repeat)
-    data = sd.scale_lots(n)
-    connections.close_all()
-    results["scaled_lots"] = n
-    results["generate_s"] = round(demo_s + data["seconds"], 1)
-    results["scaled_product"] = best(product_args, env, args.repeat)
-    results["split"] = split(product)
-    connections.close_all()
+        home = Path(tempfile.mkdtemp(prefix="evqms-bench-"))
+        env = dict(os.environ, PYTHONPATH=str(sd.REPO / "src"), EVQMS_HOME=str(home))
+        results: dict = {"database": "none"}
+    else:
+        home = sd.configure(args.database)
+        env = dict(os.environ, PYTHONPATH=str(sd.REPO / "src"))
+        t = time.perf_counter()
+        sd.prepare()
+        demo_s = time.perf_counter() - t
+        base = sd.scale_lots(0)
+        product = base["product"]
+        from django.db import connections
+
+        connections.close_all()
+        results = {"database": "sqlite" if args.database == "sqlite" else "postgresql"}
+        product_args = ["assess", "--product", product, "--no-store", "--format", "json"]
+        results["floor_history"] = best(["compliance", "history", product], env, args.repeat)
+        results["demo_product"] = best(product_args, env, args.repeat)
+        data = sd.scale_lots(n)
+        connections.close_all()
+        results["scaled_lots"] = n
+        results["generate_s"] = round(demo_s + data["seconds"], 1)
+        results["scaled_product"] = best(product_args, env, args.repeat)
+        results["split"] = split(product)
+        connections.close_all()
     files = {}
     files["floor_example"] = best(["assess", str(EXAMPLE), "--format", "json"], env, args.repeat)
     for k in [int(x) for x in args.file_lots.split(",")]:
@@ -168,25 +176,37 @@ def main(argv=None) -> int:
         print(json.dumps(results))
     else:
         lots_demo = 4
-        print(
-            f"{results['database']}: generated {n} lots in {results['generate_s']} s; best of {args.repeat} runs"
-        )
+        rows = []
+        if not args.file_only:
+            print(
+                f"{results['database']}: generated {n} lots in {results['generate_s']} s; "
+                f"best of {args.repeat} runs"
+            )
+            rows = [
+                ("floor: evqms compliance history (start-up)", results["floor_history"]),
+                (f"assess --product, demo ({lots_demo} lots)", results["demo_product"]),
+                (f"assess --product, {n + lots_demo} lots", results["scaled_product"]),
+            ]
         print(f"{'what':<46}{'s':>8}{'peak MB':>9}")
-        rows = [
-            ("floor: evqms compliance history (start-up)", results["floor_history"]),
-            (f"assess --product, demo ({lots_demo} lots)", results["demo_product"]),
-            (f"assess --product, {n + lots_demo} lots", results["scaled_product"]),
-            ("floor: assess FILE, the example (1 lot)", files["floor_example"]),
-        ] + [(f"assess FILE, {k} ({v['file_mb']} MB)", v) for k, v in files.items() if k != "floor_example"]
+        rows += [("floor: assess FILE, the example (1 lot)", files["floor_example"])]
+        rows += [
+            (f"assess FILE, {k} ({v['file_mb']} MB)", v) for k, v in files.items() if k != "floor_example"
+        ]
         for label, r in rows:
             print(f"{label:<46}{r['s']:>8.2f}{r['rss_mb']:>9.1f}")
-        sp = results["split"]
-        print(
-            f"--product at {n + lots_demo} lots, in process: snapshot {sp['snapshot_s']} s, "
-            f"its hash {sp['sha256_s']} s, the rule set's checks {sp['checks_s']} s"
-        )
+        if not args.file_only:
+            sp = results["split"]
+            print(
+                f"--product at {n + lots_demo} lots, in process: snapshot {sp['snapshot_s']} s, "
+                f"its hash {sp['sha256_s']} s, the rule set's checks {sp['checks_s']} s"
+            )
         print("targets: --product 1 s at 1,000 lots, 5 s at 10,000, < 500 MB; FILE 3 s at 1,000 lots")
-    sd.cleanup(home, args.database)
+    if args.file_only:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
+    else:
+        sd.cleanup(home, args.database)
     return 0
 
 
