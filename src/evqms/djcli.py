@@ -236,10 +236,10 @@ def _users_account_action(args) -> int:
     from django.contrib.auth import get_user_model
 
     from evqms.accounts import services
-    from evqms.accounts.cli_auth import actor
+    from evqms.accounts.cli_auth import authenticated_actor
     from evqms.errors import InputError
 
-    admin = actor(args)  # before any transaction: a wrong password stays counted
+    admin = authenticated_actor(args)  # before any transaction: a wrong password stays counted
     user = get_user_model().objects.filter(username=args.name).first()
     if user is None:
         raise InputError(_("no user {name}").format(name=args.name), where="USER")

@@ -121,7 +121,7 @@ def test_the_prompt_on_a_terminal(setup, monkeypatch):
         asked.append(prompt)
         return world.analyst.raw_password
 
-    user = cli_auth.actor(Args, stdin=FakeTty(""), ask=ask)
+    user = cli_auth.authenticated_actor(Args, stdin=FakeTty(""), ask=ask)
     assert user.pk == world.analyst.pk
     assert len(asked) == 1 and "qc1" in asked[0]
 

@@ -84,6 +84,6 @@ def authenticate_person(username: str, password: str):
     return user
 
 
-def actor(args, *, stdin=None, ask=None):
+def authenticated_actor(args, *, stdin=None, ask=None):
     """The authenticated person named by `--as`, with the password read as the arguments say."""
     return authenticate_person(args.username, read_password(args, stdin=stdin, ask=ask))

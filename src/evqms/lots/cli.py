@@ -198,12 +198,12 @@ def _import(args) -> int:
     from evqms.startup import setup_django
 
     setup_django()
-    from evqms.accounts.cli_auth import actor
+    from evqms.accounts.cli_auth import authenticated_actor
     from evqms.cliutil import emit, read_bytes, to_json
     from evqms.lots.qc_import import import_qc_results
 
     data = read_bytes(args.file)  # a missing file is said before the password is asked for
-    actor = actor(args)  # the person who really acts, proved by password (no impersonation)
+    actor = authenticated_actor(args)  # the person who really acts, proved by password (no impersonation)
     report = import_qc_results(actor=actor, filename=args.file, data=data)
     if args.format == "json":
         emit(to_json(report.to_dict()))
