@@ -22,7 +22,8 @@ from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError, RuleViolation, location
 from evqms.i18n import _
 from evqms.lots.models import Lot
-from evqms.lots.services import record_qc_result, require_qc_entry
+from evqms.lots.services import require_qc_entry
+from evqms.lots.services.qc import QCEntriesRefused, QCEntry, record_qc_results
 from evqms.studies.models import NTAImport
 from evqms.studies.services.common import checked_when, decimal_from_float, now
 
@@ -294,44 +295,61 @@ def _nta_figure(parsed: dict, code: str, statistic: str, factor: float, filename
 def _record_nta_results(actor, nta: NTAImport, factor: float, attributes: dict) -> list:
     """One QC result per planned attribute, through the lot's QC rules, each carrying what the
     export gave (recomputed and stated figures, instrument, dilution, times) in `derived`.
-    `attributes`: the specification's attributes by code, as read for the plan."""
+    `attributes`: the specification's attributes by code, as read for the plan. The results are
+    recorded together (`record_qc_results`: the lot locked once, rows and audit events in bulk,
+    the same rows and events as one by one); the first refusal in plan order is raised, as when
+    they were recorded one at a time."""
     lot, parsed = nta.lot, nta.parsed
     method = f"NTA ({parsed['instrument']})"  # stored data: one language
-    recorded = []
+    entries = []
     for code, statistic in nta.filled.items():
-        figure, unit = _nta_figure(parsed, code, statistic, factor, nta.original_name)
-        result = record_qc_result(
-            actor=actor,
-            lot=lot,
-            attribute=attributes[code],
-            value=decimal_from_float(figure, code),
-            unit=unit,
-            method=method,
-            tested_at=nta.tested_at,
-            stored_file_name=nta.file.name,
-            stored_file_sha256=nta.sha256,
-            derived={
-                "source": "nta",
-                "nta_import": nta.pk,
-                "statistic": statistic,
-                "recomputed": figure,
-                "stated": _stated_figure(parsed, statistic),
-                "unit": unit,
-                "instrument": parsed["instrument"],
-                "software": parsed.get("software"),
-                "dilution": nta.dilution,
-                "dilution_source": nta.dilution_source,
-                "captured_at": parsed.get("captured_at"),
-                "tested_at_source": nta.tested_at_source,
-                "videos": parsed.get("videos"),
-                "concentration_per_ml": parsed["concentration_per_ml"],
-                "size_nm": parsed["size_nm"],
-                "file_sha256": nta.sha256,
-                "warnings": parsed["warnings"],
-            },
+        try:
+            figure, unit = _nta_figure(parsed, code, statistic, factor, nta.original_name)
+            value = decimal_from_float(figure, code)
+        except InputError:
+            _record_entries(actor, entries)  # a refusal of an attribute before this one comes first
+            raise
+        entries.append(
+            QCEntry(
+                lot=lot,
+                attribute=attributes[code],
+                value=value,
+                unit=unit,
+                method=method,
+                tested_at=nta.tested_at,
+                stored_file_name=nta.file.name,
+                stored_file_sha256=nta.sha256,
+                derived={
+                    "source": "nta",
+                    "nta_import": nta.pk,
+                    "statistic": statistic,
+                    "recomputed": figure,
+                    "stated": _stated_figure(parsed, statistic),
+                    "unit": unit,
+                    "instrument": parsed["instrument"],
+                    "software": parsed.get("software"),
+                    "dilution": nta.dilution,
+                    "dilution_source": nta.dilution_source,
+                    "captured_at": parsed.get("captured_at"),
+                    "tested_at_source": nta.tested_at_source,
+                    "videos": parsed.get("videos"),
+                    "concentration_per_ml": parsed["concentration_per_ml"],
+                    "size_nm": parsed["size_nm"],
+                    "file_sha256": nta.sha256,
+                    "warnings": parsed["warnings"],
+                },
+            )
         )
-        recorded.append(result)
-    return recorded
+    return _record_entries(actor, entries)
+
+
+def _record_entries(actor, entries: list) -> list:
+    if not entries:
+        return []
+    try:
+        return record_qc_results(actor=actor, entries=entries)
+    except QCEntriesRefused as refused:
+        raise refused.refusals[0][1] from None
 
 
 def _nta_event_reason(nta: NTAImport) -> str:
