@@ -151,3 +151,17 @@ def test_other_roles_cannot_write(setup, make_user):
     assert client.post(reverse("clinical:instrument-uses"), {"product": lot.product.code}).status_code == 403
     report_url = reverse("clinical:safety-report-detail", args=["SR-99999"])
     assert client.get(report_url).status_code == 404
+
+
+def test_stop_using_an_instrument_needs_a_reason(setup):
+    client, doc, lot, _adm = setup
+    use = services.enable_instrument(actor=doc, product=lot.product, instrument="vas-pain")
+    url = reverse("clinical:instrument-uses")
+    response = client.post(url, {"action": "disable", "use": str(use.pk), "reason": ""}, follow=True)
+    assert "a reason is required" in response.content.decode()
+    use.refresh_from_db()
+    assert use.active is True
+    client.post(url, {"action": "disable", "use": str(use.pk), "reason": "Replaced by the NRS"})
+    use.refresh_from_db()
+    assert use.active is False and use.disabled_by == doc
+    assert client.post(url, {"action": "disable", "use": "99999999999999999999"}).status_code == 404

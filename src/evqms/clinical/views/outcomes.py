@@ -12,7 +12,8 @@ from evqms import errors
 from evqms.clinical import forms, selectors, services
 from evqms.clinical.models import InstrumentUse
 from evqms.clinical.services.outcomes import stored_definition
-from evqms.core.views import attempt, page_language, require
+from evqms.core.limits import record_id
+from evqms.core.views import act, attempt, page_language, require
 from evqms.i18n import _
 
 
@@ -22,6 +23,24 @@ def instrument_uses(request):
     lang = page_language(request)
     definitions = _definitions()
     form = forms.InstrumentUseForm(request.POST or None, definitions=definitions, lang=lang)
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        require(request, "clinical.manage_outcomes")
+        try:
+            pk = record_id(request.POST.get("use"), name="use")
+        except errors.InputError:
+            raise Http404 from None
+        use = InstrumentUse.objects.filter(pk=pk).first() if pk else None
+        if use is None:
+            raise Http404
+        # A refusal (no reason, already stopped) is flashed; the page shows the list again either way.
+        act(
+            request,
+            lambda: services.disable_instrument(
+                actor=request.user, use=use, reason=request.POST.get("reason", "")
+            ),
+            success=_("The instrument is no longer used for new baselines."),
+        )
+        return redirect(reverse("clinical:instrument-uses"))
     if request.method == "POST":
         require(request, "clinical.manage_outcomes")
 
