@@ -105,8 +105,11 @@ def nta_attribute_plan(lot: Lot, concentration_attribute=None, size_attributes=N
 
 def _attribute_plan(lot: Lot, concentration_attribute, size_attributes) -> tuple[dict[str, str], dict]:
     """The plan and the lot's specification attributes by code, read once for the whole import."""
-    # by the specification's id: the specification row itself is read only to name it in a refusal
-    codes = {a.code: a for a in SpecAttribute.objects.filter(specification_id=lot.specification_id)}
+    # one query, the specification joined: the QC rules read each attribute's specification
+    attributes = SpecAttribute.objects.filter(specification_id=lot.specification_id).select_related(
+        "specification"
+    )
+    codes = {a.code: a for a in attributes}
     plan: dict[str, str] = {}
     if concentration_attribute:
         if concentration_attribute not in codes:
