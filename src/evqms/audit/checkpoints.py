@@ -148,6 +148,46 @@ def append(checkpoint: Checkpoint) -> None:
     run_hook(checkpoint.line())
 
 
+# The newest committed checkpoint this process has seen, per database: (seq, local date of its
+# time). Checkpoints only accumulate, so while the head is fewer than `every()` events past it and
+# it is of today, none is due: the audited write then skips the query that would say so.
+_known: dict[tuple, tuple[int, dt.date]] = {}
+
+
+def _db_key() -> tuple:
+    from django.db import connection
+
+    return (connection.alias, connection.settings_dict.get("NAME"))
+
+
+def known_not_due(head_seq: int, today: dt.date) -> bool:
+    """True when a committed checkpoint proves that none is due before event `head_seq + 1`."""
+    key = _db_key()
+    known = _known.get(key)
+    if known is None:
+        return False
+    seq, day = known
+    if head_seq < seq:  # the chain is shorter than when we looked (a restored or new database)
+        _known.pop(key, None)
+        return False
+    return head_seq - seq < every() and day == today
+
+
+def remember(seq: int, day: dt.date) -> None:
+    """Note a checkpoint seen (or written) in the current transaction, once that commits: a rolled
+    back one must not stand in for a checkpoint."""
+    from django.db import transaction
+
+    key = _db_key()
+
+    def note():
+        known = _known.get(key)
+        if known is None or seq >= known[0]:
+            _known[key] = (seq, day)
+
+    transaction.on_commit(note)
+
+
 def run_hook(line: str) -> bool:
     """Copy the checkpoint off the machine: the configured command gets the line on stdin.
 
