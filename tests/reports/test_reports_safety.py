@@ -280,3 +280,19 @@ def test_downloads_and_who_may_open_them(client, make_user):
     client.force_login(operator)
     assert client.get(f"/reports/safety/{ae.number}.pdf").status_code == 403
     assert client.get(f"/reports/safety/{ae.number}.json").status_code == 403
+
+
+def test_command_line(tmp_path, capsys):
+    from evqms.cli import main
+
+    ae, _adm, _physician = serious_event(follow_up=False)
+    report = safety.pick_report(ae)
+    out = tmp_path / "sr.pdf"
+    assert main(["report", "safety", ae.number, "-o", str(out), "--lang", "en"]) == 0
+    assert "Seriousadverseeventreport" in _text(out.read_bytes())
+    assert report.number in capsys.readouterr().out
+    assert main(["report", "safety", ae.number, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["elements"]["D.1"] == "PT-SR-1"
+    assert main(["report", "safety", "AE-999999", "--format", "json"]) == 2
+    assert "AE-999999" in capsys.readouterr().err
+    assert main(["report", "safety", ae.number]) == 2  # a PDF to the terminal: refused

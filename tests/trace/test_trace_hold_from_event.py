@@ -141,3 +141,28 @@ def test_pages(lineage, make_user, client):
     operator = make_user("ae-hold-page-op", "operator")
     client.force_login(operator)
     assert client.get(url).status_code == 403
+
+
+def test_the_event_page_offers_the_hold_to_whom_it_may(lineage, make_user, client):
+    page = f"/clinical/adverse-events/{lineage.ae.number}/"
+    client.force_login(make_user("ae-page-doctor", "physician"))
+    html = client.get(page).content.decode()
+    assert f'href="/trace/adverse-events/{lineage.ae.number}/hold/"' in html
+    assert f'href="/trace/adverse-events/{lineage.ae.number}/holds/"' in html
+    # A QC analyst opens the event they investigate and may see its holds, but not place one.
+    client.force_login(make_user("ae-page-analyst", "qc_analyst"))
+    html = client.get(page).content.decode()
+    assert 'id="hold-from-event"' not in html and 'id="event-holds"' in html
+
+
+def test_the_api_refuses_a_downstream_hold_on_an_event(lineage, make_user):
+    from rest_framework.test import APIClient
+
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(user=make_user("ae-hold-api-qa", "qa_reviewer"))
+    r = api.post(
+        "/api/v1/trace/holds/",
+        {"scope": "adverse_event", "code": lineage.ae.number, "reason": "x"},
+        format="json",
+    )
+    assert r.status_code == 400 and not Hold.objects.exists()

@@ -10,7 +10,7 @@ from evqms.i18n import _
 def register(subparsers) -> None:
     report = subparsers.add_parser(
         "report",
-        help=_("reports from the database (certificate of analysis)"),
+        help=_("reports from the database (certificate of analysis, serious-adverse-event report)"),
         epilog=_("Example: evqms report coa UCEV-24-001 -o CoA-UCEV-24-001.pdf --lang ja"),
     )
     sub = report.add_subparsers(dest="report_command", metavar="REPORT", parser_class=type(report))
@@ -35,6 +35,26 @@ def register(subparsers) -> None:
         help=_("refuse (exit 1, nothing written) unless the lot is released with a valid signature"),
     )
     coa.set_defaults(handler=run_coa)
+    safety = sub.add_parser(
+        "safety",
+        help=_("serious-adverse-event report of an adverse event (PDF), or its E2B(R3) fields (JSON)"),
+        description=_(
+            "Write the report of a serious adverse event (its latest safety report, or --report) as PDF "
+            "with the Japanese font embedded, or its ICH E2B(R3) fields as JSON (pseudonymised: the "
+            "patient's code, age group and sex only)."
+        ),
+        epilog=_("Example: evqms report safety AE-000001 -o SR-AE-000001.pdf --lang ja"),
+    )
+    safety.add_argument("adverse_event", metavar="AE", help=_("adverse event number"))
+    safety.add_argument("-o", "--output", metavar="FILE", help=_("file to write (default: standard output)"))
+    safety.add_argument("--report", metavar="SR", help=_("safety report number (default: the latest)"))
+    safety.add_argument(
+        "--format", choices=["pdf", "json"], default="pdf", help=_("PDF document or E2B JSON")
+    )
+    safety.add_argument(
+        "--lang", choices=["ja", "en"], help=_("language of the PDF (default: EVQMS_LANG/LANG)")
+    )
+    safety.set_defaults(handler=run_safety)
     report.set_defaults(handler=lambda args: report.print_help() or 2)
 
 
@@ -65,6 +85,34 @@ def run_coa(args) -> int:
         print(
             _("wrote {path}: DRAFT certificate of lot {lot} ({why})").format(
                 path=args.output, lot=lot.number, why=certificate.watermark
+            )
+        )
+    return 0
+
+
+def run_safety(args) -> int:
+    from evqms.startup import setup_django
+
+    setup_django()
+    import json
+
+    from evqms.cliutil import emit
+    from evqms.i18n import env_language
+    from evqms.reports import safety
+
+    ae = safety.find_event(args.adverse_event)
+    report = safety.pick_report(ae, args.report)
+    if args.format == "json":
+        emit(json.dumps(safety.e2b_case(ae, report), ensure_ascii=False, indent=2), args.output)
+    else:
+        if not args.output:
+            print(_("a PDF needs a file: give -o FILE.pdf"), file=sys.stderr)
+            return 2
+        emit(safety.build_document(ae, report, args.lang or env_language()).pdf(), args.output)
+    if args.output:
+        print(
+            _("wrote {path}: report {report} of adverse event {event}").format(
+                path=args.output, report=report.number, event=ae.number
             )
         )
     return 0

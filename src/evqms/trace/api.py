@@ -157,7 +157,7 @@ class DestroyHeldSerializer(SignedReasonSerializer):
 
 
 class PlaceHoldSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=list(holds.DOWNSTREAM_SCOPES))
+    scope = serializers.ChoiceField(choices=[s for s, _label in Hold.SCOPES])
     code = serializers.CharField(help_text="product code, cell bank code or material lot number")
     reason = serializers.CharField(required=False, allow_blank=True)
 
