@@ -286,9 +286,10 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
     )
     checked: list[tuple[QCResult, str]] = []
     refusals: list[tuple[int, Exception]] = []
+    open_for: dict[tuple[int, int], Exception | None] = {}
     for index, entry in enumerate(entries):
         try:
-            result, reason = _checked_result(actor, entry, lots[entry.lot.pk], valid)
+            result, reason = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
         except (InputError, RuleViolation, PermissionDenied) as exc:
             refusals.append((index, exc))
         else:
@@ -319,12 +320,23 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
     return results
 
 
-def _checked_result(actor, entry: QCEntry, lot: Lot, valid: set[tuple[int, int]]) -> tuple[QCResult, str]:
+def _checked_result(
+    actor, entry: QCEntry, lot: Lot, valid: set[tuple[int, int]], open_for: dict
+) -> tuple[QCResult, str]:
     """The QC rules for one entry, against `lot` as read under its lock: the unsaved result and
-    the reason for its verdict."""
+    the reason for its verdict. `open_for` keeps `require_qc_entry`'s answer per lot and analyst:
+    the roles and the locked lot's status cannot change within the transaction."""
     analyst = entry.analyst or actor
     attribute = entry.attribute
-    require_qc_entry(actor, lot, analyst=analyst)
+    key = (lot.pk, analyst.pk)
+    if key not in open_for:
+        try:
+            require_qc_entry(actor, lot, analyst=analyst)
+            open_for[key] = None
+        except (RuleViolation, PermissionDenied) as exc:
+            open_for[key] = exc
+    if open_for[key] is not None:
+        raise open_for[key]
     _require_attribute_of(lot, attribute)
     tested_at = aware(entry.tested_at, "tested_at")
     judged_entry = evaluate_entry(
