@@ -38,6 +38,7 @@ from evqms.clinical.models import (
     InstrumentUse,
 )
 from evqms.core.display import format_number
+from evqms.core.timefmt import display_local
 from evqms.dossier.models import Product
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -358,6 +359,12 @@ def p_text(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else _num(p, 3)
 
 
+def p_clause(p: float | None) -> str:
+    """'p = 0.012' or 'p < 0.001'."""
+    text = p_text(p)
+    return "p " + text if text.startswith("<") else "p = " + text
+
+
 def interval_text(low, high, places: int, unit: str = "") -> str:
     if low is None or high is None:
         return "—"
@@ -401,11 +408,11 @@ def change_text(change: dict | None, unit: str) -> dict:
             sign="+" if change["mean_change"] > 0 else "", value=_num(change["mean_change"], 2), unit=unit
         ).strip(),
         "interval": interval_text(change["low"], change["high"], 2),
-        "t": "t = {t}, p = {p}".format(t=_num(change["t_statistic"], 2), p=p_text(change["t_p_value"]))
+        "t": "t = {t}, {p}".format(t=_num(change["t_statistic"], 2), p=p_clause(change["t_p_value"]))
         if change["t_statistic"] is not None
         else "—",
-        "wilcoxon": "V = {v}, p = {p}".format(
-            v=_num(change["wilcoxon_statistic"], 1), p=p_text(change["wilcoxon_p_value"])
+        "wilcoxon": "V = {v}, {p}".format(
+            v=_num(change["wilcoxon_statistic"], 1), p=p_clause(change["wilcoxon_p_value"])
         )
         if change["wilcoxon_p_value"] is not None
         else "—",
@@ -453,6 +460,8 @@ def written(evidence: dict, lang: str) -> dict:
                 "patient_rate_text": proportion_text(lot["patient_rate"]),
                 "p_text": p_text(signal.get("p_value")),
                 "p_adjusted_text": p_text(signal.get("p_adjusted")),
+                "p_clause": p_clause(signal.get("p_value")),
+                "p_adjusted_clause": p_clause(signal.get("p_adjusted")),
             }
         )
     outcomes = []
@@ -471,6 +480,102 @@ def written(evidence: dict, lang: str) -> dict:
         ]
         outcomes.append(
             {**o, "name_text": o["name"].get(lang) or o["name"]["en"], "months": months,
-             "mid_text": _num(o["mid"], 2) if o["mid"] else ""}
+             "mid_text": format_number(o["mid"]) if o["mid"] else ""}
         )  # fmt: skip
-    return {**evidence, "texts": texts, "lot_rows": lots, "outcome_rows": outcomes}
+    return {
+        **evidence,
+        "texts": texts,
+        "lot_rows": lots,
+        "flagged_rows": [lot for lot in lots if lot["flagged"]],
+        "outcome_rows": outcomes,
+    }
+
+
+# --- the yearly report (PDF) --------------------------------------------------------------------
+
+LANGS = ("ja", "en")
+
+
+def _deviations(product: Product, period: Period) -> list[dict]:
+    from evqms.lots.models import Deviation
+
+    start, end = period.bounds()
+    return [
+        {**d, "opened_shown": display_local(d["opened_at"]), "closed_shown": display_local(d["closed_at"])}
+        for d in Deviation.objects.filter(lot__product=product, opened_at__gte=start, opened_at__lt=end)
+        .order_by("opened_at", "id")
+        .values("number", "lot__number", "source", "description", "status", "opened_at", "closed_at")
+    ]
+
+
+def _recalls(product: Product, period: Period) -> list[dict]:
+    from evqms.trace.models import Recall
+
+    start, end = period.bounds()
+    return [
+        {
+            **r,
+            "initiated_shown": display_local(r["initiated_at"]),
+            "closed_shown": display_local(r["closed_at"]),
+        }
+        for r in Recall.objects.filter(lot__product=product, initiated_at__gte=start, initiated_at__lt=end)
+        .order_by("initiated_at", "id")
+        .values("number", "lot__number", "reason", "status", "initiated_at", "closed_at")
+    ]
+
+
+@dataclass(frozen=True)
+class YearlyReport:
+    product_code: str
+    year: int
+    lang: str
+    html: str
+
+    def pdf(self) -> bytes:
+        from evqms.core.pdf import html_to_pdf
+
+        return html_to_pdf(self.html)
+
+    @property
+    def filename(self) -> str:
+        return f"evidence-{self.product_code}-{self.year}-{self.lang}.pdf"
+
+
+def yearly_context(product: Product, period: Period, lang: str) -> dict:
+    from evqms.core.pdf import FONT_FAMILY
+    from evqms.reports.coa import css_string
+
+    data = written(product_evidence(product, period=period), lang)
+    sources = dict(_deviation_sources())
+    title = _("Yearly evidence report")
+    return {
+        **data,
+        "lang": lang,
+        "year": period.start.year,
+        "period_text": f"{period.start.isoformat()} – {(period.end - dt.timedelta(days=1)).isoformat()}",
+        "deviations": [
+            {**d, "source_label": sources.get(d["source"], d["source"])} for d in _deviations(product, period)
+        ],
+        "recalls": _recalls(product, period),
+        "font_family": FONT_FAMILY,
+        "footer_css": css_string(f"{product.code} · {title} {period.start.year}"),
+        "generated": display_local(timezone.now()),
+    }
+
+
+def _deviation_sources():
+    from evqms.lots.models import Deviation
+
+    return [(code, str(label)) for code, label in Deviation.SOURCES]
+
+
+def build_yearly(product: Product, period: Period, lang: str = "ja") -> YearlyReport:
+    """The product's yearly report over `period` in `lang`."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    if lang not in LANGS:
+        raise InputError(_("unknown language {lang}; choose ja or en").format(lang=lang), where="lang")
+    with translation.override(lang):
+        html = render_to_string("reports/evidence_yearly.html", yearly_context(product, period, lang))
+    return YearlyReport(product_code=product.code, year=period.start.year, lang=lang, html=html)

@@ -7,4 +7,6 @@ urlpatterns = [
     path("coa/<lot:number>.pdf", views.coa_pdf, name="coa"),
     path("safety/<adverse_event:number>.pdf", views.safety_report_pdf, name="safety-pdf"),
     path("safety/<adverse_event:number>.json", views.safety_report_e2b, name="safety-e2b"),
+    path("evidence/<product:code>/", views.evidence_page, name="evidence"),
+    path("evidence/<product:code>/yearly.pdf", views.evidence_yearly_pdf, name="evidence-yearly"),
 ]

@@ -1,17 +1,20 @@
 """Downloads: the certificate of analysis (PDF), the one CoA URL the lot page links to; the serious-
-adverse-event report (PDF) and its E2B(R3) export (JSON), linked from the adverse event's page."""
+adverse-event report (PDF) and its E2B(R3) export (JSON), linked from the adverse event's page; a
+product's evidence page and its yearly report (PDF), linked from the product's page."""
 
 from __future__ import annotations
 
 import json
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 
 from evqms.core.pdf_views import pdf_view
 from evqms.core.views import page_language, require
 from evqms.errors import InputError
 from evqms.lots import selectors
-from evqms.reports import coa, safety
+from evqms.reports import coa, evidence, safety
 
 
 @pdf_view
@@ -63,4 +66,40 @@ def safety_report_e2b(request, number):
         json.dumps(case, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{report.number}-{ae.number}-E2B.json"'
+    return response
+
+
+def _evidence_product(request, code):
+    require(request, "clinical.view")
+    try:
+        return evidence.find_product(code)
+    except InputError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def evidence_page(request, code):
+    """What the evidence from every administration of a product says, and its yearly report."""
+    product = _evidence_product(request, code)
+    lang = page_language(request)
+    data = evidence.written(evidence.product_evidence(product), lang)
+    return render(
+        request,
+        "reports/evidence.html",
+        {**data, "lang": lang, "year": timezone.localdate().year - 1},
+    )
+
+
+@pdf_view
+def evidence_yearly_pdf(request, code):
+    product = _evidence_product(request, code)
+    try:
+        period = evidence.Period.year(request.GET.get("year", ""))
+    except InputError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    lang = request.GET.get("lang") or page_language(request)
+    if lang not in evidence.LANGS:
+        lang = "ja"
+    document = evidence.build_yearly(product, period, lang)
+    response = HttpResponse(document.pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response
