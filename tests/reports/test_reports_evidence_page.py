@@ -72,11 +72,15 @@ def test_page_in_japanese(client, hand):
     product, _lots, doc = hand
     text = re.sub(r"\s+", " ", _get(client, doc, f"/reports/evidence/{product.code}/", "ja").content.decode())
     for expected in (
-        "エビデンス",
+        "エビデンスの要約",
+        "因果関係を問わず",  # the counting rules
+        "<th>95 % 信頼区間</th>",
         "調査対象",
-        "Clopper-Pearson",
+        "Clopper-Pearson 正確信頼区間",
         "3/10 = 30.0 %",
         "95 % 信頼区間 6.7 – 65.2 %",
+        "予定 10 件中 7 件",
+        "未実施 1、期限超過 2",
     ):
         assert expected in text, expected
 
@@ -144,3 +148,16 @@ def test_yearly_pdf_in_japanese_and_an_empty_year(client, hand):
         assert expected in text, expected
     empty = _pdf_text(evidence.build_yearly(product, evidence.Period.year(2024), "en").pdf())
     assert "Noadministrationsinthisperiod" in empty
+
+
+def test_odd_stored_values_do_not_break_the_page(client, hand):
+    from evqms.clinical.models import AdverseEvent, InstrumentUse
+
+    product, _lots, doc = hand
+    InstrumentUse.objects.filter(product=product).update(follow_up_months={"not": "a list"})
+    AdverseEvent.objects.filter(serious=True).update(seriousness_criteria="hospitalisation")
+    response = _get(client, doc, f"/reports/evidence/{product.code}/", "en")
+    assert response.status_code == 200
+    # the visits still give their months; the events still count as serious
+    text = re.sub(r"\s+", " ", response.content.decode())
+    assert "7 of 10 expected" in text and "(serious 2, not serious 4)" in text

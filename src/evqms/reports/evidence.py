@@ -90,6 +90,11 @@ def _rate(events: int, exposures: int, *, model: str) -> dict | None:
     return stats.rate_per(events, exposures, model=model, per=per, confidence=CONFIDENCE).to_dict()
 
 
+def _criteria(event: dict) -> list:
+    criteria = event["seriousness_criteria"]
+    return criteria if isinstance(criteria, list) else []
+
+
 @dataclass
 class _Tally:
     """Counts of one product or lot."""
@@ -120,7 +125,7 @@ class _Tally:
                 {
                     "code": c,
                     "label": str(label),
-                    "count": sum(1 for e in serious if c in (e["seriousness_criteria"] or [])),
+                    "count": sum(1 for e in serious if c in _criteria(e)),
                 }
                 for c, label in SERIOUSNESS_CRITERIA
             ],
@@ -200,7 +205,9 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
     by_month: dict[int, list[dict]] = defaultdict(list)
     for v in visits:
         by_month[v["month"]].append(v)
-    months = sorted(set(use.follow_up_months or []) | set(by_month))
+    # a stored schedule that is not a list of whole months must not break the page
+    planned = use.follow_up_months if isinstance(use.follow_up_months, list) else []
+    months = sorted({m for m in planned if isinstance(m, int) and not isinstance(m, bool)} | set(by_month))
     rows = []
     for month in months:
         states = defaultdict(int)
@@ -208,9 +215,10 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
         for v in by_month.get(month, []):
             state = _visit_state(v, today)
             states[state] += 1
-            if state == "pending":
+            baseline = baselines.get(v["baseline_id"])
+            if state == "pending" or baseline is None:
                 continue
-            before.append(float(baselines[v["baseline_id"]]))
+            before.append(float(baseline))
             after.append(float(v["evaluation__score"]) if state == "done" else None)
         expected = states["done"] + states["missed"] + states["overdue"]
         change = stats.paired_change(before, after, CONFIDENCE, direction).to_dict() if expected else None
@@ -482,8 +490,19 @@ def written(evidence: dict, lang: str) -> dict:
             {**o, "name_text": o["name"].get(lang) or o["name"]["en"], "months": months,
              "mid_text": format_number(o["mid"]) if o["mid"] else ""}
         )  # fmt: skip
+    # written here rather than in the templates: a "%" in a template's msgid is not looked up as is
+    headings = {
+        "interval": _("95 % confidence interval"),
+        "counting": _(
+            "Every administration of the product and every adverse event, whatever its causality. An "
+            "administration counts for every lot whose aliquots it used. Each figure is shown with its n and "
+            "its 95 % confidence interval; outcome figures with how many of the expected follow-ups they rest "
+            "on."
+        ),
+    }
     return {
         **evidence,
+        "headings": headings,
         "texts": texts,
         "lot_rows": lots,
         "flagged_rows": [lot for lot in lots if lot["flagged"]],
