@@ -123,3 +123,38 @@ def test_query_count_does_not_grow_with_rows_not_shown(
     assert queries > 0
     with django_assert_max_num_queries(queries):
         assert client.get(path).status_code == 200
+
+
+def test_lot_page_count_does_not_grow_with_its_own_results(
+    client, make_user, django_assert_max_num_queries, monkeypatch
+):
+    """The lot page shows every result of its lot: it reads them, their attributes and the people
+    who tested and verified them once each, so 50 results by several people cost what 10 did."""
+    from evqms.lots.models import QCResult
+
+    monkeypatch.setattr("evqms.accounts.middleware.TOUCH_EVERY", 10**9)
+    client.force_login(make_user("qa", "qa_reviewer"))
+    grow(1)
+    path = "/lots/L-0001/"
+    assert client.get(path).status_code == 200
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(path).status_code == 200
+    queries = len(small)
+    people = [factories.user(f"analyst-{k}", "qc_analyst") for k in range(4)]
+    template = list(QCResult.objects.filter(lot__number="L-0001"))
+    more = []
+    for k in range(4):
+        for r in template:
+            r.pk = None
+            r.status, r.invalidation_reason = "invalidated", f"repeat {k}"
+            r.analyst, r.verified_by = people[k], people[(k + 1) % 4]
+            r.verified_at = timezone.now()
+            more.append(
+                QCResult(**{f.attname: getattr(r, f.attname) for f in QCResult._meta.concrete_fields})
+            )
+    QCResult.objects.bulk_create(more)
+    assert QCResult.objects.filter(lot__number="L-0001").count() == 5 * RESULTS_PER_LOT
+    body = client.get(path).content.decode()
+    assert body.count('<tr class="result ') == 5 * RESULTS_PER_LOT
+    with django_assert_max_num_queries(queries):
+        assert client.get(path).status_code == 200

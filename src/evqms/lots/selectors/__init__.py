@@ -2,7 +2,14 @@
 (`qc`), the release gate and checklist with the approved shelf life (`release`), and the dashboard
 card. The public names are importable from here, as pages, exports and other areas use them."""
 
-from evqms.lots.selectors.lots import dashboard_card, get_lot, lot_detail, lot_list
+from evqms.lots.selectors.lots import (
+    LotDetail,
+    dashboard_card,
+    get_lot,
+    lot_detail,
+    lot_detail_read,
+    lot_list,
+)
 from evqms.lots.selectors.qc import PASSING, current_results
 from evqms.lots.selectors.release import (
     CheckItem,
@@ -19,6 +26,7 @@ __all__ = [
     "PASSING",
     "CheckItem",
     "GateProblem",
+    "LotDetail",
     "ShelfLife",
     "add_months",
     "approved_shelf_life",
@@ -26,6 +34,7 @@ __all__ = [
     "dashboard_card",
     "get_lot",
     "lot_detail",
+    "lot_detail_read",
     "lot_list",
     "product_shelf_life",
     "release_checklist",

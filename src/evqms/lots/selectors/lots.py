@@ -3,17 +3,23 @@ API and the certificate of analysis tell), and the dashboard card."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from evqms.audit.selectors import signatures_for
 from evqms.core import identifiers
+from evqms.core.canonical import canonical_hash
+from evqms.dossier.models import SpecAttribute
 from evqms.i18n import _
 from evqms.lots.display import criterion_text
-from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
-from evqms.lots.records import lot_qc_results, lot_release_record
-from evqms.lots.selectors.qc import current_results
+from evqms.lots.holds import active_holds
+from evqms.lots.models import Deviation, Lot, LotHold, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.records import lot_release_record
+from evqms.lots.selectors.qc import current_results, specification_attributes
 from evqms.lots.selectors.release import release_checklist, release_gate
 
 RELATED = ("product", "process", "specification", "cell_bank", "created_by")
@@ -83,31 +89,83 @@ def lot_detail(lot: Lot) -> dict:
 
     The QC results are read once: the current results, the release gate, the signed record and the
     results table share them."""
+    return lot_detail_read(lot).story
+
+
+@dataclass(frozen=True)
+class LotDetail:
+    """`lot_detail` with what the lot page reads of the same request besides the story."""
+
+    lot: Lot  # read again, with its product, process, specification, cell bank and creator
+    story: dict  # what `lot_detail` returns
+    attributes: list[SpecAttribute]  # of the lot's specification, in specification order
+    holds: list[LotHold]  # the active holds (the banner and the release gate)
+
+
+def lot_detail_read(lot: Lot) -> LotDetail:
+    """The lot's story and the records the page needs beside it, each read once.
+
+    Deviations and holds are read once for the results table, the deviation list and the release
+    gate; what a signature signs (`lot_release_record`: materials, steps and results again, then
+    hashed) is read only when the lot has a signature to check it against."""
     lot = Lot.objects.select_related(*RELATED).get(pk=lot.pk)
-    results = lot_qc_results(lot)
-    current = current_results(lot, results)
+    attributes = specification_attributes(lot)
+    results = _qc_results(lot, attributes)
+    current = current_results(lot, results, attributes=attributes)
     usages = list(
         MaterialUsage.objects.filter(lot=lot)
         .select_related("material_lot__material", "recorded_by")
         .order_by("id")
     )
+    deviations = list(
+        Deviation.objects.filter(lot=lot).select_related("opened_by", "closed_by").order_by("opened_at")
+    )
+    holds = active_holds(lot)
     checklist = release_checklist(lot)
-    gate = release_gate(lot, current=current, checklist=checklist)
-    return {
+    gate = release_gate(
+        lot,
+        current=current,
+        checklist=checklist,
+        open_deviations=[d.number for d in deviations if d.status == "open"],
+        holds=holds,
+    )
+    story = {
         **_facts(lot),
         "animal_components": sorted(
             {u.material_lot.animal_species for u in usages if u.material_lot.animal_species}
         ),
         "materials": [_material(u) for u in usages],
         "steps": _steps(lot),
-        "results": _results(lot, results, current),
+        "results": _results(lot, results, current, deviations),
         "current_results": [_current(e) for e in current],
-        "deviations": _deviations(lot),
-        "signatures": _signatures(lot, lot_release_record(lot, results)),
+        "deviations": [_deviation(d) for d in deviations],
+        "signatures": _signatures(lot, results),
         "release_gate": [p.to_dict() for p in gate],
         "release_checklist": [c.to_dict() for c in checklist],
         "releasable": not gate,
     }
+    return LotDetail(lot=lot, story=story, attributes=attributes, holds=holds)
+
+
+def _qc_results(lot: Lot, attributes: list[SpecAttribute]) -> list[QCResult]:
+    """What `lot_qc_results(lot)` reads, in its order, with each result's attribute, analyst and
+    verifier read once each and attached, not joined to every row: 50 results name a handful of
+    attributes and people, and building them again per row was most of the page's read."""
+    results = list(
+        QCResult.objects.filter(lot=lot).order_by("attribute__order", "attribute__id", "recorded_at", "id")
+    )
+    by_id = {a.pk: a for a in attributes}
+    missing = {r.attribute_id for r in results} - by_id.keys()
+    if missing:  # a result of an attribute no longer in the lot's specification
+        by_id.update(SpecAttribute.objects.in_bulk(missing))
+    people = get_user_model().objects.in_bulk(
+        {r.analyst_id for r in results} | {r.verified_by_id for r in results if r.verified_by_id}
+    )
+    for r in results:
+        r.attribute = by_id[r.attribute_id]
+        r.analyst = people[r.analyst_id]
+        r.verified_by = people[r.verified_by_id] if r.verified_by_id else None
+    return results
 
 
 def _user(u) -> dict | None:
@@ -204,13 +262,19 @@ def _steps(lot: Lot) -> list[dict]:
     ]
 
 
-def _results(lot: Lot, results: list[QCResult], current: list[dict]) -> list[dict]:
+def _results(
+    lot: Lot, results: list[QCResult], current: list[dict], deviations: list[Deviation]
+) -> list[dict]:
     """Every QC result with its frozen limits, whether it is the one that counts, its retests and
-    the OOS deviation it opened."""
+    the OOS deviation it opened (`deviations`: the lot's, oldest first)."""
     current_ids = {e["result"].pk for e in current if e["result"] is not None}
-    oos_deviation = {
-        d.qc_result_id: d.number for d in Deviation.objects.filter(lot=lot, qc_result__isnull=False)
-    }
+    oos_deviation = {d.qc_result_id: d.number for d in deviations if d.qc_result_id is not None}
+    # The verdict's name looked up once: get_verdict_display() hashes every lazy choice per call.
+    verdict_names = {k: str(v) for k, v in QCResult._meta.get_field("verdict").flatchoices}
+    retests: dict[int, list[int]] = {}
+    for x in results:
+        if x.retest_of_id is not None:
+            retests.setdefault(x.retest_of_id, []).append(x.pk)
     return [
         {
             "id": r.pk,
@@ -228,14 +292,14 @@ def _results(lot: Lot, results: list[QCResult], current: list[dict]) -> list[dic
             "limits": r.limits,
             "criterion": criterion_text(r.limits),
             "verdict": r.verdict,
-            "verdict_display": str(r.get_verdict_display()),
+            "verdict_display": verdict_names.get(r.verdict, r.verdict),
             "oos": r.verdict == "fail",
             "oos_deviation": oos_deviation.get(r.pk),
             "status": r.status,
             "current": r.pk in current_ids,
             "invalidation_reason": r.invalidation_reason,
             "retest_of": r.retest_of_id,
-            "retests": [x.pk for x in results if x.retest_of_id == r.pk],
+            "retests": retests.get(r.pk, []),
             "analyst": _user(r.analyst),
             "tested_at": r.tested_at,
             "recorded_at": r.recorded_at,
@@ -261,30 +325,30 @@ def _current(e: dict) -> dict:
     }
 
 
-def _deviations(lot: Lot) -> list[dict]:
-    return [
-        {
-            "id": d.pk,
-            "number": d.number,
-            "source": d.source,
-            "source_display": str(d.get_source_display()),
-            "description": d.description,
-            "status": d.status,
-            "opened_by": _user(d.opened_by),
-            "opened_at": d.opened_at,
-            "closed_by": _user(d.closed_by),
-            "closed_at": d.closed_at,
-            "resolution": d.resolution,
-            "qc_result": d.qc_result_id,
-        }
-        for d in Deviation.objects.filter(lot=lot)
-        .select_related("opened_by", "closed_by")
-        .order_by("opened_at")
-    ]
+def _deviation(d: Deviation) -> dict:
+    return {
+        "id": d.pk,
+        "number": d.number,
+        "source": d.source,
+        "source_display": str(d.get_source_display()),
+        "description": d.description,
+        "status": d.status,
+        "opened_by": _user(d.opened_by),
+        "opened_at": d.opened_at,
+        "closed_by": _user(d.closed_by),
+        "closed_at": d.closed_at,
+        "resolution": d.resolution,
+        "qc_result": d.qc_result_id,
+    }
 
 
-def _signatures(lot: Lot, record: dict) -> list[dict]:
-    """The lot's signatures, each with whether it still applies to `record` (what a release signs)."""
+def _signatures(lot: Lot, results: list[QCResult]) -> list[dict]:
+    """The lot's signatures, each with whether it still applies to what a release signs now."""
+    statuses = signatures_for("lot", lot.pk)
+    if statuses:
+        # The comparison signatures_for makes when given the record, made here only for a signed lot.
+        current = canonical_hash(lot_release_record(lot, results))
+        statuses = [replace(s, applies_to_current=s.signature.record_hash == current) for s in statuses]
     return [
         {
             "id": s.signature.pk,
@@ -299,5 +363,5 @@ def _signatures(lot: Lot, record: dict) -> list[dict]:
             "applies_to_current": s.applies_to_current,
             "valid": s.valid,
         }
-        for s in signatures_for("lot", lot.pk, record)
+        for s in statuses
     ]

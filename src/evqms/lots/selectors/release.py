@@ -45,6 +45,8 @@ def release_gate(
     *,
     current: list[dict] | None = None,
     checklist: list[CheckItem] | None = None,
+    open_deviations: list[str] | None = None,
+    holds: list | None = None,
 ) -> list[GateProblem]:
     """Everything that stops the release of `lot` now; an empty list means it may be released.
 
@@ -52,16 +54,17 @@ def release_gate(
     verified and passes (pass or alert), and no other valid result of it is out of specification
     (an OOS stands until it is invalidated with a documented reason); no deviation is open; no
     recall or hold keeps it; the expiry date has not passed; the release checklist is clear. A
-    caller that already holds `current_results(lot)` or `release_checklist(lot)` (the lot page)
-    passes them, so neither is read twice in one request.
+    caller that already holds `current_results(lot)`, `release_checklist(lot)`, the numbers of the
+    open deviations (oldest first) or `active_holds(lot)` (the lot page) passes them, so none is
+    read twice in one request.
     """
     today = today or timezone.localdate()
     problems = _status_problems(lot)
     for entry in current_results(lot) if current is None else current:
         if entry["attribute"].stage == "release":
             problems += _result_problems(entry)
-    problems += _open_deviation_problems(lot)
-    problems += _hold_problems(lot)
+    problems += _open_deviation_problems(lot, open_deviations)
+    problems += _hold_problems(lot, holds)
     if lot.expiry is not None and lot.expiry < today:
         expiry = lot.expiry.isoformat()
         problems.append(GateProblem("expired", _both("the lot expired on {date}", date=expiry), expiry))
@@ -100,17 +103,19 @@ def _result_problems(entry: dict) -> list[GateProblem]:
     return problems
 
 
-def _open_deviation_problems(lot: Lot) -> list[GateProblem]:
+def _open_deviation_problems(lot: Lot, numbers: list[str] | None = None) -> list[GateProblem]:
+    if numbers is None:
+        numbers = Deviation.objects.filter(lot=lot, status="open").values_list("number", flat=True)
     return [
         GateProblem("open_deviation", _both("deviation {number} is open", number=number), number)
-        for number in Deviation.objects.filter(lot=lot, status="open").values_list("number", flat=True)
+        for number in numbers
     ]
 
 
-def _hold_problems(lot: Lot) -> list[GateProblem]:
+def _hold_problems(lot: Lot, holds: list | None = None) -> list[GateProblem]:
     """A recall or a QA hold upstream (placed and lifted by trace) keeps the lot."""
     problems = []
-    for hold in active_holds(lot):
+    for hold in active_holds(lot) if holds is None else holds:
         template = (
             "the lot is on hold under recall {number}"
             if hold.source_kind == "recall"

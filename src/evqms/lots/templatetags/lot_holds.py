@@ -10,7 +10,8 @@ register = template.Library()
 
 
 @register.inclusion_tag("lots/_hold_banner.html")
-def lot_hold_banner(lot):
+def lot_hold_banner(lot, holds=None):
+    """`holds`: the lot's active holds when the page has read them already (the lot page)."""
     return {
         "holds": [
             {
@@ -19,6 +20,6 @@ def lot_hold_banner(lot):
                 "label": hold_label(h.source, h.source_kind),
                 "hold": h,
             }
-            for h in active_holds(lot)
+            for h in (active_holds(lot) if holds is None else holds)
         ]
     }

@@ -45,18 +45,17 @@ def _decorate_result(r: dict) -> dict:
     return r
 
 
-def _result_actions(r: dict, lot, can: dict, user, bound: dict) -> None:
-    """The verify button (the service's own rule decides) and the invalidation form of one result."""
-    r["can_verify"] = (
-        services.verification_refusal(
-            user,
-            lot=lot,
-            analyst=r["analyst"]["username"],
-            status=r["status"],
-            verified=bool(r["verified_by"]),
+def _result_actions(r: dict, lot, can: dict, user, bound: dict, refusals: dict) -> None:
+    """The verify button (the service's own rule decides) and the invalidation form of one result.
+    `refusals`: the rule's answers so far on this page, by what it depends on besides the lot and
+    the person (a table of 50 results asks it a handful of distinct questions)."""
+    asked = (r["analyst"]["username"], r["status"], bool(r["verified_by"]))
+    if asked not in refusals:
+        analyst, status, verified = asked
+        refusals[asked] = services.verification_refusal(
+            user, lot=lot, analyst=analyst, status=status, verified=verified
         )
-        is None
-    )
+    r["can_verify"] = refusals[asked] is None
     open_valid = lot.status in services.QC_OPEN_STATUSES and r["status"] == "valid"
     r["invalidate_form"] = (
         bound.get(("invalidate", r["id"])) or forms.ReasonForm(prefix=f"inv{r['id']}")
@@ -66,16 +65,17 @@ def _result_actions(r: dict, lot, can: dict, user, bound: dict) -> None:
     r["retest_form"] = None
 
 
-def _qc_rows(lot, story: dict, can: dict, user, bound: dict) -> list[dict]:
+def _qc_rows(lot, attributes, story: dict, can: dict, user, bound: dict) -> list[dict]:
     by_attribute: dict[str, list[dict]] = {}
     for r in story["results"]:
         by_attribute.setdefault(r["attribute"], []).append(_decorate_result(r))
     may_record = lot.status in services.QC_OPEN_STATUSES and can["record_qc_result"]
+    refusals: dict = {}
     rows = []
-    for attribute in lot.specification.attributes.order_by("order", "id"):  # as current_results orders them
+    for attribute in attributes:  # in specification order, as current_results reads them
         results = by_attribute.get(attribute.code, [])
         for r in results:
-            _result_actions(r, lot, can, user, bound)
+            _result_actions(r, lot, can, user, bound, refusals)
         if results and may_record:
             last = results[-1]
             last["retest_form"] = bound.get(("retest", last["id"])) or forms.QCResultForm(
@@ -106,10 +106,14 @@ def _step_rows(lot, story: dict, can: dict, bound: dict) -> list[dict]:
         s["started_shown"] = display_local(s["started_at"])
         s["finished_shown"] = display_local(s["finished_at"])
         recorded.setdefault(s["order"], []).append(s)
+    may_record = lot.status == "in_process" and can["record_manufacturing"]
+    steps = lot.process.steps.order_by("order")
+    if may_record:  # the step forms list the parameters; the page shows them nowhere else
+        steps = steps.prefetch_related("parameters")
     rows = []
-    for step in lot.process.steps.prefetch_related("parameters").order_by("order"):
+    for step in steps:
         form = None
-        if lot.status == "in_process" and can["record_manufacturing"] and step.order not in recorded:
+        if may_record and step.order not in recorded:
             form = bound.get(("step", step.pk)) or forms.StepRecordForm(step=step)
         rows.append({"step": step, "records": recorded.get(step.order, []), "form": form})
     return rows
@@ -182,16 +186,17 @@ def render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", sta
     bound = bound or {}
     user = request.user
     can = _permissions(user)
-    story = selectors.lot_detail(lot)
-    lot.refresh_from_db()
+    read = selectors.lot_detail_read(lot)  # the lot as stored now, not as a refused action left it
+    lot, story = read.lot, read.story
     _show_record(story, can, bound)
     context = {
         "lot": lot,
         "story": story,
+        "holds": read.holds,
         "can": can,
         **_release_gate(story, page_language(request)),
         **_lot_forms(lot, can, bound),
-        "qc_rows": _qc_rows(lot, story, can, user, bound),
+        "qc_rows": _qc_rows(lot, read.attributes, story, can, user, bound),
         "step_rows": _step_rows(lot, story, can, bound),
         "signatures": _signature_rows(story),
         "dialog": dialog,
