@@ -5,10 +5,17 @@ either language); the attestation, QMS-document and comparability dialogs.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -73,11 +80,66 @@ def _items(stored: Assessment, product, lang: str) -> list[dict]:
 
 
 def _attestation_items(ruleset_id: str) -> list[str]:
+    """The items of the rule set an attestation may answer ([] for a rule set that does not load).
+
+    Parsing the rule set's YAML took longer than the rest of the page's own work, on every view:
+    its items are kept per file as it is now (path, modification time and size), so an edited or
+    replaced rule set file is read again."""
+    try:
+        path = Path(ruleset_id) if ruleset_id.endswith((".yaml", ".yml")) or os.sep in ruleset_id else None
+        path = path or rulesets.available().get(ruleset_id)
+        stat = path.stat() if path is not None else None
+    except (errors.InputError, OSError):
+        stat = None
+    if stat is None:  # unknown or unreadable: load() says why, and it is not kept
+        return _attestation_items_loaded(ruleset_id)
+    return list(_attestation_items_of(ruleset_id, str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=32)
+def _attestation_items_of(ruleset_id: str, path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(_attestation_items_loaded(ruleset_id))
+
+
+def _attestation_items_loaded(ruleset_id: str) -> list[str]:
     try:
         rs = rulesets.load(ruleset_id)
     except errors.InputError:
         return []
     return [i.id for i in rs.items if any(c.name == "attestation" for c in i.checks)]
+
+
+class _CheckboxList(django_forms.CheckboxSelectMultiple):
+    """The records an attestation may cite, one checkbox each: the HTML Django's own widget writes
+    (tests/compliance/test_compliance_cites_widget.py compares them), written in Python. Django
+    renders three templates per checkbox, and a product with 500 lots has 500 of them: that was
+    most of the page's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [o for _group, group_options, _index in widget["optgroups"] for o in group_options]
+        if any(group for group, _o, _i in widget["optgroups"]) or not all(o["wrap_label"] for o in options):
+            return super().render(name, value, attrs, renderer)  # groups or bare inputs: Django's templates
+        out = ["<div"]
+        if widget["attrs"].get("id"):
+            out.append(f' id="{conditional_escape(widget["attrs"]["id"])}"')
+        if widget["attrs"].get("class"):
+            out.append(f' class="{conditional_escape(widget["attrs"]["class"])}"')
+        out.append(">")
+        for o in options:
+            label_for = f' for="{conditional_escape(o["attrs"]["id"])}"' if o["attrs"].get("id") else ""
+            value_attr = f' value="{escape(str(o["value"]))}"' if o["value"] is not None else ""
+            extra = "".join(
+                f" {k}" if v is True else f' {k}="{escape(str(v))}"'
+                for k, v in o["attrs"].items()
+                if v is not False
+            )
+            out.append(
+                f'<div>\n    <label{label_for}><input type="{o["type"]}" name="{conditional_escape(o["name"])}"'
+                f"{value_attr}{extra}>\n {conditional_escape(o['label'])}</label>\n\n</div>"
+            )
+        out.append("\n</div>")
+        return mark_safe("".join(out))  # every value above is escaped as Django's templates escape it
 
 
 def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, dialog="", status=200):
@@ -136,7 +198,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     if context["can_attest"]:
         items = _attestation_items(ruleset_id if stored else selectors.DEFAULT_RULESET)
         citable = services.citable_records(product)
-        context["attest_form"] = attest_form or forms.AttestationForm(
+        form = attest_form or forms.AttestationForm(
             items=items,
             citable=citable,
             initial={
@@ -144,6 +206,10 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                 "cites": [c for c in citable if c.startswith("risk_register:")],
             },
         )
+        cites = form.fields["cites"]
+        cites.widget = _CheckboxList(attrs=cites.widget.attrs, choices=cites.widget.choices)
+        cites.widget.is_required = cites.required
+        context["attest_form"] = form
         context["attest_ruleset"] = ruleset_id if items else selectors.DEFAULT_RULESET
     return render(request, "compliance/product.html", context, status=status)
 
