@@ -200,6 +200,9 @@ def record_events(*, actor, events: Iterable[dict]) -> int:
     thousands of rows). Returns how many were appended; must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_events must be called inside transaction.atomic()")
+    events = list(events)
+    if not events:
+        return 0
     head = _locked_head()
     newest = _newest_checkpoint() if checkpoints.enabled() else None
     pending: list[dict] = []
@@ -216,7 +219,7 @@ def record_events(*, actor, events: Iterable[dict]) -> int:
         head.seq, head.hash = fields["seq"], fields["hash"]
         pending.append(fields)
     _write_events(pending)
-    return head.seq
+    return len(events)
 
 
 def _newest_checkpoint() -> tuple[int, dt.date] | None:
