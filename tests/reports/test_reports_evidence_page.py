@@ -56,6 +56,9 @@ def test_page_in_english(client, hand):
     assert text.count("Flagged for investigation") == 1  # the one flagged row
     assert "p &lt; 0.001; adjusted p-value: 0.002" in text
     assert "against 0 in 7 administrations of the other lots" in text
+    # EVH-C: 3 of its 3 patients had an event; at x = n the Clopper-Pearson lower limit is
+    # (0.025)^(1/3) = 0.2924 and the upper 1.
+    assert "3/3 = 100.0 %" in text and "95 % CI 29.2 – 100.0 %" in text
     # Month 3: 7 of 10 expected (1 missed, 2 overdue); mean change -4.00, CI -6.00 - -2.00;
     # responders 6/7 = 85.7 %, CI 42.1 - 99.6 %, between 60.0 % and 90.0 % of all 10.
     assert "7 of 10 expected" in text and "missed 1, overdue 2" in text

@@ -25,7 +25,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from evqms.analytics import evidence as stats
 from evqms.clinical.models import (
@@ -38,12 +39,15 @@ from evqms.clinical.models import (
     InstrumentUse,
 )
 from evqms.core.display import format_number
+from evqms.core.pdf import FONT_FAMILY, html_to_pdf
 from evqms.core.timefmt import display_local
 from evqms.dossier.models import Product
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.inventory.models import RetentionSample
-from evqms.lots.models import Lot
+from evqms.lots.models import Deviation, Lot
+from evqms.reports.coa import css_string
+from evqms.trace.models import Recall
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
@@ -516,8 +520,6 @@ LANGS = ("ja", "en")
 
 
 def _deviations(product: Product, period: Period) -> list[dict]:
-    from evqms.lots.models import Deviation
-
     start, end = period.bounds()
     return [
         {**d, "opened_shown": display_local(d["opened_at"]), "closed_shown": display_local(d["closed_at"])}
@@ -528,8 +530,6 @@ def _deviations(product: Product, period: Period) -> list[dict]:
 
 
 def _recalls(product: Product, period: Period) -> list[dict]:
-    from evqms.trace.models import Recall
-
     start, end = period.bounds()
     return [
         {
@@ -551,8 +551,6 @@ class YearlyReport:
     html: str
 
     def pdf(self) -> bytes:
-        from evqms.core.pdf import html_to_pdf
-
         return html_to_pdf(self.html)
 
     @property
@@ -561,9 +559,6 @@ class YearlyReport:
 
 
 def yearly_context(product: Product, period: Period, lang: str) -> dict:
-    from evqms.core.pdf import FONT_FAMILY
-    from evqms.reports.coa import css_string
-
     data = written(product_evidence(product, period=period), lang)
     sources = dict(_deviation_sources())
     title = _("Yearly evidence report")
@@ -583,16 +578,11 @@ def yearly_context(product: Product, period: Period, lang: str) -> dict:
 
 
 def _deviation_sources():
-    from evqms.lots.models import Deviation
-
     return [(code, str(label)) for code, label in Deviation.SOURCES]
 
 
 def build_yearly(product: Product, period: Period, lang: str = "ja") -> YearlyReport:
     """The product's yearly report over `period` in `lang`."""
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
     if lang not in LANGS:
         raise InputError(_("unknown language {lang}; choose ja or en").format(lang=lang), where="lang")
     with translation.override(lang):
