@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from evqms.core import units
+from evqms.core.inputs import required_text
 from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -28,13 +29,6 @@ def decimal_or_none(value, field: str) -> Decimal | None:
     if not number.is_finite():
         raise InputError(_("{value} is not a number").format(value=value), where=field)
     return number
-
-
-def text_required(value, field: str) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
-    if not text:
-        raise InputError(_("this field is required"), where=field)
-    return text
 
 
 def check_unit(text: str, field: str = "unit") -> str:
@@ -93,7 +87,7 @@ def _attribute_identity(data: dict) -> dict:
     """Code, kind, stage, names and flags: what every attribute has, whatever its kind."""
     kinds = {k for k, _label in SpecAttribute.KINDS}
     stages = {k for k, _label in SpecAttribute.STAGES}
-    code = text_required(data.get("code"), "code")
+    code = required_text(data.get("code"), "code")
     if not _CODE.match(code) or len(code) > 60:
         raise InputError(_("use letters, digits, - and _ only (at most 60)"), where="code")
     kind = data.get("kind") or "quantitative"
@@ -104,8 +98,8 @@ def _attribute_identity(data: dict) -> dict:
         raise InputError(_("unknown stage {stage}").format(stage=stage), where="stage")
     out = {
         "code": code,
-        "name": text_required(data.get("name"), "name"),
-        "method": text_required(data.get("method"), "method"),
+        "name": required_text(data.get("name"), "name"),
+        "method": required_text(data.get("method"), "method"),
         "kind": kind,
         "stage": stage,
         "is_cqa": bool(data.get("is_cqa", False)),
@@ -197,7 +191,7 @@ def clean_parameter(data: dict) -> dict:
     if critical and low is None and high is None:
         raise InputError(_("a critical process parameter needs a range"), where="low")
     return {
-        "name": text_required(data.get("name"), "name"),
+        "name": required_text(data.get("name"), "name"),
         "unit": check_unit(data.get("unit") or "", "unit"),
         "low": low,
         "high": high,

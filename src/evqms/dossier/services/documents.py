@@ -12,13 +12,11 @@ from evqms.audit.services import check_signing_password, record_event, write_sig
 from evqms.core import keptfiles
 from evqms.core.canonical import sha256_hex
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import EDITABLE, _choice
 from evqms.dossier.services._versions import supersede
-from evqms.dossier.validation import (
-    text_required,
-)
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
@@ -30,13 +28,13 @@ def upload_document(
 ) -> m.Document:
     """Store a file unchanged with its sha256. New content under an existing code is a new version."""
     require(actor, "dossier.upload_document")
-    code = text_required(code, "code")
+    code = required_text(code, "code")
     if len(code) > 60:
         raise InputError(_("at most 60 characters"), where="code")
     _choice(kind, m.Document.KINDS, "kind")
     if not content:
         raise InputError(_("the file is empty"), where="file")
-    text_required(original_name, "file")
+    required_text(original_name, "file")
     digest = sha256_hex(content)
     existing = list(lock_for_update(m.Document.objects.filter(code=code)).order_by("-version"))
     if existing and existing[0].sha256 == digest:
@@ -53,7 +51,7 @@ def upload_document(
     doc = m.Document(
         code=code,
         version=version,
-        title=text_required(title, "title"),
+        title=required_text(title, "title"),
         kind=kind,
         status="draft",
         uploaded_by=actor,

@@ -12,12 +12,10 @@ from evqms.audit.services import record_event
 from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
-from evqms.dossier.validation import (
-    text_required,
-)
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
@@ -25,10 +23,10 @@ from evqms.i18n import _
 @transaction.atomic
 def add_infectious_marker(*, actor, code: str, name: str, required: bool = True) -> m.InfectiousMarker:
     require(actor, "dossier.manage_marker_panel")
-    code = text_required(code, "code").lower()
+    code = required_text(code, "code").lower()
     if m.InfectiousMarker.objects.filter(code=code).exists():
         raise InputError(_("{value} already exists").format(value=code), where="code")
-    marker = m.InfectiousMarker.objects.create(code=code, name=text_required(name, "name"), required=required)
+    marker = m.InfectiousMarker.objects.create(code=code, name=required_text(name, "name"), required=required)
     record_event(
         actor=actor,
         action="marker.create",
@@ -167,7 +165,7 @@ def update_donor(*, actor, donor: m.Donor, reason: str, seen: str | None = None,
     unknown = set(changes) - set(DONOR_FIELDS)
     if unknown:
         raise InputError(_("unknown field {field}").format(field=", ".join(sorted(unknown))), where="donor")
-    reason = text_required(reason, "reason")
+    reason = required_text(reason, "reason")
     locked = lock_for_update(m.Donor.objects.filter(pk=donor.pk)).get()
     before = records.donor_record(locked)
     require_unchanged(seen, before, what=_("donor {code}").format(code=locked.code))

@@ -12,12 +12,10 @@ from evqms.audit.services import record_event
 from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
-from evqms.dossier.validation import (
-    text_required,
-)
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
@@ -28,15 +26,15 @@ def create_material(
 ) -> m.Material:
     require(actor, "dossier.manage_material")
     _choice(kind, m.Material.KINDS, "kind")
-    supplier = text_required(supplier, "supplier")
-    catalogue_number = text_required(catalogue_number, "catalogue_number")
+    supplier = required_text(supplier, "supplier")
+    catalogue_number = required_text(catalogue_number, "catalogue_number")
     if m.Material.objects.filter(supplier=supplier, catalogue_number=catalogue_number).exists():
         raise InputError(
             _("{value} already exists").format(value=f"{supplier} {catalogue_number}"),
             where="catalogue_number",
         )
     material = m.Material.objects.create(
-        name=text_required(name, "name"),
+        name=required_text(name, "name"),
         supplier=supplier,
         catalogue_number=catalogue_number,
         kind=kind,
@@ -73,17 +71,17 @@ def update_material(
         raise InputError(
             _("unknown field {field}").format(field=", ".join(sorted(unknown))), where="material"
         )
-    reason = text_required(reason, "reason")
+    reason = required_text(reason, "reason")
     locked = lock_for_update(m.Material.objects.filter(pk=material.pk)).get()
     before = records.material_record(locked)
     require_unchanged(seen, before, what=_("material {name}").format(name=locked.name))
     cleaned = {}
     if "name" in changes:
-        cleaned["name"] = text_required(changes["name"], "name")
+        cleaned["name"] = required_text(changes["name"], "name")
     if "supplier" in changes:
-        cleaned["supplier"] = text_required(changes["supplier"], "supplier")
+        cleaned["supplier"] = required_text(changes["supplier"], "supplier")
     if "catalogue_number" in changes:
-        cleaned["catalogue_number"] = text_required(changes["catalogue_number"], "catalogue_number")
+        cleaned["catalogue_number"] = required_text(changes["catalogue_number"], "catalogue_number")
     if "kind" in changes:
         cleaned["kind"] = _choice(changes["kind"], m.Material.KINDS, "kind")
     if "used_in_culture" in changes:
@@ -213,7 +211,7 @@ def update_material_lot(
         raise InputError(
             _("unknown field {field}").format(field=", ".join(sorted(unknown))), where="material_lot"
         )
-    reason = text_required(reason, "reason")
+    reason = required_text(reason, "reason")
     locked = lock_for_update(m.MaterialLot.objects.select_related("material").filter(pk=lot.pk)).get()
     before = records.material_lot_record(locked)
     require_unchanged(seen, before, what=_("material lot {code}").format(code=locked.lot_number))
@@ -261,7 +259,7 @@ def decide_material_lot(*, actor, lot: m.MaterialLot, decision: str, reason: str
     require(actor, "dossier.decide_material_lot")
     if decision not in ("accepted", "rejected"):
         raise InputError(_("unknown value {value}").format(value=decision), where="decision")
-    reason = text_required(reason, "reason")
+    reason = required_text(reason, "reason")
     locked = lock_for_update(m.MaterialLot.objects.filter(pk=lot.pk).select_related("material")).get()
     if locked.acceptance_status != "quarantine":
         raise RuleViolation(

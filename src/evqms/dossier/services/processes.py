@@ -8,13 +8,13 @@ from django.db.models import Max
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
 from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
 from evqms.dossier.validation import (
     clean_parameter,
-    text_required,
 )
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -111,7 +111,7 @@ def add_process_step(
     if locked.steps.filter(order=order).exists():
         raise InputError(_("step {order} already exists").format(order=order), where="order")
     step = m.ProcessStep.objects.create(
-        process=locked, order=int(order), kind=kind, name=text_required(name, "name"), method=method or ""
+        process=locked, order=int(order), kind=kind, name=required_text(name, "name"), method=method or ""
     )
     record_event(
         actor=actor,
@@ -132,7 +132,7 @@ def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessSt
     if "kind" in changes:
         _choice(changes["kind"], m.ProcessStep.KINDS, "kind")
     if "name" in changes:
-        changes["name"] = text_required(changes["name"], "name")
+        changes["name"] = required_text(changes["name"], "name")
     for field in ("kind", "name", "method", "order"):
         if field in changes:
             setattr(step, field, changes[field])

@@ -9,12 +9,12 @@ from evqms.audit.services import record_event
 from evqms.core import identifiers
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
 from evqms.dossier.validation import (
     check_unit,
-    text_required,
 )
 from evqms.errors import InputError
 from evqms.guidance import vocabulary
@@ -37,7 +37,7 @@ PRODUCT_FIELDS = (
 def _clean_product(data: dict) -> dict:
     out = {}
     if "name" in data:
-        out["name"] = text_required(data["name"], "name")
+        out["name"] = required_text(data["name"], "name")
     if "ev_type" in data:
         out["ev_type"] = _choice(data["ev_type"], m.EV_TYPES, "ev_type")
     if "source_cell_type" in data:
@@ -70,7 +70,7 @@ def _clean_product(data: dict) -> dict:
             _choice(r, m.ROUTES, "routes")
         out["routes"] = routes
     if "dose_unit" in data:
-        out["dose_unit"] = check_unit(text_required(data["dose_unit"], "dose_unit"), "dose_unit")
+        out["dose_unit"] = check_unit(required_text(data["dose_unit"], "dose_unit"), "dose_unit")
     if "responsible_physician" in data:
         physician = data["responsible_physician"]
         if physician is not None and not physician.groups.filter(name="physician").exists():

@@ -9,13 +9,13 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.concurrency import require_unchanged
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records, spec_template
 from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
 from evqms.dossier.validation import (
     clean_attribute,
     decimal_or_none,
-    text_required,
 )
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -91,7 +91,7 @@ def set_shelf_life(*, actor, specification: m.Specification, months, basis: str)
                 _("the shelf life must be 1 to {max} months").format(max=MAX_SHELF_LIFE_MONTHS),
                 where="shelf_life_months",
             )
-        basis = text_required(basis, "shelf_life_basis")
+        basis = required_text(basis, "shelf_life_basis")
     before = records.specification_record(locked, with_attributes=False)
     locked.shelf_life_months = value
     locked.shelf_life_basis = basis or ""

@@ -1,5 +1,5 @@
-"""What every lot service shares: the clock, the locked lot row, the status rule, required
-text and times that must not lie in the future."""
+"""What every lot service shares: the clock, the locked lot row, the status rule and the audited
+change (required text and past moments are `core.inputs`, shared with every service)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
-from evqms.errors import InputError, RuleViolation
+from evqms.errors import RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import deviation_record, lot_record, qc_result_record
@@ -45,23 +45,6 @@ def require_status(lot: Lot, allowed: tuple[str, ...], action: str) -> None:
     refusal = status_refusal(lot, allowed, action)
     if refusal:
         raise RuleViolation(refusal)
-
-
-def required_text(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InputError(message, where=field)
-    return value
-
-
-def aware(value: dt.datetime, field: str) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise InputError(_("a date and time is required"), where=field)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now() + dt.timedelta(minutes=5):
-        raise InputError(_("{when} is in the future").format(when=value.isoformat()), where=field)
-    return value
 
 
 # How each lot record is named in the audit trail and what of it an event stores.

@@ -8,12 +8,13 @@ from django.db import transaction
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.core.numbering import next_number
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import deviation_record
-from evqms.lots.services._common import audited_update, locked_lot, now, required_text
+from evqms.lots.services._common import audited_update, locked_lot, now
 
 
 def new_deviation(

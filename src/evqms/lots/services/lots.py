@@ -12,13 +12,14 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import identifiers
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import required_text
 from evqms.dossier.models import CellBank, ProcessDefinition, Specification
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot, StepRecord
 from evqms.lots.records import lot_record
-from evqms.lots.services._common import audited_update, locked_lot, require_status, required_text
+from evqms.lots.services._common import audited_update, locked_lot, require_status
 
 
 def _require_approved_version(product, version, field: str, *, foreign: str, unapproved: str) -> None:

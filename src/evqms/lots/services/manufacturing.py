@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
+from evqms.core.inputs import past_moment, required_text
 from evqms.dossier.models import MaterialLot, ProcessDefinition, ProcessStep
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot, MaterialUsage, ParameterValue, StepRecord
-from evqms.lots.services._common import aware, locked_lot, now, require_status, required_text
+from evqms.lots.services._common import locked_lot, now, require_status
 from evqms.lots.services.deviations import new_deviation
 
 
@@ -106,7 +107,7 @@ def _step_times(lot: Lot, step: ProcessStep, started_at, finished_at) -> tuple[d
             ),
             where="step",
         )
-    started_at, finished_at = aware(started_at, "started_at"), aware(finished_at, "finished_at")
+    started_at, finished_at = past_moment(started_at, "started_at"), past_moment(finished_at, "finished_at")
     if finished_at < started_at:
         raise InputError(_("the step finishes before it starts"), where="finished_at")
     return started_at, finished_at

@@ -15,6 +15,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_events
 from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
+from evqms.core.inputs import past_moment, required_text
 from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
@@ -23,12 +24,10 @@ from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import qc_result_record
 from evqms.lots.services._common import (
     audited_update,
-    aware,
     locked_lot,
     locked_lots,
     now,
     require_status,
-    required_text,
     status_refusal,
 )
 from evqms.lots.services.deviations import new_deviation
@@ -338,7 +337,7 @@ def _checked_result(
     if open_for[key] is not None:
         raise open_for[key]
     _require_attribute_of(lot, attribute)
-    tested_at = aware(entry.tested_at, "tested_at")
+    tested_at = past_moment(entry.tested_at, "tested_at")
     judged_entry = evaluate_entry(
         attribute=attribute, value=entry.value, unit=entry.unit, text_value=entry.text_value
     )

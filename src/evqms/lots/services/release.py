@@ -7,11 +7,12 @@ from django.db import transaction
 
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.core.inputs import required_text
 from evqms.errors import RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Lot, MaterialUsage, QCResult, StepRecord
 from evqms.lots.records import lot_record, lot_release_record
-from evqms.lots.services._common import locked_lot, require_status, required_text
+from evqms.lots.services._common import locked_lot, require_status
 
 
 class ReleaseBlocked(RuleViolation):

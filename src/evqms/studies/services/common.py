@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from evqms.core.inputs import past_moment, required_text
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.lots.services._common import aware, required_text
 
 __all__ = ["checked_when", "decimal_from_float", "now", "required_text"]
 
@@ -25,7 +25,7 @@ def now() -> dt.datetime:
 
 def checked_when(value: dt.datetime | None, field: str) -> dt.datetime:
     """`value` made aware and refused when in the future; now when none is given."""
-    return now() if value is None else aware(value, field)
+    return now() if value is None else past_moment(value, field)
 
 
 def decimal_from_float(value: float, field: str) -> Decimal:
