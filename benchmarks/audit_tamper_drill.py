@@ -37,7 +37,7 @@ call_command("migrate", interactive=False, verbosity=0)
 from evqms.accounts.services import create_user
 from evqms.audit.models import Signature
 from evqms.audit import services
-qa = create_user(acting_user=None, username="qa", password="a-long-password-42",
+qa = create_user(actor=None, username="qa", password="a-long-password-42",
                  role_names=["qa_reviewer"], printed_name="Q. A.")
 with transaction.atomic():
     services.write_signature(signer=qa, meaning="release", object_type="lot", object_id="L-1", record={"lot": "L-1"})
