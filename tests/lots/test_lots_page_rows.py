@@ -54,7 +54,7 @@ def _row(**changes) -> dict:
         "criterion_shown": "≥ 1.0×10¹⁰ particles/mL <&>",
         "alert_shown": "",
         "limits": {"spec_version": 2},
-        "verdict": "pass\"x",
+        "verdict": 'pass"x',
         "verdict_display": "Pass <&>",
         "oos_deviation": None,
         "current": True,
