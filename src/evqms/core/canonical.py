@@ -12,12 +12,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import uuid
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names `dataclasses.asdict` would put in its dict, looked up once per class."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _normalise(value: Any) -> Any:
@@ -45,7 +52,9 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return _normalise(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _normalise(dataclasses.asdict(value))
+        # The fields are read and normalised in place: `dataclasses.asdict` would deep-copy the
+        # whole record first (a snapshot of 10,000 lots twice over in memory) for the same result.
+        return {name: _normalise(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(k): _normalise(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

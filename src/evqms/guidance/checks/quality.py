@@ -143,9 +143,11 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
     reasons, steps, evidence = [], [], []
     incomplete = _lots_without_culture_lots(lots, pairs, reasons, steps)
     bad = 0
+    seen: set[str] = set()  # evidence is listed once, in first-seen order; a set keeps that linear
     for lot, mlot in pairs:
         for e in (ref("lot", lot.id), ref("material lot", mlot.id)):
-            if e not in evidence:
+            if e not in seen:
+                seen.add(e)
                 evidence.append(e)
         if not _used_lot_acceptable(snap, lot, mlot, reasons, steps):
             bad += 1
@@ -167,8 +169,11 @@ def culture_materials_xeno_free(snap: EvidenceSnapshot, ctx: CheckContext) -> Ch
 def _lots_without_culture_lots(lots, pairs, reasons: list, steps: list) -> int:
     """Lots that record no culture material lot at all: the evidence for them is incomplete."""
     missing = 0
+    # Indexed once by object identity (as the pairs were matched: `is`, not the lot id), so a
+    # lot's look-up does not scan every pair.
+    with_culture = {id(pair_lot) for pair_lot, _ in pairs}
     for lot in lots:
-        if not any(pair_lot is lot for pair_lot, _ in pairs):
+        if id(lot) not in with_culture:
             missing += 1
             reasons.append(bi("Lot {lot} records no culture material lot.", lot=lot.id))
             steps.append(bi("Record the culture material lots lot {lot} consumed.", lot=lot.id))

@@ -21,10 +21,14 @@ def administered_lots_retained(snap: EvidenceSnapshot, ctx: CheckContext) -> Che
     lots = snap.administered_lot_ids()
     if not lots:
         return CheckResult(NOT_APPLICABLE, [bi("No lot has been administered yet.")])
+    # Each lot's samples in the snapshot's order, indexed once instead of scanning every sample per lot.
+    samples_by_lot: dict[str, list] = {}
+    for r in snap.retention_samples:
+        samples_by_lot.setdefault(r.lot, []).append(r)
     reasons, steps, evidence, good = [], [], [], 0
     for lot_id in lots:
         evidence.append(ref("lot", lot_id))
-        samples = [r for r in snap.retention_samples if r.lot == lot_id]
+        samples = samples_by_lot.get(lot_id, [])
         kept = [r for r in samples if r.in_stock and (r.retain_until is None or r.retain_until >= ctx.as_of)]
         if kept:
             good += 1
