@@ -244,8 +244,20 @@ def available() -> dict[str, Path]:
     return found
 
 
+def require_known(ref: str) -> str:
+    """`ref` when it names a rule set by id (built-in or the user folder), else an InputError: a
+    page or an API takes ids only, never a path on the server (the command line may load a file)."""
+    known = available()
+    if ref not in known:
+        raise InputError(
+            _("unknown rule set {id}; available: {known}").format(id=ref, known=", ".join(known)),
+            where="ruleset",
+        )
+    return ref
+
+
 def load(ref: str) -> RuleSet:
-    """A rule set by id (built-in or user folder) or by file path."""
+    """A rule set by id (built-in or user folder) or by file path (the command line's)."""
     if ref.endswith((".yaml", ".yml")) or os.sep in ref:
         return load_ruleset_file(ref)
     known = available()

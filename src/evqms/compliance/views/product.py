@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -147,6 +148,8 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     product = product_or_404(code)
     lang = page_language(request)
     ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
+    if ruleset_id not in rulesets.available() and ruleset_id not in selectors.ruleset_ids_assessed(product):
+        raise Http404(_("unknown rule set {id}").format(id=ruleset_id))
     history = list(selectors.assessments_for(product, ruleset_id)[:20])
     stored = history[0] if history else None
     previous = history[1] if len(history) > 1 else None
@@ -220,6 +223,7 @@ def assess_now(request, code):
     product = product_or_404(code)
     ruleset_id = request.POST.get("ruleset") or selectors.DEFAULT_RULESET
     try:
+        rulesets.require_known(ruleset_id)  # an id, never a file path on the server
         rows = services.run_assessment(actor=request.user, product=product, ruleset_refs=[ruleset_id])
     except errors.InputError as exc:
         messages.error(request, _("Not assessed: {reason}").format(reason=str(exc)))
@@ -230,7 +234,11 @@ def assess_now(request, code):
             request,
             _("Assessed against {ruleset}: score {score}.").format(ruleset=stored.ruleset_id, score=score),
         )
-    return redirect(reverse("compliance:product", args=[product.code]) + f"?ruleset={ruleset_id}")
+    if ruleset_id not in rulesets.available():
+        return redirect("compliance:product", product.code)
+    return redirect(
+        reverse("compliance:product", args=[product.code]) + "?" + urlencode({"ruleset": ruleset_id})
+    )
 
 
 @require_POST
@@ -238,6 +246,11 @@ def attest(request, code):
     require(request, "compliance.attest")
     product = product_or_404(code)
     ruleset_id = request.POST.get("ruleset") or selectors.DEFAULT_RULESET
+    try:
+        rulesets.require_known(ruleset_id)  # an id, never a file path on the server
+    except errors.InputError as exc:
+        messages.error(request, _("Not attested: {reason}").format(reason=exc.message))
+        return redirect("compliance:product", product.code)
     citable = services.citable_records(product)
     form = forms.AttestationForm(request.POST, items=_attestation_items(ruleset_id), citable=citable)
 
