@@ -26,6 +26,9 @@ CELL_BREAK = "\n        "  # the indentation the template gave each cell
 
 @register.simple_tag(takes_context=True)
 def qc_result_row(context, r: dict, lot) -> SafeString:
+    """Long because it writes the row's cells in the order the template did, one after another
+    (tests/lots/test_lots_page_rows.py holds it to the template's text)."""
+
     def v(value) -> str:
         if type(value) is str:  # what {{ }} does to a plain string, without its other checks
             return escape(value)
