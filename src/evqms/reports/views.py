@@ -1,20 +1,24 @@
 """Downloads: the certificate of analysis (PDF), the one CoA URL the lot page links to; the serious-
 adverse-event report (PDF) and its E2B(R3) export (JSON), linked from the adverse event's page; a
-product's evidence page and its yearly report (PDF), linked from the product's page."""
+product's evidence page and its yearly report (PDF), linked from the product's page; the product's
+registry export (zip of CDISC-shaped CSV, define JSON and ODM XML), from the evidence page."""
 
 from __future__ import annotations
 
 import json
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from evqms import errors
 from evqms.core.pdf_views import pdf_view
-from evqms.core.views import page_language, require
+from evqms.core.views import page_language, require, show_refusal
 from evqms.errors import InputError
 from evqms.lots import selectors
-from evqms.reports import coa, evidence, safety
+from evqms.reports import coa, evidence, registry, safety
+from evqms.reports.forms import RegistryExportForm
 
 
 @pdf_view
@@ -77,16 +81,52 @@ def _evidence_product(request, code):
         raise Http404(str(exc)) from exc
 
 
-def evidence_page(request, code):
-    """What the evidence from every administration of a product says, and its yearly report."""
-    product = _evidence_product(request, code)
+def _render_evidence(request, product, *, registry_form=None, status=200):
     lang = page_language(request)
     data = evidence.written(evidence.product_evidence(product), lang)
     return render(
         request,
         "reports/evidence.html",
-        {**data, "lang": lang, "year": timezone.localdate().year - 1},
+        {
+            **data,
+            "lang": lang,
+            "year": timezone.localdate().year - 1,
+            "registry_form": registry_form or RegistryExportForm(initial={"lang": lang}),
+        },
+        status=status,
     )
+
+
+def evidence_page(request, code):
+    """What the evidence from every administration of a product says, its yearly report and its
+    registry export."""
+    return _render_evidence(request, _evidence_product(request, code))
+
+
+def evidence_registry(request, code):
+    """The product's registry export as a zip (audited); a bad period shows the evidence page again
+    with the refusal on the field it names (400)."""
+    product = _evidence_product(request, code)
+    form = RegistryExportForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            package = registry.export_registry(
+                actor=request.user,
+                product=product,
+                date_from=data["from"],
+                date_to=data["to"],
+                lang=data["lang"] or page_language(request),
+            )
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except InputError as exc:
+            show_refusal(form, exc)
+        else:
+            response = HttpResponse(package.data, content_type="application/zip")
+            response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
+            return response
+    return _render_evidence(request, product, registry_form=form, status=400)
 
 
 @pdf_view
