@@ -388,3 +388,14 @@ def test_age_in_whole_years_from_the_birth_year():
     assert registry.age_in_years(1970, dt.date(2026, 1, 1)) == 56
     assert registry.age_in_years(2025, dt.date(2026, 12, 31)) == 1
     assert registry.age_in_years(None, dt.date(2026, 6, 14)) is None
+
+
+def test_the_docs_map_every_column():
+    # docs/registry-export.md carries a mapping row for every column of every dataset
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "registry-export.md").read_text(encoding="utf-8")
+    for dataset in registry.DATASETS:
+        section = docs.split(f"### {dataset.name} ", 1)[1].split("\n### ", 1)[0]
+        for column in dataset.columns:
+            assert f"| `{column.name}` |" in section and f"`{dataset.item_oid(column)}`" in section, (
+                column.name
+            )

@@ -14,6 +14,7 @@ class RegistryExportForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         # `from` and `to` are the names the API and the command line use; neither can be a class
         # attribute (`from` is a keyword), so they are added here.
