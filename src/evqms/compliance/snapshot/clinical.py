@@ -155,23 +155,34 @@ def collection(product, lot_ids) -> dict:
         u["id"]: instrument_id(u["instrument__code"], u["instrument__version"], u["indication_code"])
         for u in uses
     }
+    rows = list(
+        Evaluation.objects.filter(
+            kind="baseline", instrument_use__product=product, administration__in=adm_ids
+        )
+        .order_by("administration__number", "instrument_use_id")
+        .values_list(
+            "administration__number", "instrument_use_id", "evaluated_at", "administration__administered_at"
+        )
+    )
+    baselines = [
+        ev.Baseline(administration=number, instrument=ids[use], evaluated_on=local_date(at))
+        for number, use, at, _given in rows
+        if use in ids
+    ]
+    # A use is in force from its enabling, or from its earliest baseline when baselines were
+    # recorded for administrations made before it was enabled (the instrument was in use then).
+    earliest: dict[int, object] = {}
+    for _number, use, _at, given in rows:
+        day = local_date(given)
+        earliest[use] = min(day, earliest.get(use, day))
     instruments = [
         ev.OutcomeInstrument(
             id=ids[u["id"]],
             baseline=instrument_needs_baseline(u["instrument__definition"]),
-            active_from=local_date(u["enabled_at"]),
+            active_from=min(filter(None, (local_date(u["enabled_at"]), earliest.get(u["id"])))),
             active_until=None if u["active"] else local_date(u["disabled_at"]),
         )
         for u in uses
-    ]
-    baselines = [
-        ev.Baseline(administration=number, instrument=ids[use], evaluated_on=local_date(at))
-        for number, use, at in Evaluation.objects.filter(
-            kind="baseline", instrument_use__product=product, administration__in=adm_ids
-        )
-        .order_by("administration__number", "instrument_use_id")
-        .values_list("administration__number", "instrument_use_id", "evaluated_at")
-        if use in ids
     ]
     visits = [
         ev.FollowUpVisit(
