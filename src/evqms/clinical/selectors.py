@@ -13,6 +13,7 @@ from evqms.clinical.models import (
     Administration,
     AdverseEvent,
     Evaluation,
+    EvidenceReport,
     FollowUpVisit,
     InstrumentUse,
     Patient,
@@ -210,3 +211,12 @@ def safety_reports_due_for(user, *, today: dt.date | None = None) -> list[Report
     if not user.has_perm("clinical.record_safety_report"):
         return []
     return safety_reports(today=today, only_open=True)
+
+
+def issued_evidence_reports(product):
+    """The product's yearly evidence reports as issued, newest first."""
+    return (
+        EvidenceReport.objects.filter(product=product)
+        .select_related("issued_by")
+        .order_by("-issued_at", "-id")
+    )

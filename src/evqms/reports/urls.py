@@ -9,4 +9,8 @@ urlpatterns = [
     path("safety/<adverse_event:number>.json", views.safety_report_e2b, name="safety-e2b"),
     path("evidence/<product:code>/", views.evidence_page, name="evidence"),
     path("evidence/<product:code>/yearly.pdf", views.evidence_yearly_pdf, name="evidence-yearly"),
+    path("evidence/<product:code>/<int:year>/", views.evidence_yearly_page, name="evidence-yearly-page"),
+    path(
+        "evidence/<product:code>/<int:year>/issue/", views.evidence_yearly_issue, name="evidence-yearly-issue"
+    ),
 ]

@@ -3,7 +3,6 @@ generated and handed on, with the SHA-256 of the file, so its currency can be ju
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from django.db import transaction
@@ -50,16 +49,3 @@ def record_evidence_report(
         after=evidence_report_record(report),
     )
     return report
-
-
-def issued_reports(product: Product):
-    return (
-        EvidenceReport.objects.filter(product=product)
-        .select_related("issued_by")
-        .order_by("-issued_at", "-id")
-    )
-
-
-def latest_issue_day(product: Product) -> dt.date | None:
-    latest = issued_reports(product).first()
-    return timezone.localdate(latest.issued_at) if latest else None
