@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from evqms.clinical import demo as clinical_demo
-from evqms.clinical.models import Administration, AdverseEvent, FollowUpVisit, Patient, SafetyReport
+from evqms.clinical.models import (
+    Administration,
+    AdverseEvent,
+    Evaluation,
+    FollowUpVisit,
+    Patient,
+    SafetyReport,
+)
 from evqms.inventory import demo as inventory_demo
 from evqms.inventory.models import Aliquot, RetentionSample
 from evqms.testing import factories as f
@@ -26,6 +33,14 @@ def test_demo_skips_quietly_without_the_demo_lots(users):
     assert not Aliquot.objects.exists() and not Patient.objects.exists()
 
 
+def _demo_lots():
+    f.lot("UCEV-24-001", status="released")
+    f.lot("UCEV-24-004", status="released")
+    f.lot("UCEV-24-002", status="qc")
+    f.material_lot("Human platelet lysate", "HPL-24-07", is_biological=True)
+    f.material_lot("Fetal bovine serum", "FBS-23-11", animal_species="bovine", is_biological=True)
+
+
 def test_demo_loads_once(users):
     f.lot("UCEV-24-001", status="released")
     f.lot("UCEV-24-004", status="released")
@@ -35,24 +50,59 @@ def test_demo_loads_once(users):
     for _ in range(2):
         inventory_demo.load(users)
         clinical_demo.load(users)
-    assert Aliquot.objects.filter(lot__number="UCEV-24-001").count() == 6
+    # six at fill, eleven aliquoted later for the cohort (the first six are used, shipped or retained)
+    assert Aliquot.objects.filter(lot__number="UCEV-24-001").count() == 6 + 11
     assert not Aliquot.objects.filter(lot__number="UCEV-24-002").exists()
     assert RetentionSample.objects.filter(lot__number="UCEV-24-004", status="in_stock").count() == 1
     assert (
         RetentionSample.objects.filter(material_lot__lot_number="FBS-23-11", status="not_kept").count() == 1
     )
-    assert sorted(Patient.objects.values_list("code", flat=True)) == [
-        "PT-0001",
-        "PT-0002",
-        "PT-0003",
-        "PT-0004",
-    ]
-    # Two administrations and one mild event, then two patients followed up, each with a serious event.
-    assert Administration.objects.count() == 4 and AdverseEvent.objects.count() == 3
-    assert sorted(FollowUpVisit.objects.exclude(status="scheduled").values_list("status", flat=True)) == [
-        "done",
-        "missed",
-    ]
+    codes = sorted(Patient.objects.values_list("code", flat=True))
+    assert codes == [f"PT-{i:04d}" for i in range(1, 31)]
+    # Four administrations and three events of the first demo, then 26 patients of the cohort with
+    # eight events (seven reactions to UCEV-24-001, one on UCEV-24-004); two of all are serious.
+    assert Administration.objects.count() == 30 and AdverseEvent.objects.count() == 11
+    assert AdverseEvent.objects.filter(serious=True).count() == 2
     assert SafetyReport.objects.filter(kind="initial").count() == 2
     split = Administration.objects.get(patient__code="PT-0002")
     assert sorted(split.aliquots.values_list("lot__number", flat=True)) == ["UCEV-24-001", "UCEV-24-004"]
+
+
+def test_the_demo_cohort_flags_the_serum_lot_and_keeps_every_rule(users):
+    from django.utils import timezone
+
+    from evqms.clinical.services.visits import visit_state
+    from evqms.reports.evidence import product_evidence
+
+    _demo_lots()
+    inventory_demo.load(users)
+    clinical_demo.load(users)
+    lot = Administration.objects.first().used.first().aliquot.lot
+    evidence = product_evidence(lot.product)
+    rows = {row["number"]: row for row in evidence["lots"]}
+    assert (rows["UCEV-24-001"]["administrations"], rows["UCEV-24-001"]["events"]) == (15, 10)
+    assert (rows["UCEV-24-004"]["administrations"], rows["UCEV-24-004"]["events"]) == (16, 1)
+    # Hand-computed: P(X >= 10 | Bin(11, 15/31)) = 11 (15/31)^10 (16/31) + (15/31)^11 = 0.0043348,
+    # Holm over two lots 0.0086696; UCEV-24-004: 1 - (15/31)^11 = 0.99966.
+    first, fourth = rows["UCEV-24-001"]["signal"], rows["UCEV-24-004"]["signal"]
+    assert first["p_value"] == pytest.approx(0.0043348, abs=1e-7)
+    assert first["p_adjusted"] == pytest.approx(0.0086696, abs=1e-7) and first["flagged"]
+    assert fourth["p_value"] == pytest.approx(0.99966, abs=1e-5) and not fourth["flagged"]
+    assert [row["number"] for row in evidence["flagged"]] == ["UCEV-24-001"]
+
+    # within every rule: onsets after their administration, baselines before, follow-ups after and
+    # inside their windows, none in the future; missed visits carry their reason
+    now, today = timezone.now(), timezone.localdate()
+    for event in AdverseEvent.objects.select_related("administration"):
+        assert event.administration.administered_at <= event.onset <= now
+        assert event.learned_on is None or timezone.localtime(event.onset).date() <= event.learned_on <= today
+    for e in Evaluation.objects.select_related("administration"):
+        if e.kind == "baseline":
+            assert e.evaluated_at <= e.administration.administered_at
+        else:
+            assert e.administration.administered_at < e.evaluated_at <= now
+            visit = e.follow_up_visit
+            assert visit.window_start <= timezone.localtime(e.evaluated_at).date() <= visit.window_end
+    states = [visit_state(v, today) for v in FollowUpVisit.objects.all()]
+    assert states.count("missed") == 5 and states.count("overdue") == 1 and states.count("due") >= 1
+    assert all(v.missed_reason for v in FollowUpVisit.objects.filter(status="missed"))

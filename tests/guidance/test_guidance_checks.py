@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from guidance_helpers import example_data
+from guidance_helpers import collected, example_data
 
 from evqms.errors import InputError
 from evqms.guidance.checks import REGISTRY, CheckContext
@@ -92,6 +92,7 @@ def rich() -> dict:
         previous_version="P0", comparability_record="CMP-1", comparability_approved_on="2024-03-15"
     )
     d["cell_banks"][0]["characterisation"].append({"test": "karyotype", "result": "46,XX", "passed": True})
+    d.update(collected())
     return d
 
 
@@ -270,6 +271,31 @@ CASES = [
     ),
     ("purity_class", {"minimum": "low"}, lambda d: result(d, "PROT").update(value=10), "not_met"),
     ("residual_dna_per_dose", {"max_ng": 10.0}, lambda d: result(d, "DNA").update(value=12), "not_met"),
+    ("administrations_have_baseline", {}, lambda d: d.update(baselines=[]), "not_met"),
+    (
+        "follow_ups_within_window",
+        {},
+        lambda d: d["follow_up_visits"][0].update(evaluated_on="2024-06-25"),
+        "partly_met",
+    ),
+    (
+        "serious_events_reported_in_time",
+        {},
+        lambda d: d["safety_reports"][0].update(submitted_on="2024-05-29"),
+        "not_met",
+    ),
+    (
+        "evidence_summary_current",
+        {"months": 12},
+        lambda d: d["evidence_reports"][0].update(issued_on="2024-06-29"),
+        "not_met",
+    ),
+    (
+        "adverse_events_investigated",
+        {},
+        lambda d: d["adverse_events"][0].update(investigation=""),
+        "partly_met",
+    ),
 ]
 
 

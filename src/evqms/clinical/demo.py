@@ -1,7 +1,8 @@
 """Demo clinical records: pseudonymised patients, administrations of the demo aliquots and an
 adverse event; then outcomes and safety reporting: the numeric pain rating enabled for the product,
 baselines and follow-ups (one visit missed, with its reason), a serious event reported in time and
-one reported late. Idempotent; skipped quietly when the demo aliquots do not exist. Signing the
+one reported late; then the cohort of 26 patients more (`demo_cohort`: 30 in all, a lot flagged by
+the lot signal test). Idempotent; skipped quietly when the demo aliquots do not exist. Signing the
 submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it the
 reports stay open."""
 
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from evqms.clinical import services
+from evqms.clinical import demo_cohort, services
 from evqms.clinical.models import Administration, InstrumentUse, Patient
 from evqms.dossier.models import Product
 from evqms.errors import EvqmsError
@@ -31,6 +32,10 @@ def load(users: dict) -> None:
             _outcomes_and_safety(physician)
         except EvqmsError:
             return  # e.g. too few aliquots in stock on this database: the rest of the demo stands
+    try:
+        demo_cohort.load(users)
+    except EvqmsError:
+        return  # e.g. a demo lot expired on this machine's date: the first patients stand
 
 
 def _administrations(physician) -> None:
@@ -205,6 +210,8 @@ def _serious_events(physician, given: dict):
         causality="possible",
         outcome="recovered",
         outcome_on=today - dt.timedelta(days=70),
+        investigation="Synovial fluid culture: Staphylococcus epidermidis. The retained sample of the lot was "
+        "tested: sterile, endotoxin within its limit. Cause attributed to the injection procedure.",
     )
     late = services.record_adverse_event(
         actor=physician,

@@ -233,6 +233,12 @@ EVALUATION_KINDS = [("baseline", _("Baseline")), ("follow_up", _("Follow-up"))]
 VISIT_STATUSES = [("scheduled", _("Scheduled")), ("done", _("Done")), ("missed", _("Missed"))]
 
 
+def instrument_needs_baseline(definition) -> bool:
+    """An instrument needs a baseline unless its definition says `baseline: false`: one that rates
+    the change itself (a global impression of change) has nothing to compare with."""
+    return not (isinstance(definition, dict) and definition.get("baseline") is False)
+
+
 class OutcomeInstrument(models.Model):
     """An outcome measure as data (loaded from clinical/instruments/*.yaml or a site's own file).
 
@@ -275,6 +281,10 @@ class OutcomeInstrument(models.Model):
 
     def __str__(self):
         return f"{self.code} v{self.version}"
+
+    @property
+    def needs_baseline(self) -> bool:
+        return instrument_needs_baseline(self.definition)
 
 
 class InstrumentUse(models.Model):
@@ -463,6 +473,27 @@ class SafetyReport(models.Model):
                 condition=models.Q(due_on__gte=models.F("clock_start")), name="safety_report_due"
             ),
         ]
+
+    def __str__(self):
+        return self.number
+
+
+class EvidenceReport(models.Model):
+    """The product's evidence summary as issued: the yearly report of one year, generated and kept
+    as a record (its file's SHA-256), so the compliance engine can tell when it was last issued."""
+
+    number = models.CharField(_("evidence report number"), max_length=40, unique=True)
+    product = models.ForeignKey("dossier.Product", on_delete=models.PROTECT, related_name="evidence_reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    language = models.CharField(_("language"), max_length=5)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("evidence report")
+        indexes = [models.Index(fields=["product", "issued_at"], name="evidence_report_product_idx")]
 
     def __str__(self):
         return self.number

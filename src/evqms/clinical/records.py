@@ -186,3 +186,14 @@ def safety_case_record(report: SafetyReport) -> dict:
         }
     )
     return case
+
+
+def evidence_report_record(report) -> dict:
+    return {
+        "number": report.number,
+        "product": report.product.code,
+        "year": report.year,
+        "language": report.language,
+        "sha256": report.sha256,
+        "issued_at": report.issued_at.isoformat(),
+    }

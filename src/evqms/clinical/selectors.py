@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from dateutil.relativedelta import relativedelta
+from django.db.models import Max, Min, Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from evqms.clinical.models import (
@@ -13,6 +15,7 @@ from evqms.clinical.models import (
     Administration,
     AdverseEvent,
     Evaluation,
+    EvidenceReport,
     FollowUpVisit,
     InstrumentUse,
     Patient,
@@ -21,6 +24,8 @@ from evqms.clinical.models import (
 from evqms.clinical.services.outcomes import catalogue, uses_for
 from evqms.clinical.services.safety import Clock, clock
 from evqms.clinical.services.visits import visit_state
+from evqms.core.tasks import Task
+from evqms.dossier.models import Product
 from evqms.i18n import _
 
 
@@ -210,3 +215,52 @@ def safety_reports_due_for(user, *, today: dt.date | None = None) -> list[Report
     if not user.has_perm("clinical.record_safety_report"):
         return []
     return safety_reports(today=today, only_open=True)
+
+
+def issued_evidence_reports(product):
+    """The product's yearly evidence reports as issued, newest first."""
+    return (
+        EvidenceReport.objects.filter(product=product)
+        .select_related("issued_by")
+        .order_by("-issued_at", "-id")
+    )
+
+
+# --- work queue --------------------------------------------------------------------------------
+
+EVIDENCE_REPORT_MONTHS = 12  # as the evidence-collection rule set's EVC-4 asks
+EVIDENCE_REPORT_NOTICE_DAYS = 30
+
+
+def evidence_report_tasks(user, today: dt.date | None = None) -> list:
+    """'Issue the yearly evidence report of <product>' for whoever may issue it, from 30 days before
+    it falls due: 12 months after it was last issued, or after the product's first administration
+    when it never was."""
+    if not user.has_perm("clinical.record_safety_report"):
+        return []
+    today = today or timezone.localdate()
+    products = Product.objects.annotate(
+        first_given=Min("lots__aliquots__used_in__administration__administered_at"),
+        last_issued=Max("evidence_reports__issued_at"),
+    ).filter(first_given__isnull=False)
+    tasks = []
+    for product in products.order_by("code"):
+        since = timezone.localtime(product.last_issued or product.first_given).date()
+        due = since + relativedelta(months=EVIDENCE_REPORT_MONTHS)
+        if due > today + dt.timedelta(days=EVIDENCE_REPORT_NOTICE_DAYS):
+            continue
+        tasks.append(
+            Task(
+                kind="evidence.yearly_report",
+                title=_("Issue the yearly evidence report of {product}").format(product=product.code),
+                url=reverse("reports:evidence-yearly-page", args=[product.code, today.year - 1]) + "#issued",
+                due=due,
+                area=str(_("Clinical")),
+            )
+        )
+    return tasks
+
+
+def tasks_for(user) -> list:
+    """The clinical area's tasks on `user`'s work queue."""
+    return evidence_report_tasks(user)

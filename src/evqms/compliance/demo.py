@@ -10,7 +10,8 @@
 - the comparability record of process v2 (the xeno-free change), approved by QA, once a released
   lot exists on each version (UCEV-24-001 on v1, UCEV-24-004 on v2): its summary is computed from
   the two lots' current release results and says it covers release testing only;
-- a stored assessment against jsrm-2024, again whenever the evidence changed since the last one.
+- a stored assessment against jsrm-2024 and one against evidence-collection, again whenever the
+  evidence changed since the last one.
 
 Upstream records come from the dossier and lots demos; without the product this does nothing.
 Signing needs the demo users' passwords ($EVQMS_HOME/demo-logins.json, written by evqms.web.demo).
@@ -163,13 +164,23 @@ def load(users: dict, passwords: dict | None = None) -> None:
     if passwords.get("qa"):
         _comparability(product, qa, request, passwords["qa"])
 
-    latest = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id").first()
-    try:
-        snapshot, _engine = services.evaluate(product)
-        if latest is None or latest.snapshot_sha256 != snapshot.sha256():
-            services.run_assessment(actor=qa, product=product)
-    except EvqmsError as exc:
-        _note(f"no assessment stored: {exc}")
+    for ruleset_id in ASSESSED:
+        latest = (
+            Assessment.objects.filter(product=product, ruleset_id=ruleset_id)
+            .order_by("-assessed_at", "-id")
+            .first()
+        )
+        try:
+            snapshot, _engine = services.evaluate(product, [ruleset_id])
+            if latest is None or latest.snapshot_sha256 != snapshot.sha256():
+                services.run_assessment(actor=qa, product=product, ruleset_refs=[ruleset_id])
+        except EvqmsError as exc:
+            _note(f"no {ruleset_id} assessment stored: {exc}")
+
+
+# The rule sets the demo product is assessed against: the JSRM guidance and the evidence collection
+# after administration (baselines, follow-ups, serious-event reports, the yearly summary).
+ASSESSED = ("jsrm-2024", "evidence-collection")
 
 
 # QMS element -> the dossier demo's document that covers it (only what the demo really holds).

@@ -285,7 +285,9 @@ def to_engine(stored: Assessment):
 
 def evidence_url(reference: str, product) -> str | None:
     """'lot UCEV-24-001' -> the lot page; 'risk register RR-x v2' -> the register page; a QMS
-    document or comparability record -> its section of the compliance page; else None."""
+    document or comparability record -> its section of the compliance page; an administration,
+    adverse event or safety report -> its clinical page; an issued evidence report -> the
+    product's evidence page; else None."""
     kinds = (
         ("lot ", "lots:lot-detail", lambda rest: [rest]),
         ("risk register ", "compliance:register", lambda rest: [product.code]),
@@ -293,11 +295,16 @@ def evidence_url(reference: str, product) -> str | None:
         ("attestation ", "compliance:product", lambda rest: [product.code]),
         ("document ", "compliance:product", lambda rest: [product.code]),
         ("comparability record ", "compliance:product", lambda rest: [product.code]),
+        ("administration ", "clinical:administration-detail", lambda rest: [rest]),
+        ("adverse event ", "clinical:adverse-event-detail", lambda rest: [rest]),
+        ("safety report ", "clinical:safety-report-detail", lambda rest: [rest]),
+        ("evidence report ", "reports:evidence", lambda rest: [product.code]),
     )
     anchors = {
         "attestation ": "#attestations",
         "document ": "#qms-documents",
         "comparability record ": "#comparability",
+        "evidence report ": "#yearly",
     }
     for prefix, name, args in kinds:
         if reference.startswith(prefix):

@@ -274,6 +274,59 @@ class AdverseEvent:
     causality: str = ""
     outcome: str = ""
     investigation: str = ""
+    sample_tests: int = 0  # tests of retained samples made to investigate it
+
+
+@dataclass
+class SafetyReport:
+    """A report of a serious adverse event to the authority, with its due date."""
+
+    id: str
+    adverse_event: str
+    kind: str = "initial"  # initial | follow_up
+    due_on: dt.date | None = None
+    submitted_on: dt.date | None = None
+
+
+@dataclass
+class OutcomeInstrument:
+    """An outcome instrument the product uses; `baseline` False for one that rates change itself
+    (a global impression of change), which no administration needs a baseline for."""
+
+    id: str  # "nrs-pain v1"
+    baseline: bool = True
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
+
+
+@dataclass
+class Baseline:
+    administration: str
+    instrument: str
+    evaluated_on: dt.date | None = None
+
+
+@dataclass
+class FollowUpVisit:
+    id: str  # "ADM-00012 M3 nrs-pain v1"
+    administration: str
+    instrument: str
+    month: int
+    window_start: dt.date
+    window_end: dt.date
+    status: str = "scheduled"  # scheduled | done | missed
+    evaluated_on: dt.date | None = None
+    missed_reason: str = ""
+
+
+@dataclass
+class EvidenceReport:
+    """The product's evidence summary (the yearly report) as issued: what was generated, when."""
+
+    id: str
+    year: int
+    issued_on: dt.date
+    language: str = ""
 
 
 @dataclass
@@ -399,6 +452,11 @@ class EvidenceSnapshot:
     retention_samples: list[RetentionSample] = field(default_factory=list)
     administrations: list[Administration] = field(default_factory=list)
     adverse_events: list[AdverseEvent] = field(default_factory=list)
+    safety_reports: list[SafetyReport] = field(default_factory=list)
+    outcome_instruments: list[OutcomeInstrument] = field(default_factory=list)
+    baselines: list[Baseline] = field(default_factory=list)
+    follow_up_visits: list[FollowUpVisit] = field(default_factory=list)
+    evidence_reports: list[EvidenceReport] = field(default_factory=list)
     risk_register: RiskRegister | None = None
     studies: Studies = field(default_factory=Studies)
     qms_documents: list[QMSDocument] = field(default_factory=list)

@@ -63,11 +63,13 @@ def category_label(category: str) -> dict[str, str]:
 # compliance page show them; the reference itself stays English in stored findings and JSON.
 EVIDENCE_KINDS: dict[str, dict[str, str]] = {
     "administration": label("administration", "投与"),
+    "adverse event": label("adverse event", "有害事象"),
     "attestation": label("attestation", "確認書"),
     "cell bank": label("cell bank", "セルバンク"),
     "comparability record": label("comparability record", "同等性/同質性の評価記録"),
     "document": label("document", "文書"),
     "donor": label("donor", "ドナー"),
+    "evidence report": label("evidence report", "エビデンス報告"),
     "lot": label("lot", "ロット"),
     "material lot": label("material lot", "原材料ロット"),
     "potency assay": label("potency assay", "力価試験"),
@@ -76,6 +78,7 @@ EVIDENCE_KINDS: dict[str, dict[str, str]] = {
     "retention sample": label("retention sample", "参考品"),
     "risk": label("risk", "リスク"),
     "risk register": label("risk register", "リスク登録簿"),
+    "safety report": label("safety report", "安全性報告"),
     "specification attribute": label("specification attribute", "規格項目"),
     "study": label("study", "試験"),
 }

@@ -10,4 +10,8 @@ urlpatterns = [
     path("evidence/<product:code>/", views.evidence_page, name="evidence"),
     path("evidence/<product:code>/yearly.pdf", views.evidence_yearly_pdf, name="evidence-yearly"),
     path("evidence/<product:code>/registry.zip", views.evidence_registry, name="evidence-registry"),
+    path("evidence/<product:code>/<int:year>/", views.evidence_yearly_page, name="evidence-yearly-page"),
+    path(
+        "evidence/<product:code>/<int:year>/issue/", views.evidence_yearly_issue, name="evidence-yearly-issue"
+    ),
 ]

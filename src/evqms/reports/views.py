@@ -1,20 +1,27 @@
 """Downloads: the certificate of analysis (PDF), the one CoA URL the lot page links to; the serious-
 adverse-event report (PDF) and its E2B(R3) export (JSON), linked from the adverse event's page; a
-product's evidence page and its yearly report (PDF), linked from the product's page; the product's
-registry export (zip of CDISC-shaped CSV, define JSON and ODM XML), from the evidence page."""
+product's evidence page, its yearly page and report (PDF), linked from the product's page, and the
+record of a yearly report issued; the product's registry export (zip of CDISC-shaped CSV, define JSON
+and ODM XML), from the evidence page."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from evqms import errors
+from evqms.clinical import selectors as clinical_selectors
+from evqms.clinical import services as clinical
 from evqms.core.pdf_views import pdf_view
-from evqms.core.views import page_language, require, show_refusal
+from evqms.core.views import act, page_language, require, show_refusal
 from evqms.errors import InputError
 from evqms.lots import selectors
 from evqms.reports import coa, evidence, registry, safety
@@ -84,16 +91,72 @@ def _evidence_product(request, code):
 def _render_evidence(request, product, *, registry_form=None, status=200):
     lang = page_language(request)
     data = evidence.written(evidence.product_evidence(product), lang)
+    this_year = timezone.localdate().year
     return render(
         request,
         "reports/evidence.html",
         {
             **data,
             "lang": lang,
-            "year": timezone.localdate().year - 1,
+            "year": this_year - 1,
+            "yearly_pages": (this_year, this_year - 1),
             "registry_form": registry_form or RegistryExportForm(initial={"lang": lang}),
         },
         status=status,
+    )
+
+
+def _period(year) -> evidence.Period:
+    try:
+        return evidence.Period.year(year)
+    except InputError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def evidence_yearly_page(request, code, year):
+    """What the yearly report of `year` shows, on a page: administrations, patients, events by
+    seriousness, outcomes with completeness, lots, deviations and recalls in the period; the PDF in
+    either language, and the reports issued."""
+    product = _evidence_product(request, code)
+    period = _period(year)
+    lang = page_language(request)
+    context = evidence.yearly_context(product, period, lang)
+    return render(
+        request,
+        "reports/evidence_yearly_page.html",
+        {
+            **context,
+            "issued": clinical_selectors.issued_evidence_reports(product).filter(year=period.start.year),
+            "can_issue": request.user.has_perm("clinical.record_safety_report"),
+            "langs": (("ja", "日本語"), ("en", "English")),
+        },
+    )
+
+
+@require_POST
+@pdf_view
+def evidence_yearly_issue(request, code, year):
+    """Generate the yearly report in the language asked for and record it as issued (its SHA-256)."""
+    require(request, "clinical.record_safety_report")
+    product = _evidence_product(request, code)
+    period = _period(year)
+    lang = request.POST.get("lang") or page_language(request)
+
+    def issue():
+        if lang not in evidence.LANGS:
+            raise InputError(_("unknown language {lang}; choose ja or en").format(lang=lang), where="lang")
+        data = evidence.build_yearly(product, period, lang).pdf()
+        return clinical.record_evidence_report(
+            actor=request.user,
+            product=product,
+            year=period.start.year,
+            language=lang,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+    act(request, issue, success=_("Yearly report {year} issued.").format(year=period.start.year))
+    return redirect(
+        reverse("reports:evidence-yearly-page", args=[product.code, period.start.year]) + "#issued"
     )
 
 

@@ -11,6 +11,7 @@ from evqms.clinical.services.adverse_events import (
     record_sample_test,
     update_investigation,
 )
+from evqms.clinical.services.evidence_reports import record_evidence_report
 from evqms.clinical.services.outcomes import catalogue, disable_instrument, enable_instrument
 from evqms.clinical.services.patients import get_patient, record_consent, register_patient
 from evqms.clinical.services.safety import (
@@ -31,6 +32,7 @@ __all__ = [
     "mark_generated",
     "record_ae_follow_up",
     "record_baseline",
+    "record_evidence_report",
     "record_follow_up",
     "record_missed_visit",
     "record_submission",

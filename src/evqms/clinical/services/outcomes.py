@@ -62,6 +62,8 @@ class Definition:
     items: tuple[Item, ...]
     raw: dict
     source: str
+    # False: the instrument rates the change itself (PGIC); no baseline is taken or asked for.
+    baseline: bool = True
 
     def text(self, field: str, lang: str) -> str:
         value = getattr(self, field)
@@ -176,6 +178,7 @@ def _definition(entry, name: str) -> Definition:
         items=tuple(items),
         raw=entry,
         source=name,
+        baseline=entry.get("baseline", True) is not False,
     )
 
 

@@ -100,6 +100,10 @@ def record_baseline(
                 code=use.instrument.code, product=use.product.code
             )
         )
+    if not use.instrument.needs_baseline:
+        raise RuleViolation(
+            _("{code} rates the change itself: it takes no baseline").format(code=use.instrument.code)
+        )
     evaluated_at = _evaluation_time(evaluated_at)
     if evaluated_at > adm.administered_at:
         raise InputError(

@@ -80,7 +80,11 @@ def administration_detail(request, number: str):
             "can_report": request.user.has_perm("clinical.record_adverse_event"),
             "evaluations": evaluations,
             "visits": selectors.visits_of(adm),
-            "baseline_to_record": [u for u in selectors.active_uses_for(adm) if u.pk not in with_baseline],
+            "baseline_to_record": [
+                u
+                for u in selectors.active_uses_for(adm)
+                if u.pk not in with_baseline and u.instrument.needs_baseline
+            ],
             "can_evaluate": request.user.has_perm("clinical.record_evaluation"),
             "lang": page_language(request),
         },

@@ -94,6 +94,7 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
         retention_samples=clinical.retention_samples(lot_ids, [m.pk for m in material_lots]),
         administrations=administrations,
         adverse_events=adverse_events,
+        **clinical.collection(product, lot_ids),
         risk_register=qms.risk_register(product),
         studies=studies.studies(product, latest_ids),
         qms_documents=qms.qms_documents(),

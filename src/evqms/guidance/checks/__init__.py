@@ -7,6 +7,7 @@ names to the functions. Importing this package registers every check module.
 from evqms.guidance.checks import (  # noqa: E402,F401  (registration by import)
     attestation,
     characterisation,
+    collection,
     efficacy,
     process,
     quality,

@@ -205,6 +205,8 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
         by_month[v["month"]].append(v)
     # a stored schedule that is not a list of whole months must not break the page
     planned = use.follow_up_months if isinstance(use.follow_up_months, list) else []
+    if not instrument.needs_baseline:
+        planned = []  # its visits are not planned from a baseline: only those recorded are shown
     months = sorted({m for m in planned if isinstance(m, int) and not isinstance(m, bool)} | set(by_month))
     rows = []
     for month in months:
@@ -219,12 +221,14 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
             before.append(float(baseline))
             after.append(float(v["evaluation__score"]) if state == "done" else None)
         expected = states["done"] + states["missed"] + states["overdue"]
-        change = stats.paired_change(before, after, CONFIDENCE, direction).to_dict() if expected else None
+        # an instrument that rates change itself has no baseline: no change from it is computed
+        paired = expected and instrument.needs_baseline
+        change = stats.paired_change(before, after, CONFIDENCE, direction).to_dict() if paired else None
         responders = (
             stats.mid_responders(
                 before, after, mid, direction, expected=expected, confidence=CONFIDENCE
             ).to_dict()
-            if expected and mid
+            if paired and mid
             else None
         )
         rows.append(
@@ -252,6 +256,7 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
         "mid": mid,
         "indication_code": use.indication_code,
         "baselines": len(baselines),
+        "needs_baseline": instrument.needs_baseline,
         "months": rows,
     }
 
