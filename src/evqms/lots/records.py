@@ -87,6 +87,14 @@ def deviation_record(d: Deviation) -> dict:
     }
 
 
+def deviation_signed_record(d: Deviation) -> dict:
+    """What QA's closing signature signs: the deviation's record without its status (the closure
+    itself), so the signature still applies to the closed record."""
+    record = deviation_record(d)
+    record.pop("status")
+    return record
+
+
 def lot_qc_results(lot: Lot) -> list[QCResult]:
     """Every QC result of the lot, valid or not, in specification order then as recorded."""
     return list(

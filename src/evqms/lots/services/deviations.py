@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from evqms.accounts.rules import require
-from evqms.audit.services import record_event
+from evqms.audit.services import check_signing_password, record_event, write_signature
 from evqms.core.db import lock_for_update
 from evqms.core.inputs import past_moment, required_text
 from evqms.core.numbering import next_number
@@ -16,11 +16,12 @@ from evqms.dossier.models import MaterialLot
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots.deviation_rules import propose_classification
-from evqms.lots.models import Deviation, Lot, QCResult
-from evqms.lots.records import deviation_record
+from evqms.lots.models import Deviation, DeviationImpact, Lot, QCResult
+from evqms.lots.records import deviation_record, deviation_signed_record
 from evqms.lots.services._common import audited_update, locked_lots, now
 
 CLASSIFICATIONS = tuple(code for code, _label in Deviation.CLASSIFICATIONS if code)
+ROOT_CAUSES = tuple(code for code, _label in Deviation.ROOT_CAUSES if code)
 
 
 def _distinct(records) -> list:
@@ -151,22 +152,181 @@ def locked_deviation(deviation: Deviation) -> Deviation:
     return lock_for_update(Deviation.objects.filter(pk=deviation.pk)).get()
 
 
-@transaction.atomic
-def close_deviation(*, actor, deviation: Deviation, resolution: str) -> Deviation:
-    require(actor, "lots.close_deviation")
-    resolution = required_text(
-        resolution, "resolution", _("a resolution (investigation and CAPA) is required")
-    )
+def _open_one(deviation: Deviation, action: str) -> Deviation:
     deviation = locked_deviation(deviation)
     if deviation.status != "open":
-        raise RuleViolation(_("deviation {number} is already closed").format(number=deviation.number))
+        raise RuleViolation(
+            _("deviation {number} is closed: cannot {action}").format(number=deviation.number, action=action)
+        )
+    return deviation
+
+
+@transaction.atomic
+def classify_deviation(*, actor, deviation: Deviation, classification: str, reason: str) -> Deviation:
+    """QA confirms the proposed classification or changes it, always with a reason."""
+    require(actor, "lots.classify_deviation")
+    if classification not in CLASSIFICATIONS:
+        raise InputError(
+            _("choose minor, major or critical"),
+            where="classification",
+        )
+    reason = required_text(reason, "reason", _("give the reason for the classification"))
+    deviation = _open_one(deviation, _("classify it"))
     return audited_update(
         deviation,
         actor=actor,
-        action="deviation.close",
-        reason=resolution,
-        status="closed",
-        resolution=resolution,
-        closed_by=actor,
-        closed_at=now(),
+        action="deviation.classify",
+        reason=reason,
+        classification=classification,
+        classification_reason=reason,
+        classified_by=actor,
+        classified_at=now(),
     )
+
+
+@transaction.atomic
+def record_investigation(
+    *, actor, deviation: Deviation, root_cause_category: str, investigation: str
+) -> Deviation:
+    """The investigation: a root cause category from the list and what was found."""
+    require(actor, "lots.investigate_deviation")
+    if root_cause_category not in ROOT_CAUSES:
+        raise InputError(_("choose a root cause category"), where="root_cause_category")
+    investigation = required_text(
+        investigation, "investigation", _("describe the investigation and what it found")
+    )
+    deviation = _open_one(deviation, _("record an investigation"))
+    return audited_update(
+        deviation,
+        actor=actor,
+        action="deviation.investigate",
+        root_cause_category=root_cause_category,
+        investigation=investigation,
+        investigated_by=actor,
+        investigated_at=now(),
+    )
+
+
+@transaction.atomic
+def assess_impact(
+    *, actor, deviation: Deviation, lot: Lot, assessment: str, reasoning: str
+) -> DeviationImpact:
+    """QA's assessment of what the deviation means for one lot it names (a new assessment of the
+    same lot replaces the earlier one; both stay in the audit trail)."""
+    require(actor, "lots.assess_deviation_impact")
+    if assessment not in dict(DeviationImpact.ASSESSMENTS):
+        raise InputError(_("choose the impact on the lot"), where="assessment")
+    reasoning = required_text(reasoning, "reasoning", _("give the reasoning for the assessment"))
+    deviation = _open_one(deviation, _("assess its impact"))
+    if not deviation.affected_lots.filter(pk=lot.pk).exists():
+        raise InputError(
+            _("deviation {number} does not name lot {lot}").format(number=deviation.number, lot=lot.number),
+            where="lot",
+        )
+    before = deviation_record(deviation)
+    DeviationImpact.objects.update_or_create(
+        deviation=deviation,
+        lot=lot,
+        defaults={
+            "assessment": assessment,
+            "reasoning": reasoning,
+            "assessed_by": actor,
+            "assessed_at": now(),
+        },
+    )
+    record_event(
+        actor=actor,
+        action="deviation.assess_impact",
+        object_type="deviation",
+        object_id=deviation.pk,
+        before=before,
+        after=deviation_record(deviation),
+        reason=reasoning,
+    )
+    return DeviationImpact.objects.get(deviation=deviation, lot=lot)
+
+
+@transaction.atomic
+def name_lots(*, actor, deviation: Deviation, lots=(), material_lots=()) -> Deviation:
+    """Add lots or material lots the investigation found the deviation may affect (never removes one:
+    a lot once named keeps its impact assessment on record)."""
+    require(actor, "lots.investigate_deviation")
+    deviation = _open_one(deviation, _("name further lots"))
+    before = deviation_record(deviation)
+    lots = list(locked_lots(_distinct(lots)).values())
+    deviation.affected_lots.add(*lots)
+    deviation.affected_material_lots.add(*_distinct(material_lots))
+    after = deviation_record(deviation)
+    if after != before:
+        record_event(
+            actor=actor,
+            action="deviation.name_lots",
+            object_type="deviation",
+            object_id=deviation.pk,
+            before=before,
+            after=after,
+        )
+    return deviation
+
+
+def closure_refusals(deviation: Deviation) -> list[str]:
+    """Why the deviation cannot be closed now (empty: it can). A major or critical one needs a CAPA:
+    the CAPA area links its records to deviations (`capas`), read here by that name so lots
+    imports nothing from it."""
+    out = []
+    if deviation.status != "open":
+        out.append(_("deviation {number} is already closed").format(number=deviation.number))
+        return out
+    if not deviation.classification:
+        out.append(_("the deviation is not classified"))
+    if not deviation.root_cause_category or not deviation.investigation.strip():
+        out.append(_("the investigation (root cause category and findings) is not recorded"))
+    assessed = set(deviation.impacts.values_list("lot_id", flat=True))
+    missing = [lot.number for lot in deviation.affected_lots.order_by("number") if lot.pk not in assessed]
+    if missing:
+        out.append(_("no impact assessment for lot {lots}").format(lots=", ".join(missing)))
+    if deviation.classification in ("major", "critical") and not deviation.capas.exists():
+        out.append(
+            _("a {classification} deviation needs a linked CAPA before it is closed").format(
+                classification=deviation.get_classification_display()
+            )
+        )
+    return out
+
+
+def close_deviation(
+    *, request, actor, deviation: Deviation, password: str, resolution: str = ""
+) -> Deviation:
+    """QA closes the deviation with the password re-entered and a signature meaning "approval" over
+    the deviation's record; refused while `closure_refusals` names anything."""
+    require(actor, "lots.close_deviation")
+    check_signing_password(request=request, signer=actor, password=password)
+    with transaction.atomic():
+        deviation = locked_deviation(deviation)
+        refusals = closure_refusals(deviation)
+        if refusals:
+            raise RuleViolation(
+                _("deviation {number} cannot be closed: {why}").format(
+                    number=deviation.number, why="; ".join(refusals)
+                )
+            )
+        deviation.resolution = (resolution or "").strip()
+        signature = write_signature(
+            signer=actor,
+            meaning="approval",
+            object_type="deviation",
+            object_id=deviation.pk,
+            record=deviation_signed_record(deviation),
+            reason=deviation.resolution,
+        )
+        return audited_update(
+            deviation,
+            actor=actor,
+            action="deviation.close",
+            reason=deviation.resolution,
+            status="closed",
+            resolution=deviation.resolution,
+            closed_by=actor,
+            closed_at=now(),
+            close_signature=signature,
+        )
