@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.accounts",),
     ("evqms.dossier",),
     ("evqms.lots",),
+    ("evqms.capa",),  # deviations worked to closure and CAPA: reads lots, read by nothing below web
     ("evqms.inventory",),
     ("evqms.clinical",),
     ("evqms.studies",),

@@ -10,6 +10,16 @@ urlpatterns = [
     path("token/", TokenView.as_view(), name="api-token"),
     *(
         path("", include(f"evqms.{app}.api"))
-        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies", "reports")
+        for app in (
+            "dossier",
+            "lots",
+            "capa",
+            "inventory",
+            "clinical",
+            "trace",
+            "landscape",
+            "studies",
+            "reports",
+        )
     ),
 ]

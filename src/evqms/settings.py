@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "evqms.web",
     "evqms.dossier",
     "evqms.lots",
+    "evqms.capa",
     "evqms.inventory",
     "evqms.clinical",
     "evqms.trace",

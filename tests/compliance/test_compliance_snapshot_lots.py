@@ -13,6 +13,7 @@ from django.utils import timezone
 from evqms.compliance.snapshot import build_snapshot
 from evqms.guidance import evidence as ev
 from evqms.lots.models import Deviation
+from evqms.testing.deviations import settle_deviation
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def quarantined_lot(world, expiry: dt.date):
             values=values,
         )
     manual = services.open_deviation(actor=world.qa, lot=lot, description="label printer jammed")
-    services.close_deviation(actor=world.qa, deviation=manual, resolution="relabelled, printer serviced")
+    settle_deviation(manual, world.qa, resolution="relabelled, printer serviced")
     lot = services.submit_to_qc(actor=world.operator, lot=lot)
     tested = timezone.now() - dt.timedelta(minutes=5)
 

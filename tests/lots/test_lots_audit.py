@@ -10,6 +10,7 @@ from django.utils import timezone
 from evqms.audit.models import AuditEvent
 from evqms.audit.selectors import verify_chain
 from evqms.lots import services
+from evqms.testing.deviations import settle_deviation
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_result_and_deviation_events(world, rf_request):
     )
     services.invalidate_qc_result(actor=world.analyst2, result=r, reason="reagent blank contaminated")
     dev = lot.deviations.get()
-    services.close_deviation(actor=world.qa, deviation=dev, resolution="invalid OOS, lab error")
+    settle_deviation(dev, world.qa, resolution="invalid OOS, lab error")
     services.reject_lot(
         request=rf_request,
         actor=world.qa,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from evqms.errors import InputError
 from evqms.lots import selectors, services
 from evqms.lots.models import Deviation, Lot
+from evqms.testing.deviations import settle_deviation
 
 pytestmark = pytest.mark.django_db
 
@@ -202,9 +203,7 @@ def test_animal_origin_on_a_xeno_free_process_opens_a_deviation_and_blocks_relea
     assert "bovine" in dev.description and "xeno-free" in dev.description
     lot = quarantined(world, lot)
     assert codes(lot) == ["open_deviation"]
-    services.close_deviation(
-        actor=world.qa2, deviation=dev, resolution="Investigated: FBS lot justified, CAPA 12"
-    )
+    settle_deviation(dev, world.qa2, resolution="Investigated: FBS lot justified, CAPA 12")
     assert codes(lot) == []
 
 

@@ -14,6 +14,7 @@ from evqms.audit.services import SignatureRefused
 from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.lots import records, selectors, services
 from evqms.lots.models import Lot
+from evqms.testing.deviations import settle_deviation
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def test_gate_standing_oos_a_passing_retest_does_not_hide_it(world):
     retest = record(world, lot, "endotoxin", D("0.1"), "EU/mL", retest_of=results["endotoxin"])
     services.verify_qc_result(actor=world.analyst2, result=retest)
     lot = services.complete_qc(actor=world.analyst, lot=lot)
-    services.close_deviation(actor=world.qa, deviation=lot.deviations.get(), resolution="investigated")
+    settle_deviation(lot.deviations.get(), world.qa)
     assert codes(lot) == ["standing_oos"]
     services.invalidate_qc_result(actor=world.qa, result=results["endotoxin"], reason="documented lab error")
     assert codes(lot) == []
@@ -78,15 +79,19 @@ def test_gate_alert_result_passes(world):
     assert codes(lot) == []
 
 
-def test_gate_open_deviation(world):
+def test_gate_open_deviation(world, rf_request):
     lot = world.quarantined_lot()
     dev = services.open_deviation(actor=world.operator, lot=lot, description="freezer alarm during storage")
     assert codes(lot) == ["open_deviation"]
     with pytest.raises(PermissionDenied):
-        services.close_deviation(actor=world.operator, deviation=dev, resolution="ok")
-    with pytest.raises(InputError):
-        services.close_deviation(actor=world.qa, deviation=dev, resolution="")
-    services.close_deviation(actor=world.qa, deviation=dev, resolution="temperature log within limits")
+        services.close_deviation(
+            request=rf_request, actor=world.operator, deviation=dev, password=world.operator.raw_password
+        )
+    with pytest.raises(RuleViolation, match="investigation"):  # not investigated yet
+        services.close_deviation(
+            request=rf_request, actor=world.qa, deviation=dev, password=world.qa.raw_password
+        )
+    settle_deviation(dev, world.qa, resolution="temperature log within limits")
     assert codes(lot) == []
 
 

@@ -330,25 +330,19 @@ def test_reject_needs_a_reason_and_the_password(client, world, english):
     assert "Rejection" in _page(client, lot)
 
 
-def test_deviation_open_and_close_by_qa(client, world, english):
+def test_deviation_opened_on_the_lot_page_links_to_its_own_page(client, world, english):
     lot = world.in_qc()
     client.force_login(world.analyst)
     response = client.post(f"/lots/{lot.number}/deviations/", {"description": ""})
     assert response.status_code == 400 and "describe the deviation" in response.content.decode()
     client.post(f"/lots/{lot.number}/deviations/", {"description": "freezer alarm during storage"})
     dev = Deviation.objects.get(lot=lot)
-    assert (
-        client.post(
-            f"/lots/{lot.number}/deviations/{dev.pk}/close/", {f"dev{dev.pk}-resolution": "x"}
-        ).status_code
-        == 403
-    )
+    assert dev.number == f"DEV-{lot.number}-01" and list(dev.affected_lots.all()) == [lot]
     client.force_login(world.qa)
-    client.post(
-        f"/lots/{lot.number}/deviations/{dev.pk}/close/", {f"dev{dev.pk}-resolution": "temperature log OK"}
-    )
-    dev.refresh_from_db()
-    assert dev.status == "closed" and dev.closed_by == world.qa
+    body = _page(client, lot)
+    # investigated and closed on the deviation's page (with a signature), no longer on the lot page
+    assert f'href="/deviations/{dev.number}/"' in body and "close-deviation" not in body
+    assert client.get(f"/deviations/{dev.number}/").status_code == 200
 
 
 def test_animal_origin_material_is_flagged(client, world, english):

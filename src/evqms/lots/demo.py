@@ -4,9 +4,11 @@
   verified, released by QA. Then QA approves the xeno-free process v2 (superseding v1) and the
   other three lots are made on it.
 - UCEV-24-002: in QC, some results entered.
-- UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot.
+- UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot (the
+  major OOS deviation stays open for its CAPA).
 - UCEV-24-004: an OOS traced to a documented laboratory error, invalidated; the retest passes;
-  the deviation is closed and QA releases the lot.
+  QA classifies the deviation minor, records the investigation and the lot's impact, closes it
+  with a signature and releases the lot.
 
 Upstream records (product `ucmsc-sev-oa`, processes v1/v2, specification v1, cell bank
 `WCB-001-01`, material lots `XF-24-001`, `HPL-24-07`, `FBS-23-11`) are made by the dossier demo
@@ -218,6 +220,40 @@ class _Demo:
             request=_request(), actor=qa, lot=lot, password=self.passwords["qa"], reason=reason
         )
 
+    def close_invalid_oos(self, lot, dev):
+        """An OOS shown to be a laboratory error: QA classifies it minor, records the investigation
+        and the lot's impact, and closes it with a signature (no CAPA needed for a minor one)."""
+        qa = self.users["qa"]
+        services.classify_deviation(
+            actor=qa,
+            deviation=dev,
+            classification="minor",
+            reason="Invalid OOS: documented laboratory error; the product was not at fault.",
+        )
+        services.record_investigation(
+            actor=qa,
+            deviation=dev,
+            root_cause_category="measurement",
+            investigation=(
+                "Laboratory investigation LIR-24-031: the reagent blank was contaminated; the retest of the "
+                "retained sample passes."
+            ),
+        )
+        services.assess_impact(
+            actor=qa,
+            deviation=dev,
+            lot=lot,
+            assessment="no_impact",
+            reasoning="The result was invalidated for a laboratory error; the valid retest passes.",
+        )
+        services.close_deviation(
+            request=_request(),
+            actor=qa,
+            deviation=dev,
+            password=self.passwords["qa"],
+            resolution="Invalid OOS (laboratory error LIR-24-031); blank acceptance check added to the LAL SOP.",
+        )
+
     # --- the four stories -----------------------------------------------------------------
 
     def lot_001(self):
@@ -244,16 +280,8 @@ class _Demo:
                 retest_of=first,
             )
         qa = self.users["qa"]
-        # The investigation concludes first; QA then signs the rejection over the closed record.
-        for dev in lot.deviations.filter(status="open"):
-            services.close_deviation(
-                actor=qa,
-                deviation=dev,
-                resolution=(
-                    "Phase I/II investigation: no laboratory error; OOS confirmed by retest. Lot to be rejected; "
-                    "CAPA: review of the aseptic processing of the concentration step."
-                ),
-            )
+        # A confirmed OOS is a major deviation: it stays open under investigation (and its CAPA, in
+        # the CAPA demo) after QA has rejected the lot.
         services.reject_lot(
             request=_request(),
             actor=qa,
@@ -283,14 +311,7 @@ class _Demo:
             )
             self.result(lot, oos, self.at(112, 10), retest_of=first)
             for dev in lot.deviations.filter(status="open"):
-                services.close_deviation(
-                    actor=self.users["qa"],
-                    deviation=dev,
-                    resolution=(
-                        "Invalid OOS: documented laboratory error (LIR-24-031); the retest passes. CAPA: blank "
-                        "acceptance check added to the LAL SOP."
-                    ),
-                )
+                self.close_invalid_oos(lot, dev)
         lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
         self.release(lot, "Release after an invalidated OOS (laboratory error) and a passing retest.")
 

@@ -152,12 +152,6 @@ class ExpiryForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
 
-class CloseDeviationForm(forms.Form):
-    resolution = forms.CharField(
-        label=_("Resolution / CAPA"), widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
-
-
 class SignForm(forms.Form):
     """Release or rejection: the password again, and a reason."""
 

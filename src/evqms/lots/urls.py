@@ -17,7 +17,6 @@ urlpatterns = [
     path("<lot:number>/results/<int:result_id>/invalidate/", views.qc_invalidate, name="qc-invalidate"),
     path("<lot:number>/complete-qc/", views.complete_qc, name="complete-qc"),
     path("<lot:number>/deviations/", views.deviation_open, name="deviation-open"),
-    path("<lot:number>/deviations/<int:deviation_id>/close/", views.deviation_close, name="deviation-close"),
     path("<lot:number>/expiry/", views.set_expiry, name="set-expiry"),
     path("<lot:number>/release/", views.release, name="release"),
     path("<lot:number>/reject/", views.reject, name="reject"),

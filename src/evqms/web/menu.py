@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from evqms.audit.selectors import dashboard_card as audit_card
+from evqms.capa.selectors import dashboard_card as capa_card
 from evqms.clinical.selectors import dashboard_card as clinical_card
 from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
@@ -38,6 +39,8 @@ MENU = (
     Page("web:dashboard", _("Dashboard"), None),
     Page("dossier:product-list", _("Products"), "dossier.view", dossier_card),
     Page("lots:lot-list", _("Lots"), "lots.view", lots_card),
+    Page("deviations:list", _("Deviations"), "deviations.view", capa_card),
+    Page("capa:list", _("CAPA"), "capa.view"),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),
     Page("trace:index", _("Trace"), "trace.view", trace_card),  # trace, recalls and holds

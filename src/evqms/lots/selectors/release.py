@@ -45,7 +45,7 @@ def release_gate(
     *,
     current: list[dict] | None = None,
     checklist: list[CheckItem] | None = None,
-    open_deviations: list[str] | None = None,
+    open_deviations: list[tuple[str, str]] | None = None,
     holds: list | None = None,
 ) -> list[GateProblem]:
     """Everything that stops the release of `lot` now; an empty list means it may be released.
@@ -54,8 +54,8 @@ def release_gate(
     verified and passes (pass or alert), and no other valid result of it is out of specification
     (an OOS stands until it is invalidated with a documented reason); no deviation is open; no
     recall or hold keeps it; the expiry date has not passed; the release checklist is clear. A
-    caller that already holds `current_results(lot)`, `release_checklist(lot)`, the numbers of the
-    open deviations (oldest first) or `active_holds(lot)` (the lot page) passes them, so none is
+    caller that already holds `current_results(lot)`, `release_checklist(lot)`, the (number,
+    classification) of the open deviations naming the lot (oldest first) or `active_holds(lot)` (the lot page) passes them, so none is
     read twice in one request.
     """
     today = today or timezone.localdate()
@@ -103,13 +103,27 @@ def _result_problems(entry: dict) -> list[GateProblem]:
     return problems
 
 
-def _open_deviation_problems(lot: Lot, numbers: list[str] | None = None) -> list[GateProblem]:
-    if numbers is None:
-        numbers = Deviation.objects.filter(lot=lot, status="open").values_list("number", flat=True)
-    return [
-        GateProblem("open_deviation", _both("deviation {number} is open", number=number), number)
-        for number in numbers
-    ]
+def _open_deviation_problems(lot: Lot, open_ones: list[tuple[str, str]] | None = None) -> list[GateProblem]:
+    """Every open deviation naming the lot blocks its release; a major or critical one says so."""
+    if open_ones is None:
+        open_ones = (
+            Deviation.objects.filter(affected_lots=lot, status="open")
+            .order_by("opened_at", "id")
+            .values_list("number", "classification")
+        )
+    problems = []
+    for number, classification in open_ones:
+        if classification in ("major", "critical"):
+            label = {"major": "Major", "critical": "Critical"}[classification]  # msgids of the model's choices
+            message = _both(
+                "{classification} deviation {number} is open",
+                classification=lambda lang, label=label: _(label),
+                number=number,
+            )
+        else:
+            message = _both("deviation {number} is open", number=number)
+        problems.append(GateProblem("open_deviation", message, number))
+    return problems
 
 
 def _hold_problems(lot: Lot, holds: list | None = None) -> list[GateProblem]:

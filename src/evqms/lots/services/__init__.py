@@ -11,7 +11,14 @@ result linked to the one it repeats.
 
 from __future__ import annotations
 
-from evqms.lots.services.deviations import close_deviation, open_deviation
+from evqms.lots.services.deviations import (
+    assess_impact,
+    classify_deviation,
+    close_deviation,
+    name_lots,
+    open_deviation,
+    record_investigation,
+)
 from evqms.lots.services.lots import create_lot, mark_expired, set_lot_expiry, submit_to_qc
 from evqms.lots.services.manufacturing import record_material_usage, record_step
 from evqms.lots.services.qc import (
@@ -29,7 +36,11 @@ from evqms.lots.services.release import ReleaseBlocked, prohibited_signers, reje
 __all__ = [
     "QC_OPEN_STATUSES",
     "ReleaseBlocked",
+    "assess_impact",
+    "classify_deviation",
     "close_deviation",
+    "name_lots",
+    "record_investigation",
     "complete_qc",
     "create_lot",
     "evaluate_entry",

@@ -6,7 +6,6 @@ every rule lives in the services (`evqms.lots.services`), which check roles agai
 
 from evqms.lots.views.actions import (
     complete_qc,
-    deviation_close,
     deviation_open,
     material_add,
     qc_entry,
@@ -23,7 +22,6 @@ from evqms.lots.views.pages import lot_create, lot_detail, lot_list, qc_raw_file
 
 __all__ = [
     "complete_qc",
-    "deviation_close",
     "deviation_open",
     "lot_create",
     "lot_detail",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from evqms.core.views import act, attempt, require
 from evqms.lots import forms, services
-from evqms.lots.models import Deviation, QCResult
+from evqms.lots.models import QCResult
 from evqms.lots.views.lot_page import render_lot
 from evqms.lots.views.pages import detail_url, lot_or_404
 
@@ -212,26 +212,6 @@ def deviation_open(request, number):
         form=form,
         action=lambda d: services.open_deviation(actor=request.user, lot=lot, description=d["description"]),
         success=_("Deviation opened."),
-    )
-
-
-@_post_only
-def deviation_close(request, number, deviation_id):
-    require(request, "lots.close_deviation")
-    lot = lot_or_404(number)
-    deviation = Deviation.objects.filter(lot=lot, pk=deviation_id).first()
-    if deviation is None:
-        raise Http404
-    form = forms.CloseDeviationForm(request.POST, prefix=f"dev{deviation.pk}")
-    return _act(
-        request,
-        lot,
-        key=("close", deviation.pk),
-        form=form,
-        action=lambda d: services.close_deviation(
-            actor=request.user, deviation=deviation, resolution=d["resolution"]
-        ),
-        success=_("Deviation {number} closed.").format(number=deviation.number),
     )
 
 

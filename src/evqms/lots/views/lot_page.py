@@ -137,15 +137,10 @@ def _release_gate(story: dict, lang: str) -> dict:
 
 
 def _show_record(story: dict, can: dict, bound: dict) -> None:
-    """Times and quantities as shown, and the close form of each open deviation."""
+    """Times and quantities as shown (a deviation is investigated and closed on its own page)."""
     for d in story["deviations"]:
         d["opened_shown"] = display_local(d["opened_at"])
         d["closed_shown"] = display_local(d["closed_at"])
-        d["close_form"] = (
-            bound.get(("close", d["id"])) or forms.CloseDeviationForm(prefix=f"dev{d['id']}")
-            if d["status"] == "open" and can["close_deviation"]
-            else None
-        )
     story["volume_shown"] = (
         display.format_number(story["volume_ml"]) if story["volume_ml"] is not None else "—"
     )
