@@ -65,6 +65,7 @@ KINDS: dict[str, Kind] = {
         Kind("recall", "trace.Recall", "number", 40),
         Kind("hold", "trace.Hold", "number", 40),
         Kind("shipment", "inventory.Shipment", "number", 40),
+        Kind("change_request", "changes.ChangeRequest", "number", 40),
     )
 }
 
@@ -95,6 +96,7 @@ def kind_labels() -> dict[str, str]:
         "recall": _("recall number"),
         "hold": _("hold number"),
         "shipment": _("shipment number"),
+        "change_request": _("change request number"),
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from evqms.audit.selectors import dashboard_card as audit_card
+from evqms.changes.selectors import dashboard_card as changes_card
 from evqms.clinical.selectors import dashboard_card as clinical_card
 from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
@@ -37,6 +38,7 @@ class Page:
 MENU = (
     Page("web:dashboard", _("Dashboard"), None),
     Page("dossier:product-list", _("Products"), "dossier.view", dossier_card),
+    Page("changes:list", _("Change control"), "changes.view", changes_card),
     Page("lots:lot-list", _("Lots"), "lots.view", lots_card),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),
