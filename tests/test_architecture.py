@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.core",),
     ("evqms.audit",),
     ("evqms.accounts",),
+    ("evqms.changes",),  # change control: below the dossier, whose approvals ask for it
     ("evqms.dossier",),
     ("evqms.lots",),
     ("evqms.capa",),  # deviations worked to closure and CAPA: reads lots, read by nothing below web

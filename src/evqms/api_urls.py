@@ -11,6 +11,7 @@ urlpatterns = [
     *(
         path("", include(f"evqms.{app}.api"))
         for app in (
+            "changes",
             "dossier",
             "lots",
             "capa",

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "evqms.accounts",
     "evqms.audit",
     "evqms.web",
+    "evqms.changes",
     "evqms.dossier",
     "evqms.lots",
     "evqms.capa",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("evqms.api_urls")),
+    path("changes/", include("evqms.changes.urls")),
     path("dossier/", include("evqms.dossier.urls")),
     path("lots/", include("evqms.lots.urls")),
     path("deviations/", include("evqms.capa.deviation_urls")),

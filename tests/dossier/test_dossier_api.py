@@ -21,7 +21,9 @@ def api(make_user):
         "physician": make_user("physician", "physician"),
     }
     demo.load(users, {n: u.raw_password for n, u in users.items()})
-    demo.approve_xeno_free_change(users, {n: u.raw_password for n, u in users.items()})  # as the lots demo does
+    demo.approve_xeno_free_change(
+        users, {n: u.raw_password for n, u in users.items()}
+    )  # as the lots demo does
     client = APIClient()
     client.force_authenticate(users["operator"])
     return client

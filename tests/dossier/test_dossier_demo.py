@@ -57,7 +57,10 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     v1.refresh_from_db()
     v2.refresh_from_db()
     assert (v1.status, v2.status) == ("superseded", "approved")
-    assert Signature.objects.filter(meaning="approval").count() == 4
+    # v2 is approved under the change request the demo proposed and QA approved (then implemented)
+    assert Signature.objects.filter(meaning="approval").count() == 5
+    assert v2.change_request.number == "CC-00001" and v2.change_request.status == "implemented"
+    assert v2.change_request.quality_impact and v2.change_request.comparability_plan
 
     count = AuditEvent.objects.count()
     demo.load(users, passwords)

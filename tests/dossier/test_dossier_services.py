@@ -15,6 +15,7 @@ from evqms.audit.services import SignatureRefused
 from evqms.dossier import models as m
 from evqms.dossier import services
 from evqms.errors import InputError, PermissionDenied, RuleViolation
+from evqms.testing import factories
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -453,6 +454,13 @@ def test_process_versioning_copy_immutable_and_superseded(people, product, rf_re
     )
     services.update_process_parameter(actor=people.operator, parameter=p2, high="96")
     assert step.parameters.get().high == D("72")  # v1 untouched
+    # a change to an approved version is approved only under an approved change request
+    with pytest.raises(RuleViolation, match="change request"):
+        services.approve_process(
+            request=rf_request, actor=people.qa, process=v2, password=people.qa.raw_password
+        )
+    cr = factories.approved_change_request(kind="process", product_code=product.code)
+    services.link_process_change_request(actor=people.operator, process=v2, change_request=cr)
     services.approve_process(request=rf_request, actor=people.qa, process=v2, password=people.qa.raw_password)
     v1.refresh_from_db()
     v2.refresh_from_db()
@@ -625,6 +633,12 @@ def test_spec_versioning_and_approval(people, product, rf_request):
     services.update_spec_attribute(actor=people.analyst, attribute=e2, upper="0.3", alert_upper="0.15")
     ev = events("specification", v2.pk, "specification.attribute.update")[-1]
     assert json.loads(ev.before)["upper"] == "0.5" and json.loads(ev.after)["upper"] == "0.3"
+    with pytest.raises(RuleViolation, match="change request"):
+        services.approve_specification(
+            request=rf_request, actor=people.qa, specification=v2, password=people.qa.raw_password
+        )
+    cr = factories.approved_change_request(kind="specification", product_code=product.code)
+    services.link_specification_change_request(actor=people.analyst, specification=v2, change_request=cr)
     services.approve_specification(
         request=rf_request, actor=people.qa, specification=v2, password=people.qa.raw_password
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from evqms.dossier import demo
 from evqms.dossier import models as m
+from evqms.testing import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,9 @@ def demo_world(make_user):
         "qa2": make_user("qa2", "qa_reviewer"),
     }
     demo.load(users, {n: u.raw_password for n, u in users.items()})
-    demo.approve_xeno_free_change(users, {n: u.raw_password for n, u in users.items()})  # as the lots demo does
+    demo.approve_xeno_free_change(
+        users, {n: u.raw_password for n, u in users.items()}
+    )  # as the lots demo does
     return users
 
 
@@ -153,10 +156,12 @@ def test_signature_dialog_asks_for_the_password(client, demo_world):
     assert r.status_code == 400 and b"password is wrong" in r.content
     v3.refresh_from_db()
     assert v3.status == "draft"
-    r = client.post(
-        reverse("dossier:process-approve", args=[v3.pk]),
-        {"sign-password": demo_world["qa2"].raw_password, "sign-reason": "ok"},
-    )
+    signed = {"sign-password": demo_world["qa2"].raw_password, "sign-reason": "ok"}
+    r = client.post(reverse("dossier:process-approve", args=[v3.pk]), signed)
+    assert r.status_code == 400 and b"only under an approved change request" in r.content
+    v3.change_request = factories.approved_change_request(kind="process", product_code=product.code)
+    v3.save(update_fields=["change_request"])
+    r = client.post(reverse("dossier:process-approve", args=[v3.pk]), signed)
     assert r.status_code == 302
     v3.refresh_from_db()
     assert v3.status == "approved"

@@ -89,7 +89,10 @@ def rich() -> dict:
         {"id": "SP-1", "kind": "safety_pharmacology"},
     ]
     d["processes"][0].update(
-        previous_version="P0", comparability_record="CMP-1", comparability_approved_on="2024-03-15"
+        previous_version="P0",
+        comparability_record="CMP-1",
+        comparability_approved_on="2024-03-15",
+        change_request="CC-00001",
     )
     d["cell_banks"][0]["characterisation"].append({"test": "karyotype", "result": "46,XX", "passed": True})
     d.update(collected())
@@ -148,6 +151,7 @@ CASES = [
         "partly_met",
     ),
     ("process_change_comparability", {}, lambda d: d["processes"][0].pop("comparability_record"), "not_met"),
+    ("versions_under_change_control", {}, lambda d: d["processes"][0].pop("change_request"), "not_met"),
     ("released_lots_size_and_markers", {}, lambda d: result(d, "SIZE").update(value=450), "not_met"),
     (
         "culture_materials_xeno_free",
@@ -441,3 +445,18 @@ def test_unknown_free_text_is_refused_with_its_field():
         snapshot_from_data(d, "x.yaml")
     assert "$.studies.biodistribution[0].route" in str(err.value.where)
     assert "intra_articular" in err.value.message
+
+
+def test_a_specification_version_after_the_first_needs_a_change_request():
+    d = rich()
+    spec = d["specifications"][0]
+    first = [{**a, "id": a["id"] + "-V1"} for a in spec["attributes"]]  # attribute ids are unique
+    d["specifications"] = [{**spec, "version": "1", "attributes": first}, {**spec, "version": "2"}]
+    check = REGISTRY["versions_under_change_control"]
+    out = check(snapshot_from_data(d, "x.yaml"), CTX)
+    assert out.status == "partly_met"  # process P1 under CC-00001; specification v2 under none
+    assert out.reasons[0]["en"] == "specification version 2 was made without a change request."
+    assert out.reasons[0]["ja"] == "規格の版 2 は変更申請なしに作成されています。"
+    d["specifications"][1]["change_request"] = "CC-00002"
+    out = check(snapshot_from_data(d, "x.yaml"), CTX)
+    assert out.status == "met" and out.evidence == ["change request CC-00001", "change request CC-00002"]

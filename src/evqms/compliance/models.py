@@ -170,6 +170,14 @@ class ComparabilityRecord(models.Model):
     )
     approved_at = models.DateTimeField(_("approved at"))
     approval_signature = models.ForeignKey("audit.Signature", on_delete=models.PROTECT, related_name="+")
+    # The change request behind the process version (taken from it when the record is made).
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="comparability_records",
+    )
 
     def __str__(self):
         return f"comparability {self.process}"

@@ -66,6 +66,7 @@ KINDS: dict[str, Kind] = {
         Kind("hold", "trace.Hold", "number", 40),
         Kind("shipment", "inventory.Shipment", "number", 40),
         Kind("capa", "capa.Capa", "number", 40),
+        Kind("change_request", "changes.ChangeRequest", "number", 40),
     )
 }
 
@@ -97,6 +98,7 @@ def kind_labels() -> dict[str, str]:
         "hold": _("hold number"),
         "shipment": _("shipment number"),
         "capa": _("CAPA number"),
+        "change_request": _("change request number"),
     }
 
 

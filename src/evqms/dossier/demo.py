@@ -23,6 +23,7 @@ from django.conf import settings
 from django.test import RequestFactory
 from django.utils import timezone
 
+from evqms.changes.models import ChangeRequest
 from evqms.dossier import models as m
 from evqms.dossier import services
 
@@ -394,10 +395,58 @@ class _Loader:
             if not password:
                 _note(f"no password for {self.qa.get_username()}: process v{version} left in draft")
                 return proc
+            if version > 1 and proc.change_request_id is None:
+                services.link_process_change_request(
+                    actor=self.operator,
+                    process=proc,
+                    change_request=self.change_request(product, version, description),
+                )
             proc = services.approve_process(
                 **self.sign_kwargs(self.qa), process=proc, reason=f"Process v{version} approved"
             )
         return proc
+
+    def change_request(self, product, version, description):
+        """The change request behind process v`version`: proposed by the operator, approved by QA;
+        implemented once the version is approved (closing it waits for the comparability record)."""
+        from evqms.changes import services as changes
+
+        title = f"Process v{version}: {description}"[:200]
+        cr = ChangeRequest.objects.filter(kind="process", product_code=product.code, title=title).first()
+        if cr is None:
+            cr = changes.propose_change(
+                actor=self.operator,
+                kind="process",
+                title=title,
+                description=description,
+                product_code=product.code,
+                impact_assessment=(
+                    "Culture medium and feed change: release specification unchanged; process validation "
+                    "(three consecutive lots), SOP-EV-001 revision and operator training required."
+                ),
+                quality_impact=True,
+                comparability_plan=(
+                    "Compare particle concentration, size mode, EV markers (CD9/CD63/CD81) and potency "
+                    "of three v2 lots with the v1 release history (JSRM 2-R2, ICH Q5E)."
+                ),
+            )
+        if cr.status == "draft":
+            cr = changes.approve_change(
+                **self.sign_kwargs(self.qa), change_request=cr, reason="Change approved"
+            )
+        return cr
+
+    def implement_changes(self):
+        """A change whose versions are all approved is recorded as implemented (closure stays with QA)."""
+        from evqms.changes import services as changes
+
+        for cr in ChangeRequest.objects.filter(status="approved", kind="process"):
+            if cr.process_versions.exists() and not cr.process_versions.filter(status="draft").exists():
+                changes.record_implementation(
+                    actor=self.operator,
+                    change_request=cr,
+                    summary="Process v2 approved and in use; SOP-EV-001 revised; operators trained.",
+                )
 
     def specification(self, product):
         spec = m.Specification.objects.filter(product=product, version=1).first()
@@ -481,7 +530,9 @@ def approve_xeno_free_change(users: dict, passwords: dict | None = None) -> None
     if product is None or not m.ProcessDefinition.objects.filter(product=product, version=1).exists():
         _note("product or process v1 missing: the xeno-free change is not approved")
         return
-    _Loader(users, _passwords(passwords)).xeno_free_process(product)
+    loader = _Loader(users, _passwords(passwords))
+    loader.xeno_free_process(product)
+    loader.implement_changes()
 
 
 def _ensure_standard_panel() -> None:

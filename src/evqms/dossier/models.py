@@ -323,6 +323,15 @@ class ProcessDefinition(models.Model):
             "the materials this version may use; empty = not declared (versions made before the bill)"
         ),
     )
+    # The approved change request a version after the first is made under (change control).
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        verbose_name=_("change request"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="process_versions",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -396,6 +405,14 @@ class Specification(models.Model):
         max_length=300,
         blank=True,
         help_text=_("e.g. the stability study and its ICH Q1E estimate"),
+    )
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        verbose_name=_("change request"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="specification_versions",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

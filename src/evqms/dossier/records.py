@@ -134,6 +134,8 @@ def process_record(p: m.ProcessDefinition, *, with_steps: bool = True) -> dict:
     bill = bill_of_materials(p)
     if bill:
         out["bill_of_materials"] = bill
+    if p.change_request_id:  # only when made under one, as above
+        out["change_request"] = p.change_request.number
     if with_steps:
         out["steps"] = [step_record(s) for s in p.steps.order_by("order")]
     return out
@@ -180,6 +182,8 @@ def specification_record(s: m.Specification, *, with_attributes: bool = True) ->
     if s.shelf_life_months is not None:
         out["shelf_life_months"] = s.shelf_life_months
         out["shelf_life_basis"] = s.shelf_life_basis
+    if s.change_request_id:
+        out["change_request"] = s.change_request.number
     if with_attributes:
         out["attributes"] = [attribute_record(a) for a in s.attributes.order_by("order", "id")]
     return out

@@ -34,6 +34,7 @@ def processes(product: m.Product):
     )
     return (
         m.ProcessDefinition.objects.filter(product=product)
+        .select_related("change_request")
         .prefetch_related(Prefetch("steps", queryset=steps))
         .order_by("-version")
     )
@@ -43,6 +44,7 @@ def specifications(product: m.Product):
     attrs = m.SpecAttribute.objects.order_by("order", "id")
     return (
         m.Specification.objects.filter(product=product)
+        .select_related("change_request")
         .prefetch_related(Prefetch("attributes", queryset=attrs))
         .order_by("-version")
     )

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from evqms.dossier.views import documents, donors, materials, processes, products, specifications
+from evqms.dossier.views import (
+    change_requests,
+    documents,
+    donors,
+    materials,
+    processes,
+    products,
+    specifications,
+)
 
 app_name = "dossier"
 urlpatterns = [
@@ -14,6 +22,16 @@ urlpatterns = [
     path("process/<int:pk>/steps/", processes.step_add, name="step-add"),
     path("process/<int:pk>/approve/", processes.process_approve, name="process-approve"),
     path("process/<int:pk>/materials/", processes.process_materials, name="process-materials"),
+    path(
+        "process/<int:pk>/change-request/",
+        change_requests.process_change_request,
+        name="process-change-request",
+    ),
+    path(
+        "specification/<int:pk>/change-request/",
+        change_requests.specification_change_request,
+        name="specification-change-request",
+    ),
     path("step/<int:pk>/parameters/", processes.parameter_add, name="parameter-add"),
     path("step/<int:pk>/remove/", processes.step_remove, name="step-remove"),
     path("parameter/<int:pk>/remove/", processes.parameter_remove, name="parameter-remove"),

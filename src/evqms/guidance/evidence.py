@@ -121,6 +121,7 @@ class ProcessDefinition:
     previous_version: str = ""
     comparability_record: str = ""  # approved comparability report after a change
     comparability_approved_on: dt.date | None = None
+    change_request: str = ""  # the approved change request the version was made under
     isolation_method: str = ""
     steps: list[ProcessStep] = field(default_factory=list)
 
@@ -148,6 +149,7 @@ class Specification:
     id: str
     version: str
     effective_on: dt.date | None = None
+    change_request: str = ""  # the approved change request a version after the first was made under
     attributes: list[SpecAttribute] = field(default_factory=list)
 
 

@@ -222,3 +222,25 @@ def lot(
         created_by=created_by or user(),
         released_at=timezone.now() if status == "released" else None,
     )
+
+
+def approved_change_request(*, kind: str, product_code: str = "", title: str = "", quality_impact=False):
+    """An approved change request (plain ORM, as the other builders): what a process or specification
+    version after the first is made under."""
+    from evqms.changes.models import ChangeRequest
+    from evqms.core.numbering import next_number
+
+    return ChangeRequest.objects.create(
+        number=next_number(ChangeRequest, "CC-", width=5),
+        kind=kind,
+        title=title or f"new {kind} version",
+        description="the change and why",
+        product_code=product_code,
+        impact_assessment="assessed",
+        quality_impact=quality_impact,
+        comparability_plan="compare release results of three lots" if quality_impact else "",
+        status="approved",
+        opened_by=user("factory-proposer", "operator"),
+        opened_at=timezone.now(),
+        approved_at=timezone.now(),
+    )

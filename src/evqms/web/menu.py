@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evqms.audit.selectors import dashboard_card as audit_card
 from evqms.capa.selectors import dashboard_card as capa_card
+from evqms.changes.selectors import dashboard_card as changes_card
 from evqms.clinical.selectors import dashboard_card as clinical_card
 from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
@@ -38,6 +39,7 @@ class Page:
 MENU = (
     Page("web:dashboard", _("Dashboard"), None),
     Page("dossier:product-list", _("Products"), "dossier.view", dossier_card),
+    Page("changes:list", _("Change control"), "changes.view", changes_card),
     Page("lots:lot-list", _("Lots"), "lots.view", lots_card),
     Page("deviations:list", _("Deviations"), "deviations.view", capa_card),
     Page("capa:list", _("CAPA"), "capa.view"),

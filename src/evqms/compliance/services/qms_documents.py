@@ -48,6 +48,8 @@ def approve_comparability(
         raise RuleViolation(_("the first process version has nothing to be compared with"))
     check_signing_password(request=request, signer=actor, password=password)
     with transaction.atomic():
+        # read again: the change request may have been linked since the caller loaded the version
+        process = type(process).objects.select_related("product", "change_request").get(pk=process.pk)
         if ComparabilityRecord.objects.filter(process=process).exists():
             raise RuleViolation(_("this process version already has a comparability record"))
         record = {
@@ -56,6 +58,8 @@ def approve_comparability(
             "summary": summary.strip(),
             "document": str(document) if document else "",
         }
+        if process.change_request_id:  # the change it assesses (only when there is one)
+            record["change_request"] = process.change_request.number
         signature = write_signature(
             signer=actor, meaning="approval", object_type="process", object_id=process.pk, record=record
         )
@@ -65,6 +69,7 @@ def approve_comparability(
             document=document,
             approved_at=signature.signed_at,
             approval_signature=signature,
+            change_request_id=process.change_request_id,
         )
         record_event(
             actor=actor,

@@ -62,9 +62,15 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
     lot_ids = Lot.objects.filter(product=product).values("pk")
     process_ids = {lot["process_id"] for lot in made}
     spec_ids = {lot["specification_id"] for lot in made}
-    processes = list(_in_evidence(ProcessDefinition.objects.filter(product=product), process_ids))
+    processes = list(
+        _in_evidence(ProcessDefinition.objects.filter(product=product), process_ids).select_related(
+            "change_request"
+        )
+    )
     specs = list(
-        _in_evidence(Specification.objects.filter(product=product), spec_ids).select_related("product")
+        _in_evidence(Specification.objects.filter(product=product), spec_ids).select_related(
+            "product", "change_request"
+        )
     )
     banks = list(CellBank.objects.filter(lots__in=lot_ids).distinct().select_related("donor", "parent"))
     material_lots = list(

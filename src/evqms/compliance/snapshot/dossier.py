@@ -159,6 +159,7 @@ def process_definitions(processes) -> list[ev.ProcessDefinition]:
                 if record
                 else "",
                 comparability_approved_on=local_date(record.approved_at) if record else None,
+                change_request=process.change_request.number if process.change_request_id else "",
                 isolation_method=", ".join(
                     s.method for s in steps if s.method and s.kind in ("purification", "concentration")
                 ),
@@ -194,6 +195,7 @@ def specification_versions(specs) -> list[ev.Specification]:
                 id=specification_id(spec.product.code),
                 version=str(spec.version),
                 effective_on=local_date(spec.created_at),
+                change_request=spec.change_request.number if spec.change_request_id else "",
                 attributes=[
                     ev.SpecAttribute(
                         id=attribute_id(a),

@@ -8,10 +8,11 @@ from django.db import transaction
 
 from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_event, write_signature
+from evqms.changes.models import OPEN_FOR_VERSIONS, ChangeRequest
 from evqms.core.db import lock_for_update
 from evqms.dossier import models as m
 from evqms.dossier.services._common import EDITABLE, ImmutableRecord, _authors
-from evqms.errors import RuleViolation
+from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 
 
@@ -90,6 +91,7 @@ def approve_version(
             raise RuleViolation(why)
         if not has_content(locked):
             raise RuleViolation(empty_message)
+        require_change_control(locked, kind)
         signature = write_signature(
             signer=actor,
             meaning="approval",
@@ -130,3 +132,79 @@ def supersede(queryset, actor, object_type: str, record) -> None:
             before=before,
             after=record(old),
         )
+
+
+def is_a_change(version) -> bool:
+    """A version after one that was approved changes an approved definition: change control applies."""
+    return (
+        type(version)
+        .objects.filter(
+            product=version.product, version__lt=version.version, status__in=("approved", "superseded")
+        )
+        .exists()
+    )
+
+
+def require_change_control(version, kind: str) -> None:
+    """Refuse approving a changed version unless it is made under an approved change request."""
+    if not is_a_change(version):
+        return
+    cr = version.change_request
+    what = _("process") if kind == "process" else _("specification")
+    if cr is None:
+        raise RuleViolation(
+            _(
+                "{what} v{version} changes an approved version: it can be approved only under an approved "
+                "change request (link one to this version)"
+            ).format(what=what, version=version.version)
+        )
+    if cr.status not in OPEN_FOR_VERSIONS:
+        raise RuleViolation(
+            _("change request {number} is {status}: {what} v{version} cannot be approved under it").format(
+                number=cr.number, status=cr.get_status_display(), what=what, version=version.version
+            )
+        )
+
+
+def usable_change_request(change_request: ChangeRequest, kind: str, product) -> ChangeRequest:
+    """The change request a draft version may be made under: approved, of the version's kind, for
+    the version's product (or for no product in particular)."""
+    cr = lock_for_update(ChangeRequest.objects.filter(pk=change_request.pk)).get()
+    if cr.status not in OPEN_FOR_VERSIONS:
+        raise InputError(
+            _("change request {number} is {status}: only an approved change can carry a new version").format(
+                number=cr.number, status=cr.get_status_display()
+            ),
+            where="change_request",
+        )
+    if cr.kind != kind:
+        raise InputError(
+            _("change request {number} is a change of: {kind}; it cannot carry a {what} version").format(
+                number=cr.number,
+                kind=cr.get_kind_display(),
+                what=_("process") if kind == "process" else _("specification"),
+            ),
+            where="change_request",
+        )
+    if cr.product_code and cr.product_code.lower() != product.code.lower():
+        raise InputError(
+            _("change request {number} is for product {code}").format(number=cr.number, code=cr.product_code),
+            where="change_request",
+        )
+    return cr
+
+
+def link_change_request(actor, locked, kind: str, change_request, summary):
+    """Make a draft version (locked by the caller) a part of an approved change request."""
+    before = summary(locked)
+    locked.change_request = usable_change_request(change_request, kind, locked.product)
+    locked.save(update_fields=["change_request"])
+    record_event(
+        actor=actor,
+        action=f"{kind}.link_change_request",
+        object_type=kind,
+        object_id=locked.pk,
+        before=before,
+        after=summary(locked),
+    )
+    return locked

@@ -12,7 +12,13 @@ from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
 from evqms.dossier.services._common import _choice
-from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
+from evqms.dossier.services._versions import (
+    approve_version,
+    editable,
+    link_change_request,
+    new_draft_version,
+    update_description,
+)
 from evqms.dossier.validation import (
     clean_parameter,
 )
@@ -56,6 +62,21 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
         after={**records.process_record(new), "copied_from": previous.version if previous else None},
     )
     return new
+
+
+@transaction.atomic
+def link_process_change_request(
+    *, actor, process: m.ProcessDefinition, change_request
+) -> m.ProcessDefinition:
+    """Put a draft process version under an approved change request (needed to approve a v2 and after)."""
+    require(actor, "dossier.edit_process")
+    return link_change_request(
+        actor,
+        _locked_process(process),
+        "process",
+        change_request,
+        lambda p: records.process_record(p, with_steps=False),
+    )
 
 
 @transaction.atomic

@@ -12,7 +12,13 @@ from evqms.core.db import lock_for_update
 from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records, spec_template
-from evqms.dossier.services._versions import approve_version, editable, new_draft_version, update_description
+from evqms.dossier.services._versions import (
+    approve_version,
+    editable,
+    link_change_request,
+    new_draft_version,
+    update_description,
+)
 from evqms.dossier.validation import (
     clean_attribute,
     decimal_or_none,
@@ -56,6 +62,21 @@ def create_specification_version(
         },
     )
     return spec
+
+
+@transaction.atomic
+def link_specification_change_request(
+    *, actor, specification: m.Specification, change_request
+) -> m.Specification:
+    """Put a draft specification version under an approved change request."""
+    require(actor, "dossier.edit_specification")
+    return link_change_request(
+        actor,
+        _locked_spec(specification),
+        "specification",
+        change_request,
+        lambda sp: records.specification_record(sp, with_attributes=False),
+    )
 
 
 @transaction.atomic

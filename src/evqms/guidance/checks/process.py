@@ -214,3 +214,46 @@ def process_change_comparability(snap: EvidenceSnapshot, ctx: CheckContext) -> C
         reasons.insert(0, bi("Every process change has an approved comparability record before release."))
         return CheckResult(MET, reasons, evidence)
     return CheckResult(NOT_MET if bad == len(changed) else PARTLY_MET, reasons, evidence, steps)
+
+
+@check("versions_under_change_control")
+def versions_under_change_control(snap: EvidenceSnapshot, ctx: CheckContext) -> CheckResult:
+    """Every process and specification version after the first was made under a change request."""
+    changed = [
+        (label("process", "製造工程"), p.version, p.change_request)
+        for p in snap.processes
+        if p.previous_version
+    ]
+    specs = sorted(snap.specifications, key=lambda s: (s.id, _version_key(s.version)))
+    changed += [
+        (label("specification", "規格"), s.version, s.change_request)
+        for previous, s in zip(specs, specs[1:], strict=False)
+        if previous.id == s.id
+    ]
+    if not changed:
+        return CheckResult(NOT_APPLICABLE, [bi("No process or specification change is recorded.")])
+    reasons, steps, evidence = [], [], []
+    for what, version, change_request in changed:
+        if change_request:
+            evidence.append(ref("change request", change_request))
+            continue
+        reasons.append(
+            bi("{what} version {version} was made without a change request.", what=what, version=version)
+        )
+        steps.append(
+            bi(
+                "Record the change behind {what} version {version} under change control.",
+                what=what,
+                version=version,
+            )
+        )
+    good = len(changed) - len(steps)
+    if not steps:
+        reasons.insert(
+            0, bi("Every process and specification change was made under an approved change request.")
+        )
+    return CheckResult(by_count(good, len(changed)), reasons, evidence, steps)
+
+
+def _version_key(version: str):
+    return (0, int(version)) if str(version).isdigit() else (1, str(version))
