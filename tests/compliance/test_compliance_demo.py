@@ -55,7 +55,10 @@ def test_demo_loads_register_attestation_and_assessment(scenario):
     assert all(i.control_attributes.exists() or i.control_parameters.exists() for i in high)
     att = Attestation.objects.get(product=product)
     assert att.item_id == "JSRM-1-SC" and att.signer == users["physician"]
-    stored = Assessment.objects.get(product=product)
+    stored = Assessment.objects.get(product=product, ruleset_id="jsrm-2024")
+    # the demo product is also assessed against the evidence collection after administration
+    collected = Assessment.objects.get(product=product, ruleset_id="evidence-collection")
+    assert [i["id"] for i in collected.findings["items"]] == ["EVC-1", "EVC-2", "EVC-3", "EVC-4"]
     statuses = {i["id"]: i["status"] for i in stored.findings["items"]}
     assert statuses["JSRM-1-R1"] == "met"
     assert statuses["JSRM-1-SC"] == "met"
@@ -73,12 +76,12 @@ def test_demo_loads_register_attestation_and_assessment(scenario):
     four = next(lot for lot in stored.snapshot["lots"] if lot["id"] == "UCEV-24-004")
     assert [r["attribute"] for r in four["qc_results"]].count("endotoxin@v1") == 1
     assert selectors.dashboard_card(users["qa"])["value"] == f"{stored.score:.1f}"
-    # Idempotent.
+    # Idempotent: one assessment per rule set, not repeated while the evidence is unchanged.
     demo.load(users, passwords)
     assert (RiskRegister.objects.count(), Attestation.objects.count(), Assessment.objects.count()) == (
         1,
         1,
-        1,
+        2,
     )
 
 
