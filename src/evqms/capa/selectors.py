@@ -26,11 +26,11 @@ def deviation_list(*, status: str = "", classification: str = "", source: str = 
     """Deviations newest first, filtered by status, classification and source (unknown values of
     a query string filter nothing out rather than fail)."""
     qs = Deviation.objects.select_related("lot", "opened_by").prefetch_related("affected_lots", "capas")
-    if status in dict(Deviation.STATUSES):
+    if status and status in dict(Deviation.STATUSES):
         qs = qs.filter(status=status)
-    if classification in dict(Deviation.CLASSIFICATIONS):
+    if classification and classification in dict(Deviation.CLASSIFICATIONS):
         qs = qs.filter(classification=classification)
-    if source in dict(Deviation.SOURCES):
+    if source and source in dict(Deviation.SOURCES):
         qs = qs.filter(source=source)
     return qs.order_by("-opened_at", "-id")
 
