@@ -47,3 +47,16 @@ def test_dashboard_card_counts_open_and_major(world):
     classify_deviation(actor=world.qa, deviation=b, classification="critical", reason="grade A")
     card = selectors.dashboard_card(world.auditor)
     assert card["value"] == 2 and "(1 major or critical)" in str(card["caption"])
+
+
+def test_qa_is_asked_for_a_capa_on_each_open_major_deviation_without_one(world):
+    from evqms.lots.services import classify_deviation, open_deviation
+
+    minor = open_deviation(actor=world.qa, description="a")
+    major = open_deviation(actor=world.qa, description="b")
+    classify_deviation(actor=world.qa, deviation=major, classification="major", reason="r")
+    tasks = selectors.tasks_for(world.qa)
+    assert [(t.kind, t.url) for t in tasks] == [("deviation.capa_needed", f"/deviations/{major.number}/")]
+    assert selectors.tasks_for(world.operator) == []
+    services.create_capa(actor=world.qa, title="x", kind="corrective", deviations=[major])
+    assert selectors.tasks_for(world.qa) == [] and minor.classification == "minor"
