@@ -26,11 +26,11 @@ def deviation_list(*, status: str = "", classification: str = "", source: str = 
     """Deviations newest first, filtered by status, classification and source (unknown values of
     a query string filter nothing out rather than fail)."""
     qs = Deviation.objects.select_related("lot", "opened_by").prefetch_related("affected_lots", "capas")
-    if status in dict(Deviation.STATUSES):
+    if status and status in dict(Deviation.STATUSES):
         qs = qs.filter(status=status)
-    if classification in dict(Deviation.CLASSIFICATIONS):
+    if classification and classification in dict(Deviation.CLASSIFICATIONS):
         qs = qs.filter(classification=classification)
-    if source in dict(Deviation.SOURCES):
+    if source and source in dict(Deviation.SOURCES):
         qs = qs.filter(source=source)
     return qs.order_by("-opened_at", "-id")
 
@@ -121,8 +121,9 @@ def capa_detail(capa: Capa) -> dict:
 
 
 def tasks_for(user) -> list[Task]:
-    """The CAPA actions the user owns that are open (due date as planned), and for QA the
-    effectiveness checks that have fallen due (or fall due within two weeks)."""
+    """The CAPA actions the user owns that are open (due date as planned); for QA the open major or
+    critical deviations that still need a CAPA, and the effectiveness checks that have fallen due
+    (or fall due within two weeks)."""
     if not user.is_authenticated or not user.has_perm("capa.view"):
         return []
     tasks = []
@@ -139,6 +140,20 @@ def tasks_for(user) -> list[Task]:
                     url=reverse("capa:detail", args=[action.capa.number]),
                     due=action.due_on,
                     area=str(_("CAPA")),
+                )
+            )
+    if user.has_perm("lots.close_deviation") and user.has_perm("capa.manage"):
+        # A major or critical deviation cannot be closed before a CAPA is linked to it.
+        for deviation in Deviation.objects.filter(
+            status="open", classification__in=("major", "critical"), capas__isnull=True
+        ).order_by("opened_at")[:200]:
+            tasks.append(
+                Task(
+                    kind="deviation.capa_needed",
+                    title=_("Deviation {number}: link or create a CAPA").format(number=deviation.number),
+                    url=reverse("deviations:detail", args=[deviation.number]),
+                    due=deviation.opened_at,
+                    area=str(_("Deviations")),
                 )
             )
     if user.has_perm("capa.check_effectiveness"):

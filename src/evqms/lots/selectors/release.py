@@ -114,7 +114,9 @@ def _open_deviation_problems(lot: Lot, open_ones: list[tuple[str, str]] | None =
     problems = []
     for number, classification in open_ones:
         if classification in ("major", "critical"):
-            label = {"major": "Major", "critical": "Critical"}[classification]  # msgids of the model's choices
+            label = {"major": "Major", "critical": "Critical"}[
+                classification
+            ]  # msgids of the model's choices
             message = _both(
                 "{classification} deviation {number} is open",
                 classification=lambda lang, label=label: _(label),
