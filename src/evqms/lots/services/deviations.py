@@ -10,6 +10,7 @@ from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
 from evqms.core.inputs import required_text
 from evqms.core.numbering import next_number
+from evqms.equipment.status import Lapse
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots.models import Deviation, Lot, QCResult
@@ -38,6 +39,19 @@ def new_deviation(
         after=deviation_record(deviation),
     )
     return deviation
+
+
+def open_equipment_deviation(*, actor, lot: Lot, lapse: Lapse, used_for: str) -> Deviation:
+    """The deviation QA's "deviation" policy asks for when an instrument past its calibration is
+    used: the record is kept and the departure investigated (inside the caller's transaction)."""
+    return new_deviation(
+        actor=actor,
+        lot=lot,
+        source="equipment",
+        description=_("{lapse}; used for {what} under the QA policy to record with a deviation").format(
+            lapse=lapse.text(), what=used_for
+        ),
+    )
 
 
 @transaction.atomic
