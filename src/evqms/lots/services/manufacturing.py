@@ -148,6 +148,7 @@ def _store_value(actor, lot: Lot, record: StepRecord, parameter, value: Decimal,
             actor=actor,
             lot=lot,
             source="parameter",
+            facts={"critical_parameter": parameter.critical},
             description=_("{parameter} = {value} {unit} outside {low}–{high} {unit} (step {step})").format(
                 parameter=parameter.name,
                 value=value.normalize(),
@@ -234,6 +235,10 @@ def record_step(
     )
     for lapse in lapses:
         open_equipment_deviation(
-            actor=actor, lot=lot, lapse=lapse, used_for=_("step {step}").format(step=step.name)
+            actor=actor,
+            lot=lot,
+            lapse=lapse,
+            used_for=_("step {step}").format(step=step.name),
+            used_at=started_at,
         )
     return record

@@ -329,6 +329,7 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
                 lot=result.lot,
                 lapse=lapse,
                 used_for=_("QC result {attribute}").format(attribute=result.attribute.code),
+                used_at=result.tested_at,
             )
     record_events(actor=actor, events=events)
     return results
