@@ -23,40 +23,23 @@ from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.inventory.models import HOLDABLE, Aliquot, AliquotMove, StorageLocation, TemperatureExcursion
 from evqms.inventory.records import aliquot_record
+from evqms.inventory.selectors import location_descendant_ids, unit_location
 from evqms.inventory.services.stock import change_aliquot, leave_storage, lock_aliquots, locked_aliquot
 from evqms.lots.holds import active_holds
 from evqms.lots.services.deviations import new_quality_deviation
 
 DECISIONS = ("release", "discard")
-MAX_DEPTH = 8  # site > freezer > rack > box > position is five levels
 
 
 def storage_unit_of(location: StorageLocation | None):
     """(the location linked to a storage unit at or above `location`, the unit), or (None, None)."""
-    seen = 0
-    while location is not None and seen < MAX_DEPTH:
-        if location.storage_unit_id:
-            return location, location.storage_unit
-        location = location.parent
-        seen += 1
-    return None, None
-
-
-def subtree_ids(location: StorageLocation) -> set[int]:
-    """The location and every location below it (one query per level)."""
-    ids, level = {location.pk}, {location.pk}
-    for _depth in range(MAX_DEPTH):
-        level = set(StorageLocation.objects.filter(parent_id__in=level).values_list("pk", flat=True)) - ids
-        if not level:
-            break
-        ids |= level
-    return ids
+    return unit_location(location)
 
 
 def aliquots_stored_during(location: StorageLocation, start: dt.datetime, end: dt.datetime) -> list[Aliquot]:
     """The aliquots that were in `location` or below it at any moment from `start` to `end`, read
     from each aliquot's moves (its first location is where it was created; each move changes it)."""
-    inside = subtree_ids(location)
+    inside = set(location_descendant_ids(location))
     moved = AliquotMove.objects.filter(from_location_id__in=inside) | AliquotMove.objects.filter(
         to_location_id__in=inside
     )
