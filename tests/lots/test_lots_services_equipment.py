@@ -196,3 +196,16 @@ def test_release_record_names_the_instrument_only_when_given(world, cabinet):
     results = {r["attribute"]: r for r in lot_release_record(lot)["results"]}
     assert results["modal_size"]["instrument"] == "BSC-01"
     assert "instrument" not in results["endotoxin"]
+
+
+def test_api_takes_the_instrument_by_identifier(world, nta, cabinet, client):
+    lot = world.in_qc()
+    client.force_login(world.analyst)
+    url = f"/api/v1/lots/{lot.number}/results/"
+    body = {"attribute": "modal_size", "value": "121", "unit": "nm", "tested_at": timezone.now().isoformat()}
+    refused = client.post(url, {**body, "instrument": "NTA-01"}, content_type="application/json")
+    assert refused.status_code == 409 and "NTA-01" in refused.json()["error"]
+    unknown = client.post(url, {**body, "instrument": "XX-9"}, content_type="application/json")
+    assert unknown.status_code == 400
+    made = client.post(url, {**body, "instrument": "bsc-01"}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["instrument"] == "BSC-01"
