@@ -59,6 +59,7 @@ def test_register_overdue_refusal_calibration_and_excursion(
     due = (today - dt.timedelta(days=20)).isoformat()  # 200 days ago + 180
     lot = world.in_qc("UCEV-E2E-EQ")
     modal = world.attr("modal_size")
+    now_local = (timezone.localtime() - dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M")
 
     # QA: the register in Japanese, with the overdue NTA flagged; a new instrument registered
     qa_context, qa = _as(browser, login, world.qa)
@@ -86,6 +87,7 @@ def test_register_overdue_refusal_calibration_and_excursion(
         page.goto(f"{live_server.url}/lots/{lot.number}/")
         form = page.locator(f"form[action='/lots/{lot.number}/qc/{modal.pk}/']")
         form.locator(f"#id_a{modal.pk}-value").fill("121")
+        form.locator(f"#id_a{modal.pk}-tested_at").fill(now_local)
         form.locator(f"#id_a{modal.pk}-instrument").fill("NTA-01")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
@@ -112,6 +114,7 @@ def test_register_overdue_refusal_calibration_and_excursion(
         page.goto(f"{live_server.url}/lots/{lot.number}/")
         form = page.locator(f"form[action='/lots/{lot.number}/qc/{modal.pk}/']")
         form.locator(f"#id_a{modal.pk}-value").fill("121")
+        form.locator(f"#id_a{modal.pk}-tested_at").fill(now_local)
         form.locator(f"#id_a{modal.pk}-instrument").fill("nta-01")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
@@ -128,6 +131,7 @@ def test_register_overdue_refusal_calibration_and_excursion(
         endotoxin = world.attr("endotoxin")
         form = page.locator(f"form[action='/lots/{lot.number}/qc/{endotoxin.pk}/']")
         form.locator(f"#id_a{endotoxin.pk}-value").fill("0.1")
+        form.locator(f"#id_a{endotoxin.pk}-tested_at").fill(now_local)
         form.locator(f"#id_a{endotoxin.pk}-instrument").fill("PR-01")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()

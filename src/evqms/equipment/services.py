@@ -202,7 +202,8 @@ def register_instrument(
 
 
 def locked_instrument(instrument: Instrument) -> Instrument:
-    return lock_for_update(Instrument.objects.filter(pk=instrument.pk)).select_related("room", "owner").get()
+    # No join under the lock: PostgreSQL cannot lock the nullable side of an outer join (room, owner).
+    return lock_for_update(Instrument.objects.filter(pk=instrument.pk)).get()
 
 
 @transaction.atomic

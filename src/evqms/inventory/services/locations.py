@@ -94,9 +94,7 @@ def link_storage_unit(*, actor, location: StorageLocation, storage_unit) -> Stor
     """Say which storage unit of the equipment register this location is (None: none)."""
     require(actor, "inventory.manage_locations")
     _require_storage_unit(storage_unit)
-    location = (
-        lock_for_update(StorageLocation.objects.filter(pk=location.pk)).select_related("storage_unit").get()
-    )
+    location = lock_for_update(StorageLocation.objects.filter(pk=location.pk)).get()
     before = location.storage_unit.identifier if location.storage_unit_id else None
     location.storage_unit = storage_unit
     location.save(update_fields=["storage_unit"])
