@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.accounts",),
     ("evqms.changes",),  # change control: below the dossier, whose approvals ask for it
     ("evqms.dossier",),
+    ("evqms.equipment",),
     ("evqms.lots",),
     ("evqms.capa",),  # deviations worked to closure and CAPA: reads lots, read by nothing below web
     ("evqms.inventory",),

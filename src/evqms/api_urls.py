@@ -21,6 +21,7 @@ urlpatterns = [
             "landscape",
             "studies",
             "reports",
+            "equipment",
         )
     ),
 ]

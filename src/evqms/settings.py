@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "evqms.web",
     "evqms.changes",
     "evqms.dossier",
+    "evqms.equipment",
     "evqms.lots",
     "evqms.capa",
     "evqms.inventory",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("evqms.api_urls")),
     path("changes/", include("evqms.changes.urls")),
     path("dossier/", include("evqms.dossier.urls")),
+    path("equipment/", include("evqms.equipment.urls")),
     path("lots/", include("evqms.lots.urls")),
     path("deviations/", include("evqms.capa.deviation_urls")),
     path("capa/", include("evqms.capa.urls")),

@@ -67,6 +67,8 @@ KINDS: dict[str, Kind] = {
         Kind("shipment", "inventory.Shipment", "number", 40),
         Kind("capa", "capa.Capa", "number", 40),
         Kind("change_request", "changes.ChangeRequest", "number", 40),
+        Kind("room", "equipment.Room", "code", 40),
+        Kind("instrument", "equipment.Instrument", "identifier", 40),
     )
 }
 
@@ -99,6 +101,8 @@ def kind_labels() -> dict[str, str]:
         "shipment": _("shipment number"),
         "capa": _("CAPA number"),
         "change_request": _("change request number"),
+        "room": _("room code"),
+        "instrument": _("instrument identifier"),
     }
 
 

@@ -23,6 +23,7 @@ from evqms.core import identifiers
 from evqms.core.timefmt import for_json
 from evqms.core.uploads import validate_upload_size
 from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
+from evqms.equipment import selectors as equipment
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.lots import selectors, services
@@ -53,6 +54,18 @@ class LotCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
+def _instrument(identifier: str):
+    """The instrument named by its identifier, or None when empty; unknown is a 400 on the field."""
+    if not (identifier or "").strip():
+        return None
+    found = equipment.find_instrument(identifier)
+    if found is None:
+        raise InputError(
+            _("unknown instrument {identifier}").format(identifier=identifier), where="instrument"
+        )
+    return found
+
+
 class QCResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     attribute = serializers.CharField(source="attribute.code")
@@ -71,6 +84,7 @@ class QCResultSerializer(serializers.Serializer):
     tested_at = serializers.DateTimeField()
     raw_file_name = serializers.CharField()
     raw_file_sha256 = serializers.CharField()
+    instrument = serializers.CharField(source="instrument.identifier", allow_null=True, default=None)
 
 
 class QCResultCreateSerializer(serializers.Serializer):
@@ -82,6 +96,9 @@ class QCResultCreateSerializer(serializers.Serializer):
     tested_at = serializers.DateTimeField()
     retest_of = serializers.IntegerField(required=False, allow_null=True)
     raw_file = serializers.FileField(required=False, validators=[validate_upload_size])
+    instrument = serializers.CharField(
+        required=False, allow_blank=True, help_text="identifier of the instrument used (equipment register)"
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -176,7 +193,9 @@ class LotViewSet(viewsets.ViewSet):
         lot = _lot_or_404(number)
         if request.method == "GET":
             require(request.user, "lots.view")
-            qs = QCResult.objects.filter(lot=lot).select_related("attribute", "analyst", "verified_by")
+            qs = QCResult.objects.filter(lot=lot).select_related(
+                "attribute", "analyst", "verified_by", "instrument"
+            )
             return Response(QCResultSerializer(qs, many=True).data)
         data = _valid(QCResultCreateSerializer, request)
         attribute = lot.specification.attributes.filter(code=data["attribute"]).first()
@@ -205,6 +224,7 @@ class LotViewSet(viewsets.ViewSet):
             tested_at=data["tested_at"],
             raw_file=data.get("raw_file"),
             retest_of=retest_of,
+            instrument=_instrument(data.get("instrument", "")),
         )
         return Response(QCResultSerializer(result).data, status=status.HTTP_201_CREATED)
 

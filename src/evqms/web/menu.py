@@ -19,6 +19,7 @@ from evqms.changes.selectors import dashboard_card as changes_card
 from evqms.clinical.selectors import dashboard_card as clinical_card
 from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
+from evqms.equipment.selectors import dashboard_card as equipment_card
 from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
 from evqms.studies.selectors import dashboard_card as studies_card
@@ -44,6 +45,7 @@ MENU = (
     Page("deviations:list", _("Deviations"), "deviations.view", capa_card),
     Page("capa:list", _("CAPA"), "capa.view"),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
+    Page("equipment:register", _("Equipment"), "equipment.view", equipment_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),
     Page("trace:index", _("Trace"), "trace.view", trace_card),  # trace, recalls and holds
     Page("studies:index", _("Studies"), "studies.view", studies_card),
