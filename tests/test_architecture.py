@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.accounts",),
     ("evqms.dossier",),
     ("evqms.lots",),
+    ("evqms.environment",),  # environmental monitoring: reads equipment rooms, opens lot deviations
     ("evqms.inventory",),
     ("evqms.clinical",),
     ("evqms.studies",),
