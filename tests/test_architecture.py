@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.audit",),
     ("evqms.accounts",),
     ("evqms.dossier",),
+    ("evqms.equipment",),
     ("evqms.lots",),
     ("evqms.environment",),  # environmental monitoring: reads equipment rooms, opens lot deviations
     ("evqms.inventory",),

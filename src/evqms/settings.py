@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "evqms.audit",
     "evqms.web",
     "evqms.dossier",
+    "evqms.equipment",
     "evqms.lots",
     "evqms.inventory",
     "evqms.clinical",

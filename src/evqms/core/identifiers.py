@@ -65,6 +65,8 @@ KINDS: dict[str, Kind] = {
         Kind("recall", "trace.Recall", "number", 40),
         Kind("hold", "trace.Hold", "number", 40),
         Kind("shipment", "inventory.Shipment", "number", 40),
+        Kind("room", "equipment.Room", "code", 40),
+        Kind("instrument", "equipment.Instrument", "identifier", 40),
     )
 }
 
@@ -95,6 +97,8 @@ def kind_labels() -> dict[str, str]:
         "recall": _("recall number"),
         "hold": _("hold number"),
         "shipment": _("shipment number"),
+        "room": _("room code"),
+        "instrument": _("instrument identifier"),
     }
 
 

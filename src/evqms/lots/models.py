@@ -90,6 +90,11 @@ class StepRecord(models.Model):
     finished_at = models.DateTimeField(_("finished at"))
     notes = models.TextField(_("notes"), blank=True)
     recorded_at = models.DateTimeField()
+    # Where and with what the step was done (optional: records made before the register name none).
+    room = models.ForeignKey(
+        "equipment.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="step_records"
+    )
+    instruments = models.ManyToManyField("equipment.Instrument", blank=True, related_name="step_records")
 
     class Meta:
         ordering = ["lot", "step__order", "id"]
@@ -183,6 +188,9 @@ class QCResult(models.Model):
     raw_file_name = models.CharField(max_length=255, blank=True)
     raw_file_sha256 = models.CharField(max_length=64, blank=True)
     derived = models.JSONField(_("figures derived from the raw file"), default=dict, blank=True)
+    instrument = models.ForeignKey(
+        "equipment.Instrument", null=True, blank=True, on_delete=models.PROTECT, related_name="qc_results"
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -1,0 +1,1 @@
+"""Rooms and instruments: the register, calibration and maintenance, storage units."""
