@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "evqms.dossier",
     "evqms.equipment",
     "evqms.lots",
+    "evqms.environment",
     "evqms.inventory",
     "evqms.clinical",
     "evqms.trace",

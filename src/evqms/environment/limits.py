@@ -174,7 +174,9 @@ def measured_value(
         return Fraction(int(count))
     if method == "active_air":
         if volume_litres is None or Decimal(volume_litres) <= 0:
-            raise InputError(_("give the volume of air sampled in litres (more than zero)"), where="volume_litres")
+            raise InputError(
+                _("give the volume of air sampled in litres (more than zero)"), where="volume_litres"
+            )
         return Fraction(int(count)) * 1000 / Fraction(Decimal(volume_litres))
     return Fraction(int(count))
 
