@@ -173,6 +173,7 @@ def scale_lots(
         with connection.cursor() as c:
             c.execute("PRAGMA synchronous=OFF")  # a throw-away database
     out = {m: [] for m in ids}
+    deviation_lots = []  # (deviation id, lot id): each copied deviation names its own lot
     numbers = []
     day0 = dt.date(2021, 1, 4)
     with transaction.atomic():
@@ -235,6 +236,7 @@ def scale_lots(
                         "qc_result_id": result_map.get(d["qc_result_id"]),
                     }
                 )
+                deviation_lots.append((dev_map[d["id"]], lot_id))
             out[ParameterValue] += [
                 {
                     **p,
@@ -280,6 +282,10 @@ def scale_lots(
             AdministeredAliquot,
         ):
             counts[model._meta.label] = _insert(load, model, out[model])
+        named = Deviation.affected_lots.through
+        named.objects.bulk_create(
+            (named(deviation_id=d, lot_id=lot) for d, lot in deviation_lots), batch_size=5000
+        )
     fix_sequences()
     analyse()
     return {

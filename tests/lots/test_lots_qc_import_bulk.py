@@ -67,7 +67,7 @@ def _state(since_seq: int, results: list[int]) -> dict:
     ids = {pk: f"result {i}" for i, pk in enumerate(results)}
     deviations = list(Deviation.objects.filter(qc_result_id__in=results).order_by("pk"))
     dev_ids = {d.pk: f"deviation {i}" for i, d in enumerate(deviations)}
-    skip = {"id", "recorded_at", "history_id", "history_date", "opened_at"}
+    skip = {"id", "recorded_at", "history_id", "history_date", "opened_at", "occurred_at"}
 
     def fields(obj, names):
         row = {n: getattr(obj, n) for n in names if n not in skip}
@@ -89,6 +89,7 @@ def _state(since_seq: int, results: list[int]) -> dict:
         elif e.object_type == "deviation":
             object_id = dev_ids[int(e.object_id)]
             after["qc_result"] = ids[after["qc_result"]]
+            after.pop("occurred_at")  # when it was opened, by default
         elif e.action == "qc_result.import":
             object_id = e.object_id
             after["results"] = [ids[pk] for pk in after["results"]]

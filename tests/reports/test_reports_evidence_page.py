@@ -118,7 +118,7 @@ def test_yearly_pdf_in_english(client, hand):
     Deviation.objects.create(
         lot=lots["EVH-B"], number="DEV-EVH-B-01", source="manual", description="Freezer door left open",
         opened_by=doc, opened_at=timezone.make_aware(dt.datetime(2025, 4, 2, 9, 30)),
-    )  # fmt: skip
+    ).affected_lots.add(lots["EVH-B"])  # fmt: skip
     response = _get(client, doc, f"/reports/evidence/{product.code}/yearly.pdf?year=2025&lang=en", "en")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = _pdf_text(response.content)

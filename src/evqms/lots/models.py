@@ -104,35 +104,112 @@ class StepRecord(models.Model):
 
 
 class Deviation(models.Model):
+    """A departure from what was approved: opened by hand or by the service that finds it (a step out
+    of range, an OOS result, a material outside the process, an environmental result at action
+    level, an instrument past its calibration, a storage excursion). It names every lot and material
+    lot it may affect; `lot` is the lot it was opened on, if any (numbered DEV-<lot>-NN)."""
+
     SOURCES = [
         ("parameter", _("Process parameter out of range")),
         ("oos", _("Out-of-specification result")),
         ("material", _("Material outside the process definition")),
         ("manual", _("Reported")),
+        ("environment", _("Environmental monitoring at action level")),
+        ("equipment", _("Equipment past its calibration or maintenance")),
+        ("storage", _("Storage temperature excursion")),
     ]
     STATUSES = [("open", _("Open")), ("closed", _("Closed"))]
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="deviations")
+    CLASSIFICATIONS = [
+        ("", _("Not classified")),
+        ("minor", _("Minor")),
+        ("major", _("Major")),
+        ("critical", _("Critical")),
+    ]
+    ROOT_CAUSES = [
+        ("", _("Not investigated")),
+        ("personnel", _("Personnel")),
+        ("method", _("Method")),
+        ("material", _("Material")),
+        ("machine", _("Machine / equipment")),
+        ("environment", _("Environment")),
+        ("measurement", _("Measurement")),
+        ("unknown", _("Unknown")),
+    ]
+    lot = models.ForeignKey(
+        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="deviations_opened"
+    )
+    affected_lots = models.ManyToManyField(Lot, blank=True, related_name="deviations")
+    affected_material_lots = models.ManyToManyField(MaterialLot, blank=True, related_name="deviations")
+    affected_equipment = models.TextField(_("equipment concerned"), blank=True)
     number = models.CharField(_("deviation number"), max_length=40, unique=True)
     source = models.CharField(_("source"), max_length=20, choices=SOURCES)
     description = models.TextField(_("description"))
     status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="open")
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField()
+    classification = models.CharField(
+        _("classification"), max_length=10, choices=CLASSIFICATIONS, blank=True, default=""
+    )
+    classification_rule = models.TextField(_("rule that proposed the classification"), blank=True)
+    classification_reason = models.TextField(_("reason for the classification"), blank=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
+    root_cause_category = models.CharField(
+        _("root cause category"), max_length=20, choices=ROOT_CAUSES, blank=True, default=""
+    )
+    investigation = models.TextField(_("investigation"), blank=True)
+    investigated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    investigated_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(_("resolution / CAPA"), blank=True)
+    close_signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     qc_result = models.ForeignKey(
         "QCResult", null=True, blank=True, on_delete=models.PROTECT, related_name="deviations"
     )  # the OOS result that opened it
 
     class Meta:
-        ordering = ["lot", "opened_at"]
+        ordering = ["opened_at", "id"]
         constraints = [unique_ignoring_case("deviation", name="deviation_number_ci_uniq")]
+        indexes = [models.Index(fields=["status", "opened_at"], name="deviation_status_idx")]
 
     def __str__(self):
         return self.number
+
+
+class DeviationImpact(models.Model):
+    """QA's assessment of what a deviation means for one lot it names."""
+
+    ASSESSMENTS = [
+        ("no_impact", _("No impact")),
+        ("reject", _("Impact on quality: reject")),
+        ("rework", _("Impact on quality: rework")),
+        ("further_testing", _("Requires further testing")),
+    ]
+    deviation = models.ForeignKey(Deviation, on_delete=models.PROTECT, related_name="impacts")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="deviation_impacts")
+    assessment = models.CharField(_("impact"), max_length=20, choices=ASSESSMENTS)
+    reasoning = models.TextField(_("reasoning"))
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deviation", "lot__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["deviation", "lot"], name="deviation_impact_one_per_lot")
+        ]
+
+    def __str__(self):
+        return f"{self.deviation.number} / {self.lot.number}: {self.assessment}"
 
 
 class ParameterValue(models.Model):

@@ -57,11 +57,30 @@ def qc_result_record(r: QCResult) -> dict:
 
 
 def deviation_record(d: Deviation) -> dict:
+    """A deviation with the lots and material lots it names (what its audit events and its closing
+    signature keep)."""
     return {
         "number": d.number,
-        "lot": d.lot.number,
+        "lot": d.lot.number if d.lot_id else None,
+        "lots": sorted(d.affected_lots.values_list("number", flat=True)),
+        "material_lots": sorted(
+            f"{m}/{n}" for m, n in d.affected_material_lots.values_list("material__name", "lot_number")
+        ),
+        "equipment": d.affected_equipment,
         "source": d.source,
         "description": d.description,
+        "occurred_at": d.occurred_at,
+        "classification": d.classification,
+        "classification_rule": d.classification_rule,
+        "classification_reason": d.classification_reason,
+        "root_cause_category": d.root_cause_category,
+        "investigation": d.investigation,
+        "impacts": [
+            {"lot": i.lot.number, "assessment": i.assessment, "reasoning": i.reasoning}
+            for i in d.impacts.select_related("lot").order_by("lot__number")
+        ]
+        if d.pk
+        else [],
         "status": d.status,
         "qc_result": d.qc_result_id,
         "resolution": d.resolution,
@@ -128,6 +147,6 @@ def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
         "results": [{"id": r.pk, **_result_fields(r)} for r in results],
         "deviations": [
             {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
-            for d in Deviation.objects.filter(lot=lot).order_by("number")
+            for d in Deviation.objects.filter(affected_lots=lot).order_by("number")
         ],
     }

@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 
 from evqms.compliance.snapshot.ids import (
     LOT_STATUS,
@@ -188,10 +189,19 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
     operators = {op for rows in records.values() for _pk, _step, op in rows}
     names = _usernames(operators | analysts)
     lot_deviations = defaultdict(list)
+    # A deviation is evidence for every lot it names (one entry per lot); one naming none of these
+    # lots is not lot evidence.
     for row in (
-        Deviation.objects.filter(lot__in=lot_ids)
-        .order_by("opened_at", "id")
-        .values("pk", "lot_id", "number", "description", "status", "opened_at")
+        Deviation.affected_lots.through.objects.filter(lot__in=lot_ids)
+        .order_by("deviation__opened_at", "deviation_id")
+        .values(
+            "lot_id",
+            pk=F("deviation_id"),
+            number=F("deviation__number"),
+            description=F("deviation__description"),
+            status=F("deviation__status"),
+            opened_at=F("deviation__opened_at"),
+        )
     ):
         lot_deviations[row["lot_id"]].append(row)
     local_date = local_date_function()

@@ -105,7 +105,11 @@ def _result_problems(entry: dict) -> list[GateProblem]:
 
 def _open_deviation_problems(lot: Lot, numbers: list[str] | None = None) -> list[GateProblem]:
     if numbers is None:
-        numbers = Deviation.objects.filter(lot=lot, status="open").values_list("number", flat=True)
+        numbers = (
+            Deviation.objects.filter(affected_lots=lot, status="open")
+            .order_by("opened_at", "id")
+            .values_list("number", flat=True)
+        )
     return [
         GateProblem("open_deviation", _both("deviation {number} is open", number=number), number)
         for number in numbers

@@ -145,6 +145,7 @@ def _store_value(actor, lot: Lot, record: StepRecord, parameter, value: Decimal,
             actor=actor,
             lot=lot,
             source="parameter",
+            facts={"critical_parameter": parameter.critical},
             description=_("{parameter} = {value} {unit} outside {low}–{high} {unit} (step {step})").format(
                 parameter=parameter.name,
                 value=value.normalize(),

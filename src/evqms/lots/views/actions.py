@@ -219,7 +219,7 @@ def deviation_open(request, number):
 def deviation_close(request, number, deviation_id):
     require(request, "lots.close_deviation")
     lot = lot_or_404(number)
-    deviation = Deviation.objects.filter(lot=lot, pk=deviation_id).first()
+    deviation = Deviation.objects.filter(affected_lots=lot, pk=deviation_id).first()
     if deviation is None:
         raise Http404
     form = forms.CloseDeviationForm(request.POST, prefix=f"dev{deviation.pk}")

@@ -25,12 +25,36 @@ LANGS = ("ja", "en")
 
 
 def _deviations(product: Product, period: Period) -> list[dict]:
+    """The deviations naming a lot of the product, each with the product's lots it names."""
     start, end = period.bounds()
-    return [
-        {**d, "opened_shown": display_local(d["opened_at"]), "closed_shown": display_local(d["closed_at"])}
-        for d in Deviation.objects.filter(lot__product=product, opened_at__gte=start, opened_at__lt=end)
+    deviations = list(
+        Deviation.objects.filter(
+            pk__in=Deviation.affected_lots.through.objects.filter(lot__product=product).values(
+                "deviation_id"
+            ),
+            opened_at__gte=start,
+            opened_at__lt=end,
+        )
         .order_by("opened_at", "id")
-        .values("number", "lot__number", "source", "description", "status", "opened_at", "closed_at")
+        .values("pk", "number", "source", "description", "status", "opened_at", "closed_at")
+    )
+    lots: dict[int, list[str]] = {}
+    for deviation_id, number in (
+        Deviation.affected_lots.through.objects.filter(
+            deviation_id__in=[d["pk"] for d in deviations], lot__product=product
+        )
+        .order_by("lot__number")
+        .values_list("deviation_id", "lot__number")
+    ):
+        lots.setdefault(deviation_id, []).append(number)
+    return [
+        {
+            **d,
+            "lots": ", ".join(lots.get(d["pk"], ())),
+            "opened_shown": display_local(d["opened_at"]),
+            "closed_shown": display_local(d["closed_at"]),
+        }
+        for d in deviations
     ]
 
 
