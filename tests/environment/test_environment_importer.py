@@ -73,7 +73,10 @@ def test_one_bad_row_refuses_the_whole_file_naming_line_and_column(people, point
     [
         (b"", "empty"),
         (b"point,method\n", "missing columns: sampled_at"),
-        (b"point,method,sampled_at,colour\nB1-SP01,settle_plate,2026-11-02T09:00,red\n", "unknown columns: colour"),
+        (
+            b"point,method,sampled_at,colour\nB1-SP01,settle_plate,2026-11-02T09:00,red\n",
+            "unknown columns: colour",
+        ),
         (b"point,method,sampled_at\n", "no data rows"),
         (b"point,method,sampled_at\nB1\x00,x,y\n", "NUL"),
     ],

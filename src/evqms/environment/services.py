@@ -32,6 +32,7 @@ from evqms.environment.records import (
 from evqms.environment.selectors import limit_in_force, lots_in_room_on
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
+from evqms.lots.services.deviations import new_quality_deviation
 
 MAX_PLAN_DAYS = 93  # a quarter: due samples are planned a period at a time
 POINT_CODE_MAX = 40
@@ -313,14 +314,7 @@ def _int(value, field: str) -> int | None:
     return number
 
 
-def _classification(grade: str) -> str:
-    # Grade A/B surround aseptic work: an action-level result there is proposed critical.
-    return "critical" if grade in ("A", "B") else "major"
-
-
 def _open_deviation(actor, sample: Sample):
-    from evqms.lots.services.deviations import new_quality_deviation
-
     room = sample.point.room
     day = local_date(sample.sampled_at)
     lots = lots_in_room_on(room, day)
@@ -341,19 +335,14 @@ def _open_deviation(actor, sample: Sample):
         reference=(limit.get("action_reference") or {}).get("en", ""),
         lots=", ".join(lot.number for lot in lots) or _("none"),
     )
-    grade = room.grade
+    # deviation_rules proposes the classification from these facts: grade A/B critical, else major
     return new_quality_deviation(
         actor=actor,
         source="environment",
         description=description,
         lots=lots,
         occurred_at=sample.sampled_at,
-        classification=_classification(grade),
-        classification_rule=(
-            "grade A/B action-level excursion: critical"
-            if grade in ("A", "B")
-            else "grade C/D action-level excursion: major"
-        ),
+        facts={"grade": room.grade, "level": "action", "sample": sample.number},
     )
 
 
