@@ -16,11 +16,11 @@ from evqms.errors import PermissionDenied
 pytestmark = pytest.mark.django_db
 
 GOOD = (
-    "point,method,state,sampled_at,count,exposure_minutes,volume_litres,particles_per_m3,sampled_by\n"
-    "B1-SP01,settle_plate,in_operation,2026-11-02T09:00,1,240,,,em-analyst\n"
-    "B1-SP01,active_air,in_operation,2026-11-02T09:10,2,,1000,,\n"
-    "B1-SP01,particles_0_5,at_rest,2026-11-02 08:00,,,,1200,\n"
-).encode()
+    b"point,method,state,sampled_at,count,exposure_minutes,volume_litres,particles_per_m3,sampled_by\n"
+    b"B1-SP01,settle_plate,in_operation,2026-11-02T09:00,1,240,,,em-analyst\n"
+    b"B1-SP01,active_air,in_operation,2026-11-02T09:10,2,,1000,,\n"
+    b"B1-SP01,particles_0_5,at_rest,2026-11-02 08:00,,,,1200,\n"
+)
 
 
 def test_a_good_file_is_imported_with_its_hash(people, points):
