@@ -10,6 +10,16 @@ urlpatterns = [
     path("token/", TokenView.as_view(), name="api-token"),
     *(
         path("", include(f"evqms.{app}.api"))
-        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies", "environment")
+        for app in (
+            "dossier",
+            "equipment",
+            "lots",
+            "inventory",
+            "clinical",
+            "trace",
+            "landscape",
+            "studies",
+            "environment",
+        )
     ),
 ]

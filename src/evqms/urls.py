@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("evqms.api_urls")),
     path("dossier/", include("evqms.dossier.urls")),
+    path("equipment/", include("evqms.equipment.urls")),
     path("lots/", include("evqms.lots.urls")),
     path("environment/", include("evqms.environment.urls")),
     path("inventory/", include("evqms.inventory.urls")),

@@ -88,6 +88,16 @@ class StepRecordForm(forms.Form):
     started_at = _datetime_field(_("Started at"))
     finished_at = _datetime_field(_("Finished at"))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    # By identifier, as on the instrument's label; the page offers the register as a datalist.
+    room = forms.CharField(
+        label=_("Room"), required=False, max_length=40, widget=forms.TextInput(attrs={"list": "room-options"})
+    )
+    instruments = forms.CharField(
+        label=_("Instruments used (identifiers, comma-separated)"),
+        required=False,
+        max_length=400,
+        widget=forms.TextInput(attrs={"list": "instrument-options"}),
+    )
 
     def __init__(self, *args, step, **kwargs):
         prefix = kwargs.pop("prefix", None) or f"step{step.pk}"
@@ -116,6 +126,12 @@ class QCResultForm(forms.Form):
     text_value = forms.CharField(label=_("Result"), max_length=100, required=False)
     method = forms.CharField(label=_("Method"), max_length=200, required=False)
     tested_at = _datetime_field(_("Tested at"))
+    instrument = forms.CharField(
+        label=_("Instrument (identifier)"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"list": "instrument-options"}),
+    )
     raw_file = forms.FileField(
         label=_("Raw instrument file"), required=False, validators=[validate_upload_size]
     )  # EVQMS_UPLOAD_LIMIT_MB

@@ -1,7 +1,8 @@
 """Import QC results from a CSV or Excel file: every row or none.
 
 Columns (header row, any order, case-insensitive): lot, attribute, value, unit, text_value,
-method, tested_at, analyst (optional: the analyst who performed the test, default the importer).
+method, tested_at, analyst (optional: the analyst who performed the test, default the importer),
+instrument (optional: the identifier of the instrument used, from the equipment register).
 Every problem is reported with its row (the file's line / sheet row) and column; if there is
 any, nothing is written. The original file is kept unchanged under EVQMS_HOME/files/imports/
 with its sha256, whatever the outcome, and each imported result points at it.
@@ -10,26 +11,30 @@ with its sha256, whatever the outcome, and each imported result points at it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
+import operator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
-from evqms.core import keptfiles
+from evqms.core import identifiers, keptfiles
 from evqms.core.limits import check_zip_expansion, csv_rows, decode_text, sniff_dialect
 from evqms.dossier.models import SpecAttribute
+from evqms.equipment.models import Instrument
 from evqms.errors import EvqmsError, InputError
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.lots.services.qc import QCEntriesRefused, QCEntry, record_qc_results
 
-COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst")
+COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst", "instrument")
 REQUIRED = ("lot", "attribute", "tested_at")
 ALIASES = {
     "lot_number": "lot",
@@ -39,6 +44,8 @@ ALIASES = {
     "result": "text_value",
     "date": "tested_at",
     "tested_on": "tested_at",
+    "instrument_id": "instrument",
+    "equipment": "instrument",
 }
 MAX_ROWS = 10_000
 
@@ -214,6 +221,17 @@ class _Entry:
     cells: dict
     tested_at: dt.datetime
     analyst: object
+    instrument: Instrument | None = None
+
+
+def _instruments_named(rows) -> dict[str, Instrument]:
+    """The instruments the file names, by identifier in lower case (identifiers ignore letter case;
+    a file names a few instruments, so one query with one condition each)."""
+    named = {identifiers.normalise(r.get("instrument")).lower() for _n, r in rows} - {""}
+    if not named:
+        return {}
+    query = functools.reduce(operator.or_, (Q(identifier__iexact=n) for n in sorted(named)))
+    return {i.identifier.lower(): i for i in Instrument.objects.filter(query)}
 
 
 def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> list[_Entry]:
@@ -228,6 +246,7 @@ def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> li
         for lot in Lot.objects.filter(number__in=wanted["lot"]).select_related("specification")
     }
     attributes = _attributes_of(lots.values())
+    instruments = _instruments_named(rows)
     seen: dict[tuple[str, str], int] = {}
     entries = []
     for number, row in rows:
@@ -257,8 +276,14 @@ def _map_rows(actor, rows: list[tuple[int, dict]], errors: list[RowError]) -> li
         analyst = users.get(name) if name else actor
         if analyst is None:
             errors.append(RowError(number, "analyst", _("unknown user {name}").format(name=name)))
+        named = identifiers.normalise(row.get("instrument"))
+        instrument = instruments.get(named.lower()) if named else None
+        if named and instrument is None:
+            errors.append(
+                RowError(number, "instrument", _("unknown instrument {identifier}").format(identifier=named))
+            )
         if len(errors) == found:
-            entries.append(_Entry(number, lot, attribute, row, tested_at, analyst))
+            entries.append(_Entry(number, lot, attribute, row, tested_at, analyst, instrument))
     return entries
 
 
@@ -291,6 +316,7 @@ def _record_entries(actor, entries: list[_Entry], report: ImportReport) -> None:
                             method=str(entry.cells.get("method") or ""),
                             tested_at=entry.tested_at,
                             analyst=entry.analyst,
+                            instrument=entry.instrument,
                             stored_file_name=report.stored_as,
                             stored_file_sha256=report.sha256,
                         )

@@ -48,7 +48,21 @@ def _result_fields(r: QCResult) -> dict:
         "tested_at": r.tested_at,
         "verified_by": r.verified_by.get_username() if r.verified_by_id else None,
         "raw_file_sha256": r.raw_file_sha256,
+        # Only when named: records made before the instrument register keep the projection (and the
+        # hash of any signature over it) they had.
+        **({"instrument": r.instrument.identifier} if r.instrument_id else {}),
     }
+
+
+def _where_done(s: StepRecord) -> dict:
+    """The room and instruments of a step record, when it names them (see `_result_fields`)."""
+    out = {}
+    if s.room_id:
+        out["room"] = s.room.code
+    instruments = sorted(i.identifier for i in s.instruments.all())
+    if instruments:
+        out["instruments"] = instruments
+    return out
 
 
 def qc_result_record(r: QCResult) -> dict:
@@ -91,7 +105,7 @@ def lot_qc_results(lot: Lot) -> list[QCResult]:
     """Every QC result of the lot, valid or not, in specification order then as recorded."""
     return list(
         QCResult.objects.filter(lot=lot)
-        .select_related("attribute", "analyst", "verified_by", "retest_of")
+        .select_related("attribute", "analyst", "verified_by", "retest_of", "instrument")
         .order_by("attribute__order", "attribute__id", "recorded_at", "id")
     )
 
@@ -106,9 +120,10 @@ def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
     usages = MaterialUsage.objects.filter(lot=lot).select_related("material_lot__material").order_by("id")
     steps = (
         StepRecord.objects.filter(lot=lot)
-        .select_related("step")
+        .select_related("step", "room")
         .prefetch_related(
-            Prefetch("values", queryset=ParameterValue.objects.select_related("parameter").order_by("id"))
+            Prefetch("values", queryset=ParameterValue.objects.select_related("parameter").order_by("id")),
+            "instruments",
         )
         .order_by("step__order", "id")
     )
@@ -141,6 +156,7 @@ def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
                     {"parameter": v.parameter.name, "value": v.value, "unit": v.unit, "in_range": v.in_range}
                     for v in s.values.all()
                 ],
+                **_where_done(s),
             }
             for s in steps
         ],

@@ -14,6 +14,7 @@ from evqms.audit.selectors import signatures_for
 from evqms.core import identifiers
 from evqms.core.canonical import canonical_hash
 from evqms.dossier.models import SpecAttribute
+from evqms.equipment.models import Instrument
 from evqms.i18n import _
 from evqms.lots.display import criterion_text
 from evqms.lots.holds import active_holds
@@ -163,10 +164,14 @@ def _qc_results(lot: Lot, attributes: list[SpecAttribute]) -> list[QCResult]:
     people = get_user_model().objects.in_bulk(
         {r.analyst_id for r in results} | {r.verified_by_id for r in results if r.verified_by_id}
     )
+    named = {r.instrument_id for r in results if r.instrument_id}
+    instruments = Instrument.objects.in_bulk(named) if named else {}
     for r in results:
         r.attribute = by_id[r.attribute_id]
         r.analyst = people[r.analyst_id]
         r.verified_by = people[r.verified_by_id] if r.verified_by_id else None
+        if r.instrument_id:
+            r.instrument = instruments[r.instrument_id]
     return results
 
 
@@ -226,12 +231,13 @@ def _material(u: MaterialUsage) -> dict:
 def _steps(lot: Lot) -> list[dict]:
     steps = (
         StepRecord.objects.filter(lot=lot)
-        .select_related("step", "operator")
+        .select_related("step", "operator", "room")
         .prefetch_related(
             Prefetch(
                 "values",
                 queryset=ParameterValue.objects.select_related("parameter", "deviation").order_by("id"),
-            )
+            ),
+            "instruments",
         )
         .order_by("step__order", "id")
     )
@@ -246,6 +252,8 @@ def _steps(lot: Lot) -> list[dict]:
             "started_at": s.started_at,
             "finished_at": s.finished_at,
             "notes": s.notes,
+            "room": s.room.code if s.room_id else None,
+            "instruments": sorted(i.identifier for i in s.instruments.all()),
             "values": [
                 {
                     "parameter": v.parameter.name,
@@ -291,6 +299,7 @@ def _results(
             "reported_value": r.reported_value,
             "text_value": r.text_value,
             "method": r.method,
+            "instrument": r.instrument.identifier if r.instrument_id else None,
             "limits": r.limits,
             "criterion": criterion_text(r.limits),
             "verdict": r.verdict,

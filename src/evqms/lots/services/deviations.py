@@ -13,6 +13,7 @@ from evqms.core.db import lock_for_update
 from evqms.core.inputs import past_moment, required_text
 from evqms.core.numbering import next_number
 from evqms.dossier.models import MaterialLot
+from evqms.equipment.status import Lapse
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots.deviation_rules import propose_classification
@@ -110,6 +111,21 @@ def new_deviation(
     """Open a deviation on one lot inside the caller's transaction (the lot row is locked by the caller)."""
     return new_quality_deviation(
         actor=actor, source=source, description=description, lots=(lot,), qc_result=qc_result, facts=facts
+    )
+
+
+def open_equipment_deviation(*, actor, lot: Lot, lapse: Lapse, used_for: str, used_at=None) -> Deviation:
+    """The deviation QA's "deviation" policy asks for when an instrument past its calibration is
+    used: the record is kept and the departure investigated (inside the caller's transaction)."""
+    return new_quality_deviation(
+        actor=actor,
+        source="equipment",
+        lots=(lot,),
+        occurred_at=used_at,
+        equipment=lapse.instrument.identifier,
+        description=_("{lapse}; used for {what} under the QA policy to record with a deviation").format(
+            lapse=lapse.text(), what=used_for
+        ),
     )
 
 

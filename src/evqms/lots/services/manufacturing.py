@@ -4,6 +4,7 @@ parameter values; a departure from the approved process opens a deviation."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,12 +14,14 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.inputs import past_moment, required_text
 from evqms.dossier.models import MaterialLot, ProcessDefinition, ProcessStep
+from evqms.equipment.models import Instrument, Room
+from evqms.equipment.status import check_use
 from evqms.errors import InputError, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Lot, MaterialUsage, ParameterValue, StepRecord
 from evqms.lots.services._common import locked_lot, now, require_status
-from evqms.lots.services.deviations import new_deviation
+from evqms.lots.services.deviations import new_deviation, open_equipment_deviation
 
 
 @transaction.atomic
@@ -182,17 +185,24 @@ def record_step(
     finished_at: dt.datetime,
     values: dict | None = None,
     notes: str = "",
+    room: Room | None = None,
+    instruments: Iterable[Instrument] = (),
 ) -> StepRecord:
-    """Record a manufacturing step with its parameter values {parameter id: (value, unit)}.
+    """Record a manufacturing step with its parameter values {parameter id: (value, unit)}, the
+    room it was done in and the instruments used.
 
     Values are converted to the parameter's unit; a value outside its range (inclusive) opens a
-    deviation (source "parameter") in the same transaction.
+    deviation (source "parameter") in the same transaction. An instrument out of service, or past
+    its calibration due date on the day the step started, is refused naming it, unless QA set its
+    policy to "deviation": then the step is recorded and a deviation (source "equipment") opened.
     """
     require(actor, "lots.record_manufacturing")
     lot = locked_lot(lot)
     require_status(lot, ("in_process",), _("record a step"))
     started_at, finished_at = _step_times(lot, step, started_at, finished_at)
     converted = _parameter_values(step, values or {})
+    instruments = list(dict.fromkeys(instruments))
+    lapses = check_use(instruments, used_at=started_at, room=room)
     record = StepRecord.objects.create(
         lot=lot,
         step=step,
@@ -201,7 +211,10 @@ def record_step(
         finished_at=finished_at,
         notes=notes or "",
         recorded_at=now(),
+        room=room,
     )
+    if instruments:
+        record.instruments.set(instruments)
     logged = [_store_value(actor, lot, record, *entry) for entry in converted]
     record_event(
         actor=actor,
@@ -216,6 +229,16 @@ def record_step(
             "finished_at": finished_at,
             "values": logged,
             "notes": record.notes,
+            **({"room": room.code} if room else {}),
+            **({"instruments": [i.identifier for i in instruments]} if instruments else {}),
         },
     )
+    for lapse in lapses:
+        open_equipment_deviation(
+            actor=actor,
+            lot=lot,
+            lapse=lapse,
+            used_for=_("step {step}").format(step=step.name),
+            used_at=started_at,
+        )
     return record

@@ -17,6 +17,7 @@ from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
 from evqms.core.inputs import past_moment, required_text
 from evqms.dossier.models import SpecAttribute
+from evqms.equipment.status import check_use
 from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
 from evqms.lots import evaluation
@@ -30,7 +31,7 @@ from evqms.lots.services._common import (
     require_status,
     status_refusal,
 )
-from evqms.lots.services.deviations import new_deviation
+from evqms.lots.services.deviations import new_deviation, open_equipment_deviation
 
 # A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
 QC_OPEN_STATUSES = ("qc", "quarantine")
@@ -209,6 +210,7 @@ class QCEntry:
     stored_file_name: str = ""
     stored_file_sha256: str = ""
     derived: dict | None = None
+    instrument: object = None  # the equipment.Instrument used, if named
 
 
 class QCEntriesRefused(RuleViolation):
@@ -236,10 +238,13 @@ def record_qc_result(
     stored_file_name: str = "",
     stored_file_sha256: str = "",
     derived: dict | None = None,
+    instrument=None,
 ) -> QCResult:
     """Record a QC result judged against limits frozen onto it; a failing result opens an OOS deviation.
 
     `derived` keeps what an instrument file or analysis gave beside the value (e.g. the NTA figures).
+    `instrument` is the instrument used: refused when out of service or past its calibration due
+    date on the day tested, unless QA's policy for it is to record with a deviation.
 
     `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` point the
     result at an original already kept (an import file, an NTA export, a potency plate).
@@ -259,6 +264,7 @@ def record_qc_result(
         stored_file_name=stored_file_name,
         stored_file_sha256=stored_file_sha256,
         derived=derived,
+        instrument=instrument,
     )
     try:
         return record_qc_results(actor=actor, entries=[entry])[0]
@@ -283,25 +289,25 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
     valid = set(
         QCResult.objects.filter(lot_id__in=list(lots), status="valid").values_list("lot_id", "attribute_id")
     )
-    checked: list[tuple[QCResult, str]] = []
+    checked: list[tuple[QCResult, str, list]] = []
     refusals: list[tuple[int, Exception]] = []
     open_for: dict[tuple[int, int], Exception | None] = {}
     for index, entry in enumerate(entries):
         try:
-            result, reason = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
+            result, reason, lapses = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
         except (InputError, RuleViolation, PermissionDenied) as exc:
             refusals.append((index, exc))
         else:
             valid.add((result.lot_id, result.attribute_id))
-            checked.append((result, reason))
+            checked.append((result, reason, lapses))
     if refusals:
         raise QCEntriesRefused(refusals)
-    for (result, _reason), entry in zip(checked, entries, strict=True):
+    for (result, _reason, _lapses), entry in zip(checked, entries, strict=True):
         _attach_raw_file(result, entry.raw_file, entry.stored_file_name, entry.stored_file_sha256)
-    results = QCResult.objects.bulk_create([result for result, _reason in checked])
+    results = QCResult.objects.bulk_create([result for result, _reason, _lapses in checked])
     QCResult.history.bulk_history_create(results)  # the "+" row each save() would have written
     events: list[dict] = []
-    for result, reason in checked:
+    for result, reason, lapses in checked:
         events.append(
             dict(
                 action="qc_result.record",
@@ -315,15 +321,25 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
             record_events(actor=actor, events=events)
             events = []
             _open_oos(actor, result, reason)
+        for lapse in lapses:
+            record_events(actor=actor, events=events)
+            events = []
+            open_equipment_deviation(
+                actor=actor,
+                lot=result.lot,
+                lapse=lapse,
+                used_for=_("QC result {attribute}").format(attribute=result.attribute.code),
+                used_at=result.tested_at,
+            )
     record_events(actor=actor, events=events)
     return results
 
 
 def _checked_result(
     actor, entry: QCEntry, lot: Lot, valid: set[tuple[int, int]], open_for: dict
-) -> tuple[QCResult, str]:
-    """The QC rules for one entry, against `lot` as read under its lock: the unsaved result and
-    the reason for its verdict. `open_for` keeps `require_qc_entry`'s answer per lot and analyst:
+) -> tuple[QCResult, str, list]:
+    """The QC rules for one entry, against `lot` as read under its lock: the unsaved result, the
+    reason for its verdict and the instrument lapses QA's policy accepts with a deviation. `open_for` keeps `require_qc_entry`'s answer per lot and analyst:
     the roles and the locked lot's status cannot change within the transaction."""
     analyst = entry.analyst or actor
     attribute = entry.attribute
@@ -342,6 +358,7 @@ def _checked_result(
         attribute=attribute, value=entry.value, unit=entry.unit, text_value=entry.text_value
     )
     _require_one_valid_result(lot, attribute, entry.retest_of, valid)
+    lapses = check_use([entry.instrument] if entry.instrument is not None else [], used_at=tested_at)
     judged = judged_entry["evaluation"]
     result = QCResult(
         lot=lot,
@@ -359,8 +376,9 @@ def _checked_result(
         tested_at=tested_at,
         recorded_at=now(),
         derived=entry.derived or {},
+        instrument=entry.instrument,
     )
-    return result, judged.reason
+    return result, judged.reason, lapses
 
 
 def _open_oos_deviation(result: QCResult) -> Deviation | None:

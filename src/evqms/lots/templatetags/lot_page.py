@@ -51,7 +51,10 @@ def qc_result_row(context, r: dict, lot) -> SafeString:
     shown = f'<td class="value">{v(r["shown"])}'
     if r["entered"]:
         shown += f'<div class="muted small">{gettext("entered")}: {v(r["entered"])}</div>'
-    shown += f'<div class="muted small">{v(r["method"])}</div></td>'
+    shown += f'<div class="muted small">{v(r["method"])}'
+    if r.get("instrument"):
+        shown += f' · <span class="instrument">{v(r["instrument"])}</span>'
+    shown += "</div></td>"
 
     limits = f"<td>{v(r['criterion_shown'])}"
     if r["alert_shown"]:

@@ -8,12 +8,16 @@ post normally.
 
 from __future__ import annotations
 
+import re
+
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from evqms.core.views import act, attempt, require
+from evqms.equipment import selectors as equipment
+from evqms.errors import InputError
 from evqms.lots import forms, services
 from evqms.lots.models import Deviation, QCResult
 from evqms.lots.views.lot_page import render_lot
@@ -26,6 +30,30 @@ def _act(request, lot, *, key: tuple, form, action, success: str, dialog: str = 
         return redirect(detail_url(lot))
     # htmx swaps only 2xx answers: keep 200 for it, 400 for a plain form post.
     return render_lot(request, lot, bound={key: form}, dialog=dialog, status=200 if request.htmx else 400)
+
+
+def room_named(code: str | None):
+    """The room a form names by its code, or None when empty; unknown is refused on the field."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    room = equipment.find_room(code)
+    if room is None:
+        raise InputError(_("unknown room {code}").format(code=code), where="room")
+    return room
+
+
+def instruments_named(text: str | None, *, field: str = "instruments") -> list:
+    """The instruments a form names by identifier (comma- or space-separated)."""
+    found = []
+    for identifier in re.split(r"[\s,、，]+", text or ""):
+        if not identifier:
+            continue
+        instrument = equipment.find_instrument(identifier)
+        if instrument is None:
+            raise InputError(_("unknown instrument {identifier}").format(identifier=identifier), where=field)
+        found.append(instrument)
+    return found
 
 
 def _post_only(view):
@@ -83,6 +111,8 @@ def step_record(request, number, step_id):
             finished_at=d["finished_at"],
             values=form.values(),
             notes=d["notes"],
+            room=room_named(d.get("room")),
+            instruments=instruments_named(d.get("instruments")),
         ),
         success=_("Step {step} recorded.").format(step=step.name),
     )
@@ -130,6 +160,7 @@ def _record_result(request, lot, attribute, retest_of=None):
             tested_at=d["tested_at"],
             raw_file=d.get("raw_file"),
             retest_of=retest_of,
+            instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
         )
 
     return action

@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from evqms.core.timefmt import display_local
 from evqms.core.views import page_language
+from evqms.equipment import selectors as equipment
 from evqms.lots import display, evaluation, forms, selectors, services
 
 # A lot not yet released, rejected or expired: it can still get an expiry, a deviation or a rejection.
@@ -200,5 +201,8 @@ def render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", sta
         "step_rows": _step_rows(lot, story, can, bound),
         "signatures": _signature_rows(story),
         "dialog": dialog,
+        # Read only when the page offers a step or QC form (the querysets are lazy).
+        "room_options": equipment.rooms(active_only=True),
+        "instrument_options": equipment.usable_instruments(),
     }
     return render(request, "lots/lot_detail.html", context, status=status)
