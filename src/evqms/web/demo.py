@@ -32,6 +32,7 @@ DEMO_USERS = [
 DEMO_MODULES = (
     "evqms.dossier.demo",
     "evqms.lots.demo",
+    "evqms.environment.demo",
     "evqms.inventory.demo",
     "evqms.clinical.demo",
     "evqms.studies.demo",
