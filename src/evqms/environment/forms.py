@@ -45,7 +45,7 @@ class ResultForm(ResultFields):
 
     point = forms.ChoiceField(label=_("Sampling point"), choices=())
     method = forms.ChoiceField(label=_("Method"), choices=())
-    occupancy = forms.ChoiceField(label=_("State"), choices=())
+    occupancy = forms.ChoiceField(label=_("Room state"), choices=())
     field_order = ["point", "method", "occupancy", "sampled_at", "count", "exposure_minutes", "volume_litres",
                    "particles_per_m3"]  # fmt: skip
 
@@ -76,7 +76,7 @@ class PlanForm(forms.Form):
 class LimitForm(forms.Form):
     grade = forms.ChoiceField(label=_("Grade"), choices=[(g, g) for g in L.GRADES])
     method = forms.ChoiceField(label=_("Method"), choices=())
-    occupancy = forms.ChoiceField(label=_("State"), choices=())
+    occupancy = forms.ChoiceField(label=_("Room state"), choices=())
     alert = forms.DecimalField(
         label=_("Alert limit"), required=False, max_digits=14, decimal_places=3, min_value=0
     )
@@ -98,7 +98,7 @@ class LimitForm(forms.Form):
 class PointForm(forms.Form):
     room = forms.ChoiceField(label=_("Room"), choices=())
     code = forms.CharField(label=_("Code"), max_length=40)
-    location = forms.CharField(label=_("Location"), max_length=300)
+    location = forms.CharField(label=_("Sampling location"), max_length=300)
     methods = forms.MultipleChoiceField(label=_("Methods"), choices=(), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, rooms=(), **kwargs):
@@ -111,7 +111,7 @@ class PointForm(forms.Form):
 
 class ScheduleForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=())
-    occupancy = forms.ChoiceField(label=_("State"), choices=())
+    occupancy = forms.ChoiceField(label=_("Room state"), choices=())
     frequency = forms.ChoiceField(label=_("Frequency"), choices=FREQUENCIES)
     starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
 

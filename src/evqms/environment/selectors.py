@@ -27,7 +27,6 @@ CARD_DAYS = 30
 
 
 def _setting_dict(setting: LimitSetting) -> dict:
-    source_text = {"annex1": "EU GMP Annex 1 / PIC/S", "site": "site"}
     reference = setting.reference or _("set by {user}: {reason}").format(
         user=setting.set_by.username, reason=setting.reason
     )
@@ -39,8 +38,8 @@ def _setting_dict(setting: LimitSetting) -> dict:
         "action": number_text(setting.action),
         "alert_source": setting.alert_source,
         "action_source": setting.action_source,
-        "alert_reference": {"en": f"{source_text[setting.alert_source]}: {reference}", "ja": reference},
-        "action_reference": {"en": f"{source_text[setting.action_source]}: {reference}", "ja": reference},
+        "alert_reference": {"en": reference, "ja": reference},
+        "action_reference": {"en": reference, "ja": reference},
         "unit": L.method_unit(setting.method),
         "setting": setting.pk,
         "in_force_from": setting.effective_from.isoformat(),
@@ -71,7 +70,9 @@ def limits_table() -> list[dict]:
     """Every grade, method and occupancy with its limit in force now and where each figure comes from."""
     now = timezone.now()
     rows = []
-    for (grade, method, occupancy), _default in sorted(L.default_limits().items()):
+    order = {m: i for i, m in enumerate(L.METHODS)}
+    keys = sorted(L.default_limits(), key=lambda k: (k[0], order[k[1]], L.OCCUPANCIES.index(k[2])))
+    for grade, method, occupancy in keys:
         limit = limit_in_force(grade, method, occupancy, now)
         rows.append(
             {

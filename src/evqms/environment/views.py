@@ -62,16 +62,14 @@ def limits_page(request):
 
 
 def _period(request) -> tuple[dt.date, dt.date]:
-    today = selectors.today()
-    start = today - dt.timedelta(days=today.weekday())
+    # by default the past week and the next: what was missed and what falls due
+    start = selectors.today() - dt.timedelta(days=7)
     try:
         if request.GET.get("start"):
             start = dt.date.fromisoformat(request.GET["start"])
-        end = (
-            dt.date.fromisoformat(request.GET["end"])
-            if request.GET.get("end")
-            else start + dt.timedelta(days=6)
-        )
+        end = start + dt.timedelta(days=13)
+        if request.GET.get("end"):
+            end = dt.date.fromisoformat(request.GET["end"])
     except ValueError:
         raise Http404 from None
     if end < start or (end - start).days > 92:

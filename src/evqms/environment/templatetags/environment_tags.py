@@ -33,6 +33,12 @@ def method_unit(method: str) -> str:
 
 
 @register.filter
+def limit_for(value, method: str) -> str:
+    """A limit as written everywhere: 'no growth', '5 cfu/4 h', 'not set'."""
+    return L.limit_text(value, method)
+
+
+@register.filter
 def state_name(occupancy: str) -> str:
     return L.occupancy_label(occupancy)
 
