@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from evqms.dossier.models import MaterialLot
+from evqms.equipment.models import Instrument
 from evqms.errors import EvqmsError
 from evqms.inventory.models import Aliquot, Consignee, RetentionSample, Shipment, StorageLocation
 from evqms.inventory.services import aliquots, distribution, locations, retention
@@ -39,9 +40,19 @@ def _locations(actor) -> list[StorageLocation]:
             locations.create_location(
                 actor=actor, code=f"TKY-F01-R1-B1-{i:02d}", name=f"Position {i}", kind="position", parent=box
             )
+    _link_storage_unit(actor)
     return list(
         StorageLocation.objects.filter(kind="position", code__startswith="TKY-F01-R1-B1-").order_by("code")
     )
+
+
+def _link_storage_unit(actor) -> None:
+    """The freezer is the −80 °C unit FRZ-01 of the equipment register (when the equipment demo made it):
+    an excursion recorded on it opens a deviation and holds what it stores."""
+    freezer = StorageLocation.objects.filter(code="TKY-F01", storage_unit__isnull=True).first()
+    unit = Instrument.objects.filter(identifier="FRZ-01", is_storage_unit=True).first()
+    if freezer is not None and unit is not None:
+        locations.link_storage_unit(actor=actor, location=freezer, storage_unit=unit)
 
 
 def load(users: dict) -> None:

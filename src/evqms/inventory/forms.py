@@ -71,6 +71,34 @@ class LocationForm(forms.Form):
     temperature_c = forms.DecimalField(
         label=_("Set temperature (°C)"), required=False, max_digits=6, decimal_places=1
     )
+    storage_unit = forms.CharField(
+        label=_("Storage unit (instrument identifier)"),
+        max_length=40,
+        required=False,
+        help_text=_("A temperature-controlled unit of the equipment register"),
+    )
+
+
+class StorageUnitForm(forms.Form):
+    storage_unit = forms.CharField(
+        label=_("Storage unit (instrument identifier)"),
+        max_length=40,
+        required=False,
+        help_text=_("Empty = not a storage unit of the register"),
+    )
+
+
+class AssessHeldForm(forms.Form):
+    """QA's decision on an aliquot held by a storage excursion, signed with the password."""
+
+    aliquot = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("release", _("Release to use")), ("discard", _("Discard"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Assessment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(label=_("Password (signature)"), widget=forms.PasswordInput, max_length=200)
 
 
 class RetentionForm(forms.Form):

@@ -59,6 +59,16 @@ class StorageLocation(models.Model):
         _("set temperature (°C)"), max_digits=6, decimal_places=1, null=True, blank=True
     )
     active = models.BooleanField(_("active"), default=True)
+    # The temperature-controlled unit (equipment register) this location is: what is stored in it
+    # and below it is exposed to the unit's excursions.
+    storage_unit = models.ForeignKey(
+        "equipment.Instrument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="storage_locations",
+        verbose_name=_("storage unit"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -134,6 +144,13 @@ class TemperatureExcursion(models.Model):
     assessment = models.TextField(_("impact assessment"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    # On a storage unit: the unit, and the deviation (source "storage") that holds what it stored.
+    storage_unit = models.ForeignKey(
+        "equipment.Instrument", null=True, blank=True, on_delete=models.PROTECT, related_name="excursions"
+    )
+    deviation = models.ForeignKey(
+        "lots.Deviation", null=True, blank=True, on_delete=models.PROTECT, related_name="excursions"
+    )
 
     class Meta:
         ordering = ["-started_at"]

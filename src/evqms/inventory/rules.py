@@ -11,5 +11,6 @@ rules.add_perm("inventory.manage_locations", is_operator | is_qa_reviewer)
 rules.add_perm("inventory.manage_stock", is_operator | is_qa_reviewer)  # aliquots, moves, discards, shipments
 rules.add_perm("inventory.reserve", is_operator | is_physician)
 rules.add_perm("inventory.record_excursion", is_operator | is_qa_reviewer)
+rules.add_perm("inventory.assess_excursion", is_qa_reviewer)  # aliquots held by a storage excursion
 rules.add_perm("inventory.record_retention", is_operator | is_qc_analyst | is_qa_reviewer)
 rules.add_perm("inventory.manage_consignees", is_operator | is_qa_reviewer)

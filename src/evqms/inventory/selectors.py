@@ -69,6 +69,19 @@ def hold_of(aliquot: Aliquot) -> dict | None:
     source = held_by(aliquot, holds)
     if source is None:
         return None
+    if source.startswith("DEV-"):  # held by a storage excursion's deviation until QA assesses it
+        excursion = (
+            TemperatureExcursion.objects.filter(deviation__number=source).select_related("location").first()
+        )
+        return {
+            "source": source,
+            "recall": False,
+            "deviation": True,
+            "label": hold_label(source),
+            "reason": excursion.description if excursion else "",
+            "placed_at": excursion.recorded_at if excursion else None,
+            "location": excursion.location.code if excursion else None,
+        }
     match = next((h for h in holds if h.source == source), None) or (holds[0] if holds else None)
     return {
         "source": source,
@@ -170,7 +183,11 @@ def location_tree() -> list[dict]:
 
 
 def get_location(code: str) -> StorageLocation | None:
-    return StorageLocation.objects.select_related("parent").filter(code=(code or "").strip()).first()
+    return (
+        StorageLocation.objects.select_related("parent", "storage_unit")
+        .filter(code=(code or "").strip())
+        .first()
+    )
 
 
 def location_children(location: StorageLocation):
@@ -201,9 +218,34 @@ def location_excursions(location: StorageLocation):
     """Temperature excursions recorded for this location, the latest first."""
     return (
         TemperatureExcursion.objects.filter(location=location)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "deviation", "storage_unit")
         .order_by("-started_at", "-id")
     )
+
+
+def excursion_held_aliquots(excursions) -> dict[str, list[Aliquot]]:
+    """{deviation number: the aliquots still on hold under it} for these excursions (one query)."""
+    numbers = [e.deviation.number for e in excursions if e.deviation_id]
+    held: dict[str, list[Aliquot]] = {n: [] for n in numbers}
+    if numbers:
+        for aliquot in (
+            Aliquot.objects.filter(status="on_hold", hold_ref__in=numbers)
+            .select_related("lot", "location")
+            .order_by("container_id")
+        ):
+            held[aliquot.hold_ref].append(aliquot)
+    return held
+
+
+def unit_location(location: StorageLocation):
+    """(the location at or above `location` linked to a storage unit, the unit), or (None, None)."""
+    seen = 0
+    while location is not None and seen < 10:
+        if location.storage_unit_id:
+            return location, location.storage_unit
+        location = location.parent
+        seen += 1
+    return None, None
 
 
 def free_positions(limit: int = 200):

@@ -14,10 +14,12 @@ from django.views.decorators.http import require_http_methods
 from evqms import errors
 from evqms.core.views import act, attempt, require, show_refusal
 from evqms.dossier.models import MaterialLot
+from evqms.equipment import selectors as equipment
 from evqms.i18n import _
 from evqms.inventory import forms, selectors
 from evqms.inventory.models import ALIQUOT_STATUSES, StorageLocation
 from evqms.inventory.services import aliquots, distribution, locations, retention
+from evqms.inventory.services.excursions import assess_held_aliquot
 from evqms.lots.models import Lot
 
 
@@ -264,6 +266,7 @@ def location_list(request):
             parent=_location(data["parent"]) if data["parent"] else None,
             capacity=data["capacity"],
             temperature_c=data["temperature_c"],
+            storage_unit=_storage_unit(data["storage_unit"]),
         )
 
     if request.method == "POST":
@@ -281,12 +284,59 @@ def location_list(request):
     )
 
 
+def _storage_unit(identifier: str):
+    if not (identifier or "").strip():
+        return None
+    unit = equipment.find_instrument(identifier)
+    if unit is None:
+        raise errors.InputError(
+            _("unknown instrument {identifier}").format(identifier=identifier), where="storage_unit"
+        )
+    return unit
+
+
+def _location_action(request, location, action: str):
+    """The location page's forms other than the excursion: (form, Done or None)."""
+    if action == "storage_unit":
+        require(request, "inventory.manage_locations")
+        form = forms.StorageUnitForm(request.POST)
+        return form, attempt(
+            request,
+            form,
+            lambda data: locations.link_storage_unit(
+                actor=request.user, location=location, storage_unit=_storage_unit(data["storage_unit"])
+            ),
+            success=_("Saved."),
+        )
+    require(request, "inventory.assess_excursion")
+    form = forms.AssessHeldForm(request.POST)
+    return form, attempt(
+        request,
+        form,
+        lambda data: assess_held_aliquot(
+            request=request,
+            actor=request.user,
+            aliquot=data["aliquot"],
+            decision=data["decision"],
+            reason=data["reason"],
+            password=data["password"],
+        ),
+        success=lambda a: _("{code}: {status}.").format(code=a.container_id, status=a.get_status_display()),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def location_detail(request, code: str):
     require(request, "inventory.view")
     location = selectors.get_location(code)
     if location is None:
         raise Http404
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in ("storage_unit", "assess"):
+        form, done = _location_action(request, location, action)
+        if done:
+            return redirect(reverse("inventory:location-detail", args=[location.code]))
+        return _render_location(request, location, forms.ExcursionForm(), {action: form}, status=400)
     form = forms.ExcursionForm(request.POST if request.method == "POST" else None)
     status = 200
 
@@ -303,9 +353,25 @@ def location_detail(request, code: str):
 
     if request.method == "POST":
         require(request, "inventory.record_excursion")
-        if attempt(request, form, record, success=_("Temperature excursion recorded.")):
+        done = attempt(request, form, record, success=_excursion_recorded)
+        if done:
             return redirect(reverse("inventory:location-detail", args=[location.code]))
         status = 400
+    return _render_location(request, location, form, {}, status=status)
+
+
+def _excursion_recorded(excursion) -> str:
+    if excursion.deviation_id:
+        return _(
+            "Temperature excursion recorded: deviation {deviation} opened, the aliquots stored in {unit} are on hold."
+        ).format(deviation=excursion.deviation.number, unit=excursion.storage_unit.identifier)
+    return _("Temperature excursion recorded.")
+
+
+def _render_location(request, location, form, bound: dict, *, status: int):
+    excursions = list(selectors.location_excursions(location))
+    held = selectors.excursion_held_aliquots(excursions)
+    unit_at, unit = selectors.unit_location(location)
     return render(
         request,
         "inventory/location_detail.html",
@@ -314,9 +380,21 @@ def location_detail(request, code: str):
             "path": selectors.location_path(location),
             "children": selectors.location_children(location),
             "aliquots": selectors.aliquots_stored_under(location),
-            "excursions": selectors.location_excursions(location),
+            "excursions": [
+                {"excursion": e, "held": held.get(e.deviation.number, []) if e.deviation_id else []}
+                for e in excursions
+            ],
+            "unit": unit,
+            "unit_at": unit_at,
             "form": form,
+            "unit_form": bound.get("storage_unit")
+            or forms.StorageUnitForm(
+                initial={"storage_unit": location.storage_unit.identifier if location.storage_unit_id else ""}
+            ),
+            "assess_form": bound.get("assess"),
             "can_record": request.user.has_perm("inventory.record_excursion"),
+            "can_link": request.user.has_perm("inventory.manage_locations"),
+            "can_assess": request.user.has_perm("inventory.assess_excursion"),
         },
         status=status,
     )

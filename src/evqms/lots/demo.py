@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from evqms.dossier.demo import approve_xeno_free_change
 from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
+from evqms.equipment.models import Instrument, Room
 from evqms.lots import services
 from evqms.lots.evaluation import round_half_up
 from evqms.lots.models import Lot
@@ -112,6 +113,25 @@ class _Demo:
         self.bank = CellBank.objects.get(code=CELL_BANK)
         self.today = timezone.localdate()
 
+    def where_done(self, step) -> dict:
+        """The demo cleanroom and its cabinet (and the incubator for culture), when the equipment
+        demo has made them."""
+        room = Room.objects.filter(code="CR-B01").first()
+        wanted = ["BSC-01", "INC-01"] if step.kind == "culture" else ["BSC-01"]
+        return {"room": room, "instruments": list(Instrument.objects.filter(identifier__in=wanted))}
+
+    def instrument_for(self, attribute):
+        """The demo instrument a method is measured on: NTA on the NanoSight, plate assays (BCA, LAL,
+        potency) on the plate reader; None for the others."""
+        method = (attribute.method or "").upper()
+        if "NTA" in method:
+            identifier = "NTA-01"
+        elif any(word in method for word in ("BCA", "LAL", "POTENCY")):
+            identifier = "PR-01"
+        else:
+            return None
+        return Instrument.objects.filter(identifier=identifier).first()
+
     def material(self, lot_number):
         return MaterialLot.objects.filter(lot_number=lot_number).select_related("material").first()
 
@@ -160,6 +180,7 @@ class _Demo:
                 started_at=began,
                 finished_at=began + dt.timedelta(hours=4),
                 values=values,
+                **self.where_done(step),
             )
         return services.submit_to_qc(actor=operator, lot=lot)
 
@@ -179,6 +200,7 @@ class _Demo:
             tested_at=tested_at,
             retest_of=retest_of,
             raw_file=raw_file,
+            instrument=self.instrument_for(attribute),
         )
         if verify:
             r = services.verify_qc_result(actor=self.users["analyst2"], result=r)

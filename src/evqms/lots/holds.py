@@ -27,7 +27,10 @@ def active_holds_by_lot(lot_ids) -> dict[int, list[LotHold]]:
 
 
 def hold_label(source: str, source_kind: str | None = None) -> str:
-    """'recall RC-00001' or 'hold HD-00001' in the reader's language."""
+    """'recall RC-00001', 'hold HD-00001' or 'deviation DEV-00001' (stock held by a storage
+    excursion) in the reader's language."""
+    if source_kind is None and source.startswith("DEV-"):
+        return _("deviation {number}").format(number=source)
     kind = source_kind or ("recall" if source.startswith("RC-") else "hold")
     if kind == "recall":
         return _("recall {number}").format(number=source)

@@ -31,6 +31,7 @@ DEMO_USERS = [
 # Each area's demo records, in dependency order: each module has load(users: dict[str, User]).
 DEMO_MODULES = (
     "evqms.dossier.demo",
+    "evqms.equipment.demo",
     "evqms.lots.demo",
     "evqms.environment.demo",
     "evqms.inventory.demo",

@@ -17,6 +17,7 @@ from evqms.inventory.services.distribution import (
     ship_aliquot,
     ship_aliquots,
 )
+from evqms.inventory.services.excursions import assess_held_aliquot, excursion_holding
 from evqms.inventory.services.holds import (
     SHIPPED_OUTCOMES,
     destroy_held_aliquot,
@@ -25,7 +26,7 @@ from evqms.inventory.services.holds import (
     record_shipped_unit_outcome,
     refuse_if_held,
 )
-from evqms.inventory.services.locations import create_location, record_excursion
+from evqms.inventory.services.locations import create_location, link_storage_unit, record_excursion
 from evqms.inventory.services.retention import (
     DEFAULT_RETENTION,
     record_retention_not_kept,
@@ -39,13 +40,16 @@ __all__ = [
     "CONSIGNEE_CODE",
     "DEFAULT_RETENTION",
     "SHIPPED_OUTCOMES",
+    "assess_held_aliquot",
     "create_aliquots",
     "create_consignee",
     "create_location",
     "destroy_held_aliquot",
     "discard_aliquot",
+    "excursion_holding",
     "hold_lot_stock",
     "lift_lot_stock_hold",
+    "link_storage_unit",
     "lock_aliquots",
     "mark_administered",
     "move_aliquot",

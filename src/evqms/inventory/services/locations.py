@@ -1,5 +1,6 @@
 """Storage locations: the hierarchy (site > freezer/room > rack > box > position), the space left in
-one, and the temperature excursions recorded against it."""
+one, the storage unit of the equipment register it is, and the temperature excursions recorded
+against it (on a storage unit, an excursion opens a deviation: `services.excursions`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from evqms.inventory.models import (
     StorageLocation,
     TemperatureExcursion,
 )
+from evqms.inventory.services.excursions import open_storage_deviation, storage_unit_of
 from evqms.inventory.services.stock import parse_decimal
 
 
@@ -36,8 +38,10 @@ def create_location(
     parent: StorageLocation | None = None,
     capacity: int | None = None,
     temperature_c=None,
+    storage_unit=None,
 ) -> StorageLocation:
     require(actor, "inventory.manage_locations")
+    _require_storage_unit(storage_unit)
     code = identifiers.clean("location", code, field="code")
     if kind not in dict(LOCATION_KINDS):
         raise InputError(_("unknown location kind {kind}").format(kind=kind), where="kind")
@@ -57,13 +61,52 @@ def create_location(
         parent=parent,
         capacity=capacity,
         temperature_c=parse_decimal(temperature_c, "temperature_c", positive=False, allow_none=True),
+        storage_unit=storage_unit,
     )
     record_event(
         actor=actor,
         action="location.create",
         object_type="storage_location",
         object_id=location.pk,
-        after={"code": code, "kind": kind, "parent": parent.code if parent else None, "capacity": capacity},
+        after={
+            "code": code,
+            "kind": kind,
+            "parent": parent.code if parent else None,
+            "capacity": capacity,
+            **({"storage_unit": storage_unit.identifier} if storage_unit else {}),
+        },
+    )
+    return location
+
+
+def _require_storage_unit(instrument) -> None:
+    if instrument is not None and not instrument.is_storage_unit:
+        raise InputError(
+            _("instrument {instrument} is not a temperature-controlled storage unit").format(
+                instrument=instrument.identifier
+            ),
+            where="storage_unit",
+        )
+
+
+@transaction.atomic
+def link_storage_unit(*, actor, location: StorageLocation, storage_unit) -> StorageLocation:
+    """Say which storage unit of the equipment register this location is (None: none)."""
+    require(actor, "inventory.manage_locations")
+    _require_storage_unit(storage_unit)
+    location = (
+        lock_for_update(StorageLocation.objects.filter(pk=location.pk)).select_related("storage_unit").get()
+    )
+    before = location.storage_unit.identifier if location.storage_unit_id else None
+    location.storage_unit = storage_unit
+    location.save(update_fields=["storage_unit"])
+    record_event(
+        actor=actor,
+        action="location.storage_unit",
+        object_type="storage_location",
+        object_id=location.pk,
+        before={"code": location.code, "storage_unit": before},
+        after={"code": location.code, "storage_unit": storage_unit.identifier if storage_unit else None},
     )
     return location
 
@@ -103,8 +146,10 @@ def record_excursion(
         raise InputError(_("describe the excursion"), where="description")
     if ended_at and ended_at < started_at:
         raise InputError(_("the end is before the start"), where="ended_at")
+    unit_location, unit = storage_unit_of(location)
     excursion = TemperatureExcursion.objects.create(
         location=location,
+        storage_unit=unit,
         started_at=started_at,
         ended_at=ended_at,
         extreme_temperature_c=parse_decimal(extreme_temperature_c, "extreme_temperature_c", positive=False),
@@ -124,6 +169,9 @@ def record_excursion(
             "ended_at": ended_at.isoformat() if ended_at else None,
             "extreme_temperature_c": str(excursion.extreme_temperature_c),
             "description": excursion.description,
+            **({"storage_unit": unit.identifier} if unit else {}),
         },
     )
+    if unit is not None:
+        open_storage_deviation(actor=actor, excursion=excursion, location=unit_location, unit=unit)
     return excursion
