@@ -1,6 +1,7 @@
 """Demo environmental monitoring (idempotent, through the services): sampling points in the demo's
-graded rooms (the equipment demo's; two are made if there are none), their schedules, and about a
-month of history up to yesterday: results from the QC analysts, one sample missed with its reason,
+graded rooms (the equipment demo's; two are made if there are none), their schedules, and the
+history up to yesterday (at least a month, from the week before the last lot made in the grade B
+room): results from the QC analysts, one sample missed with its reason,
 alert-level results reviewed by QA, and one action-level settle plate in the grade B room on a day
 a lot had a step recorded there, which opened a deviation (left open: its investigation and CAPA
 belong to the deviation). Today's samples are left due.
@@ -20,6 +21,7 @@ from evqms.environment.models import Sample, SamplingPoint
 from evqms.equipment.models import Room
 
 HISTORY_DAYS = 30
+LOOKBACK_DAYS = 130  # the demo lots are made in the months before the load date
 
 
 def _note(message: str) -> None:
@@ -119,8 +121,12 @@ def load(users) -> None:
     if grade_b is None:
         _note("no grade B room: environmental monitoring not loaded")
         return
-    excursion = _excursion_day(grade_b, today - dt.timedelta(days=90), end)
-    start = min(today - dt.timedelta(days=HISTORY_DAYS), excursion or today)
+    # The record runs without a gap from the last lot made in the grade B room (if within
+    # LOOKBACK_DAYS), or at least HISTORY_DAYS, up to yesterday: samples are never silently absent.
+    excursion = _excursion_day(grade_b, today - dt.timedelta(days=LOOKBACK_DAYS), end)
+    start = min(
+        today - dt.timedelta(days=HISTORY_DAYS), excursion - dt.timedelta(days=7) if excursion else today
+    )
     with transaction.atomic():
         points = _points(grade_b, "B", qa, start)
         if other is not None:
