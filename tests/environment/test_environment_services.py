@@ -195,3 +195,14 @@ def test_trend_uses_a_c_chart_for_plate_counts(people, points, local):
     assert t["chart"]["ucl"] == pytest.approx(0.8 + 3 * 0.8**0.5)
     text = selectors.trend_text(t)
     assert "10 results" in text and "highest 3" in text
+
+
+def test_runs_of_clean_plates_are_not_flagged(people, points, local):
+    # ten plates with no growth between two single colonies: WE4 (8 in a row below the centre) would flag them,
+    # but on a count chart a run of clean plates is no signal
+    for i, c in enumerate([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]):  # c-bar 1/6, UCL 1.39
+        services.record_result(actor=people["analyst"], point=points["C"], method="settle_plate",
+                               sampled_at=local(2026, 10, 1 + i), count=c, exposure_minutes=240)  # fmt: skip
+    t = selectors.trend(points["C"], "settle_plate")
+    assert t["enough"] and not any(p["flagged"] for p in t["chart"]["points"])
+    assert not t["out_of_control"]

@@ -244,8 +244,13 @@ def trend(point: SamplingPoint, method: str) -> dict:
         comp = spc_charts.attribute_chart("c", counts, np.ones(len(samples)), mask)
     labels = [s.number for s in samples]
     result = spc.build_result(comp, mask, "we", None, labels, [], {})
-    for point_row, row in zip(result["points"], listed, strict=True):
+    centre = result["center"]
+    for i, (point_row, row) in enumerate(zip(result["points"], listed, strict=True)):
         point_row.update(row)
+        c = centre[i] if isinstance(centre, list) else centre
+        if kind in ("c", "u") and point_row["value"] <= c:
+            # a run of plates at or below the mean (mostly no growth) is the room doing well, not a signal
+            point_row["rules"] = []
         point_row["flagged"] = bool(point_row["beyond_limits"] or point_row["rules"])
     return {**base, "enough": True, "chart": result, "out_of_control": spc.out_of_control(result)}
 
