@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from evqms.core.uploads import validate_upload_size
 from evqms.environment import limits as L
-from evqms.environment.models import FREQUENCIES, LIMIT_SOURCES
+from evqms.environment.models import FREQUENCIES
 
+SOURCES = [("site", _("set by the site")), ("annex1", _("EU GMP Annex 1 / PIC/S"))]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
@@ -80,11 +81,11 @@ class LimitForm(forms.Form):
     alert = forms.DecimalField(
         label=_("Alert limit"), required=False, max_digits=14, decimal_places=3, min_value=0
     )
-    alert_source = forms.ChoiceField(label=_("Alert limit source"), choices=LIMIT_SOURCES, initial="site")
+    alert_source = forms.ChoiceField(label=_("Alert limit source"), choices=SOURCES, initial="site")
     action = forms.DecimalField(
         label=_("Action limit"), required=False, max_digits=14, decimal_places=3, min_value=0
     )
-    action_source = forms.ChoiceField(label=_("Action limit source"), choices=LIMIT_SOURCES, initial="site")
+    action_source = forms.ChoiceField(label=_("Action limit source"), choices=SOURCES, initial="site")
     reference = forms.CharField(label=_("Reference"), max_length=300, required=False,
                                 help_text=_("the document that sets it, e.g. the contamination control strategy"))  # fmt: skip
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
