@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.equipment",),
     ("evqms.lots",),
     ("evqms.capa",),  # deviations worked to closure and CAPA: reads lots, read by nothing below web
+    ("evqms.environment",),  # environmental monitoring: reads equipment rooms, opens lot deviations
     ("evqms.inventory",),
     ("evqms.clinical",),
     ("evqms.studies",),

@@ -11,17 +11,23 @@ urlpatterns = [
     *(
         path("", include(f"evqms.{app}.api"))
         for app in (
+        for app in (
             "changes",
             "dossier",
             "lots",
             "capa",
+            "equipment",
+        )
             "inventory",
             "clinical",
             "trace",
             "landscape",
             "studies",
+        for app in (
             "reports",
             "equipment",
+            "environment",
+        )
         )
     ),
 ]

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "evqms.equipment",
     "evqms.lots",
     "evqms.capa",
+    "evqms.environment",
     "evqms.inventory",
     "evqms.clinical",
     "evqms.trace",

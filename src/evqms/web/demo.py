@@ -34,6 +34,7 @@ DEMO_MODULES = (
     "evqms.equipment.demo",
     "evqms.lots.demo",
     "evqms.capa.demo",
+    "evqms.environment.demo",
     "evqms.inventory.demo",
     "evqms.clinical.demo",
     "evqms.studies.demo",

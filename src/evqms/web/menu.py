@@ -19,6 +19,7 @@ from evqms.changes.selectors import dashboard_card as changes_card
 from evqms.clinical.selectors import dashboard_card as clinical_card
 from evqms.compliance.selectors import dashboard_card as compliance_card
 from evqms.dossier.selectors import dashboard_card as dossier_card
+from evqms.environment.selectors import dashboard_card as environment_card
 from evqms.equipment.selectors import dashboard_card as equipment_card
 from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
@@ -44,6 +45,7 @@ MENU = (
     Page("lots:lot-list", _("Lots"), "lots.view", lots_card),
     Page("deviations:list", _("Deviations"), "deviations.view", capa_card),
     Page("capa:list", _("CAPA"), "capa.view"),
+    Page("environment:index", _("Environment"), "environment.view", environment_card),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
     Page("equipment:register", _("Equipment"), "equipment.view", equipment_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),
