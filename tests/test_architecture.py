@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.audit",),
     ("evqms.accounts",),
     ("evqms.dossier",),
+    ("evqms.training",),  # training records and media fills: the gate the lot services ask
     ("evqms.lots",),
     ("evqms.inventory",),
     ("evqms.clinical",),

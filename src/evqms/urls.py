@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("evqms.api_urls")),
     path("dossier/", include("evqms.dossier.urls")),
     path("lots/", include("evqms.lots.urls")),
+    path("training/", include("evqms.training.urls")),
     path("inventory/", include("evqms.inventory.urls")),
     path("clinical/", include("evqms.clinical.urls")),
     path("trace/", include("evqms.trace.urls")),

@@ -78,6 +78,14 @@ class Original:
 ORIGINALS: tuple[Original, ...] = (
     Original("lots.QCResult", "raw_file", "raw_file_sha256", "QC result", "{lot__number} {attribute__code}"),
     Original("dossier.Document", "file", "sha256", "document", "{code} v{version}"),
+    Original(
+        "training.TrainingRecord",
+        "evidence",
+        "evidence_sha256",
+        "training evidence",
+        "{person__username} {document__code} v{document__version}",
+        filter={"evidence_sha256__gt": ""},
+    ),
     Original("studies.NTAImport", "file", "sha256", "NTA import", "{lot__number} {original_name}"),
     Original("studies.PotencyRun", "plate_file", "sha256", "potency run", "{test_lot__number} {assay__name}"),
     Original("landscape.Ingest", "raw_path", "inputs", "trial ingest", "{key}", expand=_ingest_inputs),
@@ -104,6 +112,7 @@ def labels() -> dict[str, str]:
     return {
         "QC result": _("QC result"),
         "document": _("document"),
+        "training evidence": _("training evidence"),
         "NTA import": _("NTA import"),
         "potency run": _("potency run"),
         "trial ingest": _("trial ingest"),

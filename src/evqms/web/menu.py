@@ -21,6 +21,7 @@ from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
 from evqms.studies.selectors import dashboard_card as studies_card
 from evqms.trace.selectors import dashboard_card as trace_card
+from evqms.training.selectors import dashboard_card as training_card
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ MENU = (
     Page("web:dashboard", _("Dashboard"), None),
     Page("dossier:product-list", _("Products"), "dossier.view", dossier_card),
     Page("lots:lot-list", _("Lots"), "lots.view", lots_card),
+    Page("training:matrix", _("Training"), "training.view", training_card),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),
     Page("trace:index", _("Trace"), "trace.view", trace_card),  # trace, recalls and holds
