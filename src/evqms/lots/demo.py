@@ -7,6 +7,8 @@
 - UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot.
 - UCEV-24-004: an OOS traced to a documented laboratory error, invalidated; the retest passes;
   the deviation is closed and QA releases the lot.
+- UCEV-24-005: in process, its steps recorded up to the sterile filtration, which is aseptic and
+  waits for a qualified operator (operator2's media fill has lapsed: the step is refused to them).
 
 Upstream records (product `ucmsc-sev-oa`, processes v1/v2, specification v1, cell bank
 `WCB-001-01`, material lots `XF-24-001`, `HPL-24-07`, `FBS-23-11`) are made by the dossier demo
@@ -40,7 +42,7 @@ from evqms.lots.selectors import add_months, approved_shelf_life
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
-LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004")
+LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004", "UCEV-24-005")
 
 
 def _note(message: str) -> None:
@@ -115,7 +117,7 @@ class _Demo:
     def material(self, lot_number):
         return MaterialLot.objects.filter(lot_number=lot_number).select_related("material").first()
 
-    def make(self, number, manufactured_on, *, old_process=False):
+    def make(self, number, manufactured_on, *, old_process=False, until_aseptic=False):
         operator = self.users["operator"]
         process = self.v1 if (old_process and self.v1 and self.v1.status == "approved") else None
         process = process or (self.v2 if self.v2 and self.v2.status == "approved" else self.v1)
@@ -146,6 +148,8 @@ class _Demo:
             )
         start = timezone.make_aware(dt.datetime.combine(manufactured_on, dt.time(9, 0)))
         for i, step in enumerate(process.steps.order_by("order")):
+            if until_aseptic and step.aseptic:
+                return lot  # left in process before its first aseptic step
             values = {}
             for p in step.parameters.all():
                 if p.low is not None and p.high is not None:
@@ -294,6 +298,9 @@ class _Demo:
         lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
         self.release(lot, "Release after an invalidated OOS (laboratory error) and a passing retest.")
 
+    def lot_005(self):
+        self.make("UCEV-24-005", self.day(2), until_aseptic=True)
+
 
 def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=None) -> None:
     if (
@@ -315,6 +322,7 @@ def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=No
         "UCEV-24-002": demo.lot_002,
         "UCEV-24-003": demo.lot_003,
         "UCEV-24-004": demo.lot_004,
+        "UCEV-24-005": demo.lot_005,
     }
     for number, story in stories.items():
         if number != "UCEV-24-001" and demo.v2 is not None and demo.v2.status == "draft":
