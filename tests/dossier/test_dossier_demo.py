@@ -50,14 +50,20 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     assert "FBS" not in " ".join(v2.steps.values_list("name", flat=True))
     (spec,) = m.Specification.objects.filter(product=product)
     assert spec.status == "approved" and spec.attributes.count() == 18
-    assert Signature.objects.filter(meaning="approval").count() == 3  # v1, spec v1, SOP
+    assert Signature.objects.filter(meaning="approval").count() == 4  # v1, spec v1, two SOPs
+    # the aseptic steps name the aseptic-processing SOP, the endotoxin test its method SOP
+    assert {(s.kind, s.sop) for s in v1.steps.filter(aseptic=True)} == {
+        ("sterile_filtration", "SOP-EV-001"),
+        ("fill", "SOP-EV-001"),
+    }
+    assert spec.attributes.get(code="endotoxin").method_sop == "SOP-QC-010"
     assert AuditEvent.objects.filter(action="product.create").count() == 1
 
     demo.approve_xeno_free_change(users, passwords)
     v1.refresh_from_db()
     v2.refresh_from_db()
     assert (v1.status, v2.status) == ("superseded", "approved")
-    assert Signature.objects.filter(meaning="approval").count() == 4
+    assert Signature.objects.filter(meaning="approval").count() == 5
 
     count = AuditEvent.objects.count()
     demo.load(users, passwords)
