@@ -12,6 +12,7 @@ Configuration comes from the environment:
 - EVQMS_UPLOAD_LIMIT_MB (default 50): the largest file uploaded or read by a command;
   EVQMS_DECOMPRESSED_LIMIT_MB (default 200): the most a compressed upload may expand to
   (evqms.core.limits reads both where they apply; a mistyped value stops the start)
+- EVQMS_MEDIA_FILL_VALIDITY_MONTHS (default 6): how long a passed media fill qualifies an operator
 """
 
 from __future__ import annotations

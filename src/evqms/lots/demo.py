@@ -147,9 +147,10 @@ class _Demo:
                 actor=operator, lot=lot, material_lot=mlot, quantity=qty, unit=unit
             )
         start = timezone.make_aware(dt.datetime.combine(manufactured_on, dt.time(9, 0)))
-        for i, step in enumerate(process.steps.order_by("order")):
-            if until_aseptic and step.aseptic:
-                return lot  # left in process before its first aseptic step
+        steps = list(process.steps.order_by("order"))
+        for i, step in enumerate(steps):
+            if until_aseptic and (step.aseptic or i == len(steps) - 1):
+                return lot  # left in process at its first aseptic step (or its last, none declared)
             values = {}
             for p in step.parameters.all():
                 if p.low is not None and p.high is not None:

@@ -84,7 +84,6 @@ ORIGINALS: tuple[Original, ...] = (
         "evidence_sha256",
         "training evidence",
         "{person__username} {document__code} v{document__version}",
-        filter={"evidence_sha256__gt": ""},
     ),
     Original("studies.NTAImport", "file", "sha256", "NTA import", "{lot__number} {original_name}"),
     Original("studies.PotencyRun", "plate_file", "sha256", "potency run", "{test_lot__number} {assay__name}"),

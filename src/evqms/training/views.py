@@ -61,8 +61,9 @@ def record_training(request):
     who = get_user_model().objects.filter(username=request.GET.get("person", "")[:150]).first()
     if who is not None:
         initial["person"] = who.pk
-    if request.GET.get("document", "").isdigit():
-        initial["document"] = int(request.GET["document"])
+    wanted = request.GET.get("document", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
+        initial["document"] = int(wanted)
     form = forms.TrainingForm(request.POST or None, request.FILES or None, initial=initial)
 
     def save(d):
