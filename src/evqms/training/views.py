@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evqms.audit.selectors import signatures_for
@@ -117,6 +118,7 @@ def media_fill_list(request):
         {
             "runs": selectors.media_fills()[:500],
             "due": selectors.requalifications_due(),
+            "today": timezone.localdate(),
             "can_record": request.user.has_perm("training.record_media_fill"),
         },
     )
