@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evqms.changes",),  # change control: below the dossier, whose approvals ask for it
     ("evqms.dossier",),
     ("evqms.equipment",),
+    ("evqms.training",),  # training records and media fills: the gate the lot services ask
     ("evqms.lots",),
     ("evqms.capa",),  # deviations worked to closure and CAPA: reads lots, read by nothing below web
     ("evqms.environment",),  # environmental monitoring: reads equipment rooms, opens lot deviations

@@ -11,23 +11,19 @@ urlpatterns = [
     *(
         path("", include(f"evqms.{app}.api"))
         for app in (
-        for app in (
             "changes",
             "dossier",
             "lots",
             "capa",
             "equipment",
-        )
             "inventory",
             "clinical",
             "trace",
             "landscape",
             "studies",
-        for app in (
             "reports",
-            "equipment",
             "environment",
-        )
+            "training",
         )
     ),
 ]

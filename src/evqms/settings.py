@@ -12,6 +12,7 @@ Configuration comes from the environment:
 - EVQMS_UPLOAD_LIMIT_MB (default 50): the largest file uploaded or read by a command;
   EVQMS_DECOMPRESSED_LIMIT_MB (default 200): the most a compressed upload may expand to
   (evqms.core.limits reads both where they apply; a mistyped value stops the start)
+- EVQMS_MEDIA_FILL_VALIDITY_MONTHS (default 6): how long a passed media fill qualifies an operator
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
     "evqms.changes",
     "evqms.dossier",
     "evqms.equipment",
+    "evqms.training",
     "evqms.lots",
     "evqms.capa",
     "evqms.environment",
@@ -220,6 +222,9 @@ def _check_limit_settings() -> None:
 # Only the test suite switches them off (its rolled-back chains would leave stale checkpoints).
 AUDIT_CHECKPOINTS = PRODUCTION or os.environ.get("EVQMS_AUDIT_CHECKPOINTS", "on") != "off"
 AUDIT_CHECKPOINT_EVERY = _positive_int_env("EVQMS_AUDIT_CHECKPOINT_EVERY", 100)
+# How long a passed media fill qualifies an operator (EU GMP Annex 1 (2022) 9.39: about 6 months
+# for manual aseptic work); EVQMS_MEDIA_FILL_VALIDITY_MONTHS overrides it.
+MEDIA_FILL_VALIDITY_MONTHS = _positive_int_env("EVQMS_MEDIA_FILL_VALIDITY_MONTHS", 6)
 AUDIT_CHECKPOINT_FILE = EVQMS_HOME / "audit-checkpoints.log"
 AUDIT_CHECKPOINT_KEY_FILE = EVQMS_HOME / "audit-checkpoint.key"
 AUDIT_CHECKPOINT_HOOK = os.environ.get("EVQMS_AUDIT_CHECKPOINT_HOOK", "")

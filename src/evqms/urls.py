@@ -18,6 +18,7 @@ urlpatterns = [
     path("deviations/", include("evqms.capa.deviation_urls")),
     path("capa/", include("evqms.capa.urls")),
     path("environment/", include("evqms.environment.urls")),
+    path("training/", include("evqms.training.urls")),
     path("inventory/", include("evqms.inventory.urls")),
     path("clinical/", include("evqms.clinical.urls")),
     path("trace/", include("evqms.trace.urls")),

@@ -50,7 +50,13 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     assert "FBS" not in " ".join(v2.steps.values_list("name", flat=True))
     (spec,) = m.Specification.objects.filter(product=product)
     assert spec.status == "approved" and spec.attributes.count() == 18
-    assert Signature.objects.filter(meaning="approval").count() == 3  # v1, spec v1, SOP
+    assert Signature.objects.filter(meaning="approval").count() == 4  # v1, spec v1, two SOPs
+    # the aseptic steps name the aseptic-processing SOP, the endotoxin test its method SOP
+    assert {(s.kind, s.sop) for s in v1.steps.filter(aseptic=True)} == {
+        ("sterile_filtration", "SOP-EV-001"),
+        ("fill", "SOP-EV-001"),
+    }
+    assert spec.attributes.get(code="endotoxin").method_sop == "SOP-QC-010"
     assert AuditEvent.objects.filter(action="product.create").count() == 1
 
     demo.approve_xeno_free_change(users, passwords)
@@ -58,7 +64,7 @@ def test_demo_dossier_is_complete_and_idempotent(demo_users):
     v2.refresh_from_db()
     assert (v1.status, v2.status) == ("superseded", "approved")
     # v2 is approved under the change request the demo proposed and QA approved (then implemented)
-    assert Signature.objects.filter(meaning="approval").count() == 5
+    assert Signature.objects.filter(meaning="approval").count() == 6  # and the change request, v2
     assert v2.change_request.number == "CC-00001" and v2.change_request.status == "implemented"
     assert v2.change_request.quality_impact and v2.change_request.comparability_plan
 

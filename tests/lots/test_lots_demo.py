@@ -47,6 +47,7 @@ def test_demo_makes_the_four_lots_and_is_idempotent(dossier_demo):
         "UCEV-24-002": "qc",
         "UCEV-24-003": "rejected",
         "UCEV-24-004": "released",
+        "UCEV-24-005": "in_process",
     }
     # 001: process v1 with the animal-origin serum
     one = selectors.lot_detail(Lot.objects.get(number="UCEV-24-001"))

@@ -66,7 +66,13 @@ def test_the_demo_tells_the_xeno_free_change():
 
     load_demo()
     versions = {lot.number: lot.process.version for lot in Lot.objects.select_related("process")}
-    assert versions == {"UCEV-24-001": 1, "UCEV-24-002": 2, "UCEV-24-003": 2, "UCEV-24-004": 2}
+    assert versions == {
+        "UCEV-24-001": 1,
+        "UCEV-24-002": 2,
+        "UCEV-24-003": 2,
+        "UCEV-24-004": 2,
+        "UCEV-24-005": 2,
+    }
     used = set(
         Lot.objects.get(number="UCEV-24-001").material_usages.values_list(
             "material_lot__lot_number", flat=True

@@ -69,6 +69,7 @@ class AttributeSerializer(serializers.ModelSerializer):
             "code",
             "name",
             "method",
+            "method_sop",
             "kind",
             "unit",
             "stage",
@@ -108,7 +109,7 @@ class StepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = m.ProcessStep
-        fields = ["order", "kind", "name", "method", "parameters"]
+        fields = ["order", "kind", "name", "method", "aseptic", "sop", "parameters"]
 
 
 class ProcessSerializer(serializers.ModelSerializer):

@@ -28,6 +28,11 @@ from evqms.dossier import models as m
 from evqms.dossier import services
 
 PRODUCT = "ucmsc-sev-oa"
+# The aseptic steps (open manipulation after sterile filtration) and the SOP their operators are
+# trained on; the endotoxin test's method SOP. The training demo trains and qualifies the staff.
+ASEPTIC_STEP_KINDS = ("sterile_filtration", "fill")
+ASEPTIC_SOP = "SOP-EV-001"
+LAL_SOP = "SOP-QC-010"
 
 
 def _note(message: str) -> None:
@@ -376,8 +381,16 @@ class _Loader:
             for s in list(proc.steps.all()):  # v2 replaces the copied steps of v1
                 services.remove_process_step(actor=self.operator, step=s)
             for i, (kind, name, method, params) in enumerate(steps, start=1):
+                aseptic = kind in ASEPTIC_STEP_KINDS and m.Document.objects.filter(code=ASEPTIC_SOP).exists()
                 step = services.add_process_step(
-                    actor=self.operator, process=proc, kind=kind, name=name, method=method, order=i
+                    actor=self.operator,
+                    process=proc,
+                    kind=kind,
+                    name=name,
+                    method=method,
+                    order=i,
+                    aseptic=aseptic,
+                    sop=ASEPTIC_SOP if aseptic else "",
                 )
                 for p in params:
                     services.add_process_parameter(actor=self.operator, step=step, **p)
@@ -452,6 +465,13 @@ class _Loader:
         spec = m.Specification.objects.filter(product=product, version=1).first()
         if spec is None:
             spec = services.create_specification_from_template(actor=self.analyst, product=product)
+        endotoxin = spec.attributes.filter(code="endotoxin", method_sop="").first()
+        if (
+            spec.status == "draft"
+            and endotoxin is not None
+            and m.Document.objects.filter(code=LAL_SOP).exists()
+        ):
+            services.update_spec_attribute(actor=self.analyst, attribute=endotoxin, method_sop=LAL_SOP)
         if spec.status == "draft" and spec.shelf_life_months is None:
             # The lots' expiry is manufacture + this; the studies demo's stability study (relative
             # potency at -80 °C) gives 18.3 months by ICH Q1E, approved rounded down to whole months.
@@ -467,26 +487,37 @@ class _Loader:
             )
         return spec
 
-    def document(self):
-        doc = m.Document.objects.filter(code="SOP-EV-001").order_by("-version").first()
+    def document(self, code=ASEPTIC_SOP, title="Aseptic processing of EV preparations", content=None):
+        doc = m.Document.objects.filter(code=code).order_by("-version").first()
         if doc is None:
-            content = (
+            content = content or (
                 b"SOP-EV-001 Aseptic processing of UC-MSC small EVs\n"
                 b"1. Work in a grade A biosafety cabinet in a grade B room.\n"
                 b"2. Sterile-filter the purified EVs (0.22 um PES) before fill.\n"
             )
             doc = services.upload_document(
                 actor=self.operator,
-                code="SOP-EV-001",
+                code=code,
                 kind="sop",
-                title="Aseptic processing of EV preparations",
+                title=title,
                 content=content,
-                original_name="SOP-EV-001.txt",
+                original_name=f"{code}.txt",
             )
         if doc.status == "draft" and _password(self.passwords, self.qa):
             services.approve_document(**self.sign_kwargs(self.qa), document=doc, reason="SOP approved")
 
+    def method_documents(self):
+        """The endotoxin method's SOP, declared on the attribute: its analyst must be trained on it."""
+        self.document(
+            LAL_SOP,
+            "Bacterial endotoxins test (LAL, kinetic chromogenic)",
+            b"SOP-QC-010 Bacterial endotoxins test (JP 4.01 / Ph. Eur. 2.6.14), kinetic chromogenic\n",
+        )
+
     def run(self):
+        # The SOPs first: the aseptic steps and the endotoxin attribute name them when they are made.
+        self.document()
+        self.method_documents()
         product = self.product()
         donor = self.donor()
         self.banks(donor)
@@ -502,7 +533,6 @@ class _Loader:
         # change through approve_xeno_free_change(), as the history went.
         self.xeno_free_process(product, approve=False)
         self.specification(product)
-        self.document()
 
     def xeno_free_process(self, product, *, approve=True):
         return self.process(

@@ -293,6 +293,13 @@ class StepForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=m.ProcessStep.KINDS)
     name = forms.CharField(label=_("name"), max_length=200)
     method = forms.CharField(label=_("method"), required=False, max_length=200)
+    aseptic = forms.BooleanField(label=_("aseptic step"), required=False)
+    sop = forms.CharField(
+        label=_("SOP (document code)"),
+        required=False,
+        max_length=60,
+        help_text=_("the operator must be trained on its current version; empty = not gated"),
+    )
 
 
 class ParameterForm(forms.Form):
@@ -308,6 +315,12 @@ class AttributeForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=60)
     name = forms.CharField(label=_("name"), max_length=200)
     method = forms.CharField(label=_("method"), max_length=200)
+    method_sop = forms.CharField(
+        label=_("method document (code)"),
+        required=False,
+        max_length=60,
+        help_text=_("the analyst must be trained on its current version; empty = not gated"),
+    )
     kind = forms.ChoiceField(label=_("kind"), choices=m.SpecAttribute.KINDS)
     stage = forms.ChoiceField(label=_("stage"), choices=m.SpecAttribute.STAGES, initial="release")
     is_cqa = forms.BooleanField(label=_("CQA"), required=False)
@@ -338,6 +351,7 @@ class AttributeForm(forms.Form):
                 "code",
                 "name",
                 "method",
+                "method_sop",
                 "kind",
                 "stage",
                 "is_cqa",

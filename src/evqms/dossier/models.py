@@ -365,6 +365,19 @@ class ProcessStep(models.Model):
         blank=True,
         help_text=_("e.g. ultracentrifugation, TFF, SEC, precipitation"),
     )
+    # Declared with the version and signed with its approval: the operator who records a step with
+    # an SOP must be trained on its current version, and on an aseptic step also hold a valid media fill.
+    aseptic = models.BooleanField(
+        _("aseptic step"),
+        default=False,
+        help_text=_("open aseptic manipulation (e.g. sterile filtration, fill)"),
+    )
+    sop = models.CharField(
+        _("SOP (document code)"),
+        max_length=60,
+        blank=True,
+        help_text=_("the operator must be trained on its current version; empty = not gated"),
+    )
 
     class Meta:
         ordering = ["process", "order"]
@@ -441,6 +454,13 @@ class SpecAttribute(models.Model):
     code = models.SlugField(_("code"), max_length=60)
     name = models.CharField(_("name"), max_length=200)
     method = models.CharField(_("method"), max_length=200)
+    # The controlled document of the method: the analyst must be trained on its current version.
+    method_sop = models.CharField(
+        _("method document (code)"),
+        max_length=60,
+        blank=True,
+        help_text=_("the analyst must be trained on its current version; empty = not gated"),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=KINDS)
     unit = models.CharField(_("unit"), max_length=40, blank=True)
     category = models.CharField(_("test category"), max_length=40, blank=True, choices=test_category_choices)

@@ -123,6 +123,9 @@ def step_record(s: m.ProcessStep) -> dict:
         "name": s.name,
         "method": s.method,
         "parameters": [parameter_record(p) for p in s.parameters.order_by("id")],
+        # Only when declared: versions signed before these fields existed keep the record they signed.
+        **({"aseptic": True} if s.aseptic else {}),
+        **({"sop": s.sop} if s.sop else {}),
     }
 
 
@@ -170,6 +173,8 @@ ATTRIBUTE_FIELDS = (
 
 def attribute_record(a: m.SpecAttribute) -> dict:
     out = {f: getattr(a, f) for f in ATTRIBUTE_FIELDS}
+    if a.method_sop:  # only when declared: versions signed before it existed keep their record
+        out["method_sop"] = a.method_sop
     for f in ("lower", "upper", "alert_lower", "alert_upper"):  # the same number, however it was stored
         if out[f] is not None:
             out[f] = out[f].normalize()

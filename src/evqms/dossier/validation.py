@@ -100,6 +100,7 @@ def _attribute_identity(data: dict) -> dict:
         "code": code,
         "name": required_text(data.get("name"), "name"),
         "method": required_text(data.get("method"), "method"),
+        "method_sop": document_code(data.get("method_sop"), "method_sop"),
         "kind": kind,
         "stage": stage,
         "is_cqa": bool(data.get("is_cqa", False)),
@@ -177,6 +178,14 @@ def _check_alert(alert: Decimal | None, field: str, lower: Decimal | None, upper
         raise InputError(
             _("the alert limit {alert} lies outside the acceptance range").format(alert=alert), where=field
         )
+
+
+def document_code(value, field: str) -> str:
+    """A controlled document's code as a step or an attribute declares it (empty: none declared)."""
+    code = (value or "").strip()
+    if len(code) > 60:
+        raise InputError(_("at most 60 characters"), where=field)
+    return code
 
 
 def clean_parameter(data: dict) -> dict:

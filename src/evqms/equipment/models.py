@@ -12,6 +12,7 @@ must hold; inventory links its storage locations to it.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from evqms.core.identifiers import unique_ignoring_case
@@ -57,8 +58,8 @@ SERVICE_STATES = [
 
 CALIBRATION_RESULTS = [("pass", _("Pass")), ("fail", _("Fail"))]
 MAINTENANCE_KINDS = [
-    ("preventive", _("Preventive")),
-    ("corrective", _("Corrective")),
+    ("preventive", pgettext_lazy("maintenance", "Preventive")),
+    ("corrective", pgettext_lazy("maintenance", "Corrective")),
 ]
 
 

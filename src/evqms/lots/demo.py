@@ -9,6 +9,8 @@
 - UCEV-24-004: an OOS traced to a documented laboratory error, invalidated; the retest passes;
   QA classifies the deviation minor, records the investigation and the lot's impact, closes it
   with a signature and releases the lot.
+- UCEV-24-005: in process, its steps recorded up to the sterile filtration, which is aseptic and
+  waits for a qualified operator (operator2's media fill has lapsed: the step is refused to them).
 
 Upstream records (product `ucmsc-sev-oa`, processes v1/v2, specification v1, cell bank
 `WCB-001-01`, material lots `XF-24-001`, `HPL-24-07`, `FBS-23-11`) are made by the dossier demo
@@ -43,7 +45,7 @@ from evqms.lots.selectors import add_months, approved_shelf_life
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
-LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004")
+LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004", "UCEV-24-005")
 
 
 def _note(message: str) -> None:
@@ -137,7 +139,7 @@ class _Demo:
     def material(self, lot_number):
         return MaterialLot.objects.filter(lot_number=lot_number).select_related("material").first()
 
-    def make(self, number, manufactured_on, *, old_process=False):
+    def make(self, number, manufactured_on, *, old_process=False, until_aseptic=False):
         operator = self.users["operator"]
         process = self.v1 if (old_process and self.v1 and self.v1.status == "approved") else None
         process = process or (self.v2 if self.v2 and self.v2.status == "approved" else self.v1)
@@ -167,7 +169,10 @@ class _Demo:
                 actor=operator, lot=lot, material_lot=mlot, quantity=qty, unit=unit
             )
         start = timezone.make_aware(dt.datetime.combine(manufactured_on, dt.time(9, 0)))
-        for i, step in enumerate(process.steps.order_by("order")):
+        steps = list(process.steps.order_by("order"))
+        for i, step in enumerate(steps):
+            if until_aseptic and (step.aseptic or i == len(steps) - 1):
+                return lot  # left in process at its first aseptic step (or its last, none declared)
             values = {}
             for p in step.parameters.all():
                 if p.low is not None and p.high is not None:
@@ -337,6 +342,9 @@ class _Demo:
         lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
         self.release(lot, "Release after an invalidated OOS (laboratory error) and a passing retest.")
 
+    def lot_005(self):
+        self.make("UCEV-24-005", self.day(2), until_aseptic=True)
+
 
 def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=None) -> None:
     if (
@@ -358,6 +366,7 @@ def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=No
         "UCEV-24-002": demo.lot_002,
         "UCEV-24-003": demo.lot_003,
         "UCEV-24-004": demo.lot_004,
+        "UCEV-24-005": demo.lot_005,
     }
     for number, story in stories.items():
         if number != "UCEV-24-001" and demo.v2 is not None and demo.v2.status == "draft":

@@ -20,6 +20,7 @@ from evqms.accounts import roles, services
 
 DEMO_USERS = [
     ("operator", roles.OPERATOR, "Sato Hanako (Operator)"),
+    ("operator2", roles.OPERATOR, "Kobayashi Sho (Operator)"),
     ("analyst", roles.QC_ANALYST, "Suzuki Ichiro (QC)"),
     ("analyst2", roles.QC_ANALYST, "Takahashi Yui (QC)"),
     ("qa", roles.QA_REVIEWER, "Tanaka Kenji (QA)"),
@@ -32,6 +33,7 @@ DEMO_USERS = [
 DEMO_MODULES = (
     "evqms.dossier.demo",
     "evqms.equipment.demo",
+    "evqms.training.demo",
     "evqms.lots.demo",
     "evqms.capa.demo",
     "evqms.environment.demo",

@@ -25,6 +25,7 @@ from evqms.inventory.selectors import dashboard_card as inventory_card
 from evqms.lots.selectors import dashboard_card as lots_card
 from evqms.studies.selectors import dashboard_card as studies_card
 from evqms.trace.selectors import dashboard_card as trace_card
+from evqms.training.selectors import dashboard_card as training_card
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ MENU = (
     Page("deviations:list", _("Deviations"), "deviations.view", capa_card),
     Page("capa:list", _("CAPA"), "capa.view"),
     Page("environment:index", _("Environment"), "environment.view", environment_card),
+    Page("training:matrix", _("Training"), "training.view", training_card),
     Page("inventory:aliquot-list", _("Inventory"), "inventory.view", inventory_card),
     Page("equipment:register", _("Equipment"), "equipment.view", equipment_card),
     Page("clinical:administration-list", _("Clinical"), "clinical.view", clinical_card),

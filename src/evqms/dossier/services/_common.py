@@ -26,3 +26,15 @@ def _authors(object_type: str, object_id) -> set[int]:
         action__startswith="signature."
     )
     return {pk for pk in qs.values_list("actor_id", flat=True) if pk is not None}
+
+
+def _known_document(code: str, field: str) -> str:
+    """A document code a step or attribute declares must name a controlled document of the dossier
+    (any version: the gate asks for its current approved version when a step is recorded)."""
+    from evqms.dossier.models import Document
+    from evqms.dossier.validation import document_code
+
+    code = document_code(code, field)
+    if code and not Document.objects.filter(code=code).exists():
+        raise InputError(_("no document {code} in the dossier").format(code=code), where=field)
+    return code

@@ -11,7 +11,7 @@ from evqms.core.db import lock_for_update
 from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records
-from evqms.dossier.services._common import _choice
+from evqms.dossier.services._common import _choice, _known_document
 from evqms.dossier.services._versions import (
     approve_version,
     editable,
@@ -50,7 +50,13 @@ def create_process_version(*, actor, product: m.Product, description: str = "") 
         new.bill_of_materials.set(previous.bill_of_materials.all())
         for s in previous.steps.order_by("order"):
             copy = m.ProcessStep.objects.create(
-                process=new, order=s.order, kind=s.kind, name=s.name, method=s.method
+                process=new,
+                order=s.order,
+                kind=s.kind,
+                name=s.name,
+                method=s.method,
+                aseptic=s.aseptic,
+                sop=s.sop,
             )
             for p in s.parameters.order_by("id"):
                 m.ProcessParameter.objects.create(step=copy, **records.parameter_record(p))
@@ -122,17 +128,32 @@ def set_process_materials(
 
 @transaction.atomic
 def add_process_step(
-    *, actor, process: m.ProcessDefinition, kind: str, name: str, method: str = "", order: int | None = None
+    *,
+    actor,
+    process: m.ProcessDefinition,
+    kind: str,
+    name: str,
+    method: str = "",
+    order: int | None = None,
+    aseptic: bool = False,
+    sop: str = "",
 ) -> m.ProcessStep:
     require(actor, "dossier.edit_process")
     locked = _locked_process(process)
     _choice(kind, m.ProcessStep.KINDS, "kind")
+    sop = _known_document(sop, "sop")
     if order is None:
         order = (locked.steps.aggregate(n=Max("order"))["n"] or 0) + 1
     if locked.steps.filter(order=order).exists():
         raise InputError(_("step {order} already exists").format(order=order), where="order")
     step = m.ProcessStep.objects.create(
-        process=locked, order=int(order), kind=kind, name=required_text(name, "name"), method=method or ""
+        process=locked,
+        order=int(order),
+        kind=kind,
+        name=required_text(name, "name"),
+        method=method or "",
+        aseptic=bool(aseptic),
+        sop=sop,
     )
     record_event(
         actor=actor,
@@ -154,7 +175,11 @@ def update_process_step(*, actor, step: m.ProcessStep, **changes) -> m.ProcessSt
         _choice(changes["kind"], m.ProcessStep.KINDS, "kind")
     if "name" in changes:
         changes["name"] = required_text(changes["name"], "name")
-    for field in ("kind", "name", "method", "order"):
+    if "sop" in changes:
+        changes["sop"] = _known_document(changes["sop"], "sop")
+    if "aseptic" in changes:
+        changes["aseptic"] = bool(changes["aseptic"])
+    for field in ("kind", "name", "method", "order", "aseptic", "sop"):
         if field in changes:
             setattr(step, field, changes[field])
     if step.process.steps.filter(order=step.order).exclude(pk=step.pk).exists():

@@ -12,6 +12,7 @@ from evqms.core.db import lock_for_update
 from evqms.core.inputs import required_text
 from evqms.dossier import models as m
 from evqms.dossier import records, spec_template
+from evqms.dossier.services._common import _known_document
 from evqms.dossier.services._versions import (
     approve_version,
     editable,
@@ -135,6 +136,7 @@ def add_spec_attribute(*, actor, specification: m.Specification, **fields) -> m.
     require(actor, "dossier.edit_specification")
     spec = _locked_spec(specification)
     cleaned = clean_attribute(fields)
+    _known_document(cleaned["method_sop"], "method_sop")
     if spec.attributes.filter(code=cleaned["code"]).exists():
         raise InputError(_("{value} already exists").format(value=cleaned["code"]), where="code")
     if "order" not in cleaned:
@@ -160,6 +162,8 @@ def update_spec_attribute(
     before = records.attribute_record(attribute)
     require_unchanged(seen, before, what=_("attribute {code}").format(code=attribute.code))
     cleaned = clean_attribute({**before, **changes})
+    if cleaned["method_sop"] != attribute.method_sop:
+        _known_document(cleaned["method_sop"], "method_sop")
     if spec.attributes.filter(code=cleaned["code"]).exclude(pk=attribute.pk).exists():
         raise InputError(_("{value} already exists").format(value=cleaned["code"]), where="code")
     for field, value in cleaned.items():

@@ -13,6 +13,7 @@ from django.utils import timezone
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.inputs import past_moment, required_text
+from evqms.core.timefmt import local_date
 from evqms.dossier.models import MaterialLot, ProcessDefinition, ProcessStep
 from evqms.equipment.models import Instrument, Room
 from evqms.equipment.status import check_use
@@ -22,6 +23,7 @@ from evqms.lots import evaluation
 from evqms.lots.models import Lot, MaterialUsage, ParameterValue, StepRecord
 from evqms.lots.services._common import locked_lot, now, require_status
 from evqms.lots.services.deviations import new_deviation, open_equipment_deviation
+from evqms.training.selectors import require_qualified
 
 
 @transaction.atomic
@@ -200,6 +202,7 @@ def record_step(
     lot = locked_lot(lot)
     require_status(lot, ("in_process",), _("record a step"))
     started_at, finished_at = _step_times(lot, step, started_at, finished_at)
+    require_qualified(actor, step=step, on=local_date(started_at), where="step")  # trained (and media fill)
     converted = _parameter_values(step, values or {})
     instruments = list(dict.fromkeys(instruments))
     lapses = check_use(instruments, used_at=started_at, room=room)

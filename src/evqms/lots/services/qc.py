@@ -16,6 +16,7 @@ from evqms.audit.services import record_events
 from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
 from evqms.core.inputs import past_moment, required_text
+from evqms.core.timefmt import local_date
 from evqms.dossier.models import SpecAttribute
 from evqms.equipment.status import check_use
 from evqms.errors import InputError, PermissionDenied, RuleViolation
@@ -32,6 +33,7 @@ from evqms.lots.services._common import (
     status_refusal,
 )
 from evqms.lots.services.deviations import new_deviation, open_equipment_deviation
+from evqms.training.selectors import require_qualified
 
 # A lot takes, loses and verifies QC results only while it is in QC or in quarantine.
 QC_OPEN_STATUSES = ("qc", "quarantine")
@@ -354,6 +356,7 @@ def _checked_result(
         raise open_for[key]
     _require_attribute_of(lot, attribute)
     tested_at = past_moment(entry.tested_at, "tested_at")
+    require_qualified(analyst, attribute=attribute, on=local_date(tested_at), where="analyst")  # method SOP
     judged_entry = evaluate_entry(
         attribute=attribute, value=entry.value, unit=entry.unit, text_value=entry.text_value
     )
