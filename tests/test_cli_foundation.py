@@ -28,8 +28,13 @@ def test_unknown_command_exits_2_with_one_line(capsys):
 
 
 def _env(home: Path, **extra) -> dict:
-    dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "EVQMS_LANG",
-               "EVQMS_TESTING_FAST_INSECURE_HASHER")
+    dropped = (
+        "DATABASE_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "EVQMS_LANG",
+        "EVQMS_TESTING_FAST_INSECURE_HASHER",
+    )
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(EVQMS_HOME=str(home), **extra)
     return env
@@ -71,8 +76,13 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
 
 def test_production_refuses_the_test_only_fast_hasher(tmp_path):
-    env = _env(tmp_path, EVQMS_MODE="production", EVQMS_SECRET_KEY=secrets.token_urlsafe(64),
-               EVQMS_ALLOWED_HOSTS="evqms.example.org", EVQMS_TESTING_FAST_INSECURE_HASHER="1")
+    env = _env(
+        tmp_path,
+        EVQMS_MODE="production",
+        EVQMS_SECRET_KEY=secrets.token_urlsafe(64),
+        EVQMS_ALLOWED_HOSTS="evqms.example.org",
+        EVQMS_TESTING_FAST_INSECURE_HASHER="1",
+    )
     result = subprocess.run([*EVQMS, "manage", "check"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "never production" in result.stderr
 

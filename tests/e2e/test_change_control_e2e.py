@@ -19,7 +19,9 @@ def test_a_process_change_from_proposal_to_closure(page, live_server, make_user,
     operator = make_user("op-cc", "operator")
     qa = make_user("qa-cc", "qa_reviewer")
     product = f.product()
-    v1 = dossier.create_process_version(actor=operator, product=product, description="FBS, ultracentrifugation")
+    v1 = dossier.create_process_version(
+        actor=operator, product=product, description="FBS, ultracentrifugation"
+    )
     dossier.add_process_step(actor=operator, process=v1, kind="culture", name="Culture")
     dossier.approve_process(request=rf_request, actor=qa, process=v1, password=qa.raw_password)
     v2 = dossier.create_process_version(actor=operator, product=product, description="platelet lysate, TFF")
@@ -32,13 +34,18 @@ def test_a_process_change_from_proposal_to_closure(page, live_server, make_user,
     page.fill("#id_title", "無血清培地（ヒト血小板溶解物）への切替")
     page.fill("#id_description", "FBS を hPL に置き換え、超遠心を TFF に置き換える")
     page.fill("#id_product_code", product.code)
-    page.fill("#id_impact_assessment", "出荷規格は変更なし。3ロットのプロセスバリデーション、SOP改訂、教育訓練が必要")
+    page.fill(
+        "#id_impact_assessment",
+        "出荷規格は変更なし。3ロットのプロセスバリデーション、SOP改訂、教育訓練が必要",
+    )
     page.check("#id_quality_impact")
     with page.expect_navigation():
         page.click("#submit")
     assert "同等性評価計画が必要です" in page.locator("#propose-form").inner_text()
     shot(page, "change-01-plan-required-ja")
-    page.fill("#id_comparability_plan", "v2 の3ロットの粒子濃度、粒子径、CD9/CD63/CD81、力価を v1 の出荷実績と比較")
+    page.fill(
+        "#id_comparability_plan", "v2 の3ロットの粒子濃度、粒子径、CD9/CD63/CD81、力価を v1 の出荷実績と比較"
+    )
     with page.expect_navigation():
         page.click("#submit")
     cr = ChangeRequest.objects.get()
@@ -75,7 +82,9 @@ def test_a_process_change_from_proposal_to_closure(page, live_server, make_user,
     page.goto(f"{live_server.url}/changes/{cr.number}/")
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
-    page.fill("#id_implement-summary", "Process v2 in use from lot UCEV-25-001; SOP-EV-001 v3; operators trained")
+    page.fill(
+        "#id_implement-summary", "Process v2 in use from lot UCEV-25-001; SOP-EV-001 v3; operators trained"
+    )
     with page.expect_navigation():
         page.click("#submit-implement")
     assert "Implemented" in page.locator("#change-status").inner_text()
@@ -94,8 +103,15 @@ def test_a_process_change_from_proposal_to_closure(page, live_server, make_user,
     shot(page, "change-05-close-refused-en")
 
     v2.refresh_from_db()
-    dossier.approve_process(request=rf_request, actor=make_user("qa-cc2", "qa_reviewer"), process=v2, password="correct-horse-battery-9")
-    approve_comparability(request=rf_request, actor=qa, process=v2, summary="comparable", password=qa.raw_password)
+    dossier.approve_process(
+        request=rf_request,
+        actor=make_user("qa-cc2", "qa_reviewer"),
+        process=v2,
+        password="correct-horse-battery-9",
+    )
+    approve_comparability(
+        request=rf_request, actor=qa, process=v2, summary="comparable", password=qa.raw_password
+    )
     page.goto(f"{live_server.url}/changes/{cr.number}/")
     assert page.locator("#closure-problems").count() == 0
     page.fill("#id_close-password", qa.raw_password)

@@ -16,7 +16,9 @@ def test_create_product_and_read_the_dossier(page, live_server, make_user, login
         "physician": make_user("physician", "physician"),
     }
     demo.load(users, {n: u.raw_password for n, u in users.items()})
-    demo.approve_xeno_free_change(users, {n: u.raw_password for n, u in users.items()})  # as the lots demo does
+    demo.approve_xeno_free_change(
+        users, {n: u.raw_password for n, u in users.items()}
+    )  # as the lots demo does
     errors = []
     # a refused form answers 400 on purpose; the browser logs that status, nothing else may fail
     page.on(
