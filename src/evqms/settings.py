@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
         "MaterialLotStatusEnum": "evqms.dossier.models.MaterialLot.STATUSES",
         "AliquotStatusEnum": "evqms.inventory.models.ALIQUOT_STATUSES",
         "RecallStatusEnum": ["open", "closed"],  # trace.api's serializers
+        "ChangeKindEnum": "evqms.changes.models.KINDS",
+        "CapaKindEnum": "evqms.capa.models.Capa.KINDS",
+        "TrainingMethodEnum": "evqms.training.models.TRAINING_METHODS",
+        "SamplingMethodEnum": "evqms.environment.limits.METHODS",
         "HoldStatusEnum": ["active", "released"],
     },
 }

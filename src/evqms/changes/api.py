@@ -84,7 +84,7 @@ class ProposeSerializer(serializers.Serializer):
     comparability_plan = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class StepSerializer(serializers.Serializer):
+class ChangeStepSerializer(serializers.Serializer):
     step = serializers.ChoiceField(choices=["assess", "approve", "reject", "implement", "close"])
     password = serializers.CharField(
         required=False, allow_blank=True, default="", style={"input_type": "password"}
@@ -133,13 +133,14 @@ class ChangeDetailView(APIView):
         return Response(change_summary(_change(number)))
 
     @extend_schema(
-        request=StepSerializer,
+        request=ChangeStepSerializer,
         responses=ChangeSerializer,
+        operation_id="changes_step",
         description="The next step: assess, approve or close (signed: password), reject, implement.",
     )
     def post(self, request, number: str):
         cr = _change(number)
-        data = _valid(StepSerializer, request)
+        data = _valid(ChangeStepSerializer, request)
         step = data["step"]
         if step in ("approve", "close") and not data["password"]:
             raise InputError(_("your password is required to sign"), where="password")

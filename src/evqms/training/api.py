@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import include, path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -69,6 +69,10 @@ def _user(username: str, field: str):
     return found
 
 
+RECORD_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the record's id")
+
+
+@extend_schema_view(revoke=extend_schema(parameters=[RECORD_ID]))
 class TrainingViewSet(viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, CanView]
 
@@ -151,6 +155,7 @@ class MediaFillSerializer(serializers.Serializer):
     participants = ParticipantSerializer(many=True)
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[RECORD_ID]))
 class MediaFillViewSet(viewsets.ViewSet):
     """Media fills (read only: a media fill is recorded with QA's signature on its page)."""
 
