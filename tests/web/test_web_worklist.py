@@ -153,7 +153,7 @@ def test_each_role_sees_exactly_its_tasks_and_each_opens_and_would_be_accepted(m
         tasks = worklist.tasks_for(user)
         kinds = {t.kind for t in tasks}
         assert kinds == expected, (username, kinds ^ expected)
-        client = Client()
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(user)
         for task in tasks:
             assert user.has_perm(ACTION[task.kind]), (username, task)
@@ -185,7 +185,7 @@ def test_each_role_sees_exactly_its_tasks_and_each_opens_and_would_be_accepted(m
     # every kind of task is offered to someone
     assert {t.kind for tasks in seen.values() for t in tasks} == set(ACTION)
     # the dashboard lists them, linked, oldest due first
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(users["qa2"])
     html = client.get("/").content.decode()
     assert 'id="my-tasks"' in html and "/lots/UCEV-24-002/#release-gate" in html
@@ -220,7 +220,7 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_task_or_many(
     assert many >= few + 8
     assert many_queries == few_queries
     user = get_user_model().objects.get(pk=qa.pk)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     with django_assert_max_num_queries(few_queries + 40):
         assert client.get("/").status_code == 200
@@ -273,7 +273,7 @@ def test_the_tasks_page_filters_by_kind(world):
     lot = world.in_qc("UCEV-T-001")
     world.test_all(lot, verify=False)
     lots.open_deviation(actor=world.operator, lot=lot, description="one")
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(world.qa)
     html = client.get("/tasks/?kind=deviation.close").content.decode()
     assert "Investigate and close deviation DEV-UCEV-T-001-01" in html
