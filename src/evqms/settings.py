@@ -309,6 +309,25 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("EVQMS_EMAIL_FROM", "evqms@localhost")
 EVQMS_BASE_URL = (os.environ.get("EVQMS_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
+
+def _task_days(text: str) -> dict[str, int]:
+    """EVQMS_TASK_DAYS="deviation.close=20,qc.verify=3": days from when a task became possible to its
+    due day, per kind (evqms.core.tasks.DEFAULT_DAYS for the rest)."""
+    days = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _sep, value = part.partition("=")
+        if not value.strip().isdigit():
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"EVQMS_TASK_DAYS: {part!r} is not kind=days (e.g. deviation.close=20)"
+            )
+        days[kind.strip()] = int(value)
+    return days
+
+
+EVQMS_TASK_DAYS = _task_days(os.environ.get("EVQMS_TASK_DAYS", ""))
+
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

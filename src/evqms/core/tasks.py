@@ -41,7 +41,7 @@ def ordered(tasks) -> list[Task]:
 
 
 # How many days after a task falls due it is marked overdue, for work no regulation dates
-# (settings EVQMS_TASK_DAYS overrides each kind, e.g. {"deviation.close": 20}).
+# (the environment's EVQMS_TASK_DAYS, read by settings, overrides each kind: "deviation.close=20").
 DEFAULT_DAYS = {
     "qc.verify": 2,  # a second person checks a result within two days of its entry
     "lot.release": 5,  # QA decides within a working week of the last QC result
