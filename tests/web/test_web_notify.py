@@ -84,6 +84,7 @@ def test_a_person_who_turned_the_digest_off_gets_none(queue):
 
 def test_a_task_due_within_24_hours_is_sent_once_and_not_to_who_turned_it_off(queue, settings):
     settings.EVQMS_TASK_DAYS = {"lot.release": 1}  # the lot's release falls due tomorrow
+    _prefer(queue.qa, language="en")
     _prefer(queue.qa2, immediate=False)
     now = timezone.now()
     outcome = notify.send_due(now=now)
