@@ -281,3 +281,25 @@ def test_the_tasks_page_filters_by_kind(world):
     html = client.get("/tasks/").content.decode()
     assert "Investigate and close deviation" in html and "Verify the QC results" in html
     assert client.get("/tasks/?kind=%3Cscript%3E").status_code == 200
+
+
+def test_every_areas_tasks_for_is_gathered_into_the_queue():
+    """An area that offers `selectors.tasks_for` and is not in TASK_SOURCES fails here, naming it,
+    instead of its tasks silently missing from every dashboard and e-mail."""
+    import importlib
+
+    from django.apps import apps
+
+    offered = {}
+    for app in apps.get_app_configs():
+        if not app.name.startswith("evqms."):
+            continue
+        try:
+            module = importlib.import_module(f"{app.name}.selectors")
+        except ModuleNotFoundError:
+            continue
+        if callable(getattr(module, "tasks_for", None)):
+            offered[app.name] = module.tasks_for
+    missing = sorted(name for name, fn in offered.items() if fn not in worklist.TASK_SOURCES)
+    assert missing == [], f"add {missing} selectors.tasks_for to web/worklist.py TASK_SOURCES"
+    assert {"evqms.lots", "evqms.inventory", "evqms.clinical", "evqms.trace"} <= set(offered)

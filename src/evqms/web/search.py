@@ -207,6 +207,8 @@ def find(user, raw) -> list[Hit]:
     text = query_text(raw)
     if not text or len(text) > LONGEST or user is None or not user.is_authenticated:
         return []
+    if not text.isprintable():  # no identifier holds a control character (PostgreSQL refuses NUL)
+        return []
     hits: list[Hit] = []
     for source in SOURCES:
         if not user.has_perm(source.permission):
