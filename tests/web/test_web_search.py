@@ -90,6 +90,7 @@ def test_several_matches_are_listed_and_none_says_so(records):
         "x" * 5000,
         "é" * 300,
         "\x00",
+        "UCEV\x00-T-001",
         "🧪",
     ],
 )
