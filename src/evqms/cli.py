@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evqms.compliance.cli", ("assess", "compliance")),
     ("evqms.guidance.cli", ("guidance",)),
     ("evqms.landscape.cli", ("landscape",)),
+    ("evqms.web.cli", ("notify",)),
 )
 
 

@@ -13,6 +13,12 @@ Configuration comes from the environment:
   EVQMS_DECOMPRESSED_LIMIT_MB (default 200): the most a compressed upload may expand to
   (evqms.core.limits reads both where they apply; a mistyped value stops the start)
 - EVQMS_MEDIA_FILL_VALIDITY_MONTHS (default 6): how long a passed media fill qualifies an operator
+- E-mail (the work-queue notifications, `evqms notify digest|due`), through Django's mail framework:
+  EVQMS_EMAIL_BACKEND "console" (default: printed on standard output), "file" (one file per message
+  in EVQMS_EMAIL_FILE_PATH, default $EVQMS_HOME/mail) or "smtp" (EVQMS_EMAIL_HOST, EVQMS_EMAIL_PORT
+  default 587, EVQMS_EMAIL_HOST_USER, EVQMS_EMAIL_HOST_PASSWORD, EVQMS_EMAIL_USE_TLS default 1,
+  EVQMS_EMAIL_USE_SSL); EVQMS_EMAIL_FROM the sender; EVQMS_BASE_URL the address links in a
+  message start with (default http://127.0.0.1:8000). No password is kept in the repository.
 """
 
 from __future__ import annotations
@@ -282,6 +288,54 @@ EVQMS_SAE_DAYS_SERIOUS = _positive_int_env("EVQMS_SAE_DAYS_SERIOUS", 15)
 # SESSION_IDLE_WARNING seconds before (web/static/web/session.js).
 SESSION_IDLE_TIMEOUT = _positive_int_env("EVQMS_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_IDLE_WARNING = min(300, SESSION_IDLE_TIMEOUT // 2)
+
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = os.environ.get("EVQMS_EMAIL_BACKEND", "console") or "console"
+if _email_backend not in _EMAIL_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"EVQMS_EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)} (got {_email_backend!r})"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+EMAIL_FILE_PATH = os.environ.get("EVQMS_EMAIL_FILE_PATH") or str(EVQMS_HOME / "mail")
+EMAIL_HOST = os.environ.get("EVQMS_EMAIL_HOST", "localhost")
+try:
+    EMAIL_PORT = int(os.environ.get("EVQMS_EMAIL_PORT", "587") or 587)
+except ValueError:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EVQMS_EMAIL_PORT must be a port number") from None
+EMAIL_HOST_USER = os.environ.get("EVQMS_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EVQMS_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = os.environ.get("EVQMS_EMAIL_USE_SSL", "0") == "1"
+EMAIL_USE_TLS = not EMAIL_USE_SSL and os.environ.get("EVQMS_EMAIL_USE_TLS", "1") == "1"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("EVQMS_EMAIL_FROM", "evqms@localhost")
+EVQMS_BASE_URL = (os.environ.get("EVQMS_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+
+def _task_days(text: str) -> dict[str, int]:
+    """EVQMS_TASK_DAYS="deviation.close=20,qc.verify=3": days from when a task became possible to its
+    due day, per kind (evqms.core.tasks.DEFAULT_DAYS for the rest)."""
+    days = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _sep, value = part.partition("=")
+        if not value.strip().isdigit():
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"EVQMS_TASK_DAYS: {part!r} is not kind=days (e.g. deviation.close=20)"
+            )
+        days[kind.strip()] = int(value)
+    return days
+
+
+EVQMS_TASK_DAYS = _task_days(os.environ.get("EVQMS_TASK_DAYS", ""))
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]

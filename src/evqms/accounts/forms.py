@@ -30,3 +30,17 @@ class RolesForm(forms.Form):
 class AdminRevokeForm(forms.Form):
     token = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class NotificationForm(forms.Form):
+    digest = forms.BooleanField(label=_("A daily digest of my tasks"), required=False)
+    immediate = forms.BooleanField(
+        label=_("A message as soon as a task falls due within 24 hours"), required=False
+    )
+    language = forms.ChoiceField(label=_("Language of the messages"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The site's language"))] + [
+            (code, name) for code, name in settings.LANGUAGES
+        ]

@@ -70,3 +70,40 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "active"
+
+
+class NotificationPreference(models.Model):
+    """What a person wants by e-mail about their work queue: the daily digest, the immediate message
+    for what falls due within 24 hours, and the language of both ("" = the site's)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preference")
+    digest = models.BooleanField(_("daily digest of my tasks"), default=True)
+    immediate = models.BooleanField(
+        _("immediate message when a task falls due within 24 hours"), default=True
+    )
+    language = models.CharField(_("language of the messages"), max_length=10, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} digest={self.digest} immediate={self.immediate}"
+
+
+class NotificationSent(models.Model):
+    """What was sent to whom, so a second run sends nothing twice: one digest per person per day
+    (key: the day), one immediate message per task (key: the task's kind, page and due day)."""
+
+    KINDS = [("digest", _("Daily digest")), ("due", _("Due within 24 hours"))]
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    key = models.CharField(max_length=300)
+    day = models.DateField()
+    subject = models.CharField(max_length=300)
+    tasks = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], name="notification_sent_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.key}"

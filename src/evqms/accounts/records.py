@@ -22,3 +22,12 @@ def api_token_record(token) -> dict:
         "expires_at": token.expires_at.isoformat(),
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
     }
+
+
+def notification_preference_record(pref) -> dict:
+    return {
+        "user": pref.user.username,
+        "digest": pref.digest,
+        "immediate": pref.immediate,
+        "language": pref.language,
+    }

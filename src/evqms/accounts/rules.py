@@ -40,3 +40,5 @@ def require(user, perm: str, obj=None) -> None:
 
 # Every person with a role may make API tokens for themselves, see and revoke them.
 rules.add_perm("accounts.own_tokens", is_staff_member)
+# Every person with a role sets their own notification e-mails.
+rules.add_perm("accounts.own_notifications", is_staff_member)

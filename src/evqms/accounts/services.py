@@ -282,3 +282,70 @@ def token_for_secret(secret: str):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- notification preferences and the record of what was sent ------------------------------------
+
+
+def notification_preference(user):
+    """The person's preference as stored, or the defaults (both on, the site's language) unsaved."""
+    from evqms.accounts.models import NotificationPreference
+
+    found = NotificationPreference.objects.filter(user=user).first()
+    return found or NotificationPreference(user=user)
+
+
+@transaction.atomic
+def set_notification_preferences(*, actor, digest: bool, immediate: bool, language: str = ""):
+    """A person turns their own e-mails on or off and chooses their language (audited)."""
+    from django.conf import settings
+
+    from evqms.accounts.models import NotificationPreference
+    from evqms.accounts.records import notification_preference_record
+
+    require(actor, "accounts.own_notifications")
+    language = (language or "").strip()
+    if language and language not in dict(settings.LANGUAGES):
+        raise InputError(_("unknown language {code}").format(code=language), where="language")
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+    before = notification_preference_record(pref)
+    pref.digest, pref.immediate, pref.language = bool(digest), bool(immediate), language
+    pref.updated_at = timezone.now()
+    pref.save()
+    record_event(
+        actor=actor,
+        action="notification_preference.set",
+        object_type="user",
+        object_id=actor.pk,
+        before=before,
+        after=notification_preference_record(pref),
+    )
+    return pref
+
+
+def claim_notification(*, user, kind: str, key: str, day, subject: str, tasks: int) -> bool:
+    """Record that `kind`/`key` is being sent to `user`; False when it was sent already. Call inside
+    the transaction that sends: if sending fails, the record rolls back and the next run retries.
+
+    The delivery log is not a quality record (the message only points at tasks the areas keep), so it
+    writes no audit event; the unique constraint makes two runs at once send it only once."""
+    from django.db import IntegrityError
+
+    from evqms.accounts.models import NotificationSent
+
+    if NotificationSent.objects.filter(user=user, kind=kind, key=key).exists():
+        return False
+    try:
+        with transaction.atomic():
+            NotificationSent.objects.create(
+                user=user,
+                kind=kind,
+                key=key[:300],
+                day=day,
+                subject=subject[:300],
+                tasks=tasks,
+                sent_at=timezone.now(),
+            )
+    except IntegrityError:  # another run claimed it a moment ago
+        return False
+    return True

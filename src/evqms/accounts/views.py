@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from evqms import errors
 from evqms.accounts import forms, roles, selectors, services
 from evqms.accounts.middleware import idle_timeout
-from evqms.core.views import act, require, show_refusal
+from evqms.core.views import act, attempt, require, show_refusal
 from evqms.i18n import _
 
 # Caught here, not through core.views.attempt/act: the users page answers a refusal with its status
@@ -167,4 +167,32 @@ def user_detail(request, username: str):
             "role_labels": roles.ROLES,
         },
         status=status,
+    )
+
+
+# --- A person's own notification e-mails -----------------------------------------------------
+
+
+def notifications(request):
+    require(request, "accounts.own_notifications")
+    pref = services.notification_preference(request.user)
+    form = forms.NotificationForm(
+        request.POST or None,
+        initial={"digest": pref.digest, "immediate": pref.immediate, "language": pref.language},
+    )
+    done = attempt(
+        request,
+        form,
+        lambda d: services.set_notification_preferences(
+            actor=request.user, digest=d["digest"], immediate=d["immediate"], language=d["language"]
+        ),
+        success=_("Notification settings saved."),
+    )
+    if done:
+        return redirect(reverse("accounts:notifications"))
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"form": form, "pref": pref, "has_email": bool(request.user.email)},
+        status=400 if request.method == "POST" else 200,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -261,6 +262,47 @@ def evidence_report_tasks(user, today: dt.date | None = None) -> list:
     return tasks
 
 
-def tasks_for(user) -> list:
-    """The clinical area's tasks on `user`'s work queue."""
-    return evidence_report_tasks(user)
+# --- the work queue (core.tasks) -----------------------------------------------------------
+
+
+def tasks_for(user) -> list[Task]:
+    """Safety reports to submit (due and overdue, from their clocks) for those who sign submissions
+    (clinical.record_safety_report), and follow-up visits whose window is open or has closed without
+    an evaluation, for the physician of the administration (clinical.record_evaluation). Both pages
+    ask clinical.view. Two queries whatever the number of reports and visits."""
+    if not user.has_perm("clinical.view"):
+        return []
+    area = str(_("Clinical"))
+    tasks: list[Task] = []
+    if user.has_perm("clinical.record_safety_report"):
+        for number, kind, due_on, ae_number, product_code in SafetyReport.objects.filter(
+            submitted_on__isnull=True
+        ).values_list("number", "kind", "due_on", "adverse_event__number", "product__code"):
+            subject = ae_number or product_code or ""
+            title = _("Submit the {kind} safety report {number} ({subject})").format(
+                kind=_report_kind_labels().get(kind, kind), number=number, subject=subject
+            )
+            url = reverse("clinical:safety-report-detail", args=[number]) if _SLUG.fullmatch(number) else None
+            if url:
+                tasks.append(Task("safety.report", title, url, due_on, area))
+    if user.has_perm("clinical.record_evaluation"):
+        visits = (
+            FollowUpVisit.objects.filter(status="scheduled", window_start__lte=timezone.localdate())
+            .filter(administration__physician=user)
+            .values_list("pk", "month", "window_end", "administration__number")
+        )
+        for pk, month, window_end, adm_number in visits:
+            title = _("Follow-up visit at month {month} of administration {number}").format(
+                month=month, number=adm_number
+            )
+            tasks.append(
+                Task("visit.due", title, reverse("clinical:visit-detail", args=[pk]), window_end, area)
+            )
+    return tasks + evidence_report_tasks(user)
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def _report_kind_labels() -> dict[str, str]:  # read in the active language each time
+    return {"initial": _("initial"), "follow_up": _("follow-up"), "periodic": _("periodic")}

@@ -38,3 +38,29 @@ class Task:
 def ordered(tasks) -> list[Task]:
     """Oldest due first; undated tasks last, in a stable order."""
     return sorted(tasks, key=lambda t: (t.due_day() is None, t.due_day() or dt.date.max, t.kind, t.title))
+
+
+# How many days after a task falls due it is marked overdue, for work no regulation dates
+# (the environment's EVQMS_TASK_DAYS, read by settings, overrides each kind: "deviation.close=20").
+DEFAULT_DAYS = {
+    "qc.verify": 2,  # a second person checks a result within two days of its entry
+    "lot.release": 5,  # QA decides within a working week of the last QC result
+    "deviation.close": 30,  # investigated and closed within 30 days (common GMP practice)
+    "hold.review": 30,  # an active hold is reviewed within 30 days of being placed
+    "recall.unit": 14,  # the fate of each shipped unit confirmed within two weeks
+}
+
+
+def days_for(kind: str) -> int:
+    from django.conf import settings
+
+    override = (getattr(settings, "EVQMS_TASK_DAYS", None) or {}).get(kind)
+    return int(override) if override is not None else DEFAULT_DAYS.get(kind, 0)
+
+
+def due_after(start: dt.date | dt.datetime | None, kind: str) -> dt.date | None:
+    """The day a task of `kind` that became possible at `start` is due."""
+    if start is None:
+        return None
+    day = to_local(start).date() if isinstance(start, dt.datetime) else start
+    return day + dt.timedelta(days=days_for(kind))

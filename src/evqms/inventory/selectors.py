@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from evqms.core.tasks import Task, due_after
+from evqms.core.timefmt import local_date
 from evqms.dossier.models import MaterialLot
 from evqms.i18n import _
 from evqms.inventory.models import (
@@ -348,3 +352,77 @@ def dashboard_card(user) -> dict | None:
         "caption": caption,
         "url_name": "inventory:aliquot-list",
     }
+
+
+# --- the work queue (core.tasks) -----------------------------------------------------------
+
+
+def tasks_for(user) -> list[Task]:
+    """Retention samples to take or that are missing, and kept samples whose period ends, for those
+    who record retention (inventory.record_retention, as services.retention requires). The product's
+    policy asks for a sample before release (lots.selectors.release_checklist); a released lot whose
+    sample is gone, an administered lot without one and a used biological material lot without one
+    or a documented reason are missing. A constant number of queries."""
+    if not (user.has_perm("inventory.view") and user.has_perm("inventory.record_retention")):
+        return []
+    area = str(_("Inventory"))
+    today = timezone.localdate()
+    tasks: list[Task] = []
+    in_stock = RetentionSample.objects.filter(lot=OuterRef("pk"), status="in_stock")
+    administered = Aliquot.objects.filter(lot=OuterRef("pk"), status="administered")
+    for number, status, released_at, made, last_result in (
+        Lot.objects.filter(
+            Q(status="quarantine", product__retention_sample_required=True)
+            | Q(status="released", product__retention_sample_required=True)
+            | Exists(administered)
+        )
+        .exclude(Exists(in_stock))
+        .annotate(last_result=Max("qc_results__recorded_at"))
+        .values_list("number", "status", "released_at", "manufactured_on", "last_result")
+    ):
+        url = _retention_url(number)
+        if status == "quarantine":  # needed before QA may release it: due with the release
+            title = _("Take a retention sample of lot {lot} before release").format(lot=number)
+            tasks.append(
+                Task("retention.take", title, url, due_after(last_result or made, "lot.release"), area)
+            )
+        else:
+            title = _("Retention sample of lot {lot} is missing").format(lot=number)
+            tasks.append(Task("retention.missing", title, url, local_date(released_at) or made, area))
+    covered = RetentionSample.objects.filter(material_lot=OuterRef("pk"), status__in=("in_stock", "not_kept"))
+    used = MaterialUsage.objects.filter(material_lot=OuterRef("pk"))
+    for lot_number, first_use in (
+        MaterialLot.objects.filter(is_biological=True)
+        .filter(Exists(used))
+        .exclude(Exists(covered))
+        .annotate(first_use=Min("usages__recorded_at"))
+        .values_list("lot_number", "first_use")
+    ):
+        title = _("Retention sample of material lot {lot} is missing (or record why none is kept)").format(
+            lot=lot_number
+        )
+        tasks.append(
+            Task(
+                "retention.missing",
+                title,
+                reverse("inventory:retention") + "#retention-missing",
+                local_date(first_use),
+                area,
+            )
+        )
+    for lot_number, material_lot_number, until in RetentionSample.objects.filter(
+        status="in_stock", retain_until__lte=today + dt.timedelta(days=DUE_WITHIN_DAYS)
+    ).values_list("lot__number", "material_lot__lot_number", "retain_until"):
+        subject = lot_number or material_lot_number
+        title = _("Retention period of the sample of {subject} ends: review or dispose").format(
+            subject=subject
+        )
+        tasks.append(
+            Task("retention.end", title, reverse("inventory:retention") + "#retention-due", until, area)
+        )
+    return tasks
+
+
+def _retention_url(lot_number: str) -> str:
+    url = reverse("inventory:retention")
+    return f"{url}?{urlencode({'lot': lot_number})}" if lot_number else url

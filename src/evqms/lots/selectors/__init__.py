@@ -21,6 +21,7 @@ from evqms.lots.selectors.release import (
     release_checklist,
     release_gate,
 )
+from evqms.lots.selectors.tasks import tasks_for
 
 __all__ = [
     "PASSING",
@@ -39,4 +40,5 @@ __all__ = [
     "product_shelf_life",
     "release_checklist",
     "release_gate",
+    "tasks_for",
 ]

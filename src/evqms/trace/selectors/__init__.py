@@ -31,6 +31,7 @@ from evqms.trace.selectors.recalls import (
     recall_summary,
     recall_units,
 )
+from evqms.trace.selectors.tasks import tasks_for
 
 __all__ = [
     "KIND_ORDER",
@@ -59,6 +60,7 @@ __all__ = [
     "recall_recipients",
     "recall_summary",
     "recall_units",
+    "tasks_for",
     "trace",
     "units_to_hold",
 ]
