@@ -71,6 +71,7 @@ def test_demo_loads_register_attestation_and_assessment(scenario):
         "UCEV-24-002": "quarantine",
         "UCEV-24-003": "rejected",
         "UCEV-24-004": "released",
+        "UCEV-24-005": "in_process",  # waits at its aseptic step for a qualified operator
     }
     # 004's invalidated endotoxin result is not evidence; its passing retest is.
     four = next(lot for lot in stored.snapshot["lots"] if lot["id"] == "UCEV-24-004")
