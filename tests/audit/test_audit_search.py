@@ -56,7 +56,9 @@ def build_history(world, rf_request, make_user):
         causality="possible",
         outcome="recovering",
     )
-    hold = trace.place_hold(actor=world.qa, scope="cell_bank", code=world.bank.code, reason="Mycoplasma query")
+    hold = trace.place_hold(
+        actor=world.qa, scope="cell_bank", code=world.bank.code, reason="Mycoplasma query"
+    )
     recall = trace.recall_lot(
         request=rf_request, actor=world.qa, lot=lot_a, reason="Endotoxin OOS", password=world.qa.raw_password
     )
@@ -104,7 +106,9 @@ def test_a_lot_number_finds_the_lot_and_its_records_and_nothing_else(history):
     assert found == expected
     assert ("lot", str(history["lot_b"].pk)) not in found
     # Its own events include the steps, materials, release signature and the recall on the lot.
-    actions = set(search(TrailFilter(kind="lot", key="UCEV-A", children=False)).events.values_list("action", flat=True))
+    actions = set(
+        search(TrailFilter(kind="lot", key="UCEV-A", children=False)).events.values_list("action", flat=True)
+    )
     assert {"lot.create", "lot.step", "lot.material_usage", "signature.release", "lot.recall"} <= actions
     assert not any(a.startswith("qc_result.") for a in actions)
     assert _found(key="UCEV-A") == expected  # any kind of key
@@ -112,7 +116,9 @@ def test_a_lot_number_finds_the_lot_and_its_records_and_nothing_else(history):
 
 def test_each_kind_of_key_finds_its_record(history, world):
     h = history
-    assert _found(kind="aliquot", key=h["aliquots"][1].container_id) == {("aliquot", str(h["aliquots"][1].pk))}
+    assert _found(kind="aliquot", key=h["aliquots"][1].container_id) == {
+        ("aliquot", str(h["aliquots"][1].pk))
+    }
     administered = _found(kind="aliquot", key=h["aliquots"][0].container_id)
     assert ("administration", str(h["adm"].pk)) in administered
     assert _found(kind="patient", key="P-7") == {
@@ -167,7 +173,11 @@ def test_dates_are_local_days(monkeypatch, settings):
         _event_at(monkeypatch, dt.datetime(2026, 3, 1, 15, 0, 0, tzinfo=utc), "first JST second")
 
         def reasons(**params):
-            return set(search(TrailFilter.from_params({"action": "test.dated", **params})).events.values_list("reason", flat=True))
+            return set(
+                search(TrailFilter.from_params({"action": "test.dated", **params})).events.values_list(
+                    "reason", flat=True
+                )
+            )
 
         assert reasons(since="2026-03-02", until="2026-03-02") == {"late UTC", "first JST second"}
         assert reasons(until="2026-03-01") == {"last JST second"}
@@ -197,11 +207,15 @@ def test_a_bad_filter_names_its_field(params, field):
 def _many(n):
     with transaction.atomic():
         for i in range(n):
-            record_event(actor=None, action="lot.note", object_type="lot", object_id=999_999, reason=f"note {i}")
+            record_event(
+                actor=None, action="lot.note", object_type="lot", object_id=999_999, reason=f"note {i}"
+            )
 
 
 @pytest.mark.parametrize("rows", [3, 120])
-def test_the_search_page_reads_in_a_fixed_number_of_queries(history, client, world, django_assert_max_num_queries, rows):
+def test_the_search_page_reads_in_a_fixed_number_of_queries(
+    history, client, world, django_assert_max_num_queries, rows
+):
     """The same bound with 3 and 120 extra events, with a key whose record has many children."""
     _many(rows)
     client.force_login(world.auditor)
