@@ -10,6 +10,6 @@ urlpatterns = [
     path("token/", TokenView.as_view(), name="api-token"),
     *(
         path("", include(f"evqms.{app}.api"))
-        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies")
+        for app in ("dossier", "lots", "inventory", "clinical", "trace", "landscape", "studies", "audit")
     ),
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from evqms.audit import keys
 from evqms.audit.chain import event_hash
 from evqms.audit.models import SIGNATURE_MEANINGS, AuditEvent, Signature
-from evqms.core.timefmt import display_local
+from evqms.core.timefmt import display_local, iso_local
 
 MISSING = object()
 # Nested objects are flattened into dotted names to this depth; deeper ones are shown as JSON.
@@ -174,3 +174,27 @@ def rows_for(events) -> list[EventRow]:
             )
         )
     return out
+
+
+def _stored(text: str):
+    value = parse_stored(text)
+    return None if value is MISSING else value
+
+
+def event_json(row: EventRow) -> dict:
+    """An event as the API and `evqms audit search --format json` give it."""
+    e = row.event
+    return {
+        "seq": e.seq,
+        "occurred_at": iso_local(e.occurred_at),
+        "actor": e.actor_name,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "record": row.name,
+        "reason": e.reason,
+        "before": _stored(e.before),
+        "after": _stored(e.after),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
