@@ -15,65 +15,9 @@ from evqms.audit.models import AuditEvent
 from evqms.audit.search import TrailFilter, local_day_start, search
 from evqms.audit.services import record_event
 from evqms.errors import InputError
+from evqms.testing.trail import build_history
 
 pytestmark = pytest.mark.django_db
-
-
-def build_history(world, rf_request, make_user):
-    """Lot UCEV-A through QC, a deviation, release, two aliquots (one administered to patient
-    P-7, who then has an adverse event), a hold on its cell bank and a recall; lot UCEV-B beside it."""
-    from evqms.clinical import services as clinical
-    from evqms.inventory import services as inventory
-    from evqms.lots import services as lots
-    from evqms.trace import services as trace
-
-    physician = make_user("doc1", "physician")
-    lot_a = world.quarantined_lot("UCEV-A")
-    deviation = lots.open_deviation(actor=world.qa, lot=lot_a, description="Fill volume low on 2 vials")
-    lots.close_deviation(actor=world.qa, deviation=deviation, resolution="Within tolerance after review")
-    lot_a.refresh_from_db()
-    lot_a = lots.release_lot(request=rf_request, actor=world.qa2, lot=lot_a, password=world.qa2.raw_password)
-    lot_b = world.new_lot("UCEV-B")
-    aliquots = inventory.create_aliquots(actor=world.operator, lot=lot_a, count=2, volume_ml="1.0")
-    patient = clinical.register_patient(
-        actor=physician, code="P-7", clinic_identifier="CHART-7", consented_on=dt.date(2024, 6, 1)
-    )
-    when = timezone.now() - dt.timedelta(days=1)
-    adm = clinical.record_administration(
-        actor=physician,
-        patient="P-7",
-        aliquots=[aliquots[0].container_id],
-        administered_at=when,
-        route="intra_articular",
-    )
-    ae = clinical.record_adverse_event(
-        actor=physician,
-        patient="P-7",
-        administration=adm.number,
-        onset=when + dt.timedelta(hours=2),
-        description="Knee swelling",
-        ctcae_grade=1,
-        causality="possible",
-        outcome="recovering",
-    )
-    hold = trace.place_hold(
-        actor=world.qa, scope="cell_bank", code=world.bank.code, reason="Mycoplasma query"
-    )
-    recall = trace.recall_lot(
-        request=rf_request, actor=world.qa, lot=lot_a, reason="Endotoxin OOS", password=world.qa.raw_password
-    )
-    return dict(
-        lot_a=lot_a,
-        lot_b=lot_b,
-        deviation=deviation,
-        aliquots=aliquots,
-        patient=patient,
-        adm=adm,
-        ae=ae,
-        hold=hold,
-        recall=recall,
-        physician=physician,
-    )
 
 
 @pytest.fixture
@@ -239,3 +183,30 @@ def test_the_page_shows_the_key_and_links_the_events(history, client, world):
 def test_only_those_who_read_the_trail_search_it(history, client, world):
     client.force_login(world.operator)
     assert client.get(reverse("audit:trail"), {"key": "UCEV-A"}).status_code == 403
+
+
+def test_every_detail_page_links_its_history(history, client, world, make_user):
+    """The History link on each record's page opens the trail filtered to that record."""
+    h = history
+    client.force_login(world.auditor)
+    pages = {
+        reverse("lots:lot-detail", args=["UCEV-A"]): ("lot", h["lot_a"].pk),
+        reverse("inventory:aliquot-detail", args=[h["aliquots"][0].container_id]): (
+            "aliquot",
+            h["aliquots"][0].pk,
+        ),
+        reverse("clinical:administration-detail", args=[h["adm"].number]): ("administration", h["adm"].pk),
+        reverse("clinical:adverse-event-detail", args=[h["ae"].number]): ("adverse_event", h["ae"].pk),
+        reverse("trace:recall-detail", args=[h["recall"].number]): ("recall", h["recall"].pk),
+        reverse("trace:hold-detail", args=[h["hold"].number]): ("hold", h["hold"].pk),
+        reverse("dossier:product-detail", args=[world.product.code]): ("product", world.product.pk),
+    }
+    for url, (object_type, pk) in pages.items():
+        page = client.get(url).content.decode()
+        assert f"?object_type={object_type}&amp;object_id={pk}" in page, url
+    admin = make_user("admin-links", "administrator")
+    client.force_login(admin)
+    page = client.get(reverse("accounts:user-detail", args=["doc1"])).content.decode()
+    assert f"?object_type=user&amp;object_id={h['physician'].pk}" in page
+    client.force_login(world.operator)  # may open the lot, not the trail: no link
+    assert 'id="history-link"' not in client.get(reverse("lots:lot-detail", args=["UCEV-A"])).content.decode()
