@@ -127,7 +127,7 @@ def _raw_event(before: str, after: str) -> AuditEvent:
 
 @pytest.mark.parametrize(
     "before,after",
-    [("not json {", "[" * 5000 + "]" * 5000), ('"just a string"', "12"), ("", "null"), ("{}", "\x00")],
+    [("not json {", "[" * 5000 + "]" * 5000), ('"just a string"', "12"), ("", "null"), ("{}", "\u0007 bell")],
 )
 def test_stored_text_that_is_not_an_object_is_shown_as_text(auditor_client, before, after):
     _event()  # a head to append to
