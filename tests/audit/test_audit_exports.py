@@ -51,7 +51,7 @@ def auditor(client, make_user):
 
 
 def _csv(client, **params):
-    response = client.get(reverse("audit:export-csv"), params)
+    response = client.post(reverse("audit:export-csv"), params)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8")
@@ -93,7 +93,7 @@ def test_the_pdf_first_page_has_the_verification_and_the_head_hash(client, audit
     _events(monkeypatch)
     for lang, intact in (("en", "Intact"), ("ja", "改ざんなし")):
         seq, digest = head_hash()
-        response = client.get(reverse("audit:export-pdf"), {"action": "lot.", "lang": lang})
+        response = client.post(reverse("audit:export-pdf"), {"action": "lot.", "lang": lang})
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         reader = PdfReader(io.BytesIO(response.content))
         first = reader.pages[0].extract_text()
@@ -108,11 +108,18 @@ def test_the_pdf_first_page_has_the_verification_and_the_head_hash(client, audit
 
 
 def test_a_bad_filter_is_refused_and_nothing_is_recorded(client, auditor):
-    assert client.get(reverse("audit:export-csv"), {"since": "soon"}).status_code == 400
+    assert client.post(reverse("audit:export-csv"), {"since": "soon"}).status_code == 400
     assert not AuditEvent.objects.filter(action=EXPORT_ACTION).exists()
 
 
 def test_those_who_may_not_read_the_trail_cannot_export_it(client, make_user):
     client.force_login(make_user("op-export", "operator"))
-    assert client.get(reverse("audit:export-csv")).status_code == 403
-    assert client.get(reverse("audit:export-pdf")).status_code == 403
+    assert client.post(reverse("audit:export-csv")).status_code == 403
+    assert client.post(reverse("audit:export-pdf")).status_code == 403
+
+
+def test_an_export_is_a_post_never_a_link_to_follow(client, auditor):
+    """It writes an event: a crawler or a prefetching browser following links must not export."""
+    assert client.get(reverse("audit:export-csv")).status_code == 405
+    assert client.get(reverse("audit:export-pdf")).status_code == 405
+    assert not AuditEvent.objects.filter(action=EXPORT_ACTION).exists()

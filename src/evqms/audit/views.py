@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.views.decorators.http import require_POST
 
 from evqms.audit import eventview, exports, keys, selectors, services
 from evqms.audit.messages import finding_text
@@ -74,6 +75,7 @@ def trail(request):
     verify = selectors.verify_chain() if request.GET.get("verify") else None
     query = urlencode(flt.as_params())
     context.update(
+        export_params=sorted(flt.as_params().items()),
         page=page,
         rows=eventview.rows_for(page.object_list),
         found=found,
@@ -117,7 +119,7 @@ def event_detail(request, seq: int):
 
 def _filter_or_400(request):
     try:
-        return TrailFilter.from_params(request.GET), None
+        return TrailFilter.from_params(request.POST), None
     except InputError as exc:
         return None, HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
 
@@ -126,6 +128,7 @@ def _stamp() -> str:
     return timezone.localtime().strftime("%Y%m%d-%H%M%S")
 
 
+@require_POST  # an export is recorded in the trail: a write, never a link a crawler follows
 def export_csv(request):
     require(request, "audit.view")
     flt, refusal = _filter_or_400(request)
@@ -150,13 +153,14 @@ def export_csv(request):
     return response
 
 
+@require_POST
 @pdf_view
 def export_pdf(request):
     require(request, "audit.view")
     flt, refusal = _filter_or_400(request)
     if refusal:
         return refusal
-    lang = request.GET.get("lang") or page_language(request)
+    lang = request.POST.get("lang") or page_language(request)
     lang = lang if lang in ("ja", "en") else page_language(request)
     verify = selectors.verify_chain()
     with translation.override(lang):
