@@ -24,6 +24,7 @@ urlpatterns = [
             "reports",
             "environment",
             "training",
+            "audit",
         )
     ),
 ]

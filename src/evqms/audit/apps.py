@@ -11,6 +11,11 @@ class AuditConfig(AppConfig):
         from django.core import checks
 
         checks.register(app_role_check, checks.Tags.security, deploy=True)
+        # Each area says how its business keys and children resolve (see audit/keys.py); loaded
+        # by name so that audit, low in the house, imports none of them.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("audit_keys")
 
 
 def app_role_check(app_configs=None, databases=None, **kwargs):

@@ -59,6 +59,38 @@ def register(subparsers) -> None:
     checkpoint.add_argument("--format", choices=["text", "json"], default="text")
     checkpoint.set_defaults(handler=_checkpoint)
 
+    search = audit_sub.add_parser(
+        "search",
+        help=_(
+            "search the trail by business key (with the record's records), user, action, area, "
+            "words in the reason and local dates"
+        ),
+        epilog=_(
+            "Example: evqms audit search --kind lot --key UCEV-24-001 --since 2024-05-01 --format csv > lot.csv"
+        ),
+    )
+    search.add_argument("--kind", help=_("kind of key: {kinds}").format(kinds=_KIND_NAMES))
+    search.add_argument("--key", help=_("the business key: lot number, container id, patient code, ..."))
+    search.add_argument("--object-type", help=_("a record as the trail names it (with --object-id)"))
+    search.add_argument("--object-id")
+    search.add_argument(
+        "--no-children", action="store_true", help=_("the record's own events only, not its records'")
+    )
+    search.add_argument("--actor", help=_("user name of who acted"))
+    search.add_argument("--action", help=_("an action or its beginning (lot.)"))
+    search.add_argument("--area", help=_("lots, inventory, clinical, trace, dossier, accounts, ..."))
+    search.add_argument("--text", help=_("words in the reason"))
+    search.add_argument("--since", metavar="YYYY-MM-DD", help=_("first local day (the facility's zone)"))
+    search.add_argument("--until", metavar="YYYY-MM-DD", help=_("last local day (the facility's zone)"))
+    search.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    search.add_argument(
+        "--limit",
+        type=int,
+        default=100,
+        help=_("at most this many events in text and JSON (0: all); CSV has all"),
+    )
+    search.set_defaults(handler=_search)
+
     grant = audit_sub.add_parser(
         "grant-app-role",
         help=_(
@@ -78,6 +110,71 @@ def register(subparsers) -> None:
     )
     grant.set_defaults(handler=_grant_app_role)
     audit.set_defaults(handler=lambda args: audit.print_help() or 2)
+
+
+_KIND_NAMES = (
+    "lot, aliquot, patient, deviation, recall, hold, user, administration, adverse_event, product, ..."
+)
+
+
+def _search(args) -> int:
+    from evqms.startup import setup_django
+
+    setup_django()
+
+    from evqms.audit import eventview, exports
+    from evqms.audit.search import TrailFilter, search
+    from evqms.cliutil import emit, to_json
+
+    params = {
+        "kind": args.kind,
+        "key": args.key,
+        "object_type": args.object_type,
+        "object_id": args.object_id,
+        "children": "0" if args.no_children else "1",
+        "actor": args.actor,
+        "action": args.action,
+        "area": args.area,
+        "text": args.text,
+        "since": args.since,
+        "until": args.until,
+    }
+    found = search(TrailFilter.from_params({k: v for k, v in params.items() if v is not None}))
+    if args.format == "csv":
+        for chunk in exports.csv_lines(found):
+            sys.stdout.write(chunk)
+        return 0
+    if args.limit < 0:
+        from evqms.errors import InputError
+
+        raise InputError(_("--limit must be 0 or more"), where="--limit")
+    events = found.events if args.limit == 0 else found.events[: args.limit]
+    rows = eventview.rows_for(events.iterator(chunk_size=2000))
+    if args.format == "json":
+        emit(
+            to_json(
+                {
+                    "count": found.events.count(),
+                    "notes": [str(n) for n in found.notes],
+                    "results": [eventview.event_json(r) for r in rows],
+                }
+            )
+        )
+        return 0
+    for note in found.notes:
+        print(note, file=sys.stderr)
+    for r in rows:
+        name = r.name or f"#{r.event.object_id}"
+        emit(
+            f"#{r.event.seq}  {r.when}  {r.event.actor_name}  {r.event.action}  {r.type_label} {name}  {r.event.reason}"
+        )
+    total = found.events.count()
+    if total > len(rows):
+        print(
+            _("{shown} of {total} events shown (--limit 0 for all)").format(shown=len(rows), total=total),
+            file=sys.stderr,
+        )
+    return 0
 
 
 def _verify(args) -> int:

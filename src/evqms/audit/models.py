@@ -28,7 +28,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+            # The trail's search by who acted: their events newest first, and their count.
+            models.Index(fields=["actor_name", "seq"], name="audit_actor_idx"),
+        ]
         verbose_name = _("audit event")
 
     def __str__(self):

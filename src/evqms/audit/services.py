@@ -361,3 +361,34 @@ def invalidate_signature(*, actor, signature: Signature, reason: str) -> Signatu
         reason=reason,
     )
     return inv
+
+
+EXPORT_ACTION = "audit.export"
+
+
+@transaction.atomic
+def record_export(
+    *, actor, export_format: str, filters: dict, events: int, head_seq: int, head_hash: str, verified=None
+) -> AuditEvent:
+    """The export of a view of the trail is itself an event: who took which events out, and
+    against which head of the chain (`verified`: the verification result at export time, or None
+    when it was not run, as for a CSV)."""
+    from evqms.errors import PermissionDenied
+
+    if actor is None or not actor.has_perm("audit.view"):
+        who = getattr(actor, "username", None) or _("anonymous")
+        raise PermissionDenied(_("{user} may not do this ({perm})").format(user=who, perm="audit.view"))
+    if export_format not in ("csv", "pdf", "json"):
+        raise InputError(_("unknown export format {format}").format(format=export_format), where="format")
+    after = {
+        "format": export_format,
+        "filter": filters,
+        "events": events,
+        "head_seq": head_seq,
+        "head_hash": head_hash,
+    }
+    if verified is not None:
+        after["chain_intact"] = bool(verified)
+    return record_event(
+        actor=actor, action=EXPORT_ACTION, object_type="audit", object_id="trail", after=after
+    )
