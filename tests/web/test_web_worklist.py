@@ -32,18 +32,42 @@ ACTION = {
     "recall.unit": "trace.recall_effectiveness",
     "recall.close": "trace.recall",
     "hold.review": "trace.hold",
+    "change.close": "changes.close",
+    "capa.action": "capa.view",  # the owner completes it (capa.complete_action is per action)
+    "deviation.capa_needed": "capa.manage",
+    "em.review": "environment.review",
+    "em.sample_due": "environment.record",
+    "equipment.calibration": "equipment.record_calibration",
+    "equipment.maintenance": "equipment.record_maintenance",
+    "training.due": "training.view",  # to be trained: QA records it
+    "media_fill.requalify": "training.view",
 }
 
 RETENTION = {"retention.take", "retention.missing", "retention.end"}
 # Who sees which kind in the scenario below (qa made the recall and the hold; qa2 touched nothing).
+# The demo's quality records: the operator owns a CAPA action, a freezer due for maintenance and a
+# training on the new gowning SOP; the analyst owns the overdue plate reader and samples the rooms;
+# QA closes the implemented change, reviews EM results, requalifies the lapsed operator.
+QA_QUALITY = {
+    "change.close",
+    "deviation.capa_needed",
+    "em.review",
+    "equipment.calibration",
+    "equipment.maintenance",
+    "media_fill.requalify",
+    "training.due",
+}
 EXPECTED = {
-    "operator": RETENTION,
-    "analyst": {"qc.verify"} | RETENTION,  # analyst2's results; never their own (asserted below)
-    "analyst2": {"qc.verify"} | RETENTION,
+    "operator": RETENTION | {"capa.action", "equipment.maintenance", "training.due"},
+    # analyst2's results; never their own (asserted below)
+    "analyst": {"qc.verify", "em.sample_due", "equipment.calibration"} | RETENTION,
+    "analyst2": {"qc.verify", "em.sample_due"} | RETENTION,
     "qa": {"qc.verify", "deviation.close", "recall.close", "recall.unit", "hold.review"}
-    | RETENTION,  # + release?
+    | RETENTION
+    | QA_QUALITY,  # + release?
     "qa2": {"qc.verify", "lot.release", "deviation.close", "recall.close", "recall.unit", "hold.review"}
-    | RETENTION,
+    | RETENTION
+    | QA_QUALITY,
     "physician": {"safety.report", "visit.due"},
     "auditor": set(),
     "admin": set(),
@@ -76,10 +100,15 @@ def _scenario(make_user, rf_request):
     lots.complete_qc(actor=users["analyst2"], lot=lot2)
     # One recall with a shipped unit still to confirm, one with nothing shipped (ready to close).
     from evqms.inventory.models import Aliquot, Consignee
-    from evqms.inventory.services import ship_aliquot
+    from evqms.inventory.services import create_aliquots, ship_aliquot
+    from evqms.lots.models import Lot
 
+    # the demo's cohort may have given every unit of the lot: fill one more to ship
     unit = (
         Aliquot.objects.filter(lot__number="UCEV-24-004", status="available").order_by("container_id").first()
+        or create_aliquots(
+            actor=users["operator"], lot=Lot.objects.get(number="UCEV-24-004"), count=1, volume_ml="1.0"
+        )[0]
     )
     ship_aliquot(actor=users["operator"], aliquot=unit, consignee=Consignee.objects.order_by("code").first())
     for number in ("UCEV-24-004", "UCEV-24-001"):
@@ -188,7 +217,9 @@ def test_each_role_sees_exactly_its_tasks_and_each_opens_and_would_be_accepted(m
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(users["qa2"])
     html = client.get("/").content.decode()
-    assert 'id="my-tasks"' in html and "/lots/UCEV-24-002/#release-gate" in html
+    # (the oldest ten: the demo's quality records fall due before this lot's release)
+    assert 'id="my-tasks"' in html and seen["qa2"][0].url in html
+    assert "/lots/UCEV-24-002/#release-gate" in client.get("/tasks/").content.decode()
     dues = [t.due_day() or dt.date.max for t in seen["qa2"]]
     assert dues == sorted(dues)
 
@@ -222,7 +253,7 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_task_or_many(
     user = get_user_model().objects.get(pk=qa.pk)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
-    with django_assert_max_num_queries(few_queries + 40):
+    with django_assert_max_num_queries(few_queries + 50):  # the cards of every area, a fixed number
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(few_queries + 25):
         assert client.get("/tasks/").status_code == 200

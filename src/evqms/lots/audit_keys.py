@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evqms.audit.keys import (
     children_by,
+    int_ids,
     names_by,
     register_area,
     register_children,
@@ -24,11 +25,25 @@ register_record(
     area="lots",
     names=names_by(QCResult, ("lot__number", "attribute__code"), fmt=lambda lot, code: f"{lot} {code}"),
 )
-register_record("deviation", label=_("Deviation"), area="lots", names=names_by(Deviation, "number"))
+register_record(
+    "deviation",
+    label=_("Deviation"),
+    area="lots",
+    names=names_by(Deviation, "number"),
+    url_name="deviations:detail",  # the deviation's page (the capa app serves it)
+)
 register_record("qc_import", label=_("QC results import"), area="lots")
 register_key("lot", label=_("Lot number"), object_type="lot", resolve=resolve_by(Lot, "number"))
 register_key(
     "deviation", label=_("Deviation number"), object_type="deviation", resolve=resolve_by(Deviation, "number")
 )
 register_children("lot", children_by(QCResult, "lot_id", "qc_result"))
-register_children("lot", children_by(Deviation, "lot_id", "deviation"))
+
+
+def _deviations_naming(ids):
+    """Every deviation that names the lots (one may name several lots, or none)."""
+    rows = Deviation.affected_lots.through.objects.filter(lot_id__in=int_ids(ids))
+    return [("deviation", pk) for pk in set(rows.values_list("deviation_id", flat=True))]
+
+
+register_children("lot", _deviations_naming)

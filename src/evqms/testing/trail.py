@@ -15,12 +15,13 @@ def build_history(world, rf_request, make_user):
     from evqms.clinical import services as clinical
     from evqms.inventory import services as inventory
     from evqms.lots import services as lots
+    from evqms.testing.deviations import settle_deviation
     from evqms.trace import services as trace
 
     physician = make_user("doc1", "physician")
     lot_a = world.quarantined_lot("UCEV-A")
     deviation = lots.open_deviation(actor=world.qa, lot=lot_a, description="Fill volume low on 2 vials")
-    lots.close_deviation(actor=world.qa, deviation=deviation, resolution="Within tolerance after review")
+    settle_deviation(deviation, world.qa, resolution="Within tolerance after review")
     lot_a.refresh_from_db()
     lot_a = lots.release_lot(request=rf_request, actor=world.qa2, lot=lot_a, password=world.qa2.raw_password)
     lot_b = world.new_lot("UCEV-B")
