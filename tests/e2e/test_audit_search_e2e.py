@@ -64,8 +64,8 @@ def test_search_open_history_and_export(page, live_server, world, rf_request, ma
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
     assert rows[0][0] == "seq" and len(rows) > 10
     assert all(r[1].endswith("+09:00") for r in rows[1:])
-    with page.expect_download() as info:
-        page.click("#export-pdf-ja")
+    with page.expect_download(timeout=60000) as info:  # the PDF is made on a busy machine too
+        page.click("#export-pdf-ja", timeout=60000)
     first = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes())).pages[0].extract_text()
     assert "改ざんなし" in first and "先頭ハッシュ" in first
 
@@ -80,7 +80,7 @@ def test_search_open_history_and_export(page, live_server, world, rf_request, ma
     assert "Release" in page.locator("#event-signature").inner_text()
     shot(page, "audit-search-06-event-en")
     page.goto(f"{live_server.url}/audit/?kind=lot&key=UCEV-A")
-    with page.expect_download() as info:
-        page.click("#export-pdf-en")
+    with page.expect_download(timeout=60000) as info:
+        page.click("#export-pdf-en", timeout=60000)
     first = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes())).pages[0].extract_text()
     assert "Intact" in first and "Head hash" in first and "Lot number" in first

@@ -99,7 +99,7 @@ class EventListView(APIView):
 class EventDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanReadTrail]
 
-    @extend_schema(responses=EventSerializer)
+    @extend_schema(responses=EventSerializer, operation_id="audit_event_retrieve")
     def get(self, request, seq: int):
         event = AuditEvent.objects.filter(seq=seq).first() if 0 < seq <= MAX_RECORD_ID else None
         if event is None:
