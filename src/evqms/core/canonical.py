@@ -27,7 +27,43 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+# Values of these exact types are written as they are, lists and dicts walked: the snapshot of a
+# product is mostly these, and a look-up by type is cheaper than the chain of isinstance checks
+# below. A subclass (a str enum, an OrderedDict) is not in these sets and takes the full path, so
+# the bytes are the same either way.
+_AS_IS = frozenset({str, int, bool, type(None)})
+_SEQUENCES = frozenset({list, tuple})
+
+
+@functools.cache
+def _plain_dataclass(cls: type) -> bool:
+    """A dataclass that is none of the kinds the full path checks first (int, str, Enum ...)."""
+    earlier = (bool, int, str, float, Decimal, dt.date, dt.time, uuid.UUID, PurePath, enum.Enum)
+    return dataclasses.is_dataclass(cls) and not issubclass(cls, earlier) and not issubclass(cls, type)
+
+
 def _normalise(value: Any) -> Any:
+    cls = type(value)
+    if cls in _AS_IS:
+        return value
+    if _plain_dataclass(cls):
+        return {
+            name: v if type(v := getattr(value, name)) in _AS_IS else _normalise(v)
+            for name in _field_names(cls)
+        }
+    if cls in _SEQUENCES:
+        return [v if type(v) in _AS_IS else _normalise(v) for v in value]
+    if cls is dict:
+        return {str(k): v if type(v) in _AS_IS else _normalise(v) for k, v in value.items()}
+    if cls is Decimal and value.is_finite():
+        return str(value)
+    if cls is dt.date:
+        return value.isoformat()
+    return _normalise_any(value)
+
+
+def _normalise_any(value: Any) -> Any:
+    """Every kind of value, checked in this order (a str enum is a str, a bool an int)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):

@@ -74,6 +74,36 @@ def _applies(item: Item, snap: EvidenceSnapshot) -> bool:
     return True
 
 
+def _key(value: object) -> object:
+    """A hashable stand-in equal for equal values: a reason is a {'en', 'ja'} dict of texts, a
+    piece of evidence a text. None when the value cannot be hashed (then it is compared in full)."""
+    try:
+        if isinstance(value, dict):
+            key: object = ("dict", tuple(sorted(value.items())))
+        else:
+            key = ("value", value)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _extend_unique(target: list, seen: set, values: list) -> None:
+    """Append each value not already in target, in order (a value repeated within `values` is kept
+    once too). A set of keys replaces the scan of the list: a lot-level check gives a reason or a
+    reference per lot, and the scan made an item's merge quadratic in the lots."""
+    for value in values:
+        key = _key(value)
+        if key is None:
+            if value in target:
+                continue
+        elif key in seen:
+            continue
+        else:
+            seen.add(key)
+        target.append(value)
+
+
 def evaluate_item(item: Item, snap: EvidenceSnapshot, as_of: dt.date) -> Finding:
     if not _applies(item, snap):
         return Finding(
@@ -88,12 +118,13 @@ def evaluate_item(item: Item, snap: EvidenceSnapshot, as_of: dt.date) -> Finding
         )
     ctx = CheckContext(item_id=item.id, as_of=as_of)
     finding = Finding(item, NOT_APPLICABLE)
+    seen: tuple[set, set, set] = (set(), set(), set())
     for spec in item.checks:
         result = REGISTRY[spec.name](snap, ctx, **spec.params)
         finding.checks.append({"name": spec.name, "status": result.status})
-        finding.reasons.extend(r for r in result.reasons if r not in finding.reasons)
-        finding.evidence.extend(e for e in result.evidence if e not in finding.evidence)
-        finding.next_steps.extend(s for s in result.next_steps if s not in finding.next_steps)
+        _extend_unique(finding.reasons, seen[0], result.reasons)
+        _extend_unique(finding.evidence, seen[1], result.evidence)
+        _extend_unique(finding.next_steps, seen[2], result.next_steps)
         if SEVERITY[result.status] > SEVERITY[finding.status]:
             finding.status = result.status
     return finding

@@ -21,7 +21,7 @@ from evqms.guidance.checks.base import (
     unit_step,
 )
 from evqms.guidance.checks.characterisation import particle_protein_ratio, ratio_unit_reason
-from evqms.guidance.evidence import EvidenceSnapshot
+from evqms.guidance.evidence import EvidenceSnapshot, Lot, SpecAttribute
 from evqms.guidance.text import bi, category_label, label
 
 NG_PER_DOSE = "ng/dose"
@@ -29,18 +29,30 @@ NG_PER_DOSE = "ng/dose"
 INTRATHECAL = "intrathecal"  # the route code (vocab/routes.yaml) K = 0.2 EU/kg applies to
 
 
-def _endotoxin_eu_per_ml(snap: EvidenceSnapshot, lot_id: str) -> Decimal | None:
+def _lots_by_id(snap: EvidenceSnapshot) -> dict[str, Lot]:
+    """The lots by id, the first of a repeated id kept (as a scan of the list would find it)."""
+    index: dict[str, Lot] = {}
+    for lot in snap.lots:
+        index.setdefault(lot.id, lot)
+    return index
+
+
+def _endotoxin_eu_per_ml(
+    snap: EvidenceSnapshot,
+    lot_id: str,
+    lots: dict[str, Lot] | None = None,
+    attributes: list[SpecAttribute] | None = None,
+) -> Decimal | None:
     """The lot's latest endotoxin result in EU/mL, converted from the unit it is reported in
-    (EU/L, EU/uL ...); UnitMismatch when that unit is not an endotoxin concentration."""
-    lot = next((lot for lot in snap.lots if lot.id == lot_id), None)
+    (EU/L, EU/uL ...); UnitMismatch when that unit is not an endotoxin concentration. `lots` and
+    `attributes` are the index and the endotoxin attributes when the caller built them once (a
+    check over every administration would otherwise scan every lot for each)."""
+    lot = (lots if lots is not None else _lots_by_id(snap)).get(lot_id)
     if lot is None:
         return None
-    results = [
-        (a, r)
-        for a in attributes_of(snap, "endotoxin", None)
-        for r in results_for(lot, a)
-        if r.value is not None
-    ]
+    if attributes is None:
+        attributes = attributes_of(snap, "endotoxin", None)
+    results = [(a, r) for a in attributes for r in results_for(lot, a) if r.value is not None]
     if not results:
         return None
     attribute, result = results[-1]
@@ -60,11 +72,12 @@ def endotoxin_k_over_m(
     if not administrations:
         return CheckResult(NOT_APPLICABLE, [bi("No administration is recorded.")])
     reasons, steps, evidence, good = [], [], [], 0
+    lots, endotoxin = _lots_by_id(snap), attributes_of(snap, "endotoxin", None)
     for adm in administrations:
         evidence.append(ref("administration", adm.id))
         limit = Decimal(str(k_intrathecal if _is_intrathecal(adm.route) else k))
         try:
-            eu_per_ml = _endotoxin_eu_per_ml(snap, adm.lot)
+            eu_per_ml = _endotoxin_eu_per_ml(snap, adm.lot, lots, endotoxin)
         except quantities.UnitMismatch as mismatch:
             reasons.append(unit_reason(adm.lot, category_label("endotoxin"), mismatch))
             steps.append(unit_step(adm.lot, category_label("endotoxin")))
