@@ -110,3 +110,22 @@ def test_the_search_page_speaks_japanese(records):
     response = _client(records.qa, "ja").get("/search/", {"q": "ｕｃｅｖ-ｔ-９９９"})
     assert response.status_code == 200
     assert "「ucev-t-999」に一致する記録はありません。" in response.content.decode()
+
+
+def test_a_deviation_without_a_lot_and_a_change_request_open_their_own_pages(records):
+    from django.db import transaction
+
+    from evqms.changes import services as changes
+    from evqms.lots.services.deviations import new_quality_deviation
+
+    with transaction.atomic():
+        deviation = new_quality_deviation(
+            actor=records.qa, source="manual", description="HVAC alarm in the corridor"
+        )
+    change = changes.propose_change(actor=records.qa, kind="facility", title="New HVAC", description="d")
+    client = _client(records.qa)
+    assert (
+        client.get("/search/", {"q": deviation.number.lower()})["Location"]
+        == f"/deviations/{deviation.number}/"
+    )
+    assert client.get("/search/", {"q": change.number})["Location"] == f"/changes/{change.number}/"

@@ -18,9 +18,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from evqms.capa.models import Capa
+from evqms.changes.models import ChangeRequest
 from evqms.clinical.models import Administration, AdverseEvent, Patient, SafetyReport
 from evqms.core import identifiers
 from evqms.dossier.models import CellBank, Document, Donor, MaterialLot, Product
+from evqms.equipment.models import Instrument
 from evqms.inventory.models import Aliquot, Shipment
 from evqms.lots.models import Deviation, Lot
 from evqms.trace.models import Hold, Recall
@@ -92,8 +95,30 @@ SOURCES: tuple[Source, ...] = (
         "deviation",
         lambda: _("Deviation"),
         "lots.view",
-        _rows(lambda: Deviation.objects, "number", "lot__number", "lot__number"),
-        lambda user, number, lot: _link("lots:lot-detail", lot, anchor="deviations"),
+        _rows(lambda: Deviation.objects, "number", "description"),
+        # the deviation's own page: a deviation may name several lots, or none
+        lambda user, number: _link("deviations:detail", number),
+    ),
+    Source(
+        "capa",
+        lambda: _("CAPA"),
+        "capa.view",
+        _rows(lambda: Capa.objects, "number", "title"),
+        lambda user, number: _link("capa:detail", number),
+    ),
+    Source(
+        "change_request",
+        lambda: _("Change request"),
+        "changes.view",
+        _rows(lambda: ChangeRequest.objects, "number", "title"),
+        lambda user, number: _link("changes:detail", number),
+    ),
+    Source(
+        "instrument",
+        lambda: _("Instrument"),
+        "equipment.view",
+        _rows(lambda: Instrument.objects, "identifier", "name"),
+        lambda user, identifier: _link("equipment:instrument-detail", identifier),
     ),
     Source(
         "aliquot",
