@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from evqms.accounts.rules import require
 from evqms.capa import selectors, services
 from evqms.capa.models import Capa, CapaAction
+from evqms.core.api import valid_input
 from evqms.core.timefmt import iso_local
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -167,14 +168,6 @@ def _capa(c: Capa) -> dict:
     }
 
 
-def _valid(serializer_class, request) -> dict:
-    s = serializer_class(data=request.data)
-    if not s.is_valid():
-        field, messages = next(iter(s.errors.items()))
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return s.validated_data
-
-
 def _capa_or_404(number: str) -> Capa:
     capa = Capa.objects.filter(number=number).first()
     if capa is None:
@@ -196,7 +189,7 @@ class CapaListView(APIView):
 
     @extend_schema(request=CapaSerializer, responses={201: CapaSerializer})
     def post(self, request):
-        data = _valid(CapaSerializer, request)
+        data = valid_input(CapaSerializer, request.data)
         deviations = []
         for number in data.get("deviations", []):
             d = Deviation.objects.filter(number__iexact=number).first()
@@ -228,7 +221,7 @@ class CapaActionView(APIView):
     )
     def post(self, request, number: str):
         capa = _capa_or_404(number)
-        data = _valid(ActionSerializer, request)
+        data = valid_input(ActionSerializer, request.data)
         owner = get_user_model().objects.filter(username=data["owner"], is_active=True).first()
         if owner is None:
             raise InputError(_("no active user {name}").format(name=data["owner"]), where="owner")
@@ -254,7 +247,7 @@ class CapaActionDoneView(APIView):
         action = CapaAction.objects.filter(capa=capa, pk=action_id).first()
         if action is None:
             raise Http404
-        data = _valid(ActionDoneSerializer, request)
+        data = valid_input(ActionDoneSerializer, request.data)
         services.complete_action(
             actor=request.user, action=action, evidence=data["evidence"], done_on=data.get("done_on")
         )

@@ -19,6 +19,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
 from evqms.changes import selectors, services
 from evqms.changes.models import KINDS, STATUSES
+from evqms.core.api import valid_input
 from evqms.core.timefmt import to_local
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -96,14 +97,6 @@ class ChangeStepSerializer(serializers.Serializer):
     comparability_plan = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-def _valid(serializer_class, request) -> dict:
-    s = serializer_class(data=request.data)
-    if not s.is_valid():
-        field, messages = next(iter(s.errors.items()))
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return s.validated_data
-
-
 def _change(number: str):
     cr = selectors.change_request(number)
     if cr is None:
@@ -122,7 +115,7 @@ class ChangeListView(APIView):
 
     @extend_schema(request=ProposeSerializer, responses={201: ChangeSerializer})
     def post(self, request):
-        cr = services.propose_change(actor=request.user, **_valid(ProposeSerializer, request))
+        cr = services.propose_change(actor=request.user, **valid_input(ProposeSerializer, request.data))
         return Response(change_summary(cr), status=status.HTTP_201_CREATED)
 
 
@@ -140,7 +133,7 @@ class ChangeDetailView(APIView):
     )
     def post(self, request, number: str):
         cr = _change(number)
-        data = _valid(ChangeStepSerializer, request)
+        data = valid_input(ChangeStepSerializer, request.data)
         step = data["step"]
         if step in ("approve", "close") and not data["password"]:
             raise InputError(_("your password is required to sign"), where="password")

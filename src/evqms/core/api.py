@@ -11,6 +11,19 @@ from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.i18n import _
 
 
+def valid_input(serializer_class, data) -> dict:
+    """The request body checked by `serializer_class`; the first error becomes an InputError naming
+    its field (`field[key]` for a nested one), which the handler below answers with 400."""
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        field, messages = next(iter(serializer.errors.items()))
+        if isinstance(messages, dict):
+            key, inner = next(iter(messages.items()))
+            field, messages = f"{field}[{key}]", inner
+        raise InputError(" ".join(str(m) for m in messages), where=field)
+    return serializer.validated_data
+
+
 def exception_handler(exc, context):
     if isinstance(exc, InputError):
         return Response({"error": exc.message, "where": exc.where}, status=status.HTTP_400_BAD_REQUEST)

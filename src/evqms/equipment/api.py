@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from evqms.accounts.rules import require
 from evqms.core import identifiers
+from evqms.core.api import valid_input
 from evqms.equipment import selectors, services
 from evqms.equipment import status as states
 from evqms.equipment.models import (
@@ -27,14 +28,6 @@ from evqms.equipment.models import (
 )
 from evqms.errors import InputError
 from evqms.i18n import _
-
-
-def _valid(serializer_class, data) -> dict:
-    s = serializer_class(data=data)
-    if not s.is_valid():
-        field, messages = next(iter(s.errors.items()))
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return s.validated_data
 
 
 class RoomSerializer(serializers.Serializer):
@@ -63,7 +56,7 @@ class RoomViewSet(viewsets.ViewSet):
 
     @extend_schema(request=RoomSerializer, responses={201: RoomSerializer})
     def create(self, request):
-        data = _valid(RoomSerializer, request.data)
+        data = valid_input(RoomSerializer, request.data)
         room = services.create_room(actor=request.user, **data)
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
 
@@ -179,7 +172,7 @@ class InstrumentViewSet(viewsets.ViewSet):
 
     @extend_schema(request=InstrumentSerializer, responses={201: InstrumentSerializer})
     def create(self, request):
-        data = dict(_valid(InstrumentSerializer, request.data))
+        data = dict(valid_input(InstrumentSerializer, request.data))
         data["room"], data["owner"] = _room(data.get("room")), _owner(data.get("owner"))
         instrument = services.register_instrument(actor=request.user, **data)
         return Response(InstrumentSerializer(instrument).data, status=status.HTTP_201_CREATED)
@@ -188,7 +181,7 @@ class InstrumentViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def calibrations(self, request, identifier=None):
         instrument = self._get(identifier)
-        data = _valid(CalibrationSerializer, request.data)
+        data = valid_input(CalibrationSerializer, request.data)
         record = services.record_calibration(actor=request.user, instrument=instrument, **data)
         return Response(CalibrationSerializer(record).data, status=status.HTTP_201_CREATED)
 
@@ -196,7 +189,7 @@ class InstrumentViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def maintenance(self, request, identifier=None):
         instrument = self._get(identifier)
-        data = _valid(MaintenanceSerializer, request.data)
+        data = valid_input(MaintenanceSerializer, request.data)
         record = services.record_maintenance(actor=request.user, instrument=instrument, **data)
         return Response(MaintenanceSerializer(record).data, status=status.HTTP_201_CREATED)
 

@@ -20,6 +20,7 @@ from rest_framework.routers import DefaultRouter
 from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
 from evqms.core import identifiers
+from evqms.core.api import valid_input
 from evqms.core.timefmt import for_json
 from evqms.core.uploads import validate_upload_size
 from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specification
@@ -110,14 +111,6 @@ class SigningSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
-def _valid(serializer_class, request):
-    s = serializer_class(data=request.data)
-    if not s.is_valid():
-        field, messages = next(iter(s.errors.items()))
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return s.validated_data
-
-
 def _lot_or_404(number):
     lot = selectors.get_lot(number)
     if lot is None:
@@ -154,7 +147,7 @@ class LotViewSet(viewsets.ViewSet):
 
     @extend_schema(request=LotCreateSerializer, responses={201: LotSummarySerializer})
     def create(self, request):
-        data = _valid(LotCreateSerializer, request)
+        data = valid_input(LotCreateSerializer, request.data)
         product = Product.objects.filter(code=data["product"]).first()
         if product is None:
             raise InputError(_("unknown product {code}").format(code=data["product"]), where="product")
@@ -197,7 +190,7 @@ class LotViewSet(viewsets.ViewSet):
                 "attribute", "analyst", "verified_by", "instrument"
             )
             return Response(QCResultSerializer(qs, many=True).data)
-        data = _valid(QCResultCreateSerializer, request)
+        data = valid_input(QCResultCreateSerializer, request.data)
         attribute = lot.specification.attributes.filter(code=data["attribute"]).first()
         if attribute is None:
             raise InputError(
@@ -230,7 +223,7 @@ class LotViewSet(viewsets.ViewSet):
 
     def _dispose(self, request, number, release: bool):
         lot = _lot_or_404(number)
-        data = _valid(SigningSerializer, request)
+        data = valid_input(SigningSerializer, request.data)
         if not data.get("password"):
             raise InputError(_("your password is required to sign"), where="password")
         func = services.release_lot if release else services.reject_lot
@@ -280,7 +273,7 @@ class QCResultViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def invalidate(self, request, pk=None):
         result = get_object_or_404(QCResult, pk=pk)
-        data = _valid(ReasonSerializer, request)
+        data = valid_input(ReasonSerializer, request.data)
         result = services.invalidate_qc_result(
             actor=request.user, result=result, reason=data.get("reason", "")
         )

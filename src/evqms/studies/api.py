@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from evqms.accounts.rules import require
+from evqms.core.api import valid_input
 from evqms.core.limits import record_id
 from evqms.core.uploads import read_upload
 from evqms.errors import InputError
@@ -120,7 +121,7 @@ class NTAImportViewSet(_ReadOnly):
         description="Attach an NTA export to a lot: its figures become the lot's QC results.",
     )
     def create(self, request):
-        data = _valid(s.NTAUploadSerializer, request)
+        data = valid_input(s.NTAUploadSerializer, request.data)
         lot = Lot.objects.select_related("product", "specification").filter(number=data["lot"]).first()
         if lot is None:
             raise InputError(_("unknown lot {lot}").format(lot=data["lot"]), where="lot")
@@ -147,17 +148,6 @@ class NTAImportViewSet(_ReadOnly):
             return Response(s.NTAWarningsSerializer(body).data, status=status.HTTP_409_CONFLICT)
         nta = selectors.nta_imports().get(pk=nta.pk)
         return Response(s.NTAImportDetailSerializer(nta).data, status=status.HTTP_201_CREATED)
-
-
-def _valid(serializer_class, request):
-    ser = serializer_class(data=request.data)
-    if not ser.is_valid():
-        field, messages = next(iter(ser.errors.items()))
-        if isinstance(messages, dict):  # a nested field (size_attributes): name the inner key
-            key, inner = next(iter(messages.items()))
-            field, messages = f"{field}[{key}]", inner
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return ser.validated_data
 
 
 class PotencyAssayViewSet(_ReadOnly):

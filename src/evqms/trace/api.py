@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from evqms.accounts.rules import require
 from evqms.audit.services import SignatureRefused
+from evqms.core.api import valid_input
 from evqms.errors import InputError
 from evqms.i18n import _
 from evqms.trace import selectors
@@ -162,18 +163,10 @@ class PlaceHoldSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
-def _valid(serializer_class, request) -> dict:
-    s = serializer_class(data=request.data)
-    if not s.is_valid():
-        field, messages = next(iter(s.errors.items()))
-        raise InputError(" ".join(str(m) for m in messages), where=field)
-    return s.validated_data
-
-
 def _signed(request, serializer_class, service, **subject) -> Response | None:
     """Run a signing service with the request's reason and password (required here, 400 without it).
     None when done; a refused signature (wrong password, locked account) answers 403."""
-    data = _valid(serializer_class, request)
+    data = valid_input(serializer_class, request.data)
     if not data.get("password"):
         raise InputError(_("your password is required to sign"), where="password")
     if "aliquots" in data:
@@ -243,7 +236,7 @@ class RecallUnitView(APIView):
     )
     def post(self, request, number: str):
         recall = _recall(number)
-        data = _valid(UnitOutcomeSerializer, request)
+        data = valid_input(UnitOutcomeSerializer, request.data)
         recalls.close_recall_unit(
             actor=request.user,
             recall=recall,
@@ -298,7 +291,7 @@ class HoldListView(APIView):
         description="QA holds every lot downstream of a product, a cell bank or a material lot.",
     )
     def post(self, request):
-        data = _valid(PlaceHoldSerializer, request)
+        data = valid_input(PlaceHoldSerializer, request.data)
         hold = holds.place_hold(
             actor=request.user, scope=data["scope"], code=data["code"], reason=data.get("reason", "")
         )
