@@ -54,7 +54,7 @@ def test_grid_lists_each_attribute_without_a_valid_result_prefilled(client, worl
     sterility = world.attr("sterility")
     assert f'<select name="g{sterility.pk}-text_value"' in body  # a qualitative row offers its choices
     # the lot page links to it, with the count
-    assert "Enter the 3 missing results in a grid" in client.get(f"/lots/{lot.number}/").content.decode()
+    assert "Enter the missing results in a grid (3)" in client.get(f"/lots/{lot.number}/").content.decode()
 
 
 def test_grid_records_every_row_with_the_shared_time_and_skips_blank_rows(client, world, english):
@@ -160,7 +160,7 @@ def test_grid_in_japanese(client, world):
     lot = world.in_qc()
     client.force_login(world.analyst)
     body = client.get(f"/lots/{lot.number}/qc/grid/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    assert "QC結果" in body and "Record these results" not in body
+    assert "QC 結果を入力" in body and "Record these results" not in body
 
 
 def _verify_select(client, lot=None):
@@ -175,7 +175,7 @@ def test_verify_all_of_a_lot_with_one_signature(client, world, english):
     world.test_all(other, verify=False)
     ids = list(QCResult.objects.filter(lot=lot).values_list("pk", flat=True))
     client.force_login(world.analyst2)
-    assert "Verify 5 results with one signature" in client.get(f"/lots/{lot.number}/").content.decode()
+    assert "Verify with one signature (5)" in client.get(f"/lots/{lot.number}/").content.decode()
     page = _verify_select(client, lot)
     assert {r["id"] for r in page.context["rows"]} == set(ids)
     # "review all": the lot's five, not the other lot's
@@ -249,4 +249,4 @@ def test_verification_page_in_japanese(client, world):
     world.test_all(lot, verify=False)
     client.force_login(world.analyst2)
     body = _verify_select(client, lot).content.decode()
-    assert "検証" in body and "Review all" not in body
+    assert "すべて見直す" in body and "Review all" not in body
