@@ -188,8 +188,10 @@ def test_each_role_sees_exactly_its_tasks_and_each_opens_and_would_be_accepted(m
             assert user.has_perm(ACTION[task.kind]), (username, task)
             path = task.url.split("#")[0]
             assert client.get(path).status_code == 200, (username, task.url)
-            if task.kind == "qc.verify":
-                number = path.strip("/").split("/")[-1]
+            if task.kind == "qc.verify":  # the lot's results to select and verify with one signature
+                assert path.startswith("/lots/qc/verify/?lot="), task.url
+                number = path.split("?lot=")[1]
+                assert number in client.get(path).content.decode()
                 pending = QCResult.objects.filter(
                     lot__number=number, verified_by__isnull=True, status="valid"
                 )
@@ -282,6 +284,7 @@ def test_no_one_is_offered_their_own_result_or_the_release_of_a_lot_they_tested(
     assert not [t for t in worklist.tasks_for(world.analyst) if t.kind == "qc.verify"]
     [task] = [t for t in worklist.tasks_for(world.analyst2) if t.kind == "qc.verify"]
     assert task.title == "Verify the QC results of lot UCEV-T-001 (5 to verify)"
+    assert task.url == "/lots/qc/verify/?lot=UCEV-T-001"
     released = world.quarantined_lot("UCEV-T-002")
     assert [t.url for t in worklist.tasks_for(world.qa) if t.kind == "lot.release"] == [
         f"/lots/{released.number}/#release-gate"

@@ -111,6 +111,17 @@ class SigningSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
+class VerifyManySerializer(serializers.Serializer):
+    results = serializers.ListField(child=serializers.IntegerField(min_value=1), help_text="QC result ids")
+    password = serializers.CharField(required=False, allow_blank=True, style={"input_type": "password"})
+    meaning = serializers.CharField(required=False, default="verification", help_text='only "verification"')
+
+
+class VerifyRefusedSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    refused = serializers.ListField(child=serializers.DictField())
+
+
 def _lot_or_404(number):
     lot = selectors.get_lot(number)
     if lot is None:
@@ -285,6 +296,33 @@ class QCResultViewSet(viewsets.ViewSet):
         result = get_object_or_404(QCResult, pk=pk)
         result = services.verify_qc_result(actor=request.user, result=result)
         return Response(QCResultSerializer(result).data)
+
+    @extend_schema(
+        request=VerifyManySerializer,
+        responses={200: QCResultSerializer(many=True), 409: VerifyRefusedSerializer},
+        description="Verify several QC results with one signature (the password once, meaning "
+        '"verification"): each result gets its own verification, signature and audit events; if any '
+        "may not be verified by this person, none is and `refused` names each (409).",
+    )
+    @action(detail=False, methods=["post"], url_path="verify")
+    def verify_many(self, request):
+        data = valid_input(VerifyManySerializer, request.data)
+        if not data.get("password"):
+            raise InputError(_("your password is required to sign"), where="password")
+        try:
+            results = services.verify_qc_results(
+                request=request._request,
+                actor=request.user,
+                result_ids=data["results"],
+                password=data["password"],
+                meaning=data["meaning"],
+            )
+        except services.QCVerificationsRefused as exc:
+            refused = [{"id": pk, "reason": why} for pk, why in exc.refusals]
+            return Response({"error": str(exc), "refused": refused}, status=status.HTTP_409_CONFLICT)
+        except SignatureRefused as exc:
+            return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(QCResultSerializer(results, many=True).data)
 
 
 def _router():

@@ -153,6 +153,44 @@ class QCResultForm(forms.Form):
             self.fields["unit"].initial = attribute.unit
 
 
+class QCGridRowForm(QCResultForm):
+    """One row of the QC entry grid: the single entry form's fields and parsing, without the raw
+    file (a result with an instrument file is recorded on its own, or imported). Its moment tested
+    may be left empty to take the grid's."""
+
+    def __init__(self, *args, attribute, **kwargs):
+        super().__init__(*args, attribute=attribute, prefix=f"g{attribute.pk}", **kwargs)
+        del self.fields["raw_file"]
+
+    # What a person types into a row; the unit and method come filled in and count as nothing.
+    TYPED = ("value", "text_value", "tested_at", "instrument")
+
+    def is_blank(self) -> bool:
+        """A row left empty is skipped, not refused."""
+        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.TYPED)
+
+
+class QCGridForm(forms.Form):
+    """What every row of the grid shares: when the tests were done (a row's own time overrides it)."""
+
+    tested_at = forms.DateTimeField(
+        label=_("Tested at (rows without their own)"),
+        input_formats=DATETIME_FORMATS,
+        widget=DateTimeLocalInput(),
+        required=False,
+    )
+
+
+class VerifySignForm(forms.Form):
+    """The one signature over a selection of QC results: the password again."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

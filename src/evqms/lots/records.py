@@ -1,7 +1,8 @@
 """The audited and signed projections of lot records.
 
 An audit event stores `lot_record`, `qc_result_record` or `deviation_record` as its before and
-after; a release or rejection signature signs `lot_release_record`. Each projection is written
+after; a release or rejection signature signs `lot_release_record`, a QC result's verification
+signature `qc_result_signed_record`. Each projection is written
 once here, so the event and the signature check read the same fields. Changing a projection
 changes the hash of every record signed from then on: a signature over the old projection no
 longer applies to the record as it is now.
@@ -68,6 +69,14 @@ def _where_done(s: StepRecord) -> dict:
 def qc_result_record(r: QCResult) -> dict:
     """A QC result with its lot's number: what an audit event stores."""
     return {"lot": r.lot.number, **_result_fields(r)}
+
+
+def qc_result_signed_record(r: QCResult) -> dict:
+    """What a verification signature signs: the result as entered and judged, without who verified
+    it (the verification itself), so the signature still applies to the verified result."""
+    record = qc_result_record(r)
+    record.pop("verified_by")
+    return record
 
 
 def deviation_record(d: Deviation) -> dict:

@@ -10,7 +10,7 @@ from evqms.lots.selectors.lots import (
     lot_detail_read,
     lot_list,
 )
-from evqms.lots.selectors.qc import PASSING, current_results
+from evqms.lots.selectors.qc import PASSING, current_results, result_row, results_selected, results_to_verify
 from evqms.lots.selectors.release import (
     CheckItem,
     GateProblem,
@@ -40,5 +40,8 @@ __all__ = [
     "product_shelf_life",
     "release_checklist",
     "release_gate",
+    "result_row",
+    "results_selected",
+    "results_to_verify",
     "tasks_for",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 
 from evqms.core import identifiers
 from evqms.core.tasks import Task, due_after
@@ -51,9 +52,14 @@ def _to_verify(user, area: str) -> list[Task]:
     )
     out = []
     for row in rows:
-        url = lot_url(row["lot__number"], "qc")
+        # The lot's results to verify, to select and sign once (lots.views.qc_bulk).
+        url = lot_url(row["lot__number"]) and (
+            reverse("lots:qc-verify-select") + "?" + urlencode({"lot": row["lot__number"]})
+        )
         if url:
-            title = _("Verify the QC results of lot {lot} ({n} to verify)").format(n=row["n"], lot=row["lot__number"])
+            title = _("Verify the QC results of lot {lot} ({n} to verify)").format(
+                n=row["n"], lot=row["lot__number"]
+            )
             out.append(Task("qc.verify", title, url, due_after(row["first"], "qc.verify"), area))
     return out
 

@@ -23,6 +23,7 @@ from evqms.lots.services.lots import create_lot, mark_expired, set_lot_expiry, s
 from evqms.lots.services.manufacturing import record_material_usage, record_step
 from evqms.lots.services.qc import (
     QC_OPEN_STATUSES,
+    QCVerificationsRefused,
     complete_qc,
     evaluate_entry,
     invalidate_qc_result,
@@ -30,11 +31,13 @@ from evqms.lots.services.qc import (
     require_qc_entry,
     verification_refusal,
     verify_qc_result,
+    verify_qc_results,
 )
 from evqms.lots.services.release import ReleaseBlocked, prohibited_signers, reject_lot, release_lot
 
 __all__ = [
     "QC_OPEN_STATUSES",
+    "QCVerificationsRefused",
     "ReleaseBlocked",
     "assess_impact",
     "classify_deviation",
@@ -58,4 +61,5 @@ __all__ = [
     "submit_to_qc",
     "verification_refusal",
     "verify_qc_result",
+    "verify_qc_results",
 ]

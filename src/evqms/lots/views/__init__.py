@@ -19,6 +19,7 @@ from evqms.lots.views.actions import (
     submit_qc,
 )
 from evqms.lots.views.pages import lot_create, lot_detail, lot_list, qc_raw_file
+from evqms.lots.views.qc_bulk import qc_grid, qc_verify_review, qc_verify_select
 
 __all__ = [
     "complete_qc",
@@ -28,10 +29,13 @@ __all__ = [
     "lot_list",
     "material_add",
     "qc_entry",
+    "qc_grid",
     "qc_invalidate",
     "qc_raw_file",
     "qc_retest",
     "qc_verify",
+    "qc_verify_review",
+    "qc_verify_select",
     "reject",
     "release",
     "set_expiry",

@@ -147,20 +147,24 @@ def _result_or_404(lot, result_id) -> QCResult:
     return result
 
 
+def qc_entry_arguments(d: dict) -> dict:
+    """What a QC entry form (`forms.QCResultForm`, a row of the grid) gives the QC service: the
+    one reading of its fields, shared by the single entry, the retest and the grid."""
+    return dict(
+        value=d.get("value") or None,
+        unit=d.get("unit") or "",
+        text_value=d.get("text_value") or "",
+        method=d.get("method") or "",
+        tested_at=d["tested_at"],
+        raw_file=d.get("raw_file"),
+        instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
+    )
+
+
 def _record_result(request, lot, attribute, retest_of=None):
     def action(d):
         return services.record_qc_result(
-            actor=request.user,
-            lot=lot,
-            attribute=attribute,
-            value=d.get("value") or None,
-            unit=d.get("unit") or "",
-            text_value=d.get("text_value") or "",
-            method=d.get("method") or "",
-            tested_at=d["tested_at"],
-            raw_file=d.get("raw_file"),
-            retest_of=retest_of,
-            instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
+            actor=request.user, lot=lot, attribute=attribute, retest_of=retest_of, **qc_entry_arguments(d)
         )
 
     return action

@@ -185,6 +185,7 @@ def render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", sta
     read = selectors.lot_detail_read(lot)  # the lot as stored now, not as a refused action left it
     lot, story = read.lot, read.story
     _show_record(story, can, bound)
+    qc_rows = _qc_rows(lot, read.attributes, story, can, user, bound)
     context = {
         "lot": lot,
         "story": story,
@@ -192,7 +193,10 @@ def render_lot(request, lot, *, bound: dict | None = None, dialog: str = "", sta
         "can": can,
         **_release_gate(story, page_language(request)),
         **_lot_forms(lot, can, bound),
-        "qc_rows": _qc_rows(lot, read.attributes, story, can, user, bound),
+        "qc_rows": qc_rows,
+        # The grid and the verification of several results, offered from the rows already read.
+        "qc_missing": sum(1 for row in qc_rows if not any(r["status"] == "valid" for r in row["results"])),
+        "qc_to_verify": sum(1 for row in qc_rows for r in row["results"] if r.get("can_verify")),
         "step_rows": _step_rows(lot, story, can, bound),
         "signatures": _signature_rows(story),
         "dialog": dialog,
