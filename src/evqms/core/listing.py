@@ -210,6 +210,11 @@ class Table:
         return out
 
     @property
+    def query(self) -> str:
+        """The query string without the page: pager links add `&page=N` to it."""
+        return self._query()
+
+    @property
     def csv_url(self) -> str:
         return self._query(format="csv")
 
