@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from evqms.capa import forms, selectors, services
+from evqms.capa.listings import CAPAS, DEVIATIONS
 from evqms.capa.models import Capa, CapaAction
 from evqms.core import identifiers
 from evqms.core.views import attempt, require
@@ -80,12 +81,17 @@ def deviation_list(request):
     status = request.GET.get("status", "")
     classification = request.GET.get("classification", "")
     source = request.GET.get("source", "")
-    rows = selectors.deviation_list(status=status, classification=classification, source=source)[:200]
+    table = DEVIATIONS.table(
+        request, selectors.deviation_list(status=status, classification=classification, source=source)
+    )
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "capa/deviation_list.html",
         {
-            "deviations": rows,
+            "deviations": table.rows[:200],
+            "table": table,
             "status": status,
             "classification": classification,
             "source": source,
@@ -244,11 +250,15 @@ def capa_list(request):
     require(request, "capa.view")
     show = request.GET.get("show", "")
     show = show if show in selectors.CAPA_FILTERS else ""
+    table = CAPAS.table(request, selectors.capa_list(show))
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "capa/capa_list.html",
         {
-            "capas": selectors.capa_list(show)[:200],
+            "capas": table.rows[:200],
+            "table": table,
             "show": show,
             "filters": [
                 ("", _("All")),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from evqms.changes import forms, selectors, services
+from evqms.changes.listings import CHANGE_REQUESTS
 from evqms.core.views import attempt, require
 from evqms.i18n import _
 
@@ -17,8 +18,12 @@ def change_list(request):
     require(request, "changes.view")
     form = forms.FilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.change_requests(status=data.get("status", ""), kind=data.get("kind", ""))
-    return render(request, "changes/list.html", {"rows": rows, "filter": form})
+    table = CHANGE_REQUESTS.table(
+        request, selectors.change_requests(status=data.get("status", ""), kind=data.get("kind", ""))
+    )
+    if table.export_format:
+        return table.export()
+    return render(request, "changes/list.html", {"rows": table.rows, "filter": form, "table": table})
 
 
 @require_http_methods(["GET", "POST"])

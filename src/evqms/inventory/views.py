@@ -17,6 +17,7 @@ from evqms.dossier.models import MaterialLot
 from evqms.equipment import selectors as equipment
 from evqms.i18n import _
 from evqms.inventory import forms, selectors
+from evqms.inventory.listings import ALIQUOTS, CONSIGNEES, SHIPMENTS
 from evqms.inventory.models import ALIQUOT_STATUSES, StorageLocation
 from evqms.inventory.services import aliquots, distribution, locations, retention
 from evqms.inventory.services.excursions import assess_held_aliquot
@@ -36,12 +37,16 @@ def aliquot_list(request):
     qs = selectors.aliquot_list(
         status=filters["status"] or None, lot=filters["lot"] or None, search=filters["q"] or None
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    table = ALIQUOTS.table(request, qs)
+    if table.export_format:
+        return table.export()
+    page = Paginator(table.rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "inventory/aliquot_list.html",
         {
             "page": page,
+            "table": table,
             "filters": filters,
             "statuses": ALIQUOT_STATUSES,
             "can_create": request.user.has_perm("inventory.manage_stock"),
@@ -187,6 +192,9 @@ def _ship(request, aliquot, form):
 @require_http_methods(["GET", "POST"])
 def consignee_list(request):
     require(request, "inventory.view")
+    table = CONSIGNEES.table(request, selectors.consignees())
+    if request.method == "GET" and table.export_format:
+        return table.export()
     form = forms.ConsigneeForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -203,7 +211,8 @@ def consignee_list(request):
         request,
         "inventory/consignee_list.html",
         {
-            "consignees": selectors.consignees(),
+            "consignees": table.rows,
+            "table": table,
             "form": form,
             "can_manage": request.user.has_perm("inventory.manage_consignees"),
         },
@@ -213,8 +222,11 @@ def consignee_list(request):
 
 def shipment_list(request):
     require(request, "inventory.view")
-    page = Paginator(selectors.shipments(), 50).get_page(request.GET.get("page"))
-    return render(request, "inventory/shipment_list.html", {"page": page})
+    table = SHIPMENTS.table(request, selectors.shipments())
+    if table.export_format:
+        return table.export()
+    page = Paginator(table.rows, 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/shipment_list.html", {"page": page, "table": table})
 
 
 def shipment_detail(request, number: str):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.clinical import forms, selectors, services
+from evqms.clinical.listings import ADMINISTRATIONS, ADVERSE_EVENTS, PATIENTS
 from evqms.clinical.models import SERIOUSNESS_CRITERIA
 from evqms.core.views import act, attempt, page_language, require
 from evqms.i18n import _
@@ -21,12 +22,16 @@ from evqms.inventory.models import RetentionSample
 def administration_list(request):
     require(request, "clinical.view")
     q = request.GET.get("q", "").strip()
-    page = Paginator(selectors.administration_list(search=q or None), 50).get_page(request.GET.get("page"))
+    table = ADMINISTRATIONS.table(request, selectors.administration_list(search=q or None))
+    if table.export_format:
+        return table.export()
+    page = Paginator(table.rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "clinical/administration_list.html",
         {
             "page": page,
+            "table": table,
             "q": q,
             "can_record": request.user.has_perm("clinical.record_administration"),
             "can_report": request.user.has_perm("clinical.record_adverse_event"),
@@ -94,6 +99,9 @@ def administration_detail(request, number: str):
 @require_http_methods(["GET", "POST"])
 def patient_list(request):
     require(request, "clinical.view")
+    table = PATIENTS.table(request, selectors.patient_list())
+    if request.method == "GET" and table.export_format:
+        return table.export()
     form = forms.PatientForm(request.POST or None)
     if request.method == "POST":
         require(request, "clinical.register_patient")
@@ -114,7 +122,8 @@ def patient_list(request):
         request,
         "clinical/patient_list.html",
         {
-            "patients": selectors.patient_list(),
+            "patients": table.rows,
+            "table": table,
             "form": form,
             "can_register": request.user.has_perm("clinical.register_patient"),
         },
@@ -131,10 +140,13 @@ def _clinical_context(request) -> dict:
 
 def adverse_event_list(request):
     require(request, "clinical.view_adverse_event")
+    table = ADVERSE_EVENTS.table(request, selectors.adverse_event_list())
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "clinical/adverse_event_list.html",
-        {"events": selectors.adverse_event_list()[:500], **_clinical_context(request)},
+        {"events": table.rows[:500], "table": table, **_clinical_context(request)},
     )
 
 

@@ -15,6 +15,7 @@ from evqms.core.canonical import sha256_hex
 from evqms.core.views import attempt, require
 from evqms.dossier.models import Product
 from evqms.lots import forms, selectors, services
+from evqms.lots.listings import LOTS
 from evqms.lots.models import LOT_STATUSES, QCResult
 from evqms.lots.views.lot_page import render_lot
 
@@ -36,12 +37,16 @@ def lot_list(request):
     qs = selectors.lot_list(
         status=filters["status"] or None, product=filters["product"] or None, search=filters["q"] or None
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    table = LOTS.table(request, qs)
+    if table.export_format:
+        return table.export()
+    page = Paginator(table.rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "lots/lot_list.html",
         {
             "page": page,
+            "table": table,
             "filters": filters,
             "statuses": LOT_STATUSES,
             "products": Product.objects.order_by("code"),

@@ -1,0 +1,129 @@
+"""Every list page built on evqms.core.listing, on the demo data: the CSV and the Excel export both
+answer with their content type and exactly the rows the page's filter selects (counted here from
+the models, not through the list's code), all of them rather than one page; a sorted export comes
+out in that order; a role without the patient-code permission gets no patient column; and the
+number of queries of an export does not grow with its rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+from evqms.capa.models import Capa
+from evqms.changes.models import ChangeRequest
+from evqms.clinical.models import Administration, AdverseEvent, Patient
+from evqms.inventory.models import Aliquot, Consignee, Shipment
+from evqms.lots.models import Deviation, Lot
+from evqms.web.demo import load_demo
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# (list URL with a filter, how many rows that filter selects, read from the models)
+LIST_PAGES = [
+    ("/lots/?status=released", lambda: Lot.objects.filter(status="released").count()),
+    ("/lots/", lambda: Lot.objects.count()),
+    ("/inventory/?status=available", lambda: Aliquot.objects.filter(status="available").count()),
+    ("/inventory/shipments/", lambda: Shipment.objects.count()),
+    ("/inventory/consignees/", lambda: Consignee.objects.count()),
+    ("/deviations/?status=open", lambda: Deviation.objects.filter(status="open").count()),
+    ("/capa/?show=closed", lambda: Capa.objects.filter(status="closed").count()),
+    ("/changes/", lambda: ChangeRequest.objects.count()),
+    ("/clinical/", lambda: Administration.objects.count()),
+    ("/clinical/patients/", lambda: Patient.objects.count()),
+    ("/clinical/adverse-events/", lambda: AdverseEvent.objects.count()),
+]
+
+
+@pytest.fixture
+def qa_client():
+    logins = {row["username"]: row for row in load_demo()}
+    client = Client()
+    row = logins["qa"]
+    assert client.post("/accounts/login/", {"username": "qa", "password": row["password"]}).status_code == 302
+    return client, logins
+
+
+def _csv_rows(response) -> list[list[str]]:
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_list_pages_on_the_demo(qa_client, django_assert_max_num_queries):
+    """One demo load (about a minute) for every check below."""
+    _every_list_exports_its_filtered_rows_as_csv_and_xlsx(qa_client)
+    _a_sorted_list_exports_in_that_order_with_japanese_headers(qa_client)
+    _the_patient_column_follows_the_role_in_page_and_export(qa_client)
+    _an_export_reads_in_a_constant_number_of_queries(qa_client, django_assert_max_num_queries)
+
+
+def _every_list_exports_its_filtered_rows_as_csv_and_xlsx(qa_client):
+    import openpyxl
+
+    client, _logins = qa_client
+    nonempty = 0
+    for url, count in LIST_PAGES:
+        expected = count()
+        nonempty += bool(expected)
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "format=csv" in page.content.decode() and "aria-sort" not in page.content.decode(), url
+        sep = "&" if "?" in url else "?"
+        response = client.get(f"{url}{sep}format=csv")
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "text/csv; charset=utf-8", url
+        rows = _csv_rows(response)
+        assert len(rows) - 1 == expected, (url, len(rows) - 1, expected)
+        response = client.get(f"{url}{sep}format=xlsx")
+        assert response.status_code == 200 and response["Content-Type"] == XLSX, url
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        assert sheet.max_row - 1 == expected, url
+    assert nonempty >= 8  # the demo fills most lists, so the counts say something
+
+
+def _a_sorted_list_exports_in_that_order_with_japanese_headers(qa_client):
+    client, _logins = qa_client
+    client.cookies["django_language"] = "ja"
+    numbers = sorted(Lot.objects.values_list("number", flat=True), reverse=True)
+    page = client.get("/lots/?sort=-number", HTTP_ACCEPT_LANGUAGE="ja")
+    assert 'aria-sort="descending"' in page.content.decode()
+    rows = _csv_rows(client.get("/lots/?sort=-number&format=csv", HTTP_ACCEPT_LANGUAGE="ja"))
+    assert rows[0][0] == "ロット番号"
+    assert [r[0] for r in rows[1:]] == numbers
+    bad = client.get("/lots/?sort=nope")
+    assert bad.status_code == 200 and "nope" in bad.content.decode()
+    assert client.get("/lots/?sort=nope&format=csv").status_code == 400
+
+
+def _the_patient_column_follows_the_role_in_page_and_export(qa_client):
+    client, logins = qa_client
+    others = [name for name in logins if name not in ("qa",)]
+    seen = {}
+    for name in others:
+        c = Client()
+        c.post("/accounts/login/", {"username": name, "password": logins[name]["password"]})
+        response = c.get("/clinical/adverse-events/?format=csv")
+        if response.status_code != 200:
+            continue
+        user = response.wsgi_request.user
+        header = _csv_rows(response)[0]
+        seen[name] = len(header) == 7  # the patient column is the seventh (in any language)
+        assert seen[name] == user.has_perm("clinical.view_patient_codes"), name
+    assert seen  # at least one role reads the adverse events
+
+
+def _an_export_reads_in_a_constant_number_of_queries(qa_client, django_assert_max_num_queries):
+    client, _logins = qa_client
+    assert Aliquot.objects.count() > 20
+    with django_assert_max_num_queries(12):
+        response = client.get("/inventory/?format=csv")
+        rows = _csv_rows(response)
+    assert len(rows) - 1 == Aliquot.objects.count()
+    with django_assert_max_num_queries(14):
+        rows = _csv_rows(client.get("/clinical/?format=csv"))  # aliquots per administration: prefetched
+    assert len(rows) - 1 == Administration.objects.count()
