@@ -31,6 +31,17 @@ LESS, MORE = "<", ">"
 CENSORS = ("", LESS, MORE)
 # Outcomes of `meets_lower` / `meets_upper`.
 ALL, NONE, SOME = "all", "none", "some"
+# Units in which a negative number is physical (potentials, temperatures); everything else a
+# QC laboratory reports for EVs (concentrations, sizes, endotoxin, counts, percentages) is >= 0.
+SIGNED_UNITS = {"mv", "v", "degc", "°c", "℃", "celsius"}
+
+
+def signed(unit: str, bounds=()) -> bool:
+    """Whether a value in `unit`, judged against `bounds` (the limits, None for an absent one), may
+    be negative: so "< 5" allows any value below 5, not only 0 to 5."""
+    if (unit or "").strip().lower() in SIGNED_UNITS:
+        return True
+    return any(b is not None and Decimal(str(b)) < 0 for b in bounds)
 
 
 def split(value, *, field: str = "value") -> tuple[str, object]:

@@ -18,10 +18,6 @@ from evqms.lots.display import criterion_text, format_number
 
 PASS, ALERT, FAIL = "pass", "alert", "fail"
 
-# Units in which a negative number is physical (potentials, temperatures); everything else a
-# QC laboratory reports for EVs (concentrations, sizes, endotoxin, counts, percentages) is >= 0.
-SIGNED_UNITS = {"mv", "v", "degc", "°c", "℃", "celsius"}
-
 
 def parse_value(value, *, field: str = "value") -> tuple[str, Decimal]:
     """The one reading of a QC value as entered (the entry form, the grid, the CSV/Excel import,
@@ -133,11 +129,8 @@ class Evaluation:
 
 
 def may_be_negative(limits: dict) -> bool:
-    if (limits.get("unit") or "").strip().lower() in SIGNED_UNITS:
-        return True
-    return any(
-        limits.get(k) is not None and Decimal(limits[k]) < 0
-        for k in ("lower", "upper", "alert_lower", "alert_upper")
+    return censored.signed(
+        limits.get("unit") or "", [limits.get(k) for k in ("lower", "upper", "alert_lower", "alert_upper")]
     )
 
 
