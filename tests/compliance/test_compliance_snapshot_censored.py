@@ -16,6 +16,14 @@ from evqms.lots import services
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def lot_world(make_user):
+    """The lot area's world (the compliance tests' own `world` is a whole dossier)."""
+    from evqms.testing.world import World
+
+    return World.build(make_user)
+
+
 def _endotoxin(world, number, value):
     lot = world.manufacture(world.new_lot(number))
     services.record_qc_result(
@@ -29,7 +37,8 @@ def _endotoxin(world, number, value):
     return lot
 
 
-def test_the_snapshot_judges_a_censored_result_as_the_lot_page_does(world):
+def test_the_snapshot_judges_a_censored_result_as_the_lot_page_does(lot_world):
+    world = lot_world
     _endotoxin(world, "UCEV-T-101", "<0.05")
     _endotoxin(world, "UCEV-T-102", "<1")
     snap = build_snapshot(world.product)
