@@ -46,6 +46,7 @@ from evqms.lots.selectors import add_months, approved_shelf_life
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
+DEMO_LOQ = Decimal("0.05")
 LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004", "UCEV-24-005")
 
 
@@ -216,13 +217,15 @@ class _Demo:
 
     def test_all(self, lot, tested_on, *, skip=(), only=None, below_loq=()):
         """Every release test of `lot`, passing; an attribute in `below_loq` (codes) is reported
-        below its limit of quantification, a tenth of its upper limit ("< 0.05 EU/mL")."""
+        below a limit of quantification of 0.05 (or a tenth of its upper limit, if lower): "< 0.05
+        EU/mL"."""
         tested_at = timezone.make_aware(dt.datetime.combine(tested_on, dt.time(10, 0)))
         for i, attribute in enumerate(self.spec.attributes.filter(stage="release").order_by("order", "id")):
             if attribute.pk in skip or (only is not None and i >= only):
                 continue
             if attribute.code in below_loq and attribute.upper is not None and attribute.upper > 0:
-                loq = (attribute.upper / 10).normalize()
+                # a kinetic LAL assay's usual limit of quantification, below the upper limit
+                loq = min(DEMO_LOQ, attribute.upper / 10).normalize()
                 self.result(lot, attribute, tested_at + dt.timedelta(minutes=i), value=f"<{loq:f}")
                 continue
             raw = None
