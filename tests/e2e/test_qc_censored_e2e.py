@@ -59,7 +59,7 @@ def test_a_result_below_the_loq_on_the_lot_page_and_the_coa(page, live_server, m
 
     out = Path(__file__).parent / "artifacts"
     text = _coa_text(page, "#coa-ja", out, "qc-censored-coa-ja.pdf")
-    assert "試験成績書" in text and "< 0.05 EU/mL" in text
+    assert "試験成績書" in text and "< 0.05 EU/mL" in text and "定量限界" in text
 
     # English: the same result, the same sign
     with page.expect_navigation():
@@ -70,3 +70,4 @@ def test_a_result_below_the_loq_on_the_lot_page_and_the_coa(page, live_server, m
     shot(page, "qc-censored-03-lot-en")
     text = _coa_text(page, "#coa-en", out, "qc-censored-coa-en.pdf")
     assert "Certificate of analysis" in text and "< 0.05 EU/mL" in text
+    assert "limit of quantification" in text  # the note saying what the sign means
