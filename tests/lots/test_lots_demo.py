@@ -54,6 +54,9 @@ def test_demo_makes_the_four_lots_and_is_idempotent(dossier_demo):
     assert one["process"]["version"] == 1 and one["animal_components"] == ["bovine"]
     assert one["signatures"][0]["meaning"] == "release" and one["signatures"][0]["valid"]
     assert len(one["results"][0]["raw_file_sha256"]) == 64
+    # its endotoxin is below the limit of quantification: "< 0.05 EU/mL" passes "< 0.5 EU/mL"
+    endotoxin = QCResult.objects.get(lot__number="UCEV-24-001", attribute__code="endotoxin")
+    assert (endotoxin.censor, str(endotoxin.value.normalize()), endotoxin.verdict) == ("<", "0.05", "pass")
     # 003: OOS confirmed by the retest, both valid, rejected
     three = Lot.objects.get(number="UCEV-24-003")
     endo = QCResult.objects.filter(lot=three, attribute__code="endotoxin").order_by("id")

@@ -42,6 +42,17 @@ def format_number(value, places: int | None = None) -> str:
     return format(normal, "f") if normal != 0 else "0"
 
 
+def result_value_text(value, unit: str = "", *, censor: str = "", places: int | None = None) -> str:
+    """A quantitative result as people write it, with its unit: '0.12 mg/mL', '3.25 × 10¹¹
+    particles/mL', and a censored one with its sign: '< 0.05 ng/dose', '> 1000 EU/mL'. A censored
+    bound is written as the laboratory stated it, never padded or rounded to `places` (a bound
+    rounded could say something untrue: '< 0.04' to one place would be '< 0.0')."""
+    shown = format_number(value) if censor else format_number(value, places)
+    if censor:
+        shown = f"{censor} {shown}"
+    return f"{shown} {unit_label(unit or '')}".strip()
+
+
 def criterion_text(limits: dict | None) -> str:
     """The acceptance criterion of frozen limits as people write it: '≥ 1 × 10⁹ – ≤ 1 × 10¹²
     particles/mL', '< 0.5 EU/mL', 'positive' (the dossier's specification page writes a range the

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from evqms.core import censored
 from evqms.core.canonical import canonical_hash, canonical_json
 from evqms.guidance import quantities, vocabulary
 
@@ -173,6 +174,9 @@ class QCResult:
     tested_on: dt.date | None = None
     value: Decimal | None = None
     unit: str = ""
+    # "<" or ">" when the value is a bound, not a measurement ("< 0.05": below the limit of
+    # quantification); judged by core.censored's rule, as the lot's QC rules judge it.
+    censor: str = ""
     result: str = ""  # qualitative result
     method: str = ""
     replicates: int | None = None
@@ -522,9 +526,31 @@ def result_in_spec(attribute: SpecAttribute, result: QCResult) -> bool | None:
         return None
     try:
         # The limits are in the attribute's unit: 300 ng/mL is judged as 0.3 ug/mL.
-        return within(attribute, quantities.to_attribute_unit(value, unit, attribute))
+        value = quantities.to_attribute_unit(value, unit, attribute)
     except quantities.UnitMismatch:
         return None  # not comparable: `unit_mismatch` names the units for the finding
+    if result.censor and result.value is not None:
+        return censored_within(attribute, result.censor, value)
+    return within(attribute, value)
+
+
+def censored_within(attribute: SpecAttribute, censor: str, bound: Decimal) -> bool:
+    """A censored result meets the attribute only when every value it allows does (the rule the
+    lot's QC rules apply, `core.censored`): "< 0.05" meets "≤ 0.1", "< 0.5" does not."""
+    allowed = censored.possible(
+        censor, bound, signed=censored.signed(attribute.unit, (attribute.min, attribute.max))
+    )
+    if (
+        attribute.min is not None
+        and censored.meets_lower(allowed, attribute.min, attribute.min_inclusive) != censored.ALL
+    ):
+        return False
+    if (
+        attribute.max is not None
+        and censored.meets_upper(allowed, attribute.max, attribute.max_inclusive) != censored.ALL
+    ):
+        return False
+    return True
 
 
 def unit_mismatch(attribute: SpecAttribute, result: QCResult) -> quantities.UnitMismatch | None:

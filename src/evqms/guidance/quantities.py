@@ -64,9 +64,11 @@ def to_attribute_unit(value: Decimal, unit: str, attribute) -> Decimal:
     return convert(value, unit, target)
 
 
-def result_value(result, attribute, target: str) -> Decimal | None:
-    """The result's value expressed in `target`; None when it has no value; UnitMismatch when its
-    unit (or the attribute's) is missing, unknown or of another kind."""
-    if result.value is None:
+def result_value(result, attribute, target: str, *, bound_ok: str = "") -> Decimal | None:
+    """The result's value expressed in `target`; None when it has no value, or when it is censored
+    ("< 0.05", "> 1000": a bound, not a value) unless its sign is `bound_ok` (a check that needs
+    only an upper bound of the value takes "<"); UnitMismatch when its unit (or the attribute's) is
+    missing, unknown or of another kind."""
+    if result.value is None or (getattr(result, "censor", "") and result.censor != bound_ok):
         return None
     return convert(result.value, result_unit(result, attribute), target)

@@ -27,7 +27,7 @@ from evqms.dossier.models import CellBank, ProcessDefinition, Product, Specifica
 from evqms.equipment import selectors as equipment
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.lots import selectors, services
+from evqms.lots import display, selectors, services
 from evqms.lots.models import QCResult
 
 
@@ -51,7 +51,11 @@ class LotCreateSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=60)
     manufactured_on = serializers.DateField()
     expiry = serializers.DateField(required=False, allow_null=True)
-    volume_ml = serializers.CharField(required=False, allow_blank=True, help_text="decimal, as text")
+    volume_ml = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text='decimal, as text; a censored result with its sign: "<0.05", ">1000"',
+    )
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -70,9 +74,13 @@ def _instrument(identifier: str):
 class QCResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     attribute = serializers.CharField(source="attribute.code")
+    censor = serializers.CharField(
+        help_text='"" for a measured value; "<" or ">" for a censored one, whose bound is `value`'
+    )
     value = serializers.DecimalField(max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True)
     unit = serializers.CharField()
     reported_value = serializers.DecimalField(max_digits=30, decimal_places=10, allow_null=True)
+    shown = serializers.SerializerMethodField(help_text='the result as printed: "< 0.05 ng/dose"')
     text_value = serializers.CharField()
     method = serializers.CharField()
     limits = serializers.JSONField()
@@ -87,10 +95,18 @@ class QCResultSerializer(serializers.Serializer):
     raw_file_sha256 = serializers.CharField()
     instrument = serializers.CharField(source="instrument.identifier", allow_null=True, default=None)
 
+    def get_shown(self, result) -> str:
+        fields = ("text_value", "limits", "reported_value", "value_in_spec_unit", "unit", "censor")
+        return display.result_text({name: getattr(result, name) for name in fields})
+
 
 class QCResultCreateSerializer(serializers.Serializer):
     attribute = serializers.CharField(help_text="attribute code in the lot's specification")
-    value = serializers.CharField(required=False, allow_blank=True, help_text="decimal, as text")
+    value = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text='decimal, as text; a censored result with its sign: "<0.05", ">1000"',
+    )
     unit = serializers.CharField(required=False, allow_blank=True)
     text_value = serializers.CharField(required=False, allow_blank=True)
     method = serializers.CharField(required=False, allow_blank=True)

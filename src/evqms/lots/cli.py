@@ -156,7 +156,8 @@ def render_text(s: dict) -> str:
             )
     out.append(_("QC results:"))
     for r in s["results"]:
-        shown = r["text_value"] or f"{_v(r['value'])} {r['unit']}"
+        censor = f"{r['censor']} " if r.get("censor") else ""  # "< 0.05 EU/mL": below the LOQ
+        shown = r["text_value"] or f"{censor}{_v(r['value'])} {r['unit']}"
         marks = [r["verdict_display"].upper()]
         if r["status"] != "valid":
             marks.append(_("INVALIDATED: {reason}").format(reason=r["invalidation_reason"]))

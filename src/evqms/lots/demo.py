@@ -1,7 +1,8 @@
 """Demo lots (idempotent, through the services): the four lots of the demo scenario.
 
-- UCEV-24-001: made on process v1 with fetal bovine serum FBS-23-11; every result passes,
-  verified, released by QA. Then QA approves the xeno-free process v2 (superseding v1) and the
+- UCEV-24-001: made on process v1 with fetal bovine serum FBS-23-11; every result passes
+  (endotoxin below the limit of quantification, "< 0.05 EU/mL", a censored result), verified,
+  released by QA. Then QA approves the xeno-free process v2 (superseding v1) and the
   other three lots are made on it.
 - UCEV-24-002: in QC, some results entered.
 - UCEV-24-003: endotoxin above its limit, the retest confirms the OOS, QA rejects the lot (the
@@ -45,6 +46,7 @@ from evqms.lots.selectors import add_months, approved_shelf_life
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
+DEMO_LOQ = Decimal("0.05")
 LOTS = ("UCEV-24-001", "UCEV-24-002", "UCEV-24-003", "UCEV-24-004", "UCEV-24-005")
 
 
@@ -213,10 +215,18 @@ class _Demo:
             r = services.verify_qc_result(actor=self.users["analyst2"], result=r)
         return r
 
-    def test_all(self, lot, tested_on, *, skip=(), only=None):
+    def test_all(self, lot, tested_on, *, skip=(), only=None, below_loq=()):
+        """Every release test of `lot`, passing; an attribute in `below_loq` (codes) is reported
+        below a limit of quantification of 0.05 (or a tenth of its upper limit, if lower): "< 0.05
+        EU/mL"."""
         tested_at = timezone.make_aware(dt.datetime.combine(tested_on, dt.time(10, 0)))
         for i, attribute in enumerate(self.spec.attributes.filter(stage="release").order_by("order", "id")):
             if attribute.pk in skip or (only is not None and i >= only):
+                continue
+            if attribute.code in below_loq and attribute.upper is not None and attribute.upper > 0:
+                # a kinetic LAL assay's usual limit of quantification, below the upper limit
+                loq = min(DEMO_LOQ, attribute.upper / 10).normalize()
+                self.result(lot, attribute, tested_at + dt.timedelta(minutes=i), value=f"<{loq:f}")
                 continue
             raw = None
             if i == 0 and attribute.kind == "quantitative":
@@ -285,7 +295,7 @@ class _Demo:
 
     def lot_001(self):
         lot = self.make("UCEV-24-001", self.day(240), old_process=True)
-        self.test_all(lot, self.day(233))
+        self.test_all(lot, self.day(233), below_loq={"endotoxin"})
         lot = services.complete_qc(actor=self.users["analyst"], lot=lot)
         self.release(lot, "All release tests pass; batch record reviewed.")
 

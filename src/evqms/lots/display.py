@@ -10,22 +10,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from evqms.core.display import alert_text, criterion_text, format_number
-from evqms.core.units import unit_label
+from evqms.core.display import alert_text, criterion_text, format_number, result_value_text
 
-__all__ = ["alert_text", "criterion_text", "entered_text", "format_number", "result_text", "zoned_time_text"]
+__all__ = [
+    "alert_text",
+    "criterion_text",
+    "entered_text",
+    "format_number",
+    "result_text",
+    "result_value_text",
+    "zoned_time_text",
+]
 
 
 def result_text(result: dict) -> str:
-    """The reported result of a lot_detail() result entry: rounded value in the spec unit, or the text."""
+    """The reported result of a lot_detail() result entry: rounded value in the spec unit ('< 0.05
+    ng/dose' when censored), or the text."""
     if result.get("text_value"):
         return result["text_value"]
     limits = result.get("limits") or {}
     value = result.get("reported_value")
     if value is None:
         value = result.get("value_in_spec_unit")
-    shown = format_number(value, limits.get("decimal_places"))
-    return f"{shown} {unit_label(limits.get('unit') or result.get('unit') or '')}".strip()
+    return result_value_text(
+        value,
+        limits.get("unit") or result.get("unit") or "",
+        censor=result.get("censor") or "",
+        places=limits.get("decimal_places"),
+    )
 
 
 def entered_text(result: dict) -> str:
@@ -35,7 +47,7 @@ def entered_text(result: dict) -> str:
     limits = result.get("limits") or {}
     if (result.get("unit") or "") == (limits.get("unit") or ""):
         return ""
-    return f"{format_number(result['value'])} {unit_label(result.get('unit') or '')}".strip()
+    return result_value_text(result["value"], result.get("unit") or "", censor=result.get("censor") or "")
 
 
 def zoned_time_text(value: dt.datetime | None) -> str:

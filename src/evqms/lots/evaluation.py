@@ -11,16 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from evqms.core import units
+from evqms.core import censored, units
 from evqms.errors import InputError
 from evqms.i18n import _
-from evqms.lots.display import criterion_text
+from evqms.lots.display import criterion_text, format_number
 
 PASS, ALERT, FAIL = "pass", "alert", "fail"
 
-# Units in which a negative number is physical (potentials, temperatures); everything else a
-# QC laboratory reports for EVs (concentrations, sizes, endotoxin, counts, percentages) is >= 0.
-SIGNED_UNITS = {"mv", "v", "degc", "°c", "℃", "celsius"}
+
+def parse_value(value, *, field: str = "value") -> tuple[str, Decimal]:
+    """The one reading of a QC value as entered (the entry form, the grid, the CSV/Excel import,
+    the API, the command line): (censor, number). "<0.05", "< 0.05", "＜0.05" give ("<", 0.05),
+    ">1000" gives (">", 1000), "0.5" or Decimal("0.5") give ("", 0.5); nonsense raises an
+    InputError naming `field` (see `core.censored.split` for what is refused and why)."""
+    censor, rest = censored.split(value, field=field)
+    return censor, to_decimal(rest, field=field)
 
 
 def to_decimal(value, *, field: str = "value") -> Decimal:
@@ -124,11 +129,8 @@ class Evaluation:
 
 
 def may_be_negative(limits: dict) -> bool:
-    if (limits.get("unit") or "").strip().lower() in SIGNED_UNITS:
-        return True
-    return any(
-        limits.get(k) is not None and Decimal(limits[k]) < 0
-        for k in ("lower", "upper", "alert_lower", "alert_upper")
+    return censored.signed(
+        limits.get("unit") or "", [limits.get(k) for k in ("lower", "upper", "alert_lower", "alert_upper")]
     )
 
 
@@ -173,6 +175,57 @@ def evaluate_quantitative(value: Decimal, limits: dict) -> Evaluation:
             ALERT, reported, _("above the alert limit {limit}").format(limit=limits["alert_upper"])
         )
     return Evaluation(PASS, reported, "")
+
+
+def evaluate_censored(censor: str, bound: Decimal, limits: dict) -> Evaluation:
+    """A censored result ("< 0.05", "> 1000"; `bound` already in the limits' unit) judged by
+    `core.censored`'s rule: a pass only when every value it allows passes; a failure (OOS) when
+    none does or when it cannot be told (the true value may be outside the limits). The bound is
+    not rounded (see `core.censored`); it is the reported value."""
+    possible = censored.possible(censor, bound, signed=may_be_negative(limits))
+    criterion = criterion_text(limits)
+    shown = f"{censor} {format_number(bound)}"
+    lower, upper = _dec(limits.get("lower")), _dec(limits.get("upper"))
+    sides = []
+    if lower is not None:
+        sides.append(("lower", censored.meets_lower(possible, lower, limits.get("lower_inclusive", True))))
+    if upper is not None:
+        sides.append(("upper", censored.meets_upper(possible, upper, limits.get("upper_inclusive", True))))
+    for side, outcome in sides:
+        if outcome == censored.NONE:
+            message = (
+                _("below the lower limit ({criterion})")
+                if side == "lower"
+                else _("above the upper limit ({criterion})")
+            )
+            return Evaluation(FAIL, bound, message.format(criterion=criterion))
+    if any(outcome == censored.SOME for _side, outcome in sides):
+        return Evaluation(
+            FAIL,
+            bound,
+            _(
+                "{result} cannot be shown to meet {criterion}: the true value may be outside it "
+                "(a censored result passes only when every value it allows passes)"
+            ).format(result=shown, criterion=criterion),
+        )
+    alert_lower, alert_upper = _dec(limits.get("alert_lower")), _dec(limits.get("alert_upper"))
+    if alert_lower is not None and censored.meets_lower(possible, alert_lower) != censored.ALL:
+        return Evaluation(
+            ALERT,
+            bound,
+            _("{result} may be below the alert limit {limit}").format(
+                result=shown, limit=limits["alert_lower"]
+            ),
+        )
+    if alert_upper is not None and censored.meets_upper(possible, alert_upper) != censored.ALL:
+        return Evaluation(
+            ALERT,
+            bound,
+            _("{result} may be above the alert limit {limit}").format(
+                result=shown, limit=limits["alert_upper"]
+            ),
+        )
+    return Evaluation(PASS, bound, "")
 
 
 def normalise_text(text: str) -> str:

@@ -121,7 +121,12 @@ class StepRecordForm(forms.Form):
 class QCResultForm(forms.Form):
     """A QC result for one attribute (quantitative value + unit, or a qualitative result)."""
 
-    value = forms.CharField(label=_("Value"), max_length=60, required=False)
+    value = forms.CharField(
+        label=_("Value"),
+        max_length=60,
+        required=False,
+        help_text=_("below or above the limit of quantification: <0.05, >1000"),
+    )
     unit = forms.CharField(label=_("Unit"), max_length=40, required=False)
     text_value = forms.CharField(label=_("Result"), max_length=100, required=False)
     method = forms.CharField(label=_("Method"), max_length=200, required=False)

@@ -231,6 +231,10 @@ class QCResult(models.Model):
     STATUSES = [("valid", _("Valid")), ("invalidated", _("Invalidated"))]
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="qc_results")
     attribute = models.ForeignKey(SpecAttribute, on_delete=models.PROTECT, related_name="results")
+    CENSORS = [("", _("measured")), ("<", _("below the limit (<)")), (">", _("above the limit (>)"))]
+    # A censored result ("< 0.05", "> 1000") keeps its sign here and its bound in the value columns:
+    # the laboratory knows only that the value lies below or above the bound (core/censored.py).
+    censor = models.CharField(_("censored"), max_length=1, choices=CENSORS, blank=True, default="")
     value = models.DecimalField(
         _("value as entered"), max_digits=30, decimal_places=10, null=True, blank=True
     )
@@ -273,9 +277,16 @@ class QCResult(models.Model):
     class Meta:
         ordering = ["lot", "attribute__order", "recorded_at"]
         indexes = [models.Index(fields=["lot", "attribute", "status"], name="qc_lot_attr_status_idx")]
+        constraints = [
+            # A censored result has a bound: "<" with no number would say nothing.
+            models.CheckConstraint(
+                condition=models.Q(censor="") | models.Q(censor__in=["<", ">"], value__isnull=False),
+                name="qcresult_censor_has_bound",
+            )
+        ]
 
     def __str__(self):
-        shown = self.text_value or f"{self.value} {self.unit}"
+        shown = self.text_value or f"{self.censor}{self.value} {self.unit}"
         return f"{self.lot} {self.attribute.code} = {shown}"
 
 

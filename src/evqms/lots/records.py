@@ -52,6 +52,8 @@ def _result_fields(r: QCResult) -> dict:
         # Only when named: records made before the instrument register keep the projection (and the
         # hash of any signature over it) they had.
         **({"instrument": r.instrument.identifier} if r.instrument_id else {}),
+        # Likewise only when censored ("<", ">"): a measured result keeps its projection.
+        **({"censor": r.censor} if r.censor else {}),
     }
 
 

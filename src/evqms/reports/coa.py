@@ -165,6 +165,7 @@ def _context(lot, lang: str) -> dict:
         "lang": lang,
         "story": story,
         "rows": _release_rows(lot, story, by_id),
+        "censored": any(r.get("censor") for r in story["results"]),
         "invalidated": _invalidated_rows(story),
         **_disposition(story),
         "font_family": FONT_FAMILY,

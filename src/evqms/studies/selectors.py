@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+from evqms.core.display import result_value_text
 from evqms.dossier.models import SpecAttribute
 from evqms.errors import InputError
 from evqms.i18n import _
@@ -199,7 +200,7 @@ def trend(product, code: str, rules: str = "all") -> dict:
         raise InputError(
             _("no specification attribute {code} for this product").format(code=code), where="code"
         )
-    lots = _reportable_lots(product, code)
+    lots, censored = _reportable_lots(product, code)
     labels = list(lots)
     values = np.array([value for _lot, value in lots.values()], dtype=float)
     mask = np.array([lot.status not in TREND_EXCLUDED_FROM_LIMITS for lot, _v in lots.values()], dtype=bool)
@@ -227,6 +228,8 @@ def trend(product, code: str, rules: str = "all") -> dict:
         "minimum": TREND_MIN_LOTS,
         "basis_count": int(mask.sum()),
         "chart_kind": "i",
+        "censored": censored,
+        "censored_message": _censored_message(censored),
     }
     too_few = _too_few_for_limits(values, mask)
     if too_few:
@@ -235,9 +238,12 @@ def trend(product, code: str, rules: str = "all") -> dict:
     return {**base, "enough": True, "chart": result, "out_of_control": spc.out_of_control(result)}
 
 
-def _reportable_lots(product, code: str) -> OrderedDict:
+def _reportable_lots(product, code: str) -> tuple[OrderedDict, list[dict]]:
     """lot number -> (lot, its reportable value in the specification's unit), in manufacture
-    order: the latest valid result of each lot replaces its earlier ones."""
+    order: the latest valid result of each lot replaces its earlier ones; and the lots whose
+    reportable result is censored ("< 0.05", "> 1000"), which are not plotted: a bound is not a
+    value, and plotting it (or half of it, as some substitute) would bias the centre line and the
+    moving ranges the limits come from. Each is listed with its result so the chart says so."""
     results = (
         QCResult.objects.filter(
             lot__product=product,
@@ -249,10 +255,39 @@ def _reportable_lots(product, code: str) -> OrderedDict:
         .select_related("lot")
         .order_by("lot__manufactured_on", "lot__number", "tested_at", "recorded_at", "id")
     )
-    lots: OrderedDict[str, tuple] = OrderedDict()
+    latest: OrderedDict[str, QCResult] = OrderedDict()
     for r in results:
-        lots[r.lot.number] = (r.lot, float(r.value_in_spec_unit))  # later results replace earlier ones
-    return lots
+        latest[r.lot.number] = r  # later results replace earlier ones
+    lots: OrderedDict[str, tuple] = OrderedDict()
+    censored = []
+    for number, r in latest.items():
+        if r.censor:
+            unit = (r.limits or {}).get("unit") or ""
+            censored.append(
+                {
+                    "lot": number,
+                    "censor": r.censor,
+                    "shown": result_value_text(r.value_in_spec_unit, unit, censor=r.censor),
+                }
+            )
+        else:
+            lots[number] = (r.lot, float(r.value_in_spec_unit))
+    return lots, censored
+
+
+def _censored_message(censored: list[dict]) -> str:
+    """'2 results below the limit of quantification not plotted: UCEV-24-002 (< 0.05 EU/mL), ...'."""
+    parts = []
+    below = [c for c in censored if c["censor"] == "<"]
+    above = [c for c in censored if c["censor"] == ">"]
+    listed = ", ".join(f"{c['lot']} ({c['shown']})" for c in censored)
+    if below:
+        parts.append(_("{n} results below the limit of quantification").format(n=len(below)))
+    if above:
+        parts.append(_("{n} results above the upper limit of quantification").format(n=len(above)))
+    if not parts:
+        return ""
+    return _("{what} not plotted: {lots}").format(what="; ".join(parts), lots=listed)
 
 
 def _too_few_for_limits(values, mask) -> str | None:

@@ -29,6 +29,7 @@ QC_FIELDS = (
     "lot_id",
     "attribute_id",
     "analyst_id",
+    "censor",
     "value",
     "unit",
     "value_in_spec_unit",
@@ -78,6 +79,7 @@ def _qc_result(row: dict, attribute: _Attribute, analyst: str, local_date) -> ev
         attribute=attribute.id,
         tested_on=local_date(row["tested_at"]),
         value=num(value),
+        censor=row["censor"] if value is not None else "",  # "<0.05": the value is its bound
         # Reported and converted values are in the specification's unit; a value as entered is in its own.
         unit=(
             ""

@@ -96,7 +96,7 @@ def global_quantification(snap: EvidenceSnapshot, ctx: CheckContext, min_measure
 def particle_protein_ratio(snap: EvidenceSnapshot, lot: Lot) -> Decimal | None:
     """Particles per microgram of protein: the latest particle concentration in particles/mL over
     the latest protein concentration in µg/mL, each converted from the unit it is reported in (so
-    µg/mL and mg/mL give one ratio). None when either result is absent; UnitMismatch when a unit
+    µg/mL and mg/mL give one ratio). None when either result is absent or censored; UnitMismatch when a unit
     cannot be converted."""
     particles = [
         (a, r)
@@ -116,6 +116,8 @@ def particle_protein_ratio(snap: EvidenceSnapshot, lot: Lot) -> Decimal | None:
     per_ml = quantities.result_value(result, attribute, quantities.PARTICLES_PER_ML)
     attribute, result = protein[-1]
     ug_per_ml = quantities.result_value(result, attribute, quantities.PROTEIN_UG_PER_ML)
+    if per_ml is None or ug_per_ml is None:
+        return None  # a censored result ("< 5 µg/mL") gives a bound, not a ratio
     return per_ml / ug_per_ml
 
 

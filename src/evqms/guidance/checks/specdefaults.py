@@ -56,7 +56,9 @@ def _endotoxin_eu_per_ml(
     if not results:
         return None
     attribute, result = results[-1]
-    return quantities.result_value(result, attribute, quantities.ENDOTOXIN_EU_PER_ML)
+    # "< 0.05 EU/mL" bounds the endotoxin received from above: judged at its bound, the dose per
+    # kg is the most it can be, so a pass holds; "> ..." bounds nothing useful and is not computed.
+    return quantities.result_value(result, attribute, quantities.ENDOTOXIN_EU_PER_ML, bound_ok="<")
 
 
 def _is_intrathecal(route: str) -> bool:
@@ -372,7 +374,8 @@ def residual_dna_per_dose(snap: EvidenceSnapshot, ctx: CheckContext, max_ng: flo
         for a in attributes:
             for r in results_for(lot, a):
                 try:
-                    ng = quantities.result_value(r, a, NG_PER_DOSE)
+                    # "< 0.05 ng/dose" is at most its bound: within the limit when the bound is.
+                    ng = quantities.result_value(r, a, NG_PER_DOSE, bound_ok="<")
                 except quantities.UnitMismatch as mismatch:
                     unit_reasons.append(unit_reason(lot.id, category_label("residual_dna"), mismatch))
                     continue

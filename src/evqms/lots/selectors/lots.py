@@ -294,6 +294,7 @@ def _results(
             "kind": r.attribute.kind,
             "stage": r.attribute.stage,
             "is_cqa": r.attribute.is_cqa,
+            "censor": r.censor,
             "value": r.value,
             "unit": r.unit,
             "value_in_spec_unit": r.value_in_spec_unit,

@@ -15,6 +15,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import check_signing_password, record_events, write_signature
 from evqms.core import keptfiles
 from evqms.core.db import lock_for_update
+from evqms.core.display import result_value_text
 from evqms.core.inputs import past_moment, required_text
 from evqms.core.timefmt import local_date
 from evqms.dossier.models import SpecAttribute
@@ -125,6 +126,7 @@ def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text
         judged = evaluation.evaluate_qualitative(text_value, limits, field="text_value")
         return {
             "limits": limits,
+            "censor": "",
             "value": None,
             "value_in_spec_unit": None,
             "evaluation": judged,
@@ -134,18 +136,36 @@ def evaluate_entry(*, attribute: SpecAttribute, value=None, unit: str = "", text
         raise InputError(
             _("a numeric value is required for {attribute}").format(attribute=attribute.code), where="value"
         )
-    number = _storable(evaluation.to_decimal(value, field="value"), "value")
+    censor, number = evaluation.parse_value(value, field="value")
+    number = _storable(number, "value")
     evaluation.check_physical(number, limits, field="value")
+    # A censored bound converts like a value: "< 50 pg/dose" is "< 0.05 ng/dose".
     in_unit = evaluation.convert(number, unit or attribute.unit, attribute.unit, field="unit")
     evaluation.check_physical(_storable(in_unit, "unit"), limits, field="value")
-    judged = evaluation.evaluate_quantitative(in_unit, limits)
+    if censor:
+        _require_possible_bound(censor, in_unit, limits)
+        judged = evaluation.evaluate_censored(censor, in_unit, limits)
+    else:
+        judged = evaluation.evaluate_quantitative(in_unit, limits)
     return {
         "limits": limits,
+        "censor": censor,
         "value": number,
         "value_in_spec_unit": in_unit,
         "evaluation": judged,
         "text_value": "",
     }
+
+
+def _require_possible_bound(censor: str, bound: Decimal, limits: dict) -> None:
+    """ "< 0" allows no value of a quantity that cannot be negative (a concentration, a count)."""
+    if censor == "<" and bound <= 0 and not evaluation.may_be_negative(limits):
+        raise InputError(
+            _("< {bound} allows no value: {unit} cannot be negative").format(
+                bound=bound.normalize(), unit=limits.get("unit") or _("this attribute")
+            ),
+            where="value",
+        )
 
 
 def _storable(number: Decimal, field: str) -> Decimal:
@@ -183,7 +203,9 @@ def _opens_oos(result: QCResult) -> bool:
 
 def _open_oos(actor, result: QCResult, reason: str) -> None:
     attribute = result.attribute
-    shown = result.text_value or f"{result.reported_value.normalize()} {attribute.unit}"
+    shown = result.text_value or result_value_text(
+        result.reported_value, attribute.unit, censor=result.censor
+    )
     new_deviation(
         actor=actor,
         lot=result.lot,
@@ -366,6 +388,7 @@ def _checked_result(
     result = QCResult(
         lot=lot,
         attribute=attribute,
+        censor=judged_entry["censor"],
         value=_fit(judged_entry["value"]),
         unit=(entry.unit or attribute.unit or "").strip(),
         value_in_spec_unit=_fit(judged_entry["value_in_spec_unit"]),

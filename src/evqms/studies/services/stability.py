@@ -57,7 +57,18 @@ def add_stability_result(*, actor, study: StabilityStudy, lot: Lot, time_months,
     t = evaluation.to_decimal(time_months, field="time_months")
     if t < 0:
         raise InputError(_("a time cannot be negative"), where="time_months")
-    v = evaluation.to_decimal(value, field="value")
+    censor, v = evaluation.parse_value(value, field="value")
+    if censor:
+        # Refused, not substituted: ICH Q1E fits a regression to measured values, and a bound put
+        # in their place (the LOQ, or half of it) biases the slope and the confidence bound that
+        # the shelf life is read from; no substitution is defensible for a shelf-life claim.
+        raise InputError(
+            _(
+                "{value} is a censored result: a shelf-life regression needs measured values; "
+                "record the measured value, or leave this time point out and say why in the study"
+            ).format(value=f"{censor}{v.normalize()}"),
+            where="value",
+        )
     result = StabilityResult.objects.create(
         study=study, lot=lot, time_months=t, value=v, recorded_by=actor, recorded_at=now()
     )
