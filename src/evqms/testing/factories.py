@@ -244,3 +244,27 @@ def approved_change_request(*, kind: str, product_code: str = "", title: str = "
         opened_at=timezone.now(),
         approved_at=timezone.now(),
     )
+
+
+def method_suitability(prod, test_type: str, method: str, *, outcome: str = "suitable", analyst=None):
+    """An approved method suitability record of `prod` for a sterility, endotoxin or mycoplasma
+    method (plain ORM: the services' tests record and approve theirs with a signature)."""
+    from evqms.lots.models import MethodSuitability
+
+    who = analyst or user("factory-analyst")
+    number = f"MS-F{MethodSuitability.objects.count() + 1:04d}"
+    return MethodSuitability.objects.create(
+        number=number,
+        product=prod,
+        test_type=test_type,
+        method=method,
+        performed_on=timezone.localdate() - dt.timedelta(days=30),
+        analyst=who,
+        outcome=outcome,
+        spike_recovery_pct=Decimal("95") if test_type == "endotoxin" else None,
+        status="approved",
+        recorded_by=who,
+        recorded_at=timezone.now(),
+        approved_by=who,
+        approved_at=timezone.now(),
+    )

@@ -53,7 +53,9 @@ def _to_verify(user, area: str) -> list[Task]:
     for row in rows:
         url = lot_url(row["lot__number"], "qc")
         if url:
-            title = _("Verify the QC results of lot {lot} ({n} to verify)").format(n=row["n"], lot=row["lot__number"])
+            title = _("Verify the QC results of lot {lot} ({n} to verify)").format(
+                n=row["n"], lot=row["lot__number"]
+            )
             out.append(Task("qc.verify", title, url, due_after(row["first"], "qc.verify"), area))
     return out
 
