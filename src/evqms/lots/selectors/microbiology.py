@@ -94,3 +94,36 @@ def controls_of(result: QCResult) -> QCRunControls | None:
 def controls_by_result(result_ids) -> dict[int, QCRunControls]:
     """The run controls of these results, by result id (one query, for the lot page)."""
     return {c.result_id: c for c in QCRunControls.objects.filter(result_id__in=list(result_ids))}
+
+
+def controls_text(controls: QCRunControls) -> str:
+    """The run's controls as the lot page shows them, in the current language."""
+    parts = []
+    if controls.positive_detected is not None:
+        shown = _("detected") if controls.positive_detected else _("not detected")
+        parts.append(_("positive control: {shown}").format(shown=shown))
+    if controls.positive_recovery_pct is not None:
+        parts.append(
+            _("positive product control recovery: {recovery} %").format(
+                recovery=controls.positive_recovery_pct.normalize()
+            )
+        )
+    shown = _("detected") if controls.negative_detected else _("not detected")
+    parts.append(_("negative control: {shown}").format(shown=shown))
+    return " · ".join(parts)
+
+
+def known_methods() -> list[str]:
+    """The methods of the sterility, endotoxin and mycoplasma attributes of every specification (the
+    record form offers them, so a record names the method exactly as results do)."""
+    from evqms.dossier.models import SpecAttribute
+
+    seen = {}
+    for attribute in SpecAttribute.objects.only("code", "name", "category", "method"):
+        if test_type_of(attribute) and attribute.method.strip():
+            seen.setdefault(_normal(attribute.method), attribute.method.strip())
+    return sorted(seen.values())
+
+
+def pending_count() -> int:
+    return MethodSuitability.objects.filter(status="pending").count()

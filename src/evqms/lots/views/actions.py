@@ -147,7 +147,7 @@ def _result_or_404(lot, result_id) -> QCResult:
     return result
 
 
-def _record_result(request, lot, attribute, retest_of=None):
+def _record_result(request, lot, attribute, retest_of=None, form=None):
     def action(d):
         return services.record_qc_result(
             actor=request.user,
@@ -161,6 +161,7 @@ def _record_result(request, lot, attribute, retest_of=None):
             raw_file=d.get("raw_file"),
             retest_of=retest_of,
             instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
+            controls=form.controls() if form is not None else None,
         )
 
     return action
@@ -179,7 +180,7 @@ def qc_entry(request, number, attribute_id):
         lot,
         key=("qc", attribute.pk),
         form=form,
-        action=_record_result(request, lot, attribute),
+        action=_record_result(request, lot, attribute, form=form),
         success=_("Result for {attribute} recorded.").format(attribute=attribute.name),
     )
 
@@ -197,7 +198,7 @@ def qc_retest(request, number, result_id):
         lot,
         key=("retest", original.pk),
         form=form,
-        action=_record_result(request, lot, original.attribute, retest_of=original),
+        action=_record_result(request, lot, original.attribute, retest_of=original, form=form),
         success=_("Retest of {attribute} recorded.").format(attribute=original.attribute.name),
     )
 
