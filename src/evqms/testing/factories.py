@@ -194,6 +194,11 @@ def specification(prod=None, version: int = 1, status: str = "approved") -> d.Sp
         ]
         for i, a in enumerate(attrs):
             d.SpecAttribute.objects.create(specification=spec, order=i, stage="release", **a)
+    if status == "approved":
+        # its sterility and endotoxin methods shown suitable for the product, so its lots can be released
+        from evqms.testing.world import approve_suitabilities
+
+        approve_suitabilities(spec)
     return spec
 
 
