@@ -244,7 +244,7 @@ class MethodSuitabilityForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     report = forms.FileField(
-        label=_("Report"),
+        label=_("Suitability report"),
         required=False,
         validators=[validate_upload_size],
         help_text=_("kept unchanged with its sha256"),
