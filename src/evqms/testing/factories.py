@@ -196,8 +196,6 @@ def specification(prod=None, version: int = 1, status: str = "approved") -> d.Sp
             d.SpecAttribute.objects.create(specification=spec, order=i, stage="release", **a)
     if status == "approved":
         # its sterility and endotoxin methods shown suitable for the product, so its lots can be released
-        from evqms.testing.world import approve_suitabilities
-
         approve_suitabilities(spec)
     return spec
 
@@ -273,3 +271,14 @@ def method_suitability(prod, test_type: str, method: str, *, outcome: str = "sui
         approved_by=who,
         approved_at=timezone.now(),
     )
+
+
+def approve_suitabilities(spec) -> None:
+    """An approved, suitable method suitability record for every sterility, endotoxin and
+    mycoplasma method of `spec` (its product), so that its results can support release."""
+    from evqms.lots.selectors.microbiology import suitability_in_force, test_type_of
+
+    for attribute in spec.attributes.all():
+        test_type = test_type_of(attribute)
+        if test_type and suitability_in_force(spec.product_id, test_type, attribute.method) is None:
+            method_suitability(spec.product, test_type, attribute.method)

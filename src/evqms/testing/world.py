@@ -41,18 +41,6 @@ def passing_controls(attribute) -> dict | None:
     return dict(PASSING_CONTROLS[test_type]) if test_type else None
 
 
-def approve_suitabilities(spec) -> None:
-    """An approved, suitable method suitability record for every sterility, endotoxin and
-    mycoplasma method of `spec` (its product), so that its results can support release."""
-    from evqms.lots.selectors.microbiology import suitability_in_force, test_type_of
-    from evqms.testing import factories as f
-
-    for attribute in spec.attributes.all():
-        test_type = test_type_of(attribute)
-        if test_type and suitability_in_force(spec.product_id, test_type, attribute.method) is None:
-            f.method_suitability(spec.product, test_type, attribute.method)
-
-
 @dataclass
 class World:
     operator: object
@@ -88,7 +76,7 @@ class World:
             bank=f.cell_bank(),
             medium=f.material_lot(),
         )
-        approve_suitabilities(world.spec)
+        f.approve_suitabilities(world.spec)
         return world
 
     def attr(self, code):
