@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from evqms.testing.world import passing_controls
+
 D = Decimal
 CODE = "ucmsc-sev-oa"
 
@@ -83,6 +85,7 @@ class World:
                 text_value=text,
                 method="",
                 tested_at=timezone.now() - dt.timedelta(minutes=1),
+                controls=passing_controls(self.attr(code)),
             )
             services.verify_qc_result(actor=self.analyst2, result=r)
         lot = services.complete_qc(actor=self.analyst, lot=lot)

@@ -14,6 +14,7 @@ from evqms.compliance.snapshot import build_snapshot
 from evqms.guidance import evidence as ev
 from evqms.lots.models import Deviation
 from evqms.testing.deviations import settle_deviation
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,7 @@ def quarantined_lot(world, expiry: dt.date):
             text_value=text,
             method="",  # the service records the attribute's method
             tested_at=tested,
+            controls=passing_controls(world.attr(code)),
         )
 
     first = result("endotoxin", D("0.2"), "EU/mL")

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone, translation
 
 from evqms.cli import main
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,7 @@ def _qc_lot(world, number):
         value="0.10",
         unit="EU/mL",
         tested_at=EARLY,
+        controls=passing_controls(world.attr("endotoxin")),
     )
     return lot
 

@@ -10,6 +10,8 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from evqms.testing.world import passing_controls
+
 EARLY = dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)  # 08:30 JST on 6 December
 
 
@@ -31,6 +33,7 @@ def test_audit_trail_and_lot_page_show_jst(page, live_server, login, shot, world
             value="0.10",
             unit="EU/mL",
             tested_at=EARLY,
+            controls=passing_controls(world.attr("endotoxin")),
         )
     login(page, world.auditor)
     page.goto(f"{live_server.url}/audit/?object_type=lot")

@@ -106,6 +106,12 @@ def test_lot_walk_from_creation_to_release_and_coa(page, live_server, make_user,
         else:
             page.select_option(prefix + "text_value", text)
         page.fill(prefix + "tested_at", _local(-2))
+        if code == "endotoxin":  # the run's controls (sterility, endotoxin, mycoplasma)
+            page.fill(prefix + "positive_recovery", "95")
+        if code == "sterility":
+            page.select_option(prefix + "positive_control", "detected")
+        if code in ("endotoxin", "sterility"):
+            page.select_option(prefix + "negative_control", "not detected")
         page.locator(f"#attr-{code} button[type=submit]", has_text="結果を記録").click()
         expect(page.locator(f"#attr-{code} tr.result")).to_have_count(1)
     oos = QCResult.objects.get(lot__number=LOT, attribute__code="endotoxin")
@@ -123,6 +129,8 @@ def test_lot_walk_from_creation_to_release_and_coa(page, live_server, make_user,
     page.locator("#attr-endotoxin summary", has_text=f"#{oos.pk}").click()
     page.fill(f"#id_r{oos.pk}-value", "0.12")
     page.fill(f"#id_r{oos.pk}-tested_at", _local(-1))
+    page.fill(f"#id_r{oos.pk}-positive_recovery", "95")
+    page.select_option(f"#id_r{oos.pk}-negative_control", "not detected")
     page.locator("#attr-endotoxin button", has_text="再試験結果を記録").click()
     expect(page.locator("#attr-endotoxin tr.result")).to_have_count(2)
     retest = QCResult.objects.get(lot__number=LOT, attribute__code="endotoxin", status="valid")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from evqms.lots.models import Lot
 from evqms.lots.selectors import add_months
+from evqms.testing.world import passing_controls
 
 LOT = "UCEV-E2E-REL"
 
@@ -58,6 +59,7 @@ def _quarantined_lot(make_user):
         r = services.record_qc_result(
             actor=analyst, lot=lot, attribute=spec.attributes.get(code=code), value=value, unit=unit,
             text_value=text, tested_at=timezone.now() - dt.timedelta(hours=2),
+            controls=passing_controls(spec.attributes.get(code=code)),
         )  # fmt: skip
         services.verify_qc_result(actor=analyst2, result=r)
     return services.complete_qc(actor=analyst, lot=lot)

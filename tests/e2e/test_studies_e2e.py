@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from evqms.testing.world import passing_controls
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SERIES = ["95", "108", "110", "96", "94", "107", "109", "97", "95", "108", "160", "96"]
 
@@ -49,7 +51,13 @@ def _world(make_user):
             manufactured_on=dt.date(2024, 1, 1) + dt.timedelta(days=7 * i),
         )
         lot_services.record_qc_result(
-            actor=analyst, lot=t, attribute=attr, value=v, unit="nm", tested_at=timezone.now()
+            actor=analyst,
+            lot=t,
+            attribute=attr,
+            value=v,
+            unit="nm",
+            tested_at=timezone.now(),
+            controls=passing_controls(attr),
         )
         t.status = "released"
         t.save(update_fields=["status"])

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from evqms.testing.world import passing_controls
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SERIES = ["95", "108", "110", "96", "94", "107", "109", "97", "95", "108",
           "160", "96", "109", "107", "94", "96", "108", "110", "95", "97"]  # fmt: skip
@@ -40,7 +42,13 @@ def _world(make_user):
         t = f.lot(f"TR-{i:02d}", status="qc", prod=product,
                   manufactured_on=dt.date(2024, 1, 1) + dt.timedelta(days=7 * i))  # fmt: skip
         lot_services.record_qc_result(
-            actor=analyst, lot=t, attribute=attr, value=v, unit="nm", tested_at=timezone.now()
+            actor=analyst,
+            lot=t,
+            attribute=attr,
+            value=v,
+            unit="nm",
+            tested_at=timezone.now(),
+            controls=passing_controls(attr),
         )
         t.status = {3: "rejected", 7: "recalled"}.get(i, "released")
         t.save(update_fields=["status"])

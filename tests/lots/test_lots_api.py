@@ -46,15 +46,30 @@ def test_results_invalidate_and_verify(world):
     c = client_for(world.analyst)
     r = c.post(
         "/api/v1/lots/UCEV-API-1/results/",
-        {"attribute": "endotoxin", "value": "0.7", "unit": "EU/mL", "tested_at": "2024-06-01T10:00:00+09:00"},
+        {
+            "attribute": "endotoxin",
+            "value": "0.7",
+            "unit": "EU/mL",
+            "tested_at": "2024-06-01T10:00:00+09:00",
+            "positive_recovery": "95",
+            "negative_control": "not detected",
+        },
         format="json",
     )
     assert r.status_code == 201, r.content
     first = r.json()
     assert first["verdict"] == "fail" and first["limits"]["upper"] == "0.5"
+    assert first["run_controls"]["valid"] is True and first["run_controls"]["positive_recovery_pct"] == 95
     r = c.post(
         "/api/v1/lots/UCEV-API-1/results/",
-        {"attribute": "endotoxin", "value": "0.1", "unit": "nm", "tested_at": "2024-06-01T10:00:00+09:00"},
+        {
+            "attribute": "endotoxin",
+            "value": "0.1",
+            "unit": "nm",
+            "tested_at": "2024-06-01T10:00:00+09:00",
+            "positive_recovery": "95",
+            "negative_control": "not detected",
+        },
         format="json",
     )
     assert r.status_code == 400 and r.json()["where"] == "unit"
@@ -70,6 +85,8 @@ def test_results_invalidate_and_verify(world):
             "unit": "EU/mL",
             "tested_at": "2024-06-02T10:00:00+09:00",
             "retest_of": first["id"],
+            "positive_recovery": "95",
+            "negative_control": "not detected",
         },
         format="json",
     )

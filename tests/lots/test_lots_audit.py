@@ -11,6 +11,7 @@ from evqms.audit.models import AuditEvent
 from evqms.audit.selectors import verify_chain
 from evqms.lots import services
 from evqms.testing.deviations import settle_deviation
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,7 @@ def test_result_and_deviation_events(world, rf_request):
         unit="EU/mL",
         tested_at=timezone.now(),
         raw_file=upload,
+        controls=passing_controls(world.attr("endotoxin")),
     )
     services.invalidate_qc_result(actor=world.analyst2, result=r, reason="reagent blank contaminated")
     dev = lot.deviations.get()

@@ -16,12 +16,12 @@ from evqms.lots.models import QCResult
 
 pytestmark = pytest.mark.django_db
 
-CSV = """lot,attribute,value,unit,text_value,method,tested_at,analyst
-UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,
-UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01T10:30,
-UCEV-T-001,cd63,,,positive,Western blot,2024-06-01,
-UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,
-UCEV-T-001,sterility,,,no growth,JP 4.06,2024-06-14,
+CSV = """lot,attribute,value,unit,text_value,method,tested_at,analyst,positive_control,negative_control,positive_recovery
+UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,,,,
+UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01T10:30,,,,
+UCEV-T-001,cd63,,,positive,Western blot,2024-06-01,,,,
+UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,,,not detected,95
+UCEV-T-001,sterility,,,no growth,JP 4.06,2024-06-14,,detected,not detected,
 """
 
 

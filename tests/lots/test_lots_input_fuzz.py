@@ -22,10 +22,10 @@ from evqms.testing.inputfuzz import alarm, check_cli, mutated
 
 pytestmark = pytest.mark.django_db
 
-GOOD = b"""lot,attribute,value,unit,text_value,method,tested_at,analyst
-UCEV-Z-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,
-UCEV-Z-001,modal_size,121,nm,,NTA,2024-06-01T10:30,
-UCEV-Z-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,
+GOOD = b"""lot,attribute,value,unit,text_value,method,tested_at,analyst,positive_control,negative_control,positive_recovery
+UCEV-Z-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,,,,
+UCEV-Z-001,modal_size,121,nm,,NTA,2024-06-01T10:30,,,,
+UCEV-Z-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,,,not detected,95
 """
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 

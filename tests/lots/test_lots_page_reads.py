@@ -16,6 +16,7 @@ from evqms.lots.models import LotHold, QCResult
 from evqms.lots.records import lot_qc_results
 from evqms.lots.selectors.lots import _qc_results
 from evqms.lots.selectors.qc import specification_attributes
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,7 @@ def _result(world, lot, code, value, unit, **kw):
         unit=unit,
         tested_at=timezone.now(),
         **kw,
+        controls=passing_controls(world.attr(code)),
     )
 
 

@@ -13,15 +13,16 @@ from evqms.audit.models import AuditEvent
 from evqms.errors import PermissionDenied
 from evqms.lots.models import QCResult
 from evqms.lots.qc_import import import_qc_results
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
-GOOD = """lot,attribute,value,unit,text_value,method,tested_at,analyst
-UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,qc2
-UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01T10:30,
-UCEV-T-001,cd63,,,positive,Western blot,2024-06-01,
-UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,
-UCEV-T-001,sterility,,,no growth,JP 4.06,2024-06-14,
+GOOD = """lot,attribute,value,unit,text_value,method,tested_at,analyst,positive_control,negative_control,positive_recovery
+UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,qc2,,,
+UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01T10:30,,,,
+UCEV-T-001,cd63,,,positive,Western blot,2024-06-01,,,,
+UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024-06-02 09:00,,,not detected,95
+UCEV-T-001,sterility,,,no growth,JP 4.06,2024-06-14,,detected,not detected,
 """
 
 
@@ -44,14 +45,14 @@ def test_good_csv_imports_every_row_and_keeps_the_file(world, lot):
     assert AuditEvent.objects.filter(action="qc_result.record").count() == 5
 
 
-BAD = """lot,attribute,value,unit,text_value,method,tested_at
-UCEV-T-001,particle_concentration,-2.5E+09,particles/mL,,NTA,2024-06-01
-UCEV-NOPE,modal_size,121,nm,,NTA,2024-06-01
-UCEV-T-001,potency,12,%,,ELISA,2024-06-01
-UCEV-T-001,endotoxin,0.12,nm,,LAL,2024-06-01
-UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01
-UCEV-T-001,modal_size,122,nm,,NTA,yesterday
-UCEV-T-001,cd63,,,positive,WB,2024-06-01
+BAD = """lot,attribute,value,unit,text_value,method,tested_at,positive_control,negative_control,positive_recovery
+UCEV-T-001,particle_concentration,-2.5E+09,particles/mL,,NTA,2024-06-01,,,
+UCEV-NOPE,modal_size,121,nm,,NTA,2024-06-01,,,
+UCEV-T-001,potency,12,%,,ELISA,2024-06-01,,,
+UCEV-T-001,endotoxin,0.12,nm,,LAL,2024-06-01,,not detected,95
+UCEV-T-001,modal_size,121,nm,,NTA,2024-06-01,,,
+UCEV-T-001,modal_size,122,nm,,NTA,yesterday,,,
+UCEV-T-001,cd63,,,positive,WB,2024-06-01,,,
 """
 
 
@@ -102,12 +103,13 @@ def test_rows_are_judged_by_the_qc_result_rules(world, lot):
         value="0.1",
         unit="EU/mL",
         tested_at=dt.datetime(2024, 6, 1, 9, 0),
+        controls=passing_controls(world.attr("endotoxin")),
     )
     csv = (
-        "lot,attribute,value,unit,tested_at,analyst,text_value\n"
-        "UCEV-T-001,endotoxin,0.12,EU/mL,2024-06-02,,\n"
-        "UCEV-T-001,modal_size,121,nm,2024-06-02,op1,\n"
-        "UCEV-T-001,cd63,,,2024-06-02,,positive\n"
+        "lot,attribute,value,unit,tested_at,analyst,text_value,negative_control,positive_recovery\n"
+        "UCEV-T-001,endotoxin,0.12,EU/mL,2024-06-02,,,not detected,95\n"
+        "UCEV-T-001,modal_size,121,nm,2024-06-02,op1,,,\n"
+        "UCEV-T-001,cd63,,,2024-06-02,,positive,,\n"
     )
     report = import_qc_results(actor=world.analyst, filename="again.csv", data=csv.encode())
     assert [(e.row, e.column) for e in report.errors] == [(2, "attribute"), (3, "analyst")]

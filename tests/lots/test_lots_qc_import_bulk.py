@@ -15,18 +15,19 @@ from evqms.lots.models import Deviation, QCResult
 from evqms.lots.qc_import import import_qc_results
 from evqms.lots.services import record_qc_result
 from evqms.lots.services.qc import QCEntriesRefused, QCEntry, QCRuleViolation, record_qc_results
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
 EVERY = 3  # a checkpoint falls among the imported rows, and between a result and its deviation
 
 # pass, alert (above 180 nm), OOS (not below 0.5), OOS (qualitative), pass
-CSV = """lot,attribute,value,unit,text_value,method,tested_at,analyst
-UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,qc2
-UCEV-T-001,modal_size,190,nm,,NTA,2024-06-01T10:30,
-UCEV-T-001,endotoxin,0.5,EU/mL,,LAL,2024-06-02 09:00,
-UCEV-T-002,cd63,,,negative,Western blot,2024-06-01,
-UCEV-T-002,sterility,,,no growth,JP 4.06,2024-06-14,
+CSV = """lot,attribute,value,unit,text_value,method,tested_at,analyst,positive_control,negative_control,positive_recovery
+UCEV-T-001,particle_concentration,2.5E+06,particles/uL,,NTA,2024-06-01T10:30,qc2,,,
+UCEV-T-001,modal_size,190,nm,,NTA,2024-06-01T10:30,,,,
+UCEV-T-001,endotoxin,0.5,EU/mL,,LAL,2024-06-02 09:00,,,not detected,95
+UCEV-T-002,cd63,,,negative,Western blot,2024-06-01,,,,
+UCEV-T-002,sterility,,,no growth,JP 4.06,2024-06-14,,detected,not detected,
 """
 
 
@@ -141,6 +142,7 @@ def _one_by_one(world, report) -> dict:
                 analyst=entry.analyst,
                 stored_file_name=report.stored_as,
                 stored_file_sha256=report.sha256,
+                controls=passing_controls(entry.attribute),
             )
             created.append(result.pk)
         record_event(
@@ -233,10 +235,37 @@ def test_record_qc_results_refuses_every_bad_entry_and_writes_nothing(world, lot
     events = AuditEvent.objects.count()
     at = timezone.now()
     entries = [
-        QCEntry(lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm", tested_at=at),
-        QCEntry(lot=lot, attribute=world.attr("modal_size"), value="122", unit="nm", tested_at=at),
-        QCEntry(lot=lot, attribute=world.attr("endotoxin"), value="-1", unit="EU/mL", tested_at=at),
-        QCEntry(lot=lot, attribute=world.attr("cd63"), text_value="positive", tested_at=at),
+        QCEntry(
+            lot=lot,
+            attribute=world.attr("modal_size"),
+            value="121",
+            unit="nm",
+            tested_at=at,
+            controls=passing_controls(world.attr("modal_size")),
+        ),
+        QCEntry(
+            lot=lot,
+            attribute=world.attr("modal_size"),
+            value="122",
+            unit="nm",
+            tested_at=at,
+            controls=passing_controls(world.attr("modal_size")),
+        ),
+        QCEntry(
+            lot=lot,
+            attribute=world.attr("endotoxin"),
+            value="-1",
+            unit="EU/mL",
+            tested_at=at,
+            controls=passing_controls(world.attr("endotoxin")),
+        ),
+        QCEntry(
+            lot=lot,
+            attribute=world.attr("cd63"),
+            text_value="positive",
+            tested_at=at,
+            controls=passing_controls(world.attr("cd63")),
+        ),
     ]
     with pytest.raises(QCEntriesRefused) as refused:
         record_qc_results(actor=world.analyst, entries=entries)
@@ -246,7 +275,13 @@ def test_record_qc_results_refuses_every_bad_entry_and_writes_nothing(world, lot
     assert not QCResult.objects.exists() and AuditEvent.objects.count() == events
     # the one-entry form raises the rule's own error
     record_qc_result(
-        actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm", tested_at=at
+        actor=world.analyst,
+        lot=lot,
+        attribute=world.attr("modal_size"),
+        value="121",
+        unit="nm",
+        tested_at=at,
+        controls=passing_controls(world.attr("modal_size")),
     )
     with pytest.raises(QCRuleViolation, match="already has a valid result"):
         record_qc_result(
@@ -256,4 +291,5 @@ def test_record_qc_results_refuses_every_bad_entry_and_writes_nothing(world, lot
             value="122",
             unit="nm",
             tested_at=at,
+            controls=passing_controls(world.attr("modal_size")),
         )

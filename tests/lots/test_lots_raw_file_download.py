@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evqms.lots import selectors, services
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def _result_with_file(world):
         unit="particles/mL",
         tested_at=timezone.now(),
         raw_file=("nta run.csv", DATA),
+        controls=passing_controls(world.attr("particle_concentration")),
     )
 
 

@@ -12,6 +12,7 @@ from evqms.equipment.status import InstrumentRefused
 from evqms.lots import services
 from evqms.lots.models import Deviation, QCResult, StepRecord
 from evqms.lots.qc_import import import_qc_results
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,7 @@ def test_qc_result_with_an_overdue_instrument_is_refused(world, nta):
         services.record_qc_result(
             actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm",
             tested_at=timezone.now(), instrument=nta,
+            controls=passing_controls(world.attr("modal_size")),
         )  # fmt: skip
     assert "NTA-01" in str(exc.value) and ago(20).isoformat() in str(exc.value)
     assert not QCResult.objects.filter(lot=lot).exists()
@@ -119,6 +121,7 @@ def test_qc_result_tested_while_calibrated_is_accepted_even_if_entered_late(worl
     result = services.record_qc_result(
         actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm",
         tested_at=timezone.now() - dt.timedelta(days=25), instrument=nta,
+        controls=passing_controls(world.attr("modal_size")),
     )  # fmt: skip
     assert result.instrument == nta
 
@@ -132,6 +135,7 @@ def test_qc_result_under_the_deviation_policy_opens_a_deviation(world, nta):
     result = services.record_qc_result(
         actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm",
         tested_at=timezone.now(), instrument=nta,
+        controls=passing_controls(world.attr("modal_size")),
     )  # fmt: skip
     deviation = Deviation.objects.get(source="equipment")
     assert result.pk and deviation.lot == lot and "QC result modal_size" in deviation.description
@@ -145,6 +149,7 @@ def test_out_of_service_instrument_is_refused_on_a_qc_result(world, cabinet):
         services.record_qc_result(
             actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm",
             tested_at=timezone.now(), instrument=cabinet,
+            controls=passing_controls(world.attr("modal_size")),
         )  # fmt: skip
 
 
@@ -152,9 +157,9 @@ def test_import_names_the_instrument_by_identifier_and_points_at_its_column(worl
     lot = world.in_qc()
     today = timezone.localdate().isoformat()
     data = (
-        "lot,attribute,value,unit,method,tested_at,instrument\n"
-        f"{lot.number},modal_size,121,nm,NTA,{today},nta-01\n"
-        f"{lot.number},endotoxin,0.1,EU/mL,LAL,{today},PR-99\n"
+        "lot,attribute,value,unit,method,tested_at,instrument,negative_control,positive_recovery\n"
+        f"{lot.number},modal_size,121,nm,NTA,{today},nta-01,,\n"
+        f"{lot.number},endotoxin,0.1,EU/mL,LAL,{today},PR-99,not detected,95\n"
     ).encode()
     report = import_qc_results(actor=world.analyst, filename="run.csv", data=data)
     assert not report.ok
@@ -188,10 +193,12 @@ def test_release_record_names_the_instrument_only_when_given(world, cabinet):
     services.record_qc_result(
         actor=world.analyst, lot=lot, attribute=world.attr("modal_size"), value="121", unit="nm",
         tested_at=timezone.now(), instrument=cabinet,
+        controls=passing_controls(world.attr("modal_size")),
     )  # fmt: skip
     services.record_qc_result(
         actor=world.analyst, lot=lot, attribute=world.attr("endotoxin"), value="0.1", unit="EU/mL",
         tested_at=timezone.now(),
+        controls=passing_controls(world.attr("endotoxin")),
     )  # fmt: skip
     results = {r["attribute"]: r for r in lot_release_record(lot)["results"]}
     assert results["modal_size"]["instrument"] == "BSC-01"

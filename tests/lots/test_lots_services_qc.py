@@ -9,6 +9,7 @@ from lots_services_helpers import NOW, qc_lot, record
 from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.lots import services
 from evqms.lots.models import Deviation, QCResult
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,13 @@ def test_bad_values_are_refused_naming_the_field(world):
     foreign = f.specification(f.product("other")).attributes.get(code="endotoxin")
     with pytest.raises(InputError) as exc:
         services.record_qc_result(
-            actor=world.analyst, lot=lot, attribute=foreign, value=D("0.1"), unit="EU/mL", tested_at=NOW()
+            actor=world.analyst,
+            lot=lot,
+            attribute=foreign,
+            value=D("0.1"),
+            unit="EU/mL",
+            tested_at=NOW(),
+            controls=passing_controls(foreign),
         )
     assert exc.value.where == "attribute"
     with pytest.raises(PermissionDenied):

@@ -15,6 +15,7 @@ from evqms.errors import InputError, PermissionDenied, RuleViolation
 from evqms.lots import records, selectors, services
 from evqms.lots.models import Lot
 from evqms.testing.deviations import settle_deviation
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,7 @@ def test_no_one_releases_their_own_work(world, make_user, rf_request, role_in_lo
             unit="EU/mL",
             tested_at=NOW(),
             retest_of=first,
+            controls=passing_controls(world.attr("endotoxin")),
         )
     if role_in_lot == "verifier":
         retest = services.record_qc_result(
@@ -206,6 +208,7 @@ def test_no_one_releases_their_own_work(world, make_user, rf_request, role_in_lo
             unit="EU/mL",
             tested_at=NOW(),
             retest_of=lot.qc_results.get(attribute__code="endotoxin"),
+            controls=passing_controls(world.attr("endotoxin")),
         )
         services.verify_qc_result(actor=both, result=retest)
     lot = services.complete_qc(actor=world.analyst, lot=lot)

@@ -13,6 +13,7 @@ from evqms.lots import services
 from evqms.lots.models import QCResult, StepRecord
 from evqms.lots.services.qc import QCEntriesRefused, QCEntry, record_qc_results
 from evqms.testing import factories as f
+from evqms.testing.world import passing_controls
 from evqms.training import models as m
 from evqms.training.services import add_months
 
@@ -107,7 +108,14 @@ def test_qc_result_refused_until_the_analyst_is_trained_on_the_method(world):
     endotoxin.refresh_from_db()
     lal = _doc("SOP-QC-010", 1)
     tested = timezone.now() - dt.timedelta(hours=1)
-    entry = QCEntry(lot=lot, attribute=endotoxin, tested_at=tested, value=D("0.1"), unit="EU/mL")
+    entry = QCEntry(
+        lot=lot,
+        attribute=endotoxin,
+        tested_at=tested,
+        value=D("0.1"),
+        unit="EU/mL",
+        controls=passing_controls(endotoxin),
+    )
     with pytest.raises(QCEntriesRefused) as exc:
         record_qc_results(actor=world.analyst, entries=[entry])
     refusal = exc.value.refusals[0][1]
@@ -118,5 +126,11 @@ def test_qc_result_refused_until_the_analyst_is_trained_on_the_method(world):
     assert not QCResult.objects.filter(lot=lot, attribute=endotoxin).exists()
     _train(world.analyst, lal, timezone.localdate() - dt.timedelta(days=1))
     assert services.record_qc_result(
-        actor=world.analyst, lot=lot, attribute=endotoxin, value=D("0.1"), unit="EU/mL", tested_at=tested
+        actor=world.analyst,
+        lot=lot,
+        attribute=endotoxin,
+        value=D("0.1"),
+        unit="EU/mL",
+        tested_at=tested,
+        controls=passing_controls(endotoxin),
     )

@@ -147,6 +147,8 @@ def test_qc_entry_oos_retest_and_roles(client, world, english):
         f"a{endotoxin.pk}-unit": "EU/mL",
         f"a{endotoxin.pk}-method": "LAL kinetic",
         f"a{endotoxin.pk}-tested_at": _now_local(),
+        f"a{endotoxin.pk}-positive_recovery": "95",
+        f"a{endotoxin.pk}-negative_control": "not detected",
     }
     client.force_login(world.operator)
     assert client.post(url, entry).status_code == 403  # operators do not enter QC results
@@ -183,6 +185,8 @@ def test_qc_entry_oos_retest_and_roles(client, world, english):
         f"r{result.pk}-unit": "EU/mL",
         f"r{result.pk}-method": "LAL kinetic",
         f"r{result.pk}-tested_at": _now_local(),
+        f"r{result.pk}-positive_recovery": "95",
+        f"r{result.pk}-negative_control": "not detected",
     }
     assert client.post(f"/lots/{lot.number}/results/{result.pk}/retest/", retest).status_code == 302
     new = QCResult.objects.filter(lot=lot, attribute=endotoxin, status="valid").get()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from evqms.cli import main
 from evqms.ops import files_check
 from evqms.ops.files_check import ORIGINALS, UNHASHED, verify_files
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,7 @@ def originals(media, make_user, nta_synth):
         unit="EU/mL",
         tested_at=timezone.now(),
         raw_file=("lal run.csv", LAL_RUN),
+        controls=passing_controls(spec.attributes.get(code="endotoxin")),
     )
     doc = dossier.upload_document(
         actor=operator,

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from evqms.cli import main
 from evqms.lots import services
 from evqms.lots.models import QCResult
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +155,7 @@ def test_retest_and_invalidated_result_are_noted(world, rf_request, tmp_path, ca
         value="0.62",
         unit="EU/mL",
         tested_at=timezone.now(),
+        controls=passing_controls(endotoxin),
     )
     assert oos.verdict == "fail"
     services.invalidate_qc_result(actor=world.analyst, result=oos, reason="contaminated tube, LAB-77")
@@ -165,6 +167,7 @@ def test_retest_and_invalidated_result_are_noted(world, rf_request, tmp_path, ca
         unit="EU/mL",
         tested_at=timezone.now(),
         retest_of=oos,
+        controls=passing_controls(endotoxin),
     )
     services.verify_qc_result(actor=world.analyst2, result=retest)
     out = tmp_path / "retest.pdf"

@@ -13,6 +13,7 @@ from evqms.errors import InputError, PermissionDenied
 from evqms.lots import services as lot_services
 from evqms.studies import selectors, services
 from evqms.testing import factories as f
+from evqms.testing.world import passing_controls
 
 # modal size (nm) of 20 lots; the 11th jumps far beyond 3 sigma of the moving-range estimate and
 # no other run rule (same side, trend, alternation, zones) is broken anywhere in the series
@@ -53,7 +54,13 @@ def _lots_with_results(world, values, status="quarantine"):
             manufactured_on=dt.date(2024, 1, 1) + dt.timedelta(days=7 * i),
         )
         lot_services.record_qc_result(
-            actor=world.analyst, lot=lot, attribute=attr, value=values[i], unit="nm", tested_at=timezone.now()
+            actor=world.analyst,
+            lot=lot,
+            attribute=attr,
+            value=values[i],
+            unit="nm",
+            tested_at=timezone.now(),
+            controls=passing_controls(attr),
         )
         lot.status = status
         lot.save(update_fields=["status"])
@@ -72,6 +79,7 @@ def test_trend_flags_the_point_that_breaks_a_rule(world):
         value="500",
         unit="nm",
         tested_at=timezone.now(),
+        controls=passing_controls(world.spec.attributes.get(code="modal_size")),
     )
     t = selectors.trend(world.product, "modal_size")
     assert t["enough"] and t["chart_kind"] == "i"
@@ -111,6 +119,7 @@ def test_trend_uses_the_retest_not_the_invalidated_result(world):
         unit="nm",
         tested_at=timezone.now(),
         retest_of=old,
+        controls=passing_controls(old.attribute),
     )
     first.status = "released"
     first.save(update_fields=["status"])
@@ -155,6 +164,7 @@ def test_trend_charts_one_value_per_lot_not_the_repeats_of_a_lot(world):
         lot_services.record_qc_result(
             actor=world.analyst, lot=lot, attribute=attr, value=str(float(v) + 0.5), unit="nm",
             tested_at=timezone.now(), retest_of=original,
+            controls=passing_controls(attr),
         )  # fmt: skip
         lot.status = "released"
         lot.save(update_fields=["status"])

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from evqms.core.tasks import Task, ordered
+from evqms.testing.world import passing_controls
 from evqms.web import worklist
 from evqms.web.demo import load_demo
 
@@ -163,6 +164,7 @@ def _passing_result(lots, analyst, lot, attribute, value, unit, text):
         text_value=text,
         method="",
         tested_at=timezone.now(),
+        controls=passing_controls(attribute),
     )
 
 

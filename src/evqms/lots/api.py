@@ -94,6 +94,14 @@ class QCResultSerializer(serializers.Serializer):
     raw_file_name = serializers.CharField()
     raw_file_sha256 = serializers.CharField()
     instrument = serializers.CharField(source="instrument.identifier", allow_null=True, default=None)
+    run_controls = serializers.SerializerMethodField()
+
+    def get_run_controls(self, result) -> dict | None:
+        from evqms.lots.records import run_controls_record
+        from evqms.lots.selectors.microbiology import controls_of
+
+        controls = controls_of(result)
+        return for_json(run_controls_record(controls)) if controls is not None else None
 
     def get_shown(self, result) -> str:
         fields = ("text_value", "limits", "reported_value", "value_in_spec_unit", "unit", "censor")
@@ -116,6 +124,47 @@ class QCResultCreateSerializer(serializers.Serializer):
     instrument = serializers.CharField(
         required=False, allow_blank=True, help_text="identifier of the instrument used (equipment register)"
     )
+    positive_control = serializers.CharField(
+        required=False, allow_blank=True, help_text="sterility, mycoplasma: detected | not detected"
+    )
+    negative_control = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="sterility, endotoxin, mycoplasma: detected | not detected",
+    )
+    positive_recovery = serializers.CharField(
+        required=False, allow_blank=True, help_text="endotoxin: positive product control spike recovery, %"
+    )
+
+
+class MethodSuitabilitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    product = serializers.CharField(source="product.code")
+    test_type = serializers.CharField()
+    method = serializers.CharField()
+    method_version = serializers.CharField()
+    performed_on = serializers.DateField()
+    analyst = serializers.CharField(source="analyst.username")
+    outcome = serializers.CharField()
+    spike_recovery_pct = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    report_name = serializers.CharField()
+    report_sha256 = serializers.CharField()
+    status = serializers.CharField()
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True, default=None)
+    approved_at = serializers.DateTimeField(allow_null=True)
+
+
+class MethodSuitabilityCreateSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="product code")
+    test_type = serializers.ChoiceField(choices=["sterility", "endotoxin", "mycoplasma"])
+    method = serializers.CharField()
+    method_version = serializers.CharField(required=False, allow_blank=True)
+    performed_on = serializers.DateField()
+    outcome = serializers.ChoiceField(choices=["suitable", "not_suitable"])
+    spike_recovery = serializers.CharField(required=False, allow_blank=True, help_text="endotoxin: %")
+    notes = serializers.CharField(required=False, allow_blank=True)
+    report = serializers.FileField(required=False, validators=[validate_upload_size])
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -245,6 +294,10 @@ class LotViewSet(viewsets.ViewSet):
             raw_file=data.get("raw_file"),
             retest_of=retest_of,
             instrument=_instrument(data.get("instrument", "")),
+            controls={
+                key: data.get(key, "")
+                for key in ("positive_control", "negative_control", "positive_recovery")
+            },
         )
         return Response(QCResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
@@ -341,11 +394,87 @@ class QCResultViewSet(viewsets.ViewSet):
         return Response(QCResultSerializer(results, many=True).data)
 
 
+SUITABILITY_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="method suitability id")
+
+
+class MethodSuitabilityViewSet(viewsets.ViewSet):
+    """Method suitability of sterility, endotoxin and mycoplasma methods per product: QC records,
+    QA approves with the password (a signature)."""
+
+    lookup_value_regex = "[0-9]+"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(responses=MethodSuitabilitySerializer(many=True))
+    def list(self, request):
+        from evqms.lots.selectors import microbiology
+
+        require(request.user, "lots.view")
+        return Response(MethodSuitabilitySerializer(microbiology.suitability_list()[:1000], many=True).data)
+
+    @extend_schema(parameters=[SUITABILITY_ID], responses=MethodSuitabilitySerializer)
+    def retrieve(self, request, pk=None):
+        from evqms.lots.selectors import microbiology
+
+        require(request.user, "lots.view")
+        record = microbiology.get_suitability(int(pk))
+        if record is None:
+            raise Http404
+        return Response(MethodSuitabilitySerializer(record).data)
+
+    @extend_schema(request=MethodSuitabilityCreateSerializer, responses={201: MethodSuitabilitySerializer})
+    def create(self, request):
+        from evqms.lots.services import microbiology
+
+        data = valid_input(MethodSuitabilityCreateSerializer, request.data)
+        product = Product.objects.filter(code=data["product"]).first()
+        if product is None:
+            raise InputError(_("unknown product {code}").format(code=data["product"]), where="product")
+        upload = data.get("report")
+        record = microbiology.record_method_suitability(
+            actor=request.user,
+            product=product,
+            test_type=data["test_type"],
+            method=data["method"],
+            method_version=data.get("method_version", ""),
+            performed_on=data["performed_on"],
+            outcome=data["outcome"],
+            spike_recovery=data.get("spike_recovery", ""),
+            notes=data.get("notes", ""),
+            report=(upload.name, upload.read()) if upload else None,
+        )
+        return Response(MethodSuitabilitySerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[SUITABILITY_ID], request=SigningSerializer, responses=MethodSuitabilitySerializer
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        from evqms.lots.models import MethodSuitability
+        from evqms.lots.services import microbiology
+
+        record = get_object_or_404(MethodSuitability, pk=pk)
+        data = valid_input(SigningSerializer, request.data)
+        if not data.get("password"):
+            raise InputError(_("your password is required to sign"), where="password")
+        try:
+            record = microbiology.approve_method_suitability(
+                request=request._request,
+                actor=request.user,
+                record=record,
+                password=data["password"],
+                reason=data.get("reason", ""),
+            )
+        except SignatureRefused as exc:
+            return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(MethodSuitabilitySerializer(record).data)
+
+
 def _router():
     router = DefaultRouter(trailing_slash=True)
     router.include_root_view = False
     router.register("lots", LotViewSet, basename="lots-lot")
     router.register("qc-results", QCResultViewSet, basename="lots-qc-result")
+    router.register("method-suitability", MethodSuitabilityViewSet, basename="lots-method-suitability")
     return router
 
 

@@ -37,12 +37,21 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from evqms.dossier.demo import approve_xeno_free_change
-from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
+from evqms.dossier.models import (
+    CellBank,
+    MaterialLot,
+    ProcessDefinition,
+    Product,
+    SpecAttribute,
+    Specification,
+)
 from evqms.equipment.models import Instrument, Room
 from evqms.lots import services
 from evqms.lots.evaluation import round_half_up
 from evqms.lots.models import Lot
 from evqms.lots.selectors import add_months, approved_shelf_life
+from evqms.lots.selectors.microbiology import suitability_in_force, test_type_of
+from evqms.lots.services import microbiology
 
 PRODUCT = "ucmsc-sev-oa"
 CELL_BANK = "WCB-001-01"
@@ -103,6 +112,14 @@ def _oos_attribute(spec):
         if a.upper is not None or (a.lower is not None and a.lower > 0):
             return a
     return None
+
+
+# Passing run controls of a sterility, endotoxin or mycoplasma run.
+PASSING_CONTROLS = {
+    "sterility": {"positive_control": "detected", "negative_control": "not detected"},
+    "mycoplasma": {"positive_control": "detected", "negative_control": "not detected"},
+    "endotoxin": {"positive_recovery": "94", "negative_control": "not detected"},
+}
 
 
 class _Demo:
@@ -210,6 +227,7 @@ class _Demo:
             retest_of=retest_of,
             raw_file=raw_file,
             instrument=self.instrument_for(attribute),
+            controls=PASSING_CONTROLS.get(test_type_of(attribute) or ""),
         )
         if verify:
             r = services.verify_qc_result(actor=self.users["analyst2"], result=r)
@@ -236,6 +254,39 @@ class _Demo:
                     f"sample,{attribute.code},unit\n{lot.number},{value},{attribute.unit}\n".encode(),
                 )
             self.result(lot, attribute, tested_at + dt.timedelta(minutes=i), raw_file=raw)
+
+    def suitabilities(self):
+        """Approved, suitable method suitability records for the product's sterility, endotoxin and
+        mycoplasma methods (recorded by QC, signed by QA), made before the first lot; once."""
+        reports = {
+            "sterility": "Membrane filtration with 6 compendial strains (<= 100 CFU): growth comparable to the control",
+            "endotoxin": "Test for interfering factors at MVD 1:10: PPC spike recovery 96 %",
+            "mycoplasma": "NAT specificity and LOD 10 CFU/mL in the product matrix (M. orale, M. pneumoniae, A. laidlawii)",
+        }
+        for attribute in SpecAttribute.objects.filter(specification__product=self.product).order_by("id"):
+            test_type = test_type_of(attribute)
+            if test_type is None or suitability_in_force(self.product.pk, test_type, attribute.method):
+                continue
+            with transaction.atomic():
+                record = microbiology.record_method_suitability(
+                    actor=self.users["analyst"],
+                    product=self.product,
+                    test_type=test_type,
+                    method=attribute.method,
+                    method_version="SOP-QC-010 v1" if test_type == "endotoxin" else "",
+                    performed_on=self.day(420),
+                    outcome="suitable",
+                    spike_recovery="96" if test_type == "endotoxin" else None,
+                    notes=reports[test_type],
+                    report=(f"suitability-{test_type}.txt", f"{reports[test_type]}\n".encode()),
+                )
+                microbiology.approve_method_suitability(
+                    request=_request(),
+                    actor=self.users["qa"],
+                    record=record,
+                    password=self.passwords["qa"],
+                    reason="method suitability reviewed",
+                )
 
     def day(self, days_ago: int) -> dt.date:
         return self.today - dt.timedelta(days=days_ago)
@@ -371,6 +422,7 @@ def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=No
     if demo.spec is None or (demo.v1 is None and demo.v2 is None):
         _note("no approved specification or process: no demo lots")
         return
+    demo.suitabilities()
     stories = {
         "UCEV-24-001": demo.lot_001,
         "UCEV-24-002": demo.lot_002,

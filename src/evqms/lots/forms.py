@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from evqms.core.uploads import validate_upload_size
 from evqms.core.views import field_for_where
 from evqms.dossier.models import CellBank, MaterialLot, ProcessDefinition, Product, Specification
+from evqms.lots.models import MICROBIOLOGY_TESTS, MethodSuitability
+from evqms.lots.selectors.microbiology import test_type_of
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -118,6 +120,9 @@ class StepRecordForm(forms.Form):
         return {p.pk: (data[f"p{p.pk}"], data.get(f"p{p.pk}_unit") or p.unit) for p in self.parameters}
 
 
+_DETECTED = [("", "—"), ("detected", _("detected")), ("not detected", _("not detected"))]
+
+
 class QCResultForm(forms.Form):
     """A QC result for one attribute (quantitative value + unit, or a qualitative result)."""
 
@@ -140,6 +145,15 @@ class QCResultForm(forms.Form):
     raw_file = forms.FileField(
         label=_("Raw instrument file"), required=False, validators=[validate_upload_size]
     )  # EVQMS_UPLOAD_LIMIT_MB
+    # The run's controls: sterility, endotoxin and mycoplasma only (removed for other attributes).
+    positive_control = forms.ChoiceField(label=_("Positive control"), choices=_DETECTED, required=False)
+    positive_recovery = forms.CharField(
+        label=_("Positive product control recovery (%)"),
+        max_length=20,
+        required=False,
+        help_text=_("valid 50-200 %"),
+    )
+    negative_control = forms.ChoiceField(label=_("Negative control"), choices=_DETECTED, required=False)
 
     def __init__(self, *args, attribute, **kwargs):
         prefix = kwargs.pop("prefix", None) or f"a{attribute.pk}"
@@ -156,6 +170,22 @@ class QCResultForm(forms.Form):
         else:
             del self.fields["text_value"]
             self.fields["unit"].initial = attribute.unit
+        test_type = test_type_of(attribute)
+        if test_type is None:
+            del (
+                self.fields["positive_control"],
+                self.fields["positive_recovery"],
+                self.fields["negative_control"],
+            )
+        elif test_type == "endotoxin":
+            del self.fields["positive_control"]
+        else:
+            del self.fields["positive_recovery"]
+
+    def controls(self) -> dict | None:
+        """The run controls entered, for the service (None: the attribute takes none)."""
+        keys = [k for k in ("positive_control", "positive_recovery", "negative_control") if k in self.fields]
+        return {k: self.cleaned_data.get(k) or "" for k in keys} or None
 
 
 class QCGridRowForm(QCResultForm):
@@ -168,7 +198,15 @@ class QCGridRowForm(QCResultForm):
         del self.fields["raw_file"]
 
     # What a person types into a row; the unit and method come filled in and count as nothing.
-    TYPED = ("value", "text_value", "tested_at", "instrument")
+    TYPED = (
+        "value",
+        "text_value",
+        "tested_at",
+        "instrument",
+        "positive_control",
+        "positive_recovery",
+        "negative_control",
+    )
 
     def is_blank(self) -> bool:
         """A row left empty is skipped, not refused."""
@@ -233,3 +271,36 @@ def field_for(form: forms.Form, where: str | None) -> str | None:
         name = f"p{parameter.group(1)}" + ("_unit" if parameter.group(2) else "")
         return name if name in form.fields else None
     return field_for_where(form, where)
+
+
+class MethodSuitabilityForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.order_by("code"))
+    test_type = forms.ChoiceField(label=_("Test"), choices=MICROBIOLOGY_TESTS)
+    method = forms.CharField(
+        label=_("Method"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "method-options"}),
+        help_text=_("as the specification names it: results by this method are covered"),
+    )
+    method_version = forms.CharField(
+        label=_("Method version (SOP and version)"), max_length=100, required=False
+    )
+    performed_on = forms.DateField(label=_("Performed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=MethodSuitability.OUTCOMES)
+    spike_recovery = forms.CharField(
+        label=_("Spike recovery (%)"),
+        max_length=20,
+        required=False,
+        help_text=_("endotoxin (test for interfering factors): suitable only with 50-200 %"),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    report = forms.FileField(
+        label=_("Suitability report"),
+        required=False,
+        validators=[validate_upload_size],
+        help_text=_("kept unchanged with its sha256"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.order_by("code")

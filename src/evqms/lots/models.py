@@ -228,7 +228,9 @@ class ParameterValue(models.Model):
 
 class QCResult(models.Model):
     VERDICTS = [("pass", _("Pass")), ("alert", _("Pass (beyond alert limit)")), ("fail", _("Fail (OOS)"))]
-    STATUSES = [("valid", _("Valid")), ("invalidated", _("Invalidated"))]
+    # "invalid_run": a sterility, endotoxin or mycoplasma run whose positive or negative control failed
+    # (lots/services/microbiology.py); stored, never supports release, retested.
+    STATUSES = [("valid", _("Valid")), ("invalidated", _("Invalidated")), ("invalid_run", _("Invalid run"))]
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="qc_results")
     attribute = models.ForeignKey(SpecAttribute, on_delete=models.PROTECT, related_name="results")
     CENSORS = [("", _("measured")), ("<", _("below the limit (<)")), (">", _("above the limit (>)"))]
@@ -323,3 +325,80 @@ class LotHold(models.Model):
     @property
     def active(self) -> bool:
         return self.released_at is None
+
+
+MICROBIOLOGY_TESTS = [
+    ("sterility", _("Sterility")),
+    ("endotoxin", _("Endotoxin")),
+    ("mycoplasma", _("Mycoplasma")),
+]
+
+
+class MethodSuitability(models.Model):
+    """The method shown suitable for one product: the product does not interfere with detection
+    (sterility: JP 4.06 / Ph. Eur. 2.6.1 method suitability test; endotoxin: JP 4.01 / Ph. Eur. 2.6.14
+    test for interfering factors, spike recovery 50-200 %; mycoplasma: Ph. Eur. 2.6.7 NAT or culture
+    suitability / specificity). Recorded by QC with its report kept (sha256), approved by QA with a
+    signature; a sterility, endotoxin or mycoplasma result supports release only under an approved,
+    suitable record for its product, test and method."""
+
+    OUTCOMES = [("suitable", _("Suitable")), ("not_suitable", _("Not suitable"))]
+    STATUSES = [("pending", _("Awaiting QA approval")), ("approved", _("Approved"))]
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="method_suitabilities")
+    test_type = models.CharField(_("test"), max_length=20, choices=MICROBIOLOGY_TESTS)
+    method = models.CharField(_("method"), max_length=200)
+    method_version = models.CharField(_("method version (SOP and version)"), max_length=100, blank=True)
+    performed_on = models.DateField(_("performed on"))
+    analyst = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=OUTCOMES)
+    spike_recovery_pct = models.DecimalField(
+        _("spike recovery (%)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    report = models.FileField(_("report"), upload_to="suitability/%Y/", blank=True)
+    report_name = models.CharField(max_length=255, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=STATUSES, default="pending", db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_signature = models.ForeignKey(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["product", "test_type", "-performed_on", "-id"]
+        verbose_name = _("method suitability")
+        indexes = [
+            models.Index(fields=["product", "test_type", "status"], name="suitability_product_test_idx")
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class QCRunControls(models.Model):
+    """The positive and negative controls of the run a sterility, endotoxin or mycoplasma result came
+    from. The run is valid when the positive control was detected (endotoxin: the positive product
+    control recovered 50-200 % of its spike) and the negative control was not; otherwise its result
+    is stored with the status "invalid run" and `invalid_reason` says why."""
+
+    result = models.OneToOneField(QCResult, on_delete=models.PROTECT, related_name="run_controls")
+    test_type = models.CharField(_("test"), max_length=20, choices=MICROBIOLOGY_TESTS)
+    positive_detected = models.BooleanField(_("positive control detected"), null=True, blank=True)
+    positive_recovery_pct = models.DecimalField(
+        _("positive product control recovery (%)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    negative_detected = models.BooleanField(_("negative control detected"))
+    valid = models.BooleanField(_("controls valid"))
+    invalid_reason = models.TextField(_("why the run is invalid"), blank=True)
+    suitability = models.ForeignKey(
+        MethodSuitability, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # the approved record in force when the result was entered, if any
+
+    def __str__(self):
+        return f"{self.result_id}: {'valid' if self.valid else 'invalid'}"

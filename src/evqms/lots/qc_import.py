@@ -34,7 +34,23 @@ from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.lots.services.qc import QCEntriesRefused, QCEntry, record_qc_results
 
-COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst", "instrument")
+# The last three are the run controls of a sterility, endotoxin or mycoplasma result ("detected" /
+# "not detected"; the endotoxin positive product control's spike recovery in %): optional columns,
+# required on the rows of those tests (services/microbiology.py).
+COLUMNS = (
+    "lot",
+    "attribute",
+    "value",
+    "unit",
+    "text_value",
+    "method",
+    "tested_at",
+    "analyst",
+    "instrument",
+    "positive_control",
+    "negative_control",
+    "positive_recovery",
+)
 REQUIRED = ("lot", "attribute", "tested_at")
 ALIASES = {
     "lot_number": "lot",
@@ -319,6 +335,10 @@ def _record_entries(actor, entries: list[_Entry], report: ImportReport) -> None:
                             instrument=entry.instrument,
                             stored_file_name=report.stored_as,
                             stored_file_sha256=report.sha256,
+                            controls={
+                                key: entry.cells.get(key)
+                                for key in ("positive_control", "negative_control", "positive_recovery")
+                            },
                         )
                         for entry in entries
                     ],

@@ -185,3 +185,35 @@ def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
             for d in Deviation.objects.filter(affected_lots=lot).order_by("number")
         ],
     }
+
+
+def method_suitability_record(s) -> dict:
+    """A method suitability record: what its audit events keep and QA's approval signs (the status
+    is left out, so the signature over the pending record still applies once approved)."""
+    return {
+        "number": s.number,
+        "product": s.product.code,
+        "test_type": s.test_type,
+        "method": s.method,
+        "method_version": s.method_version,
+        "performed_on": s.performed_on,
+        "analyst": s.analyst.get_username(),
+        "outcome": s.outcome,
+        "spike_recovery_pct": s.spike_recovery_pct,
+        "notes": s.notes,
+        "report_name": s.report_name,
+        "report_sha256": s.report_sha256,
+    }
+
+
+def run_controls_record(c) -> dict:
+    """The controls of a sterility, endotoxin or mycoplasma run, as a result's audit event keeps them."""
+    return {
+        "test_type": c.test_type,
+        "positive_detected": c.positive_detected,
+        "positive_recovery_pct": c.positive_recovery_pct,
+        "negative_detected": c.negative_detected,
+        "valid": c.valid,
+        "invalid_reason": c.invalid_reason,
+        "suitability": c.suitability.number if c.suitability_id else None,
+    }

@@ -24,3 +24,6 @@ rules.add_perm("lots.release_lot", is_qa_reviewer)
 rules.add_perm("lots.reject_lot", is_qa_reviewer)
 rules.add_perm("lots.mark_expired", is_qa_reviewer)
 rules.add_perm("lots.set_expiry", is_operator | is_qa_reviewer)
+# Method suitability of sterility, endotoxin and mycoplasma tests: QC records, QA approves (signature).
+rules.add_perm("lots.record_method_suitability", is_qc_analyst)
+rules.add_perm("lots.approve_method_suitability", is_qa_reviewer)

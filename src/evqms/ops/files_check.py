@@ -77,6 +77,7 @@ class Original:
 
 ORIGINALS: tuple[Original, ...] = (
     Original("lots.QCResult", "raw_file", "raw_file_sha256", "QC result", "{lot__number} {attribute__code}"),
+    Original("lots.MethodSuitability", "report", "report_sha256", "method suitability report", "{number}"),
     Original("dossier.Document", "file", "sha256", "document", "{code} v{version}"),
     Original(
         "equipment.CalibrationRecord",
@@ -117,6 +118,7 @@ def labels() -> dict[str, str]:
     """The registry's record names in the user's language (literal msgids, so the .po test sees them)."""
     return {
         "QC result": _("QC result"),
+        "method suitability report": _("method suitability report"),
         "document": _("document"),
         "calibration certificate": _("calibration certificate"),
         "training evidence": _("training evidence"),

@@ -194,6 +194,9 @@ def specification(prod=None, version: int = 1, status: str = "approved") -> d.Sp
         ]
         for i, a in enumerate(attrs):
             d.SpecAttribute.objects.create(specification=spec, order=i, stage="release", **a)
+    if status == "approved":
+        # its sterility and endotoxin methods shown suitable for the product, so its lots can be released
+        approve_suitabilities(spec)
     return spec
 
 
@@ -244,3 +247,38 @@ def approved_change_request(*, kind: str, product_code: str = "", title: str = "
         opened_at=timezone.now(),
         approved_at=timezone.now(),
     )
+
+
+def method_suitability(prod, test_type: str, method: str, *, outcome: str = "suitable", analyst=None):
+    """An approved method suitability record of `prod` for a sterility, endotoxin or mycoplasma
+    method (plain ORM: the services' tests record and approve theirs with a signature)."""
+    from evqms.lots.models import MethodSuitability
+
+    who = analyst or user("factory-analyst")
+    number = f"MS-F{MethodSuitability.objects.count() + 1:04d}"
+    return MethodSuitability.objects.create(
+        number=number,
+        product=prod,
+        test_type=test_type,
+        method=method,
+        performed_on=timezone.localdate() - dt.timedelta(days=30),
+        analyst=who,
+        outcome=outcome,
+        spike_recovery_pct=Decimal("95") if test_type == "endotoxin" else None,
+        status="approved",
+        recorded_by=who,
+        recorded_at=timezone.now(),
+        approved_by=who,
+        approved_at=timezone.now(),
+    )
+
+
+def approve_suitabilities(spec) -> None:
+    """An approved, suitable method suitability record for every sterility, endotoxin and
+    mycoplasma method of `spec` (its product), so that its results can support release."""
+    from evqms.lots.selectors.microbiology import suitability_in_force, test_type_of
+
+    for attribute in spec.attributes.all():
+        test_type = test_type_of(attribute)
+        if test_type and suitability_in_force(spec.product_id, test_type, attribute.method) is None:
+            method_suitability(spec.product, test_type, attribute.method)

@@ -25,6 +25,21 @@ PASSING = {
     "sterility": (None, "", "no growth"),
 }
 
+# Passing run controls of a sterility, endotoxin or mycoplasma result (services/microbiology.py).
+PASSING_CONTROLS = {
+    "sterility": {"positive_control": "detected", "negative_control": "not detected"},
+    "mycoplasma": {"positive_control": "detected", "negative_control": "not detected"},
+    "endotoxin": {"positive_recovery": "95", "negative_control": "not detected"},
+}
+
+
+def passing_controls(attribute) -> dict | None:
+    """The passing run controls the attribute's test needs, or None when it needs none."""
+    from evqms.lots.selectors.microbiology import test_type_of
+
+    test_type = test_type_of(attribute)
+    return dict(PASSING_CONTROLS[test_type]) if test_type else None
+
 
 @dataclass
 class World:
@@ -48,7 +63,7 @@ class World:
         from evqms.testing import factories as f
 
         product = f.product()
-        return cls(
+        world = cls(
             operator=make_user("op1", "operator"),
             analyst=make_user("qc1", "qc_analyst"),
             analyst2=make_user("qc2", "qc_analyst"),
@@ -61,6 +76,8 @@ class World:
             bank=f.cell_bank(),
             medium=f.material_lot(),
         )
+        f.approve_suitabilities(world.spec)
+        return world
 
     def attr(self, code):
         return self.spec.attributes.get(code=code)
@@ -126,6 +143,7 @@ class World:
                 text_value=text,
                 method="",
                 tested_at=timezone.now(),
+                controls=passing_controls(self.attr(code)),
             )
             if verify:
                 r = services.verify_qc_result(actor=self.analyst2, result=r)

@@ -43,6 +43,7 @@ KIND_LABELS = {
     "qc.verify": _("QC results to verify"),
     "lot.release": _("Lots awaiting release"),
     "deviation.close": _("Deviations to close"),
+    "suitability.approve": _("Method suitability awaiting QA approval"),
     "retention.take": _("Retention samples to take"),
     "retention.missing": _("Retention samples missing"),
     "retention.end": _("Retention periods ending"),

@@ -20,6 +20,7 @@ from evqms.lots.display import criterion_text
 from evqms.lots.holds import active_holds
 from evqms.lots.models import Deviation, Lot, LotHold, MaterialUsage, ParameterValue, QCResult, StepRecord
 from evqms.lots.records import lot_release_record
+from evqms.lots.selectors.microbiology import controls_by_result, controls_text
 from evqms.lots.selectors.qc import current_results, specification_attributes
 from evqms.lots.selectors.release import release_checklist, release_gate
 
@@ -282,6 +283,7 @@ def _results(
     oos_deviation = {d.qc_result_id: d.number for d in deviations if d.qc_result_id is not None}
     # The verdict's name looked up once: get_verdict_display() hashes every lazy choice per call.
     verdict_names = {k: str(v) for k, v in QCResult._meta.get_field("verdict").flatchoices}
+    controls = controls_by_result(r.pk for r in results)
     retests: dict[int, list[int]] = {}
     for x in results:
         if x.retest_of_id is not None:
@@ -321,6 +323,7 @@ def _results(
             "raw_file_name": r.raw_file_name,
             "raw_file_sha256": r.raw_file_sha256,
             "raw_file_url": reverse("lots:qc-raw", args=[lot.number, r.pk]) if r.raw_file else None,
+            **({"controls": controls_text(controls[r.pk])} if r.pk in controls else {}),
         }
         for r in results
     ]

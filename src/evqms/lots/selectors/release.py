@@ -12,6 +12,12 @@ from evqms.dossier.models import Specification
 from evqms.i18n import _, bilingual, use_language
 from evqms.lots.holds import active_holds
 from evqms.lots.models import Deviation, Lot
+from evqms.lots.selectors.microbiology import (
+    controls_of,
+    invalid_reasons,
+    suitability_in_force,
+    test_type_of,
+)
 from evqms.lots.selectors.qc import PASSING, current_results
 
 
@@ -63,6 +69,7 @@ def release_gate(
     for entry in current_results(lot) if current is None else current:
         if entry["attribute"].stage == "release":
             problems += _result_problems(entry)
+            problems += _microbiology_problems(lot, entry)
     problems += _open_deviation_problems(lot, open_deviations)
     problems += _hold_problems(lot, holds)
     if lot.expiry is not None and lot.expiry < today:
@@ -101,6 +108,66 @@ def _result_problems(entry: dict) -> list[GateProblem]:
         )
         problems.append(GateProblem("standing_oos", message, code))
     return problems
+
+
+def _microbiology_problems(lot: Lot, entry: dict) -> list[GateProblem]:
+    """A sterility, endotoxin or mycoplasma result supports release only from a run whose controls
+    passed, by a method with an approved, suitable method suitability record for the product; the
+    latest run being invalid is named with its reason (a retest is due)."""
+    attribute = entry["attribute"]
+    test_type = test_type_of(attribute)
+    if test_type is None:
+        return []
+    code, result = attribute.code, entry["result"]
+    if result is None:
+        last = entry["history"][-1] if entry["history"] else None
+        if last is not None and last.status == "invalid_run":
+            message = _both(
+                "{attribute}: the run is invalid ({reason}): retest it",
+                attribute=code,
+                reason=lambda lang: _controls_reason(last),
+            )
+            return [GateProblem("invalid_run", message, code)]
+        return []
+    controls = controls_of(result)
+    if controls is None or not controls.valid:
+        message = _both(
+            "{attribute}: the result has no valid positive and negative run controls", attribute=code
+        )
+        return [GateProblem("no_run_controls", message, code)]
+    product = lot.product.code
+    suitability = suitability_in_force(lot.product_id, test_type, result.method)
+    if suitability is None:
+        message = _both(
+            "{attribute}: no approved method suitability record for product {product} and method {method}",
+            attribute=code,
+            product=product,
+            method=result.method,
+        )
+        return [GateProblem("no_method_suitability", message, code)]
+    if suitability.outcome != "suitable":
+        message = _both(
+            "{attribute}: method {method} is not suitable for product {product} ({number})",
+            attribute=code,
+            product=product,
+            method=result.method,
+            number=suitability.number,
+        )
+        return [GateProblem("method_not_suitable", message, code)]
+    return []
+
+
+def _controls_reason(result) -> str:
+    """Why a run is invalid, in the current language (its controls as recorded)."""
+    controls = controls_of(result)
+    if controls is None:
+        return result.invalidation_reason
+    reasons = invalid_reasons(
+        positive=controls.positive_detected,
+        recovery=controls.positive_recovery_pct,
+        negative=controls.negative_detected,
+    )
+    return "; ".join(reasons)
 
 
 def _open_deviation_problems(lot: Lot, open_ones: list[tuple[str, str]] | None = None) -> list[GateProblem]:

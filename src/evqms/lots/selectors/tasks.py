@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from evqms.core import identifiers
 from evqms.core.tasks import Task, due_after
 from evqms.i18n import _
-from evqms.lots.models import Deviation, Lot, MaterialUsage, QCResult, StepRecord
+from evqms.lots.models import Deviation, Lot, MaterialUsage, MethodSuitability, QCResult, StepRecord
 
 QC_OPEN_STATUSES = ("qc", "quarantine")  # as services.qc: results are verified only then
 
@@ -39,7 +39,31 @@ def tasks_for(user) -> list[Task]:
         tasks += _to_release(user, area)
     if user.has_perm("lots.close_deviation"):
         tasks += _to_close(area)
+    if user.has_perm("lots.approve_method_suitability"):
+        tasks += _suitability_to_approve(user, area)
     return tasks
+
+
+def _suitability_to_approve(user, area: str) -> list[Task]:
+    """Method suitability records awaiting QA, but not those this person performed or recorded
+    (services.microbiology.approval_prohibited)."""
+    rows = (
+        MethodSuitability.objects.filter(status="pending")
+        .exclude(analyst=user)
+        .exclude(recorded_by=user)
+        .values_list("number", "product__code", "recorded_at")
+    )
+    out = []
+    for number, product, recorded_at in rows:
+        try:
+            url = reverse("lots:suitability-detail", args=[number]) + "#approve"
+        except NoReverseMatch:
+            continue
+        title = _("Approve method suitability {number} ({product})").format(number=number, product=product)
+        out.append(
+            Task("suitability.approve", title, url, due_after(recorded_at, "suitability.approve"), area)
+        )
+    return out
 
 
 def _to_verify(user, area: str) -> list[Task]:

@@ -25,6 +25,7 @@ from evqms.i18n import _
 from evqms.lots import evaluation
 from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import qc_result_record, qc_result_signed_record
+from evqms.lots.services import microbiology
 from evqms.lots.services._common import (
     audited_update,
     locked_lot,
@@ -235,6 +236,7 @@ class QCEntry:
     stored_file_sha256: str = ""
     derived: dict | None = None
     instrument: object = None  # the equipment.Instrument used, if named
+    controls: dict | None = None  # sterility/endotoxin/mycoplasma run controls (services/microbiology.py)
 
 
 class QCEntriesRefused(RuleViolation):
@@ -263,6 +265,7 @@ def record_qc_result(
     stored_file_sha256: str = "",
     derived: dict | None = None,
     instrument=None,
+    controls: dict | None = None,
 ) -> QCResult:
     """Record a QC result judged against limits frozen onto it; a failing result opens an OOS deviation.
 
@@ -272,6 +275,8 @@ def record_qc_result(
 
     `analyst` (default: the actor) is who performed the test; `stored_file_name/sha256` point the
     result at an original already kept (an import file, an NTA export, a potency plate).
+    `controls`: a sterility, endotoxin or mycoplasma run's positive_control, negative_control
+    (detected or not) and positive_recovery (endotoxin, %), see `services/microbiology.py`.
     The one-entry case of `record_qc_results`: a refusal raises the rule's own error.
     """
     entry = QCEntry(
@@ -289,6 +294,7 @@ def record_qc_result(
         stored_file_sha256=stored_file_sha256,
         derived=derived,
         instrument=instrument,
+        controls=controls,
     )
     try:
         return record_qc_results(actor=actor, entries=[entry])[0]
@@ -322,7 +328,8 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
         except (InputError, RuleViolation, PermissionDenied) as exc:
             refusals.append((index, exc))
         else:
-            valid.add((result.lot_id, result.attribute_id))
+            if result.status == "valid":  # an invalid run leaves the attribute without a valid result
+                valid.add((result.lot_id, result.attribute_id))
             checked.append((result, reason, lapses))
     if refusals:
         raise QCEntriesRefused(refusals)
@@ -330,6 +337,7 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
         _attach_raw_file(result, entry.raw_file, entry.stored_file_name, entry.stored_file_sha256)
     results = QCResult.objects.bulk_create([result for result, _reason, _lapses in checked])
     QCResult.history.bulk_history_create(results)  # the "+" row each save() would have written
+    microbiology.save_controls(results)
     events: list[dict] = []
     for result, reason, lapses in checked:
         events.append(
@@ -337,7 +345,11 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
                 action="qc_result.record",
                 object_type="qc_result",
                 object_id=result.pk,
-                after={**qc_result_record(result), **({"derived": result.derived} if result.derived else {})},
+                after={
+                    **qc_result_record(result),
+                    **({"derived": result.derived} if result.derived else {}),
+                    **microbiology.controls_event(result),
+                },
                 reason=reason,
             )
         )
@@ -403,6 +415,12 @@ def _checked_result(
         recorded_at=now(),
         derived=entry.derived or {},
         instrument=entry.instrument,
+    )
+    microbiology.apply_controls(
+        result,
+        microbiology.checked_controls(
+            lot=lot, attribute=attribute, method=result.method, given=entry.controls
+        ),
     )
     return result, judged.reason, lapses
 

@@ -54,7 +54,10 @@ def qc_result_row(context, r: dict, lot) -> SafeString:
     shown += f'<div class="muted small">{v(r["method"])}'
     if r.get("instrument"):
         shown += f' · <span class="instrument">{v(r["instrument"])}</span>'
-    shown += "</div></td>"
+    shown += "</div>"
+    if r.get("controls"):
+        shown += f'<div class="small run-controls">{v(r["controls"])}</div>'
+    shown += "</td>"
 
     limits = f"<td>{v(r['criterion_shown'])}"
     if r["alert_shown"]:
@@ -78,8 +81,9 @@ def qc_result_row(context, r: dict, lot) -> SafeString:
             status += f' <span class="badge ok">{gettext("current")}</span>'
         status += "</td>"
     else:
+        label = gettext("invalid run") if r["status"] == "invalid_run" else gettext("invalidated")
         status = (
-            f'<td><span class="badge bad">{gettext("invalidated")}</span>'
+            f'<td><span class="badge bad">{label}</span>'
             f'<div class="small">{v(r["invalidation_reason"])}</div></td>'
         )
 

@@ -147,9 +147,10 @@ def _result_or_404(lot, result_id) -> QCResult:
     return result
 
 
-def qc_entry_arguments(d: dict) -> dict:
+def qc_entry_arguments(d: dict, form=None) -> dict:
     """What a QC entry form (`forms.QCResultForm`, a row of the grid) gives the QC service: the
-    one reading of its fields, shared by the single entry, the retest and the grid."""
+    one reading of its fields, shared by the single entry, the retest and the grid (with the run
+    controls of a sterility, endotoxin or mycoplasma result when the form has them)."""
     return dict(
         value=d.get("value") or None,
         unit=d.get("unit") or "",
@@ -158,13 +159,18 @@ def qc_entry_arguments(d: dict) -> dict:
         tested_at=d["tested_at"],
         raw_file=d.get("raw_file"),
         instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
+        controls=form.controls() if form is not None and hasattr(form, "controls") else None,
     )
 
 
-def _record_result(request, lot, attribute, retest_of=None):
+def _record_result(request, lot, attribute, retest_of=None, form=None):
     def action(d):
         return services.record_qc_result(
-            actor=request.user, lot=lot, attribute=attribute, retest_of=retest_of, **qc_entry_arguments(d)
+            actor=request.user,
+            lot=lot,
+            attribute=attribute,
+            retest_of=retest_of,
+            **qc_entry_arguments(d, form),
         )
 
     return action
@@ -183,7 +189,7 @@ def qc_entry(request, number, attribute_id):
         lot,
         key=("qc", attribute.pk),
         form=form,
-        action=_record_result(request, lot, attribute),
+        action=_record_result(request, lot, attribute, form=form),
         success=_("Result for {attribute} recorded.").format(attribute=attribute.name),
     )
 
@@ -201,7 +207,7 @@ def qc_retest(request, number, result_id):
         lot,
         key=("retest", original.pk),
         form=form,
-        action=_record_result(request, lot, original.attribute, retest_of=original),
+        action=_record_result(request, lot, original.attribute, retest_of=original, form=form),
         success=_("Retest of {attribute} recorded.").format(attribute=original.attribute.name),
     )
 

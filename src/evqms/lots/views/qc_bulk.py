@@ -65,7 +65,7 @@ def _save_grid(request, lot, rows: list[dict]) -> int | None:
             refused = True
             continue
         try:
-            arguments = qc_entry_arguments(form.cleaned_data)
+            arguments = qc_entry_arguments(form.cleaned_data, form)
         except errors.InputError as exc:  # an unknown instrument
             show_refusal(form, exc, field_for=forms.field_for)
             refused = True
