@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,8 @@ from evqms.dossier.models import Product
 from evqms.errors import EvqmsError
 from evqms.inventory.models import Aliquot
 
+log = logging.getLogger(__name__)
+
 
 def load(users: dict) -> None:
     physician = users["physician"]
@@ -30,12 +33,15 @@ def load(users: dict) -> None:
     if Patient.objects.filter(code="PT-0001").exists() and not InstrumentUse.objects.exists():
         try:
             _outcomes_and_safety(physician)
-        except EvqmsError:
-            return  # e.g. too few aliquots in stock on this database: the rest of the demo stands
+        except EvqmsError as exc:
+            # e.g. too few aliquots in stock on this database: the rest of the demo stands
+            log.warning("demo outcomes and safety reports not loaded: %s", exc)
+            return
     try:
         demo_cohort.load(users)
-    except EvqmsError:
-        return  # e.g. a demo lot expired on this machine's date: the first patients stand
+    except EvqmsError as exc:
+        # e.g. a demo lot expired on this machine's date: the first patients stand
+        log.warning("demo cohort not loaded: %s", exc)
 
 
 def _administrations(physician) -> None:
