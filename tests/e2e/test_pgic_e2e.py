@@ -34,7 +34,9 @@ def test_physician_plans_and_records_a_pgic_without_baseline(page, live_server, 
     from evqms.clinical.models import Administration
 
     text = TEXT[lang]
-    product, _lots, physician = world.hand_product(f"ev-pg-{lang}", events=[], prefix=f"PG{lang}", follow_up=False)
+    product, _lots, physician = world.hand_product(
+        f"ev-pg-{lang}", events=[], prefix=f"PG{lang}", follow_up=False
+    )
     clinical.enable_instrument(actor=physician, product=product, instrument="pgic", follow_up_months=[1])
     adm = Administration.objects.filter(patient__code=f"ev-pg-{lang}-P01").get()
     physician.set_password("pgic-walk-pass")
