@@ -115,3 +115,19 @@ def test_the_demo_cohort_flags_the_serum_lot_and_keeps_every_rule(users, caplog)
     assert pgic.count() == 26 * 3 and not pgic.filter(baseline__isnull=False).exists()
     assert not pgic.filter(administration__patient__code__in=["PT-0001", "PT-0002"]).exists()
     assert all(v.missed_reason for v in FollowUpVisit.objects.filter(status="missed"))
+
+
+def test_a_logins_file_of_another_demo_database_leaves_the_reports_open(users, settings, tmp_path):
+    """The demo's logins file (EVQMS_HOME/demo-logins.json) may hold a password the physician here
+    does not have: the reports then stay open, and the rest of the demo loads. Before, the refused
+    signature stopped the outcomes, the safety reports and the whole cohort (seen when another test
+    had written the file in the same home)."""
+    import json
+
+    settings.EVQMS_HOME = tmp_path
+    (tmp_path / "demo-logins.json").write_text(json.dumps({"physician": "not-this-physicians-password"}))
+    _demo_lots()
+    inventory_demo.load(users)
+    clinical_demo.load(users)
+    assert Patient.objects.filter(code="PT-0030").exists()
+    assert SafetyReport.objects.filter(kind="initial", submitted_on__isnull=True).count() == 2

@@ -3,8 +3,8 @@ adverse event; then outcomes and safety reporting: the numeric pain rating enabl
 baselines and follow-ups (one visit missed, with its reason), a serious event reported in time and
 one reported late; then the cohort of 26 patients more (`demo_cohort`: 30 in all, a lot flagged by
 the lot signal test). Idempotent; skipped quietly when the demo aliquots do not exist. Signing the
-submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it the
-reports stay open."""
+submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it (or
+with one that is not this physician's) the reports stay open."""
 
 from __future__ import annotations
 
@@ -117,7 +117,9 @@ def _outcomes_and_safety(physician) -> None:
     with transaction.atomic():  # all of it or none, so a later load tries again
         in_time, late = _records(physician, product, stock)
     password = _passwords().get(physician.get_username())
-    if password:
+    # the file may belong to another demo database (a password the user here does not have): a
+    # signature it cannot give leaves the reports open, as without the file
+    if password and physician.check_password(password):
         _submit(physician, password, in_time, late)
 
 
