@@ -24,6 +24,7 @@ from evqms.analytics.evidence import (
     mid_responders,
     paired_change,
     rate_per,
+    rating_responders,
 )
 from evqms.errors import InputError
 
@@ -370,3 +371,32 @@ def test_every_message_is_translated_and_agrees_with_the_other_catalogues():
         for e in polib.pofile(str(po)):
             if e.msgid in ours and e.msgstr:
                 assert e.msgstr == ours[e.msgid], (po.name, e.msgid)
+
+
+# --- ratings of change without a baseline (PGIC) ------------------------------------------------
+
+
+def test_rating_responders_count_the_ratings_and_the_share_at_the_threshold():
+    # PGIC 1-7, lower is better, responder at 2 ("much improved") or better: ratings 1, 2, 2, 3, 4
+    # and one missing, 7 expected. 3 responders of 5 rated; binom.test(3, 5) in R gives the
+    # Clopper-Pearson interval 0.1466328 - 0.9472550; over all 7 expected 3/7 to 5/7.
+    r = rating_responders([1, 2, 2, 3, 4, None], 2, "lower_better", expected=7)
+    assert r.distribution == [[1.0, 1], [2.0, 2], [3.0, 1], [4.0, 1]]
+    assert (r.responders, r.available, r.expected, r.complete) == (3, 5, 7, False)
+    assert r.share == pytest.approx(0.6) and r.completeness == pytest.approx(5 / 7)
+    assert r.low == pytest.approx(0.1466328, abs=1e-6) and r.high == pytest.approx(0.9472550, abs=1e-6)
+    assert r.share_if_missing_failed == pytest.approx(3 / 7)
+    assert r.share_if_missing_responded == pytest.approx(5 / 7)
+    # higher is better: 6 and 7 reach 6; binom.test(2, 3): 0.09429932 - 0.99159624
+    r = rating_responders([5, 6, 7], 6, "higher_better")
+    assert (r.responders, r.available, r.expected) == (2, 3, 3) and r.complete
+    assert r.low == pytest.approx(0.09429932, abs=1e-7) and r.high == pytest.approx(0.99159624, abs=1e-7)
+
+
+def test_rating_responders_refuse_what_cannot_be_counted():
+    with pytest.raises(InputError, match="threshold"):
+        rating_responders([1, 2], None, "lower_better")
+    with pytest.raises(InputError, match="only 1 were expected"):
+        rating_responders([1, 2], 2, "lower_better", expected=1)
+    nobody = rating_responders([None, None], 2, "lower_better")
+    assert (nobody.available, nobody.share, nobody.low, nobody.distribution) == (0, None, None, [])

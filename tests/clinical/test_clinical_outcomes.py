@@ -119,3 +119,13 @@ def test_only_a_physician_enables_an_instrument(world, make_user):
 
     with pytest.raises(PermissionDenied):
         services.enable_instrument(actor=qa, product=lot.product, instrument="nrs-pain")
+
+
+def test_a_responder_threshold_belongs_to_an_instrument_without_a_baseline():
+    pgic = outcomes.definition_of("pgic")
+    assert pgic.baseline is False and pgic.responder_threshold == Decimal(2) and pgic.version == 2
+    with pytest.raises(InputError, match="without a baseline"):
+        outcomes.read_definitions(
+            SUMMED.replace("    score_rule: sum", "    score_rule: sum\n    responder_threshold: 3"),
+            name="t.yaml",
+        )

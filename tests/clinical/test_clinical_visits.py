@@ -173,3 +173,61 @@ def test_a_disabled_instrument_takes_no_new_baseline(given):
         )
     with pytest.raises(RuleViolation, match="no longer used for"):
         services.disable_instrument(actor=doc, use=use, reason="again")
+
+
+# --- an instrument that rates the change itself (PGIC): no baseline, visits from the administration
+
+
+def test_pgic_visits_are_planned_with_the_administration(world):
+    _op, doc, lot, aliquots, _p = world
+    pgic = services.enable_instrument(
+        actor=doc, product=lot.product, instrument="pgic", follow_up_months=[1, 3]
+    )
+    adm = services.record_administration(
+        actor=doc, patient="P-100", aliquots=[aliquots[0].container_id], administered_at=GIVEN,
+        route="intra_articular",
+    )  # fmt: skip
+    visits = list(FollowUpVisit.objects.filter(administration=adm).order_by("month"))
+    # Hand-computed from 2025-01-31, window ± 14 days (the default).
+    assert [(v.month, v.due_on, v.baseline_id, v.instrument_use_id) for v in visits] == [
+        (1, dt.date(2025, 2, 28), None, pgic.pk),
+        (3, dt.date(2025, 4, 30), None, pgic.pk),
+    ]
+    event = AuditEvent.objects.filter(action="administration.create").latest("id")
+    assert '"month":1' in event.after.replace(" ", "") and '"month":3' in event.after.replace(" ", "")
+    # a rating at its visit: 2 "much improved"; no baseline is asked for or taken
+    rating = services.record_follow_up(
+        actor=doc,
+        visit=visits[0],
+        evaluated_at=dt.datetime(2025, 3, 1, 10, tzinfo=TOKYO),
+        values={"change": "2"},
+    )
+    assert rating.kind == "follow_up" and rating.score == Decimal(2) and rating.instrument == pgic.instrument
+    with pytest.raises(RuleViolation, match="takes no baseline"):
+        services.record_baseline(
+            actor=doc, administration=adm, use=pgic, evaluated_at=GIVEN - dt.timedelta(hours=1),
+            values={"change": "4"},
+        )  # fmt: skip
+
+
+def test_pgic_enabled_after_an_administration_is_planned_on_request(given):
+    doc, adm, _nrs = given
+    with pytest.raises(RuleViolation, match="no instrument without a baseline"):
+        services.plan_visits_without_baseline(actor=doc, administration=adm)
+    pgic = services.enable_instrument(
+        actor=doc, product=adm.used.first().aliquot.lot.product, instrument="pgic", follow_up_months=[6]
+    )
+    assert not FollowUpVisit.objects.filter(administration=adm).exists()
+    (visit,) = services.plan_visits_without_baseline(actor=doc, administration=adm)
+    assert (visit.instrument_use_id, visit.month, visit.due_on) == (pgic.pk, 6, dt.date(2025, 7, 31))
+    assert AuditEvent.objects.filter(action="visit.planned", object_id=str(adm.pk)).count() == 1
+    with pytest.raises(RuleViolation, match="no instrument without a baseline"):
+        services.plan_visits_without_baseline(actor=doc, administration=adm)  # not twice
+
+
+def test_planning_visits_needs_the_evaluation_role(given, make_user):
+    _doc, adm, _nrs = given
+    from evqms.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.plan_visits_without_baseline(actor=make_user("op2", "operator"), administration=adm)

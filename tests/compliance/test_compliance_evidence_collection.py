@@ -92,7 +92,7 @@ def test_a_pgic_takes_no_baseline(treated):
     snap = build_snapshot(world.product)
     assert [(i.id, i.baseline) for i in snap.outcome_instruments] == [
         ("nrs-pain v1", True),
-        ("pgic v1", False),
+        ("pgic v2", False),
     ]
 
 

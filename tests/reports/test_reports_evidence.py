@@ -311,3 +311,54 @@ def test_reads_do_not_grow_with_patients_or_lots(django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         ev = evidence.product_evidence(product)
     assert ev["summary"]["patients"] == 18 and len(ev["lots"]) == 5
+
+
+def test_a_rating_of_change_is_summarised_without_a_baseline():
+    """PGIC enabled before the administrations (visits at month 1), rated by hand: P01-P04 1, 2, 2,
+    3; P05 4; P06 missed; P07-P10 not rated (their windows closed in 2025: overdue). 10 expected,
+    5 rated, responders (2 or better) 3 of 5: binom.test(3, 5) 0.1466 - 0.9473; over all 10
+    expected 3/10 to 8/10."""
+    from evqms.clinical import services as clinical
+    from evqms.clinical.models import FollowUpVisit
+
+    physician = f.user("pgic-doc", "physician")
+    product = f.product("ev-pgic", name="PGIC product")
+    clinical.enable_instrument(actor=physician, product=product, instrument="pgic", follow_up_months=[1])
+    hand_product("ev-pgic-2", events=[], prefix="EVP", follow_up=False)  # another product: not counted
+    from evqms.inventory import services as inventory
+
+    operator = f.user("pgic-op", "operator")
+    lot = f.lot("EVP-X", status="released", prod=product)
+    aliquots = inventory.create_aliquots(actor=operator, lot=lot, count=10, volume_ml="1.0")
+    ratings = {0: 1, 1: 2, 2: 2, 3: 3, 4: 4}
+    for i, aliquot in enumerate(aliquots):
+        clinical.register_patient(
+            actor=physician,
+            code=f"PG-{i}",
+            clinic_identifier=f"chart-pg-{i}",
+            consented_on=dt.date(2024, 12, 1),
+        )
+        adm = clinical.record_administration(
+            actor=physician, patient=f"PG-{i}", aliquots=[aliquot.container_id],
+            administered_at=_at(dt.date(2025, 2, 3) + dt.timedelta(days=i)), route="intra_articular",
+        )  # fmt: skip
+        visit = FollowUpVisit.objects.get(administration=adm, month=1)
+        assert visit.baseline_id is None
+        if i in ratings:
+            clinical.record_follow_up(
+                actor=physician, visit=visit, evaluated_at=_at(visit.due_on), values={"change": ratings[i]}
+            )
+        elif i == 5:
+            clinical.record_missed_visit(actor=physician, visit=visit, reason="moved away")
+    (pgic,) = evidence.product_evidence(product)["outcomes"]
+    assert pgic["code"] == "pgic" and not pgic["needs_baseline"] and pgic["threshold"] == 2.0
+    (m1,) = pgic["months"]
+    assert (m1["expected"], m1["done"], m1["missed"], m1["overdue"]) == (10, 5, 1, 4)
+    assert m1["change"] is None and m1["responders"] is None  # nothing to compare with
+    r = m1["ratings"]
+    assert r["distribution"] == [[1.0, 1], [2.0, 2], [3.0, 1], [4.0, 1]]
+    assert (r["responders"], r["available"], r["expected"]) == (3, 5, 10)
+    assert close(r["low"], 0.14663) and close(r["high"], 0.94726)
+    assert close(r["share_if_missing_failed"], 0.3, 1e-9) and close(
+        r["share_if_missing_responded"], 0.8, 1e-9
+    )

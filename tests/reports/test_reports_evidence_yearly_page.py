@@ -116,7 +116,10 @@ def test_a_pgic_in_use_asks_for_no_baseline_on_the_evidence_page(client, hand):
     clinical.enable_instrument(actor=doc, product=product, instrument="pgic", follow_up_months=[1, 3])
     html = _get(client, doc, f"/reports/evidence/{product.code}/").content.decode()
     assert 'id="outcome-pgic-no-baseline"' in html
-    assert 'id="outcome-pgic"' not in html  # no change-from-baseline table demanded for it
+    # its table holds the ratings and responders, no change from a baseline (none is taken)
+    table = html.split('id="outcome-pgic"')[1].split("</table>")[0]
+    assert "評価（評価値：患者数）" in table or "Ratings (rating: patients)" in table
+    assert "Wilcoxon" not in table and "t = " not in table
     assert 'id="outcome-nrs-pain"' in html  # the pain rating keeps its table
 
 

@@ -19,6 +19,10 @@ language, see `method_labels()`). Bad input raises `evqms.errors.InputError`.
     mid_responders(before, after, mid, direction, expected=None) -> Responders
         share of patients whose change reaches the minimal important difference in the
         direction of benefit, with the completeness of the data beside it.
+    rating_responders(ratings, threshold, direction, expected=None) -> RatingResponders
+        for an instrument that rates the change itself (no baseline, e.g. PGIC 1-7): the
+        distribution of the ratings and the share at or beyond `threshold` in the direction of
+        benefit, with its Clopper-Pearson interval and the completeness beside it.
     lot_signal({"lot": (events, exposures), ...}, alpha=0.05) -> list[LotSignal]
         per lot, a one-sided exact test that its event rate exceeds the rest of the product's,
         Holm-adjusted over the lots tested.
@@ -372,6 +376,73 @@ def mid_responders(before, after, mid, direction: str, expected=None, confidence
         share_if_missing_failed=hits / expected if expected else None,
         share_if_missing_responded=(hits + missing) / expected if expected else None,
         mid=mid,
+        direction=direction,
+    )
+
+
+@dataclass(frozen=True)
+class RatingResponders:
+    """Ratings of change (no baseline): how many gave each rating, and the responders among the
+    patients rated; the bounds count the missing as non-responders, then as responders."""
+
+    distribution: list  # [[rating, count], ...] in increasing rating
+    responders: int
+    available: int  # patients rated
+    expected: int
+    completeness: float | None
+    complete: bool
+    share: float | None
+    low: float | None
+    high: float | None
+    confidence: float
+    share_if_missing_failed: float | None
+    share_if_missing_responded: float | None
+    threshold: float
+    direction: str
+    method: str = "clopper_pearson"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "method_label": _label(self.method)}
+
+
+def rating_responders(
+    ratings, threshold, direction: str, expected=None, confidence: float = 0.95
+) -> RatingResponders:
+    """A patient responds when the rating is at or beyond `threshold` in the direction of benefit
+    (<= threshold when lower is better, PGIC 1-2; >= when higher is better). None or NaN is a
+    missing rating. `expected`: the patients the rating was due for (default: those listed)."""
+    conf = _confidence(confidence)
+    direction = _direction(direction)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not math.isfinite(threshold):
+        raise InputError(_("the responder threshold must be a number"), where=location(field="threshold"))
+    values = np.array([_value(v) for v in ratings], dtype=float)
+    given = values[~np.isnan(values)]
+    expected = len(values) if expected is None else _count(expected, "expected")
+    if expected < len(given):
+        raise InputError(
+            _("{available} patients have a rating but only {expected} were expected").format(
+                available=len(given), expected=expected
+            ),
+            where=location(field="expected"),
+        )
+    hits = int((given <= threshold).sum() if direction == "lower_better" else (given >= threshold).sum())
+    ratings_seen, counts = np.unique(given, return_counts=True)
+    low, high = exact_binomial_ci(hits, len(given), conf) if len(given) else (None, None)
+    missing = expected - len(given)
+    return RatingResponders(
+        distribution=[[float(r), int(c)] for r, c in zip(ratings_seen, counts, strict=True)],
+        responders=hits,
+        available=len(given),
+        expected=expected,
+        completeness=len(given) / expected if expected else None,
+        complete=expected > 0 and missing == 0,
+        share=hits / len(given) if len(given) else None,
+        low=low,
+        high=high,
+        confidence=conf,
+        share_if_missing_failed=hits / expected if expected else None,
+        share_if_missing_responded=(hits + missing) / expected if expected else None,
+        threshold=float(threshold),
         direction=direction,
     )
 

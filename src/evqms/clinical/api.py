@@ -90,7 +90,7 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
 
 class VisitSerializer(serializers.ModelSerializer):
     administration = serializers.CharField(source="administration.number")
-    instrument = serializers.CharField(source="baseline.instrument.code")
+    instrument = serializers.CharField(source="instrument_use.instrument.code")
     state = serializers.SerializerMethodField()
 
     class Meta:
@@ -118,7 +118,7 @@ class VisitViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.IsAuthenticated, CanView]
 
     def get_queryset(self):
-        return FollowUpVisit.objects.select_related("administration", "baseline__instrument").order_by(
+        return FollowUpVisit.objects.select_related("administration", "instrument_use__instrument").order_by(
             "due_on", "id"
         )
 

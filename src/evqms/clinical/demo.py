@@ -3,13 +3,14 @@ adverse event; then outcomes and safety reporting: the numeric pain rating enabl
 baselines and follow-ups (one visit missed, with its reason), a serious event reported in time and
 one reported late; then the cohort of 26 patients more (`demo_cohort`: 30 in all, a lot flagged by
 the lot signal test). Idempotent; skipped quietly when the demo aliquots do not exist. Signing the
-submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it the
-reports stay open."""
+submissions needs the physician's demo password ($EVQMS_HOME/demo-logins.json); without it (or
+with one that is not this physician's) the reports stay open."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,8 @@ from evqms.dossier.models import Product
 from evqms.errors import EvqmsError
 from evqms.inventory.models import Aliquot
 
+log = logging.getLogger(__name__)
+
 
 def load(users: dict) -> None:
     physician = users["physician"]
@@ -30,12 +33,15 @@ def load(users: dict) -> None:
     if Patient.objects.filter(code="PT-0001").exists() and not InstrumentUse.objects.exists():
         try:
             _outcomes_and_safety(physician)
-        except EvqmsError:
-            return  # e.g. too few aliquots in stock on this database: the rest of the demo stands
+        except EvqmsError as exc:
+            # e.g. too few aliquots in stock on this database: the rest of the demo stands
+            log.warning("demo outcomes and safety reports not loaded: %s", exc)
+            return
     try:
         demo_cohort.load(users)
-    except EvqmsError:
-        return  # e.g. a demo lot expired on this machine's date: the first patients stand
+    except EvqmsError as exc:
+        # e.g. a demo lot expired on this machine's date: the first patients stand
+        log.warning("demo cohort not loaded: %s", exc)
 
 
 def _administrations(physician) -> None:
@@ -111,7 +117,9 @@ def _outcomes_and_safety(physician) -> None:
     with transaction.atomic():  # all of it or none, so a later load tries again
         in_time, late = _records(physician, product, stock)
     password = _passwords().get(physician.get_username())
-    if password:
+    # the file may belong to another demo database (a password the user here does not have): a
+    # signature it cannot give leaves the reports open, as without the file
+    if password and physician.check_password(password):
         _submit(physician, password, in_time, late)
 
 

@@ -1,6 +1,9 @@
 """The demo's cohort: 26 more pseudonymised patients, so the product has 30, each given one aliquot
-of UCEV-24-001 or UCEV-24-004, with a pain baseline and the follow-ups their windows allow (some
-missed with the reason, one left overdue, the latest still due), and adverse events arranged so
+of UCEV-24-001 or UCEV-24-004, with a pain baseline, the global impression of change (PGIC, no
+baseline: enabled before the cohort, so its visits at 1, 3 and 6 months are planned with each
+administration; the first demo's four administrations predate it) and the follow-ups their windows
+allow (some missed with the reason, one visit left overdue, the latest still due; a missed or
+overdue visit misses both instruments), and adverse events arranged so
 that UCEV-24-001 (made on process v1 with fetal bovine serum) is flagged by the lot signal test.
 
 The counts, checked by hand (tests/clinical/test_clinical_demo.py recomputes them):
@@ -58,6 +61,13 @@ def load(users: dict) -> None:
     if nrs is None or len(lots) != len(LOTS):
         return
     with transaction.atomic():  # all of it or none, so a later load tries again
+        if not InstrumentUse.objects.filter(
+            product=nrs.product, instrument__code="pgic", active=True
+        ).exists():
+            # the global impression of change: no baseline, its visits planned with each administration
+            services.enable_instrument(
+                actor=physician, product=nrs.product, instrument="pgic", follow_up_months=[1, 3, 6]
+            )
         _cohort(physician, operator, nrs, lots)
 
 
@@ -128,7 +138,7 @@ def _cohort(physician, operator, nrs, lots) -> None:
 def _visits(physician, adm, place: int, baseline: int, today: dt.date) -> None:
     """Each visit whose window has closed: done inside it (pain lower by 1 to 4), or missed with
     the reason, or (once) left overdue; visits whose window is open or ahead stay scheduled."""
-    for visit in adm.visits.order_by("month"):
+    for visit in adm.visits.select_related("instrument_use__instrument").order_by("month", "id"):
         if visit_state(visit, today) != "overdue" or (place, visit.month) in OVERDUE:
             continue
         reason = MISSED.get((place, visit.month))
@@ -136,11 +146,15 @@ def _visits(physician, adm, place: int, baseline: int, today: dt.date) -> None:
             services.record_missed_visit(actor=physician, visit=visit, reason=reason)
             continue
         day = visit.due_on + dt.timedelta(days=(place % 7) - 3)
+        if visit.instrument_use.instrument.code == "pgic":  # 1 very much improved ... 4 no change
+            values = {"change": str(1 + (place + visit.month) % 4)}
+        else:
+            values = {"pain": str(max(0, baseline - 1 - (place + visit.month) % 4))}
         services.record_follow_up(
             actor=physician,
             visit=visit,
             evaluated_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0))),
-            values={"pain": str(max(0, baseline - 1 - (place + visit.month) % 4))},
+            values=values,
         )
 
 

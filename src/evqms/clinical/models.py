@@ -239,6 +239,15 @@ def instrument_needs_baseline(definition) -> bool:
     return not (isinstance(definition, dict) and definition.get("baseline") is False)
 
 
+def instrument_responder_threshold(definition) -> float | None:
+    """For an instrument without a baseline: the rating at or beyond which a patient responds."""
+    value = definition.get("responder_threshold") if isinstance(definition, dict) else None
+    try:
+        return None if value in (None, "") or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None  # a stored definition that says nothing usable: no responders are counted
+
+
 class OutcomeInstrument(models.Model):
     """An outcome measure as data (loaded from clinical/instruments/*.yaml or a site's own file).
 
@@ -354,10 +363,15 @@ class Evaluation(models.Model):
 
 
 class FollowUpVisit(models.Model):
-    """A visit planned from a baseline: due `month` months after the administration, within ± the
-    window. Done when its evaluation is recorded; missed only when someone records why."""
+    """A visit due `month` months after the administration, within ± the window, for one instrument
+    use: planned from the baseline, or from the administration itself for an instrument that rates
+    the change (no baseline). Done when its evaluation is recorded; missed only when someone records
+    why."""
 
-    baseline = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="visits")
+    baseline = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+    )
+    instrument_use = models.ForeignKey(InstrumentUse, on_delete=models.PROTECT, related_name="visits")
     administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="visits")
     month = models.PositiveSmallIntegerField(_("month"))
     due_on = models.DateField(_("due on"))
@@ -379,7 +393,9 @@ class FollowUpVisit(models.Model):
         verbose_name = _("follow-up visit")
         indexes = [models.Index(fields=["status", "window_end"], name="visit_status_due_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["baseline", "month"], name="visit_baseline_month_uniq"),
+            models.UniqueConstraint(
+                fields=["administration", "instrument_use", "month"], name="visit_use_month_uniq"
+            ),
             models.CheckConstraint(
                 condition=(models.Q(status="scheduled") & models.Q(evaluation__isnull=True))
                 | (models.Q(status="done") & models.Q(evaluation__isnull=False))

@@ -97,6 +97,7 @@ def evaluation_record(ev: Evaluation) -> dict:
 def visit_record(visit: FollowUpVisit) -> dict:
     return {
         "administration": visit.administration.number,
+        "instrument_use": visit.instrument_use_id,
         "month": visit.month,
         "due_on": visit.due_on.isoformat(),
         "window_start": visit.window_start.isoformat(),

@@ -135,7 +135,7 @@ def _visits():
     return FollowUpVisit.objects.select_related(
         "administration__patient",
         "administration__physician",
-        "baseline__instrument",
+        "instrument_use__instrument",
         "evaluation",
         "closed_by",
     )
@@ -143,7 +143,7 @@ def _visits():
 
 def visits_of(adm: Administration, today: dt.date | None = None) -> list[VisitRow]:
     return _visit_rows(
-        _visits().filter(administration=adm).order_by("due_on", "baseline__instrument__code"),
+        _visits().filter(administration=adm).order_by("due_on", "instrument_use__instrument__code"),
         today or timezone.localdate(),
     )
 

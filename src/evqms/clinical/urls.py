@@ -14,6 +14,7 @@ urlpatterns = [
     path("adverse-events/new/", views.adverse_event_create, name="adverse-event-create"),
     path("adverse-events/<adverse_event:number>/", views.adverse_event_detail, name="adverse-event-detail"),
     path("outcomes/", views.instrument_uses, name="instrument-uses"),
+    path("administrations/<administration:number>/plan-visits/", views.plan_visits, name="plan-visits"),
     path(
         "administrations/<administration:number>/baseline/<int:use>/",
         views.baseline_create,

@@ -20,7 +20,12 @@ from evqms.clinical.services.safety import (
     record_submission,
     schedule_periodic_report,
 )
-from evqms.clinical.services.visits import record_baseline, record_follow_up, record_missed_visit
+from evqms.clinical.services.visits import (
+    plan_visits_without_baseline,
+    record_baseline,
+    record_follow_up,
+    record_missed_visit,
+)
 
 __all__ = [
     "PARTICLE_UNITS",
@@ -30,6 +35,7 @@ __all__ = [
     "enable_instrument",
     "get_patient",
     "mark_generated",
+    "plan_visits_without_baseline",
     "record_ae_follow_up",
     "record_baseline",
     "record_evidence_report",

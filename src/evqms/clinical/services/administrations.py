@@ -16,8 +16,9 @@ from django.utils import timezone
 from evqms.accounts.rules import is_physician, require
 from evqms.audit.services import record_event
 from evqms.clinical.models import AdministeredAliquot, Administration, Patient
-from evqms.clinical.records import administration_record
+from evqms.clinical.records import administration_record, visit_record
 from evqms.clinical.services.patients import get_patient
+from evqms.clinical.services.visits import plan_change_visits
 from evqms.core.numbering import next_number
 from evqms.dossier.models import ROUTES
 from evqms.errors import InputError, RuleViolation
@@ -102,12 +103,17 @@ def record_administration(
     for aliquot in given:
         AdministeredAliquot.objects.create(administration=adm, aliquot=aliquot)
         mark_administered(actor=actor, aliquot=aliquot, administration_number=adm.number)
+    # an instrument that rates the change itself takes no baseline: its visits start from here
+    visits = plan_change_visits(adm)
+    after = administration_record(adm, containers)
+    if visits:
+        after["visits"] = [visit_record(v) for v in visits]
     record_event(
         actor=actor,
         action="administration.create",
         object_type="administration",
         object_id=adm.pk,
-        after=administration_record(adm, containers),
+        after=after,
     )
     return adm
 

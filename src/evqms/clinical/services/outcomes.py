@@ -64,6 +64,9 @@ class Definition:
     source: str
     # False: the instrument rates the change itself (PGIC); no baseline is taken or asked for.
     baseline: bool = True
+    # For such an instrument: the rating at or beyond which (in the direction of benefit) a patient
+    # is a responder, e.g. PGIC 2 "much improved" or better.
+    responder_threshold: Decimal | None = None
 
     def text(self, field: str, lang: str) -> str:
         value = getattr(self, field)
@@ -163,6 +166,12 @@ def _definition(entry, name: str) -> Definition:
     if not items and not entry.get("licensed"):
         raise InputError(_("an instrument needs items (only a licensed placeholder has none)"), where=where)
     mid = entry.get("minimal_important_difference")
+    threshold = entry.get("responder_threshold")
+    threshold = None if threshold in (None, "") else _decimal(threshold, where)
+    if threshold is not None and entry.get("baseline", True) is not False:
+        raise InputError(
+            _("a responder threshold is for an instrument without a baseline (baseline: false)"), where=where
+        )
     return Definition(
         code=code,
         version=int(entry.get("version", 1)),
@@ -179,6 +188,7 @@ def _definition(entry, name: str) -> Definition:
         raw=entry,
         source=name,
         baseline=entry.get("baseline", True) is not False,
+        responder_threshold=threshold,
     )
 
 

@@ -1,7 +1,8 @@
 """Baseline evaluations, the follow-up visits planned from them, and what became of each visit.
 
 A baseline is evaluated before the administration; recording it plans one visit per month of the
-product's schedule, due that many calendar months after the administration's local date, within
+product's schedule (an instrument that rates the change itself, such as PGIC, takes no baseline:
+its visits are planned when the administration is recorded), due that many calendar months after the administration's local date, within
 ± the window. A visit is done when its evaluation is recorded, missed only when someone records
 why: a visit is never silently absent.
 """
@@ -18,7 +19,7 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.clinical.models import Administration, Evaluation, FollowUpVisit, InstrumentUse
 from evqms.clinical.records import evaluation_record, visit_record
-from evqms.clinical.services.outcomes import administered_products, score, stored_definition
+from evqms.clinical.services.outcomes import administered_products, score, stored_definition, uses_for
 from evqms.core.db import lock_for_update
 from evqms.core.timefmt import display_local
 from evqms.errors import InputError, RuleViolation
@@ -52,10 +53,12 @@ def _evaluation_time(moment: dt.datetime | None) -> dt.datetime:
     return moment
 
 
-def schedule_visits(*, baseline: Evaluation) -> list[FollowUpVisit]:
-    """The visits of `baseline`'s schedule (inside the caller's transaction)."""
-    use = baseline.instrument_use
-    day = timezone.localtime(baseline.administration.administered_at).date()
+def schedule_visits(
+    *, administration: Administration, use: InstrumentUse, baseline: Evaluation | None = None
+) -> list[FollowUpVisit]:
+    """The visits of `use`'s schedule for `administration` (inside the caller's transaction),
+    planned from `baseline`, or from the administration alone for an instrument without one."""
+    day = timezone.localtime(administration.administered_at).date()
     window = dt.timedelta(days=use.window_days)
     visits = []
     for month in use.follow_up_months:
@@ -63,13 +66,74 @@ def schedule_visits(*, baseline: Evaluation) -> list[FollowUpVisit]:
         visits.append(
             FollowUpVisit.objects.create(
                 baseline=baseline,
-                administration=baseline.administration,
+                instrument_use=use,
+                administration=administration,
                 month=month,
                 due_on=due,
                 window_start=due - window,
                 window_end=due + window,
             )
         )
+    return visits
+
+
+def _usable(adm: Administration, use: InstrumentUse) -> InstrumentUse:
+    """`use` read again with its instrument and product; refused unless it is active and for a
+    product given in `adm`."""
+    use = InstrumentUse.objects.select_related("instrument", "product").get(pk=use.pk)
+    if use.product_id not in administered_products(adm):
+        raise InputError(
+            _("{code} is not used for the product given in {number}").format(
+                code=use.instrument.code, number=adm.number
+            ),
+            where="use",
+        )
+    if not use.active:
+        raise RuleViolation(
+            _("{code} is no longer used for {product}").format(
+                code=use.instrument.code, product=use.product.code
+            )
+        )
+    return use
+
+
+def plan_change_visits(administration: Administration) -> list[FollowUpVisit]:
+    """Plan the visits of every active instrument without a baseline (one rating the change itself,
+    such as PGIC) that the administered product uses and that has none planned yet for
+    `administration`. The administration's own service calls it when the administration is
+    recorded; `plan_visits_without_baseline` for one given before such an instrument was enabled.
+    Inside the caller's transaction; the caller records the audit event."""
+    planned = set(
+        FollowUpVisit.objects.filter(administration=administration).values_list(
+            "instrument_use_id", flat=True
+        )
+    )
+    visits = []
+    for use in uses_for(administration):
+        if not use.instrument.needs_baseline and use.pk not in planned:
+            visits += schedule_visits(administration=administration, use=use)
+    return visits
+
+
+@transaction.atomic
+def plan_visits_without_baseline(*, actor, administration: Administration) -> list[FollowUpVisit]:
+    """The physician's action: plan the missing visits of the instruments without a baseline."""
+    require(actor, "clinical.record_evaluation")
+    adm = lock_for_update(Administration.objects.filter(pk=administration.pk)).get()
+    visits = plan_change_visits(adm)
+    if not visits:
+        raise RuleViolation(
+            _("{number} has no instrument without a baseline whose visits are still to plan").format(
+                number=adm.number
+            )
+        )
+    record_event(
+        actor=actor,
+        action="visit.planned",
+        object_type="administration",
+        object_id=adm.pk,
+        after={"visits": [visit_record(v) for v in visits]},
+    )
     return visits
 
 
@@ -86,20 +150,7 @@ def record_baseline(
     """The evaluation before the administration, and the follow-up visits planned from it."""
     require(actor, "clinical.record_evaluation")
     adm = lock_for_update(Administration.objects.filter(pk=administration.pk)).select_related("patient").get()
-    use = InstrumentUse.objects.select_related("instrument", "product").get(pk=use.pk)
-    if use.product_id not in administered_products(adm):
-        raise InputError(
-            _("{code} is not used for the product given in {number}").format(
-                code=use.instrument.code, number=adm.number
-            ),
-            where="use",
-        )
-    if not use.active:
-        raise RuleViolation(
-            _("{code} is no longer used for {product}").format(
-                code=use.instrument.code, product=use.product.code
-            )
-        )
+    use = _usable(adm, use)
     if not use.instrument.needs_baseline:
         raise RuleViolation(
             _("{code} rates the change itself: it takes no baseline").format(code=use.instrument.code)
@@ -133,7 +184,7 @@ def record_baseline(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    visits = schedule_visits(baseline=evaluation)
+    visits = schedule_visits(administration=adm, use=use, baseline=evaluation)
     record_event(
         actor=actor,
         action="evaluation.baseline",
@@ -181,13 +232,13 @@ def record_follow_up(
             ),
             where="evaluated_at",
         )
-    baseline = locked.baseline
-    clean, total = score(stored_definition(baseline.instrument), values)
+    use = locked.instrument_use
+    clean, total = score(stored_definition(use.instrument), values)
     evaluation = Evaluation.objects.create(
         patient_id=adm.patient_id,
         administration=adm,
-        instrument_use=baseline.instrument_use,
-        instrument=baseline.instrument,
+        instrument_use=use,
+        instrument=use.instrument,
         kind="follow_up",
         evaluated_at=evaluated_at,
         values=clean,

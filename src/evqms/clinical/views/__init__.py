@@ -9,6 +9,7 @@ from evqms.clinical.views.administrations import (
     adverse_event_detail,
     adverse_event_list,
     patient_list,
+    plan_visits,
 )
 from evqms.clinical.views.outcomes import baseline_create, instrument_uses, visit_detail, visit_list
 from evqms.clinical.views.safety import safety_report_detail, safety_report_list
@@ -23,6 +24,7 @@ __all__ = [
     "baseline_create",
     "instrument_uses",
     "patient_list",
+    "plan_visits",
     "safety_report_detail",
     "safety_report_list",
     "visit_detail",

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from evqms import errors
 from evqms.clinical import forms, selectors, services
@@ -76,6 +76,8 @@ def administration_detail(request, number: str):
         raise Http404
     evaluations = list(selectors.evaluations_of(adm))
     with_baseline = {e.instrument_use_id for e in evaluations if e.kind == "baseline"}
+    visits = selectors.visits_of(adm)
+    planned = {r.visit.instrument_use_id for r in visits}
     return render(
         request,
         "clinical/administration_detail.html",
@@ -84,16 +86,36 @@ def administration_detail(request, number: str):
             "events": adm.adverse_events.all(),
             "can_report": request.user.has_perm("clinical.record_adverse_event"),
             "evaluations": evaluations,
-            "visits": selectors.visits_of(adm),
+            "visits": visits,
             "baseline_to_record": [
                 u
                 for u in selectors.active_uses_for(adm)
                 if u.pk not in with_baseline and u.instrument.needs_baseline
             ],
+            "visits_to_plan": [
+                u
+                for u in selectors.active_uses_for(adm)
+                if not u.instrument.needs_baseline and u.pk not in planned
+            ],
             "can_evaluate": request.user.has_perm("clinical.record_evaluation"),
             "lang": page_language(request),
         },
     )
+
+
+@require_POST
+def plan_visits(request, number: str):
+    """Plan the visits of instruments without a baseline enabled after the administration."""
+    require(request, "clinical.record_evaluation")
+    adm = selectors.get_administration(number)
+    if adm is None:
+        raise Http404
+    act(
+        request,
+        lambda: services.plan_visits_without_baseline(actor=request.user, administration=adm),
+        success=_("Visits planned."),
+    )
+    return redirect(reverse("clinical:administration-detail", args=[adm.number]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -115,7 +115,7 @@ def visit_detail(request, pk: int):
     if visit is None:
         raise Http404
     lang = page_language(request)
-    definition = stored_definition(visit.baseline.instrument)
+    definition = stored_definition(visit.instrument_use.instrument)
     action = request.POST.get("action") if request.method == "POST" else None
     follow_form = forms.EvaluationForm(
         request.POST if action == "evaluate" else None, definition=definition, lang=lang, prefix="fu"

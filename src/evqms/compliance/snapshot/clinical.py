@@ -186,9 +186,9 @@ def collection(product, lot_ids) -> dict:
     ]
     visits = [
         ev.FollowUpVisit(
-            id=f"{v['administration__number']} M{v['month']} {ids[v['baseline__instrument_use_id']]}",
+            id=f"{v['administration__number']} M{v['month']} {ids[v['instrument_use_id']]}",
             administration=v["administration__number"],
-            instrument=ids[v["baseline__instrument_use_id"]],
+            instrument=ids[v["instrument_use_id"]],
             month=v["month"],
             window_start=v["window_start"],
             window_end=v["window_end"],
@@ -197,14 +197,14 @@ def collection(product, lot_ids) -> dict:
             missed_reason=v["missed_reason"],
         )
         for v in FollowUpVisit.objects.filter(
-            baseline__instrument_use__product=product, administration__in=adm_ids
+            instrument_use__product=product, administration__in=adm_ids
         )
-        .order_by("administration__number", "baseline__instrument_use_id", "month")
+        .order_by("administration__number", "instrument_use_id", "month")
         .values(
-            "administration__number", "baseline__instrument_use_id", "month", "window_start", "window_end",
+            "administration__number", "instrument_use_id", "month", "window_start", "window_end",
             "status", "evaluation__evaluated_at", "missed_reason",
         )
-        if v["baseline__instrument_use_id"] in ids
+        if v["instrument_use_id"] in ids
     ]  # fmt: skip
     reports = [
         ev.SafetyReport(id=number, adverse_event=event, kind=kind, due_on=due, submitted_on=submitted)

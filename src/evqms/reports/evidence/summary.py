@@ -36,6 +36,7 @@ from evqms.clinical.models import (
     Evaluation,
     FollowUpVisit,
     InstrumentUse,
+    instrument_responder_threshold,
 )
 from evqms.dossier.models import Product
 from evqms.errors import InputError
@@ -205,16 +206,17 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
         by_month[v["month"]].append(v)
     # a stored schedule that is not a list of whole months must not break the page
     planned = use.follow_up_months if isinstance(use.follow_up_months, list) else []
-    if not instrument.needs_baseline:
-        planned = []  # its visits are not planned from a baseline: only those recorded are shown
+    threshold = None if instrument.needs_baseline else instrument_responder_threshold(instrument.definition)
     months = sorted({m for m in planned if isinstance(m, int) and not isinstance(m, bool)} | set(by_month))
     rows = []
     for month in months:
         states = defaultdict(int)
-        before, after = [], []
+        before, after, ratings = [], [], []
         for v in by_month.get(month, []):
             state = _visit_state(v, today)
             states[state] += 1
+            if state != "pending":
+                ratings.append(float(v["evaluation__score"]) if state == "done" else None)
             baseline = baselines.get(v["baseline_id"])
             if state == "pending" or baseline is None:
                 continue
@@ -243,6 +245,12 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
                 "complete": expected > 0 and states["done"] == expected,
                 "change": change,
                 "responders": responders,
+                # an instrument rating the change itself: its ratings and responders, no baseline
+                "ratings": stats.rating_responders(
+                    ratings, threshold, direction, expected=expected, confidence=CONFIDENCE
+                ).to_dict()
+                if expected and not instrument.needs_baseline and threshold is not None
+                else None,
             }
         )
     return {
@@ -257,6 +265,7 @@ def _outcome(use: InstrumentUse, baselines: dict, visits: list[dict], today: dt.
         "indication_code": use.indication_code,
         "baselines": len(baselines),
         "needs_baseline": instrument.needs_baseline,
+        "threshold": threshold,
         "months": rows,
     }
 
@@ -277,17 +286,15 @@ def _outcomes(product: Product, adm_ids: set, today: dt.date) -> list[dict]:
         baselines[b["instrument_use_id"]][b["id"]] = b["score"]
     visits: dict[int, list[dict]] = defaultdict(list)
     for v in (
-        FollowUpVisit.objects.filter(baseline__instrument_use__product=product, administration_id__in=adm_ids)
+        FollowUpVisit.objects.filter(instrument_use__product=product, administration_id__in=adm_ids)
         .order_by("month", "id")
-        .values(
-            "baseline_id", "baseline__instrument_use_id", "month", "status", "window_end", "evaluation__score"
-        )
+        .values("baseline_id", "instrument_use_id", "month", "status", "window_end", "evaluation__score")
     ):
-        visits[v["baseline__instrument_use_id"]].append(v)
+        visits[v["instrument_use_id"]].append(v)
     return [
         _outcome(use, baselines[use.pk], visits[use.pk], today)
         for use in uses
-        if baselines[use.pk] or use.active
+        if baselines[use.pk] or visits[use.pk] or use.active
     ]
 
 

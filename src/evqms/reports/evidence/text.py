@@ -101,6 +101,18 @@ def responders_text(responders: dict | None) -> dict:
     }
 
 
+def ratings_text(ratings: dict | None) -> dict:
+    """A rating of change (no baseline): how many gave each rating, and the responders."""
+    if ratings is None:
+        return {"distribution": "—", "value": "—", "interval": "—", "bounds": ""}
+    if not ratings["available"]:
+        return {"distribution": _("no rating"), "value": "—", "interval": "—", "bounds": ""}
+    return {
+        "distribution": " · ".join(f"{format_number(r)}: {n}" for r, n in ratings["distribution"]),
+        **responders_text(ratings),
+    }
+
+
 def written(evidence: dict, lang: str) -> dict:
     """The evidence with every figure written as text for a page or report in `lang` (call it
     with that language active)."""
@@ -133,6 +145,7 @@ def written(evidence: dict, lang: str) -> dict:
                 **m,
                 "change_text": change_text(m["change"], unit),
                 "responders_text": responders_text(m["responders"]),
+                "ratings_text": ratings_text(m.get("ratings")),
                 "completeness_text": _("{done} of {expected} expected").format(
                     done=m["done"], expected=m["expected"]
                 ),
@@ -141,7 +154,8 @@ def written(evidence: dict, lang: str) -> dict:
         ]
         outcomes.append(
             {**o, "name_text": o["name"].get(lang) or o["name"]["en"], "months": months,
-             "mid_text": format_number(o["mid"]) if o["mid"] else ""}
+             "mid_text": format_number(o["mid"]) if o["mid"] else "",
+             "threshold_text": format_number(o["threshold"]) if o.get("threshold") is not None else ""}
         )  # fmt: skip
     # written here rather than in the templates: a "%" in a template's msgid is not looked up as is
     headings = {

@@ -283,8 +283,8 @@ def _sv(product, adms) -> list[dict]:
     codes = {adm.pk: adm.patient.code for adm in adms}
     visits = sorted(
         FollowUpVisit.objects.filter(
-            administration_id__in=list(numbers), baseline__instrument_use__product=product
-        ).select_related("baseline__instrument", "evaluation"),
+            administration_id__in=list(numbers), instrument_use__product=product
+        ).select_related("instrument_use__instrument", "evaluation"),
         key=lambda v: (codes[v.administration_id], v.due_on, v.month, v.id),
     )
     seq = _numbering()
@@ -298,7 +298,7 @@ def _sv(product, adms) -> list[dict]:
                 "USUBJID": code,
                 "SVSEQ": str(seq(code)),
                 "EXREFID": numbers[v.administration_id],
-                "QSCAT": v.baseline.instrument.code,
+                "QSCAT": v.instrument_use.instrument.code,
                 "VISITNUM": str(v.month),
                 "VISIT": f"MONTH {v.month}",
                 "SVSTATUS": v.status,
