@@ -15,7 +15,7 @@ from evqms.audit.keys import (
     register_record,
     resolve_by,
 )
-from evqms.lots.models import Deviation, Lot, QCResult
+from evqms.lots.models import Deviation, Lot, QCColumnMapping, QCResult
 
 register_area("lots", label=_("Lots and QC"))
 register_record("lot", label=_("Lot"), area="lots", names=names_by(Lot, "number"), url_name="lots:lot-detail")
@@ -33,6 +33,12 @@ register_record(
     url_name="deviations:detail",  # the deviation's page (the capa app serves it)
 )
 register_record("qc_import", label=_("QC results import"), area="lots")
+register_record(
+    "qc_column_mapping",
+    label=_("QC import column mapping"),
+    area="lots",
+    names=names_by(QCColumnMapping, "name"),
+)
 register_key("lot", label=_("Lot number"), object_type="lot", resolve=resolve_by(Lot, "number"))
 register_key(
     "deviation", label=_("Deviation number"), object_type="deviation", resolve=resolve_by(Deviation, "number")

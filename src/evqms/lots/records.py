@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.models import (
+    Deviation,
+    Lot,
+    MaterialUsage,
+    ParameterValue,
+    QCColumnMapping,
+    QCResult,
+    StepRecord,
+)
 
 
 def lot_record(lot: Lot) -> dict:
@@ -173,4 +181,13 @@ def lot_release_record(lot: Lot, results: list[QCResult] | None = None) -> dict:
             {"number": d.number, "source": d.source, "status": d.status, "resolution": d.resolution}
             for d in Deviation.objects.filter(affected_lots=lot).order_by("number")
         ],
+    }
+
+
+def qc_column_mapping_record(m: QCColumnMapping) -> dict:
+    """A saved column mapping as its audit events keep it."""
+    return {
+        "name": m.name,
+        "instrument": m.instrument.identifier if m.instrument_id else None,
+        "columns": dict(sorted(m.columns.items())),
     }
