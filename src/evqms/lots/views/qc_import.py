@@ -131,7 +131,7 @@ def _preview_rows(report) -> list[dict]:
     return rows
 
 
-def _render(request, lot, form, *, report=None, status=200):
+def _render(request, lot, form, *, report=None, refusal: str = "", status=200):
     general = [e for e in report.errors if e.row is None] if report else []
     return render(
         request,
@@ -140,6 +140,7 @@ def _render(request, lot, form, *, report=None, status=200):
             "lot": lot,
             "form": form,
             "report": report,
+            "refusal": refusal,
             "rows": _preview_rows(report) if report else [],
             "general_errors": general,
             "can_import": report is not None and report.ok and not report.created and bool(report.preview),
@@ -192,8 +193,7 @@ def _confirm(request, lot):
             previewed=sha256,
         )
     except InputError as exc:
-        form.add_error(None, str(exc))
-        return _render(request, lot, form, status=409)
+        return _render(request, lot, form, refusal=str(exc), status=409)
     if not report.ok:
         return _render(request, lot, form, report=report, status=409)
     previews = dict(request.session.get(SESSION_KEY) or {})
