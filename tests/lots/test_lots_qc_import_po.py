@@ -12,6 +12,7 @@ import polib
 SRC = Path(__file__).resolve().parents[2] / "src" / "evqms"
 FILES = [
     "lots/qc_import.py",
+    "lots/qc_columns.py",
     "lots/qc_template.py",
     "lots/services/qc_mappings.py",
     "lots/views/qc_import.py",

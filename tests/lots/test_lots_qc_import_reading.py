@@ -184,3 +184,33 @@ def test_the_import_refuses_bytes_other_than_the_previewed(world, lot):
             previewed=previewed.sha256,
         )
     assert QCResult.objects.count() == 0
+
+
+def test_cli_dry_run_with_a_mapping_records_nothing_and_help_lists_the_columns(
+    world, lot, tmp_path, capsys, monkeypatch
+):
+    from evqms.cli import main
+
+    create_column_mapping(actor=world.analyst, name="LIMS", headers={"lot": "Batch", "tested_at": "When"})
+    path = tmp_path / "lims.csv"
+    path.write_text("Batch,attribute,value,unit,When\nUCEV-T-001,modal_size,121,nm,2024/06/01 10:30\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(world.analyst.raw_password + "\n"))
+    args = [
+        "lots",
+        "import-qc",
+        str(path),
+        "--as",
+        "qc1",
+        "--password-stdin",
+        "--mapping",
+        "lims",
+        "--dry-run",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "nothing recorded" in out and "row 2: UCEV-T-001 modal_size = 121 nm" in out
+    assert "2024-06-01 10:30 JST" in out and QCResult.objects.count() == 0
+    with pytest.raises(SystemExit):
+        main(["lots", "import-qc", "--help"])
+    help_text = capsys.readouterr().out
+    assert "tested_at" in help_text and "12:00 (noon)" in help_text and "試験日時" in help_text

@@ -9,6 +9,8 @@ headers of one instrument's or template's export.
 
 from __future__ import annotations
 
+from evqms.i18n import _
+
 COLUMNS = ("lot", "attribute", "value", "unit", "text_value", "method", "tested_at", "analyst", "instrument")
 REQUIRED = ("lot", "attribute", "tested_at")
 
@@ -65,3 +67,41 @@ def column_for(header, mapping: dict[str, str] | None = None) -> str:
         if header_key(written) == key and key:
             return column
     return ALIASES.get(key, key)
+
+
+def help_lines() -> list[tuple[str, str]]:
+    """(column, what to write in it), in the active language: the template's explanation."""
+    return [
+        ("lot", _("the lot number (filled in when the template is made for a lot)")),
+        ("attribute", _("the attribute's code from the specification (filled in; do not change)")),
+        ("value", _("the numeric result, as reported (quantitative attributes)")),
+        ("unit", _("the unit of the value; another unit of the same quantity is converted")),
+        ("text_value", _("the result of a qualitative attribute (e.g. positive, no growth)")),
+        ("method", _("the test method (filled in from the specification; change it if another was used)")),
+        (
+            "tested_at",
+            _(
+                "when the test was done, in the facility's local time: 2026-12-06 14:30, 2026/12/06 14:30 "
+                "or an Excel date cell; a date without a time is recorded at 12:00 (noon) that day, so "
+                "give the time for a test done this morning"
+            ),
+        ),
+        ("analyst", _("the user name of the analyst who did the test (empty: you)")),
+        ("instrument", _("the identifier of the instrument used, from the equipment register (optional)")),
+    ]
+
+
+def columns_help() -> str:
+    """The columns explained, one a line, for the command's --help and the README."""
+    width = max(len(c) for c in COLUMNS)
+    lines = [_("Columns (header row; any order; required: {required}):").format(required=", ".join(REQUIRED))]
+    lines += [f"  {column:<{width}}  {text}" for column, text in help_lines()]
+    lines.append(
+        _(
+            "Japanese headers are read as they are (ロット番号, 試験項目, 結果, 単位, 定性結果, 試験方法, "
+            "試験日時, 試験者, 機器); --mapping NAME reads a file's own headers through a saved column "
+            "mapping. Lines above the header starting with # are comments; rows with no value, "
+            "text_value and tested_at are skipped."
+        )
+    )
+    return "\n".join(lines)

@@ -34,7 +34,9 @@ from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core import identifiers, keptfiles
 from evqms.core.canonical import sha256_hex
+from evqms.core.display import format_number
 from evqms.core.limits import check_zip_expansion, csv_rows, decode_text, sniff_dialect
+from evqms.core.timefmt import display_local, iso_local
 from evqms.dossier.models import SpecAttribute
 from evqms.equipment.models import Instrument
 from evqms.errors import EvqmsError, InputError
@@ -74,6 +76,44 @@ class PreviewRow:
     cells: dict
     result: QCResult | None = None
 
+    def to_dict(self) -> dict:
+        r = self.result
+        if r is None:
+            return {"row": self.row, "stored": None}
+        return {
+            "row": self.row,
+            "stored": {
+                "lot": r.lot.number,
+                "attribute": r.attribute.code,
+                "value": None if r.value is None else str(r.value.normalize()),
+                "unit": r.unit,
+                "value_in_spec_unit": None
+                if r.value_in_spec_unit is None
+                else str(r.value_in_spec_unit.normalize()),
+                "text_value": r.text_value,
+                "verdict": r.verdict,
+                "method": r.method,
+                "tested_at": iso_local(r.tested_at),
+                "analyst": r.analyst.get_username(),
+                "instrument": r.instrument.identifier if r.instrument_id else None,
+            },
+        }
+
+    def text(self) -> str:
+        r = self.result
+        if r is None:
+            return ""
+        shown = r.text_value or f"{format_number(r.value)} {r.unit}".strip()
+        return _("row {row}: {lot} {attribute} = {value} → {verdict}, tested {tested} by {analyst}").format(
+            row=self.row,
+            lot=r.lot.number,
+            attribute=r.attribute.code,
+            value=shown,
+            verdict=r.get_verdict_display(),
+            tested=display_local(r.tested_at),
+            analyst=r.analyst.get_username(),
+        )
+
 
 @dataclass
 class ImportReport:
@@ -86,6 +126,7 @@ class ImportReport:
     skipped: list[int] = field(default_factory=list)  # template rows left unfilled
     preview: list[PreviewRow] = field(default_factory=list)  # a dry run's rows, in file order
     mapping: str = ""  # the name of the saved column mapping applied, if any
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -101,6 +142,7 @@ class ImportReport:
             "created": list(self.created),
             "errors": [e.to_dict() for e in self.errors],
             "skipped": list(self.skipped),
+            **({"dry_run": True, "preview": [p.to_dict() for p in self.preview]} if self.dry_run else {}),
         }
 
     def errors_of(self, row: int) -> list[RowError]:
@@ -113,6 +155,10 @@ class ImportReport:
             if self.skipped
             else []
         )
+        if self.ok and self.dry_run:
+            rows = [f"  {p.text()}" for p in self.preview]
+            summary = _("dry run: {n} rows checked, no problem; nothing recorded").format(n=self.rows)
+            return "\n".join([head, summary, *rows, *skipped])
         if self.ok:
             return "\n".join([head, _("{n} results imported").format(n=len(self.created)), *skipped])
         lines = [head, _("nothing imported: {n} problems").format(n=len(self.errors))]
@@ -519,6 +565,7 @@ def preview_qc_import(
     the same rules, with nothing recorded but the kept file and an audit event naming it (so that
     the file a confirmation imports is the one that was shown)."""
     report = _kept(actor, filename, data, mapping)
+    report.dry_run = True
     entries = _read(actor, report, data, mapping, lot)
     if entries:
         judged = check_qc_results(actor=actor, entries=[_qc_entry(e, report) for e in entries])

@@ -15,7 +15,7 @@ from evqms.core import csvsafe
 from evqms.core.display import criterion_text
 from evqms.i18n import _
 from evqms.lots import evaluation
-from evqms.lots.qc_columns import COLUMNS
+from evqms.lots.qc_columns import COLUMNS, help_lines
 
 HEADERS = {
     "en": {column: column for column in COLUMNS},
@@ -32,28 +32,6 @@ HEADERS = {
     },
 }
 INFO_HEADERS = {"en": ("name", "specification"), "ja": ("項目名", "規格")}
-
-
-def help_lines() -> list[tuple[str, str]]:
-    """(column, what to write in it), in the active language: the template's explanation."""
-    return [
-        ("lot", _("the lot number (filled in when the template is made for a lot)")),
-        ("attribute", _("the attribute's code from the specification (filled in; do not change)")),
-        ("value", _("the numeric result, as reported (quantitative attributes)")),
-        ("unit", _("the unit of the value; another unit of the same quantity is converted")),
-        ("text_value", _("the result of a qualitative attribute (e.g. positive, no growth)")),
-        ("method", _("the test method (filled in from the specification; change it if another was used)")),
-        (
-            "tested_at",
-            _(
-                "when the test was done, in the facility's local time: 2026-12-06 14:30, 2026/12/06 14:30 "
-                "or an Excel date cell; a date without a time is recorded at 12:00 (noon) that day, so "
-                "give the time for a test done this morning"
-            ),
-        ),
-        ("analyst", _("the user name of the analyst who did the test (empty: you)")),
-        ("instrument", _("the identifier of the instrument used, from the equipment register (optional)")),
-    ]
 
 
 def _general_notes() -> list[str]:
