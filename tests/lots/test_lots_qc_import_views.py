@@ -48,7 +48,6 @@ def test_lot_template_lists_the_specifications_attributes_with_the_lot_filled(cl
 
 def test_excel_template_in_english_has_a_help_sheet(client, english, world, lot):
     client.force_login(world.analyst)
-    english.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = client.get(f"/lots/qc-import/template/{world.spec.pk}/xlsx/")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     results, help_sheet = book.worksheets
@@ -84,7 +83,7 @@ def test_preview_shows_errors_in_place_then_the_fixed_file_imports(client, world
     assert client.post(url, {"confirm": "1", "sha256": sha}).status_code == 409
 
 
-def test_a_file_changed_after_its_preview_is_refused(client, world, lot):
+def test_a_file_changed_after_its_preview_is_refused(client, english, world, lot):
     client.force_login(world.analyst)
     url = "/lots/qc-import/"
     data = b"lot,attribute,value,unit,tested_at\nUCEV-T-001,modal_size,121,nm,2024-06-01\n"
@@ -96,7 +95,7 @@ def test_a_file_changed_after_its_preview_is_refused(client, world, lot):
     assert QCResult.objects.count() == 0
 
 
-def test_an_expired_preview_is_refused(client, world, lot, monkeypatch):
+def test_an_expired_preview_is_refused(client, english, world, lot, monkeypatch):
     client.force_login(world.analyst)
     url = "/lots/qc-import/"
     data = b"lot,attribute,value,unit,tested_at\nUCEV-T-001,modal_size,121,nm,2024-06-01\n"
@@ -108,7 +107,7 @@ def test_an_expired_preview_is_refused(client, world, lot, monkeypatch):
     assert QCResult.objects.count() == 0
 
 
-def test_a_file_over_the_upload_limit_is_refused_on_its_field(client, world, lot, monkeypatch):
+def test_a_file_over_the_upload_limit_is_refused_on_its_field(client, english, world, lot, monkeypatch):
     monkeypatch.setenv("EVQMS_UPLOAD_LIMIT_MB", "1")
     client.force_login(world.analyst)
     big = b"lot,attribute,tested_at\n" + b"#" * (1024 * 1024 + 1)
@@ -141,7 +140,7 @@ def test_only_qc_analysts_open_the_import_and_the_mappings(client, world, lot):
     assert client.get("/lots/qc-import/").status_code == 200
 
 
-def test_mapping_page_saves_and_the_upload_form_applies_it(client, world, lot):
+def test_mapping_page_saves_and_the_upload_form_applies_it(client, english, world, lot):
     client.force_login(world.analyst)
     response = client.post(
         "/lots/qc-import/mappings/",
