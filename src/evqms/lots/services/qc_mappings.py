@@ -82,9 +82,8 @@ def change_column_mapping(
     """Change a saved mapping (audited `qc_mapping.change`, before and after). Imports made with it
     keep the name they were made with in their own audit events."""
     require(actor, "lots.import_qc_results")
-    mapping = (
-        lock_for_update(QCColumnMapping.objects.filter(pk=mapping.pk)).select_related("instrument").get()
-    )
+    # No select_related: PostgreSQL cannot lock the nullable side of the outer join to the instrument.
+    mapping = lock_for_update(QCColumnMapping.objects.filter(pk=mapping.pk)).get()
     before = qc_column_mapping_record(mapping)
     name = required_text(name, "name")
     _require_unique_name(name, exclude=mapping.pk)
