@@ -15,7 +15,7 @@ from evqms.audit.keys import (
     register_record,
     resolve_by,
 )
-from evqms.lots.models import Deviation, Lot, MethodSuitability, QCResult
+from evqms.lots.models import Deviation, Lot, MethodSuitability, QCColumnMapping, QCResult
 
 register_area("lots", label=_("Lots and QC"))
 register_record("lot", label=_("Lot"), area="lots", names=names_by(Lot, "number"), url_name="lots:lot-detail")
@@ -39,6 +39,12 @@ register_record(
     area="lots",
     names=names_by(MethodSuitability, "number"),
     url_name="lots:suitability-detail",
+)
+register_record(
+    "qc_column_mapping",
+    label=_("QC import column mapping"),
+    area="lots",
+    names=names_by(QCColumnMapping, "name"),
 )
 register_key("lot", label=_("Lot number"), object_type="lot", resolve=resolve_by(Lot, "number"))
 register_key(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from evqms.accounts.cli_auth import add_identity_arguments
 from evqms.i18n import _
 
@@ -34,12 +36,26 @@ def register(subparsers) -> None:
     show.add_argument("lot", metavar="LOT")
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(handler=_show)
+    from evqms.lots.qc_columns import columns_help
+
     imp = sub.add_parser(
         "import-qc",
         help=_("import QC results from a CSV or Excel file (all rows or none)"),
+        description=_("Import QC results from a CSV or Excel (.xlsx) file: every row or none.")
+        + "\n\n"
+        + columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_("Example: evqms lots import-qc results.xlsx --as analyst --password-stdin < password.txt"),
     )
     imp.add_argument("file")
+    imp.add_argument(
+        "--mapping", metavar="NAME", help=_("read the file's headers through this saved column mapping")
+    )
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=_("check every row as the import would and show it, recording no result"),
+    )
     add_identity_arguments(imp, who=_("the QC analyst importing the file (authenticated by password)"))
     imp.add_argument("--format", choices=["text", "json"], default="text")
     imp.set_defaults(handler=_import)
@@ -201,11 +217,23 @@ def _import(args) -> int:
     setup_django()
     from evqms.accounts.cli_auth import authenticated_actor
     from evqms.cliutil import emit, read_bytes, to_json
-    from evqms.lots.qc_import import import_qc_results
+    from evqms.errors import InputError
+    from evqms.lots.models import QCColumnMapping
+    from evqms.lots.qc_import import import_qc_results, preview_qc_import
 
     data = read_bytes(args.file)  # a missing file is said before the password is asked for
+    mapping = None
+    if args.mapping:
+        mapping = QCColumnMapping.objects.filter(name__iexact=args.mapping).first()
+        if mapping is None:
+            raise InputError(
+                _("no saved column mapping named {name}").format(name=args.mapping), where="--mapping"
+            )
     actor = authenticated_actor(args)  # the person who really acts, proved by password (no impersonation)
-    report = import_qc_results(actor=actor, filename=args.file, data=data)
+    if args.dry_run:
+        report = preview_qc_import(actor=actor, filename=args.file, data=data, mapping=mapping)
+    else:
+        report = import_qc_results(actor=actor, filename=args.file, data=data, mapping=mapping)
     if args.format == "json":
         emit(to_json(report.to_dict()))
     else:

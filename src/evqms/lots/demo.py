@@ -441,3 +441,26 @@ def load(users: dict, passwords: dict | None = None, *, keep_retention_sample=No
             continue
         with transaction.atomic():  # a lot's whole story, or none of it (so a rerun completes it)
             story()
+    _column_mapping(users)
+
+
+def _column_mapping(users: dict) -> None:
+    """A saved column mapping for the QC import: a LIMS export whose headers are its own."""
+    from evqms.lots.models import QCColumnMapping
+    from evqms.lots.services.qc_mappings import create_column_mapping
+
+    if "analyst" not in users or QCColumnMapping.objects.filter(name__iexact="LIMS export").exists():
+        return
+    create_column_mapping(
+        actor=users["analyst"],
+        name="LIMS export",
+        headers={
+            "lot": "Batch",
+            "attribute": "Test code",
+            "value": "Result",
+            "unit": "Units",
+            "method": "Method",
+            "tested_at": "Tested",
+            "analyst": "Tested by",
+        },
+    )

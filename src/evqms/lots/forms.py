@@ -304,3 +304,72 @@ class MethodSuitabilityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.order_by("code")
+
+
+class QCImportForm(forms.Form):
+    """The upload of a QC results file (CSV or Excel) and the saved column mapping to read it with."""
+
+    file = forms.FileField(
+        label=_("Results file (.csv or .xlsx)"),
+        validators=[validate_upload_size],
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,.tsv,.xlsm"}),
+    )
+    mapping = forms.ModelChoiceField(
+        label=_("Column mapping"),
+        required=False,
+        empty_label=_("none: the file's headers name the columns"),
+        queryset=None,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from evqms.lots.models import QCColumnMapping
+
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].queryset = QCColumnMapping.objects.select_related("instrument")
+        self.fields["mapping"].label_from_instance = lambda m: (
+            f"{m.name} ({m.instrument.identifier})" if m.instrument_id else m.name
+        )
+
+
+class QCColumnMappingForm(forms.Form):
+    """A saved mapping: for each import column, the header a file writes for it (empty: the
+    column's own name or an accepted alias is read)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    instrument = forms.CharField(
+        label=_("Instrument (identifier, optional)"),
+        required=False,
+        widget=forms.TextInput(attrs={"list": "instrument-options"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from evqms.lots.qc_columns import COLUMNS
+
+        super().__init__(*args, **kwargs)
+        for column in COLUMNS:
+            self.fields[f"col_{column}"] = forms.CharField(
+                label=_("File header for {column}").format(column=column), required=False, max_length=200
+            )
+
+    @classmethod
+    def initial_for(cls, mapping) -> dict:
+        initial = {
+            "name": mapping.name,
+            "instrument": mapping.instrument.identifier if mapping.instrument_id else "",
+        }
+        for header, column in mapping.columns.items():
+            initial[f"col_{column}"] = header
+        return initial
+
+    def headers(self) -> dict[str, str]:
+        """{import column: the header the file writes for it}, for the mapping services."""
+        from evqms.lots.qc_columns import COLUMNS
+
+        return {column: self.cleaned_data.get(f"col_{column}") or "" for column in COLUMNS}
+
+
+def mapping_field_for(form, where: str | None) -> str | None:
+    """The mapping service names a column ("lot"); the form's field for it is "col_lot"."""
+    if where and f"col_{where}" in form.fields:
+        return f"col_{where}"
+    return field_for_where(form, where)

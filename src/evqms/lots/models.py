@@ -7,6 +7,7 @@ judged against, so a later specification version cannot change an old verdict.
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -402,3 +403,31 @@ class QCRunControls(models.Model):
 
     def __str__(self):
         return f"{self.result_id}: {'valid' if self.valid else 'invalid'}"
+
+
+class QCColumnMapping(models.Model):
+    """How the headers of an instrument's or a template's export name the QC import's columns: a
+    saved mapping is chosen on the upload form and applied to the file's header row before it is
+    read, so a file need not be edited to import it."""
+
+    name = models.CharField(_("name"), max_length=100)
+    instrument = models.ForeignKey(
+        "equipment.Instrument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="qc_column_mappings",
+        verbose_name=_("instrument"),
+    )
+    # {header as written in the file: the import's column (lot, attribute, value, ...)}
+    columns = models.JSONField(_("columns"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="qc_column_mapping_name_unique")]
+
+    def __str__(self):
+        return self.name

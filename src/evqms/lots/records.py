@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from evqms.lots.models import Deviation, Lot, MaterialUsage, ParameterValue, QCResult, StepRecord
+from evqms.lots.models import (
+    Deviation,
+    Lot,
+    MaterialUsage,
+    ParameterValue,
+    QCColumnMapping,
+    QCResult,
+    StepRecord,
+)
 
 
 def lot_record(lot: Lot) -> dict:
@@ -216,4 +224,13 @@ def run_controls_record(c) -> dict:
         "valid": c.valid,
         "invalid_reason": c.invalid_reason,
         "suitability": c.suitability.number if c.suitability_id else None,
+    }
+
+
+def qc_column_mapping_record(m: QCColumnMapping) -> dict:
+    """A saved column mapping as its audit events keep it."""
+    return {
+        "name": m.name,
+        "instrument": m.instrument.identifier if m.instrument_id else None,
+        "columns": dict(sorted(m.columns.items())),
     }

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from evqms.lots import views
-from evqms.lots.views import suitability
+from evqms.lots.views import qc_import, suitability
 
 app_name = "lots"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("new/", views.lot_create, name="lot-create"),
     path("qc/verify/", views.qc_verify_select, name="qc-verify-select"),
     path("qc/verify/review/", views.qc_verify_review, name="qc-verify-review"),
+    path("qc-import/", qc_import.qc_import, name="qc-import"),
+    path("qc-import/template/<int:spec_id>/<str:fmt>/", qc_import.qc_template_download, name="qc-template"),
+    path("qc-import/mappings/", qc_import.qc_mappings, name="qc-mappings"),
+    path("qc-import/mappings/<int:mapping_id>/", qc_import.qc_mappings, name="qc-mapping-edit"),
     path("<lot:number>/", views.lot_detail, name="lot-detail"),
     path("<lot:number>/materials/", views.material_add, name="material-add"),
     path("<lot:number>/steps/<int:step_id>/", views.step_record, name="step-record"),
@@ -24,6 +28,8 @@ urlpatterns = [
     path("<lot:number>/results/<int:result_id>/retest/", views.qc_retest, name="qc-retest"),
     path("<lot:number>/results/<int:result_id>/verify/", views.qc_verify, name="qc-verify"),
     path("<lot:number>/results/<int:result_id>/invalidate/", views.qc_invalidate, name="qc-invalidate"),
+    path("<lot:number>/qc-import/", qc_import.qc_import_lot, name="qc-import-lot"),
+    path("<lot:number>/qc-import/template/<str:fmt>/", qc_import.qc_template_lot, name="qc-template-lot"),
     path("<lot:number>/complete-qc/", views.complete_qc, name="complete-qc"),
     path("<lot:number>/deviations/", views.deviation_open, name="deviation-open"),
     path("<lot:number>/expiry/", views.set_expiry, name="set-expiry"),

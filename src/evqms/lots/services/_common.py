@@ -19,17 +19,17 @@ def now() -> dt.datetime:
     return timezone.now()
 
 
-_LOT_RELATED = ("product", "process", "specification", "cell_bank")
+LOT_RELATED = ("product", "process", "specification", "cell_bank")
 
 
 def locked_lot(lot: Lot) -> Lot:
-    return lock_for_update(Lot.objects.filter(pk=lot.pk)).select_related(*_LOT_RELATED).get()
+    return lock_for_update(Lot.objects.filter(pk=lot.pk)).select_related(*LOT_RELATED).get()
 
 
 def locked_lots(lots) -> dict[int, Lot]:
     """Each distinct lot of `lots` read and locked once, by id (in id order, as every batch locks)."""
     ids = sorted({lot.pk for lot in lots})
-    query = lock_for_update(Lot.objects.filter(pk__in=ids).order_by("pk")).select_related(*_LOT_RELATED)
+    query = lock_for_update(Lot.objects.filter(pk__in=ids).order_by("pk")).select_related(*LOT_RELATED)
     return {lot.pk: lot for lot in query}
 
 

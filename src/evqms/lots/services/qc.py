@@ -27,6 +27,7 @@ from evqms.lots.models import Deviation, Lot, QCResult
 from evqms.lots.records import qc_result_record, qc_result_signed_record
 from evqms.lots.services import microbiology
 from evqms.lots.services._common import (
+    LOT_RELATED,
     audited_update,
     locked_lot,
     locked_lots,
@@ -315,24 +316,11 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
     lot read and locked once and the rows inserted in bulk.
     """
     entries = list(entries)
-    lots = locked_lots(entry.lot for entry in entries)
-    valid = set(
-        QCResult.objects.filter(lot_id__in=list(lots), status="valid").values_list("lot_id", "attribute_id")
-    )
-    checked: list[tuple[QCResult, str, list]] = []
-    refusals: list[tuple[int, Exception]] = []
-    open_for: dict[tuple[int, int], Exception | None] = {}
-    for index, entry in enumerate(entries):
-        try:
-            result, reason, lapses = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
-        except (InputError, RuleViolation, PermissionDenied) as exc:
-            refusals.append((index, exc))
-        else:
-            if result.status == "valid":  # an invalid run leaves the attribute without a valid result
-                valid.add((result.lot_id, result.attribute_id))
-            checked.append((result, reason, lapses))
+    judged = _judged_entries(actor, entries, locked_lots(entry.lot for entry in entries))
+    refusals = [(index, outcome) for index, outcome in enumerate(judged) if isinstance(outcome, Exception)]
     if refusals:
         raise QCEntriesRefused(refusals)
+    checked: list[tuple[QCResult, str, list]] = judged
     for (result, _reason, _lapses), entry in zip(checked, entries, strict=True):
         _attach_raw_file(result, entry.raw_file, entry.stored_file_name, entry.stored_file_sha256)
     results = QCResult.objects.bulk_create([result for result, _reason, _lapses in checked])
@@ -369,6 +357,37 @@ def record_qc_results(*, actor, entries: Iterable[QCEntry]) -> list[QCResult]:
             )
     record_events(actor=actor, events=events)
     return results
+
+
+def _judged_entries(actor, entries: list[QCEntry], lots: dict[int, Lot]) -> list:
+    """Each entry judged by the QC rules after the entries before it: (the unsaved result, the
+    reason for its verdict, the instrument lapses) or the error that refuses it."""
+    valid = set(
+        QCResult.objects.filter(lot_id__in=list(lots), status="valid").values_list("lot_id", "attribute_id")
+    )
+    judged: list = []
+    open_for: dict[tuple[int, int], Exception | None] = {}
+    for entry in entries:
+        try:
+            result, reason, lapses = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
+        except (InputError, RuleViolation, PermissionDenied) as exc:
+            judged.append(exc)
+        else:
+            if result.status == "valid":  # an invalid run leaves the attribute without a valid result
+                valid.add((result.lot_id, result.attribute_id))
+            judged.append((result, reason, lapses))
+    return judged
+
+
+def check_qc_results(*, actor, entries: Iterable[QCEntry]) -> list:
+    """What `record_qc_results` would do with `entries` now, writing nothing (an import's dry run):
+    for each entry, in order, either (the unsaved QCResult as it would be stored, the reason for
+    its verdict, the instrument lapses a deviation would record) or the error that refuses it.
+    The same rules judge both; recording later judges again against the records as they are then."""
+    entries = list(entries)
+    ids = {entry.lot.pk for entry in entries}
+    lots = {lot.pk: lot for lot in Lot.objects.filter(pk__in=ids).select_related(*LOT_RELATED)}
+    return _judged_entries(actor, entries, lots)
 
 
 def _checked_result(
