@@ -17,7 +17,7 @@ from evqms.errors import InputError, PermissionDenied
 from evqms.lots import services
 from evqms.lots.models import QCResult
 from evqms.lots.records import qc_result_signed_record
-from evqms.lots.services import qc as qc_services
+from evqms.lots.services import qc_verification as qc_services
 
 pytestmark = pytest.mark.django_db
 

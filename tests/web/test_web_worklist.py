@@ -171,7 +171,7 @@ def _passing_result(lots, analyst, lot, attribute, value, unit, text):
 def test_each_role_sees_exactly_its_tasks_and_each_opens_and_would_be_accepted(make_user, rf_request):
     users, logins = _scenario(make_user, rf_request)
     from evqms.lots.models import Lot, QCResult
-    from evqms.lots.services.qc import verification_refusal
+    from evqms.lots.services.qc_verification import verification_refusal
     from evqms.lots.services.release import prohibited_signers
 
     seen = {}

@@ -23,12 +23,14 @@ from evqms.lots.services.lots import create_lot, mark_expired, set_lot_expiry, s
 from evqms.lots.services.manufacturing import record_material_usage, record_step
 from evqms.lots.services.qc import (
     QC_OPEN_STATUSES,
-    QCVerificationsRefused,
     complete_qc,
     evaluate_entry,
     invalidate_qc_result,
     record_qc_result,
     require_qc_entry,
+)
+from evqms.lots.services.qc_verification import (
+    QCVerificationsRefused,
     verification_refusal,
     verify_qc_result,
     verify_qc_results,
