@@ -69,7 +69,9 @@ def read(user, raw, *, request_host: str = "") -> Scan:
         url = _local_path(parts.path or "/", parts.query)
         return Scan(text, url=url) if url else Scan(text, problem="no_page")
     if text.startswith("/"):
-        url = _local_path(urlsplit(text).path, urlsplit(text).query)
+        # "//host/..." is an address on another host to a browser: never read as a path here.
+        parts = urlsplit(text)
+        url = None if text.startswith("//") else _local_path(parts.path, parts.query)
         return Scan(text, url=url) if url else Scan(text, problem="no_page")
     legacy = LEGACY_LABEL.fullmatch(text)
     identifier = legacy.group(1) if legacy else text
