@@ -59,7 +59,7 @@ def test_administration_adverse_event_trace_and_recall(page, live_server, make_u
         page.locator("#administration-form button[type=submit]").click()
     assert "/clinical/administrations/ADM-" in page.url
     adm_number = page.url.rstrip("/").rsplit("/", 1)[1]
-    assert "3.333e+08" in page.content()  # 2e10 particles / 60 kg
+    assert "3.333 × 10⁸" in page.content()  # 2e10 particles / 60 kg, to four significant figures
     shot(page, "trace-02-administration")
 
     # The same aliquot again: refused with a clear message, nothing recorded

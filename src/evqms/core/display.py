@@ -53,6 +53,15 @@ def result_value_text(value, unit: str = "", *, censor: str = "", places: int | 
     return f"{shown} {unit_label(unit or '')}".strip()
 
 
+def format_significant(value, figures: int = 4) -> str:
+    """A derived number (a dose per kg, a mean) to `figures` significant figures, then as
+    format_number writes it: 341880341.9 -> '3.419 × 10⁸', 0.427350 -> '0.4274', 25.000 -> '25'."""
+    number = _decimal(value)
+    if number is None or number == 0:
+        return format_number(value)
+    return format_number(round(number, figures - 1 - number.adjusted()))
+
+
 def criterion_text(limits: dict | None) -> str:
     """The acceptance criterion of frozen limits as people write it: '≥ 1 × 10⁹ – ≤ 1 × 10¹²
     particles/mL', '< 0.5 EU/mL', 'positive' (the dossier's specification page writes a range the

@@ -139,8 +139,8 @@ RELEASE_ATTRIBUTES: tuple[dict, ...] = (
         stage="release",
         is_cqa=True,
         guidance_items=["JSRM-3-R3", "SPEC-PUR-2"],
-        source="SPEC-PUR-2 (Webber & Clayton 2013, S23): >= 2e9 particles/ug (low purity) passes, "
-        "< 3e10 (not high purity) alerts; numbers RECALLED, verify before use",
+        source="SPEC-PUR-2 (Webber & Clayton 2013, S23): ≥ 2 × 10⁹ particles/µg (low purity) passes, "
+        "< 3 × 10¹⁰ (not high purity) alerts; numbers RECALLED, verify before use",
     ),
     dict(
         code="protein_content",

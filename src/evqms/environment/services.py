@@ -17,6 +17,7 @@ from django.utils import timezone
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
 from evqms.core.db import lock_for_update
+from evqms.core.display import format_number
 from evqms.core.identifiers import DEFAULT_PATTERN
 from evqms.core.inputs import past_moment, required_text
 from evqms.core.numbering import next_number
@@ -329,9 +330,9 @@ def _open_deviation(actor, sample: Sample):
         room=room.code,
         grade=room.grade,
         method=L.method_label(sample.method),
-        value=sample.value,
+        value=format_number(sample.value),
         unit=L.method_unit(sample.method),
-        action=limit.get("action"),
+        action=format_number(limit.get("action")),
         reference=(limit.get("action_reference") or {}).get("en", ""),
         lots=", ".join(lot.number for lot in lots) or _("none"),
     )

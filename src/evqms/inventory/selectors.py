@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evqms.core.links import absolute_url
 from evqms.core.tasks import Task, due_after
 from evqms.core.timefmt import local_date
 from evqms.dossier.models import MaterialLot
@@ -327,12 +328,20 @@ def retention_samples():
     ).order_by("retain_until", "id")
 
 
+def label_url(aliquot: Aliquot) -> str:
+    """What the container label's QR code holds: the absolute address of the aliquot's page
+    (core.links, EVQMS_BASE_URL), so any phone's camera opens the record, through the login."""
+    return absolute_url(reverse("inventory:aliquot-detail", args=[aliquot.container_id]))
+
+
 def label_svg(aliquot: Aliquot, scale: int = 3) -> str:
-    """A 2D code (QR, SVG) carrying the container id and lot, for the container label."""
+    """A 2D code (QR, SVG) holding the address of the aliquot's page, for the container label; the
+    container id is its text alternative (the label prints it beside the code as well)."""
     import segno
 
-    payload = f"EVQMS|{aliquot.container_id}|{aliquot.lot.number}"
-    return segno.make(payload, error="m").svg_inline(scale=scale, dark="#000")
+    return segno.make(label_url(aliquot), error="m").svg_inline(
+        scale=scale, dark="#000", title=aliquot.container_id
+    )
 
 
 def dashboard_card(user) -> dict | None:

@@ -4,7 +4,10 @@ Templates carry no inline scripts or event handlers (onclick=, onchange=): behav
 static files (web/static/web/behaviours.js wires `data-*` attributes). Should a page ever need an
 inline script, it gives it `nonce="{{ csp_nonce }}"`: the nonce is made when a template reads it,
 fresh for that response, and only then does the policy name it. Styles may stay inline (style=""
-attributes, htmx's indicator style): they cannot run code.
+attributes, htmx's indicator style): they cannot run code. The scan page's camera (getUserMedia
+into a <video>, read by the browser's BarcodeDetector, web/static/web/scan.js) needs no source in
+the policy: a camera stream is not fetched from anywhere, and no Permissions-Policy header
+withholds the camera.
 """
 
 from __future__ import annotations

@@ -20,10 +20,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from evqms.accounts.models import NotificationPreference
 from evqms.accounts.services import claim_notification
+from evqms.core.links import absolute_url
 from evqms.core.tasks import Task
 from evqms.core.timefmt import display_local
 from evqms.i18n import _
@@ -66,13 +68,13 @@ def _task_line(task: Task, today: dt.date) -> str:
         state = _("due {when}").format(when=display_local(task.due))
     else:
         state = _("due {day}").format(day=_day_text(task.due_day()))
-    return f"- [{state}] {task.title}\n  {settings.EVQMS_BASE_URL}{task.url}"
+    return f"- [{state}] {task.title}\n  {absolute_url(task.url)}"
 
 
 def _footer() -> str:
     return _(
         "You receive this because you have a role in evqms. Turn these messages off on your notifications page: {url}"
-    ).format(url=f"{settings.EVQMS_BASE_URL}/accounts/notifications/")
+    ).format(url=absolute_url(reverse("accounts:notifications")))
 
 
 def digest_message(user, tasks: list[Task], today: dt.date) -> tuple[str, str]:

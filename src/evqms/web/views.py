@@ -1,6 +1,7 @@
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
+from evqms.web import scan as scanning
 from evqms.web import search, selectors, worklist
 
 DASHBOARD_TASKS = 10  # the dashboard shows the oldest ten; the tasks page shows them all
@@ -49,3 +50,12 @@ def find(request):
         {"hits": hits, "text": text[:200], "too_long": len(text) > search.LONGEST},
         status=200,
     )
+
+
+def scan(request):
+    """The scan page: a label's QR code read by the camera, a hardware scanner typing into the box,
+    or a pasted code (web.scan) opens its record; otherwise the page says why not."""
+    result = scanning.read(request.user, request.GET.get("code", ""), request_host=request.get_host())
+    if result.url:
+        return HttpResponseRedirect(result.url)
+    return render(request, "web/scan.html", {"scan": result})

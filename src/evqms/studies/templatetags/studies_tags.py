@@ -1,5 +1,6 @@
 from django import template
 
+from evqms.core.display import format_significant
 from evqms.lots.models import LOT_STATUSES
 
 register = template.Library()
@@ -7,11 +8,12 @@ register = template.Library()
 
 @register.filter
 def sig(value, figures=4):
-    """A number to `figures` significant figures ('3.1e+10', '98.23'); '-' for None."""
+    """A number to `figures` significant figures, as core.display writes numbers ('3.1 × 10¹⁰',
+    '98.23'); '-' for None."""
     if value is None or value == "":
         return "-"
     try:
-        return f"{float(value):.{int(figures)}g}"
+        return format_significant(float(value), int(figures))
     except (TypeError, ValueError):
         return value
 

@@ -8,6 +8,9 @@
 //   data-print                   a button that prints the page
 //   data-open-dialog="ID"        (on any element) <dialog id="ID"> is shown as soon as the page is
 //                                loaded: a dialog's form came back with errors
+// Every table in <main> is put in a <div class="table-scroll"> (unless it is in one already), so a
+// wide table scrolls inside its box instead of the page scrolling sideways on a tablet or phone;
+// while it is wider than its box, a line above it (the body's data-scroll-hint) says so.
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -40,7 +43,36 @@
       window.print();
     }
   });
+  var scrollBoxes = [];
+  function markWide() {
+    scrollBoxes.forEach(function (pair) {
+      pair[1].hidden = !pair[1].textContent || pair[0].scrollWidth <= pair[0].clientWidth + 1;
+    });
+  }
+  function wrapTables() {
+    var hint = document.body.getAttribute("data-scroll-hint") || "";
+    document.querySelectorAll("main table:not([data-scroll-wrapped])").forEach(function (table) {
+      table.setAttribute("data-scroll-wrapped", "");
+      var box = table.parentElement;
+      if (!box.classList.contains("table-scroll")) {
+        box = document.createElement("div");
+        box.className = "table-scroll";
+        table.parentNode.insertBefore(box, table);
+        box.appendChild(table);
+      }
+      var line = document.createElement("p");
+      line.className = "scroll-hint";
+      line.textContent = hint;
+      line.hidden = true;
+      box.parentNode.insertBefore(line, box);
+      scrollBoxes.push([box, line]);
+    });
+    markWide();
+  }
+  window.addEventListener("resize", markWide);
+  document.addEventListener("htmx:afterSettle", wrapTables);
   document.addEventListener("DOMContentLoaded", function () {
+    wrapTables();
     document.querySelectorAll("[data-open-dialog]").forEach(function (el) {
       var d = document.getElementById(el.getAttribute("data-open-dialog"));
       if (d && !d.open) d.showModal();
