@@ -7,6 +7,7 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,24 @@ def to_json(value: Any, *, indent: int | None = 2) -> str:
     return json.dumps(_clean(value), ensure_ascii=False, indent=indent, default=str)
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
+def json_chunks(value: Any, *, indent: int | None = 2) -> Iterator[str]:
+    """`to_json`'s text in pieces, for output too large to hold as one text (with `emit_chunks`)."""
+    return json.JSONEncoder(ensure_ascii=False, indent=indent, default=str).iterencode(_clean(value))
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes | Iterable[str]) -> None:
+    """Write the whole file or nothing: a temporary file in the same folder, then a rename. `data`
+    may be a text in pieces (an iterable of str), written as they come."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+            if isinstance(data, (str, bytes)):
+                fh.write(data)
+            else:
+                fh.writelines(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -52,6 +62,19 @@ def emit(data: str | bytes, output: str | None = None) -> None:
         sys.stdout.buffer.write(data)
     else:
         sys.stdout.write(data if data.endswith("\n") else data + "\n")
+
+
+def emit_chunks(chunks: Iterable[str], output: str | None = None) -> None:
+    """`emit` of a text given in pieces, never held whole: to standard output as they come, or
+    to `output` through a temporary file renamed at the end (the whole file or nothing)."""
+    if not output:
+        last = ""
+        for last in chunks:
+            sys.stdout.write(last)
+        if not last.endswith("\n"):
+            sys.stdout.write("\n")
+        return
+    atomic_write(output, chunks)
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

@@ -142,13 +142,13 @@ def run_assess_file(args) -> int:
 
 def _emit_report(args, assessments, meta: dict) -> int:
     """The report in the chosen format and language; exit 0 when every item is met, else 1."""
-    from evqms.cliutil import emit
+    from evqms.cliutil import emit, emit_chunks
     from evqms.guidance import report
     from evqms.i18n import current_language
 
     lang = args.lang or current_language()
     if args.format == "json":
-        emit(report.render_json(assessments), args.output)
+        emit_chunks(report.render_json_chunks(assessments), args.output)
     elif args.format == "html":
         emit(report.render_html(assessments, lang, meta), args.output)
     elif args.format == "pdf":

@@ -88,6 +88,13 @@ class AttestationForm(forms.Form):
     cites = forms.MultipleChoiceField(
         label=_("records cited"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    # A product's lots are typed, not ticked: a box a lot was 10,000 boxes on the page.
+    cited_lots = forms.CharField(
+        label=_("lots cited"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Lot numbers of this product, separated by commas, spaces or new lines."),
+    )
     password = forms.CharField(
         label=_("password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -96,6 +103,16 @@ class AttestationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["item_id"].choices = [(i, i) for i in items]
         self.fields["cites"].choices = [(c, c) for c in citable]
+
+    def clean_cited_lots(self) -> list[str]:
+        """The lots typed, as the records they cite ('lot:NUMBER'), each once, in the order typed; the
+        service refuses a number that is not a lot of the product, naming it."""
+        numbers = self.cleaned_data["cited_lots"].replace(",", " ").split()
+        return [f"lot:{n}" for n in dict.fromkeys(numbers)]
+
+    def all_cites(self) -> list[str]:
+        """The records ticked and the lots typed (after is_valid)."""
+        return [*self.cleaned_data["cites"], *self.cleaned_data["cited_lots"]]
 
 
 def _document_label(doc) -> str:

@@ -112,4 +112,86 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def canonical_hash(value: Any) -> str:
-    return sha256_hex(canonical_json(value))
+    """sha256_hex(canonical_json(value)), without ever holding the whole text or its normalised
+    copy: the JSON is written piece by piece into the hash (see `_stream`)."""
+    sink = _HashSink()
+    _stream(value, sink)
+    return sink.hexdigest()
+
+
+# --- streaming the canonical JSON into SHA-256 ----------------------------------------------------
+#
+# A product's evidence snapshot at 10,000 lots is hundreds of megabytes as normalised Python values
+# plus JSON text. `_stream` writes the same bytes as `canonical_json` in pieces: a plain dataclass or
+# a plain dict is written key by key (sorted, as `json.dumps(sort_keys=True)` sorts them), each of
+# its values streamed in turn; a list or tuple element by element, each element normalised and
+# dumped whole by the C encoder (a lot, a QC result: small). Anything else is dumped whole. So at
+# most one list element's normalised copy and text are held at a time, and the pieces go into the
+# hash in blocks of about 64 KiB.
+
+_BLOCK = 1 << 16
+
+
+def _dumps(normalised: Any) -> str:
+    return json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class _HashSink:
+    __slots__ = ("_digest", "_parts", "_size")
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= _BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._digest.update("".join(self._parts).encode("utf-8"))
+        self._parts.clear()
+        self._size = 0
+
+    def hexdigest(self) -> str:
+        self._flush()
+        return self._digest.hexdigest()
+
+
+def _stream(value: Any, sink: _HashSink) -> None:
+    cls = type(value)
+    if cls in _AS_IS:
+        sink.write(_dumps(value))
+    elif _plain_dataclass(cls):
+        _stream_members([(name, getattr(value, name)) for name in sorted(_field_names(cls))], sink)
+    elif cls is dict:
+        # As `_normalise` does: keys as text, a later key equal as text replaces the earlier one.
+        members = {str(k): v for k, v in value.items()}
+        _stream_members(sorted(members.items(), key=lambda kv: kv[0]), sink)
+    elif cls in _SEQUENCES:
+        write = sink.write
+        write("[")
+        first = True
+        for v in value:
+            if not first:
+                write(",")
+            first = False
+            write(_dumps(v if type(v) in _AS_IS else _normalise(v)))
+        write("]")
+    else:
+        sink.write(_dumps(_normalise(value)))
+
+
+def _stream_members(members: list[tuple[str, Any]], sink: _HashSink) -> None:
+    sink.write("{")
+    first = True
+    for name, v in members:
+        if not first:
+            sink.write(",")
+        first = False
+        sink.write(_dumps(name))
+        sink.write(":")
+        _stream(v, sink)
+    sink.write("}")

@@ -11,11 +11,12 @@ installed on the machine, and every PDF embeds the same file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 from string import Template
 
-from evqms.cliutil import to_json
+from evqms.cliutil import json_chunks
 from evqms.errors import EvqmsError
 from evqms.guidance.checks.base import STATUSES
 from evqms.guidance.engine import Assessment, local_day, to_dict
@@ -34,9 +35,33 @@ STATUS_LABELS = {
 }
 
 
+# A check judged lot by lot gives one reason per lot or administration: 100,000 at 10,000 lots for
+# one item. The text, HTML and PDF reports list the first ones and say how many more there are; the
+# JSON report, and the findings stored with an assessment, keep every reason.
+REASONS_SHOWN = 20
+
+
+def _reasons_shown(reasons: list[dict], lang: str) -> list[str]:
+    """The reasons a person reads: the first REASONS_SHOWN, then one line counting the rest."""
+    shown = [r[lang] for r in reasons[:REASONS_SHOWN]]
+    if len(reasons) > REASONS_SHOWN:
+        shown.append(
+            _("not listed here: {count} more (the JSON report lists them all)").format(
+                count=len(reasons) - REASONS_SHOWN
+            )
+        )
+    return shown
+
+
 def render_json(assessments: list[Assessment]) -> str:
+    return "".join(render_json_chunks(assessments))
+
+
+def render_json_chunks(assessments: list[Assessment]) -> Iterator[str]:
+    """`render_json`'s text in pieces: at 10,000 lots one item may hold 100,000 reasons, and the
+    whole text (tens of megabytes, more as a str with Japanese in it) need not be held at once."""
     data = [to_dict(a) for a in assessments]
-    return to_json(data[0] if len(data) == 1 else data)
+    return json_chunks(data[0] if len(data) == 1 else data)
 
 
 def ruleset_dict(rs: RuleSet) -> dict:
@@ -109,7 +134,7 @@ def render_text(assessments: list[Assessment], lang: str) -> str:
                     f"{bilingual(STATUS_LABELS[f.status], lang).upper()}"
                 )
                 lines.append(f"  {f.item.text[lang]}")
-                lines.extend(f"  - {r[lang]}" for r in f.reasons)
+                lines.extend(f"  - {r}" for r in _reasons_shown(f.reasons, lang))
                 if f.evidence:
                     lines.append(
                         f"  {_('evidence')}: {', '.join(evidence_label(x, lang) for x in f.evidence)}"
@@ -190,7 +215,7 @@ def _assessment_html(a: Assessment, lang: str) -> str:
         if f.reasons:
             out.append(
                 f"<b>{e(_('reasons'))}</b><ul>"
-                + "".join(f"<li>{e(r[lang])}</li>" for r in f.reasons)
+                + "".join(f"<li>{e(r)}</li>" for r in _reasons_shown(f.reasons, lang))
                 + "</ul>"
             )
         if f.evidence:

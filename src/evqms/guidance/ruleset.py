@@ -215,10 +215,29 @@ def parse_ruleset(text: str, path: str) -> RuleSet:
     )
 
 
+# Parsed rule sets by the path given, kept while the file's modification time and size stay the
+# same: the compliance page shows part titles from the rule set on every view, and parsing the YAML
+# each time cost more than the rest of the page. A changed file is parsed again; a file that cannot
+# be read or parsed is never kept (its error is raised every time).
+_PARSED: dict[str, tuple[tuple[int, int], RuleSet]] = {}
+
+
 def load_ruleset_file(path: str | Path) -> RuleSet:
     from evqms.core.limits import decode_text
 
-    return parse_ruleset(decode_text(read_bytes(path), name=str(path)), str(path))
+    key = str(path)
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None  # read_bytes names the problem
+    kept = _PARSED.get(key)
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
+    ruleset = parse_ruleset(decode_text(read_bytes(path), name=key), key)
+    if stamp is not None:
+        _PARSED[key] = (stamp, ruleset)
+    return ruleset
 
 
 def _user_dir() -> Path | None:

@@ -113,10 +113,11 @@ def _in_evidence(versions, used_ids):
     return versions.filter(Q(status__in=("approved", "superseded")) | Q(pk__in=used_ids))
 
 
-def citable_records(product) -> list[str]:
+def citable_records(product, *, lots: bool = True) -> list[str]:
     """What an attestation may cite ('kind:id'): the keys of
     `guidance.checks.attestation.record_dates(build_snapshot(product))`, read as a few queries of
-    ids. The compliance page offers them on every view, and the whole snapshot grows with the lots."""
+    ids. The compliance page offers them on every view, and the whole snapshot grows with the lots.
+    `lots=False`: all but the lots (the page offers those as a typed list, not one box a lot)."""
     made = Lot.objects.filter(product=product)
     keys = {f"product:{product.code}"}
     register = current_register(product)
@@ -129,6 +130,7 @@ def citable_records(product) -> list[str]:
     keys.update(f"process:{v}" for v in processes.values_list("version", flat=True))
     documents = QMSElementDocument.objects.values_list("document__code", "document__version")
     keys.update(f"qms_document:{qms_document_id(code, version)}" for code, version in documents)
-    keys.update(f"lot:{number}" for number in made.values_list("number", flat=True))
+    if lots:
+        keys.update(f"lot:{number}" for number in made.values_list("number", flat=True))
     keys.update(f"study:{study}" for study in studies.study_ids(product))
     return sorted(keys)

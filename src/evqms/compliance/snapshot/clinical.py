@@ -16,7 +16,7 @@ from evqms.clinical.models import (
     SafetyReport,
     instrument_needs_baseline,
 )
-from evqms.compliance.snapshot.ids import local_date_function, num
+from evqms.compliance.snapshot.ids import local_date_function, num, sharer
 from evqms.guidance import evidence as ev
 from evqms.inventory.models import RetentionSample
 
@@ -86,25 +86,32 @@ def administrations_and_events(lot_ids) -> tuple[list[ev.Administration], list[e
     """`lot_ids` a query of the lots' ids. An administration of several aliquots is named by its
     first aliquot (by container id); the administrations are read as values, one row a lot."""
     used = AdministeredAliquot.objects.filter(aliquot__lot__in=lot_ids)
-    rows = list(
-        used.order_by("administration__number", "aliquot__container_id").values_list(*ADMINISTRATION_FIELDS)
-    )
     user = get_user_model()
-    physicians = {u.pk: u.signature_name() for u in user.objects.filter(pk__in={r[3] for r in rows})}
+    # The physicians first, by a subquery: the rows are then read one at a time, never all held.
+    physicians = {
+        u.pk: u.signature_name()
+        for u in user.objects.filter(pk__in=used.values("administration__physician_id"))
+    }
+    rows = used.order_by("administration__number", "aliquot__container_id").values_list(
+        *ADMINISTRATION_FIELDS
+    )
     local_date = local_date_function()
+    shared = sharer()
     administrations: dict[int, ev.Administration] = {}
-    for pk, number, patient, physician, lot, aliquot, *doses, weight, route, site, at in rows:
+    for pk, number, patient, physician, lot, aliquot, *doses, weight, route, site, at in rows.iterator(
+        chunk_size=2000
+    ):
         if pk in administrations:
             continue
         administrations[pk] = ev.Administration(
             id=number,
             patient=patient,
-            lot=lot,
+            lot=shared(lot),
             aliquot=aliquot,
             dose=_dose(*doses),
             body_weight_kg=num(weight),
-            route=route,
-            site=site,
+            route=shared(route),
+            site=shared(site),
             administered_on=local_date(at),
             physician=physicians[physician],
         )

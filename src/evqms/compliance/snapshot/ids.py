@@ -41,6 +41,14 @@ def local_date_function():
     return local
 
 
+def sharer():
+    """A function giving the first copy seen of each equal text (None and "" as they are): records
+    read by the thousand repeat the same few units, methods, statuses and step names, and each row
+    read from the database is a new string."""
+    seen: dict[str, str] = {}
+    return lambda text: seen.setdefault(text, text) if text else text
+
+
 def attribute_id(attribute) -> str:
     """Unique across specification versions: code@vN."""
     return f"{attribute.code}@v{attribute.specification.version}"

@@ -19,6 +19,7 @@ from evqms.compliance.snapshot.ids import (
     attribute_id,
     local_date_function,
     num,
+    sharer,
 )
 from evqms.dossier.models import SpecAttribute
 from evqms.guidance import evidence as ev
@@ -63,33 +64,49 @@ def _size_stat(size: dict, key: str) -> Decimal | None:
     return num(Decimal(str(figure))) if isinstance(figure, (int, float, str)) and figure != "" else None
 
 
-def _qc_result(row: dict, attribute: _Attribute, analyst: str, local_date) -> ev.QCResult:
-    value = row["reported_value"]
+def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shared) -> ev.QCResult:
+    """`row` a tuple of QC_FIELDS; `shared` gives the one copy of a repeated text (units, methods,
+    results), so 180,000 results at 10,000 lots do not each hold their own."""
+    (
+        _lot,
+        _attr,
+        _analyst,
+        entered,
+        unit,
+        in_spec_unit,
+        reported,
+        text_value,
+        method,
+        tested_at,
+        derived,
+        sha,
+    ) = row
+    value = reported
     if value is None:
-        value = row["value_in_spec_unit"] if row["value_in_spec_unit"] is not None else row["value"]
-    derived = row["derived"] or {}
+        value = in_spec_unit if in_spec_unit is not None else entered
+    derived = derived or {}
     size = derived.get("size_nm") if isinstance(derived.get("size_nm"), dict) else {}
     markers = []
-    text = row["text_value"].strip().lower()
+    text = text_value.strip().lower()
     if attribute.marker is not None and text in ("positive", "negative"):
         markers.append(
-            ev.MarkerResult(marker=attribute.marker, result=text, category=attribute.marker_category)
+            ev.MarkerResult(marker=attribute.marker, result=shared(text), category=attribute.marker_category)
         )
     return ev.QCResult(
         attribute=attribute.id,
-        tested_on=local_date(row["tested_at"]),
+        tested_on=local_date(tested_at),
         value=num(value),
         censor=row["censor"] if value is not None else "",  # "<0.05": the value is its bound
         # Reported and converted values are in the specification's unit; a value as entered is in its own.
         unit=(
             ""
             if value is None
-            else (row["unit"] or attribute.unit)
-            if row["reported_value"] is None and row["value_in_spec_unit"] is None
+            else shared(unit or attribute.unit)
+            if reported is None and in_spec_unit is None
             else attribute.unit
         ),
-        result=row["text_value"],
-        method=row["method"],
+        result=shared(text_value),
+        method=shared(method),
         replicates=derived.get("videos") if isinstance(derived.get("videos"), int) else None,
         markers=markers,
         mode_nm=_size_stat(size, "mode"),
@@ -97,7 +114,7 @@ def _qc_result(row: dict, attribute: _Attribute, analyst: str, local_date) -> ev
         d50_nm=_size_stat(size, "d50"),
         d90_nm=_size_stat(size, "d90"),
         analyst=analyst,
-        raw_file_sha256=row["raw_file_sha256"],
+        raw_file_sha256=sha,
     )
 
 
@@ -106,7 +123,7 @@ def _usernames(ids) -> dict[int, str]:
     return dict(user.objects.filter(pk__in=ids).values_list("pk", user.USERNAME_FIELD))
 
 
-def _step_records(lot_ids) -> tuple[dict, dict, dict]:
+def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
     """({lot id: [(record id, step name, operator id)]} in step order, {record id: {parameter: value}},
     {(lot id, deviation id): 'step/parameter'} for the values that opened a deviation)."""
     records = defaultdict(list)
@@ -115,7 +132,7 @@ def _step_records(lot_ids) -> tuple[dict, dict, dict]:
         .order_by("lot_id", "step__order", "id")
         .values_list("pk", "lot_id", "step__name", "operator_id")
     ):
-        records[lot_id].append((pk, step, operator_id))
+        records[lot_id].append((pk, shared(step), operator_id))
     parameters, parameter_of = defaultdict(dict), {}
     for record_id, lot_id, name, step, value, deviation_id in (
         ParameterValue.objects.filter(step_record__lot__in=lot_ids)
@@ -129,23 +146,23 @@ def _step_records(lot_ids) -> tuple[dict, dict, dict]:
             "deviation_id",
         )
     ):
-        parameters[record_id][name] = num(value)
+        parameters[record_id][shared(name)] = num(value)
         if deviation_id is not None:
             parameter_of[lot_id, deviation_id] = f"{step}/{name}"  # as ids.parameter_ref names it
     return records, parameters, parameter_of
 
 
 def _valid_results(lot_ids) -> tuple[dict, set]:
-    """{lot id: [result row]} of the valid QC results, in the order the lot page lists them, and the
-    analysts' ids."""
+    """{lot id: [result row as a tuple of QC_FIELDS]} of the valid QC results, in the order the lot
+    page lists them, and the analysts' ids."""
     by_lot, analysts = defaultdict(list), set()
     for row in (
         QCResult.objects.filter(lot__in=lot_ids, status="valid")
         .order_by("lot_id", "attribute__order", "recorded_at", "id")
-        .values(*QC_FIELDS)
+        .values_list(*QC_FIELDS)
     ):
-        by_lot[row["lot_id"]].append(row)
-        analysts.add(row["analyst_id"])
+        by_lot[row[0]].append(row)
+        analysts.add(row[2])
     return by_lot, analysts
 
 
@@ -175,17 +192,18 @@ def lot_rows(product) -> list[dict]:
 def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]]:
     """`lots` the rows of `lot_rows`; `lot_ids` a query of their ids, which each kind of record is
     read with."""
+    shared = sharer()
     materials = defaultdict(set)
     for lot_id, number in MaterialUsage.objects.filter(lot__in=lot_ids).values_list(
         "lot_id", "material_lot__lot_number"
     ):
-        materials[lot_id].add(number)
-    records, parameters, parameter_of = _step_records(lot_ids)
+        materials[lot_id].add(shared(number))
+    records, parameters, parameter_of = _step_records(lot_ids, shared)
     results, analysts = _valid_results(lot_ids)
     attributes = {
         a.pk: _Attribute(a)
         for a in SpecAttribute.objects.filter(
-            pk__in={r["attribute_id"] for rows in results.values() for r in rows}
+            pk__in={r[1] for rows in results.values() for r in rows}
         ).select_related("specification")
     }
     operators = {op for rows in records.values() for _pk, _step, op in rows}
@@ -214,26 +232,26 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
         out.append(
             ev.Lot(
                 id=number,
-                product=lot["product__code"],
-                process_version=str(lot["process__version"]),
-                cell_bank=lot["cell_bank__code"],
+                product=shared(lot["product__code"]),
+                process_version=shared(str(lot["process__version"])),
+                cell_bank=shared(lot["cell_bank__code"]),
                 material_lots=sorted(materials.pop(pk, ())),
                 manufactured_on=lot["manufactured_on"],
-                status=LOT_STATUS.get(lot["status"], lot["status"]),
+                status=shared(LOT_STATUS.get(lot["status"], lot["status"])),
                 step_records=[
                     ev.StepRecord(step=step, parameters=parameters.pop(record, {}), operator=names[operator])
                     for record, step, operator in records.pop(pk, ())
                 ],
                 qc_results=sorted(
                     (
-                        _qc_result(r, attributes[r["attribute_id"]], names[r["analyst_id"]], local_date)
+                        _qc_result(r, attributes[r[1]], names[r[2]], local_date, shared)
                         for r in results.pop(pk, ())
                     ),
                     key=lambda r: (r.attribute, r.tested_on or dt.date.min),
                 ),
                 release=ev.Release(
                     released_on=local_date(lot["released_at"] or lot["release_signature__signed_at"]),
-                    released_by=lot["release_signature__printed_name"],
+                    released_by=shared(lot["release_signature__printed_name"]),
                     signature=f"signature {lot['release_signature_id']}",
                 )
                 if lot["release_signature_id"] is not None

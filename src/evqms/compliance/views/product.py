@@ -200,7 +200,9 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
         )
     if context["can_attest"]:
         items = _attestation_items(ruleset_id if stored else selectors.DEFAULT_RULESET)
-        citable = services.citable_records(product)
+        # Boxes for the few records that are not lots; lots are typed (at 10,000 lots a box each
+        # was most of the page).
+        citable = services.citable_records(product, lots=False)
         form = attest_form or forms.AttestationForm(
             items=items,
             citable=citable,
@@ -210,6 +212,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
             },
         )
         cites = form.fields["cites"]
+        cites.choices = [(c, c) for c in citable]
         cites.widget = _CheckboxList(attrs=cites.widget.attrs, choices=cites.widget.choices)
         cites.widget.is_required = cites.required
         context["attest_form"] = form
@@ -263,7 +266,7 @@ def attest(request, code):
                 item_id=d["item_id"],
                 role=d["role"],
                 statement=d["statement"],
-                cites=d["cites"],
+                cites=form.all_cites(),
                 password=d["password"],
                 ruleset_id=ruleset_id,
             )
