@@ -69,6 +69,7 @@ KINDS: dict[str, Kind] = {
         Kind("change_request", "changes.ChangeRequest", "number", 40),
         Kind("room", "equipment.Room", "code", 40),
         Kind("instrument", "equipment.Instrument", "identifier", 40),
+        Kind("method_suitability", "lots.MethodSuitability", "number", 40),
     )
 }
 
@@ -103,6 +104,7 @@ def kind_labels() -> dict[str, str]:
         "change_request": _("change request number"),
         "room": _("room code"),
         "instrument": _("instrument identifier"),
+        "method_suitability": _("method suitability number"),
     }
 
 

@@ -9,8 +9,14 @@ urlpatterns = [
     # before "<lot:number>/": "suitability" would read as a lot number
     path("suitability/", suitability.suitability_list, name="suitability-list"),
     path("suitability/new/", suitability.suitability_record, name="suitability-record"),
-    path("suitability/<str:number>/", suitability.suitability_detail, name="suitability-detail"),
-    path("suitability/<str:number>/approve/", suitability.suitability_approve, name="suitability-approve"),
+    path(
+        "suitability/<method_suitability:number>/", suitability.suitability_detail, name="suitability-detail"
+    ),
+    path(
+        "suitability/<method_suitability:number>/approve/",
+        suitability.suitability_approve,
+        name="suitability-approve",
+    ),
     path("new/", views.lot_create, name="lot-create"),
     path("qc/verify/", views.qc_verify_select, name="qc-verify-select"),
     path("qc/verify/review/", views.qc_verify_review, name="qc-verify-review"),
