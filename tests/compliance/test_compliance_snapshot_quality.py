@@ -199,3 +199,25 @@ def test_an_operator_who_touched_no_released_lot_is_no_finding(quality):
         media_fill=other, operator=quality.world.analyst, result="fail", expires_on=dt.date(2020, 1, 6)
     )
     assert checks_of(quality.world.product) == before
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", ("EM sample", "media fill", "calibration")), ("ja", ("環境モニタリング検体", "培地充填試験", "校正"))])  # fmt: skip
+def test_the_compliance_page_links_the_records(quality, client, lang, words):
+    from django.urls import reverse
+
+    from evqms.compliance import services
+
+    services.run_assessment(actor=quality.world.qa, product=quality.world.product)
+    client.force_login(quality.world.qa)
+    client.post("/i18n/setlang/", {"language": lang, "next": "/"})
+    html = client.get(reverse("compliance:product", args=[quality.world.product.code])).content.decode()
+    media_fill = quality.participant.media_fill
+    for url in (
+        reverse("environment:sample", args=[quality.excursion.number]),
+        reverse("training:media-fill-detail", args=[media_fill.pk]),
+        reverse("equipment:instrument-detail", args=["BSC-9"]) + "#calibrations",
+        reverse("deviations:detail", args=[quality.deviation.number]),
+        reverse("capa:detail", args=[quality.capa.number]),
+    ):
+        assert f'href="{url}"' in html, url
+    assert all(word in html for word in words)
