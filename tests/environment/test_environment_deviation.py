@@ -99,3 +99,14 @@ def test_the_import_opens_the_deviation_too(people, points, lots_made):
     s = Sample.objects.get(number=report.created[0])
     assert s.verdict == "action"  # 11 cfu/m3 above 10
     assert [lot.number for lot in s.deviation.affected_lots.all()] == ["L-B3"]
+
+
+def test_the_sample_page_links_its_deviation_and_that_days_lots(client, people, points, lots_made, local):
+    s = services.record_result(
+        actor=people["analyst"], point=points["B"], method="settle_plate", sampled_at=local(2026, 11, 2, 10),
+        count=6, exposure_minutes=240,
+    )  # fmt: skip
+    client.force_login(people["qa"])
+    html = client.get(f"/environment/samples/{s.number}/").content.decode()
+    assert f'href="/deviations/{s.deviation.number}/"' in html
+    assert 'href="/lots/L-B1/"' in html and 'href="/lots/L-B2/"' in html
