@@ -279,7 +279,7 @@ def _work_excursion(users, passwords: dict) -> None:
     qa, password = users.get("qa"), passwords.get("qa")
     if sample is None or qa is None or Capa.objects.filter(title=CAPA_TITLE).exists():
         return
-    if not password:
+    if not password or not qa.check_password(password):
         _note("no password for the demo QA user: the excursion's deviation is left open")
         return
     deviation, owner = sample.deviation, users.get("operator") or qa
