@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from evqms.compliance.snapshot import build_snapshot
 from evqms.guidance import evidence as ev
-from evqms.lots.models import Deviation
+from evqms.lots.models import Deviation, StepRecord
 from evqms.testing.deviations import settle_deviation
 from evqms.testing.world import passing_controls
 
@@ -91,6 +91,16 @@ def test_snapshot_of_two_lots_is_each_lots_own_records(world):
     second = quarantined_lot(world, expiry)
     first = world.released_lot("UCEV-T-001")
     day = timezone.localdate()  # results were tested minutes ago
+    # The days each step was done (the world records them a few days ago, in no room).
+    days = {
+        (r.lot.number, r.step.name): (timezone.localdate(r.started_at), timezone.localdate(r.finished_at))
+        for r in StepRecord.objects.select_related("lot", "step")
+    }
+
+    def step(lot, name, values):
+        started, finished = days[lot, name]
+        return ev.StepRecord(name, values, "op1", started_on=started, finished_on=finished)
+
     # The marker is inferred from the attribute's code (CD63 has no coded marker in the factory).
     cd63_positive = ev.QCResult(
         attribute="cd63@v1",
@@ -109,9 +119,9 @@ def test_snapshot_of_two_lots_is_each_lots_own_records(world):
         manufactured_on=dt.date(2024, 5, 1),
         status="released",
         step_records=[
-            ev.StepRecord(CULTURE, {"Culture time": D("60"), "Confluence at harvest": D("80")}, "op1"),
-            ev.StepRecord(TFF, {"Transmembrane pressure": D("0.6")}, "op1"),
-            ev.StepRecord(FILL, {}, "op1"),
+            step("UCEV-T-001", CULTURE, {"Culture time": D("60"), "Confluence at harvest": D("80")}),
+            step("UCEV-T-001", TFF, {"Transmembrane pressure": D("0.6")}),
+            step("UCEV-T-001", FILL, {}),
         ],
         qc_results=[
             cd63_positive,
@@ -159,9 +169,9 @@ def test_snapshot_of_two_lots_is_each_lots_own_records(world):
         manufactured_on=dt.date(2024, 6, 3),
         status="quarantine",
         step_records=[
-            ev.StepRecord(CULTURE, {"Culture time": D("50"), "Confluence at harvest": D("85")}, "op1"),
-            ev.StepRecord(TFF, {"Transmembrane pressure": D("1.5")}, "op1"),
-            ev.StepRecord(FILL, {}, "op1"),
+            step("UCEV-T-002", CULTURE, {"Culture time": D("50"), "Confluence at harvest": D("85")}),
+            step("UCEV-T-002", TFF, {"Transmembrane pressure": D("1.5")}),
+            step("UCEV-T-002", FILL, {}),
         ],
         qc_results=[
             ev.QCResult(

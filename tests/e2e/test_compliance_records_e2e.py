@@ -127,3 +127,44 @@ def test_link_qms_document_and_approve_comparability(
     page.locator("#qms-documents").scroll_into_view_if_needed()
     shot(page, "compliance-records-06-en")
     assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_compliance_page_cites_the_quality_records(page, live_server, make_user, rf_request, login, shot):
+    """JSRM-2-R1 cites the EM sample at action level (its deviation closed) and the operator's media
+    fill, 2-R2 the cabinet's calibration and the CAPA; each links to its page, in both languages."""
+    from compliance_helpers import make_world
+    from test_compliance_snapshot_quality import Quality
+
+    world = make_world(make_user, rf_request)
+    q = Quality(world)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, world.qa)
+    page.goto(f"{live_server.url}/compliance/ucmsc-sev-oa/")
+    with page.expect_navigation():
+        page.click("#assess-now")
+    r1, r2 = page.locator("#item-JSRM-2-R1"), page.locator("#item-JSRM-2-R2")
+    assert r1.locator(".evidence a", has_text=f"環境モニタリング検体 {q.excursion.number}").count() == 1
+    assert r1.locator(".evidence a", has_text="培地充填試験 MF-T0001").count() == 1
+    assert (
+        r2.locator(".evidence a", has_text=f"校正 BSC-9 {q.calibration.performed_on.isoformat()}").count()
+        == 1
+    )
+    assert r2.locator(".evidence a", has_text=f"CAPA {q.capa.number}").count() == 1
+    assert "出荷ロット 1 件を製造した" in r1.inner_text()
+    r1.scroll_into_view_if_needed()
+    shot(page, "compliance-quality-records-01-ja")
+    with page.expect_navigation():
+        r1.locator(".evidence a", has_text=f"環境モニタリング検体 {q.excursion.number}").click()
+    assert page.locator("#deviation a", has_text=q.deviation.number).count() == 1
+    shot(page, "compliance-quality-records-02-em-sample")
+    page.go_back()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    r2 = page.locator("#item-JSRM-2-R2")
+    assert r2.locator(".evidence a", has_text=f"CAPA {q.capa.number}").count() == 1
+    assert "Every instrument used on the 1 released lots was in calibration" in r2.inner_text()
+    r2.scroll_into_view_if_needed()
+    shot(page, "compliance-quality-records-03-en")
+    assert errors == []

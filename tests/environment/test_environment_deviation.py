@@ -99,3 +99,32 @@ def test_the_import_opens_the_deviation_too(people, points, lots_made):
     s = Sample.objects.get(number=report.created[0])
     assert s.verdict == "action"  # 11 cfu/m3 above 10
     assert [lot.number for lot in s.deviation.affected_lots.all()] == ["L-B3"]
+
+
+def test_the_sample_page_links_its_deviation_and_that_days_lots(client, people, points, lots_made, local):
+    s = services.record_result(
+        actor=people["analyst"], point=points["B"], method="settle_plate", sampled_at=local(2026, 11, 2, 10),
+        count=6, exposure_minutes=240,
+    )  # fmt: skip
+    client.force_login(people["qa"])
+    html = client.get(f"/environment/samples/{s.number}/").content.decode()
+    assert f'href="/deviations/{s.deviation.number}/"' in html
+    assert 'href="/lots/L-B1/"' in html and 'href="/lots/L-B2/"' in html
+
+
+def test_the_lot_page_names_the_excursion_that_holds_it_until_closed(
+    client, people, points, lots_made, local
+):
+    s = services.record_result(
+        actor=people["analyst"], point=points["B"], method="settle_plate", sampled_at=local(2026, 11, 2, 10),
+        count=6, exposure_minutes=240,
+    )  # fmt: skip
+    client.force_login(people["qa"])
+    html = client.get("/lots/L-B1/").content.decode()
+    assert 'id="lot-excursions"' in html and f'href="/deviations/{s.deviation.number}/"' in html
+    client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+    html = client.get("/lots/L-B1/").content.decode()
+    assert "QAが逸脱を完了するまで" in html
+    assert 'id="lot-excursions"' not in client.get("/lots/L-B3/").content.decode()  # made on 3 Nov
+    Deviation.objects.filter(pk=s.deviation.pk).update(status="closed")
+    assert 'id="lot-excursions"' not in client.get("/lots/L-B1/").content.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from guidance_helpers import collected, example_data
+from guidance_helpers import add_quality_records, collected, example_data
 
 from evqms.errors import InputError
 from evqms.guidance.checks import REGISTRY, CheckContext
@@ -96,7 +96,7 @@ def rich() -> dict:
     )
     d["cell_banks"][0]["characterisation"].append({"test": "karyotype", "result": "46,XX", "passed": True})
     d.update(collected())
-    return d
+    return add_quality_records(d)
 
 
 def lot0(d):
@@ -152,6 +152,30 @@ CASES = [
     ),
     ("process_change_comparability", {}, lambda d: d["processes"][0].pop("comparability_record"), "not_met"),
     ("versions_under_change_control", {}, lambda d: d["processes"][0].pop("change_request"), "not_met"),
+    (
+        "environment_within_limits",
+        {},
+        lambda d: d["quality_records"]["em_samples"][3].update(deviation_status="open"),
+        "not_met",
+    ),
+    (
+        "aseptic_operators_qualified",
+        {},
+        lambda d: d["quality_records"]["media_fills"][0].update(expires_on="2024-03-01"),
+        "not_met",
+    ),
+    (
+        "instruments_calibrated",
+        {},
+        lambda d: d["quality_records"]["instruments"][0]["calibrations"][0].update(result="fail"),
+        "not_met",
+    ),
+    (
+        "deviations_closed_capa_in_time",
+        {},
+        lambda d: d["quality_records"]["capas"][0].update(due_on="2025-01-31"),
+        "not_met",
+    ),
     ("released_lots_size_and_markers", {}, lambda d: result(d, "SIZE").update(value=450), "not_met"),
     (
         "culture_materials_xeno_free",

@@ -91,7 +91,12 @@ def _scenario(make_user, rf_request):
     qa2 = make_user("qa2", "qa_reviewer")
     users["qa2"] = qa2
     lot2 = Lot.objects.get(number="UCEV-24-002")
-    lots.open_deviation(actor=users["operator"], lot=lot2, description="pH drift during harvest")
+    drift = lots.open_deviation(actor=users["operator"], lot=lot2, description="pH drift during harvest")
+    # A major deviation with no CAPA yet: QA's "link or create a CAPA" task (the demo's own
+    # excursion is worked to closure through its CAPA).
+    lots.classify_deviation(
+        actor=users["qa"], deviation=drift, classification="major", reason="pH outside CPP"
+    )
     # UCEV-24-002 (in QC) completes QC with one result still unverified: awaiting both the second
     # person's check and QA's decision. Missing release results are entered by the second analyst.
     have = set(QCResult.objects.filter(lot=lot2, status="valid").values_list("attribute_id", flat=True))

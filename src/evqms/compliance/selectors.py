@@ -283,13 +283,31 @@ def to_engine(stored: Assessment):
 # --- links from evidence references to pages --------------------------------------------------
 
 
+def _media_fill_pk(number: str) -> list:
+    from evqms.training.models import MediaFill
+
+    pk = MediaFill.objects.filter(number=number).values_list("pk", flat=True).first()
+    if pk is None:
+        raise NoReverseMatch(number)  # a media fill no longer on record: shown unlinked
+    return [pk]
+
+
 def evidence_url(reference: str, product) -> str | None:
     """'lot UCEV-24-001' -> the lot page; 'risk register RR-x v2' -> the register page; a QMS
     document or comparability record -> its section of the compliance page; an administration,
     adverse event or safety report -> its clinical page; an issued evidence report -> the
-    product's evidence page; else None."""
+    product's evidence page; an EM sample, media fill, calibration (its instrument's page),
+    deviation, CAPA or change request -> its page; else None."""
     kinds = (
         ("lot ", "lots:lot-detail", lambda rest: [rest]),
+        # the quality records behind JSRM-2-R1/2-R2 ("calibration BSC-01 2025-01-10": its instrument)
+        ("EM sample ", "environment:sample", lambda rest: [rest]),
+        ("media fill ", "training:media-fill-detail", _media_fill_pk),
+        ("calibration ", "equipment:instrument-detail", lambda rest: [rest.rsplit(" ", 1)[0]]),
+        ("instrument ", "equipment:instrument-detail", lambda rest: [rest]),
+        ("deviation ", "deviations:detail", lambda rest: [rest]),
+        ("CAPA ", "capa:detail", lambda rest: [rest]),
+        ("change request ", "changes:detail", lambda rest: [rest]),
         ("risk register ", "compliance:register", lambda rest: [product.code]),
         ("risk ", "compliance:register", lambda rest: [product.code]),
         ("attestation ", "compliance:product", lambda rest: [product.code]),
@@ -305,6 +323,7 @@ def evidence_url(reference: str, product) -> str | None:
         "document ": "#qms-documents",
         "comparability record ": "#comparability",
         "evidence report ": "#yearly",
+        "calibration ": "#calibrations",
     }
     for prefix, name, args in kinds:
         if reference.startswith(prefix):

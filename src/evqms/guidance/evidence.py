@@ -113,6 +113,7 @@ class ProcessStep:
     kind: str  # culture, harvest, clarification, purification, concentration, sterile_filtration, fill, freeze, storage
     materials: list[str] = field(default_factory=list)
     parameters: list[ProcessParameter] = field(default_factory=list)
+    aseptic: bool = False  # an open aseptic manipulation: its operator needs a current media fill
 
 
 @dataclass
@@ -188,6 +189,7 @@ class QCResult:
     size_fractions: list[SizeFraction] = field(default_factory=list)
     analyst: str = ""
     raw_file_sha256: str = ""
+    instrument: str = ""  # the instrument the test was run on (its register identifier)
 
 
 @dataclass
@@ -195,6 +197,11 @@ class StepRecord:
     step: str
     parameters: dict[str, Decimal] = field(default_factory=dict)
     operator: str = ""
+    # Where, when and with what the step was done (optional: the quality records judge them).
+    room: str = ""
+    started_on: dt.date | None = None
+    finished_on: dt.date | None = None
+    instruments: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -233,6 +240,69 @@ class Deviation:
     status: str = "open"  # open | closed
     approved: bool = False
     opened_on: dt.date | None = None
+
+
+@dataclass
+class EMSample:
+    """An environmental-monitoring sample in a room: taken (with its verdict against the limits in
+    force), missed, or still due; an action-level result names the deviation it opened."""
+
+    id: str
+    room: str
+    point: str = ""
+    method: str = ""
+    due_on: dt.date | None = None
+    sampled_on: dt.date | None = None
+    status: str = "taken"  # taken | missed | due
+    verdict: str = ""  # pass | alert | action (taken samples)
+    deviation: str = ""
+    deviation_status: str = ""  # open | closed
+
+
+@dataclass
+class MediaFillResult:
+    """One operator's part in a media fill (aseptic process simulation) and when it lapses."""
+
+    media_fill: str
+    operator: str
+    performed_on: dt.date
+    result: str = "pass"  # pass | fail
+    expires_on: dt.date | None = None  # the first day the qualification no longer holds
+
+
+@dataclass
+class Calibration:
+    performed_on: dt.date
+    result: str = "pass"  # pass | fail
+    next_due: dt.date | None = None
+
+
+@dataclass
+class Instrument:
+    id: str
+    needs_calibration: bool = True
+    calibration_due: dt.date | None = None  # the due date given at registration (before any calibration)
+    calibrations: list[Calibration] = field(default_factory=list)
+
+
+@dataclass
+class Capa:
+    id: str
+    deviations: list[str] = field(default_factory=list)
+    status: str = "open"  # open | closed
+    due_on: dt.date | None = None  # an open CAPA: the earliest open action's or effectiveness check's date
+    closed_on: dt.date | None = None
+
+
+@dataclass
+class QualityRecords:
+    """The quality system's records behind the assessed lots. Absent from a dossier file that does
+    not carry them: the items are then judged from documents and the attestation, as they say."""
+
+    em_samples: list[EMSample] = field(default_factory=list)
+    media_fills: list[MediaFillResult] = field(default_factory=list)
+    instruments: list[Instrument] = field(default_factory=list)
+    capas: list[Capa] = field(default_factory=list)
 
 
 @dataclass
@@ -467,6 +537,7 @@ class EvidenceSnapshot:
     studies: Studies = field(default_factory=Studies)
     qms_documents: list[QMSDocument] = field(default_factory=list)
     attestations: list[Attestation] = field(default_factory=list)
+    quality_records: QualityRecords | None = None
 
     def canonical_json(self) -> str:
         return canonical_json(self)

@@ -63,6 +63,13 @@ def category_label(category: str) -> dict[str, str]:
 # compliance page show them; the reference itself stays English in stored findings and JSON.
 EVIDENCE_KINDS: dict[str, dict[str, str]] = {
     "administration": label("administration", "投与"),
+    "CAPA": label("CAPA", "CAPA"),
+    "calibration": label("calibration", "校正"),
+    "change request": label("change request", "変更申請"),
+    "deviation": label("deviation", "逸脱"),
+    "EM sample": label("EM sample", "環境モニタリング検体"),
+    "instrument": label("instrument", "機器"),
+    "media fill": label("media fill", "培地充填試験"),
     "adverse event": label("adverse event", "有害事象"),
     "attestation": label("attestation", "確認書"),
     "cell bank": label("cell bank", "セルバンク"),

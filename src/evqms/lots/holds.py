@@ -7,13 +7,29 @@ Holds are placed and lifted by the trace app (recalls and QA holds); this module
 from __future__ import annotations
 
 from evqms.i18n import _
-from evqms.lots.models import LotHold
+from evqms.lots.models import Deviation, LotHold
 
 
 def active_holds(lot) -> list[LotHold]:
     """The lot's holds that are not lifted, oldest first."""
     lot_id = lot if isinstance(lot, int) else lot.pk
     return list(LotHold.objects.filter(lot_id=lot_id, released_at__isnull=True).order_by("placed_at", "id"))
+
+
+# Deviations opened by an excursion: a storage unit's (its stock is held until QA assesses it) or an
+# environmental result at action level in the room the lot was made in.
+EXCURSION_SOURCES = ("storage", "environment")
+
+
+def excursion_deviations(lot) -> list[Deviation]:
+    """The open deviations from an excursion that name the lot: each keeps it from release (and a
+    storage excursion its stock from use) until QA closes it, so the lot's hold banner names them."""
+    lot_id = lot if isinstance(lot, int) else lot.pk
+    return list(
+        Deviation.objects.filter(affected_lots=lot_id, status="open", source__in=EXCURSION_SOURCES).order_by(
+            "opened_at", "id"
+        )
+    )
 
 
 def active_holds_by_lot(lot_ids) -> dict[int, list[LotHold]]:

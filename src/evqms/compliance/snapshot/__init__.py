@@ -6,7 +6,8 @@ ancestry and donors, process versions and specifications the lots used, plus app
 the material lots they consumed); the lots with their QC results and deviations (`lots`); the
 risk register's latest version, attestations and QMS-element documents (`qms`); retention
 samples, administrations and adverse events (`clinical`); potency, biodistribution,
-dose-response and stability studies (`studies`). `ids` names the records the way findings and
+dose-response and stability studies (`studies`); the environmental monitoring, media fills,
+calibrations and CAPA behind the lots (`quality`). `ids` names the records the way findings and
 attestations cite them, and spells numbers the way a dossier file does, so the snapshot hash
 depends on facts, not on the database's decimal places.
 """
@@ -17,7 +18,7 @@ from django.db.models import Q
 
 from evqms.compliance.models import QMSElementDocument
 from evqms.compliance.selectors import current_register
-from evqms.compliance.snapshot import clinical, dossier, lots, qms, studies
+from evqms.compliance.snapshot import clinical, dossier, lots, qms, quality, studies
 from evqms.compliance.snapshot.ids import (
     LOT_STATUS,
     STAGE_NAMES,
@@ -83,6 +84,7 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
     out_lots, deviations = lots.lots_and_deviations(made, lot_ids)
     administrations, adverse_events = clinical.administrations_and_events(lot_ids)
     specifications = dossier.specification_versions(specs)
+    process_evidence = dossier.process_definitions(processes)
     latest_ids = {}
     for spec in specifications:  # later versions win: a potency assay names the current attribute
         for attribute in spec.attributes:
@@ -93,7 +95,7 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
         cell_banks=cell_banks,
         materials=materials,
         material_lots=mlots,
-        processes=dossier.process_definitions(processes),
+        processes=process_evidence,
         specifications=specifications,
         lots=out_lots,
         deviations=deviations,
@@ -105,6 +107,7 @@ def build_snapshot(product) -> ev.EvidenceSnapshot:
         studies=studies.studies(product, latest_ids),
         qms_documents=qms.qms_documents(),
         attestations=qms.attestations(product),
+        quality_records=quality.quality_records(out_lots, process_evidence, lot_ids),
     )
 
 

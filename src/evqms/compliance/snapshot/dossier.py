@@ -167,6 +167,7 @@ def process_definitions(processes) -> list[ev.ProcessDefinition]:
                     ev.ProcessStep(
                         name=step.name,
                         kind=step.kind,
+                        aseptic=step.aseptic,
                         parameters=[
                             ev.ProcessParameter(
                                 name=p.name, unit=p.unit, min=num(p.low), max=num(p.high), critical=p.critical

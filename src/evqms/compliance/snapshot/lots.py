@@ -40,6 +40,7 @@ QC_FIELDS = (
     "tested_at",
     "derived",
     "raw_file_sha256",
+    "instrument__identifier",
 )
 
 
@@ -71,6 +72,7 @@ def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shar
         _lot,
         _attr,
         _analyst,
+        censor,
         entered,
         unit,
         in_spec_unit,
@@ -80,6 +82,7 @@ def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shar
         tested_at,
         derived,
         sha,
+        instrument,
     ) = row
     value = reported
     if value is None:
@@ -96,7 +99,7 @@ def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shar
         attribute=attribute.id,
         tested_on=local_date(tested_at),
         value=num(value),
-        censor=row["censor"] if value is not None else "",  # "<0.05": the value is its bound
+        censor=censor if value is not None else "",  # "<0.05": the value is its bound
         # Reported and converted values are in the specification's unit; a value as entered is in its own.
         unit=(
             ""
@@ -115,6 +118,7 @@ def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shar
         d90_nm=_size_stat(size, "d90"),
         analyst=analyst,
         raw_file_sha256=sha,
+        instrument=shared(instrument or ""),
     )
 
 
@@ -124,15 +128,16 @@ def _usernames(ids) -> dict[int, str]:
 
 
 def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
-    """({lot id: [(record id, step name, operator id)]} in step order, {record id: {parameter: value}},
-    {(lot id, deviation id): 'step/parameter'} for the values that opened a deviation)."""
+    """({lot id: [(record id, step name, operator id, where)]} in step order, where = (room code,
+    started at, finished at); {record id: {parameter: value}}, {(lot id, deviation id):
+    'step/parameter'} for the values that opened a deviation)."""
     records = defaultdict(list)
-    for pk, lot_id, step, operator_id in (
+    for pk, lot_id, step, operator_id, room, started_at, finished_at in (
         StepRecord.objects.filter(lot__in=lot_ids)
         .order_by("lot_id", "step__order", "id")
-        .values_list("pk", "lot_id", "step__name", "operator_id")
+        .values_list("pk", "lot_id", "step__name", "operator_id", "room__code", "started_at", "finished_at")
     ):
-        records[lot_id].append((pk, shared(step), operator_id))
+        records[lot_id].append((pk, shared(step), operator_id, (shared(room or ""), started_at, finished_at)))
     parameters, parameter_of = defaultdict(dict), {}
     for record_id, lot_id, name, step, value, deviation_id in (
         ParameterValue.objects.filter(step_record__lot__in=lot_ids)
@@ -164,6 +169,16 @@ def _valid_results(lot_ids) -> tuple[dict, set]:
         by_lot[row[0]].append(row)
         analysts.add(row[2])
     return by_lot, analysts
+
+
+def step_instruments(lot_ids) -> dict[int, list[str]]:
+    """{step record id: [instrument identifiers]} of the lots' step records, in one query."""
+    out = defaultdict(list)
+    for record_id, identifier in StepRecord.instruments.through.objects.filter(
+        steprecord__lot__in=lot_ids
+    ).values_list("steprecord_id", "instrument__identifier"):
+        out[record_id].append(identifier)
+    return out
 
 
 LOT_FIELDS = (
@@ -206,7 +221,8 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
             pk__in={r[1] for rows in results.values() for r in rows}
         ).select_related("specification")
     }
-    operators = {op for rows in records.values() for _pk, _step, op in rows}
+    operators = {op for rows in records.values() for _pk, _step, op, _where in rows}
+    instruments = step_instruments(lot_ids)
     names = _usernames(operators | analysts)
     lot_deviations = defaultdict(list)
     # A deviation is evidence for every lot it names (one entry per lot); one naming none of these
@@ -239,8 +255,16 @@ def lots_and_deviations(lots, lot_ids) -> tuple[list[ev.Lot], list[ev.Deviation]
                 manufactured_on=lot["manufactured_on"],
                 status=shared(LOT_STATUS.get(lot["status"], lot["status"])),
                 step_records=[
-                    ev.StepRecord(step=step, parameters=parameters.pop(record, {}), operator=names[operator])
-                    for record, step, operator in records.pop(pk, ())
+                    ev.StepRecord(
+                        step=step,
+                        parameters=parameters.pop(record, {}),
+                        operator=names[operator],
+                        room=room,
+                        started_on=local_date(started_at),
+                        finished_on=local_date(finished_at),
+                        instruments=sorted(instruments.pop(record, ())),
+                    )
+                    for record, step, operator, (room, started_at, finished_at) in records.pop(pk, ())
                 ],
                 qc_results=sorted(
                     (

@@ -11,6 +11,7 @@ from evqms.guidance.checks import (  # noqa: E402,F401  (registration by import)
     efficacy,
     process,
     quality,
+    records,
     retention,
     risk_register,
     specdefaults,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django import template
 
-from evqms.lots.holds import active_holds, hold_label
+from evqms.lots.holds import active_holds, excursion_deviations, hold_label
 
 register = template.Library()
 
 
 @register.inclusion_tag("lots/_hold_banner.html")
 def lot_hold_banner(lot, holds=None):
-    """`holds`: the lot's active holds when the page has read them already (the lot page)."""
+    """`holds`: the lot's active holds when the page has read them already (the lot page); and the
+    open deviations from an excursion naming the lot, each linked to its page."""
     return {
         "holds": [
             {
@@ -21,5 +22,6 @@ def lot_hold_banner(lot, holds=None):
                 "hold": h,
             }
             for h in (active_holds(lot) if holds is None else holds)
-        ]
+        ],
+        "deviations": excursion_deviations(lot),
     }
