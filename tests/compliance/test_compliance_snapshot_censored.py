@@ -12,6 +12,7 @@ from django.utils import timezone
 from evqms.compliance.snapshot import build_snapshot
 from evqms.guidance import evidence as ev
 from evqms.lots import services
+from evqms.testing.world import passing_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ def _endotoxin(world, number, value):
         value=value,
         unit="EU/mL",
         tested_at=timezone.now(),
+        controls=passing_controls(world.attr("endotoxin")),
     )
     return lot
 
