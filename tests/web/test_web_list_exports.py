@@ -10,13 +10,21 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.test import Client
+from django.utils import timezone
 
 from evqms.capa.models import Capa
 from evqms.changes.models import ChangeRequest
-from evqms.clinical.models import Administration, AdverseEvent, Patient
-from evqms.inventory.models import Aliquot, Consignee, Shipment
+from evqms.clinical.models import Administration, AdverseEvent, FollowUpVisit, Patient, SafetyReport
+from evqms.dossier.models import Product
+from evqms.environment.models import Sample, SamplingPoint
+from evqms.equipment.models import Instrument, Room
+from evqms.inventory.models import Aliquot, Consignee, RetentionSample, Shipment, StorageLocation
 from evqms.lots.models import Deviation, Lot
+from evqms.training.models import MediaFill
+from evqms.training.selectors import matrix
 from evqms.web.demo import load_demo
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +44,25 @@ LIST_PAGES = [
     ("/clinical/", lambda: Administration.objects.count()),
     ("/clinical/patients/", lambda: Patient.objects.count()),
     ("/clinical/adverse-events/", lambda: AdverseEvent.objects.count()),
+    ("/dossier/", lambda: Product.objects.count()),
+    ("/accounts/users/", lambda: get_user_model().objects.count()),
+    ("/equipment/", lambda: Instrument.objects.count()),
+    ("/equipment/rooms/", lambda: Room.objects.count()),
+    ("/training/", lambda: len(matrix().rows)),
+    ("/training/media-fills/", lambda: MediaFill.objects.count()),
+    ("/environment/", lambda: SamplingPoint.objects.count()),
+    ("/environment/schedule/?start=2000-01-01&end=2100-12-31", lambda: Sample.objects.count()),
+    ("/inventory/retention/", lambda: RetentionSample.objects.count()),
+    ("/inventory/locations/", lambda: StorageLocation.objects.count()),
+    (
+        "/clinical/visits/",
+        lambda: (
+            FollowUpVisit.objects.filter(status__in=("scheduled", "missed"))
+            .filter(Q(status="missed") | Q(window_start__lte=timezone.localdate()))
+            .count()
+        ),
+    ),
+    ("/clinical/safety-reports/", lambda: SafetyReport.objects.count()),
 ]
 
 

@@ -12,7 +12,7 @@ from evqms.training.selectors import CURRENT, OUTDATED
 
 
 def _person(row):
-    return row[0].signature_name
+    return row[0].signature_name()
 
 
 def _cell(index: int):
@@ -38,7 +38,7 @@ def matrix_listing(documents) -> Listing:
 def _operators(row):
     out = []
     for participant in row.participants.all():
-        name = participant.operator.signature_name
+        name = participant.operator.signature_name()
         out.append(name if participant.result == "pass" else f"{name} ({participant.get_result_display()})")
     return ", ".join(out)
 
