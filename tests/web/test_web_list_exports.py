@@ -7,6 +7,7 @@ number of queries of an export does not grow with its rows."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -56,7 +57,19 @@ LIST_PAGES = [
     ("/training/", lambda: len(matrix().rows)),
     ("/training/media-fills/", lambda: MediaFill.objects.count()),
     ("/environment/", lambda: SamplingPoint.objects.count()),
-    ("/environment/schedule/?start=2000-01-01&end=2100-12-31", lambda: Sample.objects.count()),
+    (  # the schedule's period: 2000-01-01 and the 13 days after it, as the start parameter says
+        "/environment/schedule/?start=2000-01-01",
+        lambda: Sample.objects.filter(due_on__range=(dt.date(2000, 1, 1), dt.date(2000, 1, 14))).count(),
+    ),
+    (  # by default the past week and the next
+        "/environment/schedule/",
+        lambda: Sample.objects.filter(
+            due_on__range=(
+                timezone.localdate() - dt.timedelta(days=7),
+                timezone.localdate() + dt.timedelta(days=6),
+            )
+        ).count(),
+    ),
     ("/inventory/retention/", lambda: RetentionSample.objects.count()),
     ("/inventory/locations/", lambda: StorageLocation.objects.count()),
     (
