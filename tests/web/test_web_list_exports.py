@@ -27,7 +27,6 @@ from evqms.landscape.models import ClinicResult
 from evqms.landscape.selectors import clinic_run_as_of, trials_report_as_of
 from evqms.lots.models import Deviation, Lot
 from evqms.studies.models import PotencyRun
-from evqms.trace.models import Hold, Recall
 from evqms.training.models import MediaFill
 from evqms.training.selectors import matrix
 from evqms.web.demo import load_demo
@@ -82,7 +81,6 @@ LIST_PAGES = [
     ),
     ("/clinical/safety-reports/", lambda: SafetyReport.objects.count()),
     ("/studies/", lambda: PotencyRun.objects.count()),
-    ("/trace/", lambda: Recall.objects.count()),
     (
         "/landscape/trials/?category=therapeutic",
         lambda: [t["category"] for t in trials_report_as_of(timezone.localdate())["trials"]].count(
@@ -117,7 +115,6 @@ def test_list_pages_on_the_demo(qa_client, django_assert_max_num_queries):
     _a_sorted_list_exports_in_that_order_with_japanese_headers(qa_client)
     _the_patient_column_follows_the_role_in_page_and_export(qa_client)
     _an_export_reads_in_a_constant_number_of_queries(qa_client, django_assert_max_num_queries)
-    _the_holds_on_the_trace_page_sort_and_export_on_their_own(qa_client)
     _a_tree_exports_in_its_order_and_is_not_sorted(qa_client)
 
 
@@ -190,19 +187,6 @@ def _an_export_reads_in_a_constant_number_of_queries(qa_client, django_assert_ma
     with django_assert_max_num_queries(14):
         rows = _csv_rows(client.get("/clinical/?format=csv"))  # aliquots per administration: prefetched
     assert len(rows) - 1 == Administration.objects.count()
-
-
-def _the_holds_on_the_trace_page_sort_and_export_on_their_own(qa_client):
-    client, _logins = qa_client
-    assert Hold.objects.exists() and Recall.objects.exists()
-    numbers = sorted(Hold.objects.values_list("number", flat=True))
-    page = client.get("/trace/?holds-sort=number").content.decode()
-    assert "holds-format=csv" in page and "?format=csv" in page  # each list its own export link
-    assert page.count('aria-sort="ascending"') == 1  # only the holds are sorted
-    rows = _csv_rows(client.get("/trace/?holds-sort=number&holds-format=csv"))
-    assert [r[0] for r in rows[1:]] == numbers
-    recalls = _csv_rows(client.get("/trace/?holds-sort=number&format=csv"))
-    assert len(recalls) - 1 == Recall.objects.count()
 
 
 def _a_tree_exports_in_its_order_and_is_not_sorted(qa_client):
