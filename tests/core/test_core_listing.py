@@ -10,6 +10,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 from django.test import RequestFactory, override_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -155,3 +156,25 @@ def test_xlsx_keeps_types_text_as_text_and_drops_control_characters():
             assert cell.data_type != "f"  # no formula anywhere
     assert rows[2][3] == '=HYPERLINK("http://x")'  # stored as text, exactly as typed
     assert rows[1][3] == "@SUM(A1)"  # the BEL character a workbook cannot hold is dropped
+
+
+def test_an_unsortable_list_offers_no_sort_and_refuses_one():
+    tree = Listing("tree", LIST.columns, sortable=False)
+    table = tree.table(_request("?sort=code"), list(ROWS))
+    assert [r["code"] for r in table.rows] == ["B-2", "A-1", "C-3"]  # the order it was given
+    assert table.notice and all(h["url"] == "" for h in table.headers)
+    assert tree.table(_request("?sort=code&format=csv"), list(ROWS)).export().status_code == 400
+    assert tree.table(_request("?format=csv"), list(ROWS)).export().status_code == 200
+
+
+def test_a_second_list_on_a_page_reads_its_own_prefixed_parameters():
+    second = Listing("holds", LIST.columns, prefix="holds-")
+    query = "?sort=-code&holds-sort=code&format=csv"
+    first, other = LIST.table(_request(query), list(ROWS)), second.table(_request(query), list(ROWS))
+    assert [r["code"] for r in first.rows] == ["C-3", "B-2", "A-1"]
+    assert [r["code"] for r in other.rows] == ["A-1", "B-2", "C-3"]
+    assert first.export_format == "csv" and other.export_format == ""
+    link = QueryDict(other.csv_url[1:])
+    assert link["holds-format"] == "csv" and "format" not in link  # never the first list's export too
+    header = QueryDict(other.headers[0]["url"][1:])
+    assert header["holds-sort"] == "-code" and header["sort"] == "-code"  # the first list keeps its order

@@ -9,6 +9,8 @@ ENZ-1 in L4, FBS-1 in L3.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -136,6 +138,12 @@ def test_pages(lineage, make_user, client):
     assert f"/clinical/adverse-events/{lineage.ae.number}/" in detail
     listing = client.get(f"/trace/adverse-events/{lineage.ae.number}/holds/").content.decode()
     assert hold.number in listing and "/lots/L4/" in listing
+    # the trace page's holds export on their own parameters, beside the (here empty) recalls
+    held = client.get("/trace/?holds-sort=-number&holds-format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(held.streaming_content).decode("utf-8-sig"))))
+    assert [(r[0], r[3]) for r in rows[1:]] == [(hold.number, "L1, L4")]
+    recalls = b"".join(client.get("/trace/?holds-sort=-number&format=csv").streaming_content)
+    assert len(recalls.decode("utf-8-sig").splitlines()) == 1  # the header: no recall
     assert client.get("/trace/adverse-events/AE-999999/holds/").status_code == 404
     assert client.get("/trace/adverse-events/AE-999999/hold/").status_code == 404
     operator = make_user("ae-hold-page-op", "operator")

@@ -121,6 +121,8 @@ def test_pages(lineage, qa, client):
     assert client.get(done["Location"]).status_code == 200
     csv_page = client.get(f"/trace/recalls/{recall.number}/recipients.csv")
     assert "P-1" in csv_page.content.decode("utf-8-sig")
+    listed = b"".join(client.get("/trace/?sort=-number&format=csv").streaming_content).decode("utf-8-sig")
+    assert [line.split(",")[:2] for line in listed.splitlines()[1:]] == [[recall.number, "L2"]]
     for url in (
         "/inventory/",
         "/inventory/retention/",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evqms import errors
 from evqms.accounts import forms, roles, selectors, services
+from evqms.accounts.listings import USERS
 from evqms.accounts.middleware import idle_timeout
 from evqms.core.views import act, attempt, require, show_refusal
 from evqms.i18n import _
@@ -87,7 +88,10 @@ def my_tokens(request):
 
 def user_list(request):
     require(request, "evqms.manage_users")
-    return render(request, "accounts/user_list.html", {"rows": selectors.users_overview()})
+    table = USERS.table(request, selectors.users_overview())
+    if table.export_format:
+        return table.export()
+    return render(request, "accounts/user_list.html", {"rows": table.rows, "table": table})
 
 
 ACTIONS = {

@@ -103,10 +103,15 @@ def row_get(row, name: str):
 
 @dataclass(frozen=True)
 class Listing:
-    """A list page's columns; `name` names the exported file (ASCII: `lots`, `aliquots`)."""
+    """A list page's columns; `name` names the exported file (ASCII: `lots`, `aliquots`).
+    `sortable=False` for a list whose order carries meaning (a tree): exported, never sorted.
+    `prefix` names the query parameters of a second list on one page (`holds-sort`,
+    `holds-format`), so each list sorts and exports on its own."""
 
     name: str
     columns: tuple[Column, ...]
+    sortable: bool = True
+    prefix: str = ""
 
     def __post_init__(self):
         keys = [c.key for c in self.columns]
@@ -125,26 +130,32 @@ class Table:
         self.request = request
         user = getattr(request, "user", None)
         self.columns = [c for c in listing.columns if c.visible_to(user)]
-        asked = (request.GET.get("sort") or "").strip()
+        self.sort_name, self.format_name = listing.prefix + "sort", listing.prefix + "format"
+        asked = (request.GET.get(self.sort_name) or "").strip()
         self.sort_key, self.descending, self.notice, self.bad_sort = "", False, "", ""
         if asked:
             key = asked[1:] if asked.startswith("-") else asked
             column = next((c for c in self.columns if c.key == key), None)
-            sortable = column is not None and (column.sort is not None or not isinstance(rows, QuerySet))
-            if sortable:
+            if column is not None and self._sortable(column, rows):
                 self.sort_key, self.descending = key, asked.startswith("-")
             else:
                 self.bad_sort = asked
                 self.notice = _(
                     'This list cannot be sorted by "{key}": it is shown in its usual order.'
                 ).format(key=asked[:40])
-        fmt = (request.GET.get("format") or "").strip().lower()
+        fmt = (request.GET.get(self.format_name) or "").strip().lower()
         self.export_format = fmt if fmt else ""
         self.bad_format = fmt if fmt and fmt not in FORMATS else ""
         self.source_is_queryset = isinstance(rows, QuerySet)
         self.rows = self._sorted(rows)
 
     # -- sorting ---------------------------------------------------------------------------------
+    def _sortable(self, column: Column, rows=None) -> bool:
+        if not self.listing.sortable:
+            return False
+        is_queryset = isinstance(rows, QuerySet) if rows is not None else self.source_is_queryset
+        return column.sort is not None or not is_queryset
+
     def _column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
 
@@ -173,12 +184,12 @@ class Table:
         return ("-" if self.descending else "") + self.sort_key
 
     def sortable_keys(self) -> list[str]:
-        return [c.key for c in self.columns if c.sort is not None or not self.source_is_queryset]
+        return [c.key for c in self.columns if self._sortable(c)]
 
     # -- what the template reads -----------------------------------------------------------------
     def _query(self, **changes) -> str:
         params = self.request.GET.copy()
-        for name in ("page", "format"):
+        for name in ("page", "format", self.format_name):
             params.pop(name, None)
         for name, value in changes.items():
             if value is None:
@@ -191,7 +202,7 @@ class Table:
     def headers(self) -> list[dict]:
         out = []
         for column in self.columns:
-            sortable = column.sort is not None or not self.source_is_queryset
+            sortable = self._sortable(column)
             current = column.key == self.sort_key
             if current:
                 aria = "descending" if self.descending else "ascending"
@@ -202,7 +213,7 @@ class Table:
                 {
                     "key": column.key,
                     "label": column.label,
-                    "url": self._query(sort=next_sort) if sortable else "",
+                    "url": self._query(**{self.sort_name: next_sort}) if sortable else "",
                     "aria_sort": aria,
                     "arrow": ("▼" if self.descending else "▲") if current else "",
                 }
@@ -216,11 +227,11 @@ class Table:
 
     @property
     def csv_url(self) -> str:
-        return self._query(format="csv")
+        return self._query(**{self.format_name: "csv"})
 
     @property
     def xlsx_url(self) -> str:
-        return self._query(format="xlsx")
+        return self._query(**{self.format_name: "xlsx"})
 
     # -- the export ------------------------------------------------------------------------------
     def header_labels(self) -> list[str]:

@@ -14,6 +14,7 @@ from evqms import errors
 from evqms.core.views import attempt, page_language, require
 from evqms.environment import forms, importer, selectors, services
 from evqms.environment import limits as L
+from evqms.environment.listings import POINTS, SAMPLES
 from evqms.environment.models import Sample, SamplingPoint
 from evqms.equipment.models import Room
 from evqms.i18n import _
@@ -21,10 +22,14 @@ from evqms.i18n import _
 
 def index(request):
     require(request, "environment.view")
+    table = POINTS.table(request, selectors.points())
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "environment/index.html",
         {
+            "table": table,
             "rooms": selectors.rooms_with_points(),
             "to_review": selectors.to_review()[:50],
             "overdue": selectors.overdue_samples()[:50],
@@ -94,7 +99,10 @@ def schedule(request):
         ):
             d = form.cleaned_data
             return redirect(f"{reverse('environment:schedule')}?start={d['start']}&end={d['end']}")
-    samples = list(selectors.period_samples(start, end))
+    table = SAMPLES.table(request, selectors.period_samples(start, end))
+    if request.method == "GET" and table.export_format:
+        return table.export()
+    samples = list(table.rows)
     today = selectors.today()
     for s in samples:
         s.overdue = s.status == "due" and s.due_on < today
@@ -103,6 +111,7 @@ def schedule(request):
         "environment/schedule.html",
         {
             "samples": samples,
+            "table": table,
             "start": start,
             "end": end,
             "today": today,

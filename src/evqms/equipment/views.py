@@ -15,6 +15,7 @@ from evqms import errors
 from evqms.core.concurrency import fingerprint
 from evqms.core.views import attempt, require
 from evqms.equipment import forms, selectors, services, status
+from evqms.equipment.listings import INSTRUMENTS, ROOMS
 from evqms.equipment.models import INSTRUMENT_KINDS, CalibrationRecord
 from evqms.equipment.records import instrument_record, room_record
 from evqms.i18n import _
@@ -70,11 +71,15 @@ def register(request):
         due_within=int(filters["due"]) if filters["due"] in DUE_CHOICES else None,
         search=filters["q"] or None,
     )
+    table = INSTRUMENTS.table(request, selectors.register_rows(qs))
+    if request.method == "GET" and table.export_format:
+        return table.export()
     return render(
         request,
         "equipment/register.html",
         {
-            "rows": selectors.register_rows(qs),
+            "rows": table.rows,
+            "table": table,
             "filters": filters,
             "kinds": INSTRUMENT_KINDS,
             "rooms": selectors.rooms(),
@@ -100,10 +105,18 @@ def room_list(request):
             success=_("Room created."),
         ):
             return redirect(reverse("equipment:room-list"))
+    table = ROOMS.table(request, selectors.rooms())
+    if request.method == "GET" and table.export_format:
+        return table.export()
     return render(
         request,
         "equipment/room_list.html",
-        {"rooms": selectors.rooms(), "form": form, "can_manage": request.user.has_perm("equipment.manage")},
+        {
+            "rooms": table.rows,
+            "table": table,
+            "form": form,
+            "can_manage": request.user.has_perm("equipment.manage"),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

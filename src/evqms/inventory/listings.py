@@ -56,3 +56,44 @@ CONSIGNEES = Listing(
         Column("shipments", _("Shipments"), attr("n_shipments"), "n_shipments"),
     ),
 )
+
+
+def _retained(row):
+    if row.lot_id:
+        return row.lot.number
+    return f"{row.material_lot.material.name} {row.material_lot.lot_number}"
+
+
+RETENTION_SAMPLES = Listing(
+    "retention-samples",
+    (
+        Column("subject", _("Subject"), _retained, ("lot__number", "material_lot__lot_number")),
+        Column("aliquot", _("Aliquot"), attr("aliquot.container_id"), "aliquot__container_id"),
+        Column("quantity", _("Quantity"), attr("quantity"), "quantity"),
+        Column("retain_until", _("Retain until"), attr("retain_until"), "retain_until"),
+        Column("status", _("Status"), attr("get_status_display"), "status"),
+        Column("reason", _("Reason"), attr("reason")),
+    ),
+)
+
+
+def _occupied(row):
+    capacity = row["location"].capacity
+    return f"{row['occupied']} / {capacity}" if capacity else row["occupied"]
+
+
+# The storage tree's order is its meaning (each location under the one it is inside), so it is
+# exported in that order and never sorted; the export names each location's parent.
+LOCATIONS = Listing(
+    "storage-locations",
+    (
+        Column("code", _("Code"), attr("location.code")),
+        Column("inside", _("Inside (code)"), attr("location.parent.code")),
+        Column("name", pgettext_lazy("storage location", "Name"), attr("location.name")),
+        Column("kind", _("Kind"), attr("location.get_kind_display")),
+        Column("temperature", _("Set temperature (°C)"), attr("location.temperature_c")),
+        Column("occupied", _("Occupied"), _occupied),
+        Column("excursions", _("Temperature excursions"), attr("excursions")),
+    ),
+    sortable=False,
+)

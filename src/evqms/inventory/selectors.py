@@ -147,7 +147,7 @@ def location_path(location: StorageLocation | None) -> str:
 def location_tree() -> list[dict]:
     """Every location in tree order with its depth, occupancy and number of recorded temperature
     excursions (four queries)."""
-    locations = list(StorageLocation.objects.all().order_by("code"))
+    locations = list(StorageLocation.objects.select_related("parent").order_by("code"))
     counts = dict(
         Aliquot.objects.filter(status__in=IN_STORAGE, location__isnull=False)
         .values_list("location")

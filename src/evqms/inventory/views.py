@@ -17,7 +17,7 @@ from evqms.dossier.models import MaterialLot
 from evqms.equipment import selectors as equipment
 from evqms.i18n import _
 from evqms.inventory import forms, selectors
-from evqms.inventory.listings import ALIQUOTS, CONSIGNEES, SHIPMENTS
+from evqms.inventory.listings import ALIQUOTS, CONSIGNEES, LOCATIONS, RETENTION_SAMPLES, SHIPMENTS
 from evqms.inventory.models import ALIQUOT_STATUSES, StorageLocation
 from evqms.inventory.services import aliquots, distribution, locations, retention
 from evqms.inventory.services.excursions import assess_held_aliquot
@@ -285,11 +285,15 @@ def location_list(request):
         require(request, "inventory.manage_locations")
         if attempt(request, form, create, success=_("Location created.")):
             return redirect(reverse("inventory:location-list"))
+    table = LOCATIONS.table(request, selectors.location_tree())
+    if request.method == "GET" and table.export_format:
+        return table.export()
     return render(
         request,
         "inventory/location_list.html",
         {
-            "tree": selectors.location_tree(),
+            "tree": table.rows,
+            "table": table,
             "form": form,
             "can_manage": request.user.has_perm("inventory.manage_locations"),
         },
@@ -450,13 +454,17 @@ def retention_page(request):
             success=_("Retention record saved."),
         ):
             return redirect(reverse("inventory:retention"))
+    table = RETENTION_SAMPLES.table(request, selectors.retention_samples())
+    if request.method == "GET" and table.export_format:
+        return table.export()
     return render(
         request,
         "inventory/retention.html",
         {
             "missing": selectors.retention_missing(),
             "due": selectors.retention_due(),
-            "samples": selectors.retention_samples()[:200],
+            "samples": table.rows[:200],
+            "table": table,
             "form": form,
             "can_record": request.user.has_perm("inventory.record_retention"),
         },

@@ -23,6 +23,7 @@ from evqms.core import limits
 from evqms.core.uploads import validate_upload_size
 from evqms.landscape import selectors, services, trials_report
 from evqms.landscape.clinic_survey import render_csv as render_clinics_csv
+from evqms.landscape.listings import CLINIC_RESULTS, TRIALS
 from evqms.landscape.models import CATEGORY_CHOICES, DECISION_CHOICES, ClinicSurveyRun, Ingest
 from evqms.landscape.store import RawInput
 
@@ -98,10 +99,13 @@ def trials(request):
     as_of, error = _as_of(request)
     report = selectors.trials_report_as_of(as_of)
     category = request.GET.get("category") or ""
-    rows = [t for t in report["trials"] if not category or t["category"] == category]
+    table = TRIALS.table(request, [t for t in report["trials"] if not category or t["category"] == category])
+    if table.export_format:
+        return table.export()
     context = _base_context(request, as_of, error) | {
         "report": report,
-        "rows": rows,
+        "rows": table.rows,
+        "table": table,
         "category": category,
         "categories": CATEGORY_CHOICES,
     }
@@ -182,12 +186,16 @@ def clinics(request):
     as_of, error = _as_of(request)
     run = selectors.clinic_run_as_of(as_of)
     decision = request.GET.get("decision") or ""
+    table = CLINIC_RESULTS.table(request, selectors.clinic_results(run, decision or None) if run else [])
+    if table.export_format:
+        return table.export()
     context = _base_context(request, as_of, error) | {
+        "table": table,
         "run": run,
         "decision": decision,
         "decision_choices": DECISION_CHOICES,
         "summary": selectors.clinic_summary(run) if run else None,
-        "results": selectors.clinic_results(run, decision or None) if run else [],
+        "results": table.rows,
     }
     return render(request, "landscape/clinics.html", context)
 

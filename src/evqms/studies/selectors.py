@@ -56,7 +56,7 @@ def overview() -> dict:
             )
     return {
         "assays": PotencyAssay.objects.select_related("product", "reference_lot"),
-        "runs": PotencyRun.objects.select_related("assay", "test_lot")[:20],
+        "runs": potency_runs()[:20],
         "nta_imports": NTAImport.objects.select_related("lot", "imported_by")[:20],
         "stability": StabilityStudy.objects.select_related("product"),
         "biodistribution": BiodistributionStudy.objects.select_related("product"),

@@ -16,6 +16,7 @@ from evqms.dossier.models import Product
 from evqms.lots.models import Lot
 from evqms.lots.selectors import product_shelf_life
 from evqms.studies import forms, plots, selectors, services
+from evqms.studies.listings import POTENCY_RUNS
 from evqms.studies.models import NTAImport, PotencyAssay, PotencyRun, StabilityStudy
 from evqms.studies.templatetags.studies_tags import lot_status
 
@@ -26,8 +27,13 @@ def _svg(text: str) -> HttpResponse:
 
 def index(request):
     require(request, "studies.view")
-    return render(request, "studies/index.html", {**selectors.overview(), "can_define":
-                  request.user.has_perm("studies.define")})  # fmt: skip
+    table = POTENCY_RUNS.table(request, selectors.potency_runs())
+    if table.export_format:
+        return table.export()
+    context = {**selectors.overview(), "runs": table.rows[:20], "table": table}
+    return render(
+        request, "studies/index.html", {**context, "can_define": request.user.has_perm("studies.define")}
+    )
 
 
 # --- NTA ------------------------------------------------------------------------------------

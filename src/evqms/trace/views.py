@@ -15,6 +15,7 @@ from evqms.core.views import act, attempt, require, show_refusal
 from evqms.i18n import _
 from evqms.lots.models import Lot
 from evqms.trace import exports, forms, graph, selectors
+from evqms.trace.listings import HOLDS, RECALLS
 from evqms.trace.models import Hold, Recall, RecallUnit
 from evqms.trace.queries import DIRECTIONS
 from evqms.trace.services import disposal, event_holds, holds, recalls
@@ -31,13 +32,20 @@ def index(request):
             error = _("no {kind} {code} was found").format(
                 kind=selectors.direction_labels()[direction], code=code
             )
+    recalls = RECALLS.table(request, selectors.recall_list())
+    holds = HOLDS.table(request, Hold.objects.all())
+    for table in (recalls, holds):
+        if table.export_format:
+            return table.export()
     return render(
         request,
         "trace/index.html",
         {
             "directions": selectors.direction_labels(),
-            "recalls": selectors.recall_list()[:50],
-            "holds": Hold.objects.all()[:50],
+            "recalls": recalls.rows[:50],
+            "table": recalls,
+            "holds": holds.rows[:50],
+            "holds_table": holds,
             "can_hold": request.user.has_perm("trace.hold"),
             "error": error,
         },

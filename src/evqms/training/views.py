@@ -15,17 +15,23 @@ from evqms.core.views import act, attempt, require
 from evqms.i18n import _
 from evqms.training import forms, records, selectors, services
 from evqms.training import models as m
+from evqms.training.listings import MEDIA_FILLS, matrix_listing
 
 
 def matrix(request):
     require(request, "training.view")
     filters = {k: request.GET.get(k, "").strip()[:150] for k in ("document", "person")}
     grid = selectors.matrix(document=filters["document"], person=filters["person"])
+    table = matrix_listing(grid.documents).table(request, grid.rows)
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "training/matrix.html",
         {
             "grid": grid,
+            "rows": table.rows,
+            "table": table,
             "filters": filters,
             "all_documents": selectors.training_documents(),
             "all_people": selectors.trainees(),
@@ -112,11 +118,15 @@ def revoke(request, pk: int):
 
 def media_fill_list(request):
     require(request, "training.view")
+    table = MEDIA_FILLS.table(request, selectors.media_fills())
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "training/media_fill_list.html",
         {
-            "runs": selectors.media_fills()[:500],
+            "runs": table.rows[:500],
+            "table": table,
             "due": selectors.requalifications_due(),
             "today": timezone.localdate(),
             "can_record": request.user.has_perm("training.record_media_fill"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from evqms import errors
 from evqms.clinical import forms, selectors, services
+from evqms.clinical.listings import VISITS
 from evqms.clinical.models import InstrumentUse
 from evqms.clinical.services.outcomes import stored_definition
 from evqms.core.limits import record_id
@@ -162,8 +163,11 @@ def visit_detail(request, pk: int):
 
 def visit_list(request):
     require(request, "clinical.view")
+    table = VISITS.table(request, selectors.visits_due_for(request.user, include_missed=True))
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "clinical/visit_list.html",
-        {"rows": selectors.visits_due_for(request.user, include_missed=True), "lang": page_language(request)},
+        {"rows": table.rows, "table": table, "lang": page_language(request)},
     )

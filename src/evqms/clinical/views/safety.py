@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from evqms.clinical import forms, selectors, services
+from evqms.clinical.listings import SAFETY_REPORTS
 from evqms.clinical.services.safety import clock
 from evqms.core.views import attempt, require
 from evqms.i18n import _
@@ -16,11 +17,15 @@ from evqms.i18n import _
 
 def safety_report_list(request):
     require(request, "clinical.view")
+    table = SAFETY_REPORTS.table(request, selectors.safety_reports())
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "clinical/safety_report_list.html",
         {
-            "rows": selectors.safety_reports(),
+            "rows": table.rows,
+            "table": table,
             "show_patients": request.user.has_perm("clinical.view_patient_codes"),
         },
     )

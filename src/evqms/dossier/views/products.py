@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from evqms.core.views import require
 from evqms.dossier import forms, records, selectors, services
 from evqms.dossier import models as m
+from evqms.dossier.listings import PRODUCTS
 from evqms.dossier.views import edit_page, form_view, product_or_404
 from evqms.i18n import _
 
@@ -18,11 +19,15 @@ from evqms.i18n import _
 def product_list(request):
     require(request, "dossier.view")
     q = request.GET.get("q", "").strip()
+    table = PRODUCTS.table(request, selectors.product_list(q or None))
+    if table.export_format:
+        return table.export()
     return render(
         request,
         "dossier/product_list.html",
         {
-            "products": selectors.product_list(q or None),
+            "products": table.rows,
+            "table": table,
             "q": q,
             "can_create": request.user.has_perm("dossier.manage_product"),
         },

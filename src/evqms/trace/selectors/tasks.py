@@ -42,9 +42,9 @@ def tasks_for(user) -> list[Task]:
                 continue
             due = due_after(initiated_at, "recall.unit")
             if open_units and confirm:
-                title = _("Confirm the fate of the shipped units of recall {number}, lot {lot} ({n} still open)").format(
-                    n=open_units, number=number, lot=lot_number
-                )
+                title = _(
+                    "Confirm the fate of the shipped units of recall {number}, lot {lot} ({n} still open)"
+                ).format(n=open_units, number=number, lot=lot_number)
                 tasks.append(Task("recall.unit", title, url + "#effectiveness", due, area))
             elif not open_units and close:
                 title = _("Close recall {number}: every shipped unit is confirmed").format(number=number)
