@@ -29,6 +29,9 @@ HEADERS = {
         "tested_at": "試験日時",
         "analyst": "試験者",
         "instrument": "機器",
+        "positive_control": "陽性対照",
+        "negative_control": "陰性対照",
+        "positive_recovery": "添加回収率",
     },
 }
 INFO_HEADERS = {"en": ("name", "specification"), "ja": ("項目名", "規格")}
