@@ -367,6 +367,7 @@ class QCResultViewSet(viewsets.ViewSet):
         return Response(QCResultSerializer(result).data)
 
     @extend_schema(
+        operation_id="qc_results_verify_many",
         request=VerifyManySerializer,
         responses={200: QCResultSerializer(many=True), 409: VerifyRefusedSerializer},
         description="Verify several QC results with one signature (the password once, meaning "
