@@ -49,6 +49,9 @@ def test_a_result_below_the_loq_on_the_lot_page_and_the_coa(page, live_server, m
 
     page.fill(prefix + "value", "< 0.05")
     page.fill(prefix + "tested_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+    # the run's controls, which every endotoxin result needs: negative control clean, spike recovered
+    page.select_option(prefix + "negative_control", "not detected")
+    page.fill(prefix + "positive_recovery", "95")
     page.locator("#attr-endotoxin button[type=submit]", has_text="結果を記録").click()
     row = page.locator("#attr-endotoxin tr.result")
     expect(row).to_have_count(1)

@@ -19,6 +19,11 @@ TEXT = {
 }
 VALUES = {"particle_concentration": "5.2e10", "modal_size": "118", "endotoxin": "0.10"}
 CHOICES = {"cd63": "positive", "sterility": "no growth"}
+# The run controls endotoxin and sterility results need: chosen in a select, the recovery typed.
+CONTROLS = {
+    "endotoxin": {"negative_control": "not detected", "positive_recovery": "95"},
+    "sterility": {"positive_control": "detected", "negative_control": "not detected"},
+}
 
 
 def _no_sideways_scroll(page):
@@ -51,6 +56,13 @@ def test_grid_entry_then_verification_with_one_signature(browser, live_server, m
         page.fill(f"#id_g{world.attr(code).pk}-value", "abc" if code == "modal_size" else value)
     for code, choice in CHOICES.items():
         page.select_option(f"#id_g{world.attr(code).pk}-text_value", choice)
+    for code, controls in CONTROLS.items():
+        for field, value in controls.items():
+            selector = f"#id_g{world.attr(code).pk}-{field}"
+            if field == "positive_recovery":
+                page.fill(selector, value)
+            else:
+                page.select_option(selector, value)
     shot(page, f"qc-grid-01-filled-{lang}-1024")
     _no_sideways_scroll(page)
     with page.expect_navigation():

@@ -20,10 +20,12 @@ from evqms.lots.services.qc_mappings import change_column_mapping, create_column
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
 
-JAPANESE = """ロット番号,試験項目,結果,単位,定性結果,試験方法,試験日時,試験者,機器
-UCEV-T-001,modal_size,121,nm,,NTA,2024/06/01 10:30,,
-UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024/6/2,,
-UCEV-T-001,cd63,,,positive,ウエスタンブロット,2024-06-03 09:15,,
+# The endotoxin row gives its run controls (required of endotoxin results) under their Japanese
+# headers and in Japanese words: 陰性 (negative) is "not detected".
+JAPANESE = """ロット番号,試験項目,結果,単位,定性結果,試験方法,試験日時,試験者,機器,陽性対照,陰性対照,添加回収率
+UCEV-T-001,modal_size,121,nm,,NTA,2024/06/01 10:30,,,,,
+UCEV-T-001,endotoxin,0.12,EU/mL,,LAL,2024/6/2,,,,陰性,95%
+UCEV-T-001,cd63,,,positive,ウエスタンブロット,2024-06-03 09:15,,,,,
 """
 
 
@@ -42,6 +44,8 @@ def test_japanese_headers_and_dates_in_shift_jis(world, lot):
     # A date without a time is noon local: 2024-06-02 12:00 JST = 03:00 UTC.
     assert results["endotoxin"].tested_at == dt.datetime(2024, 6, 2, 3, 0, tzinfo=dt.UTC)
     assert results["cd63"].method == "ウエスタンブロット" and results["cd63"].text_value == "positive"
+    controls = results["endotoxin"].run_controls
+    assert controls.negative_detected is False and controls.positive_recovery_pct == 95 and controls.valid
 
 
 def test_a_date_that_does_not_exist_is_a_row_error_not_a_crash(world, lot):
@@ -66,9 +70,9 @@ def _workbook(rows, formats=None) -> bytes:
 def test_excel_date_cells_date_only_is_noon_with_time_is_kept(world, lot):
     data = _workbook(
         [
-            ["試験項目", "ロット", "値", "単位", "試験日"],
+            ["試験項目", "ロット", "値", "単位", "試験日", "陰性対照", "添加回収率"],
             ["modal_size", "UCEV-T-001", 121, "nm", dt.datetime(2024, 6, 1)],
-            ["endotoxin", "UCEV-T-001", 0.12, "EU/mL", dt.datetime(2024, 6, 1, 14, 30)],
+            ["endotoxin", "UCEV-T-001", 0.12, "EU/mL", dt.datetime(2024, 6, 1, 14, 30), "不検出", 95],
         ],
         formats={(2, 5): "yyyy/m/d", (3, 5): "yyyy/m/d h:mm"},
     )

@@ -63,7 +63,11 @@ def _upload(client, url, name, data, **extra):
 def test_preview_shows_errors_in_place_then_the_fixed_file_imports(client, world, lot):
     client.force_login(world.analyst)
     url = f"/lots/{lot.number}/qc-import/"
-    bad = "lot,attribute,value,unit,tested_at\nUCEV-T-001,modal_size,121,nm,2024-06-01\nUCEV-T-001,endotoxin,0.1,nm,2024-06-01\n"
+    bad = (
+        "lot,attribute,value,unit,tested_at,negative_control,positive_recovery\n"
+        "UCEV-T-001,modal_size,121,nm,2024-06-01,,\n"
+        "UCEV-T-001,endotoxin,0.1,nm,2024-06-01,not detected,95\n"
+    )
     response = _upload(client, url, "run.csv", bad.encode())
     body = response.content.decode()
     assert response.status_code == 200
@@ -164,6 +168,9 @@ def test_mapping_page_saves_and_the_upload_form_applies_it(client, english, worl
         "/lots/qc-import/mappings/", {"name": "Again", "col_lot": "x", "col_attribute": "X"}
     )
     assert response.status_code == 400 and "already mapped" in response.content.decode()
-    data = b"Sample,Assay,Result,unit,Read at\nUCEV-T-001,endotoxin,0.05,EU/mL,2024/06/01 09:00\n"
+    data = (
+        b"Sample,Assay,Result,unit,Read at,negative_control,positive_recovery\n"
+        b"UCEV-T-001,endotoxin,0.05,EU/mL,2024/06/01 09:00,not detected,95\n"
+    )
     response = _upload(client, "/lots/qc-import/", "plate.csv", data, mapping=mapping.pk)
     assert response.context["report"].ok and 'id="import-all"' in response.content.decode()

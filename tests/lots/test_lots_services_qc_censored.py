@@ -94,6 +94,8 @@ def test_the_entry_form_takes_full_width_signs_and_the_page_shows_the_sign(clien
             f"a{endotoxin.pk}-value": "＜０.０５",
             f"a{endotoxin.pk}-unit": "EU/mL",
             f"a{endotoxin.pk}-tested_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            f"a{endotoxin.pk}-negative_control": "not detected",
+            f"a{endotoxin.pk}-positive_recovery": "95",
         },
     )
     assert response.status_code == 302
@@ -107,9 +109,9 @@ def test_the_entry_form_takes_full_width_signs_and_the_page_shows_the_sign(clien
 def test_the_import_reads_censored_cells_and_names_a_bad_one(world):
     lot = world.manufacture(world.new_lot("UCEV-T-001"))
     bad = (
-        "lot,attribute,value,unit,text_value,method,tested_at\n"
-        "UCEV-T-001,endotoxin,< 0.05,EU/mL,,LAL,2024-06-01\n"
-        "UCEV-T-001,modal_size,<LOQ,nm,,NTA,2024-06-01\n"
+        "lot,attribute,value,unit,text_value,method,tested_at,negative_control,positive_recovery\n"
+        "UCEV-T-001,endotoxin,< 0.05,EU/mL,,LAL,2024-06-01,not detected,95\n"
+        "UCEV-T-001,modal_size,<LOQ,nm,,NTA,2024-06-01,,\n"
     )
     report = import_qc_results(actor=world.analyst, filename="censored.csv", data=bad.encode())
     assert [(e.row, e.column) for e in report.errors] == [(3, "value")]
@@ -133,6 +135,8 @@ def test_the_api_writes_and_reads_the_censored_form(world):
             "value": "<0.05",
             "unit": "EU/mL",
             "tested_at": "2024-06-01T10:00:00+09:00",
+            "negative_control": "not detected",
+            "positive_recovery": "95",
         },
         format="json",
     )

@@ -30,12 +30,17 @@ def _grid(world, lot, rows: dict, common_time=None) -> dict:
     return data
 
 
+# Endotoxin and sterility rows carry their run's passing controls, as those results require.
 ALL_PASSING = {
     "particle_concentration": {"value": "5e10"},
     "modal_size": {"value": "120"},
     "cd63": {"text_value": "positive"},
-    "endotoxin": {"value": "0.10"},
-    "sterility": {"text_value": "no growth"},
+    "endotoxin": {"value": "0.10", "negative_control": "not detected", "positive_recovery": "95"},
+    "sterility": {
+        "text_value": "no growth",
+        "positive_control": "detected",
+        "negative_control": "not detected",
+    },
 }
 
 
@@ -83,7 +88,10 @@ def test_grid_records_every_row_with_the_shared_time_and_skips_blank_rows(client
 def test_a_rows_own_time_overrides_the_grids(client, world):
     lot = world.in_qc()
     client.force_login(world.analyst)
-    rows = {"endotoxin": {"value": "0.1", "tested_at": "2026-01-04T08:00"}, "modal_size": {"value": "120"}}
+    rows = {
+        "endotoxin": {**ALL_PASSING["endotoxin"], "value": "0.1", "tested_at": "2026-01-04T08:00"},
+        "modal_size": {"value": "120"},
+    }
     assert (
         client.post(f"/lots/{lot.number}/qc/grid/", _grid(world, lot, rows, "2026-01-05T09:30")).status_code
         == 302

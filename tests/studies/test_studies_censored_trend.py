@@ -12,6 +12,7 @@ from evqms.errors import InputError
 from evqms.lots import services as lot_services
 from evqms.studies import selectors, services
 from evqms.testing import factories as f
+from evqms.testing.world import passing_controls
 
 # endotoxin (EU/mL) of 12 lots in manufacture order; lots 3 and 8 are below the LOQ
 VALUES = ["0.10", "0.12", "<0.05", "0.11", "0.09", "0.13", "0.10", "<0.05", "0.12", "0.11", "0.10", "0.12"]
@@ -27,7 +28,13 @@ def test_the_chart_leaves_censored_results_out_and_says_so(world):
             manufactured_on=dt.date(2024, 1, 1) + dt.timedelta(days=i),
         )
         lot_services.record_qc_result(
-            actor=world.analyst, lot=lot, attribute=attr, value=value, unit="EU/mL", tested_at=timezone.now()
+            actor=world.analyst,
+            lot=lot,
+            attribute=attr,
+            value=value,
+            unit="EU/mL",
+            tested_at=timezone.now(),
+            controls=passing_controls(attr),
         )
         lot.status = "released"
         lot.save(update_fields=["status"])
