@@ -83,12 +83,13 @@ def test_aseptic_step_refused_naming_what_is_missing_then_recorded(world):
         f"{name} has no media fill (aseptic process simulation) on record"
     )
     assert not StepRecord.objects.exists()
-    today = timezone.localdate()
-    _train(world.operator, v3, today - dt.timedelta(days=30))
-    _qualify(world.operator, add_months(today, -6))  # lapses today
-    with pytest.raises(RuleViolation, match=f"expired on {today.isoformat()}"):
+    # the day of the step, in local time: five hours ago is yesterday just after local midnight
+    day = timezone.localtime(start).date()
+    _train(world.operator, v3, day - dt.timedelta(days=30))
+    _qualify(world.operator, add_months(day, -6))  # lapses on the day of the step
+    with pytest.raises(RuleViolation, match=f"expired on {day.isoformat()}"):
         services.record_step(actor=world.operator, lot=lot, step=fill, started_at=start, finished_at=start)
-    _qualify(world.operator, today - dt.timedelta(days=3))
+    _qualify(world.operator, day - dt.timedelta(days=3))
     assert services.record_step(actor=world.operator, lot=lot, step=fill, started_at=start, finished_at=start)
 
 
