@@ -78,6 +78,7 @@ def administration_detail(request, number: str):
     with_baseline = {e.instrument_use_id for e in evaluations if e.kind == "baseline"}
     visits = selectors.visits_of(adm)
     planned = {r.visit.instrument_use_id for r in visits}
+    uses = list(selectors.active_uses_for(adm))  # read once for both offers below
     return render(
         request,
         "clinical/administration_detail.html",
@@ -88,15 +89,9 @@ def administration_detail(request, number: str):
             "evaluations": evaluations,
             "visits": visits,
             "baseline_to_record": [
-                u
-                for u in selectors.active_uses_for(adm)
-                if u.pk not in with_baseline and u.instrument.needs_baseline
+                u for u in uses if u.pk not in with_baseline and u.instrument.needs_baseline
             ],
-            "visits_to_plan": [
-                u
-                for u in selectors.active_uses_for(adm)
-                if not u.instrument.needs_baseline and u.pk not in planned
-            ],
+            "visits_to_plan": [u for u in uses if not u.instrument.needs_baseline and u.pk not in planned],
             "can_evaluate": request.user.has_perm("clinical.record_evaluation"),
             "lang": page_language(request),
         },

@@ -149,8 +149,8 @@ def _result_or_404(lot, result_id) -> QCResult:
 
 def qc_entry_arguments(d: dict, form=None) -> dict:
     """What a QC entry form (`forms.QCResultForm`, a row of the grid) gives the QC service: the
-    one reading of its fields, shared by the single entry, the retest and the grid (with the run
-    controls of a sterility, endotoxin or mycoplasma result when the form has them)."""
+    one reading of its fields, shared by the single entry, the retest and the grid, with the run
+    controls of a sterility, endotoxin or mycoplasma result (`form.controls()`, None for others)."""
     return dict(
         value=d.get("value") or None,
         unit=d.get("unit") or "",
@@ -159,7 +159,7 @@ def qc_entry_arguments(d: dict, form=None) -> dict:
         tested_at=d["tested_at"],
         raw_file=d.get("raw_file"),
         instrument=(instruments_named(d.get("instrument"), field="instrument") or [None])[0],
-        controls=form.controls() if form is not None and hasattr(form, "controls") else None,
+        controls=form.controls() if form is not None else None,
     )
 
 
