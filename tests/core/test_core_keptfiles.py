@@ -33,6 +33,16 @@ def test_keep_names_hashes_and_sizes_what_it_stores(media):
         assert fh.read() == data
 
 
+def test_an_attached_file_is_optional_but_never_empty(media):
+    assert keptfiles.keep_attached(Document().file, None, where="report") is None
+    with pytest.raises(InputError, match="the file is empty") as exc:
+        keptfiles.keep_attached(Document().file, ("report.pdf", b""), where="report")
+    assert exc.value.where == "report"
+    assert not any(media.rglob("*.pdf"))  # nothing written for the refused one
+    kept = keptfiles.keep_attached(Document().file, ("report.pdf", b"%PDF-1.7"), where="report")
+    assert kept.original_name == "report.pdf" and kept.sha256 == hashlib.sha256(b"%PDF-1.7").hexdigest()
+
+
 def test_a_refused_service_leaves_no_kept_file(media):
     @keptfiles.removed_on_error
     def refused():

@@ -23,6 +23,8 @@ from django.core.files.storage import default_storage
 
 from evqms.core import limits
 from evqms.core.canonical import sha256_hex
+from evqms.errors import InputError
+from evqms.i18n import _
 
 _local = threading.local()
 
@@ -70,6 +72,18 @@ def keep(field_file, filename: str, data: bytes, *, stored_as: str | None = None
     safe = _UNSAFE.sub("_", stored_as or own)[:150]
     name = save(field_file, safe, data)
     return Kept(name=name, original_name=own, sha256=sha256_hex(data), size=len(data))
+
+
+def keep_attached(field_file, attachment: tuple[str, bytes] | None, *, where: str) -> Kept | None:
+    """An optional file a person attaches to a record (a training's evidence, a suitability report):
+    None when none was given, an empty one refused on the form field `where`, else kept as `keep`
+    keeps it."""
+    if attachment is None:
+        return None
+    name, data = attachment
+    if not data:
+        raise InputError(_("the file is empty"), where=where)
+    return keep(field_file, name, data)
 
 
 def keep_import(filename: str, data: bytes, folder: str = "imports") -> Kept:

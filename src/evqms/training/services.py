@@ -120,11 +120,7 @@ def record_training(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    if evidence is not None:
-        name, data = evidence
-        if not data:
-            raise InputError(_("the file is empty"), where="evidence")
-        kept = keptfiles.keep(record.evidence, name, data)
+    if kept := keptfiles.keep_attached(record.evidence, evidence, where="evidence"):
         record.evidence_name, record.evidence_sha256 = kept.original_name, kept.sha256
     record.save(force_insert=True)
     record_event(

@@ -221,11 +221,7 @@ def record_method_suitability(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    if report is not None:
-        name, data = report
-        if not data:
-            raise InputError(_("the file is empty"), where="report")
-        kept = keptfiles.keep(record.report, name, data)
+    if kept := keptfiles.keep_attached(record.report, report, where="report"):
         record.report_name, record.report_sha256 = kept.original_name, kept.sha256
     record.save(force_insert=True)
     record_event(
