@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evqms.cli import main
+from evqms.i18n import use_language
 from evqms.landscape.clinic_survey import survey
 from evqms.landscape.clinics import classify_page, clinic_names, institution_of
 from evqms.landscape.crawl import read_crawl, read_manifest, read_warc
@@ -218,6 +219,61 @@ def test_truncated_warc_keeps_the_good_records(tmp_path, clinics_dir, gzip):
     report = survey(crawl)
     # the last page (not_confirmed.html) is lost: its URL is now "not in the crawl"; the others stand
     assert report["summary"] == EXPECTED_SUMMARY and report["skipped"] == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://[ww.sakura-biyou.example.jp/menu/",
+            "unreadable URL https://[ww.sakura-biyou.example.jp/menu/: Invalid IPv6 URL",
+        ),
+        ("ftp://sakura-biyou.example.jp/", "not an http(s) URL: ftp://sakura-biyou.example.jp/"),
+        (42, '"url" is not text'),
+    ],
+    ids=["unbalanced-bracket", "not-http", "number"],
+)
+def test_manifest_line_with_an_unusable_url_is_a_problem_not_a_crash(tmp_path, clinics_dir, url, message):
+    """Found by the manifest fuzz test: "https://[ww…" made urlsplit raise inside the survey."""
+    rows = (clinics_dir / "manifest.jsonl").read_text("utf-8").splitlines()
+    bad = json.loads(rows[2])
+    bad["url"] = url
+    rows[2] = json.dumps(bad)
+    for row in rows:
+        name = json.loads(row)["file"]
+        (tmp_path / name).write_bytes((clinics_dir / name).read_bytes())
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("\n".join(rows), "utf-8")
+    with use_language("en"):
+        crawl = read_manifest(manifest)
+        report = survey(crawl)
+    (problem,) = crawl.problems
+    assert problem.where == "manifest.jsonl, line 3" and problem.message == message
+    assert len(crawl.records) == len(rows) - 1 and report["results"]
+
+
+def test_warc_record_with_an_unusable_url_is_a_problem(tmp_path, clinics_dir):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    warc = tmp_path / "crawl.warc"
+    total = build_warc(warc, clinics_dir, gzip=False)
+    with open(warc, "ab") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        writer.write_record(
+            writer.create_warc_record(
+                "https://[broken/",
+                "response",
+                http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"),
+                payload=io.BytesIO(b"<p>x</p>"),
+            )
+        )
+    with use_language("en"):
+        crawl = read_warc(warc)
+        survey(crawl)
+    (problem,) = crawl.problems
+    assert problem.where.startswith(f"crawl.warc, record {total + 1}") and "unreadable URL" in problem.message
+    assert len(crawl.records) == total
 
 
 def test_cli_classify_formats_and_exit_codes(tmp_path, clinics_dir, capsys, monkeypatch):

@@ -61,6 +61,20 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
+def url_refusal(url: object) -> str | None:
+    """Why a crawl record's URL cannot be used (None when it can): it must be an http(s) URL
+    that `urlsplit` can read, else every later step (host, canonical form) would fail on it."""
+    if not isinstance(url, str):
+        return _('"url" is not text')
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # e.g. an unbalanced "[" in the host
+        return _("unreadable URL {url}: {reason}").format(url=url[:200], reason=exc)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return _("not an http(s) URL: {url}").format(url=url[:200])
+    return None
+
+
 class SearchBackend(Protocol):
     name: str
 
@@ -140,6 +154,17 @@ def read_manifest(path: str | os.PathLike, backend: SearchBackend | None = None)
         if not isinstance(row, dict) or not row.get("url") or not row.get("file"):
             crawl.problems.append(Problem(where, _('needs "url" and "file"')))
             continue
+        refusal = url_refusal(row["url"])
+        not_text = [
+            k
+            for k in ("file", "kind", "query", "retrieved", "content_type")
+            if row.get(k) is not None and not isinstance(row[k], str)
+        ]
+        if refusal or not_text:
+            crawl.problems.append(
+                Problem(where, refusal or _('"{field}" is not text').format(field=not_text[0]))
+            )
+            continue
         file = manifest.parent / row["file"]
         try:
             body = limits.read_file(file) if file.is_file() else file.read_bytes()
@@ -197,6 +222,10 @@ def read_warc(path: str | os.PathLike, backend: SearchBackend | None = None) -> 
                     continue
                 if not url:
                     crawl.problems.append(Problem(where, _("no WARC-Target-URI")))
+                    continue
+                refusal = url_refusal(url)
+                if refusal:
+                    crawl.problems.append(Problem(where, refusal))
                     continue
                 last = url
                 headers = record.http_headers
