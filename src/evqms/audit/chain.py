@@ -89,14 +89,25 @@ def row_hash(seq, at, actor_id, actor_name, action, object_type, object_id, befo
         or type(prev_hash) is not str
     ):
         return None
-    text = (
+    before_prev, before_seq = hashed_text_around(
+        at, actor_id, actor_name, action, object_type, object_id, before, after, reason
+    )
+    text = f"{before_prev}{_json_str(prev_hash)}{before_seq}{seq}}}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hashed_text_around(at, actor_id, actor_name, action, object_type, object_id, before, after, reason):
+    """The text `row_hash` hashes but for the previous hash (a JSON string) and the sequence number,
+    which only the chain head gives: (the text before the previous hash, the text between it and
+    the number); the number is followed by "}". PostgreSQL joins them under the head's lock
+    (`services._append_in_one_statement`)."""
+    return (
         f'{{"action":{_json_str(action)},"actor_id":{"null" if actor_id is None else actor_id},'
         f'"actor_name":{_json_str(actor_name)},"after":{_json_str(after)},"before":{_json_str(before)},'
         f'"object_id":{_json_str(object_id)},"object_type":{_json_str(object_type)},'
-        f'"occurred_at":{_json_str(at)},"prev_hash":{_json_str(prev_hash)},"reason":{_json_str(reason)},'
-        f'"seq":{seq}}}'
+        f'"occurred_at":{_json_str(at)},"prev_hash":',
+        f',"reason":{_json_str(reason)},"seq":',
     )
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def hash_of_row(row) -> str:

@@ -173,6 +173,14 @@ def known_not_due(head_seq: int, today: dt.date) -> bool:
     return head_seq - seq < every() and day == today
 
 
+def known_today(today: dt.date) -> int | None:
+    """The sequence number of the newest committed checkpoint this process knows, when it is of
+    `today`; the head's number is then checked against it as `known_not_due` does (`head >= it`
+    and `head - it < every()`), by the database under the head's lock."""
+    known = _known.get(_db_key())
+    return known[0] if known is not None and known[1] == today else None
+
+
 def remember(seq: int, day: dt.date) -> None:
     """Note a checkpoint seen (or written) in the current transaction, once that commits: a rolled
     back one must not stand in for a checkpoint."""

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evqms.audit import checkpoints
-from evqms.audit.chain import GENESIS, ROW_FIELDS, event_hash
+from evqms.audit.chain import GENESIS, ROW_FIELDS, at_text, event_hash, hashed_text_around, row_hash
 from evqms.audit.models import SIGNATURE_MEANINGS, AuditEvent, ChainHead, Signature, SignatureInvalidation
 from evqms.audit.records import signature_invalidation_record, signature_record
 from evqms.core.canonical import canonical_hash, canonical_json
@@ -41,6 +41,18 @@ def record_event(
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must be called inside transaction.atomic()")
+    if _one_round_trip():
+        event = _append_in_one_statement(
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+        if event is not None:
+            return event
     head = _locked_head()
     if checkpoints.enabled():
         why = _checkpoint_due(head)
@@ -143,6 +155,71 @@ def _append(head: ChainHead, *, actor, action, object_type, object_id, before, a
     event = AuditEvent(pk=event_id, **fields, hash=digest)
     event._state.adding, event._state.db = False, connection.alias
     head.seq, head.hash = event.seq, event.hash
+    return event
+
+
+def _append_in_one_statement(*, actor, action, object_type, object_id, before, after, reason):
+    """PostgreSQL: lock the head, insert the event and move the head in one round trip, so the
+    lock that every audited write waits for is held for that round trip and the commit only.
+
+    The event's hashed text is written out before the lock but for the previous hash and the
+    sequence number (`chain.hashed_text_around`); the database joins them with the locked head's
+    and hashes the text (sha256) in the insert. The same chain, the same triggers. Returns None,
+    having written nothing, when the database inserts no event: no head yet, or a checkpoint may
+    be due (none known of today in this process, or the head `every()` past it); `record_event`
+    then goes the way that reads the head first.
+    """
+    occurred_at = _utc_now()
+    checkpoint_seq = checkpoints.known_today(local_date(occurred_at)) if checkpoints.enabled() else None
+    if checkpoints.enabled() and checkpoint_seq is None:
+        return None
+    fields = dict(
+        occurred_at=occurred_at,
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else SYSTEM_ACTOR,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=canonical_json(before) if before is not None else "",
+        after=canonical_json(after) if after is not None else "",
+        reason=reason or "",
+    )
+    before_prev, before_seq = hashed_text_around(at_text(occurred_at), *list(fields.values())[1:])
+    table, pk, *columns = _quoted(AuditEvent, "pk", *ROW_FIELDS)
+    head_table, head_pk, head_seq, head_hash = _quoted(ChainHead, "pk", "seq", "hash")
+    seq_column, hash_column = columns[0], columns[-1]
+    values = [connection.ops.adapt_datetimefield_value(occurred_at), *list(fields.values())[1:]]
+    due, due_values = "", []
+    if checkpoint_seq is not None:  # `checkpoints.known_not_due`, asked of the locked head
+        due, due_values = (
+            " WHERE h.seq >= %s AND h.seq - %s < %s",
+            [checkpoint_seq] * 2 + [checkpoints.every()],
+        )
+    insert = (
+        f"WITH h AS (SELECT {head_seq} AS seq, {head_hash} AS hash FROM {head_table} "
+        f"WHERE {head_pk} = %s FOR UPDATE) "
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT h.seq + 1, {', '.join(['%s'] * len(values))}, h.hash, "
+        f"encode(sha256(convert_to(%s || '\"' || h.hash || '\"' || %s || (h.seq + 1)::text || '}}', "
+        f"'UTF8')), 'hex') FROM h{due} RETURNING {pk}, {seq_column}, {columns[-2]}, {hash_column}"
+    )
+    # The head moves to the event just inserted, if any (a second command: its guard sees the event).
+    move = (
+        f"UPDATE {head_table} SET {head_seq} = e.{seq_column}, {head_hash} = e.{hash_column} "
+        f"FROM {table} e WHERE {head_table}.{head_pk} = %s AND e.{seq_column} = {head_table}.{head_seq} + 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{insert}; {move}", [1, *values, before_prev, before_seq, *due_values, 1])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event_id, seq, prev_hash, digest = row
+    if digest != row_hash(seq, at_text(occurred_at), *list(fields.values())[1:], prev_hash):
+        # The database hashed other bytes than verification will (its encoding is not UTF-8?):
+        # refuse the write rather than store an event the chain would report as edited.
+        raise RuntimeError("the database computed another audit event hash than evqms does")
+    event = AuditEvent(pk=event_id, seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+    event._state.adding, event._state.db = False, connection.alias
     return event
 
 
