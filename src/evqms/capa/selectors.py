@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evqms.capa.models import Capa, CapaAction
+from evqms.core.db import counts
 from evqms.core.tasks import Task
 from evqms.i18n import _
 from evqms.lots.deviation_rules import rule_text
@@ -56,10 +57,7 @@ def deviation_detail(deviation: Deviation) -> dict:
 
 def deviation_counts() -> dict:
     open_ones = Deviation.objects.filter(status="open")
-    return {
-        "open": open_ones.count(),
-        "major": open_ones.filter(classification__in=("major", "critical")).count(),
-    }
+    return counts(open=open_ones, major=open_ones.filter(classification__in=("major", "critical")))
 
 
 # --- CAPA --------------------------------------------------------------------------------------
@@ -177,18 +175,21 @@ def dashboard_card(user) -> dict | None:
     CAPA and their overdue actions for whoever may read CAPA too."""
     if not user.has_perm("deviations.view"):
         return None
-    counts = deviation_counts()
-    caption = _("open deviations ({major} major or critical)").format(major=counts["major"])
+    open_ones = Deviation.objects.filter(status="open")
+    asked = dict(open=open_ones, major=open_ones.filter(classification__in=("major", "critical")))
     if user.has_perm("capa.view"):
         today = timezone.localdate()
-        open_capa = Capa.objects.filter(status="open").count()
-        overdue = CapaAction.objects.filter(status="open", capa__status="open", due_on__lt=today).count()
+        asked["capa"] = Capa.objects.filter(status="open")
+        asked["overdue"] = CapaAction.objects.filter(status="open", capa__status="open", due_on__lt=today)
+    n = counts(**asked)
+    caption = _("open deviations ({major} major or critical)").format(major=n["major"])
+    if "capa" in n:
         caption += "; " + _("{capa} open CAPA, {overdue} actions overdue").format(
-            capa=open_capa, overdue=overdue
+            capa=n["capa"], overdue=n["overdue"]
         )
     return {
         "title": _("Deviations and CAPA"),
-        "value": counts["open"],
+        "value": n["open"],
         "caption": caption,
         "url_name": "deviations:list",
     }

@@ -25,6 +25,7 @@ from evqms.clinical.models import (
 from evqms.clinical.services.outcomes import catalogue, uses_for
 from evqms.clinical.services.safety import Clock, clock
 from evqms.clinical.services.visits import visit_state
+from evqms.core.db import counts
 from evqms.core.tasks import Task
 from evqms.dossier.models import Product
 from evqms.i18n import _
@@ -69,18 +70,20 @@ def patient_list():
 def dashboard_card(user) -> dict | None:
     if not user.has_perm("clinical.view"):
         return None
-    open_serious = (
-        AdverseEvent.objects.filter(serious=True).exclude(outcome__in=("recovered", "fatal")).count()
+    n = counts(
+        administrations=Administration.objects.all(),
+        open_serious=AdverseEvent.objects.filter(serious=True).exclude(outcome__in=("recovered", "fatal")),
+        overdue=SafetyReport.objects.filter(submitted_on__isnull=True, due_on__lt=timezone.localdate()),
     )
+    open_serious, overdue = n["open_serious"], n["overdue"]
     caption = _("administrations recorded")
-    overdue = SafetyReport.objects.filter(submitted_on__isnull=True, due_on__lt=timezone.localdate()).count()
     if overdue:
         caption = _("administrations; {n} safety reports overdue").format(n=overdue)
     elif open_serious:
         caption = _("administrations; {n} serious adverse events not recovered").format(n=open_serious)
     return {
         "title": _("Clinical"),
-        "value": Administration.objects.count(),
+        "value": n["administrations"],
         "caption": caption,
         "url_name": "clinical:administration-list",
     }

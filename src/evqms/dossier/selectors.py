@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q
 
 from evqms.audit.selectors import SignatureStatus, signatures_for
+from evqms.core.db import counts
 from evqms.dossier import models as m
 from evqms.dossier import records, services
 
@@ -146,15 +147,17 @@ def dashboard_card(user) -> dict | None:
         return None
     from evqms.i18n import _
 
-    pending = (
-        m.ProcessDefinition.objects.filter(status="draft").count()
-        + m.Specification.objects.filter(status="draft").count()
-        + m.Document.objects.filter(status="draft").count()
-        + m.MaterialLot.objects.filter(acceptance_status="quarantine").count()
+    n = counts(
+        products=m.Product.objects.all(),
+        processes=m.ProcessDefinition.objects.filter(status="draft"),
+        specifications=m.Specification.objects.filter(status="draft"),
+        documents=m.Document.objects.filter(status="draft"),
+        material_lots=m.MaterialLot.objects.filter(acceptance_status="quarantine"),
     )
+    pending = n["processes"] + n["specifications"] + n["documents"] + n["material_lots"]
     return {
         "title": _("Product dossier"),
-        "value": m.Product.objects.count(),
+        "value": n["products"],
         "caption": _("products; {n} drafts or quarantined material lots to decide").format(n=pending),
         "url_name": "dossier:product-list",
     }

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evqms.core.db import counts
 from evqms.core.tasks import Task
 from evqms.core.timefmt import local_date
 from evqms.environment import limits as L
@@ -320,18 +321,19 @@ def dashboard_card(user) -> dict | None:
         return None
     pending = to_review()
     since = timezone.now() - dt.timedelta(days=CARD_DAYS)
+    n = counts(
+        pending=pending,
+        actions=pending.filter(verdict="action"),
+        overdue=overdue_samples(),
+        alerts=Sample.objects.filter(verdict="alert", sampled_at__gte=since),
+    )
     return {
         "title": _("Environmental monitoring"),
-        "value": pending.count(),
+        "value": n["pending"],
         "caption": _(
             "excursions not yet reviewed ({actions} at action level); {overdue} samples overdue; "
             "{alerts} alert-level results in {days} days"
-        ).format(
-            actions=pending.filter(verdict="action").count(),
-            overdue=overdue_samples().count(),
-            alerts=Sample.objects.filter(verdict="alert", sampled_at__gte=since).count(),
-            days=CARD_DAYS,
-        ),
+        ).format(actions=n["actions"], overdue=n["overdue"], alerts=n["alerts"], days=CARD_DAYS),
         "url_name": "environment:index",
     }
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evqms.core.db import counts
 from evqms.core.links import absolute_url
 from evqms.core.tasks import Task, due_after
 from evqms.core.timefmt import local_date
@@ -347,12 +348,14 @@ def label_svg(aliquot: Aliquot, scale: int = 3) -> str:
 def dashboard_card(user) -> dict | None:
     if not user.has_perm("inventory.view"):
         return None
-    available = Aliquot.objects.filter(status="available").count()
+    n = counts(
+        available=Aliquot.objects.filter(status="available"), held=Aliquot.objects.filter(status="on_hold")
+    )
+    available, held = n["available"], n["held"]
     missing = len(retention_missing())
     caption = _("aliquots available")
     if missing:
         caption = _("aliquots available; {n} retention samples missing").format(n=missing)
-    held = Aliquot.objects.filter(status="on_hold").count()
     if held:
         caption = _("{caption}; {n} on hold (recall or hold)").format(caption=caption, n=held)
     return {

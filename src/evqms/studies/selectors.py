@@ -485,16 +485,21 @@ def dashboard_card(user) -> dict | None:
     from django.db.models import Q
     from django.utils import timezone
 
+    from evqms.core.db import counts
+
     since = timezone.now() - dt.timedelta(days=CARD_DAYS)
     recent = PotencyRun.objects.filter(tested_at__gte=since)
-    failing = recent.filter(Q(within_acceptance=False) | Q(parallel=False)).count()
-    warned = NTAImport.objects.filter(imported_at__gte=since, warnings_confirmed=True).count()
+    n = counts(
+        runs=recent,
+        failing=recent.filter(Q(within_acceptance=False) | Q(parallel=False)),
+        warned=NTAImport.objects.filter(imported_at__gte=since, warnings_confirmed=True),
+    )
     return {
         "title": _("Studies"),
-        "value": failing,
+        "value": n["failing"],
         "caption": _(
             "of {runs} potency runs in {days} days outside acceptance or not parallel; "
             "{nta} NTA exports recorded despite warnings"
-        ).format(runs=recent.count(), days=CARD_DAYS, nta=warned),
+        ).format(runs=n["runs"], days=CARD_DAYS, nta=n["warned"]),
         "url_name": "studies:index",
     }

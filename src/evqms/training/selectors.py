@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from evqms.accounts import roles
 from evqms.audit.models import Signature
+from evqms.core import readonce
 from evqms.core.tasks import Task
 from evqms.dossier.models import Document, ProcessStep, SpecAttribute
 from evqms.errors import RuleViolation
@@ -156,6 +157,7 @@ class Matrix:
     rows: list[tuple[object, list[Cell]]] = field(default_factory=list)
 
 
+@readonce.shared
 def training_documents():
     """The documents people are trained on: every SOP and every code a step or attribute declares,
     each as its current version."""
@@ -254,6 +256,7 @@ def _approved_on(documents) -> dict[int, dt.datetime]:
     return out
 
 
+@readonce.shared
 def outstanding_trainings(person=None) -> list[tuple[object, Document, m.TrainingRecord]]:
     """(person, current version, their newest record on an older version) for every person trained
     on an earlier version of a document whose newer version is now in force."""
@@ -278,6 +281,7 @@ def outstanding_trainings(person=None) -> list[tuple[object, Document, m.Trainin
     ]
 
 
+@readonce.shared
 def requalifications_due(person=None, *, today: dt.date | None = None) -> list[m.MediaFillParticipant]:
     """Each operator's latest media fill when it lapses within REQUALIFY_WITHIN_DAYS, has lapsed, or failed."""
     today = today or timezone.localdate()
@@ -339,7 +343,7 @@ def dashboard_card(user) -> dict | None:
     if not user.has_perm("training.view"):
         return None
     today = timezone.localdate()
-    lapsed = [p for p in requalifications_due(today=today) if p.result != "pass" or p.expires_on <= today]
+    lapsed = [p for p in requalifications_due() if p.result != "pass" or p.expires_on <= today]
     outdated = len(outstanding_trainings())
     caption = _("trainings due on new versions; {n} media fill qualifications lapsed").format(n=len(lapsed))
     return {"title": _("Training"), "value": outdated, "caption": caption, "url_name": "training:matrix"}

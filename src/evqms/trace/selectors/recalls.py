@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db.models import Count, Q
 
+from evqms.core.db import counts
 from evqms.core.timefmt import for_json, iso_local, to_local
 from evqms.i18n import _
 from evqms.trace.models import Hold, Recall, RecallUnit
@@ -184,14 +185,16 @@ def dashboard_card(user) -> dict | None:
         user.has_perm("trace.recall") or user.has_perm("trace.recall_effectiveness")
     ):
         return None
-    open_recalls = Recall.objects.filter(status="open").count()
-    active_holds = Hold.objects.filter(status="active").count()
-    open_units = RecallUnit.objects.filter(Q(recall__status="open") & Q(outcome="open")).count()
+    n = counts(
+        recalls=Recall.objects.filter(status="open"),
+        holds=Hold.objects.filter(status="active"),
+        units=RecallUnit.objects.filter(Q(recall__status="open") & Q(outcome="open")),
+    )
     return {
         "title": _("Recalls"),
-        "value": open_recalls,
+        "value": n["recalls"],
         "caption": _("open recalls; {units} shipped units still open; {holds} active holds").format(
-            units=open_units, holds=active_holds
+            units=n["units"], holds=n["holds"]
         ),
         "url_name": "trace:index",
     }
