@@ -138,6 +138,8 @@ def test_the_demo_meets_jsrm_2_r1_and_2_r2_from_its_records():
     load_demo()
     excursion = Sample.objects.get(verdict="action")
     assert excursion.deviation.status == "closed"
+    # the result is reviewed too, naming its deviation: it is not left on QA's queue as overdue
+    assert excursion.reviewed_at is not None and excursion.deviation.number in excursion.review_note
     capa = excursion.deviation.capas.get()
     assert capa.status == "closed" and capa.effectiveness_result == "effective"
     stored = Assessment.objects.filter(ruleset_id="jsrm-2024").latest("id")

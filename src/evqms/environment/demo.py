@@ -225,7 +225,8 @@ def _load_history(users) -> None:
             sampled_at=timezone.make_aware(dt.datetime.combine(excursion, dt.time(11, 40))),
             count=7, exposure_minutes=240, sampled_by=analysts[0],
         )  # fmt: skip
-        # QA reviews the alert-level results older than a week; the newer ones and the excursion wait.
+        # QA reviews the alert-level results older than a week; the newer ones wait (the excursion is
+        # reviewed when its deviation is worked, below).
         for sample in Sample.objects.filter(verdict="alert", due_on__lt=end - dt.timedelta(days=7)):
             services.review_result(
                 actor=qa, sample=sample, note="single colony, no trend at the point; monitoring continues"
@@ -295,6 +296,12 @@ def _work_excursion(users, passwords: dict) -> None:
                 "plate had been placed at the pass-box side of the work surface during a material transfer. "
                 "Same-day contact plates and particles within limits; no growth at the other points."
             ),
+        )
+        # QA's review of the result itself names where it is worked, so it leaves the review queue.
+        services.review_result(
+            actor=qa,
+            sample=sample,
+            note=f"Action level: worked under deviation {deviation.number} (investigation, lot impact, CAPA).",
         )
         for lot in deviation.affected_lots.all():
             lots.assess_impact(
