@@ -167,7 +167,9 @@ def _append_in_one_statement(*, actor, action, object_type, object_id, before, a
     and hashes the text (sha256) in the insert. The same chain, the same triggers. Returns None,
     having written nothing, when the database inserts no event: no head yet, or a checkpoint may
     be due (none known of today in this process, or the head `every()` past it); `record_event`
-    then goes the way that reads the head first.
+    then goes the way that reads the head first. The event's time is taken before the lock, so
+    two events written at once may carry times out of their sequence order by the wait for it
+    (milliseconds); the sequence is the chain's order, as before.
     """
     occurred_at = _utc_now()
     checkpoint_seq = checkpoints.known_today(local_date(occurred_at)) if checkpoints.enabled() else None
