@@ -77,9 +77,19 @@ def test_contradictory_data_exit_2_and_nothing_stored(world, capsys):
     assert Assessment.objects.count() == 0
 
 
+def test_unknown_product_names_the_products_in_japanese_too(world, capsys, monkeypatch):
+    monkeypatch.setenv("EVQMS_LANG", "ja")
+    assert main(["assess", "--product", "UCMSC-SEV-OA"]) == 2
+    assert (
+        "コード UCMSC-SEV-OA の製品はありません。登録されている製品: ucmsc-sev-oa" in capsys.readouterr().err
+    )
+
+
 def test_unknown_product_and_missing_source(world, capsys):
     assert main(["assess", "--product", "no-such-product"]) == 2
-    assert "no product with code no-such-product" in capsys.readouterr().err
+    assert "no product with code no-such-product; the products are: ucmsc-sev-oa" in capsys.readouterr().err
+    assert main(["assess", "--product", "UCMSC-SEV-OA"]) == 2  # codes are exact: the right one is named
+    assert "no product with code UCMSC-SEV-OA; the products are: ucmsc-sev-oa" in capsys.readouterr().err
     assert main(["assess"]) == 2
     assert "either a dossier file or --product" in capsys.readouterr().err
     assert main(["assess", "examples/minimal.yaml", "--product", "ucmsc-sev-oa"]) == 2

@@ -83,7 +83,15 @@ def _product(code: str, where: str):
 
     product = Product.objects.filter(code=code).select_related("responsible_physician").first()
     if product is None:
-        raise InputError(_("no product with code {code}").format(code=code), where=where)
+        # Codes are exact; name the ones there are, so a code typed in other case or misspelt is
+        # corrected at once (the first 20, in code order).
+        codes = list(Product.objects.order_by("code").values_list("code", flat=True)[:20])
+        message = _("no product with code {code}").format(code=code)
+        if codes:
+            message = _("no product with code {code}; the products are: {codes}").format(
+                code=code, codes=", ".join(codes)
+            )
+        raise InputError(message, where=where)
     return product
 
 
