@@ -55,11 +55,6 @@ def deviation_detail(deviation: Deviation) -> dict:
     }
 
 
-def deviation_counts() -> dict:
-    open_ones = Deviation.objects.filter(status="open")
-    return counts(open=open_ones, major=open_ones.filter(classification__in=("major", "critical")))
-
-
 # --- CAPA --------------------------------------------------------------------------------------
 
 
