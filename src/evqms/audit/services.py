@@ -100,11 +100,11 @@ def _quoted(model, *names) -> tuple[str, ...]:
     )
 
 
-def _event_fields(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> dict:
-    """The hashed fields of the event that follows `head` (`record_event` and `record_events`)."""
+def _event_content(occurred_at, *, actor, action, object_type, object_id, before, after, reason) -> dict:
+    """The hashed fields of an event that do not depend on the chain head, in `ROW_FIELDS` order
+    (from the time to the reason)."""
     return dict(
-        seq=head.seq + 1,
-        occurred_at=_utc_now(),
+        occurred_at=occurred_at,
         actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else SYSTEM_ACTOR,
         action=action,
@@ -113,8 +113,12 @@ def _event_fields(head: ChainHead, *, actor, action, object_type, object_id, bef
         before=canonical_json(before) if before is not None else "",
         after=canonical_json(after) if after is not None else "",
         reason=reason or "",
-        prev_hash=head.hash,
     )
+
+
+def _event_fields(head: ChainHead, **event) -> dict:
+    """The hashed fields of the event that follows `head` (`record_event` and `record_events`)."""
+    return dict(seq=head.seq + 1, **_event_content(_utc_now(), **event), prev_hash=head.hash)
 
 
 def _append(head: ChainHead, *, actor, action, object_type, object_id, before, after, reason) -> AuditEvent:
@@ -175,22 +179,22 @@ def _append_in_one_statement(*, actor, action, object_type, object_id, before, a
     checkpoint_seq = checkpoints.known_today(local_date(occurred_at)) if checkpoints.enabled() else None
     if checkpoints.enabled() and checkpoint_seq is None:
         return None
-    fields = dict(
-        occurred_at=occurred_at,
-        actor_id=actor.pk if actor is not None else None,
-        actor_name=actor.get_username() if actor is not None else SYSTEM_ACTOR,
+    fields = _event_content(
+        occurred_at,
+        actor=actor,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
-        before=canonical_json(before) if before is not None else "",
-        after=canonical_json(after) if after is not None else "",
-        reason=reason or "",
+        object_id=object_id,
+        before=before,
+        after=after,
+        reason=reason,
     )
-    before_prev, before_seq = hashed_text_around(at_text(occurred_at), *list(fields.values())[1:])
+    content = [fields[name] for name in ROW_FIELDS[2:-2]]  # the actor's id to the reason
+    before_prev, before_seq = hashed_text_around(at_text(occurred_at), *content)
     table, pk, *columns = _quoted(AuditEvent, "pk", *ROW_FIELDS)
     head_table, head_pk, head_seq, head_hash = _quoted(ChainHead, "pk", "seq", "hash")
     seq_column, hash_column = columns[0], columns[-1]
-    values = [connection.ops.adapt_datetimefield_value(occurred_at), *list(fields.values())[1:]]
+    values = [connection.ops.adapt_datetimefield_value(occurred_at), *content]
     due, due_values = "", []
     if checkpoint_seq is not None:  # `checkpoints.known_not_due`, asked of the locked head
         due, due_values = (
@@ -216,7 +220,7 @@ def _append_in_one_statement(*, actor, action, object_type, object_id, before, a
     if row is None:
         return None
     event_id, seq, prev_hash, digest = row
-    if digest != row_hash(seq, at_text(occurred_at), *list(fields.values())[1:], prev_hash):
+    if digest != row_hash(seq, at_text(occurred_at), *content, prev_hash):
         # The database hashed other bytes than verification will (its encoding is not UTF-8?):
         # refuse the write rather than store an event the chain would report as edited.
         raise RuntimeError("the database computed another audit event hash than evqms does")
