@@ -54,10 +54,40 @@ def parse_args(argv=None):
 
 
 def qc_csv(lots: list[str], attributes, rows: int) -> bytes:
-    """Passing results: quantitative values inside the limits, the first acceptable qualitative result."""
+    """Passing results: quantitative values inside the limits, the first acceptable qualitative result;
+    a sterility, endotoxin or mycoplasma result with valid run controls, as the service requires.
+    Tested yesterday: the demo's analyst is trained on the methods from 400 days before today."""
+    import datetime as dt
+
+    from evqms.lots.selectors.microbiology import test_type_of
+
+    tested_at = (
+        (dt.datetime.now().astimezone() - dt.timedelta(days=1))
+        .replace(hour=10, minute=0, second=0, microsecond=0)
+        .isoformat()
+    )
+    controls = {
+        "endotoxin": ["", "not detected", "95"],
+        "sterility": ["detected", "not detected", ""],
+        "mycoplasma": ["detected", "not detected", ""],
+        None: ["", "", ""],
+    }
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["lot", "attribute", "value", "unit", "text_value", "method", "tested_at"])
+    w.writerow(
+        [
+            "lot",
+            "attribute",
+            "value",
+            "unit",
+            "text_value",
+            "method",
+            "tested_at",
+            "positive_control",
+            "negative_control",
+            "positive_recovery",
+        ]
+    )
     k = 0
     for number in lots:
         for a in attributes:
@@ -75,10 +105,21 @@ def qc_csv(lots: list[str], attributes, rows: int) -> bytes:
                 else:
                     value = 1.0
                 w.writerow(
-                    [number, a.code, f"{value:.6g}", a.unit, "", a.method, "2025-03-01T10:00:00+09:00"]
+                    [
+                        number,
+                        a.code,
+                        f"{value:.6g}",
+                        a.unit,
+                        "",
+                        a.method,
+                        tested_at,
+                        *controls[test_type_of(a)],
+                    ]
                 )
             else:
-                w.writerow([number, a.code, "", "", a.acceptable[0], a.method, "2025-03-01T10:00:00+09:00"])
+                w.writerow(
+                    [number, a.code, "", "", a.acceptable[0], a.method, tested_at, *controls[test_type_of(a)]]
+                )
             k += 1
     return out.getvalue().encode()
 
@@ -341,6 +382,9 @@ def main(argv=None) -> int:
     import_s, import_cpu_s = time.perf_counter() - t, time.process_time() - c
     written = len(report.created)
     problems = [e.text() for e in report.errors][:3]
+    if problems or written != args.rows:
+        # a refused import is not the import being measured: the generated file no longer meets the rules
+        raise SystemExit(f"the generated QC CSV was refused ({written} of {args.rows} written): {problems}")
     files = nta_files(args.nta)
     lots = {x.number: x for x in Lot.objects.filter(number__in=nta_lots)}
     nta = measure_nta(files, [lots[number] for number in nta_lots], analyst)

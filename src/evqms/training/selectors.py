@@ -49,6 +49,7 @@ def _name(user) -> str:
     return user.signature_name()
 
 
+@readonce.shared  # an import checks the same analyst and method on the same day for each of its rows
 def training_problems(user, code: str, on: dt.date) -> list[str]:
     current = current_version(code)
     if current is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from evqms.core import readonce
 from evqms.guidance import vocabulary
 from evqms.i18n import _
 from evqms.lots.models import MICROBIOLOGY_TESTS, MethodSuitability, QCResult, QCRunControls
@@ -55,6 +56,7 @@ def _normal(method: str) -> str:
     return re.sub(r"\s+", " ", (method or "").strip()).casefold()
 
 
+@readonce.shared  # asked for each sterility, endotoxin or mycoplasma row of an import
 def suitability_in_force(product_id: int, test_type: str, method: str) -> MethodSuitability | None:
     """The latest approved method suitability record of the product for this test and method (by
     the day it was performed), suitable or not; None when there is none."""

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_events
-from evqms.core import keptfiles
+from evqms.core import keptfiles, readonce
 from evqms.core.db import lock_for_update
 from evqms.core.display import result_value_text
 from evqms.core.inputs import past_moment, required_text
@@ -368,15 +368,18 @@ def _judged_entries(actor, entries: list[QCEntry], lots: dict[int, Lot]) -> list
     )
     judged: list = []
     open_for: dict[tuple[int, int], Exception | None] = {}
-    for entry in entries:
-        try:
-            result, reason, lapses = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
-        except (InputError, RuleViolation, PermissionDenied) as exc:
-            judged.append(exc)
-        else:
-            if result.status == "valid":  # an invalid run leaves the attribute without a valid result
-                valid.add((result.lot_id, result.attribute_id))
-            judged.append((result, reason, lapses))
+    # Judging writes nothing, so the training and method-suitability records it reads cannot change
+    # between rows: each distinct question (analyst, method, day) is read once for the whole file.
+    with readonce.scope():
+        for entry in entries:
+            try:
+                result, reason, lapses = _checked_result(actor, entry, lots[entry.lot.pk], valid, open_for)
+            except (InputError, RuleViolation, PermissionDenied) as exc:
+                judged.append(exc)
+            else:
+                if result.status == "valid":  # an invalid run leaves the attribute without a valid result
+                    valid.add((result.lot_id, result.attribute_id))
+                judged.append((result, reason, lapses))
     return judged
 
 
