@@ -15,11 +15,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-
-import pint
+from typing import TYPE_CHECKING
 
 from evqms.errors import InputError
 from evqms.i18n import _
+
+if TYPE_CHECKING:
+    import pint
+
+# pint itself is imported when a unit is first parsed, not with this module: comparing a result with
+# a specification in the same unit text needs no parse, and the import alone is a tenth of a second
+# of every command that reads evidence (`evqms assess --product` among them).
 
 _DEFINITIONS = (
     "particle = [particle_count] = _ = particles",
@@ -48,6 +54,8 @@ _POWER_OF_TEN = re.compile(r"(?:(?<=\d)\s*[*x]\s*|^\s*[*x]?\s*)10\s*\^\s*([+-]?\
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
+    import pint
+
     # pint's own "particle" is 1/N_A (a molecule count in moles); evqms counts EVs, so it is
     # redefined as a dimension of its own on purpose.
     ureg = pint.UnitRegistry(
@@ -58,6 +66,7 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
+@lru_cache(maxsize=4096)  # a few unit texts, asked for every result of a snapshot
 def normalise(text: str) -> str:
     """The unit text as pint reads it (µ -> u, °C -> degC, 10^9 -> 1e9)."""
     clean = (text or "").strip()
@@ -81,6 +90,8 @@ def parse_unit(text: str, *, field: str = "unit") -> pint.Quantity:
     if not clean:
         raise _unknown(text, field)
     ureg = registry()
+    import pint
+
     try:
         parsed = ureg.parse_expression(clean)
     except (
@@ -146,6 +157,8 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
             where=field,
         )
     ureg = registry()
+    import pint
+
     try:
         if _is_offset(source) or _is_offset(target):
             # Offset units (degC) cannot carry a scale factor; convert the plain quantities.

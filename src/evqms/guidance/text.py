@@ -7,7 +7,7 @@ the catalogue has not been compiled yet, from this package's own `locale/ja/guid
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from evqms.guidance import vocabulary
@@ -25,6 +25,7 @@ def _own_catalogue() -> dict[str, str]:
     return {e.msgid: e.msgstr for e in polib.pofile(str(PO_FILE)) if e.msgstr and not e.obsolete}
 
 
+@cache  # both catalogues are read once per process; a report asks for thousands of reasons
 def japanese(msgid: str) -> str:
     with use_language("ja"):
         translated = gettext(msgid)
@@ -38,6 +39,9 @@ def bi(msgid: str, **params: object) -> dict[str, str]:
 
     A parameter may itself be bilingual ({'en': ..., 'ja': ...}): each language takes its own.
     """
+
+    if not any(isinstance(v, dict) for v in params.values()):  # the usual case: ids, counts, codes
+        return {"en": msgid.format(**params), "ja": japanese(msgid).format(**params)}
 
     def pick(lang: str) -> dict[str, object]:
         return {k: (v.get(lang, v.get("en")) if isinstance(v, dict) else v) for k, v in params.items()}
