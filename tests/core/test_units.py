@@ -109,3 +109,24 @@ def test_round_trip_is_exact(value, pair):
 def test_conversion_is_linear(value, pair):
     src, dst = pair
     assert units.convert(value * 2, src, dst) == units.convert(value, src, dst) * 2
+
+
+def test_pint_is_imported_only_when_a_unit_is_parsed():
+    """Reading evidence whose units are the specification's own parses no unit: pint (a tenth of a
+    second) is not imported by the evidence model, and is imported by the first parse."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import evqms.guidance.evidence, evqms.guidance.quantities\n"
+        "from decimal import Decimal\n"
+        "from evqms.core import units\n"
+        "print('pint' in sys.modules)\n"
+        "units.convert(Decimal('1'), 'ng/mL', 'ng/mL')\n"
+        "print('pint' in sys.modules)\n"
+        "print(units.convert(Decimal('300'), 'ng/mL', 'ug/mL'))\n"
+        "print('pint' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "0.3", "True"]
