@@ -18,7 +18,7 @@ from evqms.core.canonical import canonical_hash, canonical_json
 from evqms.guidance import quantities, vocabulary
 
 
-@dataclass
+@dataclass(slots=True)
 class Product:
     id: str
     name: str
@@ -38,13 +38,13 @@ class Product:
     updated_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class InfectiousMarker:
     marker: str
     result: str  # negative | positive | not_tested
 
 
-@dataclass
+@dataclass(slots=True)
 class Donor:
     id: str
     consent: bool = False
@@ -54,14 +54,14 @@ class Donor:
     infectious_markers: list[InfectiousMarker] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class TestRecord:
     test: str
     result: str = ""
     passed: bool | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CellBank:
     id: str
     kind: str  # MCB | WCB
@@ -72,7 +72,7 @@ class CellBank:
     storage_location: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Material:
     id: str
     name: str
@@ -83,7 +83,7 @@ class Material:
     biological: bool = False  # of biological origin (serum, platelet lysate, enzymes from animals ...)
 
 
-@dataclass
+@dataclass(slots=True)
 class MaterialLot:
     id: str
     material: str
@@ -98,7 +98,7 @@ class MaterialLot:
     tse_compliance: str = ""  # bovine-virus / TSE compliance record
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessParameter:
     name: str
     unit: str = ""
@@ -107,7 +107,7 @@ class ProcessParameter:
     critical: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessStep:
     name: str
     kind: str  # culture, harvest, clarification, purification, concentration, sterile_filtration, fill, freeze, storage
@@ -116,7 +116,7 @@ class ProcessStep:
     aseptic: bool = False  # an open aseptic manipulation: its operator needs a current media fill
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessDefinition:
     version: str
     effective_on: dt.date | None = None
@@ -128,7 +128,7 @@ class ProcessDefinition:
     steps: list[ProcessStep] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class SpecAttribute:
     id: str
     name: str
@@ -146,7 +146,7 @@ class SpecAttribute:
     guidance_items: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Specification:
     id: str
     version: str
@@ -155,21 +155,21 @@ class Specification:
     attributes: list[SpecAttribute] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class MarkerResult:
     marker: str
     result: str  # positive | negative
     category: str = ""  # transmembrane | cytosolic | non_ev (filled from the marker list when absent)
 
 
-@dataclass
+@dataclass(slots=True)
 class SizeFraction:
     lower_nm: Decimal
     upper_nm: Decimal
     fraction: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class QCResult:
     attribute: str  # SpecAttribute.id
     tested_on: dt.date | None = None
@@ -192,7 +192,7 @@ class QCResult:
     instrument: str = ""  # the instrument the test was run on (its register identifier)
 
 
-@dataclass
+@dataclass(slots=True)
 class StepRecord:
     step: str
     parameters: dict[str, Decimal] = field(default_factory=dict)
@@ -204,14 +204,14 @@ class StepRecord:
     instruments: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Release:
     released_on: dt.date
     released_by: str = ""
     signature: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Lot:
     id: str
     product: str = ""
@@ -231,7 +231,7 @@ class Lot:
     characterisation: dict[str, str] = field(default_factory=dict)  # metric -> value or file
 
 
-@dataclass
+@dataclass(slots=True)
 class Deviation:
     id: str
     lot: str
@@ -242,7 +242,7 @@ class Deviation:
     opened_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class EMSample:
     """An environmental-monitoring sample in a room: taken (with its verdict against the limits in
     force), missed, or still due; an action-level result names the deviation it opened."""
@@ -259,7 +259,7 @@ class EMSample:
     deviation_status: str = ""  # open | closed
 
 
-@dataclass
+@dataclass(slots=True)
 class MediaFillResult:
     """One operator's part in a media fill (aseptic process simulation) and when it lapses."""
 
@@ -270,14 +270,14 @@ class MediaFillResult:
     expires_on: dt.date | None = None  # the first day the qualification no longer holds
 
 
-@dataclass
+@dataclass(slots=True)
 class Calibration:
     performed_on: dt.date
     result: str = "pass"  # pass | fail
     next_due: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Instrument:
     id: str
     needs_calibration: bool = True
@@ -285,7 +285,7 @@ class Instrument:
     calibrations: list[Calibration] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Capa:
     id: str
     deviations: list[str] = field(default_factory=list)
@@ -294,7 +294,7 @@ class Capa:
     closed_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class QualityRecords:
     """The quality system's records behind the assessed lots. Absent from a dossier file that does
     not carry them: the items are then judged from documents and the attestation, as they say."""
@@ -305,7 +305,7 @@ class QualityRecords:
     capas: list[Capa] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class RetentionSample:
     id: str
     lot: str = ""
@@ -317,14 +317,14 @@ class RetentionSample:
     reason: str = ""  # a documented reason why no sample is kept (biological raw materials)
 
 
-@dataclass
+@dataclass(slots=True)
 class Dose:
     value: Decimal
     basis: str  # particles | protein_ug
     per_kg: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Administration:
     id: str
     patient: str = ""
@@ -339,7 +339,7 @@ class Administration:
     physician: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class AdverseEvent:
     id: str
     administration: str
@@ -353,7 +353,7 @@ class AdverseEvent:
     sample_tests: int = 0  # tests of retained samples made to investigate it
 
 
-@dataclass
+@dataclass(slots=True)
 class SafetyReport:
     """A report of a serious adverse event to the authority, with its due date."""
 
@@ -364,7 +364,7 @@ class SafetyReport:
     submitted_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class OutcomeInstrument:
     """An outcome instrument the product uses; `baseline` False for one that rates change itself
     (a global impression of change), which no administration needs a baseline for."""
@@ -375,14 +375,14 @@ class OutcomeInstrument:
     active_until: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Baseline:
     administration: str
     instrument: str
     evaluated_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FollowUpVisit:
     id: str  # "ADM-00012 M3 nrs-pain v1"
     administration: str
@@ -395,7 +395,7 @@ class FollowUpVisit:
     missed_reason: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class EvidenceReport:
     """The product's evidence summary (the yearly report) as issued: what was generated, when."""
 
@@ -405,7 +405,7 @@ class EvidenceReport:
     language: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class RiskItem:
     id: str
     stage: str
@@ -420,13 +420,13 @@ class RiskItem:
     status: str = "open"
 
 
-@dataclass
+@dataclass(slots=True)
 class NoneIdentified:
     stage: str
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RiskRegister:
     id: str
     version: str = "1"
@@ -437,7 +437,7 @@ class RiskRegister:
     none_identified: list[NoneIdentified] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class PotencyAssay:
     id: str
     name: str
@@ -451,7 +451,7 @@ class PotencyAssay:
     validated: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class BiodistributionStudy:
     id: str
     route: str
@@ -464,7 +464,7 @@ class BiodistributionStudy:
     completed_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DoseResponseStudy:
     id: str
     kind: str  # in_vitro | in_vivo | clinical
@@ -474,7 +474,7 @@ class DoseResponseStudy:
     completed_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class OtherStudy:
     id: str
     kind: str  # stability, toxicity, safety_pharmacology, nonclinical_efficacy, ...
@@ -483,7 +483,7 @@ class OtherStudy:
     completed_on: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Studies:
     potency_assays: list[PotencyAssay] = field(default_factory=list)
     biodistribution: list[BiodistributionStudy] = field(default_factory=list)
@@ -491,7 +491,7 @@ class Studies:
     other: list[OtherStudy] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class QMSDocument:
     id: str
     element: str  # aseptic_processing, sop, training, change_control, deviation_capa, validation, ...
@@ -502,7 +502,7 @@ class QMSDocument:
     review_due: dt.date | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Attestation:
     id: str
     item: str  # guidance item id
@@ -513,7 +513,7 @@ class Attestation:
     cites: list[str] = field(default_factory=list)  # evidence references, "risk_register:RR-1"
 
 
-@dataclass
+@dataclass(slots=True)
 class EvidenceSnapshot:
     product: Product
     as_of: dt.date | None = None
