@@ -127,6 +127,12 @@ def _usernames(ids) -> dict[int, str]:
     return dict(user.objects.filter(pk__in=ids).values_list("pk", user.USERNAME_FIELD))
 
 
+# The largest reads (QC results, step records, parameter values: hundreds of thousands of rows at
+# 10,000 lots) are streamed, not held whole as a result set beside the records built from them (on
+# PostgreSQL a server-side cursor, fetched this many rows at a time).
+CHUNK = 2000
+
+
 def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
     """({lot id: [(record id, step name, operator id, where)]} in step order, where = (room code,
     started at, finished at); {record id: {parameter: value}}, {(lot id, deviation id):
@@ -136,6 +142,7 @@ def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
         StepRecord.objects.filter(lot__in=lot_ids)
         .order_by("lot_id", "step__order", "id")
         .values_list("pk", "lot_id", "step__name", "operator_id", "room__code", "started_at", "finished_at")
+        .iterator(chunk_size=CHUNK)
     ):
         records[lot_id].append((pk, shared(step), operator_id, (shared(room or ""), started_at, finished_at)))
     parameters, parameter_of = defaultdict(dict), {}
@@ -150,6 +157,7 @@ def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
             "value",
             "deviation_id",
         )
+        .iterator(chunk_size=CHUNK)
     ):
         parameters[record_id][shared(name)] = num(value)
         if deviation_id is not None:
@@ -165,6 +173,7 @@ def _valid_results(lot_ids) -> tuple[dict, set]:
         QCResult.objects.filter(lot__in=lot_ids, status="valid")
         .order_by("lot_id", "attribute__order", "recorded_at", "id")
         .values_list(*QC_FIELDS)
+        .iterator(chunk_size=CHUNK)
     ):
         by_lot[row[0]].append(row)
         analysts.add(row[2])
