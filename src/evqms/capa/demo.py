@@ -19,11 +19,11 @@ import sys
 
 from django.conf import settings
 from django.db import transaction
-from django.test import RequestFactory
 from django.utils import timezone
 
 from evqms.capa import services
 from evqms.capa.models import Capa
+from evqms.core.demo import signing_request
 from evqms.lots import services as lot_services
 from evqms.lots.models import Deviation, Lot
 
@@ -39,12 +39,6 @@ def _passwords(passwords: dict | None) -> dict:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _request():
-    request = RequestFactory().post("/capa/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
 
 
 def _closed_equipment_story(users, password: str) -> None:
@@ -102,14 +96,18 @@ def _closed_equipment_story(users, password: str) -> None:
         evidence="No instrument used past its calibration date in the 90 days after the last action.",
     )
     lot_services.close_deviation(
-        request=_request(),
+        request=signing_request("/capa/demo/"),
         actor=qa,
         deviation=deviation,
         password=password,
         resolution="Root cause removed by CAPA " + capa.number + ".",
     )
     services.close_capa(
-        request=_request(), actor=qa, capa=capa, password=password, reason="Effective: no recurrence."
+        request=signing_request("/capa/demo/"),
+        actor=qa,
+        capa=capa,
+        password=password,
+        reason="Effective: no recurrence.",
     )
 
 

@@ -14,11 +14,11 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.test import RequestFactory
 from django.utils import timezone
 
 from evqms.clinical import demo_cohort, services
 from evqms.clinical.models import Administration, InstrumentUse, Patient
+from evqms.core.demo import signing_request
 from evqms.dossier.models import Product
 from evqms.errors import EvqmsError
 from evqms.inventory.models import Aliquot
@@ -239,8 +239,7 @@ def _serious_events(physician, given: dict):
 
 
 def _submit(physician, password, in_time, late) -> None:
-    request = RequestFactory().post("/clinical/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    request = signing_request("/clinical/demo/")
     for event, after_days, why in (
         (in_time, 10, ""),
         (late, 20, "The outside clinic's letter reached the physician only after the due date"),

@@ -24,8 +24,9 @@ import json
 import sys
 
 from django.conf import settings
-from django.test import RequestFactory
 from django.utils import timezone
+
+from evqms.core.demo import signing_request
 
 PRODUCT = "ucmsc-sev-oa"
 
@@ -69,12 +70,6 @@ def _passwords() -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def _request():
-    request = RequestFactory().post("/compliance/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
-
-
 def _controls(product, wanted: list[str]):
     from evqms.compliance.snapshot import attribute_category
     from evqms.dossier.models import ProcessParameter, Specification
@@ -109,7 +104,7 @@ def load(users: dict, passwords: dict | None = None) -> None:
         return
     qa, physician = users.get("qa"), users.get("physician")
     passwords = passwords or _passwords()
-    request = _request()
+    request = signing_request("/compliance/demo/")
 
     register = RiskRegister.objects.filter(product=product).order_by("-version").first()
     if register is None:

@@ -20,10 +20,10 @@ import sys
 from decimal import Decimal
 
 from django.conf import settings
-from django.test import RequestFactory
 from django.utils import timezone
 
 from evqms.changes.models import ChangeRequest
+from evqms.core.demo import signing_request
 from evqms.dossier import models as m
 from evqms.dossier import services
 
@@ -44,12 +44,6 @@ def _passwords(passwords: dict | None) -> dict:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _request():
-    request = RequestFactory().post("/dossier/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
 
 
 def _password(passwords: dict, user) -> str | None:
@@ -221,7 +215,9 @@ class _Loader:
         self.today = timezone.localdate()
 
     def sign_kwargs(self, user):
-        return dict(request=_request(), actor=user, password=_password(self.passwords, user))
+        return dict(
+            request=signing_request("/dossier/demo/"), actor=user, password=_password(self.passwords, user)
+        )
 
     def product(self) -> m.Product:
         product = m.Product.objects.filter(code=PRODUCT).first()

@@ -22,9 +22,9 @@ import sys
 
 from django.conf import settings
 from django.db import transaction
-from django.test import RequestFactory
 from django.utils import timezone
 
+from evqms.core.demo import signing_request
 from evqms.environment import services
 from evqms.environment.models import Sample, SamplingPoint
 from evqms.equipment.models import Room
@@ -258,12 +258,6 @@ def _monitor_working_days(rng, points, start: dt.date, end: dt.date, analysts) -
         )  # fmt: skip
 
 
-def _request():
-    request = RequestFactory().post("/environment/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
-
-
 def _work_excursion(users, passwords: dict) -> None:
     """QA works the excursion's deviation to closure through a CAPA found effective (idempotent:
     done once, when the deviation is open and has no CAPA)."""
@@ -343,14 +337,14 @@ def _work_excursion(users, passwords: dict) -> None:
                 evidence="No settle plate above the alert level at the point in the 60 days after the action.",
             )
             lots.close_deviation(
-                request=_request(),
+                request=signing_request("/environment/demo/"),
                 actor=qa,
                 deviation=deviation,
                 password=password,
                 resolution=f"Root cause removed by CAPA {record.number}; no impact on the lot.",
             )
             capa.close_capa(
-                request=_request(),
+                request=signing_request("/environment/demo/"),
                 actor=qa,
                 capa=record,
                 password=password,

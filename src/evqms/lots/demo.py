@@ -33,9 +33,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.test import RequestFactory
 from django.utils import timezone
 
+from evqms.core.demo import signing_request
 from evqms.dossier.demo import approve_xeno_free_change
 from evqms.dossier.models import (
     CellBank,
@@ -68,12 +68,6 @@ def _passwords(passwords: dict | None) -> dict:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _request():
-    request = RequestFactory().post("/lots/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
 
 
 def passing_value(attribute) -> tuple[Decimal | None, str]:
@@ -281,7 +275,7 @@ class _Demo:
                     report=(f"suitability-{test_type}.txt", f"{reports[test_type]}\n".encode()),
                 )
                 microbiology.approve_method_suitability(
-                    request=_request(),
+                    request=signing_request("/lots/demo/"),
                     actor=self.users["qa"],
                     record=record,
                     password=self.passwords["qa"],
@@ -305,7 +299,11 @@ class _Demo:
                 return lot
             self.keep_retention_sample(lot, self.users)
         return services.release_lot(
-            request=_request(), actor=qa, lot=lot, password=self.passwords["qa"], reason=reason
+            request=signing_request("/lots/demo/"),
+            actor=qa,
+            lot=lot,
+            password=self.passwords["qa"],
+            reason=reason,
         )
 
     def close_invalid_oos(self, lot, dev):
@@ -335,7 +333,7 @@ class _Demo:
             reasoning="The result was invalidated for a laboratory error; the valid retest passes.",
         )
         services.close_deviation(
-            request=_request(),
+            request=signing_request("/lots/demo/"),
             actor=qa,
             deviation=dev,
             password=self.passwords["qa"],
@@ -371,7 +369,7 @@ class _Demo:
         # A confirmed OOS is a major deviation: it stays open under investigation (and its CAPA, in
         # the CAPA demo) after QA has rejected the lot.
         services.reject_lot(
-            request=_request(),
+            request=signing_request("/lots/demo/"),
             actor=qa,
             lot=lot,
             password=self.passwords["qa"],

@@ -4,7 +4,7 @@ it names, closed with the QA user's password."""
 
 from __future__ import annotations
 
-from django.test import RequestFactory
+from evqms.core.demo import signing_request
 
 
 def settle_deviation(deviation, qa, *, resolution: str = "investigated", classification: str = "minor"):
@@ -20,8 +20,10 @@ def settle_deviation(deviation, qa, *, resolution: str = "investigated", classif
         services.assess_impact(
             actor=qa, deviation=deviation, lot=lot, assessment="no_impact", reasoning="no effect on the lot"
         )
-    request = RequestFactory().post("/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
     return services.close_deviation(
-        request=request, actor=qa, deviation=deviation, password=qa.raw_password, resolution=resolution
+        request=signing_request("/"),
+        actor=qa,
+        deviation=deviation,
+        password=qa.raw_password,
+        resolution=resolution,
     )

@@ -21,9 +21,9 @@ import json
 import sys
 
 from django.conf import settings
-from django.test import RequestFactory
 from django.utils import timezone
 
+from evqms.core.demo import signing_request
 from evqms.dossier import services as dossier
 from evqms.dossier.models import Document
 from evqms.training import models as m
@@ -47,12 +47,6 @@ def _passwords(passwords: dict | None) -> dict:
         return passwords
     path = settings.EVQMS_HOME / "demo-logins.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _request():
-    request = RequestFactory().post("/training/demo/")
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    return request
 
 
 class _Loader:
@@ -82,7 +76,7 @@ class _Loader:
                 )
             if doc.status == "draft" and self.password:
                 dossier.approve_document(
-                    request=_request(),
+                    request=signing_request("/training/demo/"),
                     actor=self.qa,
                     password=self.password,
                     document=doc,
@@ -124,7 +118,7 @@ class _Loader:
             if not operators:
                 continue
             services.record_media_fill(
-                request=_request(),
+                request=signing_request("/training/demo/"),
                 actor=self.qa,
                 password=self.password,
                 performed_on=self.day(days_ago),
