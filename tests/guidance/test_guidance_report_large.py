@@ -30,7 +30,7 @@ def test_text_report_lists_twenty_reasons_and_counts_the_rest(typical, lang):
     assert f"{word} 20\n" not in text and f"{word} 136" not in text
     more = {
         "en": "not listed here: 117 more (the JSON report lists them all)",
-        "ja": "ここに記載していない理由: ほか 117 件（JSON 形式のレポートに全件あります）",
+        "ja": "ここに記載していないもの: ほか 117 件（JSON 形式のレポートに全件あります）",
     }[lang]
     assert f"  - {more}" in text
 

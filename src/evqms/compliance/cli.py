@@ -178,7 +178,11 @@ def run_history(args) -> int:
     from evqms.core.timefmt import display_local, iso_local
 
     product = _product(args.product, "product")
-    rows = Assessment.objects.filter(product=product).order_by("-assessed_at", "-id")
+    rows = (
+        Assessment.objects.filter(product=product)
+        .defer("snapshot", "findings")
+        .order_by("-assessed_at", "-id")
+    )
     if args.ruleset:
         rows = rows.filter(ruleset_id=args.ruleset)
     data = [

@@ -1,4 +1,5 @@
-"""The report of a stored assessment, as the CLI prints it (guidance.report): HTML or PDF, en or ja."""
+"""The report of a stored assessment, as the CLI prints it (guidance.report): HTML or PDF, en or ja;
+JSON, both languages."""
 
 from __future__ import annotations
 
@@ -27,3 +28,9 @@ def render_stored(stored, lang: str, fmt: str) -> bytes | str:
     if fmt == "pdf":
         return report.render_pdf([engine], lang, meta, font_path=japanese_font_path())
     return report.render_html([engine], lang, meta)
+
+
+def render_json_stored(stored):
+    """The JSON report of a stored assessment in pieces (`evqms assess --format json`): every reason,
+    in both languages."""
+    return report.render_json_chunks([to_engine(stored)])

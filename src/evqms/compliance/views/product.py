@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape
@@ -24,13 +24,13 @@ from evqms import errors
 from evqms.audit.services import SignatureRefused
 from evqms.compliance import forms, selectors, services
 from evqms.compliance.models import QMS_ELEMENTS, Assessment
-from evqms.compliance.reporting import render_stored
+from evqms.compliance.reporting import render_json_stored, render_stored
 from evqms.compliance.views import product_or_404
 from evqms.core.pdf_views import pdf_view
 from evqms.core.timefmt import local_date
 from evqms.core.views import attempt, page_language, require
 from evqms.guidance import ruleset as rulesets
-from evqms.guidance.report import STATUS_LABELS
+from evqms.guidance.report import REASONS_SHOWN, STATUS_LABELS
 from evqms.guidance.ruleset import LEVELS
 from evqms.guidance.text import evidence_label
 
@@ -56,9 +56,23 @@ def index(request):
 # --- the compliance page of a product -----------------------------------------------------------
 
 
+def _not_listed(entries: list) -> str:
+    """The line that stands for what an item lists past REASONS_SHOWN, as the reports write it."""
+    if len(entries) <= REASONS_SHOWN:
+        return ""
+    return _("not listed here: {count} more (the JSON report lists them all)").format(
+        count=len(entries) - REASONS_SHOWN
+    )
+
+
 def _items(stored: Assessment, product, lang: str) -> list[dict]:
+    """The stored findings as the page shows them. A check judged lot by lot gives one reason and
+    one evidence link per lot or administration (20,000 at 1,000 lots); like the PDF and HTML
+    reports, the page lists the first REASONS_SHOWN of each and counts the rest, which the JSON
+    report lists."""
     out = []
     for i in stored.findings["items"]:
+        reasons, evidence, steps = i["reasons"], i["evidence"], i["next_steps"]
         out.append(
             {
                 "id": i["id"],
@@ -67,12 +81,15 @@ def _items(stored: Assessment, product, lang: str) -> list[dict]:
                 "text": i["text"].get(lang, i["text"]["en"]),
                 "status": i["status"],
                 "status_label": STATUS_LABELS[i["status"]][lang],
-                "reasons": [r.get(lang, r["en"]) for r in i["reasons"]],
+                "reasons": [r.get(lang, r["en"]) for r in reasons[:REASONS_SHOWN]],
+                "more_reasons": _not_listed(reasons),
                 "evidence": [
                     {"ref": evidence_label(e, lang), "url": selectors.evidence_url(e, product)}
-                    for e in i["evidence"]
+                    for e in evidence[:REASONS_SHOWN]
                 ],
-                "next_steps": [s.get(lang, s["en"]) for s in i["next_steps"]],
+                "more_evidence": _not_listed(evidence),
+                "next_steps": [s.get(lang, s["en"]) for s in steps[:REASONS_SHOWN]],
+                "more_steps": _not_listed(steps),
                 "needs_attestation": i["status"] == "needs_attestation",
                 "interpretation": (i.get("interpretation") or {}).get(lang, ""),
             }
@@ -151,8 +168,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     if ruleset_id not in rulesets.available() and ruleset_id not in selectors.ruleset_ids_assessed(product):
         raise Http404(_("unknown rule set {id}").format(id=ruleset_id))
     history = list(selectors.assessments_for(product, ruleset_id)[:20])
-    stored = history[0] if history else None
-    previous = history[1] if len(history) > 1 else None
+    stored, previous = selectors.latest_two(product, ruleset_id) if history else (None, None)
     context = {
         "product": product,
         "ruleset_id": ruleset_id,
@@ -184,6 +200,8 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                 }
             )
         change = selectors.diff(previous, stored)
+        change["more_records"] = _not_listed(change["records"])
+        change["records"] = change["records"][:REASONS_SHOWN]
         statuses = {i["id"]: i["status"] for i in stored.findings["items"]}
         for c in change["items"]:
             c["before_label"] = STATUS_LABELS[c["before"]][lang] if c["before"] else "—"
@@ -364,7 +382,7 @@ def comparability_approve(request, code):
 @pdf_view
 def report(request, code, fmt):
     require(request, "compliance.view")
-    if fmt not in ("pdf", "html"):
+    if fmt not in ("pdf", "html", "json"):
         raise Http404
     product = product_or_404(code)
     ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
@@ -374,8 +392,15 @@ def report(request, code, fmt):
     lang = request.GET.get("lang") or page_language(request)
     if lang not in ("en", "ja"):
         lang = "en"
-    body = render_stored(stored, lang, fmt)
     day = local_date(stored.assessed_at)  # the day it was assessed where the reader is, not in UTC
+    if fmt == "json":  # both languages, every reason: the CLI's `--format json`, written in pieces
+        response = StreamingHttpResponse(
+            render_json_stored(stored), content_type="application/json; charset=utf-8"
+        )
+        filename = f"compliance-{product.code}-{stored.ruleset_id}-{day:%Y%m%d}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    body = render_stored(stored, lang, fmt)
     filename = f"compliance-{product.code}-{stored.ruleset_id}-{day:%Y%m%d}-{lang}.{fmt}"
     if fmt == "pdf":
         response = HttpResponse(body, content_type="application/pdf")

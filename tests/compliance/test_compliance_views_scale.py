@@ -1,0 +1,109 @@
+"""The compliance pages with a stored assessment of a large product: the dashboard and the product
+list read no assessment's snapshot or findings; the product page lists an item's first reasons and
+evidence and counts the rest, which the JSON report (a download from the page) lists; the evidence
+records changed since the previous assessment are compared once per pair of snapshots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evqms.compliance import services
+from evqms.compliance.models import Assessment
+from evqms.guidance.report import REASONS_SHOWN
+
+pytestmark = pytest.mark.django_db
+
+MANY = REASONS_SHOWN + 7
+
+
+def _bulky_columns_read(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if '"compliance_assessment"."snapshot"' in q["sql"]
+        or '"compliance_assessment"."findings"' in q["sql"]
+    ]
+
+
+def _with_many_reasons(stored: Assessment) -> dict:
+    """The stored findings with one item given MANY reasons, evidence references and next steps, as
+    a check judged lot by lot gives at a thousand lots."""
+    findings = stored.findings
+    item = findings["items"][0]
+    item["reasons"] = [
+        {"en": f"Lot L-{k:04d}: reason {k}", "ja": f"ロット L-{k:04d}: 理由 {k}"} for k in range(MANY)
+    ]
+    item["evidence"] = [f"lot L-{k:04d}" for k in range(MANY)]
+    item["next_steps"] = [{"en": f"Step {k}", "ja": f"手順 {k}"} for k in range(MANY)]
+    Assessment.objects.filter(pk=stored.pk).update(findings=findings)
+    return item
+
+
+def test_dashboard_and_product_list_read_no_snapshot_or_findings(world, client):
+    world.released_lot()
+    services.run_assessment(actor=world.qa, product=world.product)
+    client.force_login(world.qa)
+    for path in ("/", reverse("compliance:index")):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(path)
+        assert page.status_code == 200
+        assert _bulky_columns_read(queries.captured_queries) == [], path
+    index = client.get(reverse("compliance:index")).content.decode()
+    stored = Assessment.objects.get()
+    assert f"{stored.score:.1f}" in index  # the score is still shown, from the row alone
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_product_page_lists_the_first_reasons_and_counts_the_rest(world, client, lang):
+    world.released_lot()
+    services.run_assessment(actor=world.qa, product=world.product)
+    item = _with_many_reasons(Assessment.objects.get())
+    client.force_login(world.qa)
+    client.post("/i18n/setlang/", {"language": lang, "next": "/"})
+    html = client.get(reverse("compliance:product", args=["ucmsc-sev-oa"])).content.decode()
+    last_shown, first_hidden = REASONS_SHOWN - 1, REASONS_SHOWN
+    if lang == "en":
+        assert f"Lot L-{last_shown:04d}: reason {last_shown}<" in html
+        assert f"Lot L-{first_hidden:04d}: reason" not in html
+        assert html.count("not listed here: 7 more (the JSON report lists them all)") == 3
+    else:
+        assert f"ロット L-{last_shown:04d}: 理由 {last_shown}<" in html
+        assert f"ロット L-{first_hidden:04d}" not in html
+        assert html.count("ここに記載していないもの: ほか 7 件（JSON 形式のレポートに全件あります）") == 3
+    assert reverse("lots:lot-detail", args=[f"L-{last_shown:04d}"]) in html
+    assert reverse("lots:lot-detail", args=[f"L-{first_hidden:04d}"]) not in html
+    # the JSON report, linked from the page, lists every reason in both languages
+    link = reverse("compliance:report", args=["ucmsc-sev-oa", "json"])
+    assert f'href="{link}?ruleset=jsrm-2024"' in html
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="compliance-ucmsc-sev-oa-jsrm-2024-'
+    )
+    report = json.loads(b"".join(response.streaming_content))
+    listed = next(i for i in report["items"] if i["id"] == item["id"])
+    assert [r["en"] for r in listed["reasons"]] == [r["en"] for r in item["reasons"]]
+    assert listed["reasons"][MANY - 1]["ja"] == f"ロット L-{MANY - 1:04d}: 理由 {MANY - 1}"
+
+
+def test_changed_records_are_compared_once_per_pair_of_snapshots(world, client):
+    world.released_lot()
+    services.run_assessment(actor=world.qa, product=world.product)
+    world.register()  # new evidence: the second snapshot differs
+    services.run_assessment(actor=world.qa, product=world.product)
+    client.force_login(world.qa)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    path = reverse("compliance:product", args=["ucmsc-sev-oa"])
+    with CaptureQueriesContext(connection) as first:
+        html = client.get(path).content.decode()
+    assert "risk_register" in html and "added" in html
+    assert any('"compliance_assessment"."snapshot"' in q["sql"] for q in first.captured_queries)
+    with CaptureQueriesContext(connection) as again:
+        html = client.get(path).content.decode()
+    assert "risk_register" in html and "added" in html
+    assert not any('"compliance_assessment"."snapshot"' in q["sql"] for q in again.captured_queries)
