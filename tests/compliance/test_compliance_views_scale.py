@@ -107,3 +107,23 @@ def test_changed_records_are_compared_once_per_pair_of_snapshots(world, client):
         html = client.get(path).content.decode()
     assert "risk_register" in html and "added" in html
     assert not any('"compliance_assessment"."snapshot"' in q["sql"] for q in again.captured_queries)
+
+
+def test_latest_assessment_is_found_and_scored_from_the_index_alone(world):
+    """SQLite keeps the snapshot and findings in overflow pages and walks them to reach a column
+    stored after them: the latest assessment and its score must come from the covering index."""
+    from evqms.compliance.selectors import BULKY, DEFAULT_RULESET
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the row layout that makes this matter is SQLite's")
+    services.run_assessment(actor=world.qa, product=world.product)
+    query = (
+        Assessment.objects.filter(product=world.product, ruleset_id=DEFAULT_RULESET)
+        .defer(*BULKY)
+        .order_by("-assessed_at", "-id")[:1]
+    )
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "USING COVERING INDEX assessment_latest_idx" in plan, plan

@@ -167,14 +167,12 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
     if ruleset_id not in rulesets.available() and ruleset_id not in selectors.ruleset_ids_assessed(product):
         raise Http404(_("unknown rule set {id}").format(id=ruleset_id))
-    history = list(selectors.assessments_for(product, ruleset_id)[:20])
-    stored, previous = selectors.latest_two(product, ruleset_id) if history else (None, None)
+    stored, previous = selectors.latest_two(product, ruleset_id)
     context = {
         "product": product,
         "ruleset_id": ruleset_id,
         "rulesets": sorted(set(rulesets.available()) | set(selectors.ruleset_ids_assessed(product))),
         "stored": stored,
-        "history": history,
         "can_run": request.user.has_perm("compliance.run_assessment"),
         "can_attest": request.user.has_perm("compliance.attest"),
         "attestations": selectors.attestations_for(product),
