@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from evqms import errors
 from evqms.audit.services import SignatureRefused
 from evqms.compliance import forms, selectors, services
-from evqms.compliance.models import QMS_ELEMENTS, Assessment
+from evqms.compliance.models import QMS_ELEMENTS
 from evqms.compliance.reporting import render_json_stored, render_stored
 from evqms.compliance.views import product_or_404
 from evqms.core.pdf_views import pdf_view
@@ -56,23 +56,22 @@ def index(request):
 # --- the compliance page of a product -----------------------------------------------------------
 
 
-def _not_listed(entries: list) -> str:
+def _not_listed(total: int) -> str:
     """The line that stands for what an item lists past REASONS_SHOWN, as the reports write it."""
-    if len(entries) <= REASONS_SHOWN:
+    if total <= REASONS_SHOWN:
         return ""
     return _("not listed here: {count} more (the JSON report lists them all)").format(
-        count=len(entries) - REASONS_SHOWN
+        count=total - REASONS_SHOWN
     )
 
 
-def _items(stored: Assessment, product, lang: str) -> list[dict]:
-    """The stored findings as the page shows them. A check judged lot by lot gives one reason and
-    one evidence link per lot or administration (20,000 at 1,000 lots); like the PDF and HTML
-    reports, the page lists the first REASONS_SHOWN of each and counts the rest, which the JSON
-    report lists."""
+def _items(shown: dict, product, lang: str) -> list[dict]:
+    """The stored findings as the page shows them (`selectors.findings_shown`). A check judged lot
+    by lot gives one reason and one evidence link per lot or administration (20,000 at 1,000 lots);
+    like the PDF and HTML reports, the page lists the first REASONS_SHOWN of each and counts the
+    rest, which the JSON report lists."""
     out = []
-    for i in stored.findings["items"]:
-        reasons, evidence, steps = i["reasons"], i["evidence"], i["next_steps"]
+    for i in shown["items"]:
         out.append(
             {
                 "id": i["id"],
@@ -81,15 +80,15 @@ def _items(stored: Assessment, product, lang: str) -> list[dict]:
                 "text": i["text"].get(lang, i["text"]["en"]),
                 "status": i["status"],
                 "status_label": STATUS_LABELS[i["status"]][lang],
-                "reasons": [r.get(lang, r["en"]) for r in reasons[:REASONS_SHOWN]],
-                "more_reasons": _not_listed(reasons),
+                "reasons": [r.get(lang, r["en"]) for r in i["reasons"]],
+                "more_reasons": _not_listed(i["reasons_total"]),
                 "evidence": [
                     {"ref": evidence_label(e, lang), "url": selectors.evidence_url(e, product)}
-                    for e in evidence[:REASONS_SHOWN]
+                    for e in i["evidence"]
                 ],
-                "more_evidence": _not_listed(evidence),
-                "next_steps": [s.get(lang, s["en"]) for s in steps[:REASONS_SHOWN]],
-                "more_steps": _not_listed(steps),
+                "more_evidence": _not_listed(i["evidence_total"]),
+                "next_steps": [s.get(lang, s["en"]) for s in i["next_steps"]],
+                "more_steps": _not_listed(i["next_steps_total"]),
                 "needs_attestation": i["status"] == "needs_attestation",
                 "interpretation": (i.get("interpretation") or {}).get(lang, ""),
             }
@@ -181,8 +180,9 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     }
     context.update(_qms_context(request, product, qms_form, cmp_form))
     if stored is not None:
+        shown = selectors.findings_shown(stored)
         titles = {p["part"]: p for p in selectors.part_scores(stored)}
-        items = _items(stored, product, lang)
+        items = _items(shown, product, lang)
         parts = []
         for part, row in titles.items():
             parts.append(
@@ -190,17 +190,13 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                     "title": row["title"].get(lang, part),
                     "score": row["score"],
                     "counts": row["counts"],
-                    "items": [
-                        i
-                        for i, raw in zip(items, stored.findings["items"], strict=True)
-                        if raw["part"] == part
-                    ],
+                    "items": [i for i, raw in zip(items, shown["items"], strict=True) if raw["part"] == part],
                 }
             )
         change = selectors.diff(previous, stored)
-        change["more_records"] = _not_listed(change["records"])
+        change["more_records"] = _not_listed(len(change["records"]))
         change["records"] = change["records"][:REASONS_SHOWN]
-        statuses = {i["id"]: i["status"] for i in stored.findings["items"]}
+        statuses = {i["id"]: i["status"] for i in shown["items"]}
         for c in change["items"]:
             c["before_label"] = STATUS_LABELS[c["before"]][lang] if c["before"] else "—"
             c["after_label"] = STATUS_LABELS[c["after"]][lang]
@@ -209,8 +205,8 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                 "parts": parts,
                 "change": change,
                 "statuses": [(s, STATUS_LABELS[s][lang]) for s in STATUS_LABELS],
-                "counts": stored.findings["summary"]["by_status"],
-                "ruleset_title": stored.findings["ruleset"]["title"].get(lang, stored.ruleset_id),
+                "counts": shown["summary"]["by_status"],
+                "ruleset_title": shown["ruleset"]["title"].get(lang, stored.ruleset_id),
                 "open_items": sum(1 for s in statuses.values() if s not in ("met", "not_applicable")),
             }
         )
