@@ -128,3 +128,36 @@ def test_latest_assessment_is_found_and_scored_from_the_index_alone(world):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "USING COVERING INDEX assessment_latest_idx" in plan, plan
+
+
+def test_changed_records_are_listed_up_to_the_page_length_and_counted():
+    import datetime as dt
+
+    from evqms.compliance.selectors import diff
+
+    findings = {"items": [{"id": "X-1", "status": "met"}], "summary": {}, "ruleset": {}}
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    before = Assessment(
+        pk=10**6, assessed_at=at, snapshot_sha256="a" * 64, findings=findings, snapshot={"lots": []}
+    )
+    lots = [{"id": f"L-{k:04d}"} for k in range(MANY)]
+    after = Assessment(
+        pk=10**6 + 1, assessed_at=at, snapshot_sha256="b" * 64, findings=findings, snapshot={"lots": lots}
+    )
+    change = diff(before, after)
+    assert change["records_total"] == MANY
+    assert change["records"] == [
+        {"section": "lots", "record": f"L-{k:04d}", "change": "added"} for k in range(REASONS_SHOWN)
+    ]
+
+
+def test_rule_sets_assessed_are_read_without_ordering_by_time(world):
+    """Ordering by time would make SQLite read every stored assessment's time, kept after its
+    snapshot and findings."""
+    from evqms.compliance.selectors import ruleset_ids_assessed
+
+    services.run_assessment(actor=world.qa, product=world.product)
+    with CaptureQueriesContext(connection) as queries:
+        assert ruleset_ids_assessed(world.product) == ["jsrm-2024"]
+    assert len(queries.captured_queries) == 1
+    assert "ORDER BY" not in queries.captured_queries[0]["sql"]

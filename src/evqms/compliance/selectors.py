@@ -16,6 +16,7 @@ from evqms.compliance.models import (
     RiskRegister,
 )
 from evqms.guidance import ruleset as rulesets
+from evqms.guidance.report import REASONS_SHOWN
 
 DEFAULT_RULESET = rulesets.DEFAULT
 
@@ -103,8 +104,6 @@ LISTED = ("reasons", "evidence", "next_steps")
 
 
 def _shown(findings: dict) -> dict:
-    from evqms.guidance.report import REASONS_SHOWN
-
     items = []
     for item in findings.get("items", []):
         shown = {k: v for k, v in item.items() if k not in LISTED}
@@ -117,7 +116,11 @@ def _shown(findings: dict) -> dict:
 
 
 def ruleset_ids_assessed(product) -> list[str]:
-    return sorted(set(Assessment.objects.filter(product=product).values_list("ruleset_id", flat=True)))
+    # No ordering: the model's default (by time) would make SQLite read each row's time, which it
+    # stores after the snapshot and findings (see the covering index on Assessment).
+    return sorted(
+        set(Assessment.objects.filter(product=product).order_by().values_list("ruleset_id", flat=True))
+    )
 
 
 def current_register(product) -> RiskRegister | None:
@@ -236,23 +239,32 @@ def _records(section) -> dict[str, object]:
 def diff(previous: Assessment | None, current: Assessment) -> dict:
     """Items whose status changed, score change, and evidence records added, removed or changed."""
     if previous is None:
-        return {"first": True, "items": [], "records": [], "score_before": None, "score_after": current.score}
+        return {
+            "first": True,
+            "items": [],
+            "records": [],
+            "records_total": 0,
+            "score_before": None,
+            "score_after": current.score,
+        }
     before = {i["id"]: i["status"] for i in findings_shown(previous)["items"]}
     items = [
         {"id": i["id"], "before": before.get(i["id"]), "after": i["status"]}
         for i in findings_shown(current)["items"]
         if before.get(i["id"]) != i["status"]
     ]
-    records = []
-    if previous.snapshot_sha256 != current.snapshot_sha256:
-        records = [
-            {"section": section, "record": key, "change": change}
-            for section, key, change in _record_changes(previous, current)
-        ]
+    changed = (
+        _record_changes(previous, current) if previous.snapshot_sha256 != current.snapshot_sha256 else ()
+    )
     return {
         "first": False,
         "items": items,
-        "records": records,
+        # the first records a page lists (10,000 lots added at once are 10,000 records), and how many
+        "records": [
+            {"section": section, "record": key, "change": change}
+            for section, key, change in changed[:REASONS_SHOWN]
+        ],
+        "records_total": len(changed),
         "score_before": previous.score,
         "score_after": current.score,
         "same_snapshot": previous.snapshot_sha256 == current.snapshot_sha256,

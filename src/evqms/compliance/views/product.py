@@ -194,8 +194,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                 }
             )
         change = selectors.diff(previous, stored)
-        change["more_records"] = _not_listed(len(change["records"]))
-        change["records"] = change["records"][:REASONS_SHOWN]
+        change["more_records"] = _not_listed(change["records_total"])
         statuses = {i["id"]: i["status"] for i in shown["items"]}
         for c in change["items"]:
             c["before_label"] = STATUS_LABELS[c["before"]][lang] if c["before"] else "—"
