@@ -41,16 +41,21 @@ STATUS_LABELS = {
 REASONS_SHOWN = 20
 
 
+def not_listed(total: int) -> str:
+    """The line that stands for what a list of `total` holds past REASONS_SHOWN ("" when nothing is
+    left out), in the current language: the reports and the compliance page write it alike."""
+    if total <= REASONS_SHOWN:
+        return ""
+    return _("not listed here: {count} more (the JSON report lists them all)").format(
+        count=total - REASONS_SHOWN
+    )
+
+
 def _reasons_shown(reasons: list[dict], lang: str) -> list[str]:
     """The reasons a person reads: the first REASONS_SHOWN, then one line counting the rest."""
     shown = [r[lang] for r in reasons[:REASONS_SHOWN]]
-    if len(reasons) > REASONS_SHOWN:
-        shown.append(
-            _("not listed here: {count} more (the JSON report lists them all)").format(
-                count=len(reasons) - REASONS_SHOWN
-            )
-        )
-    return shown
+    more = not_listed(len(reasons))
+    return [*shown, more] if more else shown
 
 
 def render_json(assessments: list[Assessment]) -> str:

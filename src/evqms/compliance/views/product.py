@@ -30,7 +30,7 @@ from evqms.core.pdf_views import pdf_view
 from evqms.core.timefmt import local_date
 from evqms.core.views import attempt, page_language, require
 from evqms.guidance import ruleset as rulesets
-from evqms.guidance.report import REASONS_SHOWN, STATUS_LABELS
+from evqms.guidance.report import STATUS_LABELS, not_listed
 from evqms.guidance.ruleset import LEVELS
 from evqms.guidance.text import evidence_label
 
@@ -56,15 +56,6 @@ def index(request):
 # --- the compliance page of a product -----------------------------------------------------------
 
 
-def _not_listed(total: int) -> str:
-    """The line that stands for what an item lists past REASONS_SHOWN, as the reports write it."""
-    if total <= REASONS_SHOWN:
-        return ""
-    return _("not listed here: {count} more (the JSON report lists them all)").format(
-        count=total - REASONS_SHOWN
-    )
-
-
 def _items(shown: dict, product, lang: str) -> list[dict]:
     """The stored findings as the page shows them (`selectors.findings_shown`). A check judged lot
     by lot gives one reason and one evidence link per lot or administration (20,000 at 1,000 lots);
@@ -81,14 +72,14 @@ def _items(shown: dict, product, lang: str) -> list[dict]:
                 "status": i["status"],
                 "status_label": STATUS_LABELS[i["status"]][lang],
                 "reasons": [r.get(lang, r["en"]) for r in i["reasons"]],
-                "more_reasons": _not_listed(i["reasons_total"]),
+                "more_reasons": not_listed(i["reasons_total"]),
                 "evidence": [
                     {"ref": evidence_label(e, lang), "url": selectors.evidence_url(e, product)}
                     for e in i["evidence"]
                 ],
-                "more_evidence": _not_listed(i["evidence_total"]),
+                "more_evidence": not_listed(i["evidence_total"]),
                 "next_steps": [s.get(lang, s["en"]) for s in i["next_steps"]],
-                "more_steps": _not_listed(i["next_steps_total"]),
+                "more_steps": not_listed(i["next_steps_total"]),
                 "needs_attestation": i["status"] == "needs_attestation",
                 "interpretation": (i.get("interpretation") or {}).get(lang, ""),
             }
@@ -164,13 +155,14 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
     product = product_or_404(code)
     lang = page_language(request)
     ruleset_id = request.GET.get("ruleset") or selectors.DEFAULT_RULESET
-    if ruleset_id not in rulesets.available() and ruleset_id not in selectors.ruleset_ids_assessed(product):
+    assessed = selectors.ruleset_ids_assessed(product)
+    if ruleset_id not in rulesets.available() and ruleset_id not in assessed:
         raise Http404(_("unknown rule set {id}").format(id=ruleset_id))
     stored, previous = selectors.latest_two(product, ruleset_id)
     context = {
         "product": product,
         "ruleset_id": ruleset_id,
-        "rulesets": sorted(set(rulesets.available()) | set(selectors.ruleset_ids_assessed(product))),
+        "rulesets": sorted(set(rulesets.available()) | set(assessed)),
         "stored": stored,
         "can_run": request.user.has_perm("compliance.run_assessment"),
         "can_attest": request.user.has_perm("compliance.attest"),
@@ -194,7 +186,7 @@ def product_page(request, code, attest_form=None, qms_form=None, cmp_form=None, 
                 }
             )
         change = selectors.diff(previous, stored)
-        change["more_records"] = _not_listed(change["records_total"])
+        change["more_records"] = not_listed(change["records_total"])
         statuses = {i["id"]: i["status"] for i in shown["items"]}
         for c in change["items"]:
             c["before_label"] = STATUS_LABELS[c["before"]][lang] if c["before"] else "—"
