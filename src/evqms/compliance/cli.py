@@ -175,14 +175,11 @@ def run_history(args) -> int:
     setup_django()
     from evqms.cliutil import emit, to_json
     from evqms.compliance.models import Assessment
+    from evqms.compliance.selectors import BULKY
     from evqms.core.timefmt import display_local, iso_local
 
     product = _product(args.product, "product")
-    rows = (
-        Assessment.objects.filter(product=product)
-        .defer("snapshot", "findings")
-        .order_by("-assessed_at", "-id")
-    )
+    rows = Assessment.objects.filter(product=product).defer(*BULKY).order_by("-assessed_at", "-id")
     if args.ruleset:
         rows = rows.filter(ruleset_id=args.ruleset)
     data = [

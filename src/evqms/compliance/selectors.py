@@ -67,8 +67,9 @@ def assessments_for(product, ruleset_id: str = DEFAULT_RULESET):
 
 
 def latest_two(product, ruleset_id: str = DEFAULT_RULESET) -> tuple[Assessment | None, Assessment | None]:
-    """The latest stored assessment and the one before it, with their findings (the compliance page
-    shows the one and compares it with the other), in one query; their snapshots are read if used."""
+    """The latest stored assessment and the one before it (the compliance page shows the one and
+    compares it with the other), in one query from the covering index; their findings and snapshots
+    are read if used (`findings_shown`, `diff`)."""
     rows = list(
         Assessment.objects.filter(product=product, ruleset_id=ruleset_id)
         .defer(*BULKY)

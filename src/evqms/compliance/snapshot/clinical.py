@@ -16,7 +16,7 @@ from evqms.clinical.models import (
     SafetyReport,
     instrument_needs_baseline,
 )
-from evqms.compliance.snapshot.ids import local_date_function, num, sharer
+from evqms.compliance.snapshot.ids import CHUNK, local_date_function, num, sharer
 from evqms.guidance import evidence as ev
 from evqms.inventory.models import RetentionSample
 
@@ -99,7 +99,7 @@ def administrations_and_events(lot_ids) -> tuple[list[ev.Administration], list[e
     shared = sharer()
     administrations: dict[int, ev.Administration] = {}
     for pk, number, patient, physician, lot, aliquot, *doses, weight, route, site, at in rows.iterator(
-        chunk_size=2000
+        chunk_size=CHUNK
     ):
         if pk in administrations:
             continue

@@ -14,6 +14,10 @@ from evqms.guidance.dossier import canonical_decimal
 
 LOT_STATUS = {"qc": "quarantine"}  # the engine knows no separate "in QC" state
 STAGE_NAMES = {"in_process": "in-process"}
+# The largest reads (QC results, step records, parameter values, administrations: hundreds of
+# thousands of rows at 10,000 lots) are streamed, not held whole as a result set beside the records
+# built from them (on PostgreSQL a server-side cursor, fetched this many rows at a time).
+CHUNK = 2000
 
 
 def attribute_category(attribute) -> str:

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from evqms.compliance.snapshot.ids import (
+    CHUNK,
     LOT_STATUS,
     attribute_category,
     attribute_id,
@@ -125,12 +126,6 @@ def _qc_result(row: tuple, attribute: _Attribute, analyst: str, local_date, shar
 def _usernames(ids) -> dict[int, str]:
     user = get_user_model()
     return dict(user.objects.filter(pk__in=ids).values_list("pk", user.USERNAME_FIELD))
-
-
-# The largest reads (QC results, step records, parameter values: hundreds of thousands of rows at
-# 10,000 lots) are streamed, not held whole as a result set beside the records built from them (on
-# PostgreSQL a server-side cursor, fetched this many rows at a time).
-CHUNK = 2000
 
 
 def _step_records(lot_ids, shared) -> tuple[dict, dict, dict]:
