@@ -59,35 +59,22 @@ def qc_csv(lots: list[str], attributes, rows: int) -> bytes:
     Tested yesterday: the demo's analyst is trained on the methods from 400 days before today."""
     import datetime as dt
 
-    from evqms.lots.selectors.microbiology import test_type_of
+    from evqms.lots.qc_columns import CONTROL_COLUMNS
+    from evqms.testing.world import passing_controls
 
     tested_at = (
         (dt.datetime.now().astimezone() - dt.timedelta(days=1))
         .replace(hour=10, minute=0, second=0, microsecond=0)
         .isoformat()
     )
-    controls = {
-        "endotoxin": ["", "not detected", "95"],
-        "sterility": ["detected", "not detected", ""],
-        "mycoplasma": ["detected", "not detected", ""],
-        None: ["", "", ""],
-    }
+
+    def controls(attribute) -> list[str]:
+        given = passing_controls(attribute) or {}
+        return [given.get(column, "") for column in CONTROL_COLUMNS]
+
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(
-        [
-            "lot",
-            "attribute",
-            "value",
-            "unit",
-            "text_value",
-            "method",
-            "tested_at",
-            "positive_control",
-            "negative_control",
-            "positive_recovery",
-        ]
-    )
+    w.writerow(["lot", "attribute", "value", "unit", "text_value", "method", "tested_at", *CONTROL_COLUMNS])
     k = 0
     for number in lots:
         for a in attributes:
@@ -113,13 +100,11 @@ def qc_csv(lots: list[str], attributes, rows: int) -> bytes:
                         "",
                         a.method,
                         tested_at,
-                        *controls[test_type_of(a)],
+                        *controls(a),
                     ]
                 )
             else:
-                w.writerow(
-                    [number, a.code, "", "", a.acceptable[0], a.method, tested_at, *controls[test_type_of(a)]]
-                )
+                w.writerow([number, a.code, "", "", a.acceptable[0], a.method, tested_at, *controls(a)])
             k += 1
     return out.getvalue().encode()
 
