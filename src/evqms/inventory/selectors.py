@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from evqms.inventory.models import (
     TemperatureExcursion,
 )
 from evqms.lots.holds import active_holds, hold_label
-from evqms.lots.models import Lot, MaterialUsage
+from evqms.lots.models import Lot, MaterialUsage, QCResult
 
 DUE_WITHIN_DAYS = 30
 
@@ -286,8 +286,9 @@ def retention_missing() -> list[RetentionGap]:
             str(lot.product.name),
             _("Administered lot without a retention sample in stock"),
         )
-        for lot in Lot.objects.filter(Exists(administered))
-        .exclude(Exists(in_stock))
+        # Without a sample in stock first: it rules out nearly every lot from the index alone.
+        for lot in Lot.objects.exclude(Exists(in_stock))
+        .filter(Exists(administered))
         .select_related("product")
         .order_by("number")
     ]
@@ -382,14 +383,19 @@ def tasks_for(user) -> list[Task]:
     tasks: list[Task] = []
     in_stock = RetentionSample.objects.filter(lot=OuterRef("pk"), status="in_stock")
     administered = Aliquot.objects.filter(lot=OuterRef("pk"), status="administered")
+    latest_result = (
+        QCResult.objects.filter(lot=OuterRef("pk")).order_by("-recorded_at").values("recorded_at")[:1]
+    )
     for number, status, released_at, made, last_result in (
-        Lot.objects.filter(
+        # Without a sample in stock first, as in retention_missing; the last result is read only for
+        # the lots that remain (a join over every lot's results would group them all).
+        Lot.objects.exclude(Exists(in_stock))
+        .filter(
             Q(status="quarantine", product__retention_sample_required=True)
             | Q(status="released", product__retention_sample_required=True)
             | Exists(administered)
         )
-        .exclude(Exists(in_stock))
-        .annotate(last_result=Max("qc_results__recorded_at"))
+        .annotate(last_result=Subquery(latest_result))
         .values_list("number", "status", "released_at", "manufactured_on", "last_result")
     ):
         url = _retention_url(number)
