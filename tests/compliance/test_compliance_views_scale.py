@@ -1,7 +1,8 @@
 """The compliance pages with a stored assessment of a large product: the dashboard and the product
 list read no assessment's snapshot or findings; the product page lists an item's first reasons and
-evidence and counts the rest, which the JSON report (a download from the page) lists; a stored
-assessment's findings, and the evidence records changed since the previous one, are read once."""
+evidence and counts the rest, which the JSON report (a download from the page) lists; each
+assessment is stored with its digest, which the page reads instead of its findings and snapshot; an
+assessment stored without one is read once."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evqms.compliance import services
-from evqms.compliance.models import Assessment
+from evqms.compliance import digest, selectors, services
+from evqms.compliance.models import Assessment, AssessmentDigest
 from evqms.guidance.report import REASONS_SHOWN
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def _with_many_reasons(stored: Assessment) -> dict:
     item["evidence"] = [f"lot L-{k:04d}" for k in range(MANY)]
     item["next_steps"] = [{"en": f"Step {k}", "ja": f"手順 {k}"} for k in range(MANY)]
     Assessment.objects.filter(pk=stored.pk).update(findings=findings)
+    AssessmentDigest.objects.filter(pk=stored.pk).update(shown=digest.shown(findings))  # as run would write
     return item
 
 
@@ -91,27 +93,52 @@ def test_product_page_lists_the_first_reasons_and_counts_the_rest(world, client,
     assert listed["reasons"][MANY - 1]["ja"] == f"ロット L-{MANY - 1:04d}: 理由 {MANY - 1}"
 
 
-def test_changed_records_and_findings_are_read_once_per_stored_assessment(world, client, monkeypatch):
-    from evqms.compliance import selectors
-
-    # Kept per process: another test's world may have made the same two snapshots already.
-    monkeypatch.setattr(selectors, "_changes_seen", {})
-    monkeypatch.setattr(selectors, "_shown_seen", {})
+def _assessed_twice(world, client) -> str:
+    """Two stored assessments, the second with new evidence; the QA reviewer signed in, in English.
+    The page's reads are kept per process, and another test's world may have read the same ids."""
+    selectors._shown.cache_clear()
+    selectors._changes.cache_clear()
     world.released_lot()
     services.run_assessment(actor=world.qa, product=world.product)
     world.register()  # new evidence: the second snapshot differs
     services.run_assessment(actor=world.qa, product=world.product)
     client.force_login(world.qa)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    path = reverse("compliance:product", args=["ucmsc-sev-oa"])
+    return reverse("compliance:product", args=["ucmsc-sev-oa"])
+
+
+def _shows_the_change(html: str) -> None:
+    assert 'id="item-JSRM-1-R1"' in html  # the items
+    assert "risk_register" in html and "added" in html  # the evidence record added since
+
+
+def test_the_page_reads_no_snapshot_or_findings_even_at_the_first_view(world, client):
+    """Each assessment is stored with its digest (what the page shows, and a fingerprint of each
+    evidence record): the 200 MB of a 10,000-lot product are not read by any view."""
+    path = _assessed_twice(world, client)
+    assert AssessmentDigest.objects.count() == 2
     with CaptureQueriesContext(connection) as first:
         html = client.get(path).content.decode()
-    assert "risk_register" in html and "added" in html
-    assert any('"compliance_assessment"."snapshot"' in q["sql"] for q in first.captured_queries)
-    with CaptureQueriesContext(connection) as again:
+    _shows_the_change(html)
+    assert _bulky_columns_read(first.captured_queries) == []
+
+
+def test_an_assessment_stored_without_a_digest_is_shown_from_its_findings_read_once(world, client):
+    """Assessments stored before digests were written: the first view reads their findings and
+    snapshots and shows the same; the next view reads neither."""
+    path = _assessed_twice(world, client)
+    with_digests = client.get(path).content.decode()
+    AssessmentDigest.objects.all().delete()
+    selectors._shown.cache_clear()
+    selectors._changes.cache_clear()
+    with CaptureQueriesContext(connection) as first:
         html = client.get(path).content.decode()
-    assert "risk_register" in html and "added" in html
-    assert 'id="item-JSRM-1-R1"' in html  # the items, from the findings read at the first view
+    _shows_the_change(html)
+    assert html.count("added") == with_digests.count("added")
+    assert any('"compliance_assessment"."snapshot"' in q["sql"] for q in first.captured_queries)
+    assert any('"compliance_assessment"."findings"' in q["sql"] for q in first.captured_queries)
+    with CaptureQueriesContext(connection) as again:
+        _shows_the_change(client.get(path).content.decode())
     assert _bulky_columns_read(again.captured_queries) == []
 
 
@@ -142,13 +169,9 @@ def test_changed_records_are_listed_up_to_the_page_length_and_counted():
 
     findings = {"items": [{"id": "X-1", "status": "met"}], "summary": {}, "ruleset": {}}
     at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    before = Assessment(
-        pk=10**6, assessed_at=at, snapshot_sha256="a" * 64, findings=findings, snapshot={"lots": []}
-    )
+    before = Assessment(assessed_at=at, snapshot_sha256="a" * 64, findings=findings, snapshot={"lots": []})
     lots = [{"id": f"L-{k:04d}"} for k in range(MANY)]
-    after = Assessment(
-        pk=10**6 + 1, assessed_at=at, snapshot_sha256="b" * 64, findings=findings, snapshot={"lots": lots}
-    )
+    after = Assessment(assessed_at=at, snapshot_sha256="b" * 64, findings=findings, snapshot={"lots": lots})
     change = diff(before, after)
     assert change["records_total"] == MANY
     assert change["records"] == [

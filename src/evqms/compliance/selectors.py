@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import lru_cache
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from evqms.compliance import digest
 from evqms.compliance.models import (
     Assessment,
+    AssessmentDigest,
     Attestation,
     ComparabilityRecord,
     QMSElementDocument,
@@ -82,38 +84,22 @@ def latest_two(product, ruleset_id: str = DEFAULT_RULESET) -> tuple[Assessment |
 
 
 def findings_shown(stored: Assessment) -> dict:
-    """The stored findings as a page shows them: every item with its first REASONS_SHOWN reasons,
-    evidence references and next steps (and `reasons_total`, `evidence_total`, `next_steps_total`),
-    the summary and the rule set. A stored assessment never changes, so this is kept per assessment
-    (its id, time and snapshot hash): its findings (7 MB at 1,000 lots, 70 at 10,000) are read and
-    parsed on the first view, not on each."""
-    key = (stored.pk, stored.assessed_at, stored.snapshot_sha256)
-    known = _shown_seen.get(key)
-    if known is None:
-        known = _shown(stored.findings)
-        with _shown_lock:
-            while len(_shown_seen) >= _SHOWN_KEPT:
-                _shown_seen.pop(next(iter(_shown_seen)))  # the oldest
-            _shown_seen[key] = known
-    return known
+    """The stored findings as a page shows them (compliance.digest.shown): read from the digest
+    written with the assessment, or from the findings of one stored before digests were. A stored
+    assessment never changes, so this is kept per assessment (its id, time and snapshot hash; ids
+    come back after a restore)."""
+    if stored.pk is None:  # not stored: nothing to read or keep
+        return digest.shown(stored.findings)
+    return _shown(stored.pk, stored.assessed_at, stored.snapshot_sha256)
 
 
-_SHOWN_KEPT = 32
-_shown_lock = threading.Lock()
-_shown_seen: dict[tuple, dict] = {}
-LISTED = ("reasons", "evidence", "next_steps")
-
-
-def _shown(findings: dict) -> dict:
-    items = []
-    for item in findings.get("items", []):
-        shown = {k: v for k, v in item.items() if k not in LISTED}
-        for k in LISTED:
-            entries = item.get(k) or []
-            shown[k] = entries[:REASONS_SHOWN]
-            shown[f"{k}_total"] = len(entries)
-        items.append(shown)
-    return {"items": items, "summary": findings.get("summary", {}), "ruleset": findings.get("ruleset", {})}
+@lru_cache(maxsize=32)
+def _shown(pk: int, assessed_at, snapshot_sha256: str) -> dict:
+    kept = AssessmentDigest.objects.filter(pk=pk).values_list("shown", flat=True).first()
+    if kept is not None:
+        return kept
+    findings = Assessment.objects.filter(pk=pk).values_list("findings", flat=True).first()
+    return digest.shown(findings or {})
 
 
 def ruleset_ids_assessed(product) -> list[str]:
@@ -217,25 +203,6 @@ def _part_titles(ruleset_id: str) -> dict:
 
 # --- what changed ------------------------------------------------------------------------------
 
-_KEYS = ("id", "version")
-
-
-def _records(section) -> dict[str, object]:
-    if isinstance(section, list):
-        out = {}
-        for i, row in enumerate(section):
-            key = next((str(row[k]) for k in _KEYS if isinstance(row, dict) and k in row), str(i))
-            out[key] = row
-        return out
-    if isinstance(section, dict) and section and all(isinstance(v, list) for v in section.values()):
-        out = {}
-        for name, rows in section.items():  # studies: {potency_assays: [...], ...}
-            out.update({f"{name}/{k}": v for k, v in _records(rows).items()})
-        return out
-    if section is None:
-        return {}
-    return {"": section}
-
 
 def diff(previous: Assessment | None, current: Assessment) -> dict:
     """Items whose status changed, score change, and evidence records added, removed or changed."""
@@ -274,44 +241,31 @@ def diff(previous: Assessment | None, current: Assessment) -> dict:
 
 
 def _record_changes(previous: Assessment, current: Assessment) -> tuple[tuple[str, str, str], ...]:
-    """(section, record, added/removed/changed) between two stored snapshots. The answer depends on
-    the two snapshots alone, which their hashes name, so it is kept per pair of hashes: the
-    snapshots (13 MB each at 1,000 lots) are read and compared on the first view, not on each."""
-    key = (previous.snapshot_sha256, current.snapshot_sha256)
-    known = _changes_seen.get(key)
-    if known is None:
-        known = _compare_snapshots(previous.snapshot or {}, current.snapshot or {})
-        with _changes_lock:
-            while len(_changes_seen) >= _CHANGES_KEPT:
-                _changes_seen.pop(next(iter(_changes_seen)))  # the oldest pair
-            _changes_seen[key] = known
-    return known
+    """(section, record, added/removed/changed) between two stored assessments' snapshots."""
+    if previous.pk is None or current.pk is None:  # not stored: compared as they are
+        return digest.changed(
+            digest.records_by_section(previous.snapshot or {}),
+            digest.records_by_section(current.snapshot or {}),
+        )
+    return _changes(
+        (previous.pk, previous.assessed_at, previous.snapshot_sha256),
+        (current.pk, current.assessed_at, current.snapshot_sha256),
+    )
 
 
-_CHANGES_KEPT = 16
-_changes_lock = threading.Lock()
-_changes_seen: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
-
-
-def _compare_snapshots(old: dict, new: dict) -> tuple[tuple[str, str, str], ...]:
-    changes = []
-    for section in sorted(set(old) | set(new)):
-        if section == "as_of":
-            continue
-        a, b = _records(old.get(section)), _records(new.get(section))
-        for key in sorted(set(a) | set(b)):
-            change = (
-                "added"
-                if key not in a
-                else "removed"
-                if key not in b
-                else "changed"
-                if a[key] != b[key]
-                else ""
-            )
-            if change:
-                changes.append((section, key, change))
-    return tuple(changes)
+@lru_cache(maxsize=16)
+def _changes(previous: tuple, current: tuple) -> tuple[tuple[str, str, str], ...]:
+    """Kept per pair of assessments (as `_shown`): compared from their digests' record fingerprints
+    (1.5 MB each at 10,000 lots); from their snapshots (130 MB each) when either has no digest."""
+    ids = [previous[0], current[0]]
+    kept = dict(AssessmentDigest.objects.filter(pk__in=ids).values_list("pk", "record_fingerprints"))
+    if len(kept) == 2:
+        return digest.changed(kept[previous[0]], kept[current[0]])
+    snapshots = dict(Assessment.objects.filter(pk__in=ids).values_list("pk", "snapshot"))
+    return digest.changed(
+        digest.records_by_section(snapshots.get(previous[0]) or {}),
+        digest.records_by_section(snapshots.get(current[0]) or {}),
+    )
 
 
 def previous_of(stored: Assessment) -> Assessment | None:

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
-from evqms.compliance.models import Assessment
+from evqms.compliance import digest
+from evqms.compliance.models import Assessment, AssessmentDigest
 from evqms.compliance.snapshot import build_snapshot
 from evqms.core.canonical import canonical_json
 from evqms.guidance import ruleset
@@ -42,22 +43,29 @@ def run_assessment(
         require(actor, "compliance.run_assessment")
     snapshot, assessments = evaluate(product, ruleset_refs, now=now)
     snapshot_data = json.loads(canonical_json(snapshot))
+    fingerprints = digest.record_fingerprints(snapshot_data)
     stored = []
     with transaction.atomic():
         for a in assessments:
             score = a.score()
+            findings = to_dict(a)
             row = Assessment.objects.create(
                 product=product,
                 ruleset_id=a.ruleset.id,
                 ruleset_version=a.ruleset.version,
                 snapshot_sha256=a.snapshot_sha256,
                 snapshot=snapshot_data,
-                findings=to_dict(a),
+                findings=findings,
                 score=None if score is None else Decimal(str(score)),
                 all_met=a.all_met(),
                 as_of=a.as_of,
                 assessed_by=actor,
                 assessed_at=a.generated_at,
+            )
+            # What the compliance page reads of it (compliance.digest), so that a view does not read
+            # the findings and the snapshot.
+            AssessmentDigest.objects.create(
+                assessment=row, shown=digest.shown(findings), record_fingerprints=fingerprints
             )
             record_event(
                 actor=actor,
