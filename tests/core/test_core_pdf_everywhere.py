@@ -169,5 +169,27 @@ def test_any_other_failure_is_a_500_page_not_a_traceback(client, world, rf_reque
     assert "OSError" in html and "Try again" in html and "disk full" not in html
 
 
+@pytest.mark.parametrize(
+    ("fmt", "lang", "title"),
+    [
+        ("json", "en", "The report could not be made (OSError)."),
+        ("html", "ja", "報告書を作成できませんでした（OSError）。"),
+    ],
+)
+def test_a_compliance_report_in_another_format_does_not_say_pdf(client, world, monkeypatch, fmt, lang, title):
+    from evqms.compliance import services
+    from evqms.compliance.views import product
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(product, "render_json_stored", broken)
+    monkeypatch.setattr(product, "render_stored", broken)
+    services.run_assessment(actor=None, product=world.product, ruleset_refs=["jsrm-2024"])
+    html = _is_error_page(_get(client, world.qa, f"/compliance/{world.product.code}/report.{fmt}", lang), 500)
+    assert title in html
+    assert "PDF" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
 def test_a_missing_record_is_still_404(client, world):
     assert _get(client, world.auditor, "/reports/coa/NO-SUCH-LOT.pdf", "en").status_code == 404

@@ -1,6 +1,7 @@
 """In a real browser: the audit trail and a lot page show local time with its zone (08:30 JST on
 the 6th for an event at 23:30 UTC on the 5th), in Japanese and English; a certificate of analysis
-that cannot be made (the font package missing) is a page in the app's layout saying what to do."""
+that cannot be made (the font package missing) is a page in the app's layout saying what to do, and
+a compliance report that cannot be made says so, not that a PDF could not be."""
 
 from __future__ import annotations
 
@@ -74,3 +75,28 @@ def test_pdf_error_page(page, live_server, login, shot, world, monkeypatch):
     _switch_to_english(page)
     assert page.locator("h1").inner_text() == "The PDF could not be made"
     shot(page, "pdf-error-en")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_report_error_page_names_the_report_not_a_pdf(page, live_server, login, shot, world, monkeypatch):
+    """The compliance report is also an HTML page and a JSON download: its failure page says the
+    report could not be made."""
+    from evqms.compliance import services
+    from evqms.compliance.views import product
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    services.run_assessment(actor=None, product=world.product, ruleset_refs=["jsrm-2024"])
+    monkeypatch.setattr(product, "render_stored", broken)
+    login(page, world.qa)
+    page.goto(f"{live_server.url}/compliance/{world.product.code}/")
+    response = page.goto(f"{live_server.url}/compliance/{world.product.code}/report.html")
+    assert response.status == 500
+    assert page.locator("h1").inner_text() == "報告書を作成できませんでした"
+    assert page.locator("#pdf-error .errorlist").inner_text() == "報告書を作成できませんでした（OSError）。"
+    assert "disk full" not in page.locator("main").inner_text()
+    shot(page, "report-error-ja")
+    _switch_to_english(page)
+    assert page.locator("h1").inner_text() == "The report could not be made"
+    shot(page, "report-error-en")

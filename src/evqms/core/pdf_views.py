@@ -26,7 +26,7 @@ log = logging.getLogger("evqms.pdf")
 _PASS_THROUGH = (Http404, DjangoPermissionDenied, PermissionDenied, InputError, RuleViolation)
 
 
-def pdf_failure_page(request, *, problem: str, steps: list[str], status: int):
+def pdf_failure_page(request, *, problem: str, steps: list[str], status: int, title: str = ""):
     back = request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = ""  # only a link back into this site
@@ -35,13 +35,23 @@ def pdf_failure_page(request, *, problem: str, steps: list[str], status: int):
     return render(
         request,
         "web/pdf_error.html",
-        {"problem": problem, "steps": steps, "back": back},
+        {"title": title or _("The PDF could not be made"), "problem": problem, "steps": steps, "back": back},
         status=status,
     )
 
 
-def pdf_view(view):
-    """Decorate a view that returns a PDF: a failure to render it becomes the PDF error page."""
+def _not_made(document: str) -> tuple[str, str]:
+    """The error page's title and its problem (with {error}) for what the view makes."""
+    if document == "report":
+        return _("The report could not be made"), _("The report could not be made ({error}).")
+    return _("The PDF could not be made"), _("The PDF could not be made ({error}).")
+
+
+def pdf_view(view=None, *, document: str = "pdf"):
+    """Decorate a view that returns a PDF: a failure to render it becomes the PDF error page.
+    A view that also answers in other formats names what it makes: `@pdf_view(document="report")`."""
+    if view is None:
+        return lambda v: pdf_view(v, document=document)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -53,6 +63,7 @@ def pdf_view(view):
             log.error("PDF not made, font missing: %s (%s)", exc, request.path)
             return pdf_failure_page(
                 request,
+                title=_not_made(document)[0],
                 problem=str(exc),
                 steps=[
                     _("Ask the administrator to reinstall evqms (make install): the font comes with it."),
@@ -62,9 +73,11 @@ def pdf_view(view):
             )
         except Exception as exc:  # WeasyPrint, a template, a stored value: logged, shown as a page
             log.exception("PDF not made (%s)", request.path)
+            title, problem = _not_made(document)
             return pdf_failure_page(
                 request,
-                problem=_("The PDF could not be made ({error}).").format(error=type(exc).__name__),
+                title=title,
+                problem=problem.format(error=type(exc).__name__),
                 steps=[
                     _("Try again in a moment."),
                     _("If it fails again, tell the administrator the time and this page's address."),

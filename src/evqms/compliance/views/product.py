@@ -364,7 +364,7 @@ def comparability_approve(request, code):
     return product_page(request, code, cmp_form=form, dialog="comparability", status=400)
 
 
-@pdf_view
+@pdf_view(document="report")  # PDF, HTML or JSON
 def report(request, code, fmt):
     require(request, "compliance.view")
     if fmt not in ("pdf", "html", "json"):
