@@ -267,9 +267,13 @@ def signatures_for(object_type: str, object_id, current_record: dict | None = No
 def dashboard_card(user) -> dict | None:
     if not user.has_perm("audit.view"):
         return None
+    # The chain's head holds the last event's sequence number, and the chain starts at 1 with no
+    # gap (`evqms audit verify` proves it): the number of events, without counting a table that
+    # only grows (a million events took tens of milliseconds to count on every dashboard).
+    recorded = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
     return {
         "title": _("Audit trail"),
-        "value": AuditEvent.objects.count(),
+        "value": recorded,
         "caption": _("events recorded"),
         "url_name": "audit:trail",
     }
