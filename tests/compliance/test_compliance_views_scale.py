@@ -1,7 +1,7 @@
 """The compliance pages with a stored assessment of a large product: the dashboard and the product
 list read no assessment's snapshot or findings; the product page lists an item's first reasons and
 evidence and counts the rest, which the JSON report (a download from the page) lists; each
-assessment is stored with its digest, which the page reads instead of its findings and snapshot; an
+assessment is stored with its overview, which the page reads instead of its findings and snapshot; an
 assessment stored without one is read once."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evqms.compliance import digest, selectors, services
-from evqms.compliance.models import Assessment, AssessmentDigest
+from evqms.compliance import overview, selectors, services
+from evqms.compliance.models import Assessment, AssessmentOverview
 from evqms.guidance.report import REASONS_SHOWN
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,9 @@ def _with_many_reasons(stored: Assessment) -> dict:
     item["evidence"] = [f"lot L-{k:04d}" for k in range(MANY)]
     item["next_steps"] = [{"en": f"Step {k}", "ja": f"手順 {k}"} for k in range(MANY)]
     Assessment.objects.filter(pk=stored.pk).update(findings=findings)
-    AssessmentDigest.objects.filter(pk=stored.pk).update(shown=digest.shown(findings))  # as run would write
+    AssessmentOverview.objects.filter(pk=stored.pk).update(
+        shown=overview.shown(findings)
+    )  # as run would write
     return item
 
 
@@ -113,28 +115,28 @@ def _shows_the_change(html: str) -> None:
 
 
 def test_the_page_reads_no_snapshot_or_findings_even_at_the_first_view(world, client):
-    """Each assessment is stored with its digest (what the page shows, and a fingerprint of each
+    """Each assessment is stored with its overview (what the page shows, and a fingerprint of each
     evidence record): the 200 MB of a 10,000-lot product are not read by any view."""
     path = _assessed_twice(world, client)
-    assert AssessmentDigest.objects.count() == 2
+    assert AssessmentOverview.objects.count() == 2
     with CaptureQueriesContext(connection) as first:
         html = client.get(path).content.decode()
     _shows_the_change(html)
     assert _bulky_columns_read(first.captured_queries) == []
 
 
-def test_an_assessment_stored_without_a_digest_is_shown_from_its_findings_read_once(world, client):
-    """Assessments stored before digests were written: the first view reads their findings and
+def test_an_assessment_stored_without_an_overview_is_shown_from_its_findings_read_once(world, client):
+    """Assessments stored before overviews were written: the first view reads their findings and
     snapshots and shows the same; the next view reads neither."""
     path = _assessed_twice(world, client)
-    with_digests = client.get(path).content.decode()
-    AssessmentDigest.objects.all().delete()
+    with_overviews = client.get(path).content.decode()
+    AssessmentOverview.objects.all().delete()
     selectors._shown.cache_clear()
     selectors._changes.cache_clear()
     with CaptureQueriesContext(connection) as first:
         html = client.get(path).content.decode()
     _shows_the_change(html)
-    assert html.count("added") == with_digests.count("added")
+    assert html.count("added") == with_overviews.count("added")
     assert any('"compliance_assessment"."snapshot"' in q["sql"] for q in first.captured_queries)
     assert any('"compliance_assessment"."findings"' in q["sql"] for q in first.captured_queries)
     with CaptureQueriesContext(connection) as again:

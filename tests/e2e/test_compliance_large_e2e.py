@@ -38,8 +38,8 @@ def test_many_reasons_are_counted_on_the_page_and_listed_in_the_json_report(
 ):
     from compliance_helpers import make_world
 
-    from evqms.compliance import digest, services
-    from evqms.compliance.models import Assessment, AssessmentDigest
+    from evqms.compliance import overview, services
+    from evqms.compliance.models import Assessment, AssessmentOverview
 
     world = make_world(make_user, rf_request)
     world.released_lot()
@@ -53,7 +53,9 @@ def test_many_reasons_are_counted_on_the_page_and_listed_in_the_json_report(
     ]
     item["evidence"] = [f"lot L-{k:04d}" for k in range(n)]
     Assessment.objects.filter(pk=stored.pk).update(findings=findings)
-    AssessmentDigest.objects.filter(pk=stored.pk).update(shown=digest.shown(findings))  # as run would write
+    AssessmentOverview.objects.filter(pk=stored.pk).update(
+        shown=overview.shown(findings)
+    )  # as run would write
 
     context = browser.new_context(
         viewport={"width": 1280, "height": 860}, locale=locale, accept_downloads=True

@@ -229,21 +229,21 @@ class Assessment(models.Model):
         return f"{self.product.code} {self.ruleset_id} {display_local(self.assessed_at)}"
 
 
-class AssessmentDigest(models.Model):
-    """What the compliance page reads of a stored assessment, written with it (compliance.digest):
+class AssessmentOverview(models.Model):
+    """What the compliance page reads of a stored assessment, written with it (compliance.overview):
     its findings with each item's lists cut to the page's length, and a fingerprint of each evidence
     record of its snapshot. The page then reads neither the findings nor the snapshot (70 and 130 MB
-    at 10,000 lots). Assessments stored before digests were written have none; the page reads their
+    at 10,000 lots). Assessments stored before overviews were written have none; the page reads their
     findings and snapshots instead."""
 
     assessment = models.OneToOneField(
-        Assessment, primary_key=True, on_delete=models.CASCADE, related_name="digest"
+        Assessment, primary_key=True, on_delete=models.CASCADE, related_name="overview"
     )
     shown = models.JSONField(_("findings as shown"))
     record_fingerprints = models.JSONField(_("evidence record fingerprints"))
 
     class Meta:
-        verbose_name = _("assessment digest")
+        verbose_name = _("assessment overview")
 
     def __str__(self):
-        return f"digest of {self.assessment}"
+        return f"overview of {self.assessment}"

@@ -8,10 +8,10 @@ from functools import lru_cache
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from evqms.compliance import digest
+from evqms.compliance import overview
 from evqms.compliance.models import (
     Assessment,
-    AssessmentDigest,
+    AssessmentOverview,
     Attestation,
     ComparabilityRecord,
     QMSElementDocument,
@@ -84,22 +84,22 @@ def latest_two(product, ruleset_id: str = DEFAULT_RULESET) -> tuple[Assessment |
 
 
 def findings_shown(stored: Assessment) -> dict:
-    """The stored findings as a page shows them (compliance.digest.shown): read from the digest
-    written with the assessment, or from the findings of one stored before digests were. A stored
+    """The stored findings as a page shows them (compliance.overview.shown): read from the overview
+    written with the assessment, or from the findings of one stored before overviews were. A stored
     assessment never changes, so this is kept per assessment (its id, time and snapshot hash; ids
     come back after a restore)."""
     if stored.pk is None:  # not stored: nothing to read or keep
-        return digest.shown(stored.findings)
+        return overview.shown(stored.findings)
     return _shown(stored.pk, stored.assessed_at, stored.snapshot_sha256)
 
 
 @lru_cache(maxsize=32)
 def _shown(pk: int, assessed_at, snapshot_sha256: str) -> dict:
-    kept = AssessmentDigest.objects.filter(pk=pk).values_list("shown", flat=True).first()
+    kept = AssessmentOverview.objects.filter(pk=pk).values_list("shown", flat=True).first()
     if kept is not None:
         return kept
     findings = Assessment.objects.filter(pk=pk).values_list("findings", flat=True).first()
-    return digest.shown(findings or {})
+    return overview.shown(findings or {})
 
 
 def ruleset_ids_assessed(product) -> list[str]:
@@ -243,9 +243,9 @@ def diff(previous: Assessment | None, current: Assessment) -> dict:
 def _record_changes(previous: Assessment, current: Assessment) -> tuple[tuple[str, str, str], ...]:
     """(section, record, added/removed/changed) between two stored assessments' snapshots."""
     if previous.pk is None or current.pk is None:  # not stored: compared as they are
-        return digest.changed(
-            digest.records_by_section(previous.snapshot or {}),
-            digest.records_by_section(current.snapshot or {}),
+        return overview.changed(
+            overview.records_by_section(previous.snapshot or {}),
+            overview.records_by_section(current.snapshot or {}),
         )
     return _changes(
         (previous.pk, previous.assessed_at, previous.snapshot_sha256),
@@ -255,16 +255,16 @@ def _record_changes(previous: Assessment, current: Assessment) -> tuple[tuple[st
 
 @lru_cache(maxsize=16)
 def _changes(previous: tuple, current: tuple) -> tuple[tuple[str, str, str], ...]:
-    """Kept per pair of assessments (as `_shown`): compared from their digests' record fingerprints
-    (1.5 MB each at 10,000 lots); from their snapshots (130 MB each) when either has no digest."""
+    """Kept per pair of assessments (as `_shown`): compared from their overviews' record fingerprints
+    (5 MB each at 10,000 lots); from their snapshots (130 MB each) when either has no overview."""
     ids = [previous[0], current[0]]
-    kept = dict(AssessmentDigest.objects.filter(pk__in=ids).values_list("pk", "record_fingerprints"))
+    kept = dict(AssessmentOverview.objects.filter(pk__in=ids).values_list("pk", "record_fingerprints"))
     if len(kept) == 2:
-        return digest.changed(kept[previous[0]], kept[current[0]])
+        return overview.changed(kept[previous[0]], kept[current[0]])
     snapshots = dict(Assessment.objects.filter(pk__in=ids).values_list("pk", "snapshot"))
-    return digest.changed(
-        digest.records_by_section(snapshots.get(previous[0]) or {}),
-        digest.records_by_section(snapshots.get(current[0]) or {}),
+    return overview.changed(
+        overview.records_by_section(snapshots.get(previous[0]) or {}),
+        overview.records_by_section(snapshots.get(current[0]) or {}),
     )
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from evqms.accounts.rules import require
 from evqms.audit.services import record_event
-from evqms.compliance import digest
-from evqms.compliance.models import Assessment, AssessmentDigest
+from evqms.compliance import overview
+from evqms.compliance.models import Assessment, AssessmentOverview
 from evqms.compliance.snapshot import build_snapshot
 from evqms.core.canonical import canonical_json
 from evqms.guidance import ruleset
@@ -43,7 +43,7 @@ def run_assessment(
         require(actor, "compliance.run_assessment")
     snapshot, assessments = evaluate(product, ruleset_refs, now=now)
     snapshot_data = json.loads(canonical_json(snapshot))
-    fingerprints = digest.record_fingerprints(snapshot_data)
+    fingerprints = overview.record_fingerprints(snapshot_data)
     stored = []
     with transaction.atomic():
         for a in assessments:
@@ -62,10 +62,10 @@ def run_assessment(
                 assessed_by=actor,
                 assessed_at=a.generated_at,
             )
-            # What the compliance page reads of it (compliance.digest), so that a view does not read
+            # What the compliance page reads of it (compliance.overview), so that a view does not read
             # the findings and the snapshot.
-            AssessmentDigest.objects.create(
-                assessment=row, shown=digest.shown(findings), record_fingerprints=fingerprints
+            AssessmentOverview.objects.create(
+                assessment=row, shown=overview.shown(findings), record_fingerprints=fingerprints
             )
             record_event(
                 actor=actor,

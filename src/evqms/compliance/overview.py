@@ -1,5 +1,5 @@
 """What the compliance page needs of a stored assessment, small enough to read on every view, and
-written with it (models.AssessmentDigest):
+written with it (models.AssessmentOverview):
 
 - `shown`: the findings with each item's reasons, evidence references and next steps cut to the
   first REASONS_SHOWN, and their full lengths. The findings are 7 MB at 1,000 lots.

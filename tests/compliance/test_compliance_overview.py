@@ -1,9 +1,9 @@
-"""compliance.digest: what the page shows of the findings, and the evidence records changed between
+"""compliance.overview: what the page shows of the findings, and the evidence records changed between
 two snapshots, found alike from the records and from their fingerprints (hand-listed expectations)."""
 
 from __future__ import annotations
 
-from evqms.compliance import digest
+from evqms.compliance import overview
 from evqms.guidance.report import REASONS_SHOWN
 
 OLD = {
@@ -29,17 +29,17 @@ EXPECTED = (
 
 
 def test_changed_records_from_the_records_themselves():
-    assert digest.changed(digest.records_by_section(OLD), digest.records_by_section(NEW)) == EXPECTED
+    assert overview.changed(overview.records_by_section(OLD), overview.records_by_section(NEW)) == EXPECTED
 
 
 def test_changed_records_from_their_fingerprints_alone():
     """Keys in another order (PostgreSQL's jsonb keeps no order) are the same record."""
-    assert digest.changed(digest.record_fingerprints(OLD), digest.record_fingerprints(NEW)) == EXPECTED
-    assert digest.changed(digest.record_fingerprints(NEW), digest.record_fingerprints(NEW)) == ()
+    assert overview.changed(overview.record_fingerprints(OLD), overview.record_fingerprints(NEW)) == EXPECTED
+    assert overview.changed(overview.record_fingerprints(NEW), overview.record_fingerprints(NEW)) == ()
 
 
 def test_fingerprints_are_short_and_per_record():
-    prints = digest.record_fingerprints(NEW)
+    prints = overview.record_fingerprints(NEW)
     assert set(prints) == {"lots", "dossier", "studies", "risk_register"}
     assert set(prints["lots"]) == {"L-1", "L-3"}
     assert all(len(p) == 16 for rows in prints.values() for p in rows.values())
@@ -61,8 +61,8 @@ def test_shown_cuts_each_list_to_the_page_and_counts_it():
         "summary": {"by_status": {"not_met": 1}},
         "ruleset": {"id": "jsrm-2024"},
     }
-    [item] = digest.shown(findings)["items"]
+    [item] = overview.shown(findings)["items"]
     assert [r["en"] for r in item["reasons"]] == [f"r{k}" for k in range(REASONS_SHOWN)]
     assert (item["reasons_total"], item["evidence_total"], item["next_steps_total"]) == (many, 1, 0)
     assert item["id"] == "JSRM-1" and item["status"] == "not_met"
-    assert digest.shown(findings)["summary"] == {"by_status": {"not_met": 1}}
+    assert overview.shown(findings)["summary"] == {"by_status": {"not_met": 1}}
