@@ -36,8 +36,10 @@ import time
 
 import scale_data as sd
 
-# The compliance page is measured after all the others at every client count: at thousands of lots
-# it takes seconds and leaves its workers with a large heap, which must not weigh on the next cells.
+# The compliance page is measured after all the others at every client count: an assessment stored
+# without its overview (compliance.overview) makes its first view in each worker read the findings
+# and snapshots, seconds at thousands of lots, and leaves a large heap that must not weigh on the
+# next cells.
 PAGES = (
     "floor",
     "dashboard",
