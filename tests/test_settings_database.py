@@ -23,8 +23,8 @@ def _serve(handler: WSGIHandler, path: str) -> int:
 
 def test_a_worker_keeps_its_connection_between_requests():
     handler = WSGIHandler()
-    assert _serve(handler, "/accounts/login/") == 200
+    connection.ensure_connection()  # as a worker's first request that read the database leaves it
     kept = connection.connection
-    assert kept is not None
-    assert _serve(handler, "/accounts/login/") == 200
-    assert connection.connection is kept
+    for _ in range(2):
+        assert _serve(handler, "/accounts/login/") == 200
+        assert connection.connection is kept
