@@ -29,7 +29,7 @@ EXPECTED = (
 
 
 def test_changed_records_from_the_records_themselves():
-    assert overview.changed(overview.records_by_section(OLD), overview.records_by_section(NEW)) == EXPECTED
+    assert overview.changed_between(OLD, NEW) == EXPECTED
 
 
 def test_changed_records_from_their_fingerprints_alone():

@@ -59,6 +59,11 @@ def records_by_section(snapshot: dict) -> dict[str, dict[str, object]]:
     return {section: records(rows) for section, rows in snapshot.items() if section != "as_of"}
 
 
+def changed_between(old_snapshot: dict, new_snapshot: dict) -> tuple[tuple[str, str, str], ...]:
+    """`changed` of two whole snapshots, record by record."""
+    return changed(records_by_section(old_snapshot), records_by_section(new_snapshot))
+
+
 def record_fingerprints(snapshot: dict) -> dict[str, dict[str, str]]:
     """Each record as a 64-bit hash of its JSON with sorted keys: equal records hash alike."""
     return {

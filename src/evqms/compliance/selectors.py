@@ -243,10 +243,7 @@ def diff(previous: Assessment | None, current: Assessment) -> dict:
 def _record_changes(previous: Assessment, current: Assessment) -> tuple[tuple[str, str, str], ...]:
     """(section, record, added/removed/changed) between two stored assessments' snapshots."""
     if previous.pk is None or current.pk is None:  # not stored: compared as they are
-        return overview.changed(
-            overview.records_by_section(previous.snapshot or {}),
-            overview.records_by_section(current.snapshot or {}),
-        )
+        return overview.changed_between(previous.snapshot or {}, current.snapshot or {})
     return _changes(
         (previous.pk, previous.assessed_at, previous.snapshot_sha256),
         (current.pk, current.assessed_at, current.snapshot_sha256),
@@ -262,10 +259,7 @@ def _changes(previous: tuple, current: tuple) -> tuple[tuple[str, str, str], ...
     if len(kept) == 2:
         return overview.changed(kept[previous[0]], kept[current[0]])
     snapshots = dict(Assessment.objects.filter(pk__in=ids).values_list("pk", "snapshot"))
-    return overview.changed(
-        overview.records_by_section(snapshots.get(previous[0]) or {}),
-        overview.records_by_section(snapshots.get(current[0]) or {}),
-    )
+    return overview.changed_between(snapshots.get(previous[0]) or {}, snapshots.get(current[0]) or {})
 
 
 def previous_of(stored: Assessment) -> Assessment | None:
